@@ -1,0 +1,27 @@
+"""chemsolve: fast, honest solvers for physical-chemistry equilibrium problems.
+
+The engine (``solve``, ``solve_batch``, ``damping``, ``Status``) works on any residual.
+Importing chemsolve compiles nothing and does not import numba; kernels load on first use.
+"""
+
+from . import damping
+from .engine import solve, solve_batch
+from .errors import ChemsolveError, ConvergenceError, InvalidInputError
+from .result import BatchResult, History, SolveResult
+from .status import Status
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "solve",
+    "solve_batch",
+    "damping",
+    "Status",
+    "SolveResult",
+    "BatchResult",
+    "History",
+    "ChemsolveError",
+    "ConvergenceError",
+    "InvalidInputError",
+    "__version__",
+]

@@ -1,0 +1,52 @@
+"""Integer codes shared by the numba kernels and the Python layer.
+
+This module imports nothing heavy: the Python layer (``chemsolve.status``) builds its
+``Status`` enum from these values and a test keeps the two in sync.
+"""
+
+# --- termination status (mirrored by chemsolve.status.Status) -------------------------
+CONVERGED = 0
+MAX_ITER = 1
+NONFINITE = 2
+SINGULAR = 3
+LINE_SEARCH_FAILED = 4
+STAGNATED = 5
+DIVERGED = 6
+INVALID_INPUT = 7
+
+STATUS_NAMES = {
+    CONVERGED: "CONVERGED",
+    MAX_ITER: "MAX_ITER",
+    NONFINITE: "NONFINITE",
+    SINGULAR: "SINGULAR",
+    LINE_SEARCH_FAILED: "LINE_SEARCH_FAILED",
+    STAGNATED: "STAGNATED",
+    DIVERGED: "DIVERGED",
+    INVALID_INPUT: "INVALID_INPUT",
+}
+
+# --- methods --------------------------------------------------------------------------
+METHOD_NEWTON = 0
+METHOD_FIXED_POINT = 1
+METHOD_ANDERSON = 2
+
+# --- damping kinds (chemsolve.damping encodes schedules as kind + float params) --------
+DAMP_CONSTANT = 0  # params: [alpha]
+DAMP_RAMP = 1  # params: [start, factor, max]
+DAMP_ADAPTIVE = 2  # params: [start, grow, shrink, min, max]
+DAMP_LINESEARCH = 3  # params: [start, c_armijo, shrink, min]
+N_DAMP_PARAMS = 5
+
+# --- slots of the float64 options vector passed to the kernels ------------------------
+OPT_FTOL = 0  # converged when max_i |F_i| / fscale_i <= ftol
+OPT_RTOL = 1  # step tolerance, relative part
+OPT_ATOL = 2  # step tolerance, absolute part
+OPT_MAX_ITER = 3
+OPT_MAX_STEP = 4  # cap on max_i |dx_i| (absolute)
+OPT_MAX_REL_STEP = 5  # cap on |dx_i| / max(|x_i|, atol)
+OPT_ANDERSON_M = 6  # Anderson depth
+OPT_DIVERGE = 7  # diverged when residual > OPT_DIVERGE * max(residual(x0), 1)
+OPT_STALL = 8  # iterations without a new best residual before STAGNATED
+OPT_FD_STEP = 9  # relative step of the forward-difference Jacobian
+OPT_MAX_BACKTRACK = 10  # trial points per iteration
+N_OPTS = 11

@@ -1,0 +1,104 @@
+"""Typed result objects with fixed fields, the same for every method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .damping import Damping
+from .status import Status
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-iteration trace; entry 0 is the starting point (damping NaN, step 0).
+
+    residual_norm : (nit + 1,) max|F/fscale| after each iteration [-]
+    damping : (nit + 1,) damping factor actually used (after any backtracking) [-]
+    step_norm : (nit + 1,) max|x_k - x_{k-1}| [units of x]
+    """
+
+    residual_norm: np.ndarray
+    damping: np.ndarray
+    step_norm: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.residual_norm.shape[0])
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {
+            "residual_norm": self.residual_norm.tolist(),
+            "damping": self.damping.tolist(),
+            "step_norm": self.step_norm.tolist(),
+        }
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """Outcome of ``chemsolve.solve``.
+
+    x : (n,) solution, or the last iterate when ``success`` is False.
+    success : True exactly when ``status is Status.CONVERGED``.
+    status, message : why it stopped, and what to try next.
+    nit, nfev, njev : iterations, residual and Jacobian evaluations (finite-difference
+        evaluations count in ``nfev``).
+    residual_norm : max|F(x)/fscale| at ``x``.
+    """
+
+    x: np.ndarray
+    status: Status
+    nit: int
+    nfev: int
+    njev: int
+    residual_norm: float
+    history: History
+    method: str
+    damping: Damping
+    guess_source: str = "default"
+    message: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.message:
+            object.__setattr__(self, "message", self.status.message)
+
+    @property
+    def success(self) -> bool:
+        return self.status == Status.CONVERGED
+
+    def __repr__(self) -> str:
+        return (
+            f"SolveResult(status={self.status.name}, nit={self.nit}, nfev={self.nfev}, "
+            f"residual_norm={self.residual_norm:.3e}, method={self.method!r}, "
+            f"damping={self.damping!r}, x={np.array2string(self.x, precision=6)})"
+        )
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of ``chemsolve.solve_batch``: one row per problem.
+
+    x : (N, n); status : (N,) int8 codes (compare with ``Status``); nit, nfev : (N,) int64;
+    residual_norm : (N,) float64.
+    """
+
+    x: np.ndarray
+    status: np.ndarray
+    nit: np.ndarray
+    nfev: np.ndarray
+    residual_norm: np.ndarray
+    method: str
+    damping: Damping
+
+    @property
+    def success(self) -> np.ndarray:
+        """(N,) bool, True where the row converged."""
+        return self.status == Status.CONVERGED
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per status name, e.g. ``{"CONVERGED": 9998, "MAX_ITER": 2}``."""
+        vals, cnt = np.unique(self.status, return_counts=True)
+        return {Status(int(v)).name: int(c) for v, c in zip(vals, cnt)}
+
+    def __len__(self) -> int:
+        return int(self.status.shape[0])

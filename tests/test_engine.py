@@ -1,0 +1,280 @@
+"""Engine behaviour on small hand-made problems: API, statuses, bad input, damping objects.
+
+Everything here runs the plain-Python path (residuals are ordinary functions), so the whole
+module also runs under NUMBA_DISABLE_JIT=1 (marker ``nojit``).
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import chemsolve as cs
+from chemsolve import damping as dmp
+from chemsolve.kernels import codes
+
+pytestmark = pytest.mark.nojit
+
+
+def sqrt2(x):
+    return np.array([x[0] ** 2 - 2.0, x[1] - x[0]])
+
+
+def cos_map(x):  # G(x) = x has the Dottie number as its root
+    return np.array([math.cos(x[0]), 0.5 * x[1] + 1.0])
+
+
+DOTTIE = 0.7390851332151607
+
+
+# ---------------------------------------------------------------- the happy path
+@pytest.mark.parametrize(
+    "damping",
+    [None, dmp.Constant(1.0), dmp.Constant(0.7), dmp.Ramp(0.2, 2.0, 1.0), dmp.Adaptive(), dmp.LineSearch()],
+    ids=repr,
+)
+def test_newton_converges_with_every_schedule(damping):
+    res = cs.solve(sqrt2, [1.0, 1.0], damping=damping)
+    assert res.success and res.status == cs.Status.CONVERGED
+    # ftol=1e-10 on x^2 - 2 bounds the error in x by 1e-10 / (2 sqrt 2) (first order)
+    np.testing.assert_allclose(res.x, [math.sqrt(2)] * 2, rtol=0, atol=1e-10)
+    assert np.max(np.abs(sqrt2(res.x))) <= 1e-10
+    assert res.residual_norm == pytest.approx(np.max(np.abs(sqrt2(res.x))), abs=1e-15)
+    assert len(res.history) == res.nit + 1
+    assert res.history.residual_norm[-1] == res.residual_norm
+
+
+@pytest.mark.parametrize("method", ["fixed_point", "anderson"])
+@pytest.mark.parametrize("damping", [None, dmp.Constant(0.5), dmp.Ramp(), dmp.Adaptive(start=0.5), dmp.LineSearch()], ids=repr)
+def test_fixed_point_methods(method, damping):
+    res = cs.solve(cos_map, [0.0, 0.0], method=method, damping=damping)
+    assert res.success, res
+    # residual |G(x)-x| <= 1e-10 and 1 - |G'| >= 0.3 near the root give |x - x*| <= 1e-10/0.3
+    np.testing.assert_allclose(res.x, [DOTTIE, 2.0], atol=4e-10, rtol=0)
+
+
+def test_anderson_beats_plain_relaxation():
+    plain = cs.solve(cos_map, [0.0, 0.0], method="fixed_point")
+    mixed = cs.solve(cos_map, [0.0, 0.0], method="anderson", anderson_m=3)
+    assert plain.success and mixed.success
+    assert mixed.nit < plain.nit / 3
+
+
+def test_analytic_jacobian_matches_finite_differences():
+    def jac(x):
+        return np.array([[2 * x[0], 0.0], [-1.0, 1.0]])
+
+    a = cs.solve(sqrt2, [3.0, -1.0], jac=jac)
+    b = cs.solve(sqrt2, [3.0, -1.0])
+    assert a.success and b.success
+    assert a.njev == a.nit and b.njev == 0
+    assert a.nfev < b.nfev  # finite differences cost n evaluations per iteration
+    np.testing.assert_allclose(a.x, b.x, atol=1e-10)
+
+
+def test_args_are_passed():
+    res = cs.solve(lambda x, c: np.array([x[0] ** 3 - c]), [1.0], args=(27.0,))
+    assert res.success and res.x[0] == pytest.approx(3.0, abs=1e-10)
+
+
+def test_step_caps_keep_unknown_positive():
+    # log(x) - 5 = 0 from x=1e-3: the undamped Newton step x*(1 - (log x - 5)) is huge
+    f = lambda x: np.array([math.log(x[0]) - 5.0]) if x[0] > 0 else np.array([np.nan])
+    res = cs.solve(f, [1e-3], max_rel_step=0.5, damping=dmp.Constant(1.0))
+    assert res.success
+    steps = res.history.step_norm[1:]
+    xs = np.concatenate([[1e-3], 1e-3 + np.cumsum(steps)])  # monotone increase here
+    assert np.all(steps <= 0.5 * xs[:-1] * (1 + 1e-12))
+    capped = cs.solve(lambda x: np.array([x[0] - 10.0]), [0.0], max_step=1.0, damping=dmp.Constant(1.0))
+    assert capped.success and np.all(capped.history.step_norm[1:] <= 1.0 + 1e-12)
+    assert capped.nit == 10
+
+
+def test_singular_jacobian_is_regularised_not_fatal():
+    # J = diag(2x0, 1) is singular at x0 = 0 but the LM step still moves
+    res = cs.solve(lambda x: np.array([x[0] ** 2 - 1.0, x[1]]), [0.0, 1.0])
+    assert res.success and abs(abs(res.x[0]) - 1.0) < 1e-9
+
+
+def test_throw_raises_with_result():
+    with pytest.raises(cs.ConvergenceError) as ei:
+        cs.solve(sqrt2, [1.0, 1.0], max_iter=1, throw=True)
+    assert ei.value.result.status == cs.Status.MAX_ITER
+    assert ei.value.result.x.shape == (2,)
+
+
+# ---------------------------------------------------------------- every status is reachable
+def _nan_off_start(x):
+    return np.array([x[0] - 1.0]) if x[0] == 2.0 else np.array([np.nan])
+
+
+STATUS_CASES = {
+    cs.Status.CONVERGED: lambda: cs.solve(sqrt2, [1.0, 1.0]),
+    cs.Status.MAX_ITER: lambda: cs.solve(sqrt2, [1.0, 1.0], max_iter=2),
+    # finite at the start only: the finite-difference Jacobian is already NaN
+    cs.Status.NONFINITE: lambda: cs.solve(_nan_off_start, [2.0]),
+    # x^2 + 1 at x = 0: J = 0 and J^T J = 0, no step of any kind exists
+    cs.Status.SINGULAR: lambda: cs.solve(
+        lambda x: np.array([x[0] ** 2 + 1.0]), [0.0], jac=lambda x: np.array([[2.0 * x[0]]])
+    ),
+    # a Jacobian of the wrong sign: the predicted descent never materialises
+    cs.Status.LINE_SEARCH_FAILED: lambda: cs.solve(
+        lambda x: np.array([x[0] - 1.0]), [3.0], jac=lambda x: np.array([[-1.0]])
+    ),
+    # ftol below what double precision can reach for x^2 - 2 (|F| >= ~4e-16 at any float)
+    cs.Status.STAGNATED: lambda: cs.solve(lambda x: x**2 - 2.0, [1.0], ftol=1e-300),
+    # undamped Newton on arctan from |x0| > 1.39 runs away
+    cs.Status.DIVERGED: lambda: cs.solve(
+        np.arctan, [2.0], jac=lambda x: np.array([[1.0 / (1.0 + x[0] ** 2)]]), damping=dmp.Constant(1.0)
+    ),
+    cs.Status.INVALID_INPUT: lambda: cs.solve_batch(
+        lambda x, p: x - p, np.array([[1.0], [np.nan]]), np.array([[2.0], [3.0]])
+    ),
+}
+
+
+@pytest.mark.parametrize("status", list(cs.Status), ids=lambda s: s.name)
+def test_every_status_is_reachable(status):
+    res = STATUS_CASES[status]()
+    got = res.status if isinstance(res, cs.SolveResult) else cs.Status(int(res.status.max()))
+    assert got == status
+    if isinstance(res, cs.SolveResult):
+        assert res.success == (status == cs.Status.CONVERGED)
+        assert res.message
+
+
+def test_nonfinite_inside_iteration_too():
+    # the root x = 1 lies outside the residual's domain x >= 2: steps are halved until
+    # they stay inside, the iterate creeps to the edge, then no finite trial point is left
+    res = cs.solve(lambda x: np.array([x[0] - 1.0]) if x[0] >= 2.0 else np.array([np.inf]), [2.5],
+                   damping=dmp.Constant(1.0))
+    assert res.status == cs.Status.NONFINITE and not res.success
+    assert res.nit > 0 and res.x[0] >= 2.0 and math.isfinite(res.residual_norm)
+
+
+def test_status_enum_matches_kernel_codes():
+    assert {s.name: int(s) for s in cs.Status} == {v: k for k, v in codes.STATUS_NAMES.items()}
+    names = {k for k in vars(codes) if not k.startswith("_") and k.isupper()}
+    for s in cs.Status:
+        assert s.name in names and getattr(codes, s.name) == int(s)
+        assert len(s.message) > 40  # says what happened and what to try
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(x0=[1.0, np.nan]), r"x0 is not finite at index \[1\]"),
+        (dict(x0=[[1.0, 1.0]]), r"x0 must be a non-empty 1-D array; got shape \(1, 2\)"),
+        (dict(x0=[]), r"non-empty"),
+        (dict(x0=["a", 1]), r"x0 cannot be read"),
+        (dict(method="bisect"), r"unknown method 'bisect'"),
+        (dict(damping="wobbly"), r"unknown damping 'wobbly'"),
+        (dict(damping={"type": "ramp", "speed": 2}), r"unknown key\(s\) \['speed'\]"),
+        (dict(ftol=-1.0), r"ftol=-1.0 must be a positive"),
+        (dict(ftol=float("nan")), r"ftol=nan"),
+        (dict(rtol=2.0), r"rtol=2.0 must be below 1"),
+        (dict(max_iter=-3), r"max_iter=-3 must be an integer"),
+        (dict(max_iter=2.5), r"max_iter=2.5 must be an integer"),
+        (dict(fscale=[1.0, 0.0]), r"fscale must be positive"),
+        (dict(max_step=0.0), r"max_step=0.0 must be a positive"),
+    ],
+)
+def test_bad_arguments_name_the_culprit(kwargs, match):
+    call = dict(fun=sqrt2, x0=[1.0, 1.0])
+    call.update(kwargs)
+    with pytest.raises(cs.InvalidInputError, match=match):
+        cs.solve(**call)
+
+
+def test_residual_of_wrong_length():
+    with pytest.raises(cs.InvalidInputError, match=r"returned shape \(3,\) for x0 of shape \(2,\)"):
+        cs.solve(lambda x: np.zeros(3), [1.0, 2.0])
+
+
+def test_residual_that_raises_keeps_the_cause():
+    def bad(x):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(cs.InvalidInputError, match=r"raised ZeroDivisionError at the initial guess x0=\[1.0\]: boom") as ei:
+        cs.solve(bad, [1.0])
+    assert isinstance(ei.value.__cause__, ZeroDivisionError)
+
+
+def test_nan_at_start_is_a_status_naming_the_component():
+    res = cs.solve(lambda x: np.array([x[0], np.nan]), [1.0, 2.0])
+    assert res.status == cs.Status.NONFINITE and not res.success
+    assert "component(s) [1]" in res.message
+    np.testing.assert_array_equal(res.x, [1.0, 2.0])  # the user's guess comes back intact
+
+
+def test_input_is_not_modified():
+    x0 = np.array([1.0, 1.0])
+    cs.solve(sqrt2, x0)
+    np.testing.assert_array_equal(x0, [1.0, 1.0])
+
+
+def test_wrong_jacobian_shape():
+    with pytest.raises(cs.InvalidInputError, match=r"jac returned shape \(2,\); expected \(2, 2\)"):
+        cs.solve(sqrt2, [1.0, 1.0], jac=lambda x: np.zeros(2))
+
+
+# ---------------------------------------------------------------- damping objects
+@pytest.mark.parametrize(
+    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0), dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8)]
+)
+def test_damping_json_round_trip(sched):
+    d = json.loads(json.dumps(sched.to_dict()))
+    assert dmp.from_dict(d) == sched
+    assert sched.params().shape == (codes.N_DAMP_PARAMS,)
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: dmp.Constant(0.0), r"alpha=0.0 must lie in \(0.0, 1.0\]"),
+        (lambda: dmp.Constant(1.5), r"alpha=1.5"),
+        (lambda: dmp.Ramp(0.5, 0.9), r"factor=0.9"),
+        (lambda: dmp.Ramp(0.5, 2.0, 0.2), r"max=0.2 is below start=0.5"),
+        (lambda: dmp.Adaptive(shrink=1.0), r"shrink=1.0"),
+        (lambda: dmp.LineSearch(c=0.9), r"c=0.9"),
+        (lambda: dmp.Constant("x"), r"alpha='x' is not a number"),
+        (lambda: dmp.from_dict({"alpha": 1}), r"needs a 'type' key"),
+    ],
+)
+def test_bad_damping_fails_at_construction(build, match):
+    with pytest.raises(cs.InvalidInputError, match=match):
+        build()
+
+
+def test_ramp_schedule_is_followed():
+    res = cs.solve(lambda x: np.array([x[0] - 5.0]), [0.0], damping=dmp.Ramp(0.125, 2.0, 1.0))
+    np.testing.assert_allclose(res.history.damping[1:5], [0.125, 0.25, 0.5, 1.0])
+    assert res.success
+
+
+def test_adaptive_grows_after_success():
+    res = cs.solve(lambda x: np.array([x[0] - 5.0]), [0.0], damping=dmp.Adaptive(start=0.25, grow=2.0))
+    np.testing.assert_allclose(res.history.damping[1:4], [0.25, 0.5, 1.0])
+
+
+# ---------------------------------------------------------------- batches (plain Python path)
+def test_batch_python_path_and_warm_start():
+    fun = lambda x, p: np.array([x[0] ** 2 - p[0]])
+    P = np.linspace(1.0, 4.0, 7).reshape(-1, 1)
+    X0 = np.ones((7, 1))
+    cold = cs.solve_batch(fun, X0, P)
+    warm = cs.solve_batch(fun, X0, P, warm_start=True)
+    for r in (cold, warm):
+        assert r.success.all() and r.counts() == {"CONVERGED": 7}
+        np.testing.assert_allclose(r.x[:, 0], np.sqrt(P[:, 0]), atol=1e-10)
+    assert warm.nit.sum() < cold.nit.sum()
+
+
+def test_batch_bad_shapes():
+    fun = lambda x, p: x - p
+    with pytest.raises(cs.InvalidInputError, match=r"X0 must have shape \(N, n\)"):
+        cs.solve_batch(fun, np.ones(3))
+    with pytest.raises(cs.InvalidInputError, match=r"params must have shape \(N=3, k\)"):
+        cs.solve_batch(fun, np.ones((3, 1)), np.ones((2, 1)))
