@@ -128,20 +128,17 @@ STATUS_CASES = {
     cs.Status.DIVERGED: lambda: cs.solve(
         np.arctan, [2.0], jac=lambda x: np.array([[1.0 / (1.0 + x[0] ** 2)]]), damping=dmp.Constant(1.0)
     ),
-    cs.Status.INVALID_INPUT: lambda: cs.solve_batch(
-        lambda x, p: x - p, np.array([[1.0], [np.nan]]), np.array([[2.0], [3.0]])
-    ),
+    # a residual whose length changes during the iteration (checked at x0 in Python, then in the kernel)
+    cs.Status.INVALID_INPUT: lambda: cs.solve(lambda x: np.array([x[0] - 3.0]) if x[0] == 1.0 else np.zeros(2), [1.0]),
 }
 
 
 @pytest.mark.parametrize("status", list(cs.Status), ids=lambda s: s.name)
 def test_every_status_is_reachable(status):
     res = STATUS_CASES[status]()
-    got = res.status if isinstance(res, cs.SolveResult) else cs.Status(int(res.status.max()))
-    assert got == status
-    if isinstance(res, cs.SolveResult):
-        assert res.success == (status == cs.Status.CONVERGED)
-        assert res.message
+    assert res.status == status
+    assert res.success == (status == cs.Status.CONVERGED)
+    assert res.message
 
 
 def test_nonfinite_inside_iteration_too():
@@ -257,24 +254,3 @@ def test_ramp_schedule_is_followed():
 def test_adaptive_grows_after_success():
     res = cs.solve(lambda x: np.array([x[0] - 5.0]), [0.0], damping=dmp.Adaptive(start=0.25, grow=2.0))
     np.testing.assert_allclose(res.history.damping[1:4], [0.25, 0.5, 1.0])
-
-
-# ---------------------------------------------------------------- batches (plain Python path)
-def test_batch_python_path_and_warm_start():
-    fun = lambda x, p: np.array([x[0] ** 2 - p[0]])
-    P = np.linspace(1.0, 4.0, 7).reshape(-1, 1)
-    X0 = np.ones((7, 1))
-    cold = cs.solve_batch(fun, X0, P)
-    warm = cs.solve_batch(fun, X0, P, warm_start=True)
-    for r in (cold, warm):
-        assert r.success.all() and r.counts() == {"CONVERGED": 7}
-        np.testing.assert_allclose(r.x[:, 0], np.sqrt(P[:, 0]), atol=1e-10)
-    assert warm.nit.sum() < cold.nit.sum()
-
-
-def test_batch_bad_shapes():
-    fun = lambda x, p: x - p
-    with pytest.raises(cs.InvalidInputError, match=r"X0 must have shape \(N, n\)"):
-        cs.solve_batch(fun, np.ones(3))
-    with pytest.raises(cs.InvalidInputError, match=r"params must have shape \(N=3, k\)"):
-        cs.solve_batch(fun, np.ones((3, 1)), np.ones((2, 1)))

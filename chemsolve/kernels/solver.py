@@ -175,8 +175,13 @@ def solve_core(fun, jac, has_jac, x0, args, method, dkind, dpar, opts, fscale, x
                     gj = fun(x, *args)
                     nfev += 1
                     x[j] = xj
+                    if gj.shape[0] != n:
+                        status = INVALID_INPUT
+                        break
                     for i in range(n):
                         J[i, j] = (gj[i] - F[i]) / h
+                if status == INVALID_INPUT:
+                    break
             jfinite = True
             for i in range(n):
                 rhs[i] = -F[i]
@@ -264,6 +269,9 @@ def solve_core(fun, jac, has_jac, x0, args, method, dkind, dpar, opts, fscale, x
                     xt[i] = x[i] + alpha * p[i]
             gt = fun(xt, *args)
             nfev += 1
+            if gt.shape[0] != n:
+                status = INVALID_INPUT
+                break
             for i in range(n):
                 Ft[i] = gt[i] if newton else gt[i] - xt[i]
             ftn = scaled_norm(Ft, fscale)
@@ -290,6 +298,8 @@ def solve_core(fun, jac, has_jac, x0, args, method, dkind, dpar, opts, fscale, x
             alpha *= shrink
             if alpha < amin:
                 break
+        if status == INVALID_INPUT:
+            break
         if not accepted:
             if ftn != ftn:
                 status = NONFINITE
