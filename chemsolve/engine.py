@@ -107,10 +107,16 @@ def _as_vector(name: str, x: Any) -> np.ndarray:
     return v
 
 
-def _first_eval(fun: Callable, x0: np.ndarray, args: tuple, what: str) -> np.ndarray:
-    """Evaluate the residual once at the start, in Python, to give clear errors."""
+def _first_eval(fun: Callable, x0: np.ndarray, args: tuple, what: str, inplace: bool = False,
+                shape: tuple | None = None) -> np.ndarray:
+    """Evaluate the residual (or Jacobian) once at the start, in Python, to give clear errors."""
+    shape = x0.shape if shape is None else shape
     try:
-        f = fun(x0.copy(), *args)
+        if inplace:
+            f = np.full(shape, np.nan)
+            fun(x0.copy(), *args, f)
+        else:
+            f = fun(x0.copy(), *args)
     except Exception as e:  # the user's residual: re-raise with the context it lacked
         raise InvalidInputError(
             f"the {what} raised {type(e).__name__} at the initial guess x0={x0.tolist()}: {e}"
@@ -119,10 +125,10 @@ def _first_eval(fun: Callable, x0: np.ndarray, args: tuple, what: str) -> np.nda
         f = np.asarray(f, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise InvalidInputError(f"the {what} returned something that is not float64 numbers: {e}") from None
-    if f.shape != x0.shape:
+    if f.shape != shape:
         raise InvalidInputError(
-            f"the {what} returned shape {f.shape} for x0 of shape {x0.shape}: a square system "
-            "needs one equation per unknown"
+            f"the {what} returned shape {f.shape} for x0 of shape {x0.shape}; expected {shape}"
+            + (": a square system needs one equation per unknown" if len(shape) == 1 else "")
         )
     return f
 
@@ -146,6 +152,7 @@ def solve(
     anderson_m: int = 5,
     stall_iter: int = 50,
     diverge: float = 1e12,
+    inplace: bool = False,
     jit: bool | None = None,
 ) -> SolveResult:
     """Solve a square nonlinear system from ``x0``.
@@ -178,6 +185,8 @@ def solve(
         (e.g. 0.9); in log variables use ``max_step`` instead, which is then relative.
     stall_iter : iterations without a 1e-6 relative improvement of the best residual before
         STAGNATED. diverge : DIVERGED when the residual exceeds diverge * max(|F(x0)|, 1).
+    inplace : False: ``fun`` returns a new array. True: ``fun(x, *args, out)`` writes F into
+        ``out`` (and ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
     jit : None (auto): a numba-jitted ``fun`` (and ``jac``, if given) runs the compiled
         kernel, anything else runs the same algorithm as plain Python. False forces Python.
 
@@ -205,14 +214,9 @@ def solve(
     if jac is not None and mname != "newton":
         raise InvalidInputError(f"jac is only used by method='newton', not {method!r}")
 
-    f0 = _first_eval(fun, x0, args, "residual" if mname == "newton" else "fixed-point map")
+    f0 = _first_eval(fun, x0, args, "residual" if mname == "newton" else "fixed-point map", inplace)
     if jac is not None:
-        try:
-            j0 = np.asarray(jac(x0.copy(), *args), dtype=np.float64)
-        except Exception as e:
-            raise InvalidInputError(f"jac raised {type(e).__name__} at x0={x0.tolist()}: {e}") from e
-        if j0.shape != (n, n):
-            raise InvalidInputError(f"jac returned shape {j0.shape}; expected ({n}, {n})")
+        _first_eval(jac, x0, args, "jac", inplace, shape=(n, n))
     r0 = f0 if mname == "newton" else f0 - x0
     bad = np.flatnonzero(~np.isfinite(r0))
     hist0 = History(np.array([np.inf]), np.array([np.nan]), np.array([0.0]))
@@ -236,21 +240,22 @@ def solve(
         f, j = fun, (jac if jac is not None else _k._no_jacobian)
     else:
         core = getattr(_k.solve_core, "py_func", _k.solve_core)
+        f, j = fun, (jac if jac is not None else _k._no_jacobian)
+        if not inplace:
 
-        def f(x, *a):
-            return np.asarray(fun(x, *a), dtype=np.float64)
+            def f(x, *a):
+                return np.asarray(fun(x, *a), dtype=np.float64)
 
-        if jac is not None:
+            if jac is not None:
 
-            def j(x, *a):
-                return np.asarray(jac(x, *a), dtype=np.float64)
-
-        else:
-            j = _k._no_jacobian
+                def j(x, *a):
+                    return np.asarray(jac(x, *a), dtype=np.float64)
     x = np.empty(n)
     hist = np.full((int(opts[_c.OPT_MAX_ITER]) + 1, 3), np.nan)
+    ws = _k.make_workspace(n, int(opts[_c.OPT_ANDERSON_M]))
     status, nit, nfev, njev, fnorm = core(
-        f, j, jac is not None, x0, args, mcode, sched.kind, sched.params(), opts, fs, x, hist
+        f, j, jac is not None, x0, args, mcode, sched.kind, sched.params(), opts, fs, x, hist, ws,
+        True if inplace else None,
     )
     status = Status(int(status))
     nit = int(nit)
@@ -288,6 +293,7 @@ def solve_batch(
     diverge: float = 1e12,
     warm_start: bool = False,
     chunk: int = 64,
+    inplace: bool = False,
 ) -> BatchResult:
     """Solve N independent problems of one shape: ``fun(X[i], params[i]) = 0``.
 
@@ -298,6 +304,8 @@ def solve_batch(
         (about 3 s here, more for large residuals); then ~1 us per small problem.
     X0 : (N, n) initial guesses; a row that is not finite gets status INVALID_INPUT.
     params : (N, k) per-problem parameters (k may be 0); None means no parameters.
+    inplace : True for ``fun(x, p, out)`` / ``jac(x, p, out)`` that write their result into
+        ``out`` instead of returning a new array: no allocation per iteration (fastest).
     warm_start : inside each chunk, start row i from row i-1's solution when that converged
         (falling back to ``X0[i]`` if the warm start fails) — for sweeps along a path.
     Other arguments as in ``solve``. A failed row never stops the others.
@@ -341,7 +349,9 @@ def solve_batch(
     finite_rows = np.flatnonzero(np.isfinite(X0).all(axis=1))
     if finite_rows.size:
         r = int(finite_rows[0])
-        _first_eval(fun, X0[r], (P[r],), f"residual (row {r})")
+        _first_eval(fun, X0[r], (P[r],), f"residual (row {r})", inplace)
+        if jac is not None:
+            _first_eval(jac, X0[r], (P[r],), f"jac (row {r})", inplace, shape=(n, n))
 
     X = np.empty_like(X0)
     status = np.empty(N, dtype=np.int64)
@@ -350,6 +360,6 @@ def solve_batch(
     fnorm = np.empty(N)
     j = jac if jac is not None else _k._no_jacobian
     args = (fun, j, jac is not None, X0, P, mcode, sched.kind, sched.params(), opts, fs, bool(warm_start), chunk,
-            X, status, nit, nfev, fnorm)
+            X, status, nit, nfev, fnorm, True if inplace else None)
     _k.solve_batch_kernel(*args)
     return BatchResult(X, status.astype(np.int8), nit, nfev, fnorm, mname, sched)

@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from chemsolve.kernels import examples as _examples
+
 __all__ = ["Problem", "PROBLEMS", "START_SCALES", "SOLVERS", "KNOWN_BAD", "get", "starts", "known_bad", "run"]
 
 _TWO_PI = 2.0 * np.pi
@@ -400,66 +402,19 @@ def chandrasekhar_jac(x: np.ndarray) -> np.ndarray:
 #   R10 = K10/p with the equilibrium constants K5..K10 below.
 # ---------------------------------------------------------------------------
 
-_PROP_R = 10.0
-_PROP_P = 40.0
-_PROP_R5 = 0.193
-_PROP_R6 = 2.597e-3 / np.sqrt(_PROP_P)
-_PROP_R7 = 3.448e-3 / np.sqrt(_PROP_P)
-_PROP_R8 = 1.799e-5 / _PROP_P
-_PROP_R9 = 2.155e-4 / np.sqrt(_PROP_P)
-_PROP_R10 = 3.846e-5 / _PROP_P
+# The residual lives in the package (it is also ``chemsolve demo``'s example); here it is
+# fixed at the paper's R = 10, P = 40.
+_PROP_PARAMS = _examples.PAPER_PARAMS
 
 
 @numba.njit(cache=True)
 def propane_fun(x: np.ndarray) -> np.ndarray:
-    x1, x2, x3, x4, x5 = x[0], x[1], x[2], x[3], x[4]
-    R, R5, R6, R7 = _PROP_R, _PROP_R5, _PROP_R6, _PROP_R7
-    R8, R9, R10 = _PROP_R8, _PROP_R9, _PROP_R10
-    f = np.empty(5)
-    f[0] = x1 * x2 + x1 - 3.0 * x5
-    f[1] = (
-        2.0 * x1 * x2 + x1 + 2.0 * R10 * x2 * x2 + x2 * x3 * x3
-        + R7 * x2 * x3 + R9 * x2 * x4 + R8 * x2 - R * x5
-    )
-    f[2] = 2.0 * x2 * x3 * x3 + R7 * x2 * x3 + 2.0 * R5 * x3 * x3 + R6 * x3 - 8.0 * x5
-    f[3] = R9 * x2 * x4 + 2.0 * x4 * x4 - 4.0 * R * x5
-    f[4] = (
-        x1 * x2 + x1 + R10 * x2 * x2 + x2 * x3 * x3 + R7 * x2 * x3
-        + R9 * x2 * x4 + R8 * x2 + R5 * x3 * x3 + R6 * x3 + x4 * x4 - 1.0
-    )
-    return f
+    return _examples.propane(x, _PROP_PARAMS)
 
 
 @numba.njit(cache=True)
 def propane_jac(x: np.ndarray) -> np.ndarray:
-    x1, x2, x3, x4 = x[0], x[1], x[2], x[3]
-    R, R5, R6, R7 = _PROP_R, _PROP_R5, _PROP_R6, _PROP_R7
-    R8, R9, R10 = _PROP_R8, _PROP_R9, _PROP_R10
-    J = np.zeros((5, 5))
-    # f1
-    J[0, 0] = x2 + 1.0
-    J[0, 1] = x1
-    J[0, 4] = -3.0
-    # f2
-    J[1, 0] = 2.0 * x2 + 1.0
-    J[1, 1] = 2.0 * x1 + 4.0 * R10 * x2 + x3 * x3 + R7 * x3 + R9 * x4 + R8
-    J[1, 2] = 2.0 * x2 * x3 + R7 * x2
-    J[1, 3] = R9 * x2
-    J[1, 4] = -R
-    # f3
-    J[2, 1] = 2.0 * x3 * x3 + R7 * x3
-    J[2, 2] = 4.0 * x2 * x3 + R7 * x2 + 4.0 * R5 * x3 + R6
-    J[2, 4] = -8.0
-    # f4
-    J[3, 1] = R9 * x4
-    J[3, 3] = R9 * x2 + 4.0 * x4
-    J[3, 4] = -4.0 * R
-    # f5
-    J[4, 0] = x2 + 1.0
-    J[4, 1] = x1 + 2.0 * R10 * x2 + x3 * x3 + R7 * x3 + R9 * x4 + R8
-    J[4, 2] = 2.0 * x2 * x3 + R7 * x2 + 2.0 * R5 * x3 + R6
-    J[4, 3] = R9 * x2 + 2.0 * x4
-    return J
+    return _examples.propane_jac(x, _PROP_PARAMS)
 
 
 # ---------------------------------------------------------------------------

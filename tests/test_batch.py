@@ -111,3 +111,37 @@ def test_batch_chemical_equilibrium_from_perturbed_starts(method):
 def test_batch_needs_a_jitted_residual():
     with pytest.raises(cs.InvalidInputError, match=r"decorated with @numba.njit"):
         cs.solve_batch(sqrt_res.py_func, np.ones((2, 2)), _params(2))
+
+
+@numba.njit(cache=True)
+def sqrt_res_inplace(x, p, out):
+    out[0] = x[0] * x[0] - p[0]
+    out[1] = x[1] - x[0] * p[1]
+
+
+@numba.njit(cache=True)
+def sqrt_jac_inplace(x, p, out):
+    out[0, 0] = 2.0 * x[0]
+    out[0, 1] = 0.0
+    out[1, 0] = -p[1]
+    out[1, 1] = 1.0
+
+
+@pytest.mark.parametrize("with_jac", [False, True])
+def test_inplace_residuals_give_identical_results(with_jac):
+    Pm = _params(100, seed=7)
+    X0 = np.ones((100, 2))
+    a = cs.solve_batch(sqrt_res, X0, Pm, jac=sqrt_jac if with_jac else None)
+    b = cs.solve_batch(sqrt_res_inplace, X0, Pm, jac=sqrt_jac_inplace if with_jac else None, inplace=True)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.nit, b.nit)
+    r = cs.solve(sqrt_res_inplace, [1.0, 1.0], jac=sqrt_jac_inplace if with_jac else None, args=(Pm[0],), inplace=True)
+    assert r.success and r.x[0] == pytest.approx(np.sqrt(Pm[0, 0]), abs=1e-10)
+
+
+def test_inplace_residual_that_writes_nothing_is_caught():
+    def lazy(x, p, out):  # forgets to write: out keeps the NaN the check pre-fills
+        return out
+
+    res = cs.solve(lazy, [1.0, 1.0], args=(np.ones(2),), inplace=True)
+    assert res.status == cs.Status.NONFINITE and "component(s) [0, 1]" in res.message

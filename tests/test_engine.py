@@ -213,7 +213,7 @@ def test_input_is_not_modified():
 
 
 def test_wrong_jacobian_shape():
-    with pytest.raises(cs.InvalidInputError, match=r"jac returned shape \(2,\); expected \(2, 2\)"):
+    with pytest.raises(cs.InvalidInputError, match=r"the jac returned shape \(2,\) for x0 of shape \(2,\); expected \(2, 2\)"):
         cs.solve(sqrt2, [1.0, 1.0], jac=lambda x: np.zeros(2))
 
 
