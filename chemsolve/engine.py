@@ -236,10 +236,10 @@ def solve(
     if jit is True and not compiled:
         raise InvalidInputError("jit=True needs fun (and jac, if given) decorated with @numba.njit")
     if compiled:
-        core = _k.solve_core
+        core = _k.solve_rows
         f, j = fun, (jac if jac is not None else _k._no_jacobian)
     else:
-        core = getattr(_k.solve_core, "py_func", _k.solve_core)
+        core = getattr(_k.solve_rows, "py_func", _k.solve_rows)
         f, j = fun, (jac if jac is not None else _k._no_jacobian)
         if not inplace:
 
@@ -250,15 +250,18 @@ def solve(
 
                 def j(x, *a):
                     return np.asarray(jac(x, *a), dtype=np.float64)
-    x = np.empty(n)
+    X = np.empty((1, n))
+    out = [np.zeros(1, dtype=np.int64) for _ in range(4)]  # status, nit, nfev, njev
+    fnorm = np.empty(1)
     hist = np.full((int(opts[_c.OPT_MAX_ITER]) + 1, 3), np.nan)
-    ws = _k.make_workspace(n, int(opts[_c.OPT_ANDERSON_M]))
-    status, nit, nfev, njev, fnorm = core(
-        f, j, jac is not None, x0, args, mcode, sched.kind, sched.params(), opts, fs, x, hist, ws,
-        True if inplace else None,
-    )
-    status = Status(int(status))
-    nit = int(nit)
+    # numpy allocates the scratch arrays faster than boxing them out of a compiled call
+    ws = getattr(_k.make_workspace, "py_func", _k.make_workspace)(n, int(opts[_c.OPT_ANDERSON_M]))
+    core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
+         sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
+    x = X[0]
+    status, nit, nfev, njev = (int(o[0]) for o in out)
+    fnorm = fnorm[0]
+    status = Status(status)
     history = History(hist[: nit + 1, 0].copy(), hist[: nit + 1, 1].copy(), hist[: nit + 1, 2].copy())
     message = ""
     if status == Status.INVALID_INPUT:
@@ -357,9 +360,10 @@ def solve_batch(
     status = np.empty(N, dtype=np.int64)
     nit = np.zeros(N, dtype=np.int64)
     nfev = np.zeros(N, dtype=np.int64)
+    njev = np.zeros(N, dtype=np.int64)
     fnorm = np.empty(N)
     j = jac if jac is not None else _k._no_jacobian
     args = (fun, j, jac is not None, X0, P, mcode, sched.kind, sched.params(), opts, fs, bool(warm_start), chunk,
-            X, status, nit, nfev, fnorm, True if inplace else None)
+            X, status, nit, nfev, njev, fnorm, True if inplace else None)
     _k.solve_batch_kernel(*args)
     return BatchResult(X, status.astype(np.int8), nit, nfev, fnorm, mname, sched)

@@ -1,6 +1,6 @@
 """The solver loop: damped Newton, relaxation and Anderson mixing, for one problem or a batch.
 
-``solve_core`` is generic in the residual: numba specialises it for each jitted residual it
+``solve_rows`` is generic in the residual: numba specialises it for each jitted residual it
 is handed (that compilation is per process, because the cache key holds the function's
 identity), and ``chemsolve.solve`` runs the very same source as plain Python (``py_func``)
 for a residual that is not jitted. Helpers that only take arrays are ``cache=True``.
@@ -119,33 +119,42 @@ def _eval_into_nb(fun, x, args, out, inplace):
 
 @njit(cache=True)
 def make_workspace(n, depth):
-    """Scratch arrays of ``solve_core`` for n unknowns and Anderson depth ``depth`` (>= 1).
+    """Scratch arrays of ``solve_rows`` for n unknowns and Anderson depth ``depth`` (>= 1).
 
-    Allocated once per problem by ``solve`` and once per chunk by the batch kernel, so the
-    iteration itself allocates nothing but what the residual returns.
+    Allocated once per ``solve`` and once per chunk by the batch kernel, so the iteration
+    itself allocates nothing but what the residual returns.
     """
     m = max(depth, 1)
-    return (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+    return (np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
             np.empty((n, n)), np.empty((n, n)), np.empty((n, n + 1)), np.empty((n, m)),
             np.empty((n, m)), np.empty(m), np.empty(m), np.empty((m, m)), np.empty((m, m + 1)))
 
 
 @njit
-def solve_core(fun, jac, has_jac, x0, args, method, dkind, dpar, opts, fscale, x, hist, ws, inplace):
-    """Solve one problem from ``x0``; the solution (or last iterate) is written to ``x``.
+def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind, dpar, opts, fscale,
+               X, out_status, out_nit, out_nfev, out_njev, out_fnorm, hist, ws, inplace):
+    """Solve problems ``lo .. hi-1`` one after the other; the core of ``solve`` and of each batch chunk.
+
+    Row r is F(x) = 0 (Newton) or G(x) = x (fixed point) started from ``X0[r]`` (or, with
+    ``warm``, from row r-1's solution when that converged, falling back to ``X0[r]`` when the
+    warm start fails). Before each row ``P[r]`` is copied into ``pbuf``: a batch passes
+    ``args = (pbuf,)`` so that the residual sees its row; ``solve`` passes the user's ``args``
+    and a P with no columns. Working on a run of rows in one call keeps the per-problem cost
+    to the arithmetic: the workspace is unpacked once, not once per problem.
 
     fun(x, *args) -> (n,): F(x) for Newton, G(x) for the fixed-point methods.
     jac(x, *args) -> (n, n): dF/dx, used when ``has_jac``; otherwise forward differences.
     inplace : None, or True for residuals that write their result: fun(x, *args, out),
-    jac(x, *args, out) (nothing is allocated per iteration then).
+        jac(x, *args, out) (then nothing is allocated per iteration).
     method : codes.METHOD_*. dkind, dpar : damping kind and its parameters (codes.DAMP_*).
     opts : (N_OPTS,) float64 options (codes.OPT_*). fscale : (n,) residual scales.
+    X : (N, n) solutions (or last iterates); out_* : (N,) status, iterations, residual and
+        Jacobian evaluations, final max|F/fscale|.
     hist : (H, 3) float64; row k holds (residual norm, damping used, step norm) of iteration k
-    for k < H (H = 0 records nothing). ws : the tuple of scratch arrays from
-    ``make_workspace(n, depth)``.
-    Returns (status, nit, nfev, njev, residual_norm).
+        of the last problem solved, for k < H (H = 0 records nothing).
+    ws : the tuple of scratch arrays from ``make_workspace(n, depth)``.
     """
-    n = x0.shape[0]
+    n = X0.shape[1]
     ftol = opts[OPT_FTOL]
     rtol = opts[OPT_RTOL]
     atol = opts[OPT_ATOL]
@@ -160,323 +169,316 @@ def solve_core(fun, jac, has_jac, x0, args, method, dkind, dpar, opts, fscale, x
     newton = method == METHOD_NEWTON
     anderson = method == METHOD_ANDERSON and depth > 0
     nh = hist.shape[0]
-
-    for i in range(n):
-        x[i] = x0[i]
-    mdim = depth if anderson else 1
-    F, Ft, p, xt, rhs, scratch, J, normal, work, dX, dR, gam, a_rhs, a_normal, a_work = ws
-    if F.shape[0] != n or dX.shape[1] < mdim:
-        return INVALID_INPUT, 0, 0, 0, np.inf
-    mk = 0
-    head = 0
-
-    nfev = 0
-    njev = 0
-    nfev += 1
-    if not eval_into(fun, x, args, F, inplace):
-        return INVALID_INPUT, 0, nfev, njev, np.inf
-    if not newton:
+    k_par = P.shape[1]
+    x, F, Ft, p, xt, rhs, scratch, J, normal, work, dX, dR, gam, a_rhs, a_normal, a_work = ws
+    prev_ok = False
+    for r in range(lo, hi):
+        finite = True
         for i in range(n):
-            F[i] -= x[i]
-    fn = scaled_norm(F, fscale)
-    if nh > 0:
-        hist[0, 0] = fn
-        hist[0, 1] = np.nan
-        hist[0, 2] = 0.0
-    if fn != fn:
-        return NONFINITE, 0, nfev, njev, np.inf
-    phi = half_sq_norm(F, fscale)
-    f0 = fn
-    best = fn
-    stall = 0
-    small = 0
-    alpha_state = dpar[0]
-    nit = 0
-    status = MAX_ITER
-    if fn <= ftol:
-        return CONVERGED, 0, nfev, njev, fn
-
-    for k in range(max_iter):
-        # ---- direction p (undamped) and the merit slope along it
-        slope = -2.0 * phi
-        if newton:
-            if has_jac:
-                njev += 1
-                if not eval_into(jac, x, args, J, inplace):
-                    status = INVALID_INPUT
-                    break
-            else:
-                for j in range(n):
-                    xj = x[j]
-                    h = fd_rel * max(abs(xj), 1.0)
-                    if xj < 0.0:
-                        h = -h
-                    x[j] = xj + h
-                    h = x[j] - xj
-                    nfev += 1
-                    ok = eval_into(fun, x, args, Ft, inplace)
-                    x[j] = xj
-                    if not ok:
-                        status = INVALID_INPUT
-                        break
-                    for i in range(n):
-                        J[i, j] = (Ft[i] - F[i]) / h
-                if status == INVALID_INPUT:
-                    break
-            jfinite = True
+            if not np.isfinite(X0[r, i]):
+                finite = False
+        if not finite:
             for i in range(n):
-                rhs[i] = -F[i]
-                for j in range(n):
-                    if not np.isfinite(J[i, j]):
-                        jfinite = False
-            if not jfinite:
-                status = NONFINITE
-                break
-            if lu_solve(J, rhs, work, p) != 0:
-                if regularized_solve(J, rhs, _LM_MU, work, normal, scratch, p) != 0:
-                    status = SINGULAR
-                    break
-            # slope = grad(phi) . p with grad(phi) = J^T (F / fscale^2)
-            slope = 0.0
+                X[r, i] = X0[r, i]
+            out_status[r] = INVALID_INPUT
+            out_nit[r] = 0
+            out_nfev[r] = 0
+            out_njev[r] = 0
+            out_fnorm[r] = np.inf
+            prev_ok = False
+            continue
+        for i in range(k_par):
+            pbuf[i] = P[r, i]
+        use_warm = warm and prev_ok
+        tot_it = 0
+        tot_fev = 0
+        tot_jev = 0
+        for attempt in range(2 if use_warm else 1):
+            from_prev = use_warm and attempt == 0
             for i in range(n):
-                jp = 0.0
-                for j in range(n):
-                    jp += J[i, j] * p[j]
-                slope += F[i] / (fscale[i] * fscale[i]) * jp
-            if not (slope < 0.0):
-                # not a descent direction (inexact Jacobian): fall back to steepest descent
-                gnorm2 = 0.0
-                for j in range(n):
-                    s = 0.0
-                    for i in range(n):
-                        s += J[i, j] * F[i] / (fscale[i] * fscale[i])
-                    p[j] = -s
-                    gnorm2 += s * s
-                if not (gnorm2 > 0.0) or not np.isfinite(gnorm2):
-                    status = SINGULAR
-                    break
-                slope = -gnorm2
-        else:
-            for i in range(n):
-                p[i] = F[i]
-
-        # ---- step caps on the undamped direction
-        cap = 1.0
-        for i in range(n):
-            a = abs(p[i])
-            if a * cap > max_step:
-                cap = max_step / a
-            lim = max_rel_step * max(abs(x[i]), atol)
-            if a * cap > lim:
-                cap = lim / a
-        if cap < 1.0:
-            for i in range(n):
-                p[i] *= cap
-            slope *= cap
-
-        # ---- damping: schedule value, then acceptance test / backtracking
-        if dkind == DAMP_RAMP:
-            alpha = min(dpar[2], dpar[0] * dpar[1] ** k)
-        elif dkind == DAMP_ADAPTIVE:
-            alpha = alpha_state
-        else:
-            alpha = dpar[0]
-        if dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
-            shrink = dpar[2]
-            amin = dpar[3]
-        else:
-            shrink = 0.5
-            amin = 1e-10
-        c_armijo = dpar[1] if dkind == DAMP_LINESEARCH else 1e-4
-        use_mix = anderson and mk > 0
-        accepted = False
-        tries = 0
-        ftn = np.nan
-        phit = np.inf
-        for bt in range(max_bt):
-            tries = bt
-            if use_mix:
-                if anderson_coefficients(dR, mk, F, _ANDERSON_LAMBDA, a_normal, a_rhs, a_work, gam) != 0:
-                    use_mix = False
-                    mk = 0
-                    continue
-                for i in range(n):
-                    s = x[i] + alpha * F[i]
-                    for c in range(mk):
-                        s -= (dX[i, c] + alpha * dR[i, c]) * gam[c]
-                    xt[i] = s
-            else:
-                for i in range(n):
-                    xt[i] = x[i] + alpha * p[i]
-            nfev += 1
-            if not eval_into(fun, xt, args, Ft, inplace):
+                x[i] = X[r - 1, i] if from_prev else X0[r, i]
+            mk = 0
+            head = 0
+            nfev = 1
+            njev = 0
+            nit = 0
+            status = MAX_ITER
+            fn = np.inf
+            iterate = False
+            if not eval_into(fun, x, args, F, inplace):
                 status = INVALID_INPUT
-                break
-            if not newton:
-                for i in range(n):
-                    Ft[i] -= xt[i]
-            ftn = scaled_norm(Ft, fscale)
-            ok = False
-            if ftn == ftn:
-                phit = half_sq_norm(Ft, fscale)
-                if use_mix:
-                    ok = ftn <= fn
-                elif dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
-                    if newton:
-                        ok = phit <= phi + c_armijo * alpha * slope
-                    else:
-                        ok = ftn < fn
+            else:
+                if not newton:
+                    for i in range(n):
+                        F[i] -= x[i]
+                fn = scaled_norm(F, fscale)
+                if nh > 0:
+                    hist[0, 0] = fn
+                    hist[0, 1] = np.nan
+                    hist[0, 2] = 0.0
+                if fn != fn:
+                    status = NONFINITE
+                    fn = np.inf
+                elif fn <= ftol:
+                    status = CONVERGED
                 else:
-                    ok = True
-            if ok:
-                accepted = True
-                break
-            if use_mix:
-                # safeguard: the mixed step increased the residual -> restart, plain step
-                use_mix = False
-                mk = 0
-                continue
-            alpha *= shrink
-            if alpha < amin:
-                break
-        if status == INVALID_INPUT:
-            break
-        if not accepted:
-            if ftn != ftn:
-                status = NONFINITE
-            else:
-                # a failed search along a step already below the step tolerance means the
-                # residual sits at its rounding floor: no progress is possible -> STAGNATED
-                status = STAGNATED
-                for i in range(n):
-                    if abs(p[i]) > atol + rtol * abs(x[i]):
-                        status = LINE_SEARCH_FAILED
-                        break
-            break
-
-        if anderson:
-            for i in range(n):
-                dX[i, head] = xt[i] - x[i]
-                dR[i, head] = Ft[i] - F[i]
-            head = (head + 1) % depth
-            if mk < depth:
-                mk += 1
-        if dkind == DAMP_ADAPTIVE:
-            if tries == 0:
-                alpha_state = min(alpha * dpar[1], dpar[4])
-            else:
-                alpha_state = alpha
-
-        step = 0.0
-        smallstep = True
-        xmax = 0.0
-        for i in range(n):
-            d = abs(xt[i] - x[i])
-            if d > step:
-                step = d
-            if d > atol + rtol * abs(xt[i]):
-                smallstep = False
-            x[i] = xt[i]
-            F[i] = Ft[i]
-            if abs(x[i]) > xmax:
-                xmax = abs(x[i])
-        slow = ftn > 0.9 * fn  # less than 10 % residual reduction in this step
-        fn = ftn
-        phi = phit
-        nit += 1
-        if nit < nh:
-            hist[nit, 0] = fn
-            hist[nit, 1] = alpha
-            hist[nit, 2] = step
-
-        if fn <= ftol:
-            status = CONVERGED
-            break
-        if fn > diverge * max(f0, 1.0) or xmax > _X_LIMIT:
-            status = DIVERGED
-            break
-        if fn < best * (1.0 - _STALL_DECREASE):
+                    iterate = True
+            phi = half_sq_norm(F, fscale)
+            f0 = fn
             best = fn
             stall = 0
-        else:
-            stall += 1
-            if stall >= stall_max:
-                status = STAGNATED
-                break
-        if smallstep and slow:
-            small += 1
-            if small >= _SMALL_STEPS:
-                status = STAGNATED
-                break
-        else:
             small = 0
-    return status, nit, nfev, njev, fn
+            alpha_state = dpar[0]
+            for k in range(max_iter if iterate else 0):
+                # ---- direction p (undamped) and the merit slope along it
+                slope = -2.0 * phi
+                if newton:
+                    if has_jac:
+                        njev += 1
+                        if not eval_into(jac, x, args, J, inplace):
+                            status = INVALID_INPUT
+                            break
+                    else:
+                        for j in range(n):
+                            xj = x[j]
+                            h = fd_rel * max(abs(xj), 1.0)
+                            if xj < 0.0:
+                                h = -h
+                            x[j] = xj + h
+                            h = x[j] - xj
+                            nfev += 1
+                            ok = eval_into(fun, x, args, Ft, inplace)
+                            x[j] = xj
+                            if not ok:
+                                status = INVALID_INPUT
+                                break
+                            for i in range(n):
+                                J[i, j] = (Ft[i] - F[i]) / h
+                        if status == INVALID_INPUT:
+                            break
+                    jfinite = True
+                    for i in range(n):
+                        rhs[i] = -F[i]
+                        for j in range(n):
+                            if not np.isfinite(J[i, j]):
+                                jfinite = False
+                    if not jfinite:
+                        status = NONFINITE
+                        break
+                    if lu_solve(J, rhs, work, p) != 0:
+                        if regularized_solve(J, rhs, _LM_MU, work, normal, scratch, p) != 0:
+                            status = SINGULAR
+                            break
+                    # slope = grad(phi) . p with grad(phi) = J^T (F / fscale^2)
+                    slope = 0.0
+                    for i in range(n):
+                        jp = 0.0
+                        for j in range(n):
+                            jp += J[i, j] * p[j]
+                        slope += F[i] / (fscale[i] * fscale[i]) * jp
+                    if not (slope < 0.0):
+                        # not a descent direction (inexact Jacobian): fall back to steepest descent
+                        gnorm2 = 0.0
+                        for j in range(n):
+                            s = 0.0
+                            for i in range(n):
+                                s += J[i, j] * F[i] / (fscale[i] * fscale[i])
+                            p[j] = -s
+                            gnorm2 += s * s
+                        if not (gnorm2 > 0.0) or not np.isfinite(gnorm2):
+                            status = SINGULAR
+                            break
+                        slope = -gnorm2
+                else:
+                    for i in range(n):
+                        p[i] = F[i]
+
+                # ---- step caps on the undamped direction
+                cap = 1.0
+                for i in range(n):
+                    a = abs(p[i])
+                    if a * cap > max_step:
+                        cap = max_step / a
+                    lim = max_rel_step * max(abs(x[i]), atol)
+                    if a * cap > lim:
+                        cap = lim / a
+                if cap < 1.0:
+                    for i in range(n):
+                        p[i] *= cap
+                    slope *= cap
+
+                # ---- damping: schedule value, then acceptance test / backtracking
+                if dkind == DAMP_RAMP:
+                    alpha = min(dpar[2], dpar[0] * dpar[1] ** k)
+                elif dkind == DAMP_ADAPTIVE:
+                    alpha = alpha_state
+                else:
+                    alpha = dpar[0]
+                if dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
+                    shrink = dpar[2]
+                    amin = dpar[3]
+                else:
+                    shrink = 0.5
+                    amin = 1e-10
+                c_armijo = dpar[1] if dkind == DAMP_LINESEARCH else 1e-4
+                use_mix = anderson and mk > 0
+                accepted = False
+                tries = 0
+                ftn = np.nan
+                phit = np.inf
+                for bt in range(max_bt):
+                    tries = bt
+                    if use_mix:
+                        if anderson_coefficients(dR, mk, F, _ANDERSON_LAMBDA, a_normal, a_rhs, a_work, gam) != 0:
+                            use_mix = False
+                            mk = 0
+                            continue
+                        for i in range(n):
+                            s = x[i] + alpha * F[i]
+                            for c in range(mk):
+                                s -= (dX[i, c] + alpha * dR[i, c]) * gam[c]
+                            xt[i] = s
+                    else:
+                        for i in range(n):
+                            xt[i] = x[i] + alpha * p[i]
+                    nfev += 1
+                    if not eval_into(fun, xt, args, Ft, inplace):
+                        status = INVALID_INPUT
+                        break
+                    if not newton:
+                        for i in range(n):
+                            Ft[i] -= xt[i]
+                    ftn = scaled_norm(Ft, fscale)
+                    ok = False
+                    if ftn == ftn:
+                        phit = half_sq_norm(Ft, fscale)
+                        if use_mix:
+                            ok = ftn <= fn
+                        elif dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
+                            if newton:
+                                ok = phit <= phi + c_armijo * alpha * slope
+                            else:
+                                ok = ftn < fn
+                        else:
+                            ok = True
+                    if ok:
+                        accepted = True
+                        break
+                    if use_mix:
+                        # safeguard: the mixed step increased the residual -> restart, plain step
+                        use_mix = False
+                        mk = 0
+                        continue
+                    alpha *= shrink
+                    if alpha < amin:
+                        break
+                if status == INVALID_INPUT:
+                    break
+                if not accepted:
+                    if ftn != ftn:
+                        status = NONFINITE
+                    else:
+                        # a failed search along a step already below the step tolerance means the
+                        # residual sits at its rounding floor: no progress is possible -> STAGNATED
+                        status = STAGNATED
+                        for i in range(n):
+                            if abs(p[i]) > atol + rtol * abs(x[i]):
+                                status = LINE_SEARCH_FAILED
+                                break
+                    break
+
+                if anderson:
+                    for i in range(n):
+                        dX[i, head] = xt[i] - x[i]
+                        dR[i, head] = Ft[i] - F[i]
+                    head = (head + 1) % depth
+                    if mk < depth:
+                        mk += 1
+                if dkind == DAMP_ADAPTIVE:
+                    if tries == 0:
+                        alpha_state = min(alpha * dpar[1], dpar[4])
+                    else:
+                        alpha_state = alpha
+
+                step = 0.0
+                smallstep = True
+                xmax = 0.0
+                for i in range(n):
+                    d = abs(xt[i] - x[i])
+                    if d > step:
+                        step = d
+                    if d > atol + rtol * abs(xt[i]):
+                        smallstep = False
+                    x[i] = xt[i]
+                    F[i] = Ft[i]
+                    if abs(x[i]) > xmax:
+                        xmax = abs(x[i])
+                slow = ftn > 0.9 * fn  # less than 10 % residual reduction in this step
+                fn = ftn
+                phi = phit
+                nit += 1
+                if nit < nh:
+                    hist[nit, 0] = fn
+                    hist[nit, 1] = alpha
+                    hist[nit, 2] = step
+
+                if fn <= ftol:
+                    status = CONVERGED
+                    break
+                if fn > diverge * max(f0, 1.0) or xmax > _X_LIMIT:
+                    status = DIVERGED
+                    break
+                if fn < best * (1.0 - _STALL_DECREASE):
+                    best = fn
+                    stall = 0
+                else:
+                    stall += 1
+                    if stall >= stall_max:
+                        status = STAGNATED
+                        break
+                if smallstep and slow:
+                    small += 1
+                    if small >= _SMALL_STEPS:
+                        status = STAGNATED
+                        break
+                else:
+                    small = 0
+            tot_it += nit
+            tot_fev += nfev
+            tot_jev += njev
+            if status == CONVERGED:
+                break
+        for i in range(n):
+            X[r, i] = x[i]
+        out_status[r] = status
+        out_nit[r] = tot_it
+        out_nfev[r] = tot_fev
+        out_njev[r] = tot_jev
+        out_fnorm[r] = fn
+        prev_ok = status == CONVERGED
+    return 0
 
 
 @njit(parallel=True)
 def solve_batch_kernel(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fscale, warm, chunk,
-                       X, status, nit, nfev, fnorm, inplace):
+                       X, status, nit, nfev, njev, fnorm, inplace):
     """Solve N problems ``fun(x, P[i]) = 0`` from ``X0[i]``; results go to the output arrays.
 
-    Rows are cut into fixed chunks of ``chunk`` rows, solved in parallel (``prange``); inside a
-    chunk, with ``warm``, a row starts from its predecessor's solution when that converged,
-    and falls back to its own ``X0[i]`` when the warm start fails. The chunking does not
+    Rows are cut into fixed chunks of ``chunk`` rows, solved in parallel (``prange``), each
+    chunk by one ``solve_rows`` call (warm starts run along a chunk). The chunking does not
     depend on the thread count, so results are reproducible.
     """
     N = X0.shape[0]
     n = X0.shape[1]
-    k = P.shape[1]
     nchunks = (N + chunk - 1) // chunk
     depth = max(1, int(opts[OPT_ANDERSON_M]))
     for c in prange(nchunks):
-        # private copies of everything the solver touches: views of shared arrays would make
-        # the threads fight over the same reference counts (measured: 2 threads ran 1.3x, not 2x)
-        hist = np.empty((0, 3))
-        ws = make_workspace(n, depth)
-        my_dpar = dpar.copy()
-        my_opts = opts.copy()
-        my_fscale = fscale.copy()
-        x0 = np.empty(n)
-        xr = np.empty(n)
-        pr = np.empty(k)
-        args = (pr,)
+        # private copies of the shared settings: threads then never touch the same reference
+        # counts (measured: 2 threads ran 1.3x instead of ~1.8x faster than one without them)
         lo = c * chunk
         hi = min(N, lo + chunk)
-        prev_ok = False
-        for r in range(lo, hi):
-            finite = True
-            for i in range(n):
-                if not np.isfinite(X0[r, i]):
-                    finite = False
-            if not finite:
-                status[r] = INVALID_INPUT
-                nit[r] = 0
-                nfev[r] = 0
-                fnorm[r] = np.inf
-                for i in range(n):
-                    X[r, i] = X0[r, i]
-                prev_ok = False
-                continue
-            for i in range(k):
-                pr[i] = P[r, i]
-            used_warm = warm and prev_ok
-            for i in range(n):
-                # warm: xr still holds the previous row's solution
-                x0[i] = xr[i] if used_warm else X0[r, i]
-            st, it, nf, nj, fv = solve_core(fun, jac, has_jac, x0, args, method, dkind, my_dpar,
-                                            my_opts, my_fscale, xr, hist, ws, inplace)
-            if used_warm and st != CONVERGED:
-                for i in range(n):
-                    x0[i] = X0[r, i]
-                st, it2, nf2, nj, fv = solve_core(fun, jac, has_jac, x0, args, method, dkind, my_dpar,
-                                                  my_opts, my_fscale, xr, hist, ws, inplace)
-                it += it2
-                nf += nf2
-            for i in range(n):
-                X[r, i] = xr[i]
-            status[r] = st
-            nit[r] = it
-            nfev[r] = nf
-            fnorm[r] = fv
-            prev_ok = st == CONVERGED
+        pbuf = np.empty(P.shape[1])
+        solve_rows(fun, jac, has_jac, X0, P, pbuf, (pbuf,), lo, hi, warm, method, dkind, dpar.copy(),
+                   opts.copy(), fscale.copy(), X, status, nit, nfev, njev, fnorm, np.empty((0, 3)),
+                   make_workspace(n, depth), inplace)
     return 0
