@@ -87,7 +87,7 @@ def suite(repeat: int = 3) -> str:
     head = (f"Problem library: {len(P.PROBLEMS)} problems x 3 starts = {len(cases)} runs per solver; "
             f"numba compile of all chemsolve kernels: {compile_s:.1f} s (excluded). Times: best of {repeat}, "
             "median over solved runs. fixed_point/anderson use the natural map for Chandrasekhar and "
-            "G(x) = x - F(x) elsewhere.\n")
+            "G(x) = x - F(x) elsewhere.\n\n")
     return head + _md(rows, ["solver", "solved", "claimed, not solved", "declared known-bad", "median nit",
                              "median nfev", "median time [us]"])
 
@@ -122,16 +122,6 @@ def circle_line_jac_into(x, p, J):
     J[0, 1] = 2 * x[1]
     J[1, 0] = 1.0
     J[1, 1] = -p[1]
-
-
-@numba.njit(cache=True)
-def propane_into(x, p, f):
-    f[:] = ex.propane(x, p)
-
-
-@numba.njit(cache=True)
-def propane_jac_into(x, p, J):
-    J[:, :] = ex.propane_jac(x, p)
 
 
 @numba.njit(cache=True)
@@ -173,7 +163,6 @@ def batch(N: int) -> str:
         ("circle-line n=2", circle_line, circle_line_jac, P_cl, X_cl, {}),
         ("circle-line n=2, in-place", circle_line_into, circle_line_jac_into, P_cl, X_cl, {"inplace": True}),
         ("propane n=5", ex.propane, ex.propane_jac, P_pr, X_pr, {"max_rel_step": 0.9}),
-        ("propane n=5, in-place", propane_into, propane_jac_into, P_pr, X_pr, {"max_rel_step": 0.9, "inplace": True}),
         ("Broyden tridiagonal n=10", broyden_tri, broyden_tri_jac, P_bt, X_bt, {}),
     ]
     scipy_funs = {
@@ -212,7 +201,7 @@ def batch(N: int) -> str:
             "Python loop of scipy.optimize.root(method='hybr', jac=...) over the same problems, once with the "
             "residual written as plain Python (what a scipy user writes) and once with the same numba-jitted "
             "residual (scipy's best case). Solved = success and max|F| <= 1e-8. Compile = first call of the "
-            "kernel for that residual in this process (excluded); chemsolve time best of 5 runs, scipy one pass.\n")
+            "kernel for that residual in this process (excluded); chemsolve time best of 5 runs, scipy one pass.\n\n")
     return head + _md(rows, ["system", "compile [s]", "chemsolve [us/problem]", "chemsolve solved",
                              "scipy, Python residual [us]", "solved", "ratio", "scipy, jitted residual [us]",
                              "solved", "ratio"])
