@@ -1,0 +1,210 @@
+"""The PHREEQC database reader: bundled databases, formulas, reactions, log K(T) against IPhreeqc
+run live on the same files, and clear errors on malformed files."""
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import chemsolve as cs
+from chemsolve import aqueous as aq
+
+pytestmark = pytest.mark.nojit
+DATA = Path(aq.__file__).resolve().parent.parent / "data"
+
+
+def _load(name):
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        db = aq.load_database(name)
+    return db, [x for x in w if issubclass(x.category, aq.DatabaseWarning)]
+
+
+# counts taken from the files themselves (a grep of the reaction lines of each block)
+@pytest.mark.parametrize(
+    "name, n_master, n_species, n_phases",
+    [("phreeqc.dat", 50, 234, 77), ("wateq4f.dat", 66, 361, 319), ("minteq.v4.dat", 121, 1332, 568)],
+)
+def test_bundled_databases_load(name, n_master, n_species, n_phases):
+    db, warns = _load(name)
+    assert (len(db.masters), len(db.species), len(db.phases)) == (n_master, n_species, n_phases)
+    assert len(warns) == 1  # one warning lists everything that was skipped
+    assert "SURFACE_SPECIES" in str(warns[0].message)
+
+
+def test_what_phreeqc_dat_says():
+    db, warns = _load("phreeqc.dat")
+    msg = str(warns[0].message)
+    for part in ("EXCHANGE_SPECIES", "RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -vm", "option -dw"):
+        assert part in msg
+    assert db.masters["C(+4)"].species == "CO3-2" and db.masters["Alkalinity"].alk == 1.0
+    assert db.masters["Ca"].gfw == 40.08
+    hco3 = db.species["HCO3-"]
+    assert hco3.reaction.stoich == {"HCO3-": 1.0, "CO3-2": -1.0, "H+": -1.0}
+    assert hco3.charge == -1 and hco3.gamma == (5.4, 0.0)
+    assert hco3.reaction.log_k == 10.329 and hco3.reaction.delta_h == pytest.approx(-3.561 * 4.184)
+    na = db.species["Na+"]
+    assert na.gamma == (4.08, 0.082)  # the file gives -gamma twice; the second one counts, as in PHREEQC
+    calcite = db.phases["Calcite"]
+    assert calcite.formula == "CaCO3" and calcite.elements == {"Ca": 1, "C": 1, "O": 3}
+    assert calcite.reaction.stoich == {"CaCO3": -1.0, "CO3-2": 1.0, "Ca+2": 1.0}
+    assert calcite.reaction.analytic == (17.118, -0.046528, -3496.0)
+
+
+def test_redefinitions_are_reported():
+    _, warns = _load("minteq.v4.dat")
+    assert "defined twice, the later definition kept: Hg, MnO4-, MnO4-2" in str(warns[0].message)
+
+
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ("CaMg(CO3)2", {"Ca": 1, "Mg": 1, "C": 2, "O": 6}),
+        ("CaSO4:2H2O", {"Ca": 1, "S": 1, "O": 6, "H": 4}),
+        ("Ca0.5(CO3)0.5", {"Ca": 0.5, "C": 0.5, "O": 1.5}),
+        ("Fe(OH)2+", {"Fe": 1, "O": 2, "H": 2}),
+        ("KAl3Si3O10(OH)2", {"K": 1, "Al": 3, "Si": 3, "O": 12, "H": 2}),
+        ("Hdg", {"Hdg": 1}),
+        ("Dom_a", {"Dom_a": 1}),
+        ("e-", {}),
+    ],
+)
+def test_parse_formula(formula, expected):
+    assert aq.parse_formula(formula) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("formula", ["Ca(OH", "CaOH)2", "2Ca", "ca"])
+def test_parse_formula_rejects(formula):
+    with pytest.raises(ValueError):
+        aq.parse_formula(formula)
+
+
+@pytest.mark.parametrize("name, z", [("Ca+2", 2), ("HCO3-", -1), ("CO3-2", -2), ("H+", 1), ("e-", -1), ("H2O", 0),
+                                     ("Fe(OH)2+", 1), ("Al(OH)4-", -1)])
+def test_species_charge(name, z):
+    assert aq.species_charge(name) == z
+
+
+def test_log_k_temperature_dependence_by_hand():
+    # van 't Hoff: log K(T) = log K(298.15) - dH/(R ln 10) (1/T - 1/298.15)
+    rx = aq.Reaction({"A": 1.0}, log_k=2.0, delta_h=-10.0)
+    assert rx.log_k_at(298.15) == 2.0
+    assert rx.log_k_at(348.15) == pytest.approx(2.0 - 10.0 / (8.3147e-3 * 2.302585093) * (1 / 348.15 - 1 / 298.15) * -1)
+    an = aq.Reaction({"A": 1.0}, log_k=0.0, analytic=(1.0, 0.01, 100.0))
+    assert an.log_k_at(300.0) == pytest.approx(1.0 + 3.0 + 100.0 / 300.0)
+
+
+phreeqc = pytest.importorskip("phreeqc", reason="the live peer IPhreeqc (pip install phreeqc) is not installed")
+
+
+@pytest.mark.parametrize("name", aq.BUNDLED)
+def test_log_k_matches_iphreeqc_on_the_same_file(name):
+    """PHREEQC's own LK_SPECIES / LK_PHASE for every entry at 5, 25, 60, 90 C.
+
+    Tolerance 1e-9 in log K: both evaluate the same expressions with the same constants in double
+    precision (measured difference <= 1.5e-14); anything larger is a reading or formula error.
+    """
+    db, _ = _load(name)
+    ip = phreeqc.Phreeqc()
+    assert ip.LoadDatabase(str(DATA / name)) == 0, ip.GetErrorString()
+    entries = [("s", s) for s in db.species] + [("p", p) for p in db.phases]
+    calls = [f'LK_SPECIES("{n}")' if k == "s" else f'LK_PHASE("{n}")' for k, n in entries]
+    basic = "\n".join(f" {10 * (i + 1)} PUNCH {c}" for i, c in enumerate(calls))
+    for t_c in (5.0, 25.0, 60.0, 90.0):
+        heads = " ".join(f"c{i}" for i in range(len(calls)))
+        inp = (f"SOLUTION 1\n temp {t_c}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n -headings {heads}\n"
+               f"{basic}\nEND\n")
+        assert ip.RunString(inp) == 0, ip.GetErrorString()
+        out = ip.GetSelectedOutput()
+        theirs = [out[k][0] for k in out]
+        assert len(theirs) == len(entries)
+        for (kind, n), v in zip(entries, theirs):
+            obj = db.species[n] if kind == "s" else db.phases[n]
+            mine = obj.reaction.log_k_at(t_c + 273.15)
+            assert abs(mine - v) <= 1e-9, f"{name} {n} at {t_c} C: chemsolve {mine}, PHREEQC {v}"
+
+
+# ------------------------------------------------------------------ malformed files
+GOOD = """SOLUTION_MASTER_SPECIES
+H     H+    -1  H  1.008
+E     e-    1   0  0
+O     H2O   0   O  16
+Na    Na+   0   Na 22.99
+Cl    Cl-   0   Cl 35.45
+SOLUTION_SPECIES
+H+ = H+
+e- = e-
+H2O = H2O
+Na+ = Na+
+    -gamma 4.0 0.075
+Cl- = Cl-
+H2O = OH- + H+
+    -log_k -14.0; -delta_h 13.362 kcal
+PHASES
+Halite
+    NaCl = Na+ + Cl-
+    log_k 1.570
+END
+"""
+
+
+def _write(tmp_path, text, name="my.dat"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_a_small_user_database(tmp_path):
+    db = aq.load_database(_write(tmp_path, GOOD))
+    assert set(db.species) == {"H+", "e-", "H2O", "Na+", "Cl-", "OH-"}
+    oh = db.species["OH-"]
+    assert oh.reaction.log_k == -14.0 and oh.reaction.delta_h == pytest.approx(13.362 * 4.184)
+    assert db.phases["Halite"].reaction.log_k == 1.57
+
+
+@pytest.mark.parametrize(
+    "old, new, match",
+    [
+        ("-log_k -14.0;", "-log_k minus14;", r"my.dat:15: log_k: 'minus14' is not a number"),
+        ("-delta_h 13.362 kcal", "-delta_h 13.362 furlongs", r"my.dat:15: delta_h unit 'furlongs' unknown"),
+        ("H2O = OH- + H+", "H2O = OH- + 2H+", r"my.dat:14: species 'OH-' is not balanced \(H off by \+1, charge off by \+1\)"),
+        ("NaCl = Na+ + Cl-", "NaCl = Na+ + Cl- = x", r"my.dat:18: a reaction needs exactly one '='"),
+        ("Na+ = Na+\n", "Na+ = Na+\n    -gamma 4.0\n", r"my.dat:12: -gamma needs two numbers"),
+        ("Halite\n", "", r"my.dat:17: a PHASES reaction needs a phase name on the line above"),
+        ("SOLUTION_MASTER_SPECIES\n", "hello\nSOLUTION_MASTER_SPECIES\n", r"my.dat:1: text before the first keyword"),
+        ("Na    Na+   0   Na 22.99", "Na    Na+   zero   Na 22.99", r"my.dat:5: alkalinity of Na: 'zero' is not a number"),
+        ("Cl- = Cl-\n", "Cl- = Cl-\nCl-2 = Cl-)(\n", r"my.dat:14: species 'Cl-\)\(': cannot read formula"),
+    ],
+)
+def test_malformed_lines_name_file_and_line(tmp_path, old, new, match):
+    assert old in GOOD
+    with pytest.raises(aq.DatabaseError, match=match):
+        aq.load_database(_write(tmp_path, GOOD.replace(old, new, 1)))
+
+
+def test_no_check_and_lenient_balance(tmp_path):
+    bad = GOOD.replace("H2O = OH- + H+", "H2O = OH- + 2H+")
+    with pytest.warns(aq.DatabaseWarning, match="1 unbalanced reactions kept"):
+        lenient = aq.load_database(_write(tmp_path, bad), strict_balance=False)
+    assert "OH-" in lenient.species
+    marked = bad.replace("-log_k -14.0;", "-no_check; -log_k -14.0;")
+    assert "OH-" in aq.load_database(_write(tmp_path, marked)).species
+
+
+def test_unknown_option_is_listed_not_silent(tmp_path):
+    with pytest.warns(aq.DatabaseWarning, match=r"option -frobnicate \(first at my.dat:13\)"):
+        aq.load_database(_write(tmp_path, GOOD.replace("    -gamma 4.0 0.075", "    -gamma 4.0 0.075\n    -frobnicate 3")))
+
+
+def test_missing_database_names_the_choices():
+    with pytest.raises(aq.DatabaseError, match=r"database 'nope.dat' not found: .*'phreeqc.dat'"):
+        aq.load_database("nope.dat")
+
+
+def test_not_a_database(tmp_path):
+    with pytest.raises(aq.DatabaseError, match="no SOLUTION_MASTER_SPECIES or SOLUTION_SPECIES"):
+        aq.load_database(_write(tmp_path, "PHASES\nHalite\n NaCl = Na+ + Cl-\nEND\n"))
+
+
+def test_database_error_is_a_chemsolve_error():
+    assert issubclass(aq.DatabaseError, cs.ChemsolveError) and issubclass(aq.DatabaseError, ValueError)
