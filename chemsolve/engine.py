@@ -33,6 +33,33 @@ def _is_jitted(f: Any) -> bool:
     return f is not None and hasattr(f, "py_func") and hasattr(f, "signatures")
 
 
+HISTORY_LIMIT = 10_000  # iterations kept in SolveResult.history (the solve itself is not limited)
+
+
+def _guarded(fun: Callable, raised: list, inplace: bool, jacobian: bool = False) -> Callable:
+    """A plain-Python residual as the kernel needs it: float64 arrays out; an exception at a
+    trial point becomes NaN (backtracking then avoids the point) and is kept for the message."""
+
+    def call(x, *a):
+        try:
+            if inplace:
+                fun(x, *a)
+                return None
+            v = fun(x, *a)
+        except Exception as e:  # noqa: BLE001 - the user's code; reported in the result
+            raised.append(e)
+            if inplace:
+                a[-1][...] = np.nan
+                return None
+            n = x.shape[0]
+            return np.full((n, n) if jacobian else n, np.nan)
+        if np.iscomplexobj(v):
+            raise InvalidInputError("the residual returned complex values during the iteration")
+        return np.asarray(v, dtype=np.float64)
+
+    return call
+
+
 def _method_code(method: str) -> int:
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; expected one of {sorted(METHODS)}")
@@ -81,7 +108,10 @@ def _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, sta
 
 
 def _fscale(fscale: Any, n: int) -> np.ndarray:
-    s = np.asarray(fscale, dtype=np.float64)
+    try:
+        s = np.asarray(fscale, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"fscale={fscale!r} cannot be read as positive numbers: {e}") from None
     if s.ndim == 0:
         s = np.full(n, float(s))
     if s.shape != (n,):
@@ -93,6 +123,8 @@ def _fscale(fscale: Any, n: int) -> np.ndarray:
 
 
 def _as_vector(name: str, x: Any) -> np.ndarray:
+    if x is None:
+        raise InvalidInputError(f"{name} is required (got None)")
     try:
         v = np.array(x, dtype=np.float64)
     except (TypeError, ValueError) as e:
@@ -108,19 +140,32 @@ def _as_vector(name: str, x: Any) -> np.ndarray:
 
 
 def _first_eval(fun: Callable, x0: np.ndarray, args: tuple, what: str, inplace: bool = False,
-                shape: tuple | None = None) -> np.ndarray:
+                shape: tuple | None = None, compiled: bool = False) -> np.ndarray:
     """Evaluate the residual (or Jacobian) once at the start, in Python, to give clear errors."""
     shape = x0.shape if shape is None else shape
     try:
         if inplace:
             f = np.full(shape, np.nan)
-            fun(x0.copy(), *args, f)
+            returned = fun(x0.copy(), *args, f)
+            if returned is not None and returned is not f and np.isnan(f).all():
+                raise InvalidInputError(
+                    f"with inplace=True the {what} must write its result into its last argument; "
+                    "it returned a value and left that array untouched"
+                )
         else:
             f = fun(x0.copy(), *args)
+    except InvalidInputError:
+        raise
     except Exception as e:  # the user's residual: re-raise with the context it lacked
         raise InvalidInputError(
             f"the {what} raised {type(e).__name__} at the initial guess x0={x0.tolist()}: {e}"
         ) from e
+    if np.iscomplexobj(f):
+        raise InvalidInputError(f"the {what} returned complex values; it must return real float64 numbers")
+    if compiled and not inplace and not isinstance(f, np.ndarray):
+        raise InvalidInputError(
+            f"the jitted {what} returned {type(f).__name__}; the compiled solver needs a numpy array"
+        )
     try:
         f = np.asarray(f, dtype=np.float64)
     except (TypeError, ValueError) as e:
@@ -215,9 +260,13 @@ def solve(
     if jac is not None and mname != "newton":
         raise InvalidInputError(f"jac is only used by method='newton', not {method!r}")
 
-    f0 = _first_eval(fun, x0, args, "residual" if mname == "newton" else "fixed-point map", inplace)
+    compiled = jit is not False and _is_jitted(fun) and (jac is None or _is_jitted(jac))
+    if jit is True and not compiled:
+        raise InvalidInputError("jit=True needs fun (and jac, if given) decorated with @numba.njit")
+    f0 = _first_eval(fun, x0, args, "residual" if mname == "newton" else "fixed-point map", inplace,
+                     compiled=compiled)
     if jac is not None:
-        _first_eval(jac, x0, args, "jac", inplace, shape=(n, n))
+        _first_eval(jac, x0, args, "jac", inplace, shape=(n, n), compiled=compiled)
     r0 = f0 if mname == "newton" else f0 - x0
     bad = np.flatnonzero(~np.isfinite(r0))
     hist0 = History(np.array([np.inf]), np.array([np.nan]), np.array([0.0]))
@@ -233,38 +282,35 @@ def solve(
 
     from .kernels import solver as _k
 
-    compiled = jit is not False and _is_jitted(fun) and (jac is None or _is_jitted(jac))
-    if jit is True and not compiled:
-        raise InvalidInputError("jit=True needs fun (and jac, if given) decorated with @numba.njit")
+    raised: list[BaseException] = []  # an exception at a trial point, kept for the message
     if compiled:
         core = _k.solve_rows
         f, j = fun, (jac if jac is not None else _k._no_jacobian)
     else:
         core = getattr(_k.solve_rows, "py_func", _k.solve_rows)
-        f, j = fun, (jac if jac is not None else _k._no_jacobian)
-        if not inplace:
-
-            def f(x, *a):
-                return np.asarray(fun(x, *a), dtype=np.float64)
-
-            if jac is not None:
-
-                def j(x, *a):
-                    return np.asarray(jac(x, *a), dtype=np.float64)
+        f = _guarded(fun, raised, inplace)
+        j = _guarded(jac, raised, inplace, jacobian=True) if jac is not None else _k._no_jacobian
     X = np.empty((1, n))
     out = [np.zeros(1, dtype=np.int64) for _ in range(4)]  # status, nit, nfev, njev
     fnorm = np.empty(1)
-    hist = np.full((int(opts[_c.OPT_MAX_ITER]) + 1, 3), np.nan)
+    hist = np.full((min(int(opts[_c.OPT_MAX_ITER]), HISTORY_LIMIT) + 1, 3), np.nan)
     # numpy allocates the scratch arrays faster than boxing them out of a compiled call
     ws = getattr(_k.make_workspace, "py_func", _k.make_workspace)(n, int(opts[_c.OPT_ANDERSON_M]))
     core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
          sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
     x = X[0]
     status, nit, nfev, njev = (int(o[0]) for o in out)
+    nfev += 1  # the Python-side check at x0
+    njev += jac is not None
     fnorm = fnorm[0]
     status = Status(status)
-    history = History(hist[: nit + 1, 0].copy(), hist[: nit + 1, 1].copy(), hist[: nit + 1, 2].copy())
+    kept = min(nit, HISTORY_LIMIT) + 1
+    history = History(hist[:kept, 0].copy(), hist[:kept, 1].copy(), hist[:kept, 2].copy())
     message = ""
+    if raised and status == Status.NONFINITE:
+        e = raised[-1]
+        message = (f"{status.message} The residual raised {type(e).__name__} at a trial point ({e}); "
+                   "such points were treated as outside its domain.")
     if status == Status.INVALID_INPUT:
         message = (
             f"The residual returned an array of the wrong shape during the iteration (expected ({n},)"

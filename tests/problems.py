@@ -773,6 +773,9 @@ SOLVERS: dict[str, dict] = {
 }
 
 _NEWTONS = ("newton", "newton-fd", "newton-constant", "newton-ramp", "newton-adaptive")
+# Anderson mixing (with capped mixed steps and clean restarts) still solves these through
+# G(x) = x - F(x): discrete_bvp from every start, the Broyden problems from the standard start
+_ANDERSON_SOLVES_FROM_X0 = ("discrete_bvp", "broyden_tridiagonal", "broyden_banded")
 _NOT_A_CONTRACTION = (
     "no natural fixed-point form: the map G(x) = x - F(x) used here is not a contraction "
     "near this root, so relaxation / mixing diverges or stalls (expected)"
@@ -809,7 +812,13 @@ KNOWN_BAD: dict[tuple[str, str, str], str] = {
         for p in PROBLEMS
         if p.gmap is None
         for s in ("fixed_point", "anderson")
-        if not (p.name == "discrete_bvp" and s == "anderson")
+        if not (p.name in _ANDERSON_SOLVES_FROM_X0 and s == "anderson")
+    },
+    **{
+        (name, "anderson", start): _NOT_A_CONTRACTION
+        for name in _ANDERSON_SOLVES_FROM_X0
+        if name != "discrete_bvp"
+        for start in ("10x0", "100x0")
     },
 }
 

@@ -35,6 +35,11 @@ def propane_p(x, p):
     return P.propane_fun(x)
 
 
+@numba.njit(cache=True)
+def propane_g(x, p):  # fixed-point form G(x) = x - F(x), as problems.fixed_point_map builds it
+    return x - P.propane_fun(x)
+
+
 def _params(N, seed=0):
     rng = np.random.default_rng(seed)
     return np.column_stack([rng.uniform(0.5, 50.0, N), rng.uniform(-2, 2, N)])
@@ -97,14 +102,15 @@ def test_batch_chemical_equilibrium_from_perturbed_starts(method):
     rng = np.random.default_rng(1)
     N = 64
     X0 = P.get("propane_reduced").x0 * rng.uniform(0.5, 2.0, (N, 5))
-    b = cs.solve_batch(propane_p, X0, None, method=method)
-    if method == "anderson":
-        # declared in problems.KNOWN_BAD: x - F(x) is no contraction, so no row may claim success
-        assert not b.success.any()
-        return
-    assert b.counts() == {"CONVERGED": N}
-    for i in range(N):
+    b = cs.solve_batch(propane_p if method == "newton" else propane_g, X0, None, method=method)
+    for i in np.flatnonzero(b.success):  # whatever converged is a root: no false "converged"
         assert np.max(np.abs(P.propane_fun(b.x[i]))) <= 1e-10
+    if method == "newton":
+        assert b.counts() == {"CONVERGED": N}
+    else:
+        # declared in problems.KNOWN_BAD: x - F(x) is no contraction here, so the rows stop with
+        # an honest failure status (a row that did reach a root would pass the check above)
+        assert b.success.sum() <= N // 8
 
 
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="every function is plain Python then")

@@ -68,7 +68,8 @@ def test_analytic_jacobian_matches_finite_differences():
     a = cs.solve(sqrt2, [3.0, -1.0], jac=jac)
     b = cs.solve(sqrt2, [3.0, -1.0])
     assert a.success and b.success
-    assert a.njev == a.nit and b.njev == 0
+    # one Jacobian per iteration, plus the input check at x0 (counted too)
+    assert a.njev == a.nit + 1 and b.njev == 0
     assert a.nfev < b.nfev  # finite differences cost n evaluations per iteration
     np.testing.assert_allclose(a.x, b.x, atol=1e-10)
 
@@ -254,3 +255,66 @@ def test_ramp_schedule_is_followed():
 def test_adaptive_grows_after_success():
     res = cs.solve(lambda x: np.array([x[0] - 5.0]), [0.0], damping=dmp.Adaptive(start=0.25, grow=2.0))
     np.testing.assert_allclose(res.history.damping[1:4], [0.25, 0.5, 1.0])
+
+
+# ---------------------------------------------------------------- found in review
+def test_anderson_respects_step_caps():
+    res = cs.solve(cos_map, [0.0, 0.0], method="anderson", max_step=0.1)
+    assert res.success and np.all(res.history.step_norm <= 0.1 + 1e-12)
+    pos = cs.solve(lambda x: np.array([0.2 + 0.0 * x[0]]), [1.5], method="anderson", max_rel_step=0.5)
+    xs = [1.5]
+    for d in pos.history.step_norm[1:]:
+        assert d <= 0.5 * xs[-1] + 1e-12
+        xs.append(xs[-1] - d)
+    assert pos.success
+
+
+def test_slow_contraction_is_not_called_stagnated():
+    # G = 0.95 x + 50: every step cuts the residual by 5 %, with steps far below rtol*|x|
+    # near the root x* = 1000; it must keep going to ftol, not stop as STAGNATED
+    res = cs.solve(lambda x: 0.95 * x + 50.0, [0.0], method="fixed_point", max_iter=2000)
+    assert res.success and abs(res.x[0] - 1000.0) < 1e-7
+
+
+def test_huge_residuals_do_not_overflow_the_line_search():
+    res = cs.solve(lambda x: np.exp(x) - 2.0, [400.0], max_iter=1000)
+    assert res.success and res.x[0] == pytest.approx(math.log(2.0), abs=1e-10)
+
+
+def test_residual_that_raises_mid_iteration_is_a_domain_edge():
+    res = cs.solve(lambda x: np.array([math.log(x[0]) - 1.0]), [10.0], damping=dmp.Constant(1.0))
+    assert res.success and res.x[0] == pytest.approx(math.e, abs=1e-9)
+    # sqrt(x - 2) + 1 has no root; steps towards one leave the domain x >= 2 (math.sqrt raises)
+    bad = cs.solve(lambda x: np.array([math.sqrt(x[0] - 2.0) + 1.0]), [3.0], damping=dmp.Constant(1.0))
+    assert bad.status == cs.Status.NONFINITE and "raised ValueError at a trial point" in bad.message
+    assert bad.x[0] >= 2.0
+
+
+def test_complex_residual_is_rejected():
+    with pytest.raises(cs.InvalidInputError, match="complex"):
+        cs.solve(lambda x: x - 1 + 1j, [0.0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(fscale="abc"), r"fscale='abc' cannot be read"),
+        (dict(x0=None), r"x0 is required"),
+    ],
+)
+def test_more_bad_arguments(kwargs, match):
+    call = dict(fun=sqrt2, x0=[1.0, 1.0])
+    call.update(kwargs)
+    with pytest.raises(cs.InvalidInputError, match=match):
+        cs.solve(**call)
+
+
+def test_inplace_residual_that_returns_instead_of_writing():
+    with pytest.raises(cs.InvalidInputError, match="must write its result into its last argument"):
+        cs.solve(lambda x, out: x - 1.0, [0.0], inplace=True)
+
+
+def test_history_is_capped_but_the_solve_is_not():
+    res = cs.solve(lambda x: 0.999 * x + 1.0, [0.0], method="fixed_point", max_iter=20_000, ftol=1e-6)
+    assert res.success and res.nit > 10_000
+    assert len(res.history) == 10_001

@@ -1,7 +1,8 @@
-"""Aqueous speciation (PHREEQC-class). So far: the PHREEQC database reader.
+"""Aqueous speciation (PHREEQC-class).
 
 ``load_database("phreeqc.dat")`` reads a bundled database (USGS PHREEQC 3, public domain; see
-``chemsolve/data/README.md``) or any PHREEQC-format file by path.
+``chemsolve/data/README.md``) or any PHREEQC-format file by path; ``speciate(db, totals, T, pH)``
+speciates one water with PHREEQC's ion-association equations.
 """
 
 from .database import (
@@ -17,6 +18,7 @@ from .database import (
     parse_formula,
     species_charge,
 )
+from .speciation import SpeciationResult, speciate
 
 __all__ = [
     "BUNDLED",
@@ -30,4 +32,6 @@ __all__ = [
     "load_database",
     "parse_formula",
     "species_charge",
+    "speciate",
+    "SpeciationResult",
 ]

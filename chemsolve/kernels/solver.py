@@ -44,7 +44,7 @@ _X_LIMIT = 1e150  # |x| beyond this is reported as DIVERGED
 _LM_MU = 1e-10  # relative Levenberg-Marquardt shift used on a singular Jacobian
 _ANDERSON_LAMBDA = 1e-12  # relative Tikhonov term of the Anderson least squares
 _STALL_DECREASE = 1e-6  # a new best residual must beat the old one by this fraction
-_SMALL_STEPS = 3  # consecutive tiny steps (< atol + rtol|x|) that barely reduce the residual -> STAGNATED
+_SMALL_STEPS = 3  # consecutive tiny steps (< atol + rtol|x|) that leave the residual unchanged -> STAGNATED
 
 
 @njit(cache=True)
@@ -62,13 +62,28 @@ def scaled_norm(f, fscale):
 
 
 @njit(cache=True)
-def half_sq_norm(f, fscale):
-    """0.5 * sum_i (f_i / fscale_i)^2, the merit function of the line search."""
+def half_sq_norm(f, fscale, scale):
+    """0.5 * sum_i (f_i / (fscale_i * scale))^2: the line-search merit, divided by scale^2 so that
+    residuals up to the float64 limit do not overflow it (scale: the current max|F/fscale|)."""
     s = 0.0
     for i in range(f.shape[0]):
-        v = f[i] / fscale[i]
+        v = f[i] / (fscale[i] * scale)
         s += v * v
     return 0.5 * s
+
+
+@njit(cache=True)
+def step_cap(d, x, max_step, max_rel_step, atol):
+    """Largest factor c <= 1 with max_i |c d_i| <= max_step and |c d_i| <= max_rel_step * max(|x_i|, atol)."""
+    cap = 1.0
+    for i in range(d.shape[0]):
+        a = abs(d[i])
+        if a * cap > max_step:
+            cap = max_step / a
+        lim = max_rel_step * max(abs(x[i]), atol)
+        if a * cap > lim:
+            cap = lim / a
+    return cap
 
 
 @njit(cache=True)
@@ -223,14 +238,16 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                     status = CONVERGED
                 else:
                     iterate = True
-            phi = half_sq_norm(F, fscale)
             f0 = fn
             best = fn
             stall = 0
             small = 0
             alpha_state = dpar[0]
             for k in range(max_iter if iterate else 0):
-                # ---- direction p (undamped) and the merit slope along it
+                # ---- direction p (undamped) and the merit slope along it; the merit is
+                # scaled by the current residual norm for this iteration (see half_sq_norm)
+                mscale = fn if fn > 0.0 else 1.0
+                phi = half_sq_norm(F, fscale, mscale)
                 slope = -2.0 * phi
                 if newton:
                     if has_jac:
@@ -269,20 +286,22 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                         if regularized_solve(J, rhs, _LM_MU, work, normal, scratch, p) != 0:
                             status = SINGULAR
                             break
-                    # slope = grad(phi) . p with grad(phi) = J^T (F / fscale^2)
+                    # slope = grad(phi) . p with grad(phi) = J^T F / (fscale mscale)^2
                     slope = 0.0
                     for i in range(n):
                         jp = 0.0
                         for j in range(n):
                             jp += J[i, j] * p[j]
-                        slope += F[i] / (fscale[i] * fscale[i]) * jp
+                        w = fscale[i] * mscale
+                        slope += (F[i] / w) * (jp / w)
                     if not (slope < 0.0):
                         # not a descent direction (inexact Jacobian): fall back to steepest descent
                         gnorm2 = 0.0
                         for j in range(n):
                             s = 0.0
                             for i in range(n):
-                                s += J[i, j] * F[i] / (fscale[i] * fscale[i])
+                                w = fscale[i] * mscale
+                                s += (J[i, j] / w) * (F[i] / w)
                             p[j] = -s
                             gnorm2 += s * s
                         if not (gnorm2 > 0.0) or not np.isfinite(gnorm2):
@@ -294,14 +313,7 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                         p[i] = F[i]
 
                 # ---- step caps on the undamped direction
-                cap = 1.0
-                for i in range(n):
-                    a = abs(p[i])
-                    if a * cap > max_step:
-                        cap = max_step / a
-                    lim = max_rel_step * max(abs(x[i]), atol)
-                    if a * cap > lim:
-                        cap = lim / a
+                cap = step_cap(p, x, max_step, max_rel_step, atol)
                 if cap < 1.0:
                     for i in range(n):
                         p[i] *= cap
@@ -332,12 +344,16 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                         if anderson_coefficients(dR, mk, F, _ANDERSON_LAMBDA, a_normal, a_rhs, a_work, gam) != 0:
                             use_mix = False
                             mk = 0
+                            head = 0
                             continue
                         for i in range(n):
-                            s = x[i] + alpha * F[i]
+                            s = alpha * F[i]
                             for c in range(mk):
                                 s -= (dX[i, c] + alpha * dR[i, c]) * gam[c]
-                            xt[i] = s
+                            scratch[i] = s  # the mixed displacement, capped like any step
+                        mcap = step_cap(scratch, x, max_step, max_rel_step, atol)
+                        for i in range(n):
+                            xt[i] = x[i] + mcap * scratch[i]
                     else:
                         for i in range(n):
                             xt[i] = x[i] + alpha * p[i]
@@ -351,7 +367,7 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                     ftn = scaled_norm(Ft, fscale)
                     ok = False
                     if ftn == ftn:
-                        phit = half_sq_norm(Ft, fscale)
+                        phit = half_sq_norm(Ft, fscale, mscale)
                         if use_mix:
                             ok = ftn <= fn
                         elif dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
@@ -368,6 +384,7 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                         # safeguard: the mixed step increased the residual -> restart, plain step
                         use_mix = False
                         mk = 0
+                        head = 0
                         continue
                     alpha *= shrink
                     if alpha < amin:
@@ -413,9 +430,8 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                     F[i] = Ft[i]
                     if abs(x[i]) > xmax:
                         xmax = abs(x[i])
-                slow = ftn > 0.9 * fn  # less than 10 % residual reduction in this step
+                slow = ftn > (1.0 - 1e-3) * fn  # the residual (almost) stopped decreasing
                 fn = ftn
-                phi = phit
                 nit += 1
                 if nit < nh:
                     hist[nit, 0] = fn

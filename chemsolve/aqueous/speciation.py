@@ -1,0 +1,421 @@
+"""Aqueous speciation (ion association, PHREEQC's equations) on the chemsolve engine.
+
+Unknowns are log10 activities of the component master species (tableau style) and, when the pH
+comes from electroneutrality, log10 a(H+). Mass balances (and the charge balance) are solved by the
+engine's damped Newton with an analytic Jacobian at fixed activity coefficients; ionic strength and
+water activity are updated around it as an outer fixed point, as PHREEQC does.
+
+Scope so far: totals in mol/kgw of elements or valence states, T, pH fixed or from charge balance,
+pe fixed (it only matters for elements given as a whole, e.g. "Fe", whose valence states are then
+distributed by pe). Not yet: phase equilibria, batches, Pitzer/SIT databases.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..engine import solve
+from ..errors import InvalidInputError
+from ..status import Status
+from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, log_gamma
+from .database import Database
+
+__all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
+
+LN10 = math.log(10.0)
+_BASIS_FIXED = ("H+", "H2O", "e-")
+
+
+@dataclass(frozen=True)
+class SpeciationResult:
+    """Speciation of one water. Molalities [mol/kgw]; activities; log10 activity coefficients."""
+
+    status: Status
+    message: str
+    T: float
+    pH: float
+    pe: float
+    ionic_strength: float
+    water_activity: float
+    charge_balance: float  # sum z m [eq/kgw]
+    molality: dict[str, float]
+    activity: dict[str, float]
+    log_gamma: dict[str, float]
+    saturation_index: dict[str, float]
+    totals: dict[str, float]
+    nit: int = 0
+    outer_iterations: int = 0
+    guess_source: str = "default"
+
+    @property
+    def success(self) -> bool:
+        return self.status == Status.CONVERGED
+
+
+@dataclass
+class AqueousSystem:
+    """The tableau of one set of components at one temperature: species rows, component columns."""
+
+    components: list[str]  # total keys as the database spells them, e.g. "C(+4)"
+    masters: list[str]  # their master species, e.g. "CO3-2"
+    totals: np.ndarray  # (nc,) [mol/kgw]
+    species: list[str]
+    nu: np.ndarray  # (ns, nc) component coefficients of each species
+    nu_h: np.ndarray  # (ns,) H+ coefficients
+    nu_w: np.ndarray  # (ns,) H2O coefficients
+    nu_e: np.ndarray  # (ns,) e- coefficients
+    log_k: np.ndarray  # (ns,) log10 K of formation from the basis at T
+    z: np.ndarray
+    gamma_kind: np.ndarray
+    gamma_a: np.ndarray
+    gamma_b: np.ndarray
+    T: float
+    phases: dict[str, tuple[dict[str, float], float]] = field(default_factory=dict)  # name -> (stoich, log K(T))
+
+
+def _total_key(db: Database, key: str) -> str:
+    if key in db.masters:
+        return key
+    m = re.fullmatch(r"([A-Z][a-z_]*)\(([+-]?)(\d+(?:\.\d+)?)\)", key)
+    if m:
+        el, sign, val = m.groups()
+        v = float(val)
+        val = str(int(v)) if v == int(v) else val
+        for cand in ([f"{el}({sign}{val})"] if sign else [f"{el}(+{val})", f"{el}({val})"]):
+            if cand in db.masters:
+                return cand
+    known = sorted(k for k in db.masters if k[0].isupper())
+    close = [k for k in known if k.split("(")[0] == key.split("(")[0]]
+    hint = f"; for this element: {close}" if close else f"; known: {known}"
+    raise InvalidInputError(f"unknown element or valence state {key!r} in totals (database {db.path}){hint}")
+
+
+def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4.0) -> AqueousSystem:
+    """Components, species and stoichiometry for ``totals`` at ``T`` [K].
+
+    A species is included when its formation reaction, rewritten in terms of the component
+    master species, H+, H2O and e-, uses only given components; a reaction that needs e-
+    (a change of valence state) is included only when the element was given as a whole
+    ("Fe", not "Fe(2)"), its valence states then being linked through pe, or when it is a
+    species of water itself (H2, O2).
+    """
+    if not isinstance(totals, dict) or not totals:
+        raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
+    comps, masters, tvals, whole = [], [], [], set()
+    for key, val in totals.items():
+        try:
+            v = float(val)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"total of {key!r} is {val!r}, not a number [mol/kgw]") from None
+        if not math.isfinite(v) or v <= 0:
+            raise InvalidInputError(f"total of {key!r} must be a positive finite molality [mol/kgw], got {val!r}")
+        k = _total_key(db, str(key))
+        ms = db.masters[k].species
+        if ms in _BASIS_FIXED:
+            raise InvalidInputError(f"{key!r} (master species {ms}) is set by pH, pe or the solvent, not by a total")
+        if ms in masters:
+            other = comps[masters.index(ms)]
+            raise InvalidInputError(f"{key!r} and {other!r} both give the total of master species {ms}")
+        comps.append(k)
+        masters.append(ms)
+        tvals.append(v)
+        if "(" not in k:
+            whole.add(ms)
+    basis = set(masters) | set(_BASIS_FIXED)
+    memo: dict[str, tuple[dict[str, float], float] | None] = {}
+
+    def expand(name: str, depth: int = 0) -> tuple[dict[str, float], float] | None:
+        if name in basis:
+            return {name: 1.0}, 0.0
+        if name in memo:
+            return memo[name]
+        sp = db.species.get(name)
+        memo[name] = None  # guards against cycles
+        if sp is None or depth > 50 or not sp.reaction.stoich:
+            return None  # unknown, or a primary master species that is not a component
+        acc: dict[str, float] = {}
+        lk = sp.reaction.log_k_at(T)
+        for other, coef in sp.reaction.stoich.items():
+            if other == name:
+                continue
+            sub = expand(other, depth + 1)
+            if sub is None:
+                return None
+            c = -coef  # reactants have negative coefficients in the stored reaction
+            for b, v in sub[0].items():
+                acc[b] = acc.get(b, 0.0) + c * v
+            lk += c * sub[1]
+        res = ({k: v for k, v in acc.items() if abs(v) > 1e-12}, lk)
+        memo[name] = res
+        return res
+
+    rows = []
+    for name, sp in db.species.items():
+        if name in ("H2O", "e-"):
+            continue
+        ex = expand(name)
+        if ex is None:
+            continue
+        coefs, lk = ex
+        used = [b for b in coefs if b not in _BASIS_FIXED]
+        # e- changes a valence state: allowed for elements given as a whole, and for the
+        # species of water itself (H2, O2), as in PHREEQC
+        if coefs.get("e-", 0.0) != 0.0 and used and not all(b in whole for b in used):
+            continue
+        rows.append((name, sp, coefs, lk))
+    ns, nc = len(rows), len(comps)
+    nu = np.zeros((ns, nc))
+    idx = {m: j for j, m in enumerate(masters)}
+    arr = lambda: np.zeros(ns)  # noqa: E731
+    nu_h, nu_w, nu_e, log_k, z, ga, gb = arr(), arr(), arr(), arr(), arr(), arr(), arr()
+    gk = np.zeros(ns, dtype=np.int64)
+    for i, (name, sp, coefs, lk) in enumerate(rows):
+        for b, v in coefs.items():
+            if b == "H+":
+                nu_h[i] = v
+            elif b == "H2O":
+                nu_w[i] = v
+            elif b == "e-":
+                nu_e[i] = v
+            else:
+                nu[i, idx[b]] = v
+        log_k[i] = lk
+        z[i] = sp.charge
+        if sp.gamma is not None:
+            gk[i], ga[i], gb[i] = GAMMA_WATEQ, sp.gamma[0], sp.gamma[1]
+        else:
+            gk[i] = GAMMA_DAVIES if sp.charge != 0 else GAMMA_NEUTRAL
+    for j, m in enumerate(masters):
+        if not np.any(nu[:, j]):
+            raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
+    present = {r[0] for r in rows} | {"H2O"}
+    phases = {}
+    for pname, ph in db.phases.items():
+        rx = {k: v for k, v in ph.reaction.stoich.items() if k != ph.formula}
+        if rx and all(k in present for k in rx):
+            phases[pname] = (rx, ph.reaction.log_k_at(T))
+    return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
+                         log_k, z, gk, ga, gb, T, phases)
+
+
+def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40):
+    """Improve the first guess by positive-continued-fraction sweeps (Carrayrou et al. 2002,
+    AIChE J. 48, 894): scale each component's activity by (total / computed total)^(1/nu_max),
+    and, for a charge-balance pH, bisect log a(H+) to neutrality with the rest fixed. Cheap,
+    robust far from the root, slow near it: Newton takes over from there."""
+    nc = len(sys.components)
+    x = x.copy()
+    nu_max = np.maximum(sys.nu.max(axis=0), 1.0)
+    for _ in range(sweeps):
+        lh = x[nc] if charge_eq else log_h
+        if charge_eq:
+            lo, hi = -16.0, 2.0  # log a(H+) bracket
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                _, m = _state(sys, x[:nc], mid, log_aw, log_e, lg)
+                if sys.z @ m > 0.0:
+                    hi = mid
+                else:
+                    lo = mid
+            lh = x[nc] = 0.5 * (lo + hi)
+        _, m = _state(sys, x[:nc], lh, log_aw, log_e, lg)
+        f = np.log10((m @ sys.nu) / sys.totals)
+        if not np.all(np.isfinite(f)):
+            break
+        if np.max(np.abs(f)) < 1e-3:
+            break
+        x[:nc] -= f / nu_max
+    return x
+
+
+def _charge_of(db: Database, species: str) -> float:
+    return db.species[species].charge if species in db.species else 0.0
+
+
+def _state(sys: AqueousSystem, x: np.ndarray, log_h: float, log_aw: float, log_e: float, lg: np.ndarray):
+    log_a = sys.log_k + sys.nu @ x + sys.nu_h * log_h + sys.nu_w * log_aw + sys.nu_e * log_e
+    return log_a, 10.0 ** (log_a - lg)
+
+
+def speciate(
+    db: Database,
+    totals: dict[str, float],
+    T: float = 298.15,
+    pH: float | None = None,
+    pe: float = 4.0,
+    *,
+    max_outer: int = 100,
+) -> SpeciationResult:
+    """Speciate one water.
+
+    totals : {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3}.
+    T : temperature [K]. pH : fixed pH, or None for the pH of electroneutrality.
+    pe : fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
+    Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
+    """
+    if not (isinstance(T, (int, float)) and math.isfinite(T) and 273.15 - 0.01 <= T <= 623.15):
+        raise InvalidInputError(f"T={T!r} K is outside 273.14-623.15 K (the range of the water-property fits)")
+    if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
+        raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
+    sys = build_system(db, totals, T, pe)
+    nc = len(sys.components)
+    log_e = -float(pe)
+    # charge scale: what the component master species could carry, plus water's 1e-7
+    qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters]) @ sys.totals) + 1e-7
+    x0 = np.log10(sys.totals)
+    if pH is not None:
+        st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer)
+    else:
+        # fallback chain: pH inside the Newton system (fast); if that fails, the robust
+        # nested form: bracketed root of the charge balance over pH, each step a fixed-pH solve
+        st = _solve(sys, np.append(x0, -7.0), -7.0, True, log_e, qscale, max_outer)
+        if st.status != Status.CONVERGED:
+            st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st)
+    log_a, m, lg = st.log_a, st.m, st.lg
+    la = dict(zip(sys.species, log_a))
+    la["H2O"] = math.log10(st.aw)
+    si = {name: float(sum(c * la[s] for s, c in rx.items()) - lk) for name, (rx, lk) in sys.phases.items()}
+    return SpeciationResult(
+        status=st.status, message=st.message, T=T, pH=-float(st.log_h), pe=float(pe), ionic_strength=st.I,
+        water_activity=st.aw, charge_balance=float(sys.z @ m), molality=dict(zip(sys.species, m.tolist())),
+        activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
+        saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
+    )
+
+
+@dataclass
+class _State:
+    status: Status
+    message: str
+    x: np.ndarray
+    log_h: float
+    I: float
+    aw: float
+    nit: int
+    outer: int
+    log_a: np.ndarray
+    m: np.ndarray
+    lg: np.ndarray
+
+
+def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log_e: float, qscale: float,
+           max_outer: int) -> _State:
+    """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as the last
+    unknown) by damped Newton at fixed activity coefficients, inside the outer fixed point on
+    ionic strength and water activity."""
+    nc = len(sys.components)
+    T = sys.T
+    I = max(0.5 * float(np.sum(sys.totals)), 1e-7)  # first guess; refined below
+    aw = 1.0
+    omega, prev_d = 1.0, None
+    status, message, nit, outer = Status.MAX_ITER, "", 0, 0
+    for outer in range(1, max_outer + 1):
+        A, B = debye_huckel_ab(T, 1.0, aw)
+        lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, I, A, B)
+        log_aw = math.log10(aw)
+
+        # Residuals in forms that keep Newton well scaled far from the solution: each mass
+        # balance as log10(sum_i nu_ij m_i / T_j) (zero at the root, ~linear in the unknowns),
+        # and the charge balance sum(z m) relative to the charge the totals can carry.
+        def fun(v):
+            lh = v[nc] if charge_eq else log_h
+            _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
+            f = np.log10((m @ sys.nu) / sys.totals)
+            return np.append(f, (sys.z @ m) / qscale) if charge_eq else f
+
+        def jac(v):
+            lh = v[nc] if charge_eq else log_h
+            _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
+            S = m @ sys.nu
+            W = sys.nu * m[:, None]  # (d m_i / d x_k) / ln 10
+            Jm = (sys.nu.T @ W) / S[:, None]
+            if not charge_eq:
+                return Jm
+            dh = m * sys.nu_h
+            top = np.hstack([Jm, ((sys.nu.T @ dh) / S)[:, None]])
+            dP = np.append(sys.z @ W, sys.z @ dh) * LN10
+            return np.vstack([top, dP / qscale])
+
+        if outer == 1:
+            x = _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale)
+        res = solve(fun, x, jac=jac, ftol=1e-12, max_step=2.0, max_iter=200)
+        nit += res.nit
+        x = res.x
+        if not res.success:
+            status, message = res.status, f"inner Newton at outer iteration {outer}: {res.message}"
+            break
+        _, m = _state(sys, x[:nc], x[nc] if charge_eq else log_h, log_aw, log_e, lg)
+        I_new = max(0.5 * float(m @ (sys.z * sys.z)), 1e-300)
+        aw_new = 1.0 - 0.017 * float(np.sum(m))
+        if abs(I_new - I) <= 1e-12 * max(I, 1.0) and abs(aw_new - aw) <= 1e-14:
+            I, aw = I_new, aw_new
+            status, message = Status.CONVERGED, "converged"
+            break
+        # damped update (in log I): where H+ or OH- carry the ionic strength at a fixed
+        # activity, the plain substitution I <- I(m(I)) can overshoot and oscillate
+        d = math.log(I_new / I)
+        if prev_d is not None and d * prev_d < 0 and abs(d) > 0.5 * abs(prev_d):
+            omega = max(0.5 * omega, 1.0 / 64.0)
+        prev_d = d
+        I = I * math.exp(omega * d)
+        aw = aw + omega * (max(aw_new, 1e-3) - aw)
+    else:
+        message = f"ionic strength did not settle in {max_outer} outer iterations (last water activity {aw:.3g})"
+    A, B = debye_huckel_ab(T, 1.0, aw)
+    lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, I, A, B)
+    lh = float(x[nc]) if charge_eq else log_h
+    log_a, m = _state(sys, x[:nc], lh, math.log10(aw), log_e, lg)
+    return _State(status, message, x, lh, I, aw, nit, outer, log_a, m, lg)
+
+
+def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State) -> _State:
+    """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve."""
+    from scipy.optimize import brentq
+
+    cache: dict[float, _State] = {}
+    last = [x0]
+
+    def g(lh: float) -> float:
+        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer)
+        cache[lh] = st
+        if st.status != Status.CONVERGED:
+            raise _NestedFailure(st)
+        last[0] = st.x
+        return float(sys.z @ st.m) / qscale
+
+    try:
+        # H+ (or OH-) never has to carry more charge than the totals can: the root lies between
+        # those extremes (x 3 for activity coefficients). Walk out from the coupled attempt's pH in
+        # steps of one pH unit until the imbalance changes sign, then bracket: extreme pH values,
+        # where the fixed-pH problems are hardest, are visited only if the root is there.
+        top = math.log10(3.0 * qscale)
+        lmin, lmax = max(-14.0 - top - 1.0, -17.0), top
+        start = first.log_h if math.isfinite(first.log_h) and lmin < first.log_h < lmax else -7.0
+        a, ga = start, g(start)
+        step = -1.0 if ga > 0 else 1.0  # too acidic -> raise the pH (lower log a(H+)), and v.v.
+        while True:
+            b = min(max(a + step, lmin), lmax)
+            gb = g(b)
+            if ga * gb <= 0:
+                break
+            if b in (lmin, lmax):
+                return replace(first, message=f"{first.message}; and no pH in [{-lmax:.2f}, {-lmin:.2f}] balances "
+                                              f"the charge (imbalance {gb:.3g} at pH {-b:.2f}, relative to the totals)")
+            a, ga = b, gb
+        lo, hi = min(a, b), max(a, b)
+        lh = brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
+    except _NestedFailure as e:
+        return replace(e.state, message=f"{first.message}; the nested pH search failed too: {e.state.message}")
+    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer)
+    nit = first.nit + sum(s.nit for s in cache.values())
+    return replace(st, nit=nit, message="converged (nested pH search after the coupled Newton failed: "
+                                        f"{first.status.name})")
+
+
+class _NestedFailure(Exception):
+    def __init__(self, state: _State):
+        self.state = state

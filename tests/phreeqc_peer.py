@@ -1,0 +1,64 @@
+"""IPhreeqc (PyPI package ``phreeqc``) as the live peer: run one SOLUTION and read back what
+chemsolve computes, from PHREEQC's own BASIC functions. Shared by tests and benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import chemsolve.aqueous as aq
+
+DATA = Path(aq.__file__).resolve().parent.parent / "data"
+
+
+@dataclass
+class PeerResult:
+    pH: float
+    ionic_strength: float
+    water_activity: float
+    log_molality: dict[str, float]  # every aqueous species PHREEQC reports
+    saturation_index: dict[str, float]
+
+
+class Peer:
+    """One IPhreeqc instance with a bundled database loaded."""
+
+    def __init__(self, database: str = "phreeqc.dat"):
+        import phreeqc
+
+        self.ip = phreeqc.Phreeqc()
+        if self.ip.LoadDatabase(str(DATA / database)) != 0:
+            raise RuntimeError(self.ip.GetErrorString())
+
+    def solution(self, totals: dict[str, float], T: float, pH: float | None, pe: float = 4.0,
+                 phases: tuple[str, ...] = ()) -> PeerResult | None:
+        """Speciate in PHREEQC (mol/kgw, T in K, pH None = charge balance); None if it fails."""
+        lines = ["SOLUTION 1", f" temp {T - 273.15:.15g}", " units mol/kgw", f" pe {pe:.15g}",
+                 f" pH {pH:.15g}" if pH is not None else " pH 7 charge"]
+        lines += [f" {k} {v:.17g}" for k, v in totals.items()]
+        si = ", ".join(f'SI("{p}")' for p in phases) or "0"
+        lines += ["SELECTED_OUTPUT 1", " -reset false", "USER_PUNCH 1",
+                  " -headings " + " ".join(["pH", "mu", "aw", "n"] + [f"si{i}" for i in range(max(len(phases), 1))]),
+                  ' 10 PUNCH -LA("H+"), MU, ACT("H2O")', ' 20 t = SYS("aq", count, name$, type$, moles)',
+                  " 30 PUNCH count", f" 35 PUNCH {si}", " 40 FOR i = 1 TO count",
+                  " 50 PUNCH name$(i), LM(name$(i))", " 60 NEXT i", "END"]
+        if self.ip.RunString("\n".join(lines) + "\n") != 0:
+            return None
+        out = self.ip.GetSelectedOutput()
+        vals = [out[k][0] for k in out]
+        ph_, mu, aw, n = vals[:4]
+        nphi = max(len(phases), 1)
+        sis = dict(zip(phases, vals[4:4 + len(phases)]))
+        rest = vals[4 + nphi:]
+        lm = {rest[2 * i]: rest[2 * i + 1] for i in range(int(n))}
+        return PeerResult(ph_, mu, aw, lm, sis)
+
+    def basic(self, T: float, expressions: list[str]) -> list[float]:
+        """Values of PHREEQC BASIC expressions (e.g. 'DH_A') in pure water at T [K]."""
+        heads = " ".join(f"c{i}" for i in range(len(expressions)))
+        body = "\n".join(f" {10 * (i + 1)} PUNCH {e}" for i, e in enumerate(expressions))
+        inp = f"SOLUTION 1\n temp {T - 273.15:.15g}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n -headings {heads}\n{body}\nEND\n"
+        if self.ip.RunString(inp) != 0:
+            raise RuntimeError(self.ip.GetErrorString())
+        out = self.ip.GetSelectedOutput()
+        return [out[k][0] for k in out]
