@@ -135,13 +135,18 @@ class Species:
 
 @dataclass(frozen=True)
 class Phase:
-    """A mineral or gas of PHASES: ``formula`` dissolves by ``reaction`` (formula coefficient -1)."""
+    """A mineral or gas of PHASES: ``formula`` dissolves by ``reaction`` (formula coefficient -1).
+
+    products : aqueous species released per formula unit dissolved (negative: consumed), kept
+    apart from ``reaction`` because a gas like "CO2 = CO2" cancels there.
+    """
 
     name: str
     formula: str
     reaction: Reaction
     elements: dict[str, float]
     line: int
+    products: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -371,7 +376,8 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
                 db.species[e.name] = Species(e.name, rx, species_charge(e.name), elements, e.gamma, e.line)
             else:
                 formula = lhs[0][0]
-                db.phases[e.name] = Phase(e.name, formula, rx, parse_formula(formula), e.line)
+                products = _stoich(lhs[1:], rhs)
+                db.phases[e.name] = Phase(e.name, formula, rx, parse_formula(formula), e.line, products)
         except ValueError as err:
             raise DatabaseError(f"{fname}:{e.line}: {e.kind} {e.name!r}: {err}") from None
 

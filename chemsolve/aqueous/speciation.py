@@ -50,6 +50,7 @@ class SpeciationResult:
     nit: int = 0
     outer_iterations: int = 0
     guess_source: str = "default"
+    phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
 
     @property
     def success(self) -> bool:
@@ -75,6 +76,9 @@ class AqueousSystem:
     gamma_b: np.ndarray
     T: float
     phases: dict[str, tuple[dict[str, float], float]] = field(default_factory=dict)  # name -> (stoich, log K(T))
+    eq_phases: list[str] = field(default_factory=list)  # phases held at a saturation index
+    pb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (np, nc) component coefficients
+    pvec: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))  # H+, H2O, e- coefficients, constant
 
 
 def _total_key(db: Database, key: str) -> str:
@@ -94,7 +98,34 @@ def _total_key(db: Database, key: str) -> str:
     raise InvalidInputError(f"unknown element or valence state {key!r} in totals (database {db.path}){hint}")
 
 
-def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4.0) -> AqueousSystem:
+def _primary_of(db: Database, name: str, seen: frozenset = frozenset()) -> set[str]:
+    """Primary master species (identity reactions) a species is built from, without H+, H2O, e-."""
+    sp = db.species.get(name)
+    if sp is None:
+        raise InvalidInputError(f"species {name!r} is not in {db.path}")
+    if not sp.reaction.stoich:
+        return set() if name in _BASIS_FIXED else {name}
+    out: set[str] = set()
+    for other in sp.reaction.stoich:
+        if other != name and other not in seen and other not in _BASIS_FIXED:
+            out |= _primary_of(db, other, seen | {name})
+    return out
+
+
+def _key_for_master(db: Database, species: str) -> str:
+    """The valence-state key of a master species if the database has one ("C(+4)" for CO3-2),
+    so that a phase does not switch on redox for its element; else the element key."""
+    keys = [k for k, m in db.masters.items() if m.species == species]
+    for k in keys:
+        if "(" in k:
+            return k
+    if not keys:
+        raise InvalidInputError(f"{species!r} is no master species in {db.path}")
+    return keys[0]
+
+
+def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4.0,
+                 phases: tuple[str, ...] = ()) -> AqueousSystem:
     """Components, species and stoichiometry for ``totals`` at ``T`` [K].
 
     A species is included when its formation reaction, rewritten in terms of the component
@@ -103,7 +134,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
     ("Fe", not "Fe(2)"), its valence states then being linked through pe, or when it is a
     species of water itself (H2, O2).
     """
-    if not isinstance(totals, dict) or not totals:
+    if not isinstance(totals, dict) or (not totals and not phases):
         raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
     comps, masters, tvals, whole = [], [], [], set()
     for key, val in totals.items():
@@ -125,6 +156,18 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
         tvals.append(v)
         if "(" not in k:
             whole.add(ms)
+    for pname in phases:  # components a phase brings in start with a total of zero
+        if pname not in db.phases:
+            raise InvalidInputError(f"phase {pname!r} is not in {db.path}")
+        ph = db.phases[pname]
+        for sname in ph.products:
+            if sname in _BASIS_FIXED:
+                continue
+            for ms in sorted(_primary_of(db, sname)):
+                if ms not in masters:
+                    comps.append(_key_for_master(db, ms))
+                    masters.append(ms)
+                    tvals.append(0.0)
     basis = set(masters) | set(_BASIS_FIXED)
     memo: dict[str, tuple[dict[str, float], float] | None] = {}
 
@@ -193,20 +236,42 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
         if not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
     present = {r[0] for r in rows} | {"H2O"}
-    phases = {}
+    all_phases = {}
     for pname, ph in db.phases.items():
-        rx = {k: v for k, v in ph.reaction.stoich.items() if k != ph.formula}
+        rx = ph.products
         if rx and all(k in present for k in rx):
-            phases[pname] = (rx, ph.reaction.log_k_at(T))
+            all_phases[pname] = (rx, ph.reaction.log_k_at(T))
+    # equilibrium phases: F_p = pb.x + pb_h log a(H+) + pb_w log a_w + pb_e log a(e-) + pconst - SI_p,
+    # and pb[p, j] is also the moles of component j released per mole of phase dissolved
+    npp = len(phases)
+    pb, pvec = np.zeros((npp, nc)), np.zeros((4, npp))  # rows of pvec: h, w, e, const
+    rowix = {r[0]: i for i, r in enumerate(rows)}
+    for p_i, pname in enumerate(phases):
+        if pname not in all_phases:
+            raise InvalidInputError(f"phase {pname!r} needs species that are not in this system")
+        rx, lkp = all_phases[pname]
+        const = -lkp
+        for sname, c in rx.items():
+            if sname == "H2O":
+                pvec[1, p_i] += c
+                continue
+            i = rowix[sname]
+            pb[p_i] += c * nu[i]
+            pvec[0, p_i] += c * nu_h[i]
+            pvec[1, p_i] += c * nu_w[i]
+            pvec[2, p_i] += c * nu_e[i]
+            const += c * log_k[i]
+        pvec[3, p_i] = const
     return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
-                         log_k, z, gk, ga, gb, T, phases)
+                         log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec)
 
 
-def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40):
+def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40, skip=None, fix=None):
     """Improve the first guess by positive-continued-fraction sweeps (Carrayrou et al. 2002,
     AIChE J. 48, 894): scale each component's activity by (total / computed total)^(1/nu_max),
     and, for a charge-balance pH, bisect log a(H+) to neutrality with the rest fixed. Cheap,
-    robust far from the root, slow near it: Newton takes over from there."""
+    robust far from the root, slow near it: Newton takes over from there. ``fix(x, log_h)`` sets
+    the components that equilibrium phases control from their saturation conditions."""
     nc = len(sys.components)
     x = x.copy()
     nu_max = np.maximum(sys.nu.max(axis=0), 1.0)
@@ -216,20 +281,52 @@ def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int 
             lo, hi = -16.0, 2.0  # log a(H+) bracket
             for _ in range(60):
                 mid = 0.5 * (lo + hi)
+                if fix is not None:
+                    fix(x, mid)
                 _, m = _state(sys, x[:nc], mid, log_aw, log_e, lg)
                 if sys.z @ m > 0.0:
                     hi = mid
                 else:
                     lo = mid
             lh = x[nc] = 0.5 * (lo + hi)
+        if fix is not None:
+            fix(x, lh)
         _, m = _state(sys, x[:nc], lh, log_aw, log_e, lg)
-        f = np.log10((m @ sys.nu) / sys.totals)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.log10((m @ sys.nu) / sys.totals)
+        if skip is not None:
+            f[skip] = 0.0  # components held by phases are left to Newton
         if not np.all(np.isfinite(f)):
             break
         if np.max(np.abs(f)) < 1e-3:
             break
         x[:nc] -= f / nu_max
     return x
+
+
+def _phase_guess(sys: AqueousSystem, act: np.ndarray, si: np.ndarray, touched: np.ndarray, log_aw: float,
+                 log_e: float):
+    """For the first guess: let each active phase set one component's activity from its saturation
+    condition (a basis swap), preferring components that have no total of their own."""
+    nc = len(sys.components)
+    ctl: list[tuple[int, int]] = []
+    taken: set[int] = set()
+    order = sorted(act, key=lambda p: np.count_nonzero(sys.pb[p]))  # single-component phases first
+    for p in order:
+        cands = [j for j in np.flatnonzero(sys.pb[p]) if j not in taken]
+        if not cands:
+            continue
+        j = min(cands, key=lambda j: (sys.totals[j] > 0, -abs(sys.pb[p, j])))
+        ctl.append((int(j), int(p)))
+        taken.add(int(j))
+
+    def fix(x, log_h):
+        for j, p in ctl:
+            rest = sys.pb[p] @ x[:nc] - sys.pb[p, j] * x[j]
+            x[j] = (si[p] - rest - sys.pvec[0, p] * log_h - sys.pvec[1, p] * log_aw - sys.pvec[2, p] * log_e
+                    - sys.pvec[3, p]) / sys.pb[p, j]
+
+    return fix
 
 
 def _charge_of(db: Database, species: str) -> float:
@@ -241,6 +338,22 @@ def _state(sys: AqueousSystem, x: np.ndarray, log_h: float, log_aw: float, log_e
     return log_a, 10.0 ** (log_a - lg)
 
 
+def _phase_args(equilibrium_phases) -> tuple[list[str], np.ndarray, np.ndarray]:
+    names, si, amount = [], [], []
+    for name, spec in (equilibrium_phases or {}).items():
+        target, amt = (spec, 10.0) if not isinstance(spec, (tuple, list)) else (tuple(spec) + (10.0,))[:2]
+        try:
+            target, amt = float(target), float(amt)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"equilibrium phase {name!r}: expected SI or (SI, moles), got {spec!r}") from None
+        if not (math.isfinite(target) and math.isfinite(amt) and amt >= 0):
+            raise InvalidInputError(f"equilibrium phase {name!r}: SI must be finite and moles >= 0, got {spec!r}")
+        names.append(str(name))
+        si.append(target)
+        amount.append(amt)
+    return names, np.array(si), np.array(amount)
+
+
 def speciate(
     db: Database,
     totals: dict[str, float],
@@ -248,43 +361,69 @@ def speciate(
     pH: float | None = None,
     pe: float = 4.0,
     *,
+    equilibrium_phases: dict[str, float | tuple[float, float]] | None = None,
     max_outer: int = 100,
 ) -> SpeciationResult:
-    """Speciate one water.
+    """Speciate one water, optionally in equilibrium with minerals and gases.
 
     totals : {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3}.
     T : temperature [K]. pH : fixed pH, or None for the pH of electroneutrality.
     pe : fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
+    equilibrium_phases : {phase: SI} or {phase: (SI, moles available per kgw)}, as PHREEQC's
+        EQUILIBRIUM_PHASES: each phase dissolves or precipitates until its saturation index is
+        SI (for a gas, SI = log10 partial pressure [atm], e.g. {"CO2(g)": -3.5}); a phase whose
+        available moles (default 10) run out dissolves completely and is left undersaturated.
+        Moles dissolved (negative: precipitated) come back in ``phase_moles``.
     Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
     """
     if not (isinstance(T, (int, float)) and math.isfinite(T) and 273.15 - 0.01 <= T <= 623.15):
         raise InvalidInputError(f"T={T!r} K is outside 273.14-623.15 K (the range of the water-property fits)")
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
-    sys = build_system(db, totals, T, pe)
-    nc = len(sys.components)
+    pnames, si_target, amount = _phase_args(equilibrium_phases)
+    sys = build_system(db, totals, T, pe, tuple(pnames))
+    nc, npp = len(sys.components), len(pnames)
     log_e = -float(pe)
     # charge scale: what the component master species could carry, plus water's 1e-7
-    qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters]) @ sys.totals) + 1e-7
-    x0 = np.log10(sys.totals)
-    if pH is not None:
-        st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer)
-    else:
-        # fallback chain: pH inside the Newton system (fast); if that fails, the robust
-        # nested form: bracketed root of the charge balance over pH, each step a fixed-pH solve
-        st = _solve(sys, np.append(x0, -7.0), -7.0, True, log_e, qscale, max_outer)
-        if st.status != Status.CONVERGED:
-            st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st)
+    qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters]) @ np.maximum(sys.totals, 1e-3 * (sys.totals == 0))) + 1e-7
+    x0 = np.where(sys.totals > 0, np.log10(np.where(sys.totals > 0, sys.totals, 1.0)), -5.0)
+    ph = _Phases(si_target, np.ones(npp, dtype=bool), np.zeros(npp))
+    for _ in range(2 * npp + 1):  # active set: phases that run out leave the equation set
+        if pH is not None:
+            st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer, ph)
+        else:
+            # fallback chain: pH inside the Newton system (fast); if that fails, the robust
+            # nested form: bracketed root of the charge balance over pH, each step a fixed-pH solve
+            st = _solve(sys, np.append(x0, -7.0), -7.0, True, log_e, qscale, max_outer, ph)
+            if st.status != Status.CONVERGED:
+                st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st, ph)
+        if st.status != Status.CONVERGED or not npp:
+            break
+        la = dict(zip(sys.species, st.log_a))
+        la["H2O"] = math.log10(st.aw)
+        si_now = np.array([_si(sys, p, la) for p in pnames])
+        out = ph.active & (st.n > amount + 1e-12 * np.maximum(amount, 1.0))
+        back = ~ph.active & (si_now > si_target + 1e-9)
+        if not out.any() and not back.any():
+            break
+        ph = _Phases(si_target, (ph.active & ~out) | back, np.where(out, amount, ph.n_fixed))
+        x0 = st.x[:nc]
     log_a, m, lg = st.log_a, st.m, st.lg
     la = dict(zip(sys.species, log_a))
     la["H2O"] = math.log10(st.aw)
-    si = {name: float(sum(c * la[s] for s, c in rx.items()) - lk) for name, (rx, lk) in sys.phases.items()}
+    si = {name: _si(sys, name, la) for name in sys.phases}
     return SpeciationResult(
         status=st.status, message=st.message, T=T, pH=-float(st.log_h), pe=float(pe), ionic_strength=st.I,
         water_activity=st.aw, charge_balance=float(sys.z @ m), molality=dict(zip(sys.species, m.tolist())),
         activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
         saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
+        phase_moles=dict(zip(pnames, st.n.tolist())),
     )
+
+
+def _si(sys: AqueousSystem, name: str, la: dict[str, float]) -> float:
+    rx, lk = sys.phases[name]
+    return float(sum(c * la[s] for s, c in rx.items()) - lk)
 
 
 @dataclass
@@ -300,48 +439,91 @@ class _State:
     log_a: np.ndarray
     m: np.ndarray
     lg: np.ndarray
+    n: np.ndarray  # moles of each equilibrium phase dissolved (negative: precipitated)
+
+
+@dataclass
+class _Phases:
+    """Equilibrium phases of one solve: targets, which are active, amounts of the inactive."""
+
+    si: np.ndarray  # target saturation index of each phase
+    active: np.ndarray  # held at its target (else fully dissolved: n = amount)
+    n_fixed: np.ndarray  # moles dissolved of the inactive phases
 
 
 def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log_e: float, qscale: float,
-           max_outer: int) -> _State:
-    """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as the last
-    unknown) by damped Newton at fixed activity coefficients, inside the outer fixed point on
-    ionic strength and water activity."""
+           max_outer: int, ph: _Phases | None = None) -> _State:
+    """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as an unknown;
+    with equilibrium phases, their saturation conditions with the moles dissolved as unknowns)
+    by damped Newton at fixed activity coefficients, inside the outer fixed point on ionic
+    strength and water activity."""
     nc = len(sys.components)
+    npp = len(sys.eq_phases)
+    if ph is None:
+        ph = _Phases(np.zeros(npp), np.ones(npp, dtype=bool), np.zeros(npp))
+    act = np.flatnonzero(ph.active)
+    na = len(act)
+    off_n = nc + (1 if charge_eq else 0)
+    pb_a = sys.pb[act]
+    fixed_release = ph.n_fixed[~ph.active] @ sys.pb[~ph.active] if npp else np.zeros(nc)
+    # mass balances touched by an active phase (or with no total of their own) are written linearly,
+    # sum(m) - total - release, scaled by a typical molality; the others in log form (see fun)
+    touched = (np.abs(pb_a).sum(axis=0) > 0) | (sys.totals == 0)
+    lin_scale = np.maximum(sys.totals, 1e-3)
     T = sys.T
     I = max(0.5 * float(np.sum(sys.totals)), 1e-7)  # first guess; refined below
     aw = 1.0
     omega, prev_d = 1.0, None
     status, message, nit, outer = Status.MAX_ITER, "", 0, 0
+    if len(x) < off_n + na:
+        x = np.concatenate([x, np.zeros(off_n + na - len(x))])
     for outer in range(1, max_outer + 1):
         A, B = debye_huckel_ab(T, 1.0, aw)
         lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, I, A, B)
         log_aw = math.log10(aw)
 
+        def parts(v):
+            lh = v[nc] if charge_eq else log_h
+            _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
+            P = sys.totals + fixed_release + v[off_n:off_n + na] @ pb_a
+            return lh, m, m @ sys.nu, P
+
         # Residuals in forms that keep Newton well scaled far from the solution: each mass
         # balance as log10(sum_i nu_ij m_i / T_j) (zero at the root, ~linear in the unknowns),
         # and the charge balance sum(z m) relative to the charge the totals can carry.
         def fun(v):
-            lh = v[nc] if charge_eq else log_h
-            _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
-            f = np.log10((m @ sys.nu) / sys.totals)
-            return np.append(f, (sys.z @ m) / qscale) if charge_eq else f
+            lh, m, S, P = parts(v)
+            f = np.empty(off_n + na)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f[:nc] = np.where(touched, (S - P) / lin_scale, np.log10(S / np.where(touched, 1.0, P)))
+            if charge_eq:
+                f[nc] = (sys.z @ m) / qscale
+            if na:
+                f[off_n:] = (pb_a @ v[:nc] + sys.pvec[0, act] * lh + sys.pvec[1, act] * log_aw
+                             + sys.pvec[2, act] * log_e + sys.pvec[3, act] - ph.si[act])
+            return f
 
         def jac(v):
-            lh = v[nc] if charge_eq else log_h
-            _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
-            S = m @ sys.nu
+            lh, m, S, P = parts(v)
+            J = np.zeros((off_n + na, off_n + na))
             W = sys.nu * m[:, None]  # (d m_i / d x_k) / ln 10
-            Jm = (sys.nu.T @ W) / S[:, None]
-            if not charge_eq:
-                return Jm
-            dh = m * sys.nu_h
-            top = np.hstack([Jm, ((sys.nu.T @ dh) / S)[:, None]])
-            dP = np.append(sys.z @ W, sys.z @ dh) * LN10
-            return np.vstack([top, dP / qscale])
+            rowscale = np.where(touched, lin_scale / LN10, S)
+            J[:nc, :nc] = (sys.nu.T @ W) / rowscale[:, None]
+            if charge_eq:
+                dh = m * sys.nu_h
+                J[:nc, nc] = (sys.nu.T @ dh) / rowscale
+                J[nc, :nc] = (sys.z @ W) * LN10 / qscale
+                J[nc, nc] = (sys.z @ dh) * LN10 / qscale
+            if na:
+                J[:nc, off_n:] = -(pb_a / lin_scale).T * touched[:, None]
+                J[off_n:, :nc] = pb_a
+                if charge_eq:
+                    J[off_n:, nc] = sys.pvec[0, act]
+            return J
 
         if outer == 1:
-            x = _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale)
+            fix = _phase_guess(sys, act, ph.si, touched, log_aw, log_e) if na else None
+            x = _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, skip=touched, fix=fix)
         res = solve(fun, x, jac=jac, ftol=1e-12, max_step=2.0, max_iter=200)
         nit += res.nit
         x = res.x
@@ -369,10 +551,12 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
     lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, I, A, B)
     lh = float(x[nc]) if charge_eq else log_h
     log_a, m = _state(sys, x[:nc], lh, math.log10(aw), log_e, lg)
-    return _State(status, message, x, lh, I, aw, nit, outer, log_a, m, lg)
+    n = ph.n_fixed.copy()
+    n[act] = x[off_n:off_n + na]
+    return _State(status, message, x, lh, I, aw, nit, outer, log_a, m, lg, n)
 
 
-def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State) -> _State:
+def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phases | None = None) -> _State:
     """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve."""
     from scipy.optimize import brentq
 
@@ -380,11 +564,11 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State) -> _State
     last = [x0]
 
     def g(lh: float) -> float:
-        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer)
+        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph)
         cache[lh] = st
         if st.status != Status.CONVERGED:
             raise _NestedFailure(st)
-        last[0] = st.x
+        last[0] = st.x[: len(sys.components)] if len(st.x) > len(sys.components) else st.x
         return float(sys.z @ st.m) / qscale
 
     try:
@@ -410,7 +594,7 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State) -> _State
         lh = brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
     except _NestedFailure as e:
         return replace(e.state, message=f"{first.message}; the nested pH search failed too: {e.state.message}")
-    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer)
+    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph)
     nit = first.nit + sum(s.nit for s in cache.values())
     return replace(st, nit=nit, message="converged (nested pH search after the coupled Newton failed: "
                                         f"{first.status.name})")
