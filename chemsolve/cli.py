@@ -86,17 +86,66 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     return 0
 
 
+def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
+    """Solve one model file and print the result; exit 1 if it did not converge."""
+    import json
+    import warnings
+
+    from .aqueous import DatabaseWarning
+    from .models import load_model
+
+    model = load_model(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
+        r = model.run()
+    if as_json:
+        json.dump({"model": model.name, "file": model.path, "status": r.status.name, "message": r.message,
+                   "T_K": r.T, "pH": r.pH, "pe": r.pe, "ionic_strength": r.ionic_strength,
+                   "water_activity": r.water_activity, "charge_balance": r.charge_balance,
+                   "molality": r.molality, "log_gamma": r.log_gamma, "saturation_index": r.saturation_index,
+                   "phase_moles": r.phase_moles}, out, indent=1)
+        out.write("\n")
+    else:
+        print(f"{model.name}  [{model.path}]", file=out)
+        print(f"status {r.status.name}   T {r.T - 273.15:.2f} C   pH {r.pH:.4f}   pe {r.pe:g}   "
+              f"I {r.ionic_strength:.5g} mol/kgw   a(H2O) {r.water_activity:.5f}", file=out)
+        top = sorted(r.molality.items(), key=lambda kv: -kv[1])[:15]
+        print(_table([[s, f"{m:.4e}", f"{r.log_gamma[s]:+.4f}"] for s, m in top],
+                     ["species", "molality [mol/kgw]", "log gamma"]), file=out)
+        if r.phase_moles:
+            print(_table([[p, f"{n:+.4e}", f"{r.saturation_index[p]:+.4f}"] for p, n in r.phase_moles.items()],
+                         ["equilibrium phase", "moles dissolved", "SI"]), file=out)
+        sis = sorted(((p, v) for p, v in r.saturation_index.items() if p not in r.phase_moles), key=lambda kv: -kv[1])
+        if sis:
+            print("saturation indices: " + ", ".join(f"{p} {v:+.2f}" for p, v in sis[:12]), file=out)
+    if not r.success:
+        print(f"error: {model.path}: did not converge: {r.status.name}: {r.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    from .errors import ChemsolveError
+
     parser = argparse.ArgumentParser(prog="chemsolve", description="Fast, honest equilibrium solvers.")
     parser.add_argument("--version", action="version", version=f"chemsolve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="solve the bundled propane-combustion example")
     p_demo.add_argument("--states", type=int, default=10_000, help="batch size (default 10000)")
+    p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml)")
+    p_run.add_argument("model", help="path to a model YAML file")
+    p_run.add_argument("--json", action="store_true", help="print the full result as JSON")
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        if args.states < 1:
-            parser.error(f"--states must be >= 1, got {args.states}")
-        return demo(args.states)
+    try:
+        if args.command == "demo":
+            if args.states < 1:
+                parser.error(f"--states must be >= 1, got {args.states}")
+            return demo(args.states)
+        if args.command == "run":
+            return run(args.model, args.json)
+    except ChemsolveError as e:  # bad input: one line, the culprit named, non-zero exit
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 2
 
 

@@ -129,10 +129,11 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
     """Components, species and stoichiometry for ``totals`` at ``T`` [K].
 
     A species is included when its formation reaction, rewritten in terms of the component
-    master species, H+, H2O and e-, uses only given components; a reaction that needs e-
-    (a change of valence state) is included only when the element was given as a whole
-    ("Fe", not "Fe(2)"), its valence states then being linked through pe, or when it is a
-    species of water itself (H2, O2).
+    master species, H+, H2O and e-, uses only given components. Valence states follow PHREEQC:
+    the master species of a valence state (Fe+3 for Fe(3)) is a component when that state's
+    total is given; it is reached from the element's primary master through e- (linked by pe)
+    when the element is given as a whole ("Fe"); otherwise that state and every species built
+    on it are absent. Water's own H2 and O2 are always present.
     """
     if not isinstance(totals, dict) or (not totals and not phases):
         raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
@@ -169,6 +170,12 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
                     masters.append(ms)
                     tvals.append(0.0)
     basis = set(masters) | set(_BASIS_FIXED)
+    whole_el = {k for k in comps if "(" not in k}
+    # master species of a valence state ("Fe+3" of Fe(+3), "HS-" of S(-2)): outside the basis
+    # they are reached from the element's primary master through e- (the pe), which is allowed
+    # only for elements given as a whole, and for water's own H(0) and O(0) (H2, O2)
+    state_master = {m.species: k.split("(")[0] for k, m in db.masters.items()
+                    if "(" in k and m.species not in _BASIS_FIXED}
     memo: dict[str, tuple[dict[str, float], float] | None] = {}
 
     def expand(name: str, depth: int = 0) -> tuple[dict[str, float], float] | None:
@@ -180,6 +187,9 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
         memo[name] = None  # guards against cycles
         if sp is None or depth > 50 or not sp.reaction.stoich:
             return None  # unknown, or a primary master species that is not a component
+        el = state_master.get(name)
+        if el is not None and el not in whole_el and el not in ("H", "O"):
+            return None  # a valence state that is not in this water
         acc: dict[str, float] = {}
         lk = sp.reaction.log_k_at(T)
         for other, coef in sp.reaction.stoich.items():
@@ -205,9 +215,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             continue
         coefs, lk = ex
         used = [b for b in coefs if b not in _BASIS_FIXED]
-        # e- changes a valence state: allowed for elements given as a whole, and for the
-        # species of water itself (H2, O2), as in PHREEQC
-        if coefs.get("e-", 0.0) != 0.0 and used and not all(b in whole for b in used):
+        if name not in state_master and "e-" in sp.reaction.stoich and not all(b in whole for b in used):
             continue
         rows.append((name, sp, coefs, lk))
     ns, nc = len(rows), len(comps)
