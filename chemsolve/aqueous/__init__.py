@@ -18,7 +18,7 @@ from .database import (
     parse_formula,
     species_charge,
 )
-from .speciation import SpeciationResult, speciate
+from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_batch
 
 __all__ = [
     "BUNDLED",
@@ -33,5 +33,7 @@ __all__ = [
     "parse_formula",
     "species_charge",
     "speciate",
+    "speciate_batch",
     "SpeciationResult",
+    "BatchSpeciation",
 ]

@@ -93,14 +93,30 @@ class Reaction:
     delta_h: float | None = None
     analytic: tuple[float, ...] | None = None
 
+    def log_k_coeffs(self) -> tuple[float, ...]:
+        """(c1..c6) with log10 K(T) = c1 + c2 T + c3/T + c4 log10(T) + c5/T^2 + c6 T^2: the analytic
+        expression if given, else van 't Hoff (c1 = log K + dH/(R ln10 298.15), c3 = -dH/(R ln10))."""
+        if self.analytic is not None:
+            return self.analytic + (0.0,) * (6 - len(self.analytic))
+        if self.delta_h is None:
+            return (self.log_k, 0.0, 0.0, 0.0, 0.0, 0.0)
+        s = self.delta_h / (R_KJ * LN10)
+        return (self.log_k + s / T_REF, 0.0, -s, 0.0, 0.0, 0.0)
+
     def log_k_at(self, T: float) -> float:
         """log10 K at temperature ``T`` [K]: the analytic expression if given, else van 't Hoff."""
-        if self.analytic is not None:
-            a = self.analytic + (0.0,) * (6 - len(self.analytic))
-            return a[0] + a[1] * T + a[2] / T + a[3] * math.log10(T) + a[4] / T**2 + a[5] * T**2
-        if self.delta_h is None or T == T_REF:
+        if self.analytic is None and (self.delta_h is None or T == T_REF):
             return self.log_k
-        return self.log_k - self.delta_h / (R_KJ * LN10) * (1.0 / T - 1.0 / T_REF)
+        return log_k_from_coeffs(self.log_k_coeffs(), T)
+
+
+def log_k_basis(T: float) -> tuple[float, ...]:
+    """The six temperature functions the log K coefficients multiply: 1, T, 1/T, log10 T, 1/T^2, T^2."""
+    return (1.0, T, 1.0 / T, math.log10(T), 1.0 / T**2, T**2)
+
+
+def log_k_from_coeffs(c, T: float) -> float:
+    return c[0] + c[1] * T + c[2] / T + c[3] * math.log10(T) + c[4] / T**2 + c[5] * T**2
 
 
 @dataclass(frozen=True)

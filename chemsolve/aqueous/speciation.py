@@ -22,7 +22,7 @@ from ..engine import solve
 from ..errors import InvalidInputError
 from ..status import Status
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, log_gamma
-from .database import Database
+from .database import Database, log_k_basis
 
 __all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
 
@@ -79,6 +79,8 @@ class AqueousSystem:
     eq_phases: list[str] = field(default_factory=list)  # phases held at a saturation index
     pb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (np, nc) component coefficients
     pvec: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))  # H+, H2O, e- coefficients, constant
+    log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # log K(T) coefficients per species
+    phase_defs: dict = field(default_factory=dict)  # name -> database Phase, for the phases in ``phases``
 
 
 def _total_key(db: Database, key: str) -> str:
@@ -176,11 +178,13 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
     # only for elements given as a whole, and for water's own H(0) and O(0) (H2, O2)
     state_master = {m.species: k.split("(")[0] for k, m in db.masters.items()
                     if "(" in k and m.species not in _BASIS_FIXED}
-    memo: dict[str, tuple[dict[str, float], float] | None] = {}
+    memo: dict[str, tuple[dict[str, float], np.ndarray] | None] = {}
+    basis_T = np.array(log_k_basis(T))
 
-    def expand(name: str, depth: int = 0) -> tuple[dict[str, float], float] | None:
+    def expand(name: str, depth: int = 0) -> tuple[dict[str, float], np.ndarray] | None:
+        """(basis coefficients, log K temperature coefficients) of a species' formation."""
         if name in basis:
-            return {name: 1.0}, 0.0
+            return {name: 1.0}, np.zeros(6)
         if name in memo:
             return memo[name]
         sp = db.species.get(name)
@@ -191,7 +195,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
         if el is not None and el not in whole_el and el not in ("H", "O"):
             return None  # a valence state that is not in this water
         acc: dict[str, float] = {}
-        lk = sp.reaction.log_k_at(T)
+        lk = np.array(sp.reaction.log_k_coeffs())
         for other, coef in sp.reaction.stoich.items():
             if other == name:
                 continue
@@ -219,6 +223,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             continue
         rows.append((name, sp, coefs, lk))
     ns, nc = len(rows), len(comps)
+    log_k_coef = np.array([r[3] for r in rows]).reshape(ns, 6)
     nu = np.zeros((ns, nc))
     idx = {m: j for j, m in enumerate(masters)}
     arr = lambda: np.zeros(ns)  # noqa: E731
@@ -234,7 +239,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
                 nu_e[i] = v
             else:
                 nu[i, idx[b]] = v
-        log_k[i] = lk
+        log_k[i] = float(lk @ basis_T)
         z[i] = sp.charge
         if sp.gamma is not None:
             gk[i], ga[i], gb[i] = GAMMA_WATEQ, sp.gamma[0], sp.gamma[1]
@@ -248,7 +253,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
     for pname, ph in db.phases.items():
         rx = ph.products
         if rx and all(k in present for k in rx):
-            all_phases[pname] = (rx, ph.reaction.log_k_at(T))
+            all_phases[pname] = (rx, float(np.array(ph.reaction.log_k_coeffs()) @ basis_T))
     # equilibrium phases: F_p = pb.x + pb_h log a(H+) + pb_w log a_w + pb_e log a(e-) + pconst - SI_p,
     # and pb[p, j] is also the moles of component j released per mole of phase dissolved
     npp = len(phases)
@@ -271,7 +276,8 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             const += c * log_k[i]
         pvec[3, p_i] = const
     return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
-                         log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec)
+                         log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec, log_k_coef,
+                         {p: db.phases[p] for p in all_phases})
 
 
 def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40, skip=None, fix=None):
@@ -283,11 +289,11 @@ def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int 
     nc = len(sys.components)
     x = x.copy()
     nu_max = np.maximum(sys.nu.max(axis=0), 1.0)
-    for _ in range(sweeps):
-        lh = x[nc] if charge_eq else log_h
-        if charge_eq:
+    lh = x[nc] if charge_eq else log_h
+    for sweep in range(sweeps):
+        if charge_eq and sweep % 4 == 0:  # re-balance the charge every 4th sweep: bisection is the cost
             lo, hi = -16.0, 2.0  # log a(H+) bracket
-            for _ in range(60):
+            while hi - lo > 1e-4:  # a first guess: 1e-4 in log a(H+) is plenty
                 mid = 0.5 * (lo + hi)
                 if fix is not None:
                     fix(x, mid)
@@ -611,3 +617,118 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phas
 class _NestedFailure(Exception):
     def __init__(self, state: _State):
         self.state = state
+
+
+@dataclass(frozen=True)
+class BatchSpeciation:
+    """Speciation of N waters: row r of every array belongs to water r.
+
+    species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
+    pH, ionic_strength [mol/kgw], water_activity, nit : (N,); status : (N,) int8 (``Status`` codes);
+    phases, saturation_index (N, nph): every phase of the database whose species are present.
+    """
+
+    species: list[str]
+    molality: np.ndarray
+    log_gamma: np.ndarray
+    pH: np.ndarray
+    ionic_strength: np.ndarray
+    water_activity: np.ndarray
+    status: np.ndarray
+    nit: np.ndarray
+    phases: list[str]
+    saturation_index: np.ndarray
+    components: list[str]
+
+    @property
+    def success(self) -> np.ndarray:
+        return self.status == Status.CONVERGED
+
+    def counts(self) -> dict[str, int]:
+        vals, cnt = np.unique(self.status, return_counts=True)
+        return {Status(int(v)).name: int(c) for v, c in zip(vals, cnt)}
+
+    def __len__(self) -> int:
+        return int(self.status.shape[0])
+
+
+def speciate_batch(
+    db: Database,
+    totals: dict[str, np.ndarray | float],
+    T: np.ndarray | float = 298.15,
+    pH: np.ndarray | float | None = None,
+    pe: np.ndarray | float = 4.0,
+    *,
+    warm_start: bool = True,
+    chunk: int = 64,
+) -> BatchSpeciation:
+    """Speciate N waters in one compiled call (numba ``prange`` over chunks of rows).
+
+    totals : {element or valence state: (N,) totals [mol/kgw]} (scalars broadcast); every total
+        must be positive in every row. T : (N,) [K]. pH : (N,) fixed pH, NaN (or None for all rows)
+        for the pH of electroneutrality. pe : (N,).
+    warm_start : each row of a chunk starts from its predecessor's solution (sweeps).
+    Same model and fallback chain as ``speciate`` (equilibrium phases are not supported here yet).
+    A failed row gets its status and never stops the others. The kernels are cached on disk: the
+    first call on a machine compiles them (about a minute), later processes load them.
+    """
+    from ..kernels import aqueous as _k
+
+    if not isinstance(totals, dict) or not totals:
+        raise InvalidInputError("totals must be a non-empty dict of arrays, e.g. {'Na': [0.01, 0.02], 'Cl': ...}")
+    arrays = {str(k): np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in totals.items()}
+    sizes = {a.shape[0] for a in arrays.values() if a.shape[0] != 1}
+    T_a, pe_a = np.atleast_1d(np.asarray(T, dtype=np.float64)), np.atleast_1d(np.asarray(pe, dtype=np.float64))
+    pH_a = np.atleast_1d(np.asarray(np.nan if pH is None else pH, dtype=np.float64))
+    sizes |= {a.shape[0] for a in (T_a, pe_a, pH_a) if a.shape[0] != 1}
+    if len(sizes) > 1:
+        raise InvalidInputError(f"totals, T, pH and pe must have one common length (or be scalars); got lengths {sorted(sizes)}")
+    N = sizes.pop() if sizes else 1
+    for k, a in arrays.items():
+        if a.ndim != 1:
+            raise InvalidInputError(f"totals[{k!r}] must be 1-D, got shape {a.shape}")
+        bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
+        if bad.size:
+            raise InvalidInputError(f"totals[{k!r}] must be positive and finite; bad rows {bad[:10].tolist()}: {a[bad[:10]].tolist()}")
+    bad = np.flatnonzero(~(np.isfinite(T_a) & (T_a >= 273.14) & (T_a <= 623.15)))
+    if bad.size:
+        raise InvalidInputError(f"T must lie in 273.14-623.15 K; bad rows {bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
+    bad = np.flatnonzero(~(np.isnan(pH_a) | ((pH_a >= -2) & (pH_a <= 16))))
+    if bad.size:
+        raise InvalidInputError(f"pH must be in [-2, 16] or NaN (charge balance); bad rows {bad[:10].tolist()}")
+    if not np.all(np.isfinite(pe_a)):
+        raise InvalidInputError("pe must be finite")
+    sys = build_system(db, {k: float(a[0]) for k, a in arrays.items()}, float(T_a[0]))
+    TOT = np.ascontiguousarray(np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components]))
+    zc = np.abs([_charge_of(db, ms) for ms in sys.masters])
+    QS = TOT @ zc + 1e-7
+    ns = len(sys.species)
+    out_m, out_lg, out_res = np.empty((N, ns)), np.empty((N, ns)), np.empty((N, 5))
+    _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
+                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, sys.nu_h, sys.nu_w, sys.nu_e, sys.log_k_coef,
+                      sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b, bool(warm_start), int(chunk), out_m, out_lg, out_res)
+    # saturation indices of every phase present, row by row
+    names = list(sys.phases)
+    col = {s: i for i, s in enumerate(sys.species)}
+    with np.errstate(divide="ignore"):
+        log_a = np.log10(out_m) + out_lg
+    law = np.log10(np.clip(out_res[:, 3], 1e-300, None))
+    Tcol = np.broadcast_to(T_a, (N,))
+    basis = np.stack([np.ones(N), Tcol, 1 / Tcol, np.log10(Tcol), 1 / Tcol**2, Tcol**2], axis=1)
+    si = np.empty((N, len(names)))
+    for p_i, name in enumerate(names):
+        rx, _ = sys.phases[name]
+        acc = -(basis @ np.array(sys.phase_defs[name].reaction.log_k_coeffs()))
+        for s_name, c in rx.items():
+            acc = acc + c * (law if s_name == "H2O" else log_a[:, col[s_name]])
+        si[:, p_i] = acc
+    return BatchSpeciation(sys.species, out_m, out_lg, -out_res[:, 4], out_res[:, 2], out_res[:, 3],
+                           out_res[:, 0].astype(np.int8), out_res[:, 1].astype(np.int64), names, si,
+                           list(sys.components))
+
+
+def _user_key(db: Database, arrays: dict, component: str) -> str:
+    for k in arrays:
+        if _total_key(db, k) == component:
+            return k
+    raise InvalidInputError(f"internal: component {component} has no total")  # pragma: no cover

@@ -92,13 +92,31 @@ def _no_jacobian(x, *args):
     return np.zeros((x.shape[0], x.shape[0]))
 
 
+# Built-in residuals. A kernel that *receives* a jitted function as an argument embeds a pointer
+# to it and cannot be cached on disk; built-in models therefore pass a marker instead: an empty
+# namedtuple whose class is registered here with the module-level function it stands for, and
+# ``eval_into`` calls that function by name (resolved at compile time, so the caller caches).
+BUILTIN: dict = {}
+
+
+def register_builtin(marker_class, function) -> None:
+    """Let instances of ``marker_class`` (an empty namedtuple) stand for the jitted ``function``,
+    which is called in place: ``function(x, *args, out)``."""
+    BUILTIN[marker_class] = function
+
+
 def eval_into(fun, x, args, out, inplace):
     """Evaluate ``fun`` at ``x`` into ``out``; False when it returned the wrong length.
 
     ``inplace`` None: ``fun(x, *args)`` returns a new array (copied into ``out``).
     Otherwise ``fun(x, *args, out)`` writes into ``out`` and nothing is allocated.
+    ``fun`` may be a registered built-in marker (see ``register_builtin``).
     (Plain-Python version; the compiled one below picks its branch at compile time.)
     """
+    if type(fun) in BUILTIN:
+        f = BUILTIN[type(fun)]
+        getattr(f, "py_func", f)(x, *args, out)
+        return True
     if inplace is not None:
         fun(x, *args, out)
         return True
@@ -111,6 +129,14 @@ def eval_into(fun, x, args, out, inplace):
 
 @overload(eval_into)
 def _eval_into_nb(fun, x, args, out, inplace):
+    if isinstance(fun, types.BaseNamedTuple) and fun.instance_class in BUILTIN:
+        f = BUILTIN[fun.instance_class]
+
+        def impl(fun, x, args, out, inplace):
+            f(x, *args, out)
+            return True
+
+        return impl
     if isinstance(inplace, types.NoneType):
 
         def impl(fun, x, args, out, inplace):
