@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .damping import Damping
-from .status import Status
+from .status import Status, status_counts
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,7 @@ class BatchResult:
 
     def counts(self) -> dict[str, int]:
         """Number of rows per status name, e.g. ``{"CONVERGED": 9998, "MAX_ITER": 2}``."""
-        vals, cnt = np.unique(self.status, return_counts=True)
-        return {Status(int(v)).name: int(c) for v, c in zip(vals, cnt)}
+        return status_counts(self.status)
 
     def __len__(self) -> int:
         return int(self.status.shape[0])

@@ -61,3 +61,11 @@ MESSAGES = {
         "wrong shape. Fix the input; nothing was solved."
     ),
 }
+
+
+def status_counts(status) -> dict[str, int]:
+    """Number of entries per status name in an array of status codes, e.g. {"CONVERGED": 998, ...}."""
+    import numpy as np
+
+    vals, cnt = np.unique(np.asarray(status), return_counts=True)
+    return {Status(int(v)).name: int(c) for v, c in zip(vals, cnt)}

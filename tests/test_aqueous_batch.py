@@ -97,3 +97,10 @@ def test_bad_batch_input(db, kwargs, match):
     kwargs.setdefault("T", 298.15)
     with pytest.raises(cs.InvalidInputError, match=match):
         speciate_batch(db, **kwargs)
+
+
+def test_array_arguments_make_speciate_a_batch(db):
+    b = speciate(db, {"Na": [1e-3, 2e-3], "Cl": [1e-3, 2e-3]}, 298.15, 7.0)
+    assert isinstance(b, aq.BatchSpeciation) and len(b) == 2 and b.success.all()
+    with pytest.raises(cs.InvalidInputError, match="equilibrium_phases are not supported for arrays"):
+        speciate(db, {"Na": [1e-3, 2e-3], "Cl": [1e-3, 2e-3]}, 298.15, None, equilibrium_phases={"Halite": 0.0})

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..engine import solve
 from ..errors import InvalidInputError
-from ..status import Status
+from ..status import Status, status_counts
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, log_gamma
 from .database import Database, log_k_basis
 
@@ -352,6 +352,12 @@ def _state(sys: AqueousSystem, x: np.ndarray, log_h: float, log_aw: float, log_e
     return log_a, 10.0 ** (log_a - lg)
 
 
+def _is_batch(totals, T, pH, pe) -> bool:
+    """Array-valued totals, T, pH or pe (more than a scalar) make ``speciate`` a batch."""
+    vals = list(totals.values()) if isinstance(totals, dict) else []
+    return any(np.ndim(v) > 0 for v in [*vals, T, pH, pe] if v is not None)
+
+
 def _phase_args(equilibrium_phases) -> tuple[list[str], np.ndarray, np.ndarray]:
     names, si, amount = [], [], []
     for name, spec in (equilibrium_phases or {}).items():
@@ -388,8 +394,14 @@ def speciate(
         SI (for a gas, SI = log10 partial pressure [atm], e.g. {"CO2(g)": -3.5}); a phase whose
         available moles (default 10) run out dissolves completely and is left undersaturated.
         Moles dissolved (negative: precipitated) come back in ``phase_moles``.
+    Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and
+    returns a ``BatchSpeciation`` (arrays, one status per row).
     Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
     """
+    if _is_batch(totals, T, pH, pe):
+        if equilibrium_phases:
+            raise InvalidInputError("equilibrium_phases are not supported for arrays of waters yet; loop over speciate")
+        return speciate_batch(db, totals, T, pH, pe)
     if not (isinstance(T, (int, float)) and math.isfinite(T) and 273.15 - 0.01 <= T <= 623.15):
         raise InvalidInputError(f"T={T!r} K is outside 273.14-623.15 K (the range of the water-property fits)")
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
@@ -645,8 +657,7 @@ class BatchSpeciation:
         return self.status == Status.CONVERGED
 
     def counts(self) -> dict[str, int]:
-        vals, cnt = np.unique(self.status, return_counts=True)
-        return {Status(int(v)).name: int(c) for v, c in zip(vals, cnt)}
+        return status_counts(self.status)
 
     def __len__(self) -> int:
         return int(self.status.shape[0])

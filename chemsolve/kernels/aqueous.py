@@ -13,15 +13,12 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .codes import CONVERGED, DAMP_LINESEARCH, MAX_ITER, METHOD_NEWTON, N_DAMP_PARAMS, N_OPTS
+from .codes import CONVERGED, DAMP_LINESEARCH, GAMMA_DAVIES, GAMMA_WATEQ, MAX_ITER, METHOD_NEWTON, N_DAMP_PARAMS, N_OPTS
 from .codes import OPT_ANDERSON_M, OPT_ATOL, OPT_DIVERGE, OPT_FD_STEP, OPT_FTOL, OPT_MAX_BACKTRACK
 from .codes import OPT_MAX_ITER, OPT_MAX_REL_STEP, OPT_MAX_STEP, OPT_RTOL, OPT_STALL
 from .solver import make_workspace, register_builtin, solve_rows
 
 LN10 = math.log(10.0)
-GAMMA_WATEQ = 0
-GAMMA_DAVIES = 1
-GAMMA_NEUTRAL = 2
 
 # Bradley & Pitzer (1979) relative permittivity of water
 _BP = np.array([3.4279e2, -5.0866e-3, 9.469e-7, -2.0525, 3.1159e3, -1.8289e2, -8.0325e3, 4.2142e6, 2.1417])

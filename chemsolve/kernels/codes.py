@@ -50,3 +50,8 @@ OPT_STALL = 8  # iterations without a new best residual before STAGNATED
 OPT_FD_STEP = 9  # relative step of the forward-difference Jacobian
 OPT_MAX_BACKTRACK = 10  # trial points per iteration
 N_OPTS = 11
+
+# --- activity-coefficient rules of the aqueous model (chemsolve.aqueous.activity) -------
+GAMMA_WATEQ = 0  # -gamma a b given: WATEQ Debye-Hueckel
+GAMMA_DAVIES = 1  # charged, no -gamma: Davies
+GAMMA_NEUTRAL = 2  # uncharged, no -gamma: 0.1 I
