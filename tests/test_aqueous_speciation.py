@@ -190,3 +190,17 @@ def test_phase_errors_name_the_phase():
         speciate(db, {"Na": 1e-3, "Cl": 1e-3}, equilibrium_phases={"Unobtainium": 0.0})
     with pytest.raises(cs.InvalidInputError, match=r"equilibrium phase 'Calcite': SI must be finite and moles >= 0"):
         speciate(db, {"Na": 1e-3, "Cl": 1e-3}, equilibrium_phases={"Calcite": (0.0, -1.0)})
+
+
+def test_outer_ionic_strength_formulation_also_matches():
+    """The non-default formulation (I in an outer fixed point) on 60 of the random waters."""
+    db, peer = aq.load_database("phreeqc.dat"), Peer("phreeqc.dat")
+    for totals, T, pH in random_waters(60, seed=31):
+        theirs = peer.solution(totals, T, pH)
+        ours = speciate(db, totals, T, pH, ionic_strength="outer")
+        assert ours.success and abs(ours.pH - theirs.pH) <= TOL
+        for s, lm in theirs.log_molality.items():
+            if lm > -12:
+                assert abs(math.log10(ours.molality[s]) - lm) <= TOL, s
+    with pytest.raises(cs.InvalidInputError, match="ionic_strength='inside'"):
+        speciate(db, {"Na": 1e-3, "Cl": 1e-3}, ionic_strength="inside")

@@ -45,3 +45,12 @@ def log_gamma(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray, I: 
     out = np.empty(z.shape[0])
     _k.log_gamma(kind, z, a, b, float(I), float(A), float(B), out)
     return out
+
+
+def dlog_gamma_dI(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray, I: float, A: float, B: float) -> np.ndarray:
+    """d(log10 gamma)/dI of every species, for the formulation with I inside Newton."""
+    sq = np.sqrt(max(I, 1e-300))
+    z2 = z * z
+    wateq = -A * z2 / (2.0 * sq * (1.0 + B * a * sq) ** 2) + b
+    davies = -A * z2 * (1.0 / (2.0 * sq * (1.0 + sq) ** 2) - 0.3)
+    return np.where(kind == GAMMA_WATEQ, wateq, np.where(kind == GAMMA_DAVIES, davies, 0.1))
