@@ -103,7 +103,8 @@ def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
                    "T_K": r.T, "pH": r.pH, "pe": r.pe, "ionic_strength": r.ionic_strength,
                    "water_activity": r.water_activity, "charge_balance": r.charge_balance,
                    "molality": r.molality, "log_gamma": r.log_gamma, "saturation_index": r.saturation_index,
-                   "phase_moles": r.phase_moles}, out, indent=1)
+                   "phase_moles": r.phase_moles,
+                   "distribution": {c: r.distribution(c) for c in r.composition}}, out, indent=1)
         out.write("\n")
     else:
         print(f"{model.name}  [{model.path}]", file=out)
@@ -112,6 +113,11 @@ def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
         top = sorted(r.molality.items(), key=lambda kv: -kv[1])[:15]
         print(_table([[s, f"{m:.4e}", f"{r.log_gamma[s]:+.4f}"] for s, m in top],
                      ["species", "molality [mol/kgw]", "log gamma"]), file=out)
+        dist = []
+        for comp in r.composition:
+            top3 = list(r.distribution(comp).items())[:3]
+            dist.append([comp, ", ".join(f"{s} {f:.1%}" for s, f in top3)])
+        print(_table(dist, ["component", "distribution (largest species)"]), file=out)
         if r.phase_moles:
             print(_table([[p, f"{n:+.4e}", f"{r.saturation_index[p]:+.4f}"] for p, n in r.phase_moles.items()],
                          ["equilibrium phase", "moles dissolved", "SI"]), file=out)

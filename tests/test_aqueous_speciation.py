@@ -204,3 +204,15 @@ def test_outer_ionic_strength_formulation_also_matches():
                 assert abs(math.log10(ours.molality[s]) - lm) <= TOL, s
     with pytest.raises(cs.InvalidInputError, match="ionic_strength='inside'"):
         speciate(db, {"Na": 1e-3, "Cl": 1e-3}, ionic_strength="inside")
+
+
+def test_per_element_distribution():
+    db = aq.load_database("phreeqc.dat")
+    r = speciate(db, {"Ca": 2e-3, "C(4)": 4e-3, "Na": 1e-3, "Cl": 1e-3}, 298.15, 8.0)
+    d = r.distribution("C")
+    assert sum(d.values()) == pytest.approx(1.0, abs=1e-12)
+    assert next(iter(d)) == "HCO3-"  # at pH 8 bicarbonate dominates
+    # (CO2)2 carries two carbons: its fraction counts both
+    assert d["(CO2)2"] == pytest.approx(2 * r.molality["(CO2)2"] / 4e-3, rel=1e-9)
+    with pytest.raises(cs.InvalidInputError, match="'Fe' is not a component"):
+        r.distribution("Fe")

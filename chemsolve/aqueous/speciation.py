@@ -51,10 +51,23 @@ class SpeciationResult:
     outer_iterations: int = 0
     guess_source: str = "default"
     phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
+    composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: count}
 
     @property
     def success(self) -> bool:
         return self.status == Status.CONVERGED
+
+    def distribution(self, component: str) -> dict[str, float]:
+        """Fraction of a component's dissolved total in each species, largest first:
+        ``r.distribution("C(+4)") -> {"HCO3-": 0.89, "CO2": 0.07, ...}`` (keys as in ``composition``;
+        a plain element name such as "C" or "Ca" is matched to its component)."""
+        key = component if component in self.composition else next(
+            (k for k in self.composition if k.split("(")[0] == component), None)
+        if key is None:
+            raise InvalidInputError(f"{component!r} is not a component of this water; components: {sorted(self.composition)}")
+        amounts = {s: c * self.molality[s] for s, c in self.composition[key].items()}
+        total = sum(amounts.values())
+        return dict(sorted(((s, a / total) for s, a in amounts.items()), key=lambda kv: -kv[1]))
 
 
 @dataclass
@@ -452,6 +465,8 @@ def speciate(
         activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
         saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
         phase_moles=dict(zip(pnames, st.n.tolist())),
+        composition={c: {sys.species[i]: float(sys.nu[i, j]) for i in np.flatnonzero(sys.nu[:, j])}
+                     for j, c in enumerate(sys.components)},
     )
 
 
