@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .damping import Damping
-from .status import Status, status_counts
+from .status import Status, StatusRows
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class SolveResult:
 
 
 @dataclass(frozen=True)
-class BatchResult:
+class BatchResult(StatusRows):
     """Outcome of ``chemsolve.solve_batch``: one row per problem.
 
     x : (N, n); status : (N,) int8 codes (compare with ``Status``); nit, nfev : (N,) int64;
@@ -89,15 +89,3 @@ class BatchResult:
     residual_norm: np.ndarray
     method: str
     damping: Damping
-
-    @property
-    def success(self) -> np.ndarray:
-        """(N,) bool, True where the row converged."""
-        return self.status == Status.CONVERGED
-
-    def counts(self) -> dict[str, int]:
-        """Number of rows per status name, e.g. ``{"CONVERGED": 9998, "MAX_ITER": 2}``."""
-        return status_counts(self.status)
-
-    def __len__(self) -> int:
-        return int(self.status.shape[0])

@@ -63,6 +63,24 @@ MESSAGES = {
 }
 
 
+class StatusRows:
+    """Mixin for batch results with a ``status`` array of codes: success, counts and len."""
+
+    status: object
+
+    @property
+    def success(self):
+        """(N,) bool, True where the row converged."""
+        return self.status == Status.CONVERGED
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per status name, e.g. ``{"CONVERGED": 9998, "MAX_ITER": 2}``."""
+        return status_counts(self.status)
+
+    def __len__(self) -> int:
+        return int(self.status.shape[0])
+
+
 def status_counts(status) -> dict[str, int]:
     """Number of entries per status name in an array of status codes, e.g. {"CONVERGED": 998, ...}."""
     import numpy as np

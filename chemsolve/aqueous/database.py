@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InvalidInputError
 
 __all__ = [
@@ -107,16 +109,14 @@ class Reaction:
         """log10 K at temperature ``T`` [K]: the analytic expression if given, else van 't Hoff."""
         if self.analytic is None and (self.delta_h is None or T == T_REF):
             return self.log_k
-        return log_k_from_coeffs(self.log_k_coeffs(), T)
+        return float(np.dot(self.log_k_coeffs(), log_k_basis(T)))
 
 
-def log_k_basis(T: float) -> tuple[float, ...]:
-    """The six temperature functions the log K coefficients multiply: 1, T, 1/T, log10 T, 1/T^2, T^2."""
-    return (1.0, T, 1.0 / T, math.log10(T), 1.0 / T**2, T**2)
-
-
-def log_k_from_coeffs(c, T: float) -> float:
-    return c[0] + c[1] * T + c[2] / T + c[3] * math.log10(T) + c[4] / T**2 + c[5] * T**2
+def log_k_basis(T):
+    """The six temperature functions the log K coefficients multiply: 1, T, 1/T, log10 T, 1/T^2, T^2.
+    T [K] a scalar -> shape (6,); an array of shape (N,) -> (6, N)."""
+    T = np.asarray(T, dtype=np.float64)
+    return np.array([np.ones_like(T), T, 1.0 / T, np.log10(T), 1.0 / T**2, T**2])
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..engine import solve
 from ..errors import InvalidInputError
-from ..status import Status, status_counts
+from ..status import Status, StatusRows
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, dlog_gamma_dI, log_gamma
 from .database import Database, log_k_basis
 
@@ -93,7 +93,7 @@ class AqueousSystem:
     pb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (np, nc) component coefficients
     pvec: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))  # H+, H2O, e- coefficients, constant
     log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # log K(T) coefficients per species
-    phase_defs: dict = field(default_factory=dict)  # name -> database Phase, for the phases in ``phases``
+    phase_log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # per phase in ``phases``
 
 
 def _total_key(db: Database, key: str) -> str:
@@ -192,7 +192,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
     state_master = {m.species: k.split("(")[0] for k, m in db.masters.items()
                     if "(" in k and m.species not in _BASIS_FIXED}
     memo: dict[str, tuple[dict[str, float], np.ndarray] | None] = {}
-    basis_T = np.array(log_k_basis(T))
+    basis_T = log_k_basis(T)
 
     def expand(name: str, depth: int = 0) -> tuple[dict[str, float], np.ndarray] | None:
         """(basis coefficients, log K temperature coefficients) of a species' formation."""
@@ -262,11 +262,12 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
         if not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
     present = {r[0] for r in rows} | {"H2O"}
-    all_phases = {}
+    all_phases, phase_coef = {}, []
     for pname, ph in db.phases.items():
         rx = ph.products
         if rx and all(k in present for k in rx):
-            all_phases[pname] = (rx, float(np.array(ph.reaction.log_k_coeffs()) @ basis_T))
+            phase_coef.append(ph.reaction.log_k_coeffs())
+            all_phases[pname] = (rx, float(np.dot(phase_coef[-1], basis_T)))
     # equilibrium phases: F_p = pb.x + pb_h log a(H+) + pb_w log a_w + pb_e log a(e-) + pconst - SI_p,
     # and pb[p, j] is also the moles of component j released per mole of phase dissolved
     npp = len(phases)
@@ -290,7 +291,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
         pvec[3, p_i] = const
     return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
                          log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec, log_k_coef,
-                         {p: db.phases[p] for p in all_phases})
+                         np.array(phase_coef).reshape(len(phase_coef), 6))
 
 
 def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40, skip=None, fix=None):
@@ -679,7 +680,7 @@ class _NestedFailure(Exception):
 
 
 @dataclass(frozen=True)
-class BatchSpeciation:
+class BatchSpeciation(StatusRows):
     """Speciation of N waters: row r of every array belongs to water r.
 
     species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
@@ -698,16 +699,6 @@ class BatchSpeciation:
     phases: list[str]
     saturation_index: np.ndarray
     components: list[str]
-
-    @property
-    def success(self) -> np.ndarray:
-        return self.status == Status.CONVERGED
-
-    def counts(self) -> dict[str, int]:
-        return status_counts(self.status)
-
-    def __len__(self) -> int:
-        return int(self.status.shape[0])
 
 
 def speciate_batch(
@@ -771,12 +762,11 @@ def speciate_batch(
     with np.errstate(divide="ignore"):
         log_a = np.log10(out_m) + out_lg
     law = np.log10(np.clip(out_res[:, 3], 1e-300, None))
-    Tcol = np.broadcast_to(T_a, (N,))
-    basis = np.stack([np.ones(N), Tcol, 1 / Tcol, np.log10(Tcol), 1 / Tcol**2, Tcol**2], axis=1)
+    log_k_phases = sys.phase_log_k_coef @ log_k_basis(np.broadcast_to(T_a, (N,)))  # (nph, N)
     si = np.empty((N, len(names)))
     for p_i, name in enumerate(names):
         rx, _ = sys.phases[name]
-        acc = -(basis @ np.array(sys.phase_defs[name].reaction.log_k_coeffs()))
+        acc = -log_k_phases[p_i]
         for s_name, c in rx.items():
             acc = acc + c * (law if s_name == "H2O" else log_a[:, col[s_name]])
         si[:, p_i] = acc
