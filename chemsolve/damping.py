@@ -14,6 +14,11 @@ JSON-friendly dict (``to_dict`` / ``from_dict``), the form in which advisors exc
   decrease of |G(x) - x| for fixed point); below ``min`` the step fails.
 - ``LineSearch(start, c, shrink, min)``: Armijo backtracking from ``start`` each iteration
   (sufficient decrease of 0.5|F/fscale|^2 with constant ``c``); the default for Newton.
+- ``ControlFactor(max_change, trace_ln, trace_target_ln)``: the control factor of NASA CEA
+  (Gordon & McBride 1994, NASA RP-1311, eq. 3.1-3.2): the step is scaled so that no unknown
+  changes by more than ``max_change`` (in log variables: a factor e**2). In the gas-equilibrium
+  kernel it also applies CEA's second factor: a trace species (ln x below ``-trace_ln``) may grow
+  at most to ln x = ``-trace_target_ln``. The default damping of ``chemsolve.gas``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import numpy as np
 from .errors import InvalidInputError
 from .kernels import codes as _c
 
-__all__ = ["Damping", "Constant", "Ramp", "Adaptive", "LineSearch", "from_dict", "resolve"]
+__all__ = ["Damping", "Constant", "Ramp", "Adaptive", "LineSearch", "ControlFactor", "from_dict",
+           "resolve"]
 
 
 def _check(name: str, value: float, lo: float, hi: float, lo_open: bool = True) -> float:
@@ -135,8 +141,34 @@ class LineSearch(Damping):
         object.__setattr__(self, "min", _check("min", self.min, 0.0, 1.0))
 
 
+@dataclass(frozen=True)
+class ControlFactor(Damping):
+    """NASA CEA's control factor: ``alpha = min(1, max_change / max_i |dx_i|)``, no backtracking.
+
+    Defaults are CEA's: a change of at most 2 in a log variable per iteration, trace species
+    (x < exp(-18.420681) = 1e-8) allowed to grow at most to x = exp(-9.2103404) = 1e-4.
+    """
+
+    max_change: float = 2.0
+    trace_ln: float = 18.420681
+    trace_target_ln: float = 9.2103404
+    kind: ClassVar[int] = _c.DAMP_CONTROL
+    name: ClassVar[str] = "cea"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "max_change", _check("max_change", self.max_change, 0.0, 1e3))
+        object.__setattr__(self, "trace_ln", _check("trace_ln", self.trace_ln, 0.0, 700.0))
+        object.__setattr__(self, "trace_target_ln",
+                           _check("trace_target_ln", self.trace_target_ln, 0.0, 700.0))
+        if self.trace_target_ln > self.trace_ln:
+            raise InvalidInputError(
+                f"ControlFactor: trace_target_ln={self.trace_target_ln} exceeds "
+                f"trace_ln={self.trace_ln} (a trace species would be allowed to stay trace)"
+            )
+
+
 _BY_NAME: dict[str, type[Damping]] = {
-    cls.name: cls for cls in (Constant, Ramp, Adaptive, LineSearch)
+    cls.name: cls for cls in (Constant, Ramp, Adaptive, LineSearch, ControlFactor)
 }
 
 

@@ -35,6 +35,7 @@ DAMP_CONSTANT = 0  # params: [alpha]
 DAMP_RAMP = 1  # params: [start, factor, max]
 DAMP_ADAPTIVE = 2  # params: [start, grow, shrink, min, max]
 DAMP_LINESEARCH = 3  # params: [start, c_armijo, shrink, min]
+DAMP_CONTROL = 4  # params: [max_change, trace_ln, trace_target_ln]  (NASA CEA control factor)
 N_DAMP_PARAMS = 5
 
 # --- slots of the float64 options vector passed to the kernels ------------------------
@@ -55,3 +56,11 @@ N_OPTS = 11
 GAMMA_WATEQ = 0  # -gamma a b given: WATEQ Debye-Hueckel
 GAMMA_DAVIES = 1  # charged, no -gamma: Davies
 GAMMA_NEUTRAL = 2  # uncharged, no -gamma: 0.1 I
+
+# --- gas-phase equilibrium modes (chemsolve.gas) ------------------------------------------
+MODE_TP = 0
+MODE_HP = 1
+MODE_SP = 2
+MODE_TV = 3
+MODE_UV = 4
+MODE_NAMES = {"TP": MODE_TP, "HP": MODE_HP, "SP": MODE_SP, "TV": MODE_TV, "UV": MODE_UV}

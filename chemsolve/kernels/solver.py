@@ -15,6 +15,7 @@ from numba.extending import overload
 from .codes import (
     CONVERGED,
     DAMP_ADAPTIVE,
+    DAMP_CONTROL,
     DAMP_LINESEARCH,
     DAMP_RAMP,
     DIVERGED,
@@ -350,6 +351,11 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                     alpha = min(dpar[2], dpar[0] * dpar[1] ** k)
                 elif dkind == DAMP_ADAPTIVE:
                     alpha = alpha_state
+                elif dkind == DAMP_CONTROL:
+                    pmax = 0.0
+                    for i in range(n):
+                        pmax = max(pmax, abs(p[i]))
+                    alpha = min(1.0, dpar[0] / pmax) if pmax > 0.0 else 1.0
                 else:
                     alpha = dpar[0]
                 if dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:

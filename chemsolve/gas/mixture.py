@@ -1,0 +1,574 @@
+"""``GasMixture``: species thermo compiled into arrays, and the equilibrium calls around the kernels."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import damping as dmp
+from ..errors import InvalidInputError
+from ..kernels import codes as _c
+from ..status import Status, StatusRows
+
+__all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "ThermoRangeWarning"]
+
+R = 8.314462618  # molar gas constant [J/mol/K], Cantera's value (CODATA 2018)
+ONE_ATM = 101325.0  # [Pa]
+_MAX_REGIONS = 3
+
+GAS_MESSAGES = {
+    Status.CONVERGED: (
+        "Converged: element balances, gas moles and the fixed property hold to tol, every gas "
+        "species sits at its equilibrium condition, no absent condensed species would lower G."
+    ),
+    Status.MAX_ITER: (
+        "No converged state within max_iter iterations (or the condensed phase set kept "
+        "changing). Try damping=ControlFactor(max_change=1.0), a larger max_iter, or T_guess."
+    ),
+    Status.NONFINITE: "An amount, T or P became non-finite; try stronger damping (ControlFactor).",
+    Status.SINGULAR: (
+        "The reduced Newton matrix is singular: the element abundances may be linearly "
+        "dependent on the species present, or a condensed set violates the phase rule."
+    ),
+    Status.LINE_SEARCH_FAILED: (
+        "Backtracking could not reduce the constraint residuals; use the default ControlFactor."
+    ),
+    Status.INVALID_INPUT: "Invalid input: nothing was solved (see the message of the error).",
+}
+
+
+class ThermoRangeWarning(UserWarning):
+    """A temperature lies outside a species' thermo fit; the fit is extrapolated (as Cantera does)."""
+
+
+@dataclass(frozen=True)
+class _Thermo:
+    names: list[str]
+    coeffs: np.ndarray  # (n, R, 9)
+    bounds: np.ndarray  # (n, R + 1)
+    nreg: np.ndarray  # (n,) int64
+    lnpref: np.ndarray  # (n,) ln(reference pressure [Pa])
+    tmin: np.ndarray
+    tmax: np.ndarray
+
+
+def _thermo_rows(species: Sequence[Any]) -> _Thermo:
+    """NASA 7 / NASA 9 / constant-cp species thermo as NASA-9 rows (a1..a7, b1, b2)."""
+    n = len(species)
+    coeffs = np.zeros((n, _MAX_REGIONS, 9))
+    bounds = np.zeros((n, _MAX_REGIONS + 1))
+    nreg = np.zeros(n, dtype=np.int64)
+    lnpref = np.zeros(n)
+    tmin = np.zeros(n)
+    tmax = np.zeros(n)
+    for j, sp in enumerate(species):
+        th = sp.thermo
+        kind = type(th).__name__
+        c = np.asarray(th.coeffs, dtype=float)
+        if kind == "NasaPoly2":
+            tmid = c[0]
+            hi, lo = c[1:8], c[8:15]
+            for r, a in enumerate((lo, hi)):
+                coeffs[j, r, 2:7] = a[:5]
+                coeffs[j, r, 7] = a[5]
+                coeffs[j, r, 8] = a[6]
+            nreg[j] = 2
+            bounds[j, :3] = [th.min_temp, tmid, th.max_temp]
+        elif kind == "Nasa9PolyMultiTempRegion":
+            k = int(c[0])
+            if k > _MAX_REGIONS:
+                raise InvalidInputError(
+                    f"species {sp.name!r}: {k} NASA-9 temperature regions; at most {_MAX_REGIONS} "
+                    "are supported"
+                )
+            for r in range(k):
+                row = c[1 + 11 * r: 12 + 11 * r]
+                bounds[j, r] = row[0]
+                bounds[j, r + 1] = row[1]
+                coeffs[j, r] = row[2:11]
+            nreg[j] = k
+        elif kind == "ConstantCp":
+            t0, h0, s0, cp0 = c[:4]  # J/kmol, J/kmol/K
+            rk = R * 1e3
+            coeffs[j, 0, 2] = cp0 / rk
+            coeffs[j, 0, 7] = (h0 - cp0 * t0) / rk
+            coeffs[j, 0, 8] = (s0 - cp0 * math.log(t0)) / rk
+            nreg[j] = 1
+            bounds[j, :2] = [th.min_temp, th.max_temp]
+        else:
+            raise InvalidInputError(
+                f"species {sp.name!r}: thermo model {kind} is not supported "
+                "(NASA7, NASA9 and constant-cp are)"
+            )
+        lnpref[j] = math.log(th.reference_pressure)
+        tmin[j] = th.min_temp
+        tmax[j] = th.max_temp
+    return _Thermo([s.name for s in species], coeffs, bounds, nreg, lnpref, tmin, tmax)
+
+
+def _load_species(source: Any, phase: str | None) -> tuple[list[Any], str, Any]:
+    """Species objects of a Cantera phase, a species-only YAML file, or a Cantera object."""
+    import cantera as ct
+
+    if isinstance(source, ct.ThermoPhase):
+        if source.thermo_model not in ("ideal-gas", "IdealGas"):
+            raise InvalidInputError(
+                f"phase {source.name!r} has thermo model {source.thermo_model!r}; only ideal-gas "
+                "phases can be the gas of a GasMixture"
+            )
+        return list(source.species()), source.name, source
+    if not isinstance(source, (str, os.PathLike)):
+        raise InvalidInputError(f"from_cantera: expected a file name or a cantera phase, got {source!r}")
+    src = os.fspath(source)
+    try:
+        sol = ct.ThermoPhase(src, phase) if phase else ct.ThermoPhase(src)
+    except ct.CanteraError as err:
+        text = str(err)
+        if "Key 'phases' not found" in text or "phases" in text and "not found" in text:
+            try:
+                return list(ct.Species.list_from_file(src)), src, None
+            except ct.CanteraError as err2:
+                raise InvalidInputError(f"{src}: Cantera could not read species: {_first_line(err2)}") from None
+        raise InvalidInputError(f"{src}: Cantera could not load it: {_first_line(err)}") from None
+    return _load_species(sol, None)[0], src, sol
+
+
+def _first_line(err: Exception) -> str:
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip() and not set(ln.strip()) <= {"*"}]
+    return " ".join(lines[:3])
+
+
+def _condensed_species(spec: Any) -> list[Any]:
+    """'graphite.yaml' (a fixed-stoichiometry phase), 'nasa_condensed.yaml:H2O(L)', a ct.Species."""
+    import cantera as ct
+
+    if isinstance(spec, ct.Species):
+        return [spec]
+    if isinstance(spec, ct.ThermoPhase):
+        if spec.n_species != 1:
+            raise InvalidInputError(f"condensed phase {spec.name!r} has {spec.n_species} species; "
+                                    "only pure (single-species) condensed phases are supported")
+        return [spec.species(0)]
+    if not isinstance(spec, (str, os.PathLike)):
+        raise InvalidInputError(f"condensed entry {spec!r}: expected 'file.yaml', 'file.yaml:SPECIES' "
+                                "or a cantera Species")
+    text = os.fspath(spec)
+    if ".yaml:" in text or ".yml:" in text:
+        path, name = text.rsplit(":", 1)
+        try:
+            found = [s for s in ct.Species.list_from_file(path) if s.name == name]
+        except ct.CanteraError as err:
+            raise InvalidInputError(f"condensed entry {text!r}: {_first_line(err)}") from None
+        if not found:
+            raise InvalidInputError(f"condensed entry {text!r}: no species {name!r} in {path}")
+        return found
+    try:
+        ph = ct.ThermoPhase(text)
+    except ct.CanteraError as err:
+        raise InvalidInputError(f"condensed entry {text!r}: {_first_line(err)}") from None
+    return _condensed_species(ph)
+
+
+def _parse_composition(text: str) -> dict[str, float]:
+    """Cantera's compact form 'CH4:1, O2:2, N2:7.52'."""
+    out: dict[str, float] = {}
+    for item in text.replace(",", " ").split():
+        name, sep, val = item.rpartition(":")
+        if not sep or not name:
+            raise InvalidInputError(f"composition {text!r}: item {item!r} is not NAME:VALUE")
+        try:
+            out[name] = out.get(name, 0.0) + float(val)
+        except ValueError:
+            raise InvalidInputError(f"composition {text!r}: value {val!r} of {name!r} is not a number") from None
+    return out
+
+
+@dataclass(frozen=True)
+class GasEquilibrium:
+    """One equilibrium state. Arrays line up with ``GasMixture.species_names``.
+
+    X : (ng,) gas mole fractions [-]. ln_X : (ng,) their natural logs (exact for trace species
+    far below the smallest double; -inf for species excluded because an element is absent).
+    T [K], P [Pa]. moles : gas moles per mole of feed. condensed : {name: moles per mole of feed}
+    for every condensed species of the mixture (0 when absent). element_potentials :
+    {element: mu/RT}. diagnostics: final element-balance and energy residuals (relative), the
+    most negative driving force of an absent condensed species, phase changes.
+    """
+
+    X: np.ndarray
+    ln_X: np.ndarray
+    T: float
+    P: float
+    moles: float
+    condensed: dict[str, float]
+    status: Status
+    iterations: int
+    element_potentials: dict[str, float]
+    diagnostics: dict[str, float]
+    mode: str
+    species_names: list[str] = field(repr=False)
+    message: str = ""
+
+    @property
+    def success(self) -> bool:
+        return self.status == Status.CONVERGED
+
+    def mole_fraction_dict(self, threshold: float = 0.0) -> dict[str, float]:
+        """{species: X} for X above ``threshold``."""
+        return {n: float(x) for n, x in zip(self.species_names, self.X) if x > threshold}
+
+    def to_cantera(self, gas: Any) -> Any:
+        """Set ``gas`` (a cantera.Solution with these species) to (T, P, X); returns ``gas``."""
+        return _to_cantera(gas, self.species_names, self.T, self.P, self.X)
+
+
+def _to_cantera(gas: Any, names: list[str], T: float, P: float, X: np.ndarray) -> Any:
+    idx = {n: i for i, n in enumerate(gas.species_names)}
+    Y = np.zeros(gas.n_species)
+    for n, x in zip(names, X):
+        if n in idx:
+            Y[idx[n]] = x
+        elif x > 0.0:
+            raise InvalidInputError(f"to_cantera: species {n!r} (X={x:.3g}) is not in phase {gas.name!r}")
+    gas.TPX = T, P, Y
+    return gas
+
+
+@dataclass(frozen=True)
+class GasBatch(StatusRows):
+    """Many equilibrium states: X (n, ng), ln_X (n, ng), T (n,), P (n,), moles (n,),
+    condensed (n, nc) moles per mole of feed (columns: ``condensed_names``), status (n,),
+    iterations (n,), element_potentials (n, ne) (columns: ``element_names``)."""
+
+    X: np.ndarray
+    ln_X: np.ndarray
+    T: np.ndarray
+    P: np.ndarray
+    moles: np.ndarray
+    condensed: np.ndarray
+    status: np.ndarray
+    iterations: np.ndarray
+    element_potentials: np.ndarray
+    diagnostics: np.ndarray = field(repr=False)
+    mode: str = "TP"
+    species_names: list[str] = field(default_factory=list, repr=False)
+    condensed_names: list[str] = field(default_factory=list, repr=False)
+    element_names: list[str] = field(default_factory=list, repr=False)
+
+    def row(self, i: int) -> GasEquilibrium:
+        """State ``i`` as a ``GasEquilibrium``."""
+        st = Status(int(self.status[i]))
+        d = self.diagnostics[i]
+        return GasEquilibrium(
+            X=self.X[i].copy(), ln_X=self.ln_X[i].copy(), T=float(self.T[i]), P=float(self.P[i]),
+            moles=float(self.moles[i]),
+            condensed={n: float(v) for n, v in zip(self.condensed_names, self.condensed[i])},
+            status=st, iterations=int(self.iterations[i]),
+            element_potentials={n: float(v) for n, v in zip(self.element_names, self.element_potentials[i])},
+            diagnostics=_diag(d), mode=self.mode, species_names=self.species_names,
+            message=GAS_MESSAGES.get(st, st.message),
+        )
+
+    def to_cantera(self, gas: Any, i: int) -> Any:
+        """Set ``gas`` to state ``i``; returns ``gas``."""
+        return _to_cantera(gas, self.species_names, float(self.T[i]), float(self.P[i]), self.X[i])
+
+
+def _diag(st_row: np.ndarray) -> dict[str, float]:
+    from ..kernels import gas as kg  # noqa: PLC0415 - numba only when solving
+
+    return {
+        "element_residual": float(st_row[kg.ST_ELEM]),
+        "energy_residual": float(st_row[kg.ST_ENERGY]),
+        "min_condensed_driving_force": float(st_row[kg.ST_DRIVE]),
+        "phase_changes": float(st_row[kg.ST_PHASE_CHANGES]),
+    }
+
+
+class GasMixture:
+    """An ideal-gas phase plus optional pure condensed species, with thermo as kernel arrays.
+
+    Build with ``GasMixture.from_cantera``. Attributes: species_names (ng), element_names (ne),
+    condensed_names (nc), A (ng, ne) and Ac (nc, ne) formula matrices, molecular_weights (ng,)
+    [kg/kmol], T_fit (ng, 2) fitted range of each species [K].
+    """
+
+    def __init__(self, gas_species: list[Any], condensed_species: list[Any], source: str, phase: Any = None):
+        import cantera as ct
+
+        if not gas_species:
+            raise InvalidInputError(f"{source}: no gas species")
+        names = [s.name for s in gas_species]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise InvalidInputError(f"{source}: duplicate species {dup}")
+        elements: list[str] = []
+        for sp in list(gas_species) + list(condensed_species):
+            for el in sp.composition:
+                if el not in elements:
+                    elements.append(el)
+        if phase is not None:  # Cantera's element order first
+            elements = [e for e in phase.element_names if e in elements] + [
+                e for e in elements if e not in phase.element_names]
+        self.source = source
+        self.species_names = names
+        self.element_names = elements
+        self.condensed_names = [s.name for s in condensed_species]
+        eidx = {e: i for i, e in enumerate(elements)}
+        self.A = np.zeros((len(gas_species), len(elements)))
+        for j, sp in enumerate(gas_species):
+            for el, v in sp.composition.items():
+                self.A[j, eidx[el]] = v
+        self.Ac = np.zeros((len(condensed_species), len(elements)))
+        for j, sp in enumerate(condensed_species):
+            for el, v in sp.composition.items():
+                self.Ac[j, eidx[el]] = v
+        weights = {}
+        for el in elements:
+            weights[el] = ct.Element(el).weight if el != "E" else ct.electron_mass * ct.avogadro
+        self.molecular_weights = np.array(
+            [sum(v * weights[el] for el, v in sp.composition.items()) for sp in gas_species])
+        self.charges = np.array([float(sp.charge) for sp in gas_species])
+        self._gas = _thermo_rows(gas_species)
+        self._cond = _thermo_rows(condensed_species) if condensed_species else _Thermo(
+            [], np.zeros((0, _MAX_REGIONS, 9)), np.zeros((0, _MAX_REGIONS + 1)), np.zeros(0, np.int64),
+            np.zeros(0), np.zeros(0), np.zeros(0))
+        self.T_fit = np.column_stack([self._gas.tmin, self._gas.tmax])
+        self._index = {n: i for i, n in enumerate(names)}
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_cantera(cls, source: Any, *, species: Sequence[str] | None = None,
+                     elements: Sequence[str] | None = None, condensed: Sequence[Any] = (),
+                     phase: str | None = None) -> "GasMixture":
+        """Read species from a Cantera YAML file (``gri30.yaml``, a species-only file such as
+        ``nasa_gas.yaml``, a user's file) or a ``cantera.Solution``.
+
+        species : keep only these gas species (names must exist). elements : keep only gas
+        species made of these elements (useful with the 748 species of nasa_gas.yaml).
+        condensed : pure condensed species, each ``'graphite.yaml'`` (a one-species phase),
+        ``'nasa_condensed.yaml:H2O(L)'``, a ``cantera.Species`` or one-species phase.
+        phase : phase name within a multi-phase file. Species keep the file's order.
+        """
+        sp, src, ph = _load_species(source, phase)
+        if species is not None:
+            have = {s.name: s for s in sp}
+            missing = [n for n in species if n not in have]
+            if missing:
+                raise InvalidInputError(f"{src}: unknown species {missing}")
+            keep = set(species)
+            sp = [s for s in sp if s.name in keep]
+        if elements is not None:
+            allowed = set(elements)
+            sp = [s for s in sp if set(s.composition) <= allowed]
+            if not sp:
+                raise InvalidInputError(f"{src}: no species made only of elements {sorted(allowed)}")
+        cond = [c for spec in condensed for c in _condensed_species(spec)]
+        return cls(sp, cond, src, ph)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def n_species(self) -> int:
+        return len(self.species_names)
+
+    def species_index(self, name: str) -> int:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise InvalidInputError(f"unknown species {name!r} (not in {self.source})") from None
+
+    def _feed_rows(self, X: Any) -> np.ndarray:
+        """Mole fractions (n, ng) or (ng,) from a dict, 'A:1, B:2', or an array; validated."""
+        if isinstance(X, str):
+            X = _parse_composition(X)
+        if isinstance(X, dict):
+            row = np.zeros(self.n_species)
+            for name, v in X.items():
+                j = self.species_index(str(name))
+                try:
+                    val = float(v)
+                except (TypeError, ValueError):
+                    raise InvalidInputError(f"amount of {name!r} is {v!r}, not a number") from None
+                if not math.isfinite(val) or val < 0.0:
+                    raise InvalidInputError(f"amount of {name!r} is {val!r}: amounts must be finite and >= 0")
+                row[j] += val
+            arr = row
+        else:
+            arr = np.asarray(X, dtype=float)
+            if arr.shape[-1:] != (self.n_species,) or arr.ndim > 2:
+                raise InvalidInputError(
+                    f"X has shape {arr.shape}; expected ({self.n_species},) or (n, {self.n_species}) "
+                    "in the order of species_names"
+                )
+            bad = np.argwhere(~np.isfinite(arr) | (arr < 0.0))
+            if bad.size:
+                idx = tuple(bad[0])
+                raise InvalidInputError(
+                    f"X{list(idx)} (species {self.species_names[idx[-1]]!r}) = {arr[idx]!r}: amounts "
+                    "must be finite and >= 0"
+                )
+        tot = arr.sum(axis=-1, keepdims=True)
+        if np.any(tot <= 0.0):
+            row = int(np.argmin(tot.reshape(-1)))
+            raise InvalidInputError(f"X (row {row}) is all zero: nothing to equilibrate")
+        return arr / tot
+
+    def _check_range(self, T: np.ndarray, x: np.ndarray, what: str) -> None:
+        Tf = np.atleast_1d(T)
+        present = np.atleast_2d(x).max(axis=0) > 0.0 if what == "feed" else np.ones(self.n_species, bool)
+        lo, hi = self._gas.tmin[present], self._gas.tmax[present]
+        names = [n for n, p in zip(self.species_names, present) if p]
+        bad_lo = Tf.min() < lo
+        bad_hi = Tf.max() > hi
+        bad = np.flatnonzero(bad_lo | bad_hi)
+        if bad.size:
+            j = bad[0]
+            warnings.warn(
+                f"{what} temperature {Tf.min():.6g}..{Tf.max():.6g} K is outside the thermo fit of "
+                f"{bad.size} species (e.g. {names[j]}: {lo[j]:g}-{hi[j]:g} K); the fits are "
+                "extrapolated, as Cantera does",
+                ThermoRangeWarning, stacklevel=3,
+            )
+
+    # ------------------------------------------------------------------ equilibrium
+    def equilibrate(self, T: Any, P: Any, X: Any, mode: str = "TP", *, damping: Any = None,
+                    warm_start: bool = False, H: Any = None, U: Any = None, S: Any = None,
+                    max_iter: int = 500, tol: float = 1e-9, T_guess: float | None = None,
+                    T_bounds: tuple[float, float] = (100.0, 20000.0), chunk: int | None = None,
+                    throw_on_input: bool = True) -> GasEquilibrium | GasBatch:
+        """Chemical equilibrium of the feed (T [K], P [Pa], X) holding two properties fixed.
+
+        mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
+        properties: HP holds the feed's enthalpy and P, UV its internal energy and volume, and
+        so on. ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
+        SP). Scalars give a ``GasEquilibrium``; arrays of T / P or an (n, ng) X give a
+        ``GasBatch`` (solved in parallel; ``warm_start=True`` starts each state from the previous
+        one, for sweeps). damping : ``ControlFactor()`` (NASA CEA's, the default) or any engine
+        schedule (Constant, Ramp, Adaptive, LineSearch). tol : relative residual of the final
+        element-balance and energy check. T_guess : first temperature of a cold HP/SP/UV solve
+        (default: CEA's 3800 K). T_bounds : T is kept inside while iterating [K].
+        """
+        from ..kernels import gas as kg  # noqa: PLC0415 - numba only when solving
+
+        mode_u = str(mode).upper()
+        if mode_u not in _c.MODE_NAMES:
+            raise InvalidInputError(f"mode={mode!r}; expected one of {sorted(_c.MODE_NAMES)}")
+        mcode = _c.MODE_NAMES[mode_u]
+        x = self._feed_rows(X)
+        Ta = np.asarray(T, dtype=float)
+        Pa = np.asarray(P, dtype=float)
+        batch = x.ndim == 2 or Ta.ndim > 0 or Pa.ndim > 0
+        try:
+            shape = np.broadcast_shapes(Ta.shape, Pa.shape, x.shape[:-1])
+        except ValueError:
+            raise InvalidInputError(
+                f"T {Ta.shape}, P {Pa.shape} and X {x.shape} do not broadcast to one batch") from None
+        if len(shape) > 1:
+            raise InvalidInputError(f"a batch is one-dimensional; got shape {shape}")
+        n = int(shape[0]) if shape else 1
+        Tb = np.ascontiguousarray(np.broadcast_to(Ta, (n,)) if shape else Ta.reshape(1), dtype=float)
+        Pb = np.ascontiguousarray(np.broadcast_to(Pa, (n,)) if shape else Pa.reshape(1), dtype=float)
+        Xb = np.ascontiguousarray(np.broadcast_to(x, (n, self.n_species)), dtype=float)
+        for nm, arr, unit in (("T", Tb, "K"), ("P", Pb, "Pa")):
+            bad = np.flatnonzero(~np.isfinite(arr) | (arr <= 0.0))
+            if bad.size:
+                where = f"[{bad[0]}]" if batch else ""
+                raise InvalidInputError(f"{nm}{where} = {arr[bad[0]]!r} {unit}: must be finite and > 0")
+        target = np.full(n, np.nan)
+        for nm, val, ok_mode in (("H", H, "HP"), ("U", U, "UV"), ("S", S, "SP")):
+            if val is None:
+                continue
+            if mode_u != ok_mode:
+                raise InvalidInputError(f"{nm}= is only used with mode='{ok_mode}', not {mode_u!r}")
+            v = np.broadcast_to(np.asarray(val, dtype=float), (n,))
+            if not np.all(np.isfinite(v)):
+                raise InvalidInputError(f"{nm} = {val!r}: must be finite")
+            mw = Xb @ self.molecular_weights * 1e-3  # kg/mol of feed
+            target = v * mw / R  # per mole of feed: H/R [K], U/R [K] or S/R [-]
+        sched = dmp.resolve(damping if damping is not None else dmp.ControlFactor(), "newton")
+        lo_t, hi_t = float(T_bounds[0]), float(T_bounds[1])
+        if not (0.0 < lo_t < hi_t and math.isfinite(hi_t)):
+            raise InvalidInputError(f"T_bounds={T_bounds!r}: need 0 < low < high")
+        if T_guess is not None and not (math.isfinite(float(T_guess)) and float(T_guess) > 0.0):
+            raise InvalidInputError(f"T_guess={T_guess!r}: must be finite and > 0")
+        if int(max_iter) < 1:
+            raise InvalidInputError(f"max_iter={max_iter!r}: must be >= 1")
+        if not (0.0 < float(tol) < 1e-2):
+            raise InvalidInputError(f"tol={tol!r}: must lie in (0, 1e-2)")
+        gopt = np.zeros(kg.N_GOPT)
+        gopt[kg.GOPT_MAX_ITER] = int(max_iter)
+        gopt[kg.GOPT_TOL] = float(tol)
+        gopt[kg.GOPT_TMIN] = lo_t
+        gopt[kg.GOPT_TMAX] = hi_t
+        gopt[kg.GOPT_T_GUESS] = 3800.0 if T_guess is None else float(T_guess)
+        self._check_range(Tb, Xb, "feed")
+
+        ng, ne, ncs = self.n_species, len(self.element_names), len(self.condensed_names)
+        lnn = np.zeros((n, ng))
+        nc = np.zeros((n, ncs))
+        cact = np.zeros((n, ncs), dtype=np.bool_)
+        pi = np.zeros((n, ne))
+        st = np.zeros((n, kg.N_ST))
+        status = np.full(n, _c.INVALID_INPUT, dtype=np.int64)
+        if chunk is None:
+            if warm_start:
+                import numba  # noqa: PLC0415
+
+                chunk = max(1, -(-n // numba.get_num_threads()))
+            else:
+                chunk = 16
+        g, c = self._gas, self._cond
+        callow = np.ones(ncs, dtype=np.bool_)
+        kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
+                       self.Ac, c.coeffs, c.bounds, c.nreg, callow, sched.kind, sched.params(),
+                       gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status)
+        Tout = st[:, kg.ST_T].copy()
+        if mode_u in ("TP", "TV"):
+            Tout = Tb.copy()
+        Pout = st[:, kg.ST_P].copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            top = np.max(lnn, axis=1, keepdims=True)
+            lnsum = top + np.log(np.sum(np.exp(lnn - top), axis=1, keepdims=True))
+            ln_x = lnn - lnsum
+            moles = np.exp(lnsum[:, 0])
+        X_out = np.exp(ln_x)
+        bad_T = Tout[status == _c.CONVERGED]
+        if bad_T.size and mode_u not in ("TP", "TV"):
+            self._check_range(bad_T, X_out, "equilibrium")
+        if mode_u in ("HP", "SP", "UV"):
+            self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input)
+        if not batch:
+            s = Status(int(status[0]))
+            return GasEquilibrium(
+                X=X_out[0], ln_X=ln_x[0], T=float(Tout[0]), P=float(Pout[0]), moles=float(moles[0]),
+                condensed={nm: float(v) for nm, v in zip(self.condensed_names, nc[0])},
+                status=s, iterations=int(st[0, kg.ST_ITER]),
+                element_potentials={e: float(v) for e, v in zip(self.element_names, pi[0])},
+                diagnostics=_diag(st[0]), mode=mode_u, species_names=self.species_names,
+                message=GAS_MESSAGES.get(s, s.message),
+            )
+        return GasBatch(X=X_out, ln_X=ln_x, T=Tout, P=Pout, moles=moles, condensed=nc, status=status,
+                        iterations=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
+                        diagnostics=st, mode=mode_u, species_names=self.species_names,
+                        condensed_names=self.condensed_names, element_names=self.element_names)
+
+    def _infeasible_targets(self, status, T, lo, hi, mode, quiet) -> None:
+        """A state that failed with T pinned at a bound has a target outside the reachable range."""
+        pinned = (status != _c.CONVERGED) & ((np.abs(T - lo) < 1e-9 * lo) | (np.abs(T - hi) < 1e-9 * hi))
+        if not np.any(pinned):
+            return
+        i = int(np.flatnonzero(pinned)[0])
+        side = "below" if abs(T[i] - lo) < 1e-9 * lo else "above"
+        what = {"HP": "enthalpy", "UV": "internal energy", "SP": "entropy"}[mode]
+        bound = lo if side == "below" else hi
+        msg = (f"infeasible {mode} target (state {i}): the {what} to hold lies {side} the equilibrium "
+               f"{what} at T_bounds {side.replace('below', 'low').replace('above', 'high')} end "
+               f"{bound:g} K; check H/U/S or widen T_bounds")
+        status[pinned] = _c.INVALID_INPUT
+        if not quiet:
+            raise InvalidInputError(msg)

@@ -1,0 +1,1032 @@
+"""Gas-phase chemical equilibrium kernels (ideal gas + pure condensed species).
+
+Formulation: Gibbs minimisation in log variables with element potentials as Lagrange
+multipliers, the NASA CEA / RAND family (Gordon & McBride 1994, NASA RP-1311, chapter 2).
+Unknowns per iteration: ln n_j of every gas species, the moles n_c of the condensed species in
+the active set, the element potentials pi_i (dimensionless, mu/RT), ln N (gas moles, when P is
+fixed) and ln T (when T is free). The stationarity conditions
+
+    mu_j / RT = g_j(T)/RT + ln n_j - ln N + ln(P / P_ref,j) = sum_i a_ij pi_i     (gas, P fixed)
+    mu_j / RT = g_j(T)/RT + ln n_j + ln(R T / (V P_ref,j))  = sum_i a_ij pi_i     (gas, V fixed)
+    g_c(T) / RT                                             = sum_i a_ic pi_i     (active condensed)
+
+are linearised and solved for d ln n_j, which is substituted into the linearised element
+balances, the gas-moles identity and the energy (H, U) or entropy (S) constraint. What is left
+is a small dense system in (pi, dn_c, d ln N, d ln T) — size n_elements + n_condensed + 2 at most
+— whatever the number of species. Its matrix is the exact Jacobian of the reduced (element-
+potential) problem, so the iteration converges quadratically near the solution.
+
+Trace species never underflow: they live as ln n_j (down to ~ -1e300 in principle), and only
+``exp`` of them is taken where they enter sums, where a zero is harmless.
+
+A state is called CONVERGED only after the final check: the composition recomputed from the
+element potentials alone (so every gas species satisfies its equilibrium condition exactly)
+must satisfy the element balances, the gas-moles identity and the energy constraint to 1e-9
+relative, every active condensed species must have n_c >= 0 and every inactive one must have a
+non-negative driving force g_c/RT - sum a_ic pi_i.
+
+Thermo data: each species carries up to ``R`` temperature regions of NASA 9-coefficient
+polynomials (NASA 7 data are stored in the same form with a1 = a2 = 0); below the first region
+and above the last the end polynomial is extrapolated, as Cantera does.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .codes import (
+    CONVERGED,
+    DAMP_ADAPTIVE,
+    DAMP_CONTROL,
+    DAMP_LINESEARCH,
+    DAMP_RAMP,
+    INVALID_INPUT,
+    LINE_SEARCH_FAILED,
+    MAX_ITER,
+    MODE_HP,
+    MODE_SP,
+    MODE_TP,
+    MODE_TV,
+    MODE_UV,
+    NONFINITE,
+    SINGULAR,
+)
+from .linalg import lu_solve, regularized_solve
+
+# index of the per-state scalar slots (``st`` arrays)
+ST_LNN = 0  # ln of gas moles N
+ST_T = 1  # temperature [K]
+ST_P = 2  # pressure [Pa]
+ST_ITER = 3  # Newton iterations
+ST_ELEM = 4  # final max relative element-balance residual
+ST_ENERGY = 5  # final relative energy / entropy residual
+ST_DRIVE = 6  # most negative driving force of an absent condensed species (0 if none)
+ST_PHASE_CHANGES = 7  # condensed species added or removed
+N_ST = 8
+
+# options vector of the gas kernels
+GOPT_MAX_ITER = 0
+GOPT_TOL = 1  # relative tolerance of the final check (element balance, energy)
+GOPT_TMIN = 2  # lower bound on T while iterating [K]
+GOPT_TMAX = 3  # upper bound on T while iterating [K]
+GOPT_T_GUESS = 4  # cold-start temperature when T is free [K] (0: the feed temperature)
+N_GOPT = 5
+
+_LN_TINY = -745.0  # ln of the smallest positive double (denormal); below: exp() is 0
+_R_SI = 8.314462618  # molar gas constant [J/mol/K] (Cantera's value, CODATA 2018)
+_SIZE_DEFAULT = 18.420681  # CEA: ln(1e8)
+_MAX_PHASE_CHANGES = 40
+_MAX_RESEED = 4
+# Convergence is judged on every species above x = 1e-14 (ln = -32.2): each must change by less
+# than 1e-9 relative in a full Newton step. Below that level a species' amount can be fixed by an
+# element combination that no visible species carries (e.g. H2 and O2 over pure water at 600 K),
+# where the element balance itself is only known to rounding; such species are reported from the
+# element potentials, which satisfy their equilibrium condition exactly.
+_LN_VISIBLE = -32.236191301916641
+# A species whose mole fraction changes by less than this in absolute terms is at the rounding
+# floor of the element balances (eps * |b| amplified by the conditioning of nearly degenerate
+# element combinations); its relative change is not required to fall below 1e-9.
+_NOISE_X = 1e-14
+
+
+@njit(cache=True)
+def thermo(T, coeffs, bounds, nreg, cp, h, s):
+    """Dimensionless cp/R, h/RT and s/R of every species at T [K] (NASA-9 form, in place).
+
+    coeffs : (n, R, 9) a1..a7, b1, b2 per region. bounds : (n, R + 1) region limits [K].
+    nreg : (n,) number of regions used. Out of the fitted range the end region is extrapolated.
+    """
+    lnT = math.log(T)
+    iT = 1.0 / T
+    iT2 = iT * iT
+    T2 = T * T
+    T3 = T2 * T
+    T4 = T3 * T
+    for j in range(coeffs.shape[0]):
+        r = 0
+        last = nreg[j] - 1
+        while r < last and T > bounds[j, r + 1]:
+            r += 1
+        a = coeffs[j, r]
+        cp[j] = a[0] * iT2 + a[1] * iT + a[2] + a[3] * T + a[4] * T2 + a[5] * T3 + a[6] * T4
+        h[j] = (-a[0] * iT2 + a[1] * lnT * iT + a[2] + a[3] * T / 2.0 + a[4] * T2 / 3.0
+                + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
+        s[j] = (-0.5 * a[0] * iT2 - a[1] * iT + a[2] * lnT + a[3] * T + a[4] * T2 / 2.0
+                + a[5] * T3 / 3.0 + a[6] * T4 / 4.0 + a[8])
+
+
+@njit(cache=True)
+def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
+    """The property the equilibrium holds fixed, for 1 mol of gas feed of mole fractions x.
+
+    HP: H/R [K]; UV: U/R [K]; SP: S/R [-]; TP, TV: 0. Also returns V*P_ref-free data through
+    the caller (V = R T / P for one mole).
+    """
+    thermo(T, coeffs, bounds, nreg, cp, h, s)
+    out = 0.0
+    lnP = math.log(P)
+    for j in range(x.shape[0]):
+        xj = x[j]
+        if xj <= 0.0:
+            continue
+        if mode == MODE_HP:
+            out += xj * h[j] * T
+        elif mode == MODE_UV:
+            out += xj * (h[j] - 1.0) * T
+        elif mode == MODE_SP:
+            out += xj * (s[j] - math.log(xj) - (lnP - lnpref[j]))
+    return out
+
+
+@njit(cache=True)
+def element_totals(x, A, Ax_out):
+    """Element amounts [mol per mol of feed] of a feed of mole fractions x: ``A.T @ x``."""
+    ne = A.shape[1]
+    for i in range(ne):
+        Ax_out[i] = 0.0
+    for j in range(x.shape[0]):
+        if x[j] != 0.0:
+            for i in range(ne):
+                Ax_out[i] += A[j, i] * x[j]
+
+
+@njit(cache=True)
+def _merit(b, eon, A, gon, lnn, n, Ac, cact, nc, lnNv, Pfix, etarget_res, escale):
+    """0.5 * sum of squared relative residuals of the nonlinear constraints (for backtracking)."""
+    ne = A.shape[1]
+    ng = A.shape[0]
+    bmax = 0.0
+    for i in range(ne):
+        if eon[i] and abs(b[i]) > bmax:
+            bmax = abs(b[i])
+    tot = 0.0
+    for j in range(ng):
+        if gon[j]:
+            n[j] = math.exp(lnn[j]) if lnn[j] > _LN_TINY else 0.0
+            tot += n[j]
+    phi = 0.0
+    for i in range(ne):
+        if not eon[i]:
+            continue
+        r = -b[i]
+        for j in range(ng):
+            if gon[j]:
+                r += A[j, i] * n[j]
+        for c in range(Ac.shape[0]):
+            if cact[c]:
+                r += Ac[c, i] * nc[c]
+        r /= bmax
+        phi += r * r
+    if Pfix:
+        N = math.exp(lnNv)
+        r = (tot - N) / N
+        phi += r * r
+    r = etarget_res / escale
+    phi += r * r
+    return 0.5 * phi
+
+
+@njit(cache=True)
+def _simplex(tab, basis, m, nenter, maxit):
+    """Dantzig simplex on tableau ``tab`` ((m + 1) x W, objective in row m, rhs in column W - 1);
+    only columns < nenter may enter. Returns 0 optimal, 1 unbounded, 2 iteration limit."""
+    W = tab.shape[1]
+    for _ in range(maxit):
+        q = -1
+        best = -1e-10
+        for k in range(nenter):
+            if tab[m, k] < best:
+                best = tab[m, k]
+                q = k
+        if q < 0:
+            return 0
+        r = -1
+        bestr = np.inf
+        for i in range(m):
+            a = tab[i, q]
+            if a > 1e-12:
+                ratio = tab[i, W - 1] / a
+                if ratio < bestr:
+                    bestr = ratio
+                    r = i
+        if r < 0:
+            return 1
+        piv = tab[r, q]
+        for k in range(W):
+            tab[r, k] /= piv
+        for i in range(m + 1):
+            if i != r:
+                f = tab[i, q]
+                if f != 0.0:
+                    for k in range(W):
+                        tab[i, k] -= f * tab[r, k]
+        basis[r] = q
+    return 2
+
+
+@njit(cache=True)
+def lp_start(lnP, A, g, lnpref, gon, Ac, cg, callow, b, eon, lnn, nc, cact, pi):
+    """Cold start from the linear programme min sum_j mu0_j n_j s.t. A^T n = b, n >= 0.
+
+    This is equilibrium without the entropy of mixing (the low-temperature limit): its basic
+    species are the major species, and its duals are element potentials for which every other
+    species gets x_j = exp(-reduced cost_j) <= 1 (capped at 1e-3). Returns ln N of the start,
+    or NaN when the programme fails (the caller then falls back to CEA's equal amounts).
+    """
+    ng = A.shape[0]
+    ne = A.shape[1]
+    ncs = Ac.shape[0]
+    m = 0
+    for i in range(ne):
+        if eon[i]:
+            m += 1
+    cols = np.empty(ng + ncs, dtype=np.int64)  # >= 0 gas index, < 0: -(c + 1) condensed
+    ncol = 0
+    for j in range(ng):
+        if gon[j]:
+            cols[ncol] = j
+            ncol += 1
+    for c in range(ncs):
+        if callow[c]:
+            cols[ncol] = -(c + 1)
+            ncol += 1
+    W = ncol + m + 1
+    tab = np.zeros((m + 1, W))
+    cost = np.empty(ncol)
+    sign = np.empty(m)
+    eidx = np.empty(m, dtype=np.int64)
+    basis = np.empty(m, dtype=np.int64)
+    r = 0
+    for i in range(ne):
+        if not eon[i]:
+            continue
+        eidx[r] = i
+        sign[r] = -1.0 if b[i] < 0.0 else 1.0
+        for q in range(ncol):
+            col = cols[q]
+            a = A[col, i] if col >= 0 else Ac[-col - 1, i]
+            tab[r, q] = sign[r] * a
+        tab[r, ncol + r] = 1.0
+        tab[r, W - 1] = sign[r] * b[i]
+        basis[r] = ncol + r
+        r += 1
+    for q in range(ncol):
+        col = cols[q]
+        cost[q] = g[col] + lnP - lnpref[col] if col >= 0 else cg[-col - 1]
+    # phase 1: minimise the sum of the artificials
+    for k in range(W):
+        acc = 0.0
+        if k < ncol or k == W - 1:
+            for i in range(m):
+                acc -= tab[i, k]
+        tab[m, k] = acc
+    if _simplex(tab, basis, m, ncol, 20 * (m + ncol)) != 0:
+        return np.nan
+    bsum = 0.0
+    for i in range(m):
+        bsum += abs(tab[i, W - 1])
+    if -tab[m, W - 1] > 1e-9 * max(bsum, 1e-300):
+        return np.nan
+    # phase 2: the chemical costs; artificials may not re-enter
+    for k in range(W):
+        ck = cost[k] if k < ncol else 0.0
+        if k == W - 1:
+            ck = 0.0
+        acc = ck
+        for i in range(m):
+            bk = basis[i]
+            cb = cost[bk] if bk < ncol else 0.0
+            acc -= cb * tab[i, k]
+        tab[m, k] = acc
+    if _simplex(tab, basis, m, ncol, 20 * (m + ncol)) != 0:
+        return np.nan
+    # duals: the reduced cost of artificial r is -y'_r; y_i = sign_r * y'_r
+    for i in range(ne):
+        pi[i] = 0.0
+    for r in range(m):
+        pi[eidx[r]] = -sign[r] * tab[m, ncol + r]
+    N0 = 0.0
+    for r in range(m):
+        bk = basis[r]
+        if bk < ncol and cols[bk] >= 0:
+            N0 += max(tab[r, W - 1], 0.0)
+    if not (N0 > 0.0):
+        N0 = 1e-6 * bsum
+    lnN0 = math.log(N0)
+    lncap = math.log(1e-3)
+    for j in range(ng):
+        if not gon[j]:
+            lnn[j] = -np.inf
+            continue
+        rc = g[j] + lnP - lnpref[j]
+        for i in range(ne):
+            if A[j, i] != 0.0 and eon[i]:
+                rc -= A[j, i] * pi[i]
+        lnn[j] = lnN0 + min(-rc, lncap)
+    for c in range(ncs):
+        cact[c] = False
+        nc[c] = 0.0
+    for r in range(m):
+        bk = basis[r]
+        if bk >= ncol:
+            continue
+        amt = tab[r, W - 1]
+        col = cols[bk]
+        if col >= 0:
+            lnn[col] = math.log(max(amt, 1e-10 * N0))
+        elif amt > 0.0:
+            cact[-col - 1] = True
+            nc[-col - 1] = amt
+    return lnN0
+
+
+@njit(cache=True)
+def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
+              dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
+              b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
+              M, rhs, work, sol, colc, tmp, M2, r2, r3):
+    """Equilibrate one state in place. Returns a status code (codes.*).
+
+    mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
+    (it fixes T and P in TP, the target H/U/S and the volume in the other modes). target_in: the
+    held H/R [K], U/R [K] or S/R [-] per mole of feed, or NaN to take the feed's.
+    A : (ng, ne) gas formula matrix; Ac : (nc, ne) condensed formula matrix; callow : (nc,) bool.
+    State (in/out; read as the start when ``warm``): lnn (ng,) ln moles of gas species,
+    nc (nc,) moles of condensed species, cact (nc,) bool active set, pi (ne,), st (N_ST,).
+    The remaining arguments are scratch arrays sized by the caller (``make_gas_workspace``).
+    """
+    ng = A.shape[0]
+    ne = A.shape[1]
+    ncs = Ac.shape[0]
+    maxiter = int(gopt[GOPT_MAX_ITER])
+    tol = gopt[GOPT_TOL]
+    tmin = gopt[GOPT_TMIN]
+    tmax = gopt[GOPT_TMAX]
+    Pfix = mode == MODE_TP or mode == MODE_HP or mode == MODE_SP
+    Tfree = mode == MODE_HP or mode == MODE_SP or mode == MODE_UV
+    st[ST_ITER] = 0.0
+    st[ST_PHASE_CHANGES] = 0.0
+    if not (Tin > 0.0 and Pin > 0.0 and math.isfinite(Tin) and math.isfinite(Pin)):
+        return INVALID_INPUT
+
+    # ---- element totals, active elements and species -------------------------------------
+    element_totals(x, A, b)
+    bmax = 0.0
+    for i in range(ne):
+        if abs(b[i]) > bmax:
+            bmax = abs(b[i])
+    if not (bmax > 0.0) or not math.isfinite(bmax):
+        return INVALID_INPUT
+    for i in range(ne):
+        # an element is kept if the feed has it, or if it is a charge-like element (b = 0 but
+        # carried with both signs, e.g. the electron 'E' of ionised mixtures)
+        pos = False
+        neg = False
+        for j in range(ng):
+            if A[j, i] > 0.0:
+                pos = True
+            elif A[j, i] < 0.0:
+                neg = True
+        eon[i] = abs(b[i]) > 1e-300 * bmax or (pos and neg)
+        if abs(b[i]) <= 1e-300 * bmax:
+            b[i] = 0.0
+    ngon = 0
+    for j in range(ng):
+        ok = True
+        for i in range(ne):
+            if A[j, i] != 0.0 and not eon[i]:
+                ok = False
+                break
+        gon[j] = ok
+        if ok:
+            ngon += 1
+    if ngon == 0:
+        return INVALID_INPUT
+    for c in range(ncs):
+        ok = callow[c]
+        for i in range(ne):
+            if Ac[c, i] != 0.0 and not eon[i]:
+                ok = False
+        if not ok:
+            cact[c] = False
+            nc[c] = 0.0
+    # fixed-property targets
+    target = 0.0
+    if Tfree:
+        if target_in == target_in:
+            target = target_in
+        else:
+            target = feed_properties(mode, x, Tin, Pin, coeffs, bounds, nreg, lnpref, cp, h, s)
+    lnRT_V = math.log(Pin / Tin)  # V = R Tin / Pin for 1 mol: ln(R T / V) = ln(Pin T / Tin)
+    lnP = math.log(Pin)
+
+    # ---- start ------------------------------------------------------------------------------
+    T = Tin
+    if not warm:
+        if Tfree:
+            tg = gopt[GOPT_T_GUESS]
+            T = tg if tg > 0.0 else Tin
+        T = min(max(T, tmin), tmax)
+        # the linear-programme start (low-temperature limit); CEA's equal amounts if it fails
+        thermo(T, coeffs, bounds, nreg, cp, h, s)
+        for j in range(ng):
+            g[j] = h[j] - s[j]
+        if ncs > 0:
+            thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        for c in range(ncs):
+            cg[c] = ch[c] - cs[c]
+            colc[c] = 1 if callow[c] else 0
+        for c in range(ncs):
+            okc = colc[c] == 1
+            for i in range(ne):
+                if Ac[c, i] != 0.0 and not eon[i]:
+                    okc = False
+            cact[c] = okc  # reused as the LP's allowed mask, overwritten by lp_start
+        lnN0 = np.nan
+        if Pfix:
+            lnN0 = lp_start(lnP, A, g, lnpref, gon, Ac, cg, cact, b, eon, lnn, nc, cact, pi)
+        else:
+            lnN0 = lp_start(lnRT_V + math.log(T), A, g, lnpref, gon, Ac, cg, cact, b, eon, lnn, nc,
+                            cact, pi)
+        if lnN0 == lnN0:
+            st[ST_LNN] = lnN0
+        else:
+            lnn0 = -math.log(ngon)
+            for j in range(ng):
+                lnn[j] = lnn0 if gon[j] else -np.inf
+            for c in range(ncs):
+                cact[c] = False
+                nc[c] = 0.0
+            for i in range(ne):
+                pi[i] = 0.0
+            st[ST_LNN] = 0.0
+    else:
+        if Tfree:
+            T = st[ST_T]
+            if not (T > 0.0 and math.isfinite(T)):
+                T = Tin
+        for j in range(ng):
+            if gon[j]:
+                if not math.isfinite(lnn[j]):
+                    lnn[j] = -50.0
+            else:
+                lnn[j] = -np.inf
+        if not math.isfinite(st[ST_LNN]):
+            st[ST_LNN] = 0.0
+    T = min(max(T, tmin), tmax)
+    lnN = st[ST_LNN]
+
+    alpha_state = dpar[0]
+    size = dpar[1] if dkind == DAMP_CONTROL else _SIZE_DEFAULT
+    status = MAX_ITER
+    nphase = 0
+    nreseed = 0
+    it = 0
+    while it < maxiter:
+        it += 1
+        # ---- thermo at T (gas: g/RT, h/RT; condensed likewise)
+        thermo(T, coeffs, bounds, nreg, cp, h, s)
+        if ncs > 0:
+            thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        lnT = math.log(T)
+        for j in range(ng):
+            g[j] = h[j] - s[j]
+        for c in range(ncs):
+            cg[c] = ch[c] - cs[c]
+        # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
+        tot = 0.0
+        for j in range(ng):
+            if gon[j]:
+                n[j] = math.exp(lnn[j]) if lnn[j] > _LN_TINY else 0.0
+                tot += n[j]
+        N = math.exp(lnN)
+        for j in range(ng):
+            if not gon[j]:
+                continue
+            if Pfix:
+                mu = g[j] + lnn[j] - lnN + lnP - lnpref[j]
+                e[j] = h[j]
+            else:
+                mu = g[j] + lnn[j] + lnRT_V + lnT - lnpref[j]
+                e[j] = h[j] - 1.0
+            d[j] = -mu
+        # ---- energy / entropy constraint: weights w_j, residual
+        eres = 0.0
+        escale = 1.0
+        if Tfree:
+            if mode == MODE_HP:
+                cur = 0.0
+                for j in range(ng):
+                    if gon[j]:
+                        w[j] = n[j] * h[j]
+                        cur += w[j]
+                for c in range(ncs):
+                    if cact[c]:
+                        cur += nc[c] * ch[c]
+                eres = target / T - cur
+                escale = abs(target / T)
+                for j in range(ng):
+                    if gon[j]:
+                        escale += abs(n[j] * h[j])
+            elif mode == MODE_UV:
+                cur = 0.0
+                for j in range(ng):
+                    if gon[j]:
+                        w[j] = n[j] * (h[j] - 1.0)
+                        cur += w[j]
+                for c in range(ncs):
+                    if cact[c]:
+                        cur += nc[c] * ch[c]
+                eres = target / T - cur
+                escale = abs(target / T)
+                for j in range(ng):
+                    if gon[j]:
+                        escale += abs(n[j] * (h[j] - 1.0))
+            else:  # SP
+                cur = 0.0
+                for j in range(ng):
+                    if gon[j]:
+                        sig = s[j] - lnn[j] + lnN - lnP + lnpref[j]
+                        cur += n[j] * sig if n[j] > 0.0 else 0.0
+                        w[j] = n[j] * (sig - 1.0) if n[j] > 0.0 else 0.0
+                for c in range(ncs):
+                    if cact[c]:
+                        cur += nc[c] * cs[c]
+                eres = target - cur
+                escale = abs(target)
+                for j in range(ng):
+                    if gon[j]:
+                        escale += abs(n[j] * s[j])
+            escale = max(escale, 1e-300)
+
+        # ---- reduced Newton system  (columns: pi of active elements, dn_c, d ln N, d ln T)
+        m = 0
+        for i in range(ne):
+            if eon[i]:
+                m += 1
+        ncol_c = 0
+        for c in range(ncs):
+            if cact[c]:
+                colc[ncol_c] = c
+                ncol_c += 1
+        cN = m + ncol_c
+        cT = cN + (1 if Pfix else 0)
+        size_m = cT + (1 if Tfree else 0)
+        Mv = M[:size_m, :size_m]
+        rv = rhs[:size_m]
+        for r in range(size_m):
+            rv[r] = 0.0
+            for q in range(size_m):
+                Mv[r, q] = 0.0
+        fN = 1.0 if Pfix else 0.0
+        # element rows
+        r = 0
+        for i in range(ne):
+            if not eon[i]:
+                continue
+            res = b[i]
+            sc = 0.0
+            sce = 0.0
+            scd = 0.0
+            for j in range(ng):
+                if gon[j] and A[j, i] != 0.0:
+                    cj = A[j, i] * n[j]
+                    res -= cj
+                    sc += cj
+                    sce += cj * e[j]
+                    scd += cj * d[j]
+                    q = 0
+                    for k in range(ne):
+                        if eon[k]:
+                            if A[j, k] != 0.0:
+                                Mv[r, q] += cj * A[j, k]
+                            q += 1
+            for qc in range(ncol_c):
+                c = colc[qc]
+                res -= Ac[c, i] * nc[c]
+                Mv[r, m + qc] = Ac[c, i]
+            if Pfix:
+                Mv[r, cN] = sc
+            if Tfree:
+                Mv[r, cT] = sce
+            rv[r] = res - scd
+            r += 1
+        # condensed rows
+        for qc in range(ncol_c):
+            c = colc[qc]
+            q = 0
+            for k in range(ne):
+                if eon[k]:
+                    Mv[m + qc, q] = Ac[c, k]
+                    q += 1
+            if Tfree:
+                Mv[m + qc, cT] = ch[c]
+            rv[m + qc] = cg[c]
+        # total gas moles row
+        if Pfix:
+            sce = 0.0
+            scd = 0.0
+            q = 0
+            for k in range(ne):
+                if eon[k]:
+                    acc = 0.0
+                    for j in range(ng):
+                        if gon[j]:
+                            acc += n[j] * A[j, k]
+                    Mv[cN, q] = acc
+                    q += 1
+            for j in range(ng):
+                if gon[j]:
+                    sce += n[j] * e[j]
+                    scd += n[j] * d[j]
+            Mv[cN, cN] = tot - N
+            if Tfree:
+                Mv[cN, cT] = sce
+            rv[cN] = N - tot - scd
+        # energy / entropy row
+        if Tfree:
+            sw = 0.0
+            swe = 0.0
+            swd = 0.0
+            q = 0
+            for k in range(ne):
+                if eon[k]:
+                    acc = 0.0
+                    for j in range(ng):
+                        if gon[j]:
+                            acc += w[j] * A[j, k]
+                    Mv[cT, q] = acc
+                    q += 1
+            cpt = 0.0
+            for j in range(ng):
+                if gon[j]:
+                    sw += w[j]
+                    swe += w[j] * e[j]
+                    swd += w[j] * d[j]
+                    cpt += n[j] * (cp[j] - 1.0 if mode == MODE_UV else cp[j])
+            for qc in range(ncol_c):
+                c = colc[qc]
+                Mv[cT, m + qc] = cs[c] if mode == MODE_SP else ch[c]
+                cpt += nc[c] * ccp[c]
+            if Pfix:
+                Mv[cT, cN] = sw + (tot if mode == MODE_SP else 0.0)
+            Mv[cT, cT] = swe + cpt
+            rv[cT] = eres - swd
+        # row equilibration, then LU with partial pivoting
+        for r in range(size_m):
+            amax = 0.0
+            for q in range(size_m):
+                if abs(Mv[r, q]) > amax:
+                    amax = abs(Mv[r, q])
+            if amax > 0.0:
+                inv = 1.0 / amax
+                for q in range(size_m):
+                    Mv[r, q] *= inv
+                rv[r] *= inv
+        if lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0 and nreseed < _MAX_RESEED:
+            # singular: the species that would carry some element combination have underflowed
+            # (typically at low T after a wild first step). Re-insert every gas species at a
+            # resolvable trace level (x >= 1e-10) and rebuild; the final check recomputes all
+            # amounts from pi, so this changes the path, never the answer.
+            nreseed += 1
+            lnsum = math.log(tot) if tot > 0.0 else lnN
+            for j in range(ng):
+                if gon[j] and lnn[j] < lnsum - 23.0:
+                    lnn[j] = lnsum - 23.0
+            continue
+        if lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0:
+            # still singular (a direction of pi that only absent or underflowed species resolve): take
+            # the least-change step, Levenberg-Marquardt on the change of pi from its last value
+            for r in range(size_m):
+                acc = rv[r]
+                q = 0
+                for k in range(ne):
+                    if eon[k]:
+                        acc -= Mv[r, q] * pi[k]
+                        q += 1
+                r2[r] = acc
+            if regularized_solve(Mv, r2[:size_m], 1e-12, work[:size_m, : size_m + 1], M2[:size_m, :size_m],
+                                 r3[:size_m], sol[:size_m]) != 0:
+                status = SINGULAR
+                break
+            q = 0
+            for k in range(ne):
+                if eon[k]:
+                    sol[q] += pi[k]
+                    q += 1
+        # ---- unpack: new pi, corrections
+        q = 0
+        dpi = 0.0
+        for i in range(ne):
+            if eon[i]:
+                if abs(sol[q] - pi[i]) > dpi:
+                    dpi = abs(sol[q] - pi[i])
+                pi[i] = sol[q]
+                q += 1
+            else:
+                pi[i] = 0.0
+        dlnN = sol[cN] if Pfix else 0.0
+        dlnT = sol[cT] if Tfree else 0.0
+        dmax_major = 0.0
+        for j in range(ng):
+            if not gon[j]:
+                continue
+            acc = d[j] + fN * dlnN + e[j] * dlnT
+            for k in range(ne):
+                if A[j, k] != 0.0 and eon[k]:
+                    acc += A[j, k] * pi[k]
+            tmp[j] = acc  # d ln n_j
+        # ---- damping factor
+        lam = 1.0
+        lnNsum = math.log(tot) if tot > 0.0 else lnN
+        if dkind == DAMP_CONTROL:
+            big = max(5.0 * abs(dlnT), 5.0 * abs(dlnN))
+            lam2 = 1.0
+            for j in range(ng):
+                if not gon[j]:
+                    continue
+                dj = tmp[j]
+                lx = lnn[j] - lnNsum
+                if lx > -size:
+                    if dj > big:
+                        big = dj
+                elif dj >= 0.0 and dj - dlnN > 0.0:
+                    cand = abs((-lx - dpar[2]) / (dj - dlnN))
+                    if cand < lam2:
+                        lam2 = cand
+            lam1 = dpar[0] / big if big > 0.0 else 1.0
+            lam = min(1.0, lam1, lam2)
+        elif dkind == DAMP_RAMP:
+            lam = min(dpar[2], dpar[0] * dpar[1] ** (it - 1))
+        elif dkind == DAMP_ADAPTIVE:
+            lam = alpha_state
+        else:  # constant, line search: start value
+            lam = dpar[0]
+        if Tfree:  # never step T out of its bounds
+            Tn = T * math.exp(lam * dlnT)
+            if Tn > tmax:
+                lam = min(lam, math.log(tmax / T) / dlnT)
+            elif Tn < tmin:
+                lam = min(lam, math.log(tmin / T) / dlnT)
+            lam = max(lam, 0.0)
+        # ---- backtracking on the constraint residuals (LineSearch / Adaptive only)
+        if dkind == DAMP_LINESEARCH or dkind == DAMP_ADAPTIVE:
+            shrink = dpar[2]
+            amin = dpar[3]
+            c_arm = dpar[1] if dkind == DAMP_LINESEARCH else 1e-4
+            phi0 = _merit(b, eon, A, gon, lnn, n, Ac, cact, nc, lnN, Pfix, eres, escale)
+            for j in range(ng):
+                lnn_old[j] = lnn[j]
+            ok = False
+            tries = 0
+            while lam >= amin:
+                for j in range(ng):
+                    if gon[j]:
+                        lnn[j] = lnn_old[j] + lam * tmp[j]
+                for qc in range(ncol_c):
+                    c = colc[qc]
+                    nc[c] += lam * sol[m + qc]
+                et = eres
+                if Tfree:
+                    # energy residual at the trial point, to first order (T moves with the step)
+                    et = eres * (1.0 - lam)
+                phit = _merit(b, eon, A, gon, lnn, n, Ac, cact, nc, lnN + lam * dlnN, Pfix, et, escale)
+                for qc in range(ncol_c):
+                    c = colc[qc]
+                    nc[c] -= lam * sol[m + qc]
+                if phit == phit and phit <= phi0 * (1.0 - 2.0 * c_arm * lam) + 1e-30:
+                    ok = True
+                    break
+                lam *= shrink
+                tries += 1
+            for j in range(ng):
+                lnn[j] = lnn_old[j]
+            if not ok:
+                status = LINE_SEARCH_FAILED
+                break
+            if dkind == DAMP_ADAPTIVE:
+                alpha_state = min(lam * dpar[1], dpar[4]) if tries == 0 else lam
+        # ---- take the step
+        for j in range(ng):
+            if gon[j]:
+                dj = lam * tmp[j]
+                lnn[j] += dj
+                lx = lnn[j] - lnNsum
+                if lx > _LN_VISIBLE and abs(tmp[j]) > dmax_major:
+                    # a visible species' change counts unless it is at the rounding floor of
+                    # the element balances (absolute change of x below _NOISE_X)
+                    if abs(tmp[j]) * math.exp(lx) > _NOISE_X:
+                        dmax_major = abs(tmp[j])
+        lnN += lam * dlnN
+        if Tfree:
+            T = T * math.exp(lam * dlnT)
+        removed = False
+        for qc in range(ncol_c):
+            c = colc[qc]
+            nc[c] += lam * sol[m + qc]
+            if nc[c] <= 0.0:
+                # CEA: a condensed species with a negative amount leaves the active set
+                nc[c] = 0.0
+                cact[c] = False
+                removed = True
+        if removed:
+            nphase += 1
+            if nphase > _MAX_PHASE_CHANGES:
+                status = MAX_ITER
+                break
+            continue
+        finite = math.isfinite(lnN) and math.isfinite(T)
+        for j in range(ng):
+            if gon[j] and (lnn[j] != lnn[j] or lnn[j] > 700.0):
+                finite = False
+        if not finite:
+            status = NONFINITE
+            break
+        # ---- convergence: a full small step, then the final check from the potentials alone
+        small = lam == 1.0 or lam > 0.999999
+        if not small:
+            continue
+        if abs(dlnN) > 1e-9 or abs(dlnT) > 1e-11 or dmax_major > 1e-9:
+            continue
+        for qc in range(ncol_c):
+            c = colc[qc]
+            if abs(sol[m + qc]) > 1e-9 * max(nc[c], 1e-300) and abs(sol[m + qc]) > 1e-14 * N:
+                small = False
+        if not small:
+            continue
+        # recompute the gas amounts from pi (exact equilibrium conditions), then verify
+        thermo(T, coeffs, bounds, nreg, cp, h, s)
+        if ncs > 0:
+            thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        lnT = math.log(T)
+        tot = 0.0
+        for j in range(ng):
+            if not gon[j]:
+                continue
+            acc = -(h[j] - s[j]) + lnpref[j]
+            for k in range(ne):
+                if A[j, k] != 0.0 and eon[k]:
+                    acc += A[j, k] * pi[k]
+            if Pfix:
+                acc += lnN - lnP
+            else:
+                acc -= lnRT_V + lnT
+            lnn[j] = acc
+            n[j] = math.exp(acc) if acc > _LN_TINY else 0.0
+            tot += n[j]
+        ok = True
+        emax = 0.0
+        for i in range(ne):
+            if not eon[i]:
+                continue
+            r = -b[i]
+            scale = 0.0
+            for j in range(ng):
+                if gon[j] and A[j, i] != 0.0:
+                    r += A[j, i] * n[j]
+                    scale += abs(A[j, i] * n[j])
+            for c in range(ncs):
+                if cact[c]:
+                    r += Ac[c, i] * nc[c]
+                    scale += abs(Ac[c, i] * nc[c])
+            rel = abs(r) / max(abs(b[i]), scale, 1e-300)
+            if abs(r) <= 1e-14 * bmax:
+                rel = min(rel, abs(r) / bmax)
+            if rel > emax:
+                emax = rel
+        if emax > tol:
+            ok = False
+        if Pfix and abs(tot - math.exp(lnN)) > tol * tot:
+            ok = False
+        erel = 0.0
+        if Tfree:
+            if mode == MODE_SP:
+                cur = 0.0
+                sc2 = abs(target)
+                for j in range(ng):
+                    if gon[j] and n[j] > 0.0:
+                        cur += n[j] * (s[j] - lnn[j] + lnN - lnP + lnpref[j])
+                        sc2 += abs(n[j] * s[j])
+                for c in range(ncs):
+                    if cact[c]:
+                        cur += nc[c] * cs[c]
+                erel = abs(target - cur) / sc2
+            else:
+                cur = 0.0
+                sc2 = abs(target / T)
+                for j in range(ng):
+                    if gon[j]:
+                        hj = h[j] - (1.0 if mode == MODE_UV else 0.0)
+                        cur += n[j] * hj
+                        sc2 += abs(n[j] * hj)
+                for c in range(ncs):
+                    if cact[c]:
+                        cur += nc[c] * ch[c]
+                erel = abs(target / T - cur) / sc2
+            if erel > tol:
+                ok = False
+        # condensed phases: every absent one must not lower G; add the most favourable
+        worst = 0.0
+        wc = -1
+        for c in range(ncs):
+            if not callow[c] or cact[c]:
+                continue
+            okc = True
+            for i in range(ne):
+                if Ac[c, i] != 0.0 and not eon[i]:
+                    okc = False
+            if not okc:
+                continue
+            drive = ch[c] - cs[c]
+            for k in range(ne):
+                if eon[k]:
+                    drive -= Ac[c, k] * pi[k]
+            if drive < worst:
+                worst = drive
+                wc = c
+        st[ST_ELEM] = emax
+        st[ST_ENERGY] = erel
+        st[ST_DRIVE] = worst
+        if wc >= 0 and worst < -1e-9:
+            cact[wc] = True
+            nc[wc] = 0.0
+            nphase += 1
+            if nphase > _MAX_PHASE_CHANGES:
+                status = MAX_ITER
+                break
+            continue
+        if ok:
+            status = CONVERGED
+            break
+    st[ST_LNN] = lnN
+    st[ST_T] = T
+    if Pfix:
+        st[ST_P] = Pin
+    else:
+        tot = 0.0
+        for j in range(ng):
+            if gon[j] and lnn[j] > _LN_TINY:
+                tot += math.exp(lnn[j])
+        st[ST_P] = tot * Pin * T / Tin  # P V = N R T with V = R Tin / Pin
+    st[ST_ITER] = it
+    st[ST_PHASE_CHANGES] = nphase
+    return status
+
+
+@njit(cache=True)
+def _workspace(ng, ne, ncs):
+    size = ne + ncs + 2
+    return (np.empty(ne), np.zeros(ne, dtype=np.bool_), np.zeros(ng, dtype=np.bool_),
+            np.empty(ng), np.empty(ng), np.empty(ng), np.empty(ng), np.empty(ng), np.empty(ng),
+            np.zeros(ng), np.zeros(ng), np.empty(ng), np.empty(max(ncs, 1)), np.empty(max(ncs, 1)),
+            np.empty(max(ncs, 1)), np.empty(max(ncs, 1)), np.empty((size, size)), np.empty(size),
+            np.empty((size, size + 1)), np.empty(size), np.zeros(max(ncs, 1), dtype=np.int64),
+            np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size))
+
+
+@njit(cache=True, parallel=True)
+def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
+                dkind, dpar, gopt, warm, chunk, lnn, nc, cact, pi, st, status):
+    """Equilibrate every row of X (n, ng) at T (n,), P (n,); results in lnn (n, ng), nc (n, ncs),
+    cact (n, ncs), pi (n, ne), st (n, N_ST), status (n,). Rows are split in chunks of ``chunk``
+    (prange over chunks); with ``warm`` every row but a chunk's first starts from the previous
+    row's answer (or its own when the caller filled it and ``warm`` is 2). A failed row is
+    restarted cold once and never stops the others."""
+    nrow = X.shape[0]
+    ng = A.shape[0]
+    ne = A.shape[1]
+    ncs = Ac.shape[0]
+    nchunk = (nrow + chunk - 1) // chunk
+    for ck in prange(nchunk):
+        (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
+         tmp, M2, r2, r3) = _workspace(ng, ne, ncs)
+        lo = ck * chunk
+        hi = min(nrow, lo + chunk)
+        for r in range(lo, hi):
+            use_warm = False
+            if warm == 2:
+                use_warm = True
+            elif warm == 1 and r > lo and status[r - 1] == CONVERGED:
+                use_warm = True
+                for j in range(ng):
+                    lnn[r, j] = lnn[r - 1, j]
+                for c in range(ncs):
+                    nc[r, c] = nc[r - 1, c]
+                    cact[r, c] = cact[r - 1, c]
+                for i in range(ne):
+                    pi[r, i] = pi[r - 1, i]
+                for k in range(N_ST):
+                    st[r, k] = st[r - 1, k]
+            code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
+                             cbounds, cnreg, callow, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
+                             cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
+                             ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3)
+            if code != CONVERGED and use_warm:
+                its = st[r, ST_ITER]
+                code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
+                                 cbounds, cnreg, callow, dkind, dpar, gopt, False, lnn[r], nc[r],
+                                 cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
+                                 ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3)
+                st[r, ST_ITER] += its
+            status[r] = code
