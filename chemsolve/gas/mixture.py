@@ -88,8 +88,12 @@ def _thermo_rows(species: Sequence[Any]) -> _Thermo:
                 )
             for r in range(k):
                 row = c[1 + 11 * r: 12 + 11 * r]
-                bounds[j, r] = row[0]
-                bounds[j, r + 1] = row[1]
+                if r == 0:
+                    bounds[j, 0] = row[0]
+                # Cantera evaluates a NASA-9 species exactly at a region boundary with the upper
+                # region (NASA-7: with the lower one); the kernel moves up when T > bound, so the
+                # inner NASA-9 boundaries are stored one ulp low
+                bounds[j, r + 1] = row[1] if r == k - 1 else np.nextafter(row[1], -np.inf)
                 coeffs[j, r] = row[2:11]
             nreg[j] = k
         elif kind == "ConstantCp":
@@ -436,7 +440,43 @@ class GasMixture:
             )
 
     # ------------------------------------------------------------------ equilibrium
-    def equilibrate(self, T: Any, P: Any, X: Any, mode: str = "TP", *, damping: Any = None,
+    def _feed_from_elements(self, elements: dict[str, float], mode: str) -> np.ndarray:
+        """A non-negative gas feed x with A^T x = b for element amounts b (TP and TV only)."""
+        from scipy.optimize import nnls  # noqa: PLC0415
+
+        if mode not in ("TP", "TV"):
+            raise InvalidInputError(
+                f"elements= fixes only the element amounts, not the enthalpy, entropy or energy "
+                f"of a feed; use it with mode 'TP' or 'TV', not {mode!r}")
+        if not isinstance(elements, dict) or not elements:
+            raise InvalidInputError(f"elements={elements!r}: expected a dict such as {{'C': 1, 'H': 4}}")
+        b = np.zeros(len(self.element_names))
+        for el, v in elements.items():
+            if el not in self.element_names:
+                raise InvalidInputError(
+                    f"unknown element {el!r}: the mixture's elements are {self.element_names}")
+            try:
+                val = float(v)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"amount of element {el!r} is {v!r}, not a number") from None
+            if not math.isfinite(val) or val < 0.0:
+                raise InvalidInputError(f"amount of element {el!r} is {val!r}: must be finite and >= 0")
+            b[self.element_names.index(el)] = val
+        if not b.any():
+            raise InvalidInputError("elements: all amounts are zero; nothing to equilibrate")
+        for i, el in enumerate(self.element_names):
+            if b[i] > 0.0 and not np.any(self.A[:, i] > 0.0):
+                raise InvalidInputError(
+                    f"element {el!r} (amount {b[i]:g}) is carried by no gas species of {self.source}")
+        x, res = nnls(self.A.T, b)
+        if res > 1e-10 * np.abs(b).sum() or not x.any():
+            raise InvalidInputError(
+                f"elements {elements!r}: no non-negative combination of the gas species has these "
+                f"element amounts (residual {res:.3g})")
+        return x
+
+    def equilibrate(self, T: Any, P: Any, X: Any = None, mode: str = "TP", *, elements: Any = None,
+                    damping: Any = None,
                     warm_start: bool = False, H: Any = None, U: Any = None, S: Any = None,
                     max_iter: int = 500, tol: float = 1e-9, T_guess: float | None = None,
                     T_bounds: tuple[float, float] = (100.0, 20000.0), chunk: int | None = None,
@@ -445,7 +485,8 @@ class GasMixture:
 
         mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
         properties: HP holds the feed's enthalpy and P, UV its internal energy and volume, and
-        so on. ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
+        so on. ``elements={'C': 1, 'H': 4, 'O': 4}`` gives the element amounts instead of X
+        (TP and TV only: element amounts carry no enthalpy). ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
         SP). Scalars give a ``GasEquilibrium``; arrays of T / P or an (n, ng) X give a
         ``GasBatch`` (solved in parallel; ``warm_start=True`` starts each state from the previous
         one, for sweeps). damping : ``ControlFactor()`` (NASA CEA's, the default) or any engine
@@ -459,6 +500,12 @@ class GasMixture:
         if mode_u not in _c.MODE_NAMES:
             raise InvalidInputError(f"mode={mode!r}; expected one of {sorted(_c.MODE_NAMES)}")
         mcode = _c.MODE_NAMES[mode_u]
+        if elements is not None:
+            if X is not None:
+                raise InvalidInputError("give either X (species) or elements, not both")
+            X = self._feed_from_elements(elements, mode_u)
+        elif X is None:
+            raise InvalidInputError("no feed: give X (species amounts) or elements")
         x = self._feed_rows(X)
         Ta = np.asarray(T, dtype=float)
         Pa = np.asarray(P, dtype=float)
@@ -478,7 +525,7 @@ class GasMixture:
             bad = np.flatnonzero(~np.isfinite(arr) | (arr <= 0.0))
             if bad.size:
                 where = f"[{bad[0]}]" if batch else ""
-                raise InvalidInputError(f"{nm}{where} = {arr[bad[0]]!r} {unit}: must be finite and > 0")
+                raise InvalidInputError(f"{nm}{where} = {float(arr[bad[0]])!r} {unit}: must be finite and > 0")
         target = np.full(n, np.nan)
         for nm, val, ok_mode in (("H", H, "HP"), ("U", U, "UV"), ("S", S, "SP")):
             if val is None:

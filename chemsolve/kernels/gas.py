@@ -423,6 +423,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
 
     # ---- start ------------------------------------------------------------------------------
     T = Tin
+    T_done = -1.0  # temperature at which cp, h, s, g (and the condensed ones) were evaluated
     if not warm:
         if Tfree:
             tg = gopt[GOPT_T_GUESS]
@@ -434,6 +435,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             g[j] = h[j] - s[j]
         if ncs > 0:
             thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        T_done = T
         for c in range(ncs):
             cg[c] = ch[c] - cs[c]
             colc[c] = 1 if callow[c] else 0
@@ -485,15 +487,17 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     it = 0
     while it < maxiter:
         it += 1
-        # ---- thermo at T (gas: g/RT, h/RT; condensed likewise)
-        thermo(T, coeffs, bounds, nreg, cp, h, s)
-        if ncs > 0:
-            thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        # ---- thermo at T (gas: g/RT, h/RT; condensed likewise), only when T moved
+        if T != T_done:
+            thermo(T, coeffs, bounds, nreg, cp, h, s)
+            if ncs > 0:
+                thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+            for j in range(ng):
+                g[j] = h[j] - s[j]
+            for c in range(ncs):
+                cg[c] = ch[c] - cs[c]
+            T_done = T
         lnT = math.log(T)
-        for j in range(ng):
-            g[j] = h[j] - s[j]
-        for c in range(ncs):
-            cg[c] = ch[c] - cs[c]
         # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
         tot = 0.0
         for j in range(ng):
@@ -856,15 +860,21 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if not small:
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
-        thermo(T, coeffs, bounds, nreg, cp, h, s)
-        if ncs > 0:
-            thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        if T != T_done:
+            thermo(T, coeffs, bounds, nreg, cp, h, s)
+            if ncs > 0:
+                thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+            for j in range(ng):
+                g[j] = h[j] - s[j]
+            for c in range(ncs):
+                cg[c] = ch[c] - cs[c]
+            T_done = T
         lnT = math.log(T)
         tot = 0.0
         for j in range(ng):
             if not gon[j]:
                 continue
-            acc = -(h[j] - s[j]) + lnpref[j]
+            acc = -g[j] + lnpref[j]
             for k in range(ne):
                 if A[j, k] != 0.0 and eon[k]:
                     acc += A[j, k] * pi[k]

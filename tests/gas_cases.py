@@ -1,0 +1,90 @@
+"""Gas-phase equilibrium cases shared by the tests and ``benchmarks/gas_vs_cantera.py``.
+
+- ``random_feeds``: the issue's random states — CH4, H2, C3H8 or C2H2 with air or O2,
+  equivalence ratio 0.3-4, T 300-5000 K, P 0.01-100 atm (log-uniform), mode TP or HP.
+- ``cho_grid``: Cantera issues #265 / #266 — C/H/O compositions on an m-level simplex given as
+  atoms {'C': n, 'H': m_levels - m, 'O': m - n} for 0 <= n < m < m_levels (exactly the loops
+  of those issues' scripts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FUELS = {"CH4": {"C": 1, "H": 4}, "H2": {"H": 2}, "C3H8": {"C": 3, "H": 8}, "C2H2": {"C": 2, "H": 2}}
+AIR_N2 = 3.76  # N2 per O2 in air (the usual 79/21 split)
+AIR_AR = 0.0445  # Ar per O2 in air (0.934 % Ar / 20.95 % O2)
+ONE_ATM = 101325.0
+
+
+def feed(fuel: str, oxidizer: str, phi: float) -> dict[str, float]:
+    """Moles of fuel, O2 (and N2, AR for air) at equivalence ratio phi (names as in gri30)."""
+    c = FUELS[fuel]
+    o2 = (c.get("C", 0) + c.get("H", 0) / 4.0) / phi
+    x = {fuel: 1.0, "O2": o2}
+    if oxidizer == "air":
+        x["N2"] = AIR_N2 * o2
+        x["AR"] = AIR_AR * o2
+    return x
+
+
+def random_feeds(n: int, seed: int) -> list[tuple[dict[str, float], float, float, str]]:
+    """n states (X, T [K], P [Pa], mode), reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        fuel = str(rng.choice(list(FUELS)))
+        ox = str(rng.choice(["air", "O2"]))
+        phi = float(rng.uniform(0.3, 4.0))
+        T = float(rng.uniform(300.0, 5000.0))
+        P = ONE_ATM * 10.0 ** float(rng.uniform(-2.0, 2.0))
+        mode = str(rng.choice(["TP", "HP"]))
+        out.append((feed(fuel, ox, phi), T, P, mode))
+    return out
+
+
+def feed_matrix(mix, feeds) -> np.ndarray:
+    """(n, ng) mole-fraction rows of ``feeds`` (dicts) in ``mix.species_names`` order."""
+    X = np.zeros((len(feeds), mix.n_species))
+    for i, f in enumerate(feeds):
+        for name, v in f.items():
+            X[i, mix.species_index(name)] = v
+    return X / X.sum(axis=1, keepdims=True)
+
+
+def cho_grid(mix, levels: int = 60) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """Feed rows of atoms C, H, O on the #265/#266 simplex, and the (C, H, O) integers."""
+    ic, ih, io = (mix.species_index(s) for s in ("C", "H", "O"))
+    rows, atoms = [], []
+    for m in range(levels):
+        for n in range(m):
+            x = np.zeros(mix.n_species)
+            x[ic], x[ih], x[io] = n, levels - m, m - n
+            rows.append(x / levels)
+            atoms.append((n, levels - m, m - n))
+    return np.array(rows), atoms
+
+
+def equilibrium_defects(gas, names, X, T, P, b_feed, A) -> dict[str, float]:
+    """Check a state (X over ``names`` at T, P) with Cantera's own thermo, independently of chemsolve.
+
+    - ``potential``: max over species with X > 1e-12 of |mu_j/RT - sum_i a_ij lambda_i|, where
+      lambda are the least-squares element potentials of those same species (at equilibrium
+      every one of them satisfies mu_j/RT = sum_i a_ij lambda_i exactly);
+    - ``elements``: max relative difference between the state's element ratios and the feed's
+      (b_feed: element amounts of the feed in ``A``'s column order).
+    """
+    import cantera as ct
+
+    idx = np.array([gas.species_index(n) for n in names])
+    Y = np.zeros(gas.n_species)
+    Y[idx] = X
+    gas.TPX = T, P, Y
+    mu = gas.chemical_potentials[idx] / (ct.gas_constant * T)
+    vis = X > 1e-12
+    used = np.flatnonzero(np.abs(b_feed) > 0)
+    lam, *_ = np.linalg.lstsq(A[vis][:, used], mu[vis], rcond=None)
+    pot = float(np.max(np.abs(mu[vis] - A[vis][:, used] @ lam)))
+    b_state = A.T @ X
+    rel = np.abs(b_state / b_state.sum() - b_feed / b_feed.sum())
+    return {"potential": pot, "elements": float(rel.max())}
