@@ -95,6 +95,8 @@ def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
     from .models import load_model
 
     model = load_model(path)
+    if model.kind == "gas":
+        return _run_gas(model, as_json, out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
         r = model.run()
@@ -130,6 +132,60 @@ def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
     return 0
 
 
+def _run_gas(model, as_json: bool, out) -> int:
+    import json
+
+    import numpy as np
+
+    r = model.run()
+    names = r.species_names
+    if model.phi is None:
+        if as_json:
+            json.dump({"model": model.name, "file": model.path, "mode": r.mode, "status": r.status.name,
+                       "message": r.message, "T_K": r.T, "P_Pa": r.P, "moles_per_mole_feed": r.moles,
+                       "X": r.mole_fraction_dict(1e-12), "condensed": r.condensed,
+                       "iterations": r.iterations, "diagnostics": r.diagnostics}, out, indent=1)
+            out.write("\n")
+        else:
+            print(f"{model.name}  [{model.path}]", file=out)
+            print(f"status {r.status.name}   mode {r.mode}   T {r.T:.3f} K   P {r.P:.6g} Pa   "
+                  f"iterations {r.iterations}", file=out)
+            top = sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])[:15]
+            print(_table([[s, f"{x:.6e}"] for s, x in top], ["species", "mole fraction"]), file=out)
+            if r.condensed:
+                print(_table([[c, f"{v:.6e}"] for c, v in r.condensed.items()],
+                             ["condensed", "moles per mole of feed"]), file=out)
+        ok, bad = r.success, ([] if r.success else [0])
+    else:
+        phi = np.asarray(model.phi)
+        top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
+        if as_json:
+            json.dump({"model": model.name, "file": model.path, "mode": r.mode, "phi": phi.tolist(),
+                       "status": [str(Status_name(s)) for s in r.status], "T_K": r.T.tolist(),
+                       "P_Pa": r.P.tolist(),
+                       "X": {s: r.X[:, names.index(s)].tolist() for s in top},
+                       "condensed": {c: r.condensed[:, k].tolist() for k, c in enumerate(r.condensed_names)}},
+                      out, indent=1)
+            out.write("\n")
+        else:
+            print(f"{model.name}  [{model.path}]   mode {r.mode}, {len(phi)} states, warm-started", file=out)
+            rows = [[f"{phi[i]:.3f}", Status_name(r.status[i]), f"{r.T[i]:.2f}"]
+                    + [f"{r.X[i, names.index(s)]:.4e}" for s in top] for i in range(len(phi))]
+            print(_table(rows, ["phi", "status", "T [K]"] + top), file=out)
+        ok = bool(r.success.all())
+        bad = list(np.flatnonzero(~r.success))
+    if not ok:
+        print(f"error: {model.path}: {len(bad)} state(s) did not converge (first: {bad[0]})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def Status_name(code) -> str:
+    from .status import Status
+
+    return Status(int(code)).name
+
+
 def main(argv: list[str] | None = None) -> int:
     from .errors import ChemsolveError
 
@@ -138,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="solve the bundled propane-combustion example")
     p_demo.add_argument("--states", type=int, default=10_000, help="batch size (default 10000)")
-    p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml)")
+    p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml, models/gas/*.yaml)")
     p_run.add_argument("model", help="path to a model YAML file")
     p_run.add_argument("--json", action="store_true", help="print the full result as JSON")
     args = parser.parse_args(argv)

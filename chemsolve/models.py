@@ -13,6 +13,22 @@ Schema of an aqueous model (``kind: aqueous``)::
     totals: {Na: 0.486, Cl: 0.566, ...}
     equilibrium_phases: {Calcite: [0.0, 10.0], CO2(g): [-3.5, 10.0]}   # optional: [SI, moles]
 
+Schema of a gas-phase equilibrium model (``kind: gas``)::
+
+    kind: gas
+    name: Methane-air flame          # required
+    provenance: ...                  # required
+    mechanism: gri30.yaml            # any Cantera YAML (Cantera reads the species thermo)
+    condensed: [graphite.yaml]       # optional pure condensed species
+    units: {T: K, P: atm}            # T: K | degC; P: Pa | kPa | bar | atm
+    mode: HP                         # TP | HP | SP | TV | UV
+    T: 300                           # feed temperature
+    P: 1                             # feed pressure
+    X: {CH4: 1, O2: 2}               # the feed, or fuel + oxidizer + phi:
+    fuel: {CH4: 1}
+    oxidizer: {O2: 1, N2: 3.76, AR: 0.0445}
+    phi: 1.0                         # or a sweep {start: 0.5, stop: 2.0, num: 31}
+
 Unknown keys, missing keys and bad values raise ``ModelError`` naming the file, line and key.
 Unit conversion happens here and only here.
 """
@@ -24,12 +40,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import InvalidInputError
 
-__all__ = ["Model", "ModelError", "load_model", "run_model"]
+__all__ = ["Model", "GasModel", "ModelError", "load_model", "run_model"]
 
 _TOTAL_UNITS = {"mol/kgw": 1.0, "mmol/kgw": 1e-3, "umol/kgw": 1e-6}
 _T_UNITS = {"K": 0.0, "degC": 273.15}
+_P_UNITS = {"Pa": 1.0, "kPa": 1e3, "bar": 1e5, "atm": 101325.0}
+_GAS_KEYS = {
+    "kind": True, "name": True, "provenance": True, "mechanism": True, "condensed": False,
+    "units": True, "mode": True, "T": True, "P": True, "X": False, "fuel": False, "oxidizer": False,
+    "phi": False,
+}
 _AQUEOUS_KEYS = {
     "kind": True, "name": True, "provenance": True, "database": False, "units": True, "T": True,
     "pH": True, "pe": False, "totals": True, "equilibrium_phases": False,
@@ -103,8 +127,10 @@ def load_model(path: str | Path) -> Model:
     if not isinstance(data, dict):
         raise ModelError(f"{p}: a model file is a YAML mapping with kind:, name:, provenance:, ...")
     kind = data.get("kind")
+    if kind == "gas":
+        return _load_gas(p, data, where)
     if kind != "aqueous":
-        raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: aqueous)")
+        raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: aqueous, gas)")
     for key in data:
         if key not in _AQUEOUS_KEYS:
             raise ModelError(f"{where(key)}: unknown key {key!r} for kind aqueous; allowed: {sorted(_AQUEOUS_KEYS)}")
@@ -153,6 +179,151 @@ def load_model(path: str | Path) -> Model:
         database=db, T=number(("T",), data["T"]) + _T_UNITS[Tu], pH=number(("pH",), data["pH"], allow_none=True),
         pe=number(("pe",), data.get("pe", 4.0)), totals=totals, equilibrium_phases=eq,
     )
+
+
+@dataclass(frozen=True)
+class GasModel:
+    """A validated gas-equilibrium model, in chemsolve's units (K, Pa, moles)."""
+
+    path: str
+    kind: str
+    name: str
+    provenance: str
+    mechanism: str
+    condensed: tuple[str, ...]
+    mode: str
+    T: float
+    P: float
+    feeds: list[dict[str, float]]  # one feed, or one per phi of a sweep
+    phi: list[float] | None
+
+    def mixture(self):
+        from .gas import GasMixture
+
+        return GasMixture.from_cantera(self.mechanism, condensed=list(self.condensed))
+
+    def run(self):
+        """Solve the model: a ``GasEquilibrium``, or a ``GasBatch`` (warm-started) for a phi sweep."""
+        mix = self.mixture()
+        if self.phi is None:
+            return self.feed_check(mix).equilibrate(self.T, self.P, self.feeds[0], mode=self.mode)
+        X = np.zeros((len(self.feeds), mix.n_species))
+        for i, f in enumerate(self.feeds):
+            for k, v in f.items():
+                X[i, mix.species_index(k)] += v
+        return mix.equilibrate(self.T, self.P, X, mode=self.mode, warm_start=True)
+
+    def feed_check(self, mix):
+        for k in self.feeds[0]:
+            if k not in mix.species_names:
+                raise ModelError(f"{self.path}: species {k!r} of the feed is not in {self.mechanism}")
+        return mix
+
+
+def _load_gas(p: Path, data: dict, where) -> GasModel:
+    for key in data:
+        if key not in _GAS_KEYS:
+            raise ModelError(f"{where(key)}: unknown key {key!r} for kind gas; allowed: {sorted(_GAS_KEYS)}")
+    for key, required in _GAS_KEYS.items():
+        if required and key not in data:
+            raise ModelError(f"{p}: missing key {key!r}")
+    for key in ("name", "provenance", "mechanism"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise ModelError(f"{where(key)}: {key} must be a non-empty text")
+    units = data["units"] or {}
+    if not isinstance(units, dict) or set(units) - {"T", "P"}:
+        raise ModelError(f"{where('units')}: units takes T: and P: only")
+    Tu, Pu = units.get("T", "K"), units.get("P", "Pa")
+    if Tu not in _T_UNITS:
+        raise ModelError(f"{where('units', 'T')}: unit {Tu!r} for T unknown; use one of {list(_T_UNITS)}")
+    if Pu not in _P_UNITS:
+        raise ModelError(f"{where('units', 'P')}: unit {Pu!r} for P unknown; use one of {list(_P_UNITS)}")
+    mode = str(data["mode"]).upper()
+    if mode not in ("TP", "HP", "SP", "TV", "UV"):
+        raise ModelError(f"{where('mode')}: mode {data['mode']!r} unknown; use TP, HP, SP, TV or UV")
+
+    def number(key, value) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ModelError(f"{where(*key)}: {'.'.join(key)} = {value!r} is not a finite number")
+        return float(value)
+
+    def amounts(key) -> dict[str, float]:
+        v = data[key]
+        if not isinstance(v, dict) or not v:
+            raise ModelError(f"{where(key)}: {key} is a mapping species: moles")
+        out = {}
+        for k, a in v.items():
+            val = number((key, k), a)
+            if val < 0:
+                raise ModelError(f"{where(key, k)}: {key}.{k} = {a!r} is negative")
+            out[str(k)] = val
+        return out
+
+    T = number(("T",), data["T"]) + _T_UNITS[Tu]
+    P = number(("P",), data["P"]) * _P_UNITS[Pu]
+    if T <= 0 or P <= 0:
+        raise ModelError(f"{where('T' if T <= 0 else 'P')}: T and P must be > 0")
+    has_x = "X" in data
+    has_fo = any(k in data for k in ("fuel", "oxidizer", "phi"))
+    if has_x == has_fo:
+        raise ModelError(f"{p}: give either X: or fuel:, oxidizer: and phi:")
+    phis = None
+    if has_x:
+        feeds = [amounts("X")]
+    else:
+        for k in ("fuel", "oxidizer", "phi"):
+            if k not in data:
+                raise ModelError(f"{p}: missing key {k!r} (fuel:, oxidizer: and phi: go together)")
+        fuel, ox = amounts("fuel"), amounts("oxidizer")
+        ph = data["phi"]
+        if isinstance(ph, dict):
+            if set(ph) != {"start", "stop", "num"}:
+                raise ModelError(f"{where('phi')}: a phi sweep is {{start:, stop:, num:}}")
+            num = ph["num"]
+            if not isinstance(num, int) or isinstance(num, bool) or num < 1:
+                raise ModelError(f"{where('phi', 'num')}: phi.num = {num!r} must be a positive integer")
+            phis = list(np.linspace(number(("phi", "start"), ph["start"]), number(("phi", "stop"), ph["stop"]), num))
+        else:
+            phis = [number(("phi",), ph)]
+        if min(phis) <= 0:
+            raise ModelError(f"{where('phi')}: phi must be > 0")
+        feeds = [_mix_feed(fuel, ox, f, p, where) for f in phis]
+        if not isinstance(ph, dict):
+            phis = None
+    cond = data.get("condensed") or []
+    if not isinstance(cond, list) or not all(isinstance(c, str) for c in cond):
+        raise ModelError(f"{where('condensed')}: condensed is a list of 'file.yaml' or 'file.yaml:SPECIES'")
+    mech = str(data["mechanism"])
+    local = p.parent / mech
+    if local.is_file():
+        mech = str(local)
+    return GasModel(path=str(p), kind="gas", name=data["name"].strip(),
+                    provenance=" ".join(data["provenance"].split()), mechanism=mech,
+                    condensed=tuple(cond), mode=mode, T=T, P=P, feeds=feeds, phi=phis)
+
+
+# O2 demand per mole of fuel: C -> CO2, H -> H2O, O supplied by the fuel itself
+_O2_PER_ATOM = {"C": 1.0, "H": 0.25, "O": -0.5}
+
+
+def _mix_feed(fuel: dict, ox: dict, phi: float, p: Path, where) -> dict[str, float]:
+    """Fuel + oxidizer at equivalence ratio phi (stoichiometric O2 from the fuel's C, H, O atoms)."""
+    import re
+
+    need = 0.0
+    for sp, n in fuel.items():
+        for el, cnt in re.findall(r"([A-Z][a-z]?)(\d*)", sp):
+            if el not in _O2_PER_ATOM and el != "N":
+                raise ModelError(f"{where('fuel', sp)}: cannot work out the O2 demand of {sp!r} (element {el})")
+            need += n * _O2_PER_ATOM.get(el, 0.0) * (int(cnt) if cnt else 1)
+    o2 = ox.get("O2", 0.0)
+    if o2 <= 0 or need <= 0:
+        raise ModelError(f"{where('oxidizer')}: phi needs O2 in the oxidizer and a fuel that burns")
+    scale = need / (phi * o2)
+    feed = dict(fuel)
+    for k, v in ox.items():
+        feed[k] = feed.get(k, 0.0) + v * scale
+    return feed
 
 
 def run_model(path: str | Path):

@@ -31,7 +31,8 @@ DOTTIE = 0.7390851332151607
 # ---------------------------------------------------------------- the happy path
 @pytest.mark.parametrize(
     "damping",
-    [None, dmp.Constant(1.0), dmp.Constant(0.7), dmp.Ramp(0.2, 2.0, 1.0), dmp.Adaptive(), dmp.LineSearch()],
+    [None, dmp.Constant(1.0), dmp.Constant(0.7), dmp.Ramp(0.2, 2.0, 1.0), dmp.Adaptive(), dmp.LineSearch(),
+     dmp.ControlFactor(0.1)],
     ids=repr,
 )
 def test_newton_converges_with_every_schedule(damping):
@@ -220,7 +221,8 @@ def test_wrong_jacobian_shape():
 
 # ---------------------------------------------------------------- damping objects
 @pytest.mark.parametrize(
-    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0), dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8)]
+    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0), dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8),
+              dmp.ControlFactor(1.0, 20.0, 9.0)]
 )
 def test_damping_json_round_trip(sched):
     d = json.loads(json.dumps(sched.to_dict()))
@@ -237,6 +239,8 @@ def test_damping_json_round_trip(sched):
         (lambda: dmp.Ramp(0.5, 2.0, 0.2), r"max=0.2 is below start=0.5"),
         (lambda: dmp.Adaptive(shrink=1.0), r"shrink=1.0"),
         (lambda: dmp.LineSearch(c=0.9), r"c=0.9"),
+        (lambda: dmp.ControlFactor(max_change=0.0), r"max_change=0.0"),
+        (lambda: dmp.ControlFactor(trace_ln=5.0, trace_target_ln=9.0), r"exceeds trace_ln"),
         (lambda: dmp.Constant("x"), r"alpha='x' is not a number"),
         (lambda: dmp.from_dict({"alpha": 1}), r"needs a 'type' key"),
     ],
@@ -318,3 +322,11 @@ def test_history_is_capped_but_the_solve_is_not():
     res = cs.solve(lambda x: 0.999 * x + 1.0, [0.0], method="fixed_point", max_iter=20_000, ftol=1e-6)
     assert res.success and res.nit > 10_000
     assert len(res.history) == 10_001
+
+
+def test_control_factor_caps_the_step():
+    """CEA's control factor: no component of a step exceeds max_change."""
+    res = cs.solve(lambda x: np.array([x[0] - 10.0]), [0.0], damping=dmp.ControlFactor(max_change=2.0))
+    assert res.success
+    assert res.history.step_norm.max() <= 2.0 + 1e-12 and res.nit >= 5
+    np.testing.assert_allclose(res.x, [10.0], rtol=1e-12)
