@@ -78,6 +78,10 @@ _R_SI = 8.314462618  # molar gas constant [J/mol/K] (Cantera's value, CODATA 201
 _SIZE_DEFAULT = 18.420681  # CEA: ln(1e8)
 _MAX_PHASE_CHANGES = 40
 _MAX_RESEED = 4
+# Thermo is re-evaluated only when T moved by more than this (relative): the error in g/RT is
+# then below (h/RT) * 1e-13 ~ 1e-11, far under every tolerance, and HP/SP/UV solves skip one
+# polynomial evaluation of every species in their last iteration.
+_T_REUSE = 1e-13
 # Convergence is judged on every species above x = 1e-14 (ln = -32.2): each must change by less
 # than 1e-9 relative in a full Newton step. Below that level a species' amount can be fixed by an
 # element combination that no visible species carries (e.g. H2 and O2 over pure water at 600 K),
@@ -345,7 +349,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, callow, b, eon, lnn, nc, cact, pi):
 def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
               dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
-              M, rhs, work, sol, colc, tmp, M2, r2, r3):
+              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv):
     """Equilibrate one state in place. Returns a status code (codes.*).
 
     mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
@@ -403,6 +407,28 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             ngon += 1
     if ngon == 0:
         return INVALID_INPUT
+    # sparse formula rows of the active species over the active elements (columns 0..m-1)
+    m = 0
+    for i in range(ne):
+        if eon[i]:
+            qcol[i] = m
+            bact[m] = b[i]
+            m += 1
+        else:
+            qcol[i] = -1
+    nact = 0
+    nnz = 0
+    for j in range(ng):
+        if gon[j]:
+            act[nact] = j
+            ptr[nact] = nnz
+            for i in range(ne):
+                if A[j, i] != 0.0:
+                    colv[nnz] = qcol[i]
+                    valv[nnz] = A[j, i]
+                    nnz += 1
+            nact += 1
+    ptr[nact] = nnz
     for c in range(ncs):
         ok = callow[c]
         for i in range(ne):
@@ -488,7 +514,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     while it < maxiter:
         it += 1
         # ---- thermo at T (gas: g/RT, h/RT; condensed likewise), only when T moved
-        if T != T_done:
+        if abs(T - T_done) > _T_REUSE * T:
             thermo(T, coeffs, bounds, nreg, cp, h, s)
             if ncs > 0:
                 thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
@@ -565,10 +591,6 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             escale = max(escale, 1e-300)
 
         # ---- reduced Newton system  (columns: pi of active elements, dn_c, d ln N, d ln T)
-        m = 0
-        for i in range(ne):
-            if eon[i]:
-                m += 1
         ncol_c = 0
         for c in range(ncs):
             if cact[c]:
@@ -584,91 +606,65 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             for q in range(size_m):
                 Mv[r, q] = 0.0
         fN = 1.0 if Pfix else 0.0
-        # element rows
-        r = 0
-        for i in range(ne):
-            if not eon[i]:
+        # one pass over the gas species (sparse formula rows): element rows, the gas-moles row and
+        # the energy row receive each species' contribution n_j a_j a_j^T, n_j a_j, w_j a_j, ...
+        for q in range(m):
+            rv[q] = bact[q]
+        sce = 0.0
+        scd = 0.0
+        sw = 0.0
+        swe = 0.0
+        swd = 0.0
+        cpt = 0.0
+        uv = 1.0 if mode == MODE_UV else 0.0
+        for t in range(nact):
+            j = act[t]
+            nj = n[j]
+            if nj == 0.0:
                 continue
-            res = b[i]
-            sc = 0.0
-            sce = 0.0
-            scd = 0.0
-            for j in range(ng):
-                if gon[j] and A[j, i] != 0.0:
-                    cj = A[j, i] * n[j]
-                    res -= cj
-                    sc += cj
-                    sce += cj * e[j]
-                    scd += cj * d[j]
-                    q = 0
-                    for k in range(ne):
-                        if eon[k]:
-                            if A[j, k] != 0.0:
-                                Mv[r, q] += cj * A[j, k]
-                            q += 1
-            for qc in range(ncol_c):
-                c = colc[qc]
-                res -= Ac[c, i] * nc[c]
-                Mv[r, m + qc] = Ac[c, i]
-            if Pfix:
-                Mv[r, cN] = sc
+            dj = d[j]
+            ej = e[j]
+            wj = w[j] if Tfree else 0.0
+            lo = ptr[t]
+            hi = ptr[t + 1]
+            for u in range(lo, hi):
+                pp = colv[u]
+                cv = nj * valv[u]
+                rv[pp] -= cv * (1.0 + dj)
+                for u2 in range(lo, hi):
+                    Mv[pp, colv[u2]] += cv * valv[u2]
+                if Pfix:
+                    Mv[pp, cN] += cv
+                    Mv[cN, pp] += cv
+                if Tfree:
+                    Mv[pp, cT] += cv * ej
+                    Mv[cT, pp] += wj * valv[u]
+            sce += nj * ej
+            scd += nj * dj
             if Tfree:
-                Mv[r, cT] = sce
-            rv[r] = res - scd
-            r += 1
-        # condensed rows
+                sw += wj
+                swe += wj * ej
+                swd += wj * dj
+                cpt += nj * (cp[j] - uv)
+        # condensed species: their columns in the element rows, and their own rows
         for qc in range(ncol_c):
             c = colc[qc]
-            q = 0
-            for k in range(ne):
-                if eon[k]:
-                    Mv[m + qc, q] = Ac[c, k]
-                    q += 1
+            for i in range(ne):
+                if eon[i] and Ac[c, i] != 0.0:
+                    rv[qcol[i]] -= Ac[c, i] * nc[c]
+                    Mv[qcol[i], m + qc] = Ac[c, i]
+                    Mv[m + qc, qcol[i]] = Ac[c, i]
             if Tfree:
                 Mv[m + qc, cT] = ch[c]
             rv[m + qc] = cg[c]
         # total gas moles row
         if Pfix:
-            sce = 0.0
-            scd = 0.0
-            q = 0
-            for k in range(ne):
-                if eon[k]:
-                    acc = 0.0
-                    for j in range(ng):
-                        if gon[j]:
-                            acc += n[j] * A[j, k]
-                    Mv[cN, q] = acc
-                    q += 1
-            for j in range(ng):
-                if gon[j]:
-                    sce += n[j] * e[j]
-                    scd += n[j] * d[j]
             Mv[cN, cN] = tot - N
             if Tfree:
                 Mv[cN, cT] = sce
             rv[cN] = N - tot - scd
         # energy / entropy row
         if Tfree:
-            sw = 0.0
-            swe = 0.0
-            swd = 0.0
-            q = 0
-            for k in range(ne):
-                if eon[k]:
-                    acc = 0.0
-                    for j in range(ng):
-                        if gon[j]:
-                            acc += w[j] * A[j, k]
-                    Mv[cT, q] = acc
-                    q += 1
-            cpt = 0.0
-            for j in range(ng):
-                if gon[j]:
-                    sw += w[j]
-                    swe += w[j] * e[j]
-                    swd += w[j] * d[j]
-                    cpt += n[j] * (cp[j] - 1.0 if mode == MODE_UV else cp[j])
             for qc in range(ncol_c):
                 c = colc[qc]
                 Mv[cT, m + qc] = cs[c] if mode == MODE_SP else ch[c]
@@ -733,13 +729,11 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         dlnN = sol[cN] if Pfix else 0.0
         dlnT = sol[cT] if Tfree else 0.0
         dmax_major = 0.0
-        for j in range(ng):
-            if not gon[j]:
-                continue
+        for t in range(nact):
+            j = act[t]
             acc = d[j] + fN * dlnN + e[j] * dlnT
-            for k in range(ne):
-                if A[j, k] != 0.0 and eon[k]:
-                    acc += A[j, k] * pi[k]
+            for u in range(ptr[t], ptr[t + 1]):
+                acc += valv[u] * sol[colv[u]]
             tmp[j] = acc  # d ln n_j
         # ---- damping factor
         lam = 1.0
@@ -860,7 +854,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if not small:
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
-        if T != T_done:
+        if abs(T - T_done) > _T_REUSE * T:
             thermo(T, coeffs, bounds, nreg, cp, h, s)
             if ncs > 0:
                 thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
@@ -992,7 +986,9 @@ def _workspace(ng, ne, ncs):
             np.zeros(ng), np.zeros(ng), np.empty(ng), np.empty(max(ncs, 1)), np.empty(max(ncs, 1)),
             np.empty(max(ncs, 1)), np.empty(max(ncs, 1)), np.empty((size, size)), np.empty(size),
             np.empty((size, size + 1)), np.empty(size), np.zeros(max(ncs, 1), dtype=np.int64),
-            np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size))
+            np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size),
+            np.empty(ne, dtype=np.int64), np.empty(ne), np.empty(ng, dtype=np.int64),
+            np.empty(ng + 1, dtype=np.int64), np.empty(ng * ne, dtype=np.int64), np.empty(ng * ne))
 
 
 @njit(cache=True, parallel=True)
@@ -1001,7 +997,8 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     """Equilibrate every row of X (n, ng) at T (n,), P (n,); results in lnn (n, ng), nc (n, ncs),
     cact (n, ncs), pi (n, ne), st (n, N_ST), status (n,). Rows are split in chunks of ``chunk``
     (prange over chunks); with ``warm`` every row but a chunk's first starts from the previous
-    row's answer (or its own when the caller filled it and ``warm`` is 2). A failed row is
+    row's answer, extrapolated linearly from the two previous rows along a sweep (or from its
+    own state when the caller filled it and ``warm`` is 2). A failed row is
     restarted cold once and never stops the others."""
     nrow = X.shape[0]
     ng = A.shape[0]
@@ -1010,7 +1007,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
         (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
-         tmp, M2, r2, r3) = _workspace(ng, ne, ncs)
+         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv) = _workspace(ng, ne, ncs)
         lo = ck * chunk
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
@@ -1019,24 +1016,36 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                 use_warm = True
             elif warm == 1 and r > lo and status[r - 1] == CONVERGED:
                 use_warm = True
-                for j in range(ng):
-                    lnn[r, j] = lnn[r - 1, j]
+                # along a sweep, extrapolate linearly from the two previous states (same phases)
+                lin = r > lo + 1 and status[r - 2] == CONVERGED
                 for c in range(ncs):
-                    nc[r, c] = nc[r - 1, c]
+                    if cact[r - 1, c] != cact[r - 2, c] if r > lo + 1 else False:
+                        lin = False
+                f2 = 1.0 if lin else 0.0
+                for j in range(ng):
+                    a1 = lnn[r - 1, j]
+                    lnn[r, j] = a1 + f2 * (a1 - lnn[r - 2, j]) if lin and math.isfinite(lnn[r - 2, j]) else a1
+                for c in range(ncs):
+                    nc[r, c] = max(nc[r - 1, c] + f2 * (nc[r - 1, c] - nc[r - 2, c]), 0.0) if lin else nc[r - 1, c]
                     cact[r, c] = cact[r - 1, c]
                 for i in range(ne):
-                    pi[r, i] = pi[r - 1, i]
+                    pi[r, i] = pi[r - 1, i] + (f2 * (pi[r - 1, i] - pi[r - 2, i]) if lin else 0.0)
                 for k in range(N_ST):
                     st[r, k] = st[r - 1, k]
+                if lin:
+                    st[r, ST_LNN] = 2.0 * st[r - 1, ST_LNN] - st[r - 2, ST_LNN]
+                    st[r, ST_T] = 2.0 * st[r - 1, ST_T] - st[r - 2, ST_T]
             code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                              cbounds, cnreg, callow, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
-                             ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3)
+                             ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
+                             ptr, colv, valv)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                                  cbounds, cnreg, callow, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
-                                 ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3)
+                                 ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
+                             ptr, colv, valv)
                 st[r, ST_ITER] += its
             status[r] = code
