@@ -114,6 +114,16 @@ def _read(path: Path) -> tuple[Any, dict[tuple, int]]:
     return data, lines
 
 
+def _check_keys(data: dict, schema: dict[str, bool], kind: str, p: Path, where) -> None:
+    """Unknown keys and missing required keys are errors naming file, line and key."""
+    for key in data:
+        if key not in schema:
+            raise ModelError(f"{where(key)}: unknown key {key!r} for kind {kind}; allowed: {sorted(schema)}")
+    for key, required in schema.items():
+        if required and key not in data:
+            raise ModelError(f"{p}: missing key {key!r}")
+
+
 def load_model(path: str | Path) -> Model:
     """Read and validate a model file."""
     p = Path(path)
@@ -131,12 +141,7 @@ def load_model(path: str | Path) -> Model:
         return _load_gas(p, data, where)
     if kind != "aqueous":
         raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: aqueous, gas)")
-    for key in data:
-        if key not in _AQUEOUS_KEYS:
-            raise ModelError(f"{where(key)}: unknown key {key!r} for kind aqueous; allowed: {sorted(_AQUEOUS_KEYS)}")
-    for key, required in _AQUEOUS_KEYS.items():
-        if required and key not in data:
-            raise ModelError(f"{p}: missing key {key!r}")
+    _check_keys(data, _AQUEOUS_KEYS, "aqueous", p, where)
     units = data["units"] or {}
     if not isinstance(units, dict) or set(units) - {"totals", "T"}:
         raise ModelError(f"{where('units')}: units takes totals: and T: only")
@@ -221,12 +226,7 @@ class GasModel:
 
 
 def _load_gas(p: Path, data: dict, where) -> GasModel:
-    for key in data:
-        if key not in _GAS_KEYS:
-            raise ModelError(f"{where(key)}: unknown key {key!r} for kind gas; allowed: {sorted(_GAS_KEYS)}")
-    for key, required in _GAS_KEYS.items():
-        if required and key not in data:
-            raise ModelError(f"{p}: missing key {key!r}")
+    _check_keys(data, _GAS_KEYS, "gas", p, where)
     for key in ("name", "provenance", "mechanism"):
         if not isinstance(data[key], str) or not data[key].strip():
             raise ModelError(f"{where(key)}: {key} must be a non-empty text")

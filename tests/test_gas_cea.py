@@ -12,7 +12,6 @@ enthalpies, where the two data sets differ by enough to move it by 10-20 %.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 pytest.importorskip("cantera")

@@ -178,6 +178,17 @@ def _condensed_species(spec: Any) -> list[Any]:
     return _condensed_species(ph)
 
 
+def _amount(what: str, v: Any) -> float:
+    """A finite, non-negative amount, or an error naming ``what``."""
+    try:
+        val = float(v)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"amount of {what} is {v!r}, not a number") from None
+    if not math.isfinite(val) or val < 0.0:
+        raise InvalidInputError(f"amount of {what} is {val!r}: amounts must be finite and >= 0")
+    return val
+
+
 def _parse_composition(text: str) -> dict[str, float]:
     """Cantera's compact form 'CH4:1, O2:2, N2:7.52'."""
     out: dict[str, float] = {}
@@ -394,13 +405,7 @@ class GasMixture:
             row = np.zeros(self.n_species)
             for name, v in X.items():
                 j = self.species_index(str(name))
-                try:
-                    val = float(v)
-                except (TypeError, ValueError):
-                    raise InvalidInputError(f"amount of {name!r} is {v!r}, not a number") from None
-                if not math.isfinite(val) or val < 0.0:
-                    raise InvalidInputError(f"amount of {name!r} is {val!r}: amounts must be finite and >= 0")
-                row[j] += val
+                row[j] += _amount(repr(name), v)
             arr = row
         else:
             arr = np.asarray(X, dtype=float)
@@ -455,13 +460,7 @@ class GasMixture:
             if el not in self.element_names:
                 raise InvalidInputError(
                     f"unknown element {el!r}: the mixture's elements are {self.element_names}")
-            try:
-                val = float(v)
-            except (TypeError, ValueError):
-                raise InvalidInputError(f"amount of element {el!r} is {v!r}, not a number") from None
-            if not math.isfinite(val) or val < 0.0:
-                raise InvalidInputError(f"amount of element {el!r} is {val!r}: must be finite and >= 0")
-            b[self.element_names.index(el)] = val
+            b[self.element_names.index(el)] = _amount(f"element {el!r}", v)
         if not b.any():
             raise InvalidInputError("elements: all amounts are zero; nothing to equilibrate")
         for i, el in enumerate(self.element_names):

@@ -47,7 +47,6 @@ from .codes import (
     MODE_HP,
     MODE_SP,
     MODE_TP,
-    MODE_TV,
     MODE_UV,
     NONFINITE,
     SINGULAR,
@@ -118,6 +117,19 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
                 + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
         s[j] = (-0.5 * a[0] * iT2 - a[1] * iT + a[2] * lnT + a[3] * T + a[4] * T2 / 2.0
                 + a[5] * T3 / 3.0 + a[6] * T4 / 4.0 + a[8])
+
+
+@njit(cache=True)
+def _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg):
+    """cp/R, h/RT, s/R and g/RT of the gas and the condensed species at T; returns T."""
+    thermo(T, coeffs, bounds, nreg, cp, h, s)
+    for j in range(coeffs.shape[0]):
+        g[j] = h[j] - s[j]
+    if ccoeffs.shape[0] > 0:
+        thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
+        for c in range(ccoeffs.shape[0]):
+            cg[c] = ch[c] - cs[c]
+    return T
 
 
 @njit(cache=True)
@@ -456,14 +468,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             T = tg if tg > 0.0 else Tin
         T = min(max(T, tmin), tmax)
         # the linear-programme start (low-temperature limit); CEA's equal amounts if it fails
-        thermo(T, coeffs, bounds, nreg, cp, h, s)
-        for j in range(ng):
-            g[j] = h[j] - s[j]
-        if ncs > 0:
-            thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
-        T_done = T
+        T_done = _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         for c in range(ncs):
-            cg[c] = ch[c] - cs[c]
             colc[c] = 1 if callow[c] else 0
         for c in range(ncs):
             okc = colc[c] == 1
@@ -515,14 +521,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         it += 1
         # ---- thermo at T (gas: g/RT, h/RT; condensed likewise), only when T moved
         if abs(T - T_done) > _T_REUSE * T:
-            thermo(T, coeffs, bounds, nreg, cp, h, s)
-            if ncs > 0:
-                thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
-            for j in range(ng):
-                g[j] = h[j] - s[j]
-            for c in range(ncs):
-                cg[c] = ch[c] - cs[c]
-            T_done = T
+            T_done = _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
         # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
         tot = 0.0
@@ -545,34 +544,20 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         eres = 0.0
         escale = 1.0
         if Tfree:
-            if mode == MODE_HP:
+            if mode == MODE_HP or mode == MODE_UV:
+                # H/RT (HP) or U/RT = sum n_j (h_j/RT - 1) + condensed h/RT (UV)
+                shift = 1.0 if mode == MODE_UV else 0.0
                 cur = 0.0
+                escale = abs(target / T)
                 for j in range(ng):
                     if gon[j]:
-                        w[j] = n[j] * h[j]
+                        w[j] = n[j] * (h[j] - shift)
                         cur += w[j]
+                        escale += abs(w[j])
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * ch[c]
                 eres = target / T - cur
-                escale = abs(target / T)
-                for j in range(ng):
-                    if gon[j]:
-                        escale += abs(n[j] * h[j])
-            elif mode == MODE_UV:
-                cur = 0.0
-                for j in range(ng):
-                    if gon[j]:
-                        w[j] = n[j] * (h[j] - 1.0)
-                        cur += w[j]
-                for c in range(ncs):
-                    if cact[c]:
-                        cur += nc[c] * ch[c]
-                eres = target / T - cur
-                escale = abs(target / T)
-                for j in range(ng):
-                    if gon[j]:
-                        escale += abs(n[j] * (h[j] - 1.0))
             else:  # SP
                 cur = 0.0
                 for j in range(ng):
@@ -855,14 +840,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
         if abs(T - T_done) > _T_REUSE * T:
-            thermo(T, coeffs, bounds, nreg, cp, h, s)
-            if ncs > 0:
-                thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
-            for j in range(ng):
-                g[j] = h[j] - s[j]
-            for c in range(ncs):
-                cg[c] = ch[c] - cs[c]
-            T_done = T
+            T_done = _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
         tot = 0.0
         for j in range(ng):
