@@ -555,7 +555,7 @@ class GasMixture:
         self._check_range(Tb, Xb, "feed")
 
         ng, ne, ncs = self.n_species, len(self.element_names), len(self.condensed_names)
-        lnn = np.zeros((n, ng))
+        lnn = np.empty((n, ng))
         nc = np.zeros((n, ncs))
         cact = np.zeros((n, ncs), dtype=np.bool_)
         pi = np.zeros((n, ne))
@@ -570,19 +570,14 @@ class GasMixture:
                 chunk = 16
         g, c = self._gas, self._cond
         callow = np.ones(ncs, dtype=np.bool_)
+        X_out = np.empty((n, ng))
         kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
                        self.Ac, c.coeffs, c.bounds, c.nreg, callow, sched.kind, sched.params(),
-                       gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status)
-        Tout = st[:, kg.ST_T].copy()
-        if mode_u in ("TP", "TV"):
-            Tout = Tb.copy()
+                       gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)
+        ln_x = lnn  # the kernel leaves ln mole fractions here
+        moles = np.exp(st[:, kg.ST_LNSUM])
+        Tout = Tb.copy() if mode_u in ("TP", "TV") else st[:, kg.ST_T].copy()
         Pout = st[:, kg.ST_P].copy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            top = np.max(lnn, axis=1, keepdims=True)
-            lnsum = top + np.log(np.sum(np.exp(lnn - top), axis=1, keepdims=True))
-            ln_x = lnn - lnsum
-            moles = np.exp(lnsum[:, 0])
-        X_out = np.exp(ln_x)
         bad_T = Tout[status == _c.CONVERGED]
         if bad_T.size and mode_u not in ("TP", "TV"):
             self._check_range(bad_T, X_out, "equilibrium")

@@ -62,7 +62,8 @@ ST_ELEM = 4  # final max relative element-balance residual
 ST_ENERGY = 5  # final relative energy / entropy residual
 ST_DRIVE = 6  # most negative driving force of an absent condensed species (0 if none)
 ST_PHASE_CHANGES = 7  # condensed species added or removed
-N_ST = 8
+ST_LNSUM = 8  # ln of the gas moles actually present, sum_j n_j (batch output)
+N_ST = 9
 
 # options vector of the gas kernels
 GOPT_MAX_ITER = 0
@@ -77,10 +78,15 @@ _R_SI = 8.314462618  # molar gas constant [J/mol/K] (Cantera's value, CODATA 201
 _SIZE_DEFAULT = 18.420681  # CEA: ln(1e8)
 _MAX_PHASE_CHANGES = 40
 _MAX_RESEED = 4
+# Newton converges quadratically: once a full step (damping 1) changes every visible species,
+# ln N and ln T by at most _STEP_TOL, the state after that step is within ~_STEP_TOL**2 (1e-12)
+# of the solution. The final check then verifies the recomputed state independently.
+_STEP_TOL = 1e-6
 # Thermo is re-evaluated only when T moved by more than this (relative): the error in g/RT is
 # then below (h/RT) * 1e-13 ~ 1e-11, far under every tolerance, and HP/SP/UV solves skip one
 # polynomial evaluation of every species in their last iteration.
 _T_REUSE = 1e-13
+_TAYLOR_LNT = 1e-6
 # Convergence is judged on every species above x = 1e-14 (ln = -32.2): each must change by less
 # than 1e-9 relative in a full Newton step. Below that level a species' amount can be fixed by an
 # element combination that no visible species carries (e.g. H2 and O2 over pure water at 600 K),
@@ -94,6 +100,26 @@ _NOISE_X = 1e-14
 
 
 @njit(cache=True)
+def _species_thermo(j, T, lnT, coeffs, bounds, nreg, cp, h, s):
+    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place)."""
+    r = 0
+    last = nreg[j] - 1
+    while r < last and T > bounds[j, r + 1]:
+        r += 1
+    a = coeffs[j, r]
+    iT = 1.0 / T
+    iT2 = iT * iT
+    T2 = T * T
+    T3 = T2 * T
+    T4 = T3 * T
+    cp[j] = a[0] * iT2 + a[1] * iT + a[2] + a[3] * T + a[4] * T2 + a[5] * T3 + a[6] * T4
+    h[j] = (-a[0] * iT2 + a[1] * lnT * iT + a[2] + a[3] * T / 2.0 + a[4] * T2 / 3.0
+            + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
+    s[j] = (-0.5 * a[0] * iT2 - a[1] * iT + a[2] * lnT + a[3] * T + a[4] * T2 / 2.0
+            + a[5] * T3 / 3.0 + a[6] * T4 / 4.0 + a[8])
+
+
+@njit(cache=True)
 def thermo(T, coeffs, bounds, nreg, cp, h, s):
     """Dimensionless cp/R, h/RT and s/R of every species at T [K] (NASA-9 form, in place).
 
@@ -101,27 +127,29 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
     nreg : (n,) number of regions used. Out of the fitted range the end region is extrapolated.
     """
     lnT = math.log(T)
-    iT = 1.0 / T
-    iT2 = iT * iT
-    T2 = T * T
-    T3 = T2 * T
-    T4 = T3 * T
     for j in range(coeffs.shape[0]):
-        r = 0
-        last = nreg[j] - 1
-        while r < last and T > bounds[j, r + 1]:
-            r += 1
-        a = coeffs[j, r]
-        cp[j] = a[0] * iT2 + a[1] * iT + a[2] + a[3] * T + a[4] * T2 + a[5] * T3 + a[6] * T4
-        h[j] = (-a[0] * iT2 + a[1] * lnT * iT + a[2] + a[3] * T / 2.0 + a[4] * T2 / 3.0
-                + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
-        s[j] = (-0.5 * a[0] * iT2 - a[1] * iT + a[2] * lnT + a[3] * T + a[4] * T2 / 2.0
-                + a[5] * T3 / 3.0 + a[6] * T4 / 4.0 + a[8])
+        _species_thermo(j, T, lnT, coeffs, bounds, nreg, cp, h, s)
 
 
 @njit(cache=True)
-def _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg):
-    """cp/R, h/RT, s/R and g/RT of the gas and the condensed species at T; returns T."""
+def _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg):
+    """cp/R, h/RT, s/R and g/RT of the gas and the condensed species at T; returns T.
+
+    When T moved from T_done (where the arrays hold the values) by |ln(T/T_done)| < 1e-6 the values
+    are carried to T to first order: d(h/RT)/dlnT = cp/R - h/RT, d(s/R)/dlnT = cp/R,
+    d(g/RT)/dlnT = -h/RT. The neglected second-order terms are below ~50 * 1e-12 in g/RT."""
+    if T_done > 0.0:
+        dl = math.log(T / T_done)
+        if abs(dl) < _TAYLOR_LNT:
+            for j in range(coeffs.shape[0]):
+                g[j] -= h[j] * dl
+                h[j] += (cp[j] - h[j]) * dl
+                s[j] += cp[j] * dl
+            for c in range(ccoeffs.shape[0]):
+                cg[c] -= ch[c] * dl
+                ch[c] += (ccp[c] - ch[c]) * dl
+                cs[c] += ccp[c] * dl
+            return T
     thermo(T, coeffs, bounds, nreg, cp, h, s)
     for j in range(coeffs.shape[0]):
         g[j] = h[j] - s[j]
@@ -136,16 +164,16 @@ def _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, c
 def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """The property the equilibrium holds fixed, for 1 mol of gas feed of mole fractions x.
 
-    HP: H/R [K]; UV: U/R [K]; SP: S/R [-]; TP, TV: 0. Also returns V*P_ref-free data through
-    the caller (V = R T / P for one mole).
+    HP: H/R [K]; UV: U/R [K]; SP: S/R [-]; TP, TV: 0. Overwrites cp, h, s of the feed's species.
     """
-    thermo(T, coeffs, bounds, nreg, cp, h, s)
     out = 0.0
     lnP = math.log(P)
+    lnT = math.log(T)
     for j in range(x.shape[0]):
         xj = x[j]
         if xj <= 0.0:
             continue
+        _species_thermo(j, T, lnT, coeffs, bounds, nreg, cp, h, s)  # only the feed's species
         if mode == MODE_HP:
             out += xj * h[j] * T
         elif mode == MODE_UV:
@@ -468,7 +496,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             T = tg if tg > 0.0 else Tin
         T = min(max(T, tmin), tmax)
         # the linear-programme start (low-temperature limit); CEA's equal amounts if it fails
-        T_done = _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+        T_done = _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         for c in range(ncs):
             colc[c] = 1 if callow[c] else 0
         for c in range(ncs):
@@ -521,7 +549,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         it += 1
         # ---- thermo at T (gas: g/RT, h/RT; condensed likewise), only when T moved
         if abs(T - T_done) > _T_REUSE * T:
-            T_done = _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+            T_done = _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
         # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
         tot = 0.0
@@ -830,17 +858,17 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         small = lam == 1.0 or lam > 0.999999
         if not small:
             continue
-        if abs(dlnN) > 1e-9 or abs(dlnT) > 1e-11 or dmax_major > 1e-9:
+        if abs(dlnN) > _STEP_TOL or abs(dlnT) > 0.1 * _STEP_TOL or dmax_major > _STEP_TOL:
             continue
         for qc in range(ncol_c):
             c = colc[qc]
-            if abs(sol[m + qc]) > 1e-9 * max(nc[c], 1e-300) and abs(sol[m + qc]) > 1e-14 * N:
+            if abs(sol[m + qc]) > _STEP_TOL * max(nc[c], 1e-300) and abs(sol[m + qc]) > 1e-14 * N:
                 small = False
         if not small:
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
         if abs(T - T_done) > _T_REUSE * T:
-            T_done = _all_thermo(T, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+            T_done = _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
         tot = 0.0
         for j in range(ng):
@@ -971,12 +999,12 @@ def _workspace(ng, ne, ncs):
 
 @njit(cache=True, parallel=True)
 def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
-                dkind, dpar, gopt, warm, chunk, lnn, nc, cact, pi, st, status):
-    """Equilibrate every row of X (n, ng) at T (n,), P (n,); results in lnn (n, ng), nc (n, ncs),
-    cact (n, ncs), pi (n, ne), st (n, N_ST), status (n,). Rows are split in chunks of ``chunk``
+                dkind, dpar, gopt, warm, chunk, lnn, nc, cact, pi, st, status, Xout):
+    """Equilibrate every row of X (n, ng) at T (n,), P (n,); results in lnn (n, ng) (ln mole
+    fractions on output), Xout (n, ng) mole fractions, nc (n, ncs), cact (n, ncs), pi (n, ne),
+    st (n, N_ST) (ST_LNSUM: ln of the gas moles), status (n,). Rows are split in chunks of ``chunk``
     (prange over chunks); with ``warm`` every row but a chunk's first starts from the previous
-    row's answer, extrapolated linearly from the two previous rows along a sweep (or from its
-    own state when the caller filled it and ``warm`` is 2). A failed row is
+    row's answer, extrapolated linearly from the two previous rows along a sweep. A failed row is
     restarted cold once and never stops the others."""
     nrow = X.shape[0]
     ng = A.shape[0]
@@ -990,24 +1018,28 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
             use_warm = False
-            if warm == 2:
+            if warm == 1 and r > lo and status[r - 1] == CONVERGED:
                 use_warm = True
-            elif warm == 1 and r > lo and status[r - 1] == CONVERGED:
-                use_warm = True
-                # along a sweep, extrapolate linearly from the two previous states (same phases)
+                # rows hold ln x on output; ln moles = ln x + ln(sum n). Along a sweep, extrapolate
+                # linearly from the two previous states (when their phase sets agree)
+                s1 = st[r - 1, ST_LNSUM]
                 lin = r > lo + 1 and status[r - 2] == CONVERGED
-                for c in range(ncs):
-                    if cact[r - 1, c] != cact[r - 2, c] if r > lo + 1 else False:
-                        lin = False
-                f2 = 1.0 if lin else 0.0
+                if lin:
+                    for c in range(ncs):
+                        if cact[r - 1, c] != cact[r - 2, c]:
+                            lin = False
+                s2 = st[r - 2, ST_LNSUM] if lin else 0.0
                 for j in range(ng):
-                    a1 = lnn[r - 1, j]
-                    lnn[r, j] = a1 + f2 * (a1 - lnn[r - 2, j]) if lin and math.isfinite(lnn[r - 2, j]) else a1
+                    a1 = lnn[r - 1, j] + s1
+                    if lin and math.isfinite(lnn[r - 2, j]):
+                        lnn[r, j] = 2.0 * a1 - (lnn[r - 2, j] + s2)
+                    else:
+                        lnn[r, j] = a1
                 for c in range(ncs):
-                    nc[r, c] = max(nc[r - 1, c] + f2 * (nc[r - 1, c] - nc[r - 2, c]), 0.0) if lin else nc[r - 1, c]
+                    nc[r, c] = max(2.0 * nc[r - 1, c] - nc[r - 2, c], 0.0) if lin else nc[r - 1, c]
                     cact[r, c] = cact[r - 1, c]
                 for i in range(ne):
-                    pi[r, i] = pi[r - 1, i] + (f2 * (pi[r - 1, i] - pi[r - 2, i]) if lin else 0.0)
+                    pi[r, i] = 2.0 * pi[r - 1, i] - pi[r - 2, i] if lin else pi[r - 1, i]
                 for k in range(N_ST):
                     st[r, k] = st[r - 1, k]
                 if lin:
@@ -1027,3 +1059,18 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                              ptr, colv, valv)
                 st[r, ST_ITER] += its
             status[r] = code
+            # outputs: ln x in place of ln n, x, and ln(sum n)
+            top = -np.inf
+            for j in range(ng):
+                if lnn[r, j] > top:
+                    top = lnn[r, j]
+            acc = 0.0
+            for j in range(ng):
+                if lnn[r, j] > -np.inf:
+                    acc += math.exp(lnn[r, j] - top)
+            lnsum = top + math.log(acc) if acc > 0.0 else 0.0
+            st[r, ST_LNSUM] = lnsum
+            for j in range(ng):
+                v = lnn[r, j] - lnsum
+                lnn[r, j] = v
+                Xout[r, j] = math.exp(v)
