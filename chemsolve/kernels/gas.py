@@ -389,7 +389,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, callow, b, eon, lnn, nc, cact, pi):
 def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
               dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
-              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv):
+              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo):
     """Equilibrate one state in place. Returns a status code (codes.*).
 
     mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
@@ -422,53 +422,75 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             bmax = abs(b[i])
     if not (bmax > 0.0) or not math.isfinite(bmax):
         return INVALID_INPUT
+    # an element is kept if the feed has it, or if it is charge-like (b = 0 but carried with
+    # both signs, e.g. the electron 'E' of ionised mixtures: memo[4 + i] == 1). The species
+    # bookkeeping below is rebuilt only when this pattern changes (memo[0] == 1: valid), so
+    # the rows of a sweep share it.
+    if memo[0] != 1:
+        for i in range(ne):
+            pos = False
+            neg = False
+            for j in range(ng):
+                if A[j, i] > 0.0:
+                    pos = True
+                elif A[j, i] < 0.0:
+                    neg = True
+            memo[4 + i] = 1 if (pos and neg) else 0
+    same = memo[0] == 1
     for i in range(ne):
-        # an element is kept if the feed has it, or if it is a charge-like element (b = 0 but
-        # carried with both signs, e.g. the electron 'E' of ionised mixtures)
-        pos = False
-        neg = False
-        for j in range(ng):
-            if A[j, i] > 0.0:
-                pos = True
-            elif A[j, i] < 0.0:
-                neg = True
-        eon[i] = abs(b[i]) > 1e-300 * bmax or (pos and neg)
+        on = abs(b[i]) > 1e-300 * bmax or memo[4 + i] == 1
         if abs(b[i]) <= 1e-300 * bmax:
             b[i] = 0.0
-    ngon = 0
-    for j in range(ng):
-        ok = True
+        if on != eon[i]:
+            same = False
+        eon[i] = on
+    if same:
+        ngon = memo[1]
+        m = memo[2]
+        nact = memo[3]
         for i in range(ne):
-            if A[j, i] != 0.0 and not eon[i]:
-                ok = False
-                break
-        gon[j] = ok
-        if ok:
-            ngon += 1
-    if ngon == 0:
-        return INVALID_INPUT
-    # sparse formula rows of the active species over the active elements (columns 0..m-1)
-    m = 0
-    for i in range(ne):
-        if eon[i]:
-            qcol[i] = m
-            bact[m] = b[i]
-            m += 1
-        else:
-            qcol[i] = -1
-    nact = 0
-    nnz = 0
-    for j in range(ng):
-        if gon[j]:
-            act[nact] = j
-            ptr[nact] = nnz
+            if eon[i]:
+                bact[qcol[i]] = b[i]
+    else:
+        ngon = 0
+        for j in range(ng):
+            ok = True
             for i in range(ne):
-                if A[j, i] != 0.0:
-                    colv[nnz] = qcol[i]
-                    valv[nnz] = A[j, i]
-                    nnz += 1
-            nact += 1
-    ptr[nact] = nnz
+                if A[j, i] != 0.0 and not eon[i]:
+                    ok = False
+                    break
+            gon[j] = ok
+            if ok:
+                ngon += 1
+        if ngon == 0:
+            memo[0] = 0
+            return INVALID_INPUT
+        # sparse formula rows of the active species over the active elements (columns 0..m-1)
+        m = 0
+        for i in range(ne):
+            if eon[i]:
+                qcol[i] = m
+                bact[m] = b[i]
+                m += 1
+            else:
+                qcol[i] = -1
+        nact = 0
+        nnz = 0
+        for j in range(ng):
+            if gon[j]:
+                act[nact] = j
+                ptr[nact] = nnz
+                for i in range(ne):
+                    if A[j, i] != 0.0:
+                        colv[nnz] = qcol[i]
+                        valv[nnz] = A[j, i]
+                        nnz += 1
+                nact += 1
+        ptr[nact] = nnz
+        memo[0] = 1
+        memo[1] = ngon
+        memo[2] = m
+        memo[3] = nact
     for c in range(ncs):
         ok = callow[c]
         for i in range(ne):
@@ -826,8 +848,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 lx = lnn[j] - lnNsum
                 if lx > _LN_VISIBLE and abs(tmp[j]) > dmax_major:
                     # a visible species' change counts unless it is at the rounding floor of
-                    # the element balances (absolute change of x below _NOISE_X)
-                    if abs(tmp[j]) * math.exp(lx) > _NOISE_X:
+                    # the element balances (absolute change of x below _NOISE_X); x is taken at
+                    # the start of the step (n_j / sum n), within a factor e**max_change of now
+                    if abs(tmp[j]) * n[j] > _NOISE_X * tot:
                         dmax_major = abs(tmp[j])
         lnN += lam * dlnN
         if Tfree:
@@ -994,7 +1017,8 @@ def _workspace(ng, ne, ncs):
             np.empty((size, size + 1)), np.empty(size), np.zeros(max(ncs, 1), dtype=np.int64),
             np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size),
             np.empty(ne, dtype=np.int64), np.empty(ne), np.empty(ng, dtype=np.int64),
-            np.empty(ng + 1, dtype=np.int64), np.empty(ng * ne, dtype=np.int64), np.empty(ng * ne))
+            np.empty(ng + 1, dtype=np.int64), np.empty(ng * ne, dtype=np.int64), np.empty(ng * ne),
+            np.zeros(4 + ne, dtype=np.int64))
 
 
 @njit(cache=True, parallel=True)
@@ -1013,7 +1037,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
         (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
-         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv) = _workspace(ng, ne, ncs)
+         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo) = _workspace(ng, ne, ncs)
         lo = ck * chunk
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
@@ -1049,28 +1073,41 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                              cbounds, cnreg, callow, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                              ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv)
+                             ptr, colv, valv, memo)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                                  cbounds, cnreg, callow, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                                  ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv)
+                             ptr, colv, valv, memo)
                 st[r, ST_ITER] += its
             status[r] = code
-            # outputs: ln x in place of ln n, x, and ln(sum n)
-            top = -np.inf
-            for j in range(ng):
-                if lnn[r, j] > top:
-                    top = lnn[r, j]
+            # outputs: ln x in place of ln n, x, and ln(sum n). A converged row left its amounts
+            # n_j = exp(ln n_j) in the workspace (final check); otherwise take them from ln n.
             acc = 0.0
-            for j in range(ng):
-                if lnn[r, j] > -np.inf:
-                    acc += math.exp(lnn[r, j] - top)
-            lnsum = top + math.log(acc) if acc > 0.0 else 0.0
+            if code == CONVERGED:
+                for j in range(ng):
+                    if not gon[j]:
+                        n[j] = 0.0
+                    acc += n[j]
+            if acc > 0.0 and math.isfinite(acc):
+                lnsum = math.log(acc)
+                inv = 1.0 / acc
+                for j in range(ng):
+                    lnn[r, j] -= lnsum
+                    Xout[r, j] = n[j] * inv
+            else:
+                top = -np.inf
+                for j in range(ng):
+                    if lnn[r, j] > top:
+                        top = lnn[r, j]
+                for j in range(ng):
+                    if lnn[r, j] > -np.inf:
+                        acc += math.exp(lnn[r, j] - top)
+                lnsum = top + math.log(acc) if acc > 0.0 else 0.0
+                for j in range(ng):
+                    v = lnn[r, j] - lnsum
+                    lnn[r, j] = v
+                    Xout[r, j] = math.exp(v)
             st[r, ST_LNSUM] = lnsum
-            for j in range(ng):
-                v = lnn[r, j] - lnsum
-                lnn[r, j] = v
-                Xout[r, j] = math.exp(v)
