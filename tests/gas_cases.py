@@ -71,8 +71,8 @@ def equilibrium_defects(gas, names, X, T, P, b_feed, A) -> dict[str, float]:
     - ``potential``: max over species with X > 1e-12 of |mu_j/RT - sum_i a_ij lambda_i|, where
       lambda are the least-squares element potentials of those same species (at equilibrium
       every one of them satisfies mu_j/RT = sum_i a_ij lambda_i exactly);
-    - ``elements``: max relative difference between the state's element ratios and the feed's
-      (b_feed: element amounts of the feed in ``A``'s column order).
+    - ``elements``: max relative difference, element by element, between the state's element
+      fractions and the feed's (b_feed: element amounts of the feed in ``A``'s column order).
     """
     import cantera as ct
 
@@ -86,5 +86,6 @@ def equilibrium_defects(gas, names, X, T, P, b_feed, A) -> dict[str, float]:
     lam, *_ = np.linalg.lstsq(A[vis][:, used], mu[vis], rcond=None)
     pot = float(np.max(np.abs(mu[vis] - A[vis][:, used] @ lam)))
     b_state = A.T @ X
-    rel = np.abs(b_state / b_state.sum() - b_feed / b_feed.sum())
+    fs, ff = b_state[used] / b_state[used].sum(), b_feed[used] / b_feed[used].sum()
+    rel = np.abs(fs - ff) / ff  # relative, element by element
     return {"potential": pot, "elements": float(rel.max())}

@@ -449,10 +449,10 @@ class GasMixture:
         """A non-negative gas feed x with A^T x = b for element amounts b (TP and TV only)."""
         from scipy.optimize import nnls  # noqa: PLC0415
 
-        if mode not in ("TP", "TV"):
+        if mode != "TP":
             raise InvalidInputError(
-                f"elements= fixes only the element amounts, not the enthalpy, entropy or energy "
-                f"of a feed; use it with mode 'TP' or 'TV', not {mode!r}")
+                f"elements= fixes only the element amounts, not the enthalpy, entropy, energy or "
+                f"volume of a feed; use it with mode 'TP', not {mode!r}")
         if not isinstance(elements, dict) or not elements:
             raise InvalidInputError(f"elements={elements!r}: expected a dict such as {{'C': 1, 'H': 4}}")
         b = np.zeros(len(self.element_names))
@@ -467,7 +467,12 @@ class GasMixture:
             if b[i] > 0.0 and not np.any(self.A[:, i] > 0.0):
                 raise InvalidInputError(
                     f"element {el!r} (amount {b[i]:g}) is carried by no gas species of {self.source}")
-        x, res = nnls(self.A.T, b)
+        # only species made of the given elements, so that no other element sneaks in
+        usable = np.all((self.A == 0.0) | (b > 0.0)[None, :], axis=1)
+        x = np.zeros(self.n_species)
+        xs, res = nnls(self.A[usable].T, b)
+        x[usable] = np.where(xs > 1e-14 * xs.max(initial=0.0), xs, 0.0)
+        res = float(np.linalg.norm(self.A.T @ x - b))
         if res > 1e-10 * np.abs(b).sum() or not x.any():
             raise InvalidInputError(
                 f"elements {elements!r}: no non-negative combination of the gas species has these "
@@ -485,7 +490,7 @@ class GasMixture:
         mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
         properties: HP holds the feed's enthalpy and P, UV its internal energy and volume, and
         so on. ``elements={'C': 1, 'H': 4, 'O': 4}`` gives the element amounts instead of X
-        (TP and TV only: element amounts carry no enthalpy). ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
+        (TP only: element amounts carry no enthalpy and no volume). ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
         SP). Scalars give a ``GasEquilibrium``; arrays of T / P or an (n, ng) X give a
         ``GasBatch`` (solved in parallel; ``warm_start=True`` starts each state from the previous
         one, for sweeps). damping : ``ControlFactor()`` (NASA CEA's, the default) or any engine
@@ -531,7 +536,20 @@ class GasMixture:
                 continue
             if mode_u != ok_mode:
                 raise InvalidInputError(f"{nm}= is only used with mode='{ok_mode}', not {mode_u!r}")
-            v = np.broadcast_to(np.asarray(val, dtype=float), (n,))
+            try:
+                v = np.asarray(val, dtype=float)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f"{nm} = {val!r} is not a number") from None
+            if v.ndim > 1 or (v.ndim == 1 and n != 1 and v.shape[0] != n):
+                raise InvalidInputError(f"{nm} has shape {v.shape}; expected a scalar or ({n},) like T")
+            if v.ndim == 1 and n == 1 and v.shape[0] > 1:  # an H sweep at one feed state
+                n = v.shape[0]
+                batch = True
+                Tb = np.ascontiguousarray(np.broadcast_to(Tb, (n,)))
+                Pb = np.ascontiguousarray(np.broadcast_to(Pb, (n,)))
+                Xb = np.ascontiguousarray(np.broadcast_to(Xb, (n, self.n_species)))
+                target = np.full(n, np.nan)
+            v = np.broadcast_to(v, (n,))
             if not np.all(np.isfinite(v)):
                 raise InvalidInputError(f"{nm} = {val!r}: must be finite")
             mw = Xb @ self.molecular_weights * 1e-3  # kg/mol of feed
@@ -542,10 +560,13 @@ class GasMixture:
             raise InvalidInputError(f"T_bounds={T_bounds!r}: need 0 < low < high")
         if T_guess is not None and not (math.isfinite(float(T_guess)) and float(T_guess) > 0.0):
             raise InvalidInputError(f"T_guess={T_guess!r}: must be finite and > 0")
-        if int(max_iter) < 1:
-            raise InvalidInputError(f"max_iter={max_iter!r}: must be >= 1")
-        if not (0.0 < float(tol) < 1e-2):
-            raise InvalidInputError(f"tol={tol!r}: must lie in (0, 1e-2)")
+        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+            raise InvalidInputError(f"max_iter={max_iter!r}: must be an integer >= 1")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 < float(tol) < 1e-2):
+            raise InvalidInputError(f"tol={tol!r}: must be a number in (0, 1e-2)")
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
+                                  or chunk < 1):
+            raise InvalidInputError(f"chunk={chunk!r}: must be an integer >= 1")
         gopt = np.zeros(kg.N_GOPT)
         gopt[kg.GOPT_MAX_ITER] = int(max_iter)
         gopt[kg.GOPT_TOL] = float(tol)
@@ -555,7 +576,7 @@ class GasMixture:
         self._check_range(Tb, Xb, "feed")
 
         ng, ne, ncs = self.n_species, len(self.element_names), len(self.condensed_names)
-        lnn = np.empty((n, ng))
+        lnn = np.full((n, ng), np.nan)
         nc = np.zeros((n, ncs))
         cact = np.zeros((n, ncs), dtype=np.bool_)
         pi = np.zeros((n, ne))
@@ -570,7 +591,7 @@ class GasMixture:
                 chunk = 16
         g, c = self._gas, self._cond
         callow = np.ones(ncs, dtype=np.bool_)
-        X_out = np.empty((n, ng))
+        X_out = np.full((n, ng), np.nan)
         kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
                        self.Ac, c.coeffs, c.bounds, c.nreg, callow, sched.kind, sched.params(),
                        gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)

@@ -87,6 +87,7 @@ _STEP_TOL = 1e-6
 # polynomial evaluation of every species in their last iteration.
 _T_REUSE = 1e-13
 _TAYLOR_LNT = 1e-6
+_COND_TOL = 1e-8  # |g_c/RT - a_c . pi| of an active condensed species at convergence
 # Convergence is judged on every species above x = 1e-14 (ln = -32.2): each must change by less
 # than 1e-9 relative in a full Newton step. Below that level a species' amount can be fixed by an
 # element combination that no visible species carries (e.g. H2 and O2 over pure water at 600 K),
@@ -132,24 +133,24 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
 
 
 @njit(cache=True)
-def _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg):
-    """cp/R, h/RT, s/R and g/RT of the gas and the condensed species at T; returns T.
+def _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg):
+    """cp/R, h/RT, s/R and g/RT of the gas and the condensed species at T.
 
-    When T moved from T_done (where the arrays hold the values) by |ln(T/T_done)| < 1e-6 the values
-    are carried to T to first order: d(h/RT)/dlnT = cp/R - h/RT, d(s/R)/dlnT = cp/R,
-    d(g/RT)/dlnT = -h/RT. The neglected second-order terms are below ~50 * 1e-12 in g/RT."""
-    if T_done > 0.0:
+    Returns (T, T of the last exact evaluation). When T is within |ln(T/T_exact)| < 1e-6 of the
+    last exact evaluation, the values are carried from T_done (where the arrays hold them) to T
+    to first order: d(h/RT)/dlnT = cp/R - h/RT, d(s/R)/dlnT = cp/R, d(g/RT)/dlnT = -h/RT. The
+    neglected terms stay below ~50 * (1e-6)**2 in g/RT however many carries are chained."""
+    if T_done > 0.0 and T_exact > 0.0 and abs(math.log(T / T_exact)) < _TAYLOR_LNT:
         dl = math.log(T / T_done)
-        if abs(dl) < _TAYLOR_LNT:
-            for j in range(coeffs.shape[0]):
-                g[j] -= h[j] * dl
-                h[j] += (cp[j] - h[j]) * dl
-                s[j] += cp[j] * dl
-            for c in range(ccoeffs.shape[0]):
-                cg[c] -= ch[c] * dl
-                ch[c] += (ccp[c] - ch[c]) * dl
-                cs[c] += ccp[c] * dl
-            return T
+        for j in range(coeffs.shape[0]):
+            g[j] -= h[j] * dl
+            h[j] += (cp[j] - h[j]) * dl
+            s[j] += cp[j] * dl
+        for c in range(ccoeffs.shape[0]):
+            cg[c] -= ch[c] * dl
+            ch[c] += (ccp[c] - ch[c]) * dl
+            cs[c] += ccp[c] * dl
+        return T, T_exact
     thermo(T, coeffs, bounds, nreg, cp, h, s)
     for j in range(coeffs.shape[0]):
         g[j] = h[j] - s[j]
@@ -157,7 +158,14 @@ def _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h,
         thermo(T, ccoeffs, cbounds, cnreg, ccp, ch, cs)
         for c in range(ccoeffs.shape[0]):
             cg[c] = ch[c] - cs[c]
-    return T
+    return T, T
+
+
+@njit(cache=True)
+def _in_range(c, T, cbounds, cnreg):
+    """A condensed species takes part only inside its fitted range (CEA's rule; phase changes
+    such as ice / liquid water are separate species with adjacent ranges)."""
+    return cbounds[c, 0] <= T <= cbounds[c, cnreg[c]]
 
 
 @njit(cache=True)
@@ -411,6 +419,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     Tfree = mode == MODE_HP or mode == MODE_SP or mode == MODE_UV
     st[ST_ITER] = 0.0
     st[ST_PHASE_CHANGES] = 0.0
+    st[ST_ELEM] = np.nan  # set by the final check; NaN if it was never reached
+    st[ST_ENERGY] = np.nan
+    st[ST_DRIVE] = np.nan
     if not (Tin > 0.0 and Pin > 0.0 and math.isfinite(Tin) and math.isfinite(Pin)):
         return INVALID_INPUT
 
@@ -512,13 +523,14 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     # ---- start ------------------------------------------------------------------------------
     T = Tin
     T_done = -1.0  # temperature at which cp, h, s, g (and the condensed ones) were evaluated
+    T_exact = -1.0  # temperature of their last exact (not carried) evaluation
     if not warm:
         if Tfree:
             tg = gopt[GOPT_T_GUESS]
             T = tg if tg > 0.0 else Tin
         T = min(max(T, tmin), tmax)
         # the linear-programme start (low-temperature limit); CEA's equal amounts if it fails
-        T_done = _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+        T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         for c in range(ncs):
             colc[c] = 1 if callow[c] else 0
         for c in range(ncs):
@@ -526,7 +538,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             for i in range(ne):
                 if Ac[c, i] != 0.0 and not eon[i]:
                     okc = False
-            cact[c] = okc  # reused as the LP's allowed mask, overwritten by lp_start
+            cact[c] = okc and _in_range(c, T, cbounds, cnreg)  # the LP's allowed mask (reused)
         lnN0 = np.nan
         if Pfix:
             lnN0 = lp_start(lnP, A, g, lnpref, gon, Ac, cg, cact, b, eon, lnn, nc, cact, pi)
@@ -571,8 +583,13 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         it += 1
         # ---- thermo at T (gas: g/RT, h/RT; condensed likewise), only when T moved
         if abs(T - T_done) > _T_REUSE * T:
-            T_done = _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
+        if Tfree:  # a condensed species leaves when T leaves its fitted range (as in CEA)
+            for c in range(ncs):
+                if cact[c] and not _in_range(c, T, cbounds, cnreg):
+                    cact[c] = False
+                    nc[c] = 0.0
         # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
         tot = 0.0
         for j in range(ng):
@@ -878,9 +895,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             status = NONFINITE
             break
         # ---- convergence: a full small step, then the final check from the potentials alone
-        small = lam == 1.0 or lam > 0.999999
-        if not small:
-            continue
+        # judged on the full (undamped) Newton step, so schedules below 1 can converge too; the
+        # final check below decides
+        small = True
         if abs(dlnN) > _STEP_TOL or abs(dlnT) > 0.1 * _STEP_TOL or dmax_major > _STEP_TOL:
             continue
         for qc in range(ncol_c):
@@ -891,7 +908,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
         if abs(T - T_done) > _T_REUSE * T:
-            T_done = _all_thermo(T, T_done, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
         tot = 0.0
         for j in range(ng):
@@ -923,9 +940,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 if cact[c]:
                     r += Ac[c, i] * nc[c]
                     scale += abs(Ac[c, i] * nc[c])
+            # each element against its own scale (a trace element, or the charge 'E' whose
+            # total is 0, must balance as tightly as a major one)
             rel = abs(r) / max(abs(b[i]), scale, 1e-300)
-            if abs(r) <= 1e-14 * bmax:
-                rel = min(rel, abs(r) / bmax)
             if rel > emax:
                 emax = rel
         if emax > tol:
@@ -959,11 +976,20 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 erel = abs(target / T - cur) / sc2
             if erel > tol:
                 ok = False
-        # condensed phases: every absent one must not lower G; add the most favourable
+        # condensed phases: every active one at its equilibrium condition g_c/RT = a_c . pi;
+        # every absent one (allowed, inside its fitted T range) must not lower G
+        for c in range(ncs):
+            if cact[c]:
+                res_c = cg[c]
+                for k in range(ne):
+                    if eon[k]:
+                        res_c -= Ac[c, k] * pi[k]
+                if abs(res_c) > _COND_TOL:
+                    ok = False
         worst = 0.0
         wc = -1
         for c in range(ncs):
-            if not callow[c] or cact[c]:
+            if not callow[c] or cact[c] or not _in_range(c, T, cbounds, cnreg):
                 continue
             okc = True
             for i in range(ne):
@@ -984,6 +1010,19 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if wc >= 0 and worst < -1e-9:
             cact[wc] = True
             nc[wc] = 0.0
+            # a species with the same formula as an active one (ice / liquid water) replaces it,
+            # as in CEA: both at once would make the Newton matrix singular
+            for c in range(ncs):
+                if c != wc and cact[c]:
+                    same_f = True
+                    for i in range(ne):
+                        if Ac[c, i] != Ac[wc, i]:
+                            same_f = False
+                            break
+                    if same_f:
+                        nc[wc] = nc[c]
+                        nc[c] = 0.0
+                        cact[c] = False
             nphase += 1
             if nphase > _MAX_PHASE_CHANGES:
                 status = MAX_ITER
