@@ -576,7 +576,7 @@ class GasMixture:
         self._check_range(Tb, Xb, "feed")
 
         ng, ne, ncs = self.n_species, len(self.element_names), len(self.condensed_names)
-        lnn = np.full((n, ng), np.nan)
+        lnn = np.empty((n, ng))  # every row is written by the kernel (NaN if not solved)
         nc = np.zeros((n, ncs))
         cact = np.zeros((n, ncs), dtype=np.bool_)
         pi = np.zeros((n, ne))
@@ -591,7 +591,7 @@ class GasMixture:
                 chunk = 16
         g, c = self._gas, self._cond
         callow = np.ones(ncs, dtype=np.bool_)
-        X_out = np.full((n, ng), np.nan)
+        X_out = np.empty((n, ng))
         kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
                        self.Ac, c.coeffs, c.bounds, c.nreg, callow, sched.kind, sched.params(),
                        gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)

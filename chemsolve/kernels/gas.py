@@ -101,18 +101,13 @@ _NOISE_X = 1e-14
 
 
 @njit(cache=True)
-def _species_thermo(j, T, lnT, coeffs, bounds, nreg, cp, h, s):
-    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place)."""
+def _species_thermo(j, T, lnT, iT, iT2, T2, T3, T4, coeffs, bounds, nreg, cp, h, s):
+    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place; powers of T precomputed)."""
     r = 0
     last = nreg[j] - 1
     while r < last and T > bounds[j, r + 1]:
         r += 1
     a = coeffs[j, r]
-    iT = 1.0 / T
-    iT2 = iT * iT
-    T2 = T * T
-    T3 = T2 * T
-    T4 = T3 * T
     cp[j] = a[0] * iT2 + a[1] * iT + a[2] + a[3] * T + a[4] * T2 + a[5] * T3 + a[6] * T4
     h[j] = (-a[0] * iT2 + a[1] * lnT * iT + a[2] + a[3] * T / 2.0 + a[4] * T2 / 3.0
             + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
@@ -128,8 +123,10 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
     nreg : (n,) number of regions used. Out of the fitted range the end region is extrapolated.
     """
     lnT = math.log(T)
+    iT = 1.0 / T
+    T2 = T * T
     for j in range(coeffs.shape[0]):
-        _species_thermo(j, T, lnT, coeffs, bounds, nreg, cp, h, s)
+        _species_thermo(j, T, lnT, iT, iT * iT, T2, T2 * T, T2 * T2, coeffs, bounds, nreg, cp, h, s)
 
 
 @njit(cache=True)
@@ -177,11 +174,13 @@ def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     out = 0.0
     lnP = math.log(P)
     lnT = math.log(T)
+    iT = 1.0 / T
+    T2 = T * T
     for j in range(x.shape[0]):
         xj = x[j]
         if xj <= 0.0:
             continue
-        _species_thermo(j, T, lnT, coeffs, bounds, nreg, cp, h, s)  # only the feed's species
+        _species_thermo(j, T, lnT, iT, iT * iT, T2, T2 * T, T2 * T2, coeffs, bounds, nreg, cp, h, s)
         if mode == MODE_HP:
             out += xj * h[j] * T
         elif mode == MODE_UV:
@@ -591,36 +590,36 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                     cact[c] = False
                     nc[c] = 0.0
         # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
-        tot = 0.0
-        for j in range(ng):
-            if gon[j]:
-                n[j] = math.exp(lnn[j]) if lnn[j] > _LN_TINY else 0.0
-                tot += n[j]
+        # one pass over the active species: amounts, d_j = -mu_j/RT, e_j = d ln n_j / d ln T and,
+        # for HP / UV, the energy weights w_j = n_j (h_j/RT - [1 if UV])
         N = math.exp(lnN)
-        for j in range(ng):
-            if not gon[j]:
-                continue
-            if Pfix:
-                mu = g[j] + lnn[j] - lnN + lnP - lnpref[j]
-                e[j] = h[j]
-            else:
-                mu = g[j] + lnn[j] + lnRT_V + lnT - lnpref[j]
-                e[j] = h[j] - 1.0
-            d[j] = -mu
-        # ---- energy / entropy constraint: weights w_j, residual
+        base = (lnP - lnN) if Pfix else (lnRT_V + lnT)
+        eoff = 0.0 if Pfix else 1.0
+        hpuv = Tfree and (mode == MODE_HP or mode == MODE_UV)
+        shift = 1.0 if mode == MODE_UV else 0.0
+        tot = 0.0
+        cur = 0.0
+        wabs = 0.0
+        for t in range(nact):
+            j = act[t]
+            lj = lnn[j]
+            nj = math.exp(lj) if lj > _LN_TINY else 0.0
+            n[j] = nj
+            tot += nj
+            e[j] = h[j] - eoff
+            d[j] = -(g[j] + lj + base - lnpref[j])
+            if hpuv:
+                wj = nj * (h[j] - shift)
+                w[j] = wj
+                cur += wj
+                wabs += abs(wj)
+        # ---- energy / entropy constraint: residual and scale
         eres = 0.0
         escale = 1.0
         if Tfree:
-            if mode == MODE_HP or mode == MODE_UV:
+            if hpuv:
                 # H/RT (HP) or U/RT = sum n_j (h_j/RT - 1) + condensed h/RT (UV)
-                shift = 1.0 if mode == MODE_UV else 0.0
-                cur = 0.0
-                escale = abs(target / T)
-                for j in range(ng):
-                    if gon[j]:
-                        w[j] = n[j] * (h[j] - shift)
-                        cur += w[j]
-                        escale += abs(w[j])
+                escale = abs(target / T) + wabs
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * ch[c]
@@ -793,9 +792,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if dkind == DAMP_CONTROL:
             big = max(5.0 * abs(dlnT), 5.0 * abs(dlnN))
             lam2 = 1.0
-            for j in range(ng):
-                if not gon[j]:
-                    continue
+            for t in range(nact):
+                j = act[t]
                 dj = tmp[j]
                 lx = lnn[j] - lnNsum
                 if lx > -size:
@@ -858,17 +856,20 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             if dkind == DAMP_ADAPTIVE:
                 alpha_state = min(lam * dpar[1], dpar[4]) if tries == 0 else lam
         # ---- take the step
-        for j in range(ng):
-            if gon[j]:
-                dj = lam * tmp[j]
-                lnn[j] += dj
-                lx = lnn[j] - lnNsum
-                if lx > _LN_VISIBLE and abs(tmp[j]) > dmax_major:
-                    # a visible species' change counts unless it is at the rounding floor of
-                    # the element balances (absolute change of x below _NOISE_X); x is taken at
-                    # the start of the step (n_j / sum n), within a factor e**max_change of now
-                    if abs(tmp[j]) * n[j] > _NOISE_X * tot:
-                        dmax_major = abs(tmp[j])
+        finite = True
+        for t in range(nact):
+            j = act[t]
+            dj = tmp[j]
+            lj = lnn[j] + lam * dj
+            lnn[j] = lj
+            if lj != lj or lj > 700.0:
+                finite = False
+            if lj - lnNsum > _LN_VISIBLE and abs(dj) > dmax_major:
+                # a visible species' change counts unless it is at the rounding floor of
+                # the element balances (absolute change of x below _NOISE_X); x is taken at
+                # the start of the step (n_j / sum n), within a factor e**max_change of now
+                if abs(dj) * n[j] > _NOISE_X * tot:
+                    dmax_major = abs(dj)
         lnN += lam * dlnN
         if Tfree:
             T = T * math.exp(lam * dlnT)
@@ -887,10 +888,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 status = MAX_ITER
                 break
             continue
-        finite = math.isfinite(lnN) and math.isfinite(T)
-        for j in range(ng):
-            if gon[j] and (lnn[j] != lnn[j] or lnn[j] > 700.0):
-                finite = False
+        finite = finite and math.isfinite(lnN) and math.isfinite(T)
         if not finite:
             status = NONFINITE
             break
@@ -910,39 +908,39 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if abs(T - T_done) > _T_REUSE * T:
             T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         lnT = math.log(T)
+        # ln n_j from the element potentials (active ones are sol[:m], in column order)
+        base = (lnN - lnP) if Pfix else -(lnRT_V + lnT)
         tot = 0.0
-        for j in range(ng):
-            if not gon[j]:
-                continue
-            acc = -g[j] + lnpref[j]
-            for k in range(ne):
-                if A[j, k] != 0.0 and eon[k]:
-                    acc += A[j, k] * pi[k]
-            if Pfix:
-                acc += lnN - lnP
-            else:
-                acc -= lnRT_V + lnT
+        for t in range(nact):
+            j = act[t]
+            acc = -g[j] + lnpref[j] + base
+            for u in range(ptr[t], ptr[t + 1]):
+                acc += valv[u] * sol[colv[u]]
             lnn[j] = acc
             n[j] = math.exp(acc) if acc > _LN_TINY else 0.0
             tot += n[j]
+        # element balances, each against its own total (trace elements and the charge 'E' of
+        # ionised mixtures must balance as tightly as a major element)
+        for q in range(m):
+            r2[q] = -bact[q]
+            r3[q] = 0.0
+        for t in range(nact):
+            nj = n[act[t]]
+            for u in range(ptr[t], ptr[t + 1]):
+                v = valv[u] * nj
+                r2[colv[u]] += v
+                r3[colv[u]] += abs(v)
+        for c in range(ncs):
+            if cact[c]:
+                for i in range(ne):
+                    if eon[i] and Ac[c, i] != 0.0:
+                        v = Ac[c, i] * nc[c]
+                        r2[qcol[i]] += v
+                        r3[qcol[i]] += abs(v)
         ok = True
         emax = 0.0
-        for i in range(ne):
-            if not eon[i]:
-                continue
-            r = -b[i]
-            scale = 0.0
-            for j in range(ng):
-                if gon[j] and A[j, i] != 0.0:
-                    r += A[j, i] * n[j]
-                    scale += abs(A[j, i] * n[j])
-            for c in range(ncs):
-                if cact[c]:
-                    r += Ac[c, i] * nc[c]
-                    scale += abs(Ac[c, i] * nc[c])
-            # each element against its own scale (a trace element, or the charge 'E' whose
-            # total is 0, must balance as tightly as a major one)
-            rel = abs(r) / max(abs(b[i]), scale, 1e-300)
+        for q in range(m):
+            rel = abs(r2[q]) / max(abs(bact[q]), r3[q], 1e-300)
             if rel > emax:
                 emax = rel
         if emax > tol:
@@ -1122,6 +1120,12 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                              ptr, colv, valv, memo)
                 st[r, ST_ITER] += its
             status[r] = code
+            if code == INVALID_INPUT:  # nothing was solved: no numbers
+                for j in range(ng):
+                    lnn[r, j] = np.nan
+                    Xout[r, j] = np.nan
+                st[r, ST_LNSUM] = np.nan
+                continue
             # outputs: ln x in place of ln n, x, and ln(sum n). A converged row left its amounts
             # n_j = exp(ln n_j) in the workspace (final check); otherwise take them from ln n.
             acc = 0.0
