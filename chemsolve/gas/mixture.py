@@ -583,41 +583,26 @@ class GasMixture:
         st = np.zeros((n, kg.N_ST))
         status = np.full(n, _c.INVALID_INPUT, dtype=np.int64)
         if chunk is None:
-            if warm_start:
-                import numba  # noqa: PLC0415
-
-                chunk = max(1, -(-n // numba.get_num_threads()))
-            else:
-                chunk = 16
+            chunk = kg.default_chunk(n, bool(warm_start))
         g, c = self._gas, self._cond
-        callow = np.ones(ncs, dtype=np.bool_)
         X_out = np.empty((n, ng))
         kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
-                       self.Ac, c.coeffs, c.bounds, c.nreg, callow, sched.kind, sched.params(),
+                       self.Ac, c.coeffs, c.bounds, c.nreg, sched.kind, sched.params(),
                        gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)
         ln_x = lnn  # the kernel leaves ln mole fractions here
         moles = np.exp(st[:, kg.ST_LNSUM])
         Tout = Tb.copy() if mode_u in ("TP", "TV") else st[:, kg.ST_T].copy()
         Pout = st[:, kg.ST_P].copy()
-        bad_T = Tout[status == _c.CONVERGED]
-        if bad_T.size and mode_u not in ("TP", "TV"):
-            self._check_range(bad_T, X_out, "equilibrium")
+        conv_T = Tout[status == _c.CONVERGED]
+        if conv_T.size and mode_u not in ("TP", "TV"):
+            self._check_range(conv_T, X_out, "equilibrium")
         if mode_u in ("HP", "SP", "UV"):
             self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input)
-        if not batch:
-            s = Status(int(status[0]))
-            return GasEquilibrium(
-                X=X_out[0], ln_X=ln_x[0], T=float(Tout[0]), P=float(Pout[0]), moles=float(moles[0]),
-                condensed={nm: float(v) for nm, v in zip(self.condensed_names, nc[0])},
-                status=s, iterations=int(st[0, kg.ST_ITER]),
-                element_potentials={e: float(v) for e, v in zip(self.element_names, pi[0])},
-                diagnostics=_diag(st[0]), mode=mode_u, species_names=self.species_names,
-                message=GAS_MESSAGES.get(s, s.message),
-            )
-        return GasBatch(X=X_out, ln_X=ln_x, T=Tout, P=Pout, moles=moles, condensed=nc, status=status,
-                        iterations=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
-                        diagnostics=st, mode=mode_u, species_names=self.species_names,
-                        condensed_names=self.condensed_names, element_names=self.element_names)
+        res = GasBatch(X=X_out, ln_X=ln_x, T=Tout, P=Pout, moles=moles, condensed=nc, status=status,
+                       iterations=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
+                       diagnostics=st, mode=mode_u, species_names=self.species_names,
+                       condensed_names=self.condensed_names, element_names=self.element_names)
+        return res if batch else res.row(0)
 
     def _infeasible_targets(self, status, T, lo, hi, mode, quiet) -> None:
         """A state that failed with T pinned at a bound has a target outside the reachable range."""

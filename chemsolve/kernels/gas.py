@@ -277,7 +277,7 @@ def _simplex(tab, basis, m, nenter, maxit):
 
 
 @njit(cache=True)
-def lp_start(lnP, A, g, lnpref, gon, Ac, cg, callow, b, eon, lnn, nc, cact, pi):
+def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi):
     """Cold start from the linear programme min sum_j mu0_j n_j s.t. A^T n = b, n >= 0.
 
     This is equilibrium without the entropy of mixing (the low-temperature limit): its basic
@@ -299,7 +299,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, callow, b, eon, lnn, nc, cact, pi):
             cols[ncol] = j
             ncol += 1
     for c in range(ncs):
-        if callow[c]:
+        if allowed[c]:
             cols[ncol] = -(c + 1)
             ncol += 1
     W = ncol + m + 1
@@ -393,19 +393,20 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, callow, b, eon, lnn, nc, cact, pi):
 
 
 @njit(cache=True)
-def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
+def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
               dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
-              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo):
+              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo, cok):
     """Equilibrate one state in place. Returns a status code (codes.*).
 
     mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
     (it fixes T and P in TP, the target H/U/S and the volume in the other modes). target_in: the
     held H/R [K], U/R [K] or S/R [-] per mole of feed, or NaN to take the feed's.
-    A : (ng, ne) gas formula matrix; Ac : (nc, ne) condensed formula matrix; callow : (nc,) bool.
+    A : (ng, ne) gas formula matrix; Ac : (nc, ne) condensed formula matrix.
     State (in/out; read as the start when ``warm``): lnn (ng,) ln moles of gas species,
     nc (nc,) moles of condensed species, cact (nc,) bool active set, pi (ne,), st (N_ST,).
-    The remaining arguments are scratch arrays sized by the caller (``make_gas_workspace``).
+    The remaining arguments are scratch arrays (``_workspace``); cok (nc,) receives which
+    condensed species are made of present elements only.
     """
     ng = A.shape[0]
     ne = A.shape[1]
@@ -502,10 +503,11 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         memo[2] = m
         memo[3] = nact
     for c in range(ncs):
-        ok = callow[c]
+        ok = True
         for i in range(ne):
             if Ac[c, i] != 0.0 and not eon[i]:
                 ok = False
+        cok[c] = ok
         if not ok:
             cact[c] = False
             nc[c] = 0.0
@@ -531,13 +533,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         # the linear-programme start (low-temperature limit); CEA's equal amounts if it fails
         T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
         for c in range(ncs):
-            colc[c] = 1 if callow[c] else 0
-        for c in range(ncs):
-            okc = colc[c] == 1
-            for i in range(ne):
-                if Ac[c, i] != 0.0 and not eon[i]:
-                    okc = False
-            cact[c] = okc and _in_range(c, T, cbounds, cnreg)  # the LP's allowed mask (reused)
+            cact[c] = cok[c] and _in_range(c, T, cbounds, cnreg)  # the LP's allowed mask (reused)
         lnN0 = np.nan
         if Pfix:
             lnN0 = lp_start(lnP, A, g, lnpref, gon, Ac, cg, cact, b, eon, lnn, nc, cact, pi)
@@ -667,7 +663,6 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         swe = 0.0
         swd = 0.0
         cpt = 0.0
-        uv = 1.0 if mode == MODE_UV else 0.0
         for t in range(nact):
             j = act[t]
             nj = n[j]
@@ -696,7 +691,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 sw += wj
                 swe += wj * ej
                 swd += wj * dj
-                cpt += nj * (cp[j] - uv)
+                cpt += nj * (cp[j] - shift)
         # condensed species: their columns in the element rows, and their own rows
         for qc in range(ncol_c):
             c = colc[qc]
@@ -768,11 +763,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                     q += 1
         # ---- unpack: new pi, corrections
         q = 0
-        dpi = 0.0
         for i in range(ne):
             if eon[i]:
-                if abs(sol[q] - pi[i]) > dpi:
-                    dpi = abs(sol[q] - pi[i])
                 pi[i] = sol[q]
                 q += 1
             else:
@@ -987,13 +979,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         worst = 0.0
         wc = -1
         for c in range(ncs):
-            if not callow[c] or cact[c] or not _in_range(c, T, cbounds, cnreg):
-                continue
-            okc = True
-            for i in range(ne):
-                if Ac[c, i] != 0.0 and not eon[i]:
-                    okc = False
-            if not okc:
+            if not cok[c] or cact[c] or not _in_range(c, T, cbounds, cnreg):
                 continue
             drive = ch[c] - cs[c]
             for k in range(ne):
@@ -1055,11 +1041,19 @@ def _workspace(ng, ne, ncs):
             np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size),
             np.empty(ne, dtype=np.int64), np.empty(ne), np.empty(ng, dtype=np.int64),
             np.empty(ng + 1, dtype=np.int64), np.empty(ng * ne, dtype=np.int64), np.empty(ng * ne),
-            np.zeros(4 + ne, dtype=np.int64))
+            np.zeros(4 + ne, dtype=np.int64), np.zeros(max(ncs, 1), dtype=np.bool_))
+
+
+def default_chunk(n: int, warm: bool) -> int:
+    """Rows per prange chunk: one contiguous chunk per thread along a warm sweep (each chunk's
+    first row starts cold), small chunks otherwise for load balance."""
+    import numba
+
+    return max(1, -(-n // numba.get_num_threads())) if warm else 16
 
 
 @njit(cache=True, parallel=True)
-def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg, callow,
+def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
                 dkind, dpar, gopt, warm, chunk, lnn, nc, cact, pi, st, status, Xout):
     """Equilibrate every row of X (n, ng) at T (n,), P (n,); results in lnn (n, ng) (ln mole
     fractions on output), Xout (n, ng) mole fractions, nc (n, ncs), cact (n, ncs), pi (n, ne),
@@ -1074,7 +1068,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
         (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
-         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo) = _workspace(ng, ne, ncs)
+         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo, cok) = _workspace(ng, ne, ncs)
         lo = ck * chunk
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
@@ -1107,17 +1101,17 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                     st[r, ST_LNN] = 2.0 * st[r - 1, ST_LNN] - st[r - 2, ST_LNN]
                     st[r, ST_T] = 2.0 * st[r - 1, ST_T] - st[r - 2, ST_T]
             code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
-                             cbounds, cnreg, callow, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
+                             cbounds, cnreg, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                              ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv, memo)
+                             ptr, colv, valv, memo, cok)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
-                                 cbounds, cnreg, callow, dkind, dpar, gopt, False, lnn[r], nc[r],
+                                 cbounds, cnreg, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                                  ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv, memo)
+                             ptr, colv, valv, memo, cok)
                 st[r, ST_ITER] += its
             status[r] = code
             if code == INVALID_INPUT:  # nothing was solved: no numbers
