@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -199,6 +200,7 @@ def solve(
     diverge: float = 1e12,
     inplace: bool = False,
     jit: bool | None = None,
+    advisor: Any = None,
 ) -> SolveResult:
     """Solve a square nonlinear system from ``x0``.
 
@@ -234,6 +236,11 @@ def solve(
         ``out`` (and ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
     jit : None (auto): a numba-jitted ``fun`` (and ``jac``, if given) runs the compiled
         kernel, anything else runs the same algorithm as plain Python. False forces Python.
+    advisor : a ``chemsolve.advisors`` advisor: it may suggest ``{"x": [...]}`` as the initial
+        guess, a damping schedule and ``{"max_step": ...}``. Suggestions are checked (length,
+        finite, |x| within 1e6 (1 + max|x0|), residual finite there, schedule parameters in range)
+        and replaced by ``x0`` / ``damping`` when bad; ``guess_source`` and ``advice`` on the
+        result record what was used and why.
 
     Speed of the two paths (measured on a 2-core machine, see README):
     - plain Python ``fun``: no compilation; roughly 20-100 us of interpreter overhead per
@@ -248,6 +255,11 @@ def solve(
     -------
     SolveResult with x, success, status, message, nit, nfev, njev, residual_norm, history.
     """
+    if advisor is not None:
+        return _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace,
+                        dict(rtol=rtol, atol=atol, max_iter=max_iter, throw=throw, ftol=ftol, fscale=fscale,
+                             max_rel_step=max_rel_step, anderson_m=anderson_m, stall_iter=stall_iter,
+                             diverge=diverge, jit=jit))
     mcode = _method_code(method)
     mname = method.lower()
     sched = _damping.resolve(damping, mname)
@@ -319,6 +331,82 @@ def solve(
         )
     res = SolveResult(x, status, nit, int(nfev), int(njev), float(fnorm), history, mname, sched, message=message)
     if throw and not res.success:
+        raise ConvergenceError(res)
+    return res
+
+
+def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw) -> SolveResult:
+    """``solve`` with an advisor: summary, validation of the suggestion, attempts (advisors.consult)."""
+    from .advisors import base as _adv  # noqa: PLC0415
+
+    x0 = _as_vector("x0", x0)
+    n = x0.shape[0]
+    mname = method.lower()
+    _method_code(method)
+    sched0 = _damping.resolve(damping, mname)
+    if not isinstance(args, tuple):
+        args = (args,)
+
+    def resid(x):
+        if inplace:
+            out = np.empty(n)
+            fun(x, *args, out)
+            return out
+        return np.asarray(fun(x, *args), dtype=float)
+
+    f0 = resid(x0)
+    summary = {
+        "kind": "engine", "n": n, "method": mname, "damping": sched0.to_dict(),
+        "signature": f"engine:{getattr(fun, '__qualname__', type(fun).__name__)}:{n}",
+        "features": x0.tolist(),
+        "x0": [float(f"{v:.6g}") for v in x0[:50]],
+        "residual_at_x0": [float(f"{v:.3g}") for v in np.where(np.isfinite(f0), f0, 1e308)[:50]],
+    }
+    bound = 1e6 * (1.0 + float(np.max(np.abs(x0))))
+
+    def check(sug):
+        parts = {"damping": _adv.check_damping(sug.damping)}
+        g = sug.initial_guess
+        if g is not None:
+            x = g.get("x") if isinstance(g, dict) else g
+            if not isinstance(x, (list, tuple, np.ndarray)) or len(x) != n:
+                parts["initial_guess"] = _adv._Part(None, f"x must be a list of {n} numbers, got {x!r:.80}")
+            else:
+                xs = [_adv.finite_number(v, -bound, bound, f"x[{i}]") for i, v in enumerate(x)]
+                bad = [p.reason for p in xs if p.reason]
+                if bad:
+                    parts["initial_guess"] = _adv._Part(None, bad[0])
+                else:
+                    xv = np.array([p.value for p in xs])
+                    with np.errstate(all="ignore"):
+                        try:
+                            fx = resid(xv)
+                            ok = fx.shape == (n,) and bool(np.all(np.isfinite(fx)))
+                        except Exception:  # noqa: BLE001 - outside the residual's domain
+                            ok = False
+                    parts["initial_guess"] = _adv._Part(xv) if ok else _adv._Part(
+                        None, "the residual is not finite at the suggested x")
+        opts = dict(sug.options or {})
+        if opts:
+            ms = opts.pop("max_step", None)
+            parts["options"] = (_adv._Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['max_step']")
+                                if opts else _adv.finite_number(ms, 1e-6, 1e6, "max_step"))
+            if not parts["options"].reason:
+                parts["options"] = _adv._Part({"max_step": parts["options"].value})
+        return parts
+
+    def attempt(p):
+        r = solve(fun, p.get("initial_guess", x0), jac=jac, method=method, damping=p.get("damping", sched0),
+                  args=args, max_step=p.get("options", {}).get("max_step", max_step), inplace=inplace,
+                  **{**kw, "throw": False})
+        rec = {"status": r.status.name, "converged": r.success, "iterations": r.nit,
+               "residual_trace": _adv.trace_of(r.history.residual_norm), "damping": r.damping.to_dict(),
+               "solution": {"x": r.x.tolist()}}
+        return r, rec
+
+    res, source, log = _adv.consult(advisor, summary, check, attempt)
+    res = replace(res, guess_source=source, advice=log)
+    if kw["throw"] and not res.success:
         raise ConvergenceError(res)
     return res
 

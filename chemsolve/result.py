@@ -57,6 +57,7 @@ class SolveResult:
     damping: Damping
     guess_source: str = "default"
     message: str = field(default="")
+    advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
 
     def __post_init__(self) -> None:
         if not self.message:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -50,6 +51,7 @@ class SpeciationResult:
     nit: int = 0
     outer_iterations: int = 0
     guess_source: str = "default"
+    advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
     phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
     composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: count}
 
@@ -398,6 +400,8 @@ def speciate(
     equilibrium_phases: dict[str, float | tuple[float, float]] | None = None,
     ionic_strength: str = "newton",
     max_outer: int = 100,
+    damping: Any = None,
+    advisor: Any = None,
 ) -> SpeciationResult:
     """Speciate one water, optionally in equilibrium with minerals and gases.
 
@@ -414,6 +418,13 @@ def speciate(
         the same answer (7e-11); on 1,000 random waters "newton" needed a median of 7 Newton and 3
         outer iterations against 13 and 7, and 11 % less time, both converging on all
         (benchmarks/aqueous_ionic_strength.py), hence the default. speciate_batch still uses "outer".
+    damping : schedule of the inner Newton solves (default: ``LineSearch()``).
+    advisor : a ``chemsolve.advisors`` advisor. It may suggest the initial guess
+        ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the
+        default start, a positive-continued-fraction sweep), a damping schedule and
+        ``{"ionic_strength": ...}``. Checked: known masters, finite, log10 activity in
+        [-40, log10(total) + 1] (no more of a component free than there is in total), pH in
+        [-2, 16]; a bad part is replaced by the default and the reason kept in ``advice``.
     Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and
     returns a ``BatchSpeciation`` (arrays, one status per row).
     Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
@@ -421,7 +432,17 @@ def speciate(
     if _is_batch(totals, T, pH, pe):
         if equilibrium_phases:
             raise InvalidInputError("equilibrium_phases are not supported for arrays of waters yet; loop over speciate")
+        if advisor is not None or damping is not None:
+            raise InvalidInputError("advisor= and damping= apply to single waters; speciate_batch uses its own")
         return speciate_batch(db, totals, T, pH, pe)
+    if advisor is not None:
+        return _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer,
+                                 damping)
+    return _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping)
+
+
+def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping,
+                  guess: dict | None = None) -> SpeciationResult:
     if not (isinstance(T, (int, float)) and math.isfinite(T) and 273.15 - 0.01 <= T <= 623.15):
         raise InvalidInputError(f"T={T!r} K is outside 273.14-623.15 K (the range of the water-property fits)")
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
@@ -435,16 +456,25 @@ def speciate(
     # charge scale: what the component master species could carry, plus water's 1e-7
     qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters]) @ np.maximum(sys.totals, 1e-3 * (sys.totals == 0))) + 1e-7
     x0 = np.where(sys.totals > 0, np.log10(np.where(sys.totals > 0, sys.totals, 1.0)), -5.0)
+    lh0, pcf = -7.0, True
+    if guess:  # an advisor's start, already checked: it replaces the continued-fraction start
+        for j, ms in enumerate(sys.masters):
+            if ms in guess.get("log_a", {}):
+                x0[j] = guess["log_a"][ms]
+        lh0 = -float(guess.get("pH", 7.0))
+        pcf = False
     ph = _Phases(si_target, np.ones(npp, dtype=bool), np.zeros(npp))
     for _ in range(2 * npp + 1):  # active set: phases that run out leave the equation set
         if pH is not None:
-            st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer, ph, ionic_strength)
+            st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer, ph, ionic_strength, damping, pcf)
         else:
             # fallback chain: pH inside the Newton system (fast); if that fails, the robust
             # nested form: bracketed root of the charge balance over pH, each step a fixed-pH solve
-            st = _solve(sys, np.append(x0, -7.0), -7.0, True, log_e, qscale, max_outer, ph, ionic_strength)
+            st = _solve(sys, np.append(x0, lh0), lh0, True, log_e, qscale, max_outer, ph, ionic_strength, damping,
+                        pcf)
             if st.status != Status.CONVERGED:
-                st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st, ph, ionic_strength)
+                st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st, ph, ionic_strength, damping)
+        pcf = True
         if st.status != Status.CONVERGED or not npp:
             break
         la = dict(zip(sys.species, st.log_a))
@@ -469,6 +499,75 @@ def speciate(
         composition={c: {sys.species[i]: float(sys.nu[i, j]) for i in np.flatnonzero(sys.nu[:, j])}
                      for j, c in enumerate(sys.components)},
     )
+
+
+def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping):
+    """``speciate`` with an advisor (see ``chemsolve.advisors.consult``)."""
+    from ..advisors import base as adv  # noqa: PLC0415
+
+    if ionic_strength not in ("outer", "newton"):
+        raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
+    pnames, _, _ = _phase_args(equilibrium_phases)
+    sys = build_system(db, totals, T, pe, tuple(pnames))
+    comps = {c: float(t) for c, t in zip(sys.components, sys.totals)}
+    masters = dict(zip(sys.components, sys.masters))
+    summary = {
+        "kind": "aqueous", "signature": "aqueous:" + ",".join(sorted(comps)) + (":pH" if pH is None else ":fixedpH")
+        + ":" + ",".join(sorted(pnames)),
+        "components": comps, "masters": masters, "T": float(T), "pH": pH, "pe": float(pe),
+        "equilibrium_phases": pnames, "ionic_strength": ionic_strength,
+        "features": [math.log10(max(t, 1e-30)) for t in sys.totals] + [float(T) / 100.0, float(pH or 0.0)],
+    }
+    top = {ms: math.log10(t) + 1.0 if t > 0 else -1.0 for ms, t in zip(sys.masters, sys.totals)}
+
+    def check(sug):
+        parts = {"damping": adv.check_damping(sug.damping, ("constant", "ramp", "adaptive", "linesearch"))}
+        g = sug.initial_guess
+        if g is not None:
+            if not isinstance(g, dict) or set(g) - {"log_a", "pH"}:
+                parts["initial_guess"] = adv._Part(None, f"expected keys log_a, pH; got {g!r:.80}")
+            else:
+                la = g.get("log_a") or {}
+                out, why = {}, ""
+                if not isinstance(la, dict):
+                    why = f"log_a must map master species to numbers, got {la!r:.60}"
+                for ms, v in (la.items() if not why else ()):
+                    if ms not in top:
+                        why = f"{ms!r} is not a master species of this water ({sorted(top)})"
+                        break
+                    p = adv.finite_number(v, -40.0, top[ms], f"log_a[{ms}]")
+                    if p.reason:
+                        why = p.reason + (" (more free than the total)" if isinstance(v, (int, float))
+                                          and v > top[ms] else "")
+                        break
+                    out[ms] = p.value
+                guess = {"log_a": out}
+                if not why and "pH" in g:
+                    p = adv.finite_number(g["pH"], -2.0, 16.0, "pH")
+                    why = p.reason
+                    guess["pH"] = p.value
+                parts["initial_guess"] = adv._Part(None, why) if why else adv._Part(guess)
+        opts = dict(sug.options or {})
+        if opts:
+            v = opts.pop("ionic_strength", None)
+            parts["options"] = (adv._Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['ionic_strength']")
+                                if opts else adv._Part({"ionic_strength": v}) if v in ("newton", "outer")
+                                else adv._Part(None, f"ionic_strength={v!r}: expected 'newton' or 'outer'"))
+        return parts
+
+    def attempt(p):
+        r = _speciate_one(db, totals, T, pH, pe, equilibrium_phases,
+                          p.get("options", {}).get("ionic_strength", ionic_strength), max_outer,
+                          p.get("damping", damping), p.get("initial_guess"))
+        sol = {"log_a": {ms: math.log10(r.activity[ms]) for ms in sys.masters
+                         if r.activity.get(ms, 0.0) > 0 and math.isfinite(r.activity[ms])}, "pH": r.pH}
+        rec = {"status": r.status.name, "converged": r.success, "iterations": r.nit,
+               "outer_iterations": r.outer_iterations, "residual_trace": [], "message": r.message[:200],
+               "solution": sol if r.success else {}}
+        return r, rec
+
+    res, source, log = adv.consult(advisor, summary, check, attempt)
+    return replace(res, guess_source=source, advice=log)
 
 
 def _si(sys: AqueousSystem, name: str, la: dict[str, float]) -> float:
@@ -502,7 +601,8 @@ class _Phases:
 
 
 def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log_e: float, qscale: float,
-           max_outer: int, ph: _Phases | None = None, ionic: str = "outer") -> _State:
+           max_outer: int, ph: _Phases | None = None, ionic: str = "outer", damping: Any = None,
+           pcf: bool = True) -> _State:
     """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as an unknown;
     with equilibrium phases, their saturation conditions with the moles dissolved as unknowns)
     by damped Newton, inside an outer fixed point on water activity. The ionic strength is either
@@ -590,11 +690,11 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
                 J[-1, -1] -= 1.0
             return J
 
-        if outer == 1:
+        if outer == 1 and pcf:
             fix = _phase_guess(sys, act, ph.si, touched, log_aw, log_e) if na else None
             x[: off_n + na] = _pcf_start(sys, x[: off_n + na], charge_eq, log_h, log_aw, log_e, lg_fixed, qscale,
                                          skip=touched, fix=fix)
-        res = solve(fun, x, jac=jac, ftol=1e-12, max_step=2.0, max_iter=200)
+        res = solve(fun, x, jac=jac, ftol=1e-12, max_step=2.0, max_iter=200, damping=damping)
         nit += res.nit
         x = res.x
         if not res.success:
@@ -630,7 +730,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
 
 
 def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phases | None = None,
-                     ionic: str = "outer") -> _State:
+                     ionic: str = "outer", damping: Any = None) -> _State:
     """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve."""
     from scipy.optimize import brentq
 
@@ -638,7 +738,7 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phas
     last = [x0]
 
     def g(lh: float) -> float:
-        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic)
+        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping)
         cache[lh] = st
         if st.status != Status.CONVERGED:
             raise _NestedFailure(st)
@@ -668,7 +768,7 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phas
         lh = brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
     except _NestedFailure as e:
         return replace(e.state, message=f"{first.message}; the nested pH search failed too: {e.state.message}")
-    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic)
+    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping)
     nit = first.nit + sum(s.nit for s in cache.values())
     return replace(st, nit=nit, message="converged (nested pH search after the coupled Newton failed: "
                                         f"{first.status.name})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -228,6 +228,8 @@ class GasEquilibrium:
     mode: str
     species_names: list[str] = field(repr=False)
     message: str = ""
+    guess_source: str = "default"
+    advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
 
     @property
     def success(self) -> bool:
@@ -274,6 +276,8 @@ class GasBatch(StatusRows):
     species_names: list[str] = field(default_factory=list, repr=False)
     condensed_names: list[str] = field(default_factory=list, repr=False)
     element_names: list[str] = field(default_factory=list, repr=False)
+    guess_source: str = "default"
+    advice: dict | None = None
 
     def row(self, i: int) -> GasEquilibrium:
         """State ``i`` as a ``GasEquilibrium``."""
@@ -286,7 +290,7 @@ class GasBatch(StatusRows):
             status=st, iterations=int(self.iterations[i]),
             element_potentials={n: float(v) for n, v in zip(self.element_names, self.element_potentials[i])},
             diagnostics=_diag(d), mode=self.mode, species_names=self.species_names,
-            message=GAS_MESSAGES.get(st, st.message),
+            message=GAS_MESSAGES.get(st, st.message), guess_source=self.guess_source, advice=self.advice,
         )
 
     def to_cantera(self, gas: Any, i: int) -> Any:
@@ -484,7 +488,7 @@ class GasMixture:
                     warm_start: bool = False, H: Any = None, U: Any = None, S: Any = None,
                     max_iter: int = 500, tol: float = 1e-9, T_guess: float | None = None,
                     T_bounds: tuple[float, float] = (100.0, 20000.0), chunk: int | None = None,
-                    throw_on_input: bool = True) -> GasEquilibrium | GasBatch:
+                    throw_on_input: bool = True, advisor: Any = None) -> GasEquilibrium | GasBatch:
         """Chemical equilibrium of the feed (T [K], P [Pa], X) holding two properties fixed.
 
         mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
@@ -497,7 +501,16 @@ class GasMixture:
         schedule (Constant, Ramp, Adaptive, LineSearch). tol : relative residual of the final
         element-balance and energy check. T_guess : first temperature of a cold HP/SP/UV solve
         (default: CEA's 3800 K). T_bounds : T is kept inside while iterating [K].
+        advisor : a ``chemsolve.advisors`` advisor, consulted once per call (a batch is one
+        problem: never once per state). It may suggest ``{"T": K}`` (the first temperature of
+        HP/SP/UV, inside T_bounds) and a damping schedule; bad parts are replaced by the defaults
+        and the reason kept in ``advice``. A retry re-solves only the states that failed.
         """
+        if advisor is not None:
+            return self._advised(advisor, dict(T=T, P=P, X=X, mode=mode, elements=elements, damping=damping,
+                                               warm_start=warm_start, H=H, U=U, S=S, max_iter=max_iter, tol=tol,
+                                               T_guess=T_guess, T_bounds=T_bounds, chunk=chunk,
+                                               throw_on_input=throw_on_input))
         from ..kernels import gas as kg  # noqa: PLC0415 - numba only when solving
 
         mode_u = str(mode).upper()
@@ -604,6 +617,81 @@ class GasMixture:
                        condensed_names=self.condensed_names, element_names=self.element_names)
         return res if batch else res.row(0)
 
+
+    def _advised(self, advisor: Any, kw: dict[str, Any]) -> GasEquilibrium | GasBatch:
+        """``equilibrate`` with an advisor (see ``chemsolve.advisors.consult``)."""
+        from ..advisors import base as adv  # noqa: PLC0415
+
+        mode_u = str(kw["mode"]).upper()
+        Ta, Pa = np.atleast_1d(np.asarray(kw["T"], dtype=float)), np.atleast_1d(np.asarray(kw["P"], dtype=float))
+        feed = (self._feed_from_elements(kw["elements"], mode_u) if kw["elements"] is not None
+                else self._feed_rows(kw["X"]))
+        x0 = np.atleast_2d(feed)[0]
+        b = x0 @ self.A
+        tot = float(np.sum(np.abs(b))) or 1.0
+        elems = {e: float(v) for e, v in zip(self.element_names, b / tot)}
+        top = np.argsort(-x0)[:8]
+        summary = {
+            "kind": "gas", "mode": mode_u, "signature": f"gas:{self.source}:{mode_u}:{','.join(self.element_names)}",
+            "elements": elems, "T": float(Ta[0]), "P": float(Pa[0]),
+            "feed": {self.species_names[i]: float(x0[i] / x0.sum()) for i in top if x0[i] > 0},
+            "condensed": list(self.condensed_names), "batch_size": int(max(Ta.size, Pa.size, np.atleast_2d(feed).shape[0])),
+            "features": [*(v for v in elems.values()), math.log(float(Ta[0])) , math.log(float(Pa[0]))],
+        }
+        lo_t, hi_t = float(kw["T_bounds"][0]), float(kw["T_bounds"][1])
+        free_T = mode_u in ("HP", "SP", "UV")
+
+        def check(sug):
+            parts = {"damping": adv.check_damping(sug.damping)}
+            g = sug.initial_guess
+            if g is not None:
+                if not isinstance(g, dict) or set(g) - {"T"}:
+                    parts["initial_guess"] = adv._Part(None, f"expected {{'T': K}}, got {g!r:.80}")
+                elif not free_T:
+                    parts["initial_guess"] = adv._Part(None, f"mode {mode_u} fixes T: a T guess is not used")
+                else:
+                    parts["initial_guess"] = adv.finite_number(g.get("T"), lo_t, hi_t, "T")
+            if sug.options:
+                parts["options"] = adv._Part(None, f"unknown option(s) {sorted(sug.options)}; the gas model has none")
+            return parts
+
+        best: list[Any] = []
+
+        def attempt(p):
+            args = dict(kw)
+            if "damping" in p:
+                args["damping"] = p["damping"]
+            if "initial_guess" in p:
+                args["T_guess"] = p["initial_guess"]
+            prev = best[0] if best and isinstance(best[0], GasBatch) else None
+            if prev is None:
+                r = self.equilibrate(**args)
+            else:  # a retry: only the states that failed, patched into the earlier result
+                idx = np.flatnonzero(~prev.success)
+                n = len(prev)
+                for k in ("T", "P", "H", "U", "S"):
+                    if args[k] is not None and np.ndim(args[k]) > 0:
+                        args[k] = np.broadcast_to(np.asarray(args[k], dtype=float), (n,))[idx]
+                    elif args[k] is not None and k in ("T", "P"):
+                        args[k] = np.full(idx.size, float(args[k]))
+                if args["X"] is not None and np.ndim(np.asarray(self._feed_rows(args["X"]))) == 2:
+                    args["X"] = self._feed_rows(args["X"])[idx]
+                sub = self.equilibrate(**args)
+                fields_ = ("X", "ln_X", "T", "P", "moles", "condensed", "status", "element_potentials", "diagnostics")
+                r = replace(prev, **{f: _patched(getattr(prev, f), getattr(sub, f), idx) for f in fields_},
+                            iterations=_patched(prev.iterations, prev.iterations[idx] + sub.iterations, idx))
+            best[:] = [r]
+            conv = bool(np.all(r.success))
+            it = int(np.sum(r.iterations))
+            sol = {"T": float(np.atleast_1d(r.T)[0])} if (free_T and conv) else {}
+            rec = {"status": "CONVERGED" if conv else (r.status.name if isinstance(r, GasEquilibrium)
+                                                       else f"{int(np.sum(~r.success))} of {len(r)} failed"),
+                   "converged": conv, "iterations": it, "residual_trace": [], "solution": sol}
+            return r, rec
+
+        res, source, log = adv.consult(advisor, summary, check, attempt)
+        return replace(res, guess_source=source, advice=log)
+
     def _infeasible_targets(self, status, T, lo, hi, mode, quiet) -> None:
         """A state that failed with T pinned at a bound has a target outside the reachable range."""
         pinned = (status != _c.CONVERGED) & ((np.abs(T - lo) < 1e-9 * lo) | (np.abs(T - hi) < 1e-9 * hi))
@@ -619,3 +707,10 @@ class GasMixture:
         status[pinned] = _c.INVALID_INPUT
         if not quiet:
             raise InvalidInputError(msg)
+
+
+def _patched(prev: np.ndarray, new: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``prev`` with the rows ``rows`` replaced by ``new`` (one row of ``new`` per index)."""
+    out = np.array(prev, copy=True)
+    out[rows] = new
+    return out

@@ -1,0 +1,218 @@
+"""The advisor protocol: a problem summary in, an untrusted ``Suggestion`` out.
+
+An advisor sees a JSON-serialisable summary of one problem (``summary["kind"]`` is "engine",
+"aqueous" or "gas"; the rest is described in each model's ``advice_summary``) and, when it is
+consulted after a failed attempt, the record of that attempt (status, iterations, residual
+trace). It returns a ``Suggestion`` or None ("nothing to add"). The model validates what it gets
+(schema, finiteness, bounds, element balance) and falls back to its own default, part by part,
+with the reason recorded; an advisor never changes a tolerance, and the model's convergence
+test is the only judge.
+
+``consult`` drives one solve: ask, validate, attempt, and (for advisors with more than one
+attempt, such as the retry ladder) ask again with the failed attempt's record.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .. import damping as _damping
+from ..errors import ChemsolveError
+
+__all__ = ["Suggestion", "Advisor", "AdviceWarning", "consult", "damping_from_flat", "FLAT_DAMPING_TYPES",
+           "trace_of"]
+
+#: schedule types an advisor may name in the flat form (see ``damping_from_flat``)
+FLAT_DAMPING_TYPES = ("constant", "ramp", "adaptive", "linesearch", "cea")
+
+
+class AdviceWarning(UserWarning):
+    """An advisor's suggestion (or the advisor itself) failed; the default was used instead."""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What an advisor proposes for one problem. Every part is optional.
+
+    initial_guess : in the model's own variables: engine ``{"x": [...]}``; aqueous
+        ``{"log_m": {master species: log10 molality}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV).
+    damping : a ``chemsolve.damping`` schedule (or its dict form).
+    options : formulation switches the model allows: engine ``{"method": ..., "max_step": ...}``,
+        aqueous ``{"ionic_strength": "newton" | "outer"}``.
+    rationale : a short reason, kept in the record.
+    source : who made it ("heuristic", "warm", "random", "tpe", "llm:<model>", ...).
+    """
+
+    initial_guess: dict[str, Any] | None = None
+    damping: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+    rationale: str = ""
+    source: str = "advisor"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.damping.to_dict() if isinstance(self.damping, _damping.Damping) else self.damping
+        return {"initial_guess": self.initial_guess, "damping": d, "options": dict(self.options),
+                "rationale": self.rationale, "source": self.source}
+
+
+class Advisor:
+    """Base class. Subclasses override ``suggest``; ``observe`` is told every finished solve.
+
+    consult : "before" — asked before the first attempt (tuned schedules, warm starts, LLM
+        one-shot); "on_failure" — the model's default runs first and the advisor is asked only
+        if it fails, with that attempt's record (retry ladder, LLM rescue).
+    max_attempts : attempts per solve, the first included.
+    """
+
+    name: str = "advisor"
+    consult: str = "before"
+    max_attempts: int = 1
+
+    def suggest(self, summary: dict[str, Any], attempt: dict[str, Any] | None = None) -> Suggestion | None:
+        return None
+
+    def observe(self, summary: dict[str, Any], solution: dict[str, Any], converged: bool) -> None:
+        """Called after each solve with the model's variables at the end (for warm starts)."""
+
+
+def damping_from_flat(d: dict[str, Any]) -> _damping.Damping:
+    """The flat form advisors (and LLMs) write — ``{"type", "start", "growth", "max_change"}`` — as
+    a schedule. Raises ``InvalidInputError`` (from the schedule's own checks) when out of range."""
+    kind = str(d.get("type", "")).lower()
+    start = d.get("start", 1.0)
+    growth = d.get("growth", 2.0)
+    if kind == "constant":
+        return _damping.Constant(start)
+    if kind == "ramp":
+        return _damping.Ramp(start, growth, 1.0)
+    if kind == "adaptive":
+        return _damping.Adaptive(start, growth, 0.5, 1e-8, 1.0)
+    if kind == "linesearch":
+        return _damping.LineSearch(start)
+    if kind == "cea":
+        return _damping.ControlFactor(d.get("max_change", 2.0))
+    return _damping.from_dict(d)  # the full dict form, or a clear error naming the type
+
+
+def trace_of(history_norms: Any, limit: int = 24) -> list[float]:
+    """A residual trace shortened for a prompt: first and last values, 3 significant digits."""
+    vals = [float(v) for v in history_norms if v == v]
+    if len(vals) > limit:
+        vals = vals[: limit // 2] + vals[-limit // 2:]
+    return [float(f"{v:.3g}") if math.isfinite(v) else (1e308 if v > 0 else -1e308) for v in vals]
+
+
+@dataclass
+class _Part:
+    value: Any
+    reason: str = ""
+
+
+def _validated(sug: Any, check: Callable[[Suggestion], dict[str, _Part]], who: str) -> tuple[
+        dict[str, Any], list[str]]:
+    """Run the model's checks; return the accepted parts and the reasons for the rejected."""
+    if sug is None:
+        return {}, []
+    if not isinstance(sug, Suggestion):
+        return {}, [f"{who} returned {type(sug).__name__}, not a Suggestion"]
+    try:
+        parts = check(sug)
+    except Exception as e:  # noqa: BLE001 - an untrusted suggestion must never crash a solve
+        return {}, [f"{who}: {type(e).__name__}: {e}"]
+    ok = {k: p.value for k, p in parts.items() if not p.reason and p.value is not None}
+    bad = [f"{k}: {p.reason}" for k, p in parts.items() if p.reason]
+    return ok, bad
+
+
+def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[Suggestion], dict[str, _Part]],
+            attempt: Callable[[dict[str, Any]], tuple[Any, dict[str, Any]]]) -> tuple[Any, str, dict[str, Any]]:
+    """Drive one solve with an advisor.
+
+    check(suggestion) -> {"initial_guess"|"damping"|"options": _Part(value, reason)}: the model's
+    validation; a part with a reason is rejected and the default used in its place.
+    attempt(parts) -> (result, record): one solve with the accepted parts (empty: the default);
+    the record has at least "status", "converged", "iterations", "residual_trace".
+    Returns (result of the last attempt, guess_source, advice record).
+    """
+    if advisor is None:
+        res, rec = attempt({})
+        return res, "default", {"attempts": [dict(rec, source="default")]}
+    who = getattr(advisor, "name", type(advisor).__name__)
+    log: dict[str, Any] = {"advisor": who, "attempts": [], "rejected": [], "advisor_seconds": 0.0}
+
+    def ask(prev: dict[str, Any] | None) -> Any:
+        t = time.perf_counter()
+        try:
+            return advisor.suggest(summary, prev)
+        except ChemsolveError as e:
+            log["rejected"].append(f"{who} failed: {e}")
+        except Exception as e:  # noqa: BLE001 - advisors are untrusted
+            log["rejected"].append(f"{who} failed: {type(e).__name__}: {e}")
+        finally:
+            log["advisor_seconds"] += time.perf_counter() - t
+        return None
+
+    sug = ask(None) if advisor.consult == "before" else None
+    source, res = "default", None
+    n_total = 0
+    for k in range(max(1, int(advisor.max_attempts))):
+        parts, bad = _validated(sug, check, who)
+        src = getattr(sug, "source", who) if isinstance(sug, Suggestion) else who
+        if bad:
+            log["rejected"].extend(bad)
+            warnings.warn(f"{src} suggestion rejected ({'; '.join(bad)}); using the default for those parts",
+                          AdviceWarning, stacklevel=3)
+        if parts:
+            source = src + (f" ({'; '.join(bad)})" if bad else "")
+        elif sug is not None:
+            source = f"default ({src} rejected: {'; '.join(bad) or 'empty suggestion'})"
+        else:
+            source = "default"
+        res, rec = attempt(parts)
+        n_total += int(rec.get("iterations", 0))
+        log["attempts"].append(dict(rec, source=source))
+        if rec.get("converged") or k + 1 >= advisor.max_attempts:
+            break
+        sug = ask(dict(rec, attempt=k + 1))
+        if sug is None:
+            break
+    log["total_iterations"] = n_total
+    try:
+        advisor.observe(summary, log["attempts"][-1].get("solution", {}), bool(log["attempts"][-1].get("converged")))
+    except Exception as e:  # noqa: BLE001
+        log["rejected"].append(f"{who}.observe failed: {type(e).__name__}: {e}")
+    for a in log["attempts"]:
+        a.pop("solution", None)
+    return res, source, log
+
+
+def finite_number(v: Any, lo: float, hi: float, what: str) -> _Part:
+    """A number inside [lo, hi], or a rejection naming the value."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return _Part(None, f"{what}={v!r} is not a number")
+    v = float(v)
+    if not math.isfinite(v):
+        return _Part(None, f"{what}={v!r} is not finite")
+    if not lo <= v <= hi:
+        return _Part(None, f"{what}={v:g} is outside [{lo:g}, {hi:g}]")
+    return _Part(v)
+
+
+def check_damping(d: Any, allowed: tuple[str, ...] | None = None) -> _Part:
+    """A schedule object, its dict or flat dict; rejected with the schedule's own message."""
+    if d is None:
+        return _Part(None)
+    try:
+        sched = d if isinstance(d, _damping.Damping) else damping_from_flat(d) if isinstance(d, dict) \
+            else _damping.resolve(d, "newton")
+    except ChemsolveError as e:
+        return _Part(None, str(e))
+    except (TypeError, ValueError) as e:
+        return _Part(None, f"{type(e).__name__}: {e}")
+    if allowed is not None and sched.name not in allowed:
+        return _Part(None, f"schedule {sched.name!r} is not used by this model (allowed: {list(allowed)})")
+    return _Part(sched)

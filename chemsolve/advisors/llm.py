@@ -1,0 +1,329 @@
+"""``OpenAIAdvisor``: initial guesses and damping schedules from a language model.
+
+Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp's server, Ollama...) through the
+official ``openai`` SDK (``pip install 'chemsolve[llm]'``). The reply is data, never code: it is
+parsed as JSON (structured output with ``response_format`` json_schema, else json_object, else
+the first JSON object in the text, code fences allowed), mapped onto a ``Suggestion`` and then
+checked by the model like any other advisor's. Anything that goes wrong — HTTP errors, timeouts,
+malformed or huge replies, out-of-range numbers — ends in the model's default with the reason
+recorded in the result's ``advice``. The API key is never printed, logged or cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ChemsolveError
+from .base import FLAT_DAMPING_TYPES, Advisor, Suggestion, damping_from_flat
+
+__all__ = ["OpenAIAdvisor", "LLMError", "parse_json_reply"]
+
+_SYSTEM = (
+    "You advise a damped Newton solver for chemical-equilibrium equations. Reply with one JSON object "
+    "only, no prose. Fields: 'damping' is the step-size schedule: 'constant' (every step scaled by "
+    "'start'), 'ramp' (start at 'start', multiply by 'growth' each iteration up to 1), 'adaptive' (start "
+    "at 'start', grow by 'growth' after a good step, halve after a bad one), 'linesearch' (backtracking "
+    "from 'start'), 'cea' (no unknown changes by more than 'max_change' per step; gas only). Use "
+    "0 < start <= 1, 1 <= growth <= 4, 0.2 <= max_change <= 10. Small 'start' = cautious. 'guess' is the "
+    "initial guess in the model's variables (explained in the user message). 'rationale': one short sentence."
+)
+
+
+class LLMError(ChemsolveError):
+    """The language model could not give a usable reply (the message never contains the key)."""
+
+
+def parse_json_reply(text: str, max_chars: int = 20000) -> dict[str, Any]:
+    """The JSON object in a model's reply: the whole text, or inside ``` fences, or the first
+    balanced {...}. Raises ``LLMError`` when there is none or the reply is too long."""
+    if not isinstance(text, str) or not text.strip():
+        raise LLMError("empty reply")
+    if len(text) > max_chars:
+        raise LLMError(f"reply of {len(text)} characters exceeds the limit of {max_chars}")
+    cands = [text.strip()]
+    cands += re.findall(r"```(?:json)?\s*(.*?)```", text, flags=re.S)
+    start = text.find("{")
+    if start >= 0:  # first balanced object (braces inside strings are rare in these replies)
+        depth = 0
+        for i in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                cands.append(text[start:i + 1])
+                break
+    for c in cands:
+        try:
+            v = json.loads(c)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(v, dict):
+            return v
+    raise LLMError(f"no JSON object in the reply ({text[:60]!r}...)")
+
+
+def _guess_schema(summary: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """JSON schema of the 'guess' field for this problem, and its explanation for the prompt."""
+    kind = summary.get("kind")
+    if kind == "engine":
+        n = int(summary.get("n", 1))
+        return ({"type": "array", "items": {"type": "number"}, "minItems": n, "maxItems": n},
+                f"'guess': a list of {n} numbers, the unknowns x at which to start (x0 is the user's start).")
+    if kind == "aqueous":
+        masters = sorted(summary.get("masters", {}).values())
+        props = {m: {"type": "number"} for m in masters}
+        text = ("'guess': {'log_a': {master species: log10 of its activity}, 'pH': number}. log10 activity of a "
+                "master species is at most log10 of its component's total molality (usually 0.1-3 below); "
+                "pH = -log10 a(H+), between 0 and 14.")
+        return ({"type": "object", "properties": {"log_a": {"type": "object", "properties": props,
+                                                            "required": masters},
+                                                  "pH": {"type": "number"}}, "required": ["log_a", "pH"]}, text)
+    if kind == "gas" and summary.get("mode") in ("HP", "SP", "UV"):
+        return ({"type": "object", "properties": {"T": {"type": "number"}}, "required": ["T"]},
+                "'guess': {'T': the equilibrium temperature you expect, in K (300-6000)}.")
+    return None, "'guess': null (this problem needs no guess)."
+
+
+def _schema(summary: dict[str, Any], with_guess: bool = True) -> dict[str, Any]:
+    types = list(FLAT_DAMPING_TYPES if summary.get("kind") == "gas" else FLAT_DAMPING_TYPES[:-1])
+    props: dict[str, Any] = {"damping": {"type": "string", "enum": types}, "start": {"type": "number"},
+                             "growth": {"type": "number"}}
+    req = ["damping", "start", "growth"]
+    if summary.get("kind") == "gas":
+        props["max_change"] = {"type": "number"}
+        req.append("max_change")
+    g, _ = _guess_schema(summary)
+    if with_guess and g is not None:
+        props["guess"] = g
+        req.append("guess")
+    props["rationale"] = {"type": "string", "maxLength": 200}
+    req.append("rationale")
+    return {"type": "object", "properties": props, "required": req, "additionalProperties": False}
+
+
+def _flat(reply: dict[str, Any]) -> dict[str, Any] | None:
+    if "damping" not in reply:
+        return None
+    d: dict[str, Any] = {"type": reply["damping"]}
+    for k in ("start", "growth", "max_change"):
+        if k in reply:
+            d[k] = reply[k]
+    return d
+
+
+class OpenAIAdvisor(Advisor):
+    """A language model as advisor.
+
+    model, base_url, api_key : default to ``CHEMSOLVE_LLM_MODEL``, ``OPENAI_BASE_URL`` and
+        ``OPENAI_API_KEY``. timeout [s] per request; max_retries for 429 (honouring Retry-After),
+        5xx, timeouts and lost connections, with exponential backoff from ``backoff`` s, capped at
+        ``max_backoff``; 401/403/404 are not retried.
+    cache_dir : on-disk cache of replies keyed by (model, prompt); default
+        ``$CHEMSOLVE_LLM_CACHE`` or ``~/.cache/chemsolve/llm``; False disables it.
+    consult : "before" (one-shot: asked before the first attempt of each solve) or "on_failure"
+        (asked only when the default failed, with that attempt's trace).
+    After ``tune`` (the iterative, OPRO-style mode), every solve gets the best schedule found,
+    without further calls. ``usage`` counts calls, cache hits, tokens, seconds and failures.
+    """
+
+    def __init__(self, model: str | None = None, base_url: str | None = None, api_key: str | None = None, *,
+                 timeout: float = 60.0, max_retries: int = 2, backoff: float = 0.5, max_backoff: float = 8.0,
+                 cache_dir: str | os.PathLike | bool | None = None, temperature: float = 0.0, seed: int = 0,
+                 max_tokens: int = 600, consult: str = "before", max_chars: int = 20000,
+                 response_format: str = "json_schema"):
+        try:
+            import openai  # noqa: PLC0415
+        except ImportError as e:
+            raise ImportError("OpenAIAdvisor needs the openai package: pip install 'chemsolve[llm]'") from e
+        self._openai = openai
+        self.model = model or os.environ.get("CHEMSOLVE_LLM_MODEL") or "default"
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        key = api_key or os.environ.get("OPENAI_API_KEY") or "none"
+        self._secret = key
+        self._client = openai.OpenAI(base_url=base_url, api_key=key, timeout=float(timeout), max_retries=0)
+        self.base_url = str(self._client.base_url)
+        self.name = f"llm:{self.model}"
+        if consult not in ("before", "on_failure"):
+            raise ValueError(f"consult={consult!r}: expected 'before' or 'on_failure'")
+        self.consult = consult
+        self.max_attempts = 1 if consult == "before" else 2
+        self.max_retries, self.backoff, self.max_backoff = int(max_retries), float(backoff), float(max_backoff)
+        self.temperature, self.seed, self.max_tokens, self.max_chars = float(temperature), int(seed), int(max_tokens), \
+            int(max_chars)
+        if response_format not in ("json_schema", "json_object", "none"):
+            raise ValueError(f"response_format={response_format!r}: expected json_schema, json_object or none")
+        self._format = response_format
+        if cache_dir is False:
+            self.cache_dir = None
+        else:
+            self.cache_dir = Path(cache_dir if isinstance(cache_dir, (str, os.PathLike)) else
+                                  os.environ.get("CHEMSOLVE_LLM_CACHE", Path.home() / ".cache" / "chemsolve" / "llm"))
+        self.usage = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0,
+                      "failures": 0, "retries": 0}
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None
+        self.best_score = math.inf
+        self.tune_seconds = 0.0
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAIAdvisor(model={self.model!r}, base_url={self.base_url!r}, consult={self.consult!r})"
+
+    # -- transport ---------------------------------------------------------------------------
+    def _clean(self, text: str) -> str:
+        s = str(text)
+        if self._secret and self._secret != "none" and len(self._secret) >= 4:
+            s = s.replace(self._secret, "***")
+        return s[:300]
+
+    def _cache_path(self, payload: dict[str, Any]) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        h = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        return self.cache_dir / f"{h}.json"
+
+    def _create(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> Any:
+        kw: dict[str, Any] = dict(model=self.model, messages=messages, temperature=self.temperature, seed=self.seed,
+                                  max_tokens=self.max_tokens)
+        if self._format == "json_schema":
+            kw["response_format"] = {"type": "json_schema",
+                                     "json_schema": {"name": "suggestion", "schema": schema, "strict": True}}
+        elif self._format == "json_object":
+            kw["response_format"] = {"type": "json_object"}
+        return self._client.chat.completions.create(**kw)
+
+    def _call(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
+        """One chat completion as a JSON object: cache, format fallback, retries, accounting."""
+        oa = self._openai
+        payload = {"model": self.model, "messages": messages, "schema": schema, "temperature": self.temperature,
+                   "seed": self.seed, "base_url": self.base_url}
+        path = self._cache_path(payload)
+        if path is not None and path.is_file():
+            try:
+                out = json.loads(path.read_text())["reply"]
+                self.usage["cache_hits"] += 1
+                return out
+            except (ValueError, KeyError, OSError):
+                pass
+        t0 = time.perf_counter()
+        attempt = 0
+        try:
+            while True:
+                try:
+                    self.usage["calls"] += 1
+                    resp = self._create(messages, schema)
+                    break
+                except oa.BadRequestError as e:  # the server refuses this response_format: step down
+                    if self._format == "none":
+                        raise LLMError(f"the endpoint rejected the request (400): {self._clean(e)}") from None
+                    self._format = "json_object" if self._format == "json_schema" else "none"
+                except (oa.AuthenticationError, oa.PermissionDeniedError, oa.NotFoundError) as e:
+                    raise LLMError(f"{type(e).__name__} ({getattr(e, 'status_code', '?')}): "
+                                   f"{self._clean(getattr(e, 'message', e))}") from None
+                except (oa.RateLimitError, oa.InternalServerError, oa.APITimeoutError, oa.APIConnectionError,
+                        oa.APIStatusError) as e:
+                    code = getattr(e, "status_code", None)
+                    if isinstance(e, oa.APIStatusError) and code is not None and code < 500 and code != 429:
+                        raise LLMError(f"HTTP {code}: {self._clean(getattr(e, 'message', e))}") from None
+                    if attempt >= self.max_retries:
+                        raise LLMError(f"{type(e).__name__} after {attempt + 1} tries: "
+                                       f"{self._clean(getattr(e, 'message', e))}") from None
+                    wait = self.backoff * 2 ** attempt
+                    ra = getattr(getattr(e, "response", None), "headers", {}) or {}
+                    try:
+                        wait = max(wait, float(ra.get("retry-after", 0)))
+                    except (TypeError, ValueError):
+                        pass
+                    time.sleep(min(wait, self.max_backoff))
+                    attempt += 1
+                    self.usage["retries"] += 1
+            u = getattr(resp, "usage", None)
+            if u is not None:
+                self.usage["prompt_tokens"] += int(getattr(u, "prompt_tokens", 0) or 0)
+                self.usage["completion_tokens"] += int(getattr(u, "completion_tokens", 0) or 0)
+            try:
+                text = resp.choices[0].message.content
+            except (AttributeError, IndexError, TypeError):
+                raise LLMError("the reply has no message content") from None
+            reply = parse_json_reply(text, self.max_chars)
+        except LLMError:
+            self.usage["failures"] += 1
+            raise
+        finally:
+            self.usage["seconds"] += time.perf_counter() - t0
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({"model": self.model, "reply": reply}))
+            except OSError:
+                pass
+        return reply
+
+    # -- prompts -----------------------------------------------------------------------------
+    def _to_suggestion(self, reply: dict[str, Any], summary: dict[str, Any]) -> Suggestion:
+        g = reply.get("guess")
+        kind = summary.get("kind")
+        guess = None
+        if g is not None:
+            guess = {"x": g} if kind == "engine" else g if isinstance(g, dict) else {"value": g}
+        return Suggestion(initial_guess=guess, damping=_flat(reply), rationale=str(reply.get("rationale", ""))[:300],
+                          source=self.name)
+
+    def suggest(self, summary: dict[str, Any], attempt: dict[str, Any] | None = None) -> Suggestion | None:
+        if self.best is not None:  # tuned: the class's schedule, no call per solve
+            return Suggestion(damping=damping_from_flat(self.best), source=self.name,
+                              rationale=f"best of {len(self.history)} schedules tried (score {self.best_score:.3g})")
+        _, guess_text = _guess_schema(summary)
+        shown = {k: v for k, v in summary.items() if k not in ("features", "signature")}
+        user = f"Problem: {json.dumps(shown, separators=(',', ':'))}\n{guess_text}"
+        if attempt is not None:
+            user += ("\nThe default attempt failed: " + json.dumps(
+                {k: attempt.get(k) for k in ("status", "iterations", "residual_trace", "damping")},
+                separators=(",", ":")) + "\nSuggest something different.")
+        reply = self._call([{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
+                           _schema(summary))
+        return self._to_suggestion(reply, summary)
+
+    def tune(self, objective: Callable[[dict[str, Any]], float], budget: int = 16,
+             default: dict[str, Any] | None = None, context: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """OPRO-style: the model sees every (schedule, score) tried so far and proposes the next.
+
+        ``objective(flat_schedule) -> score`` (lower is better) is evaluated ``budget`` times,
+        the first on ``default``; a proposal that fails validation (or a failed call) uses up its
+        evaluation and is recorded with the reason. ``context``: a class summary for the prompt.
+        """
+        t = time.perf_counter()
+        ctx = dict(context or {"kind": "engine"})
+        schema = _schema(ctx, with_guess=False)
+        for i in range(int(budget)):
+            if i == 0 and default is not None:
+                flat, note = default, "default"
+            else:
+                tried = sorted(self.history, key=lambda h: -h["score"] if math.isfinite(h["score"]) else -1e300)
+                lines = "\n".join(json.dumps({"schedule": h["schedule"], "score": round(h["score"], 2)}
+                                             if math.isfinite(h["score"]) else
+                                             {"schedule": h["schedule"], "score": "invalid"})
+                                  for h in tried[-20:])
+                user = (f"Problem class: {json.dumps({k: v for k, v in ctx.items() if k != 'features'})}\n"
+                        "Score = mean Newton iterations over the tuning problems, 1000 for each failure; lower is "
+                        f"better. Schedules tried so far, worst first:\n{lines}\n"
+                        "Propose one new schedule, different from those above, with a lower score.")
+                try:
+                    reply = self._call([{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
+                                       schema)
+                    flat = _flat(reply)
+                    damping_from_flat(flat or {})
+                    note = "llm"
+                except ChemsolveError as e:
+                    self.history.append({"schedule": None, "score": math.inf, "note": str(e)[:200]})
+                    continue
+            s = float(objective(flat))
+            self.history.append({"schedule": flat, "score": s, "note": note})
+            if s < self.best_score:
+                self.best, self.best_score = flat, s
+        self.tune_seconds = time.perf_counter() - t
+        return self.best
