@@ -118,7 +118,8 @@ def test_an_advisor_that_raises_never_crashes_a_solve():
         def suggest(self, summary, attempt=None):
             raise RuntimeError("boom")
 
-    r = cs.solve(circle, [1.0, 3.0], advisor=Broken())
+    with pytest.warns(AdviceWarning, match="boom"):
+        r = cs.solve(circle, [1.0, 3.0], advisor=Broken())
     assert r.success and r.guess_source == "default"
     assert "boom" in r.advice["rejected"][0]
 

@@ -136,6 +136,8 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     validation; a part with a reason is rejected and the default used in its place.
     attempt(parts) -> (result, record): one solve with the accepted parts (empty: the default);
     the record has at least "status", "converged", "iterations", "residual_trace".
+    If no attempt converged and every one used some advice, a last attempt with the model's
+    defaults follows: advice may cost time but never a solve the default would have managed.
     Returns (result of the last attempt, guess_source, advice record).
     """
     if advisor is None:
@@ -148,10 +150,10 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
         t = time.perf_counter()
         try:
             return advisor.suggest(summary, prev)
-        except ChemsolveError as e:
-            log["rejected"].append(f"{who} failed: {e}")
-        except Exception as e:  # noqa: BLE001 - advisors are untrusted
-            log["rejected"].append(f"{who} failed: {type(e).__name__}: {e}")
+        except Exception as e:  # noqa: BLE001 - advisors are untrusted: a warning, never a crash
+            why = f"{who} failed: {e}" if isinstance(e, ChemsolveError) else f"{who} failed: {type(e).__name__}: {e}"
+            log["rejected"].append(why)
+            warnings.warn(f"{why}; using the default", AdviceWarning, stacklevel=4)
         finally:
             log["advisor_seconds"] += time.perf_counter() - t
         return None
@@ -174,13 +176,22 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
             source = "default"
         res, rec = attempt(parts)
         n_total += int(rec.get("iterations", 0))
-        log["attempts"].append(dict(rec, source=source))
+        log["attempts"].append(dict(rec, source=source, parts=sorted(parts)))
         if rec.get("converged") or k + 1 >= advisor.max_attempts:
             break
         sug = ask(dict(rec, attempt=k + 1))
         if sug is None:
             break
+    last = log["attempts"][-1]
+    if not last.get("converged") and not any(not a["parts"] for a in log["attempts"]):
+        # the advice made things worse than nothing: the model's own default has the last word
+        res, rec = attempt({})
+        n_total += int(rec.get("iterations", 0))
+        source = f"default (after {last['source'].split(' (')[0]} failed: {last.get('status')})"
+        log["attempts"].append(dict(rec, source=source, parts=[]))
     log["total_iterations"] = n_total
+    for a in log["attempts"]:
+        a.pop("parts", None)
     try:
         advisor.observe(summary, log["attempts"][-1].get("solution", {}), bool(log["attempts"][-1].get("converged")))
     except Exception as e:  # noqa: BLE001

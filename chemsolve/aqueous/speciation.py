@@ -563,7 +563,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
                          if r.activity.get(ms, 0.0) > 0 and math.isfinite(r.activity[ms])}, "pH": r.pH}
         rec = {"status": r.status.name, "converged": r.success, "iterations": r.nit,
                "outer_iterations": r.outer_iterations, "residual_trace": [], "message": r.message[:200],
-               "solution": sol if r.success else {}}
+               "solution": sol if r.success else {}, "damping": p["damping"].to_dict() if "damping" in p else "default"}
         return r, rec
 
     res, source, log = adv.consult(advisor, summary, check, attempt)

@@ -686,7 +686,7 @@ class GasMixture:
             sol = {"T": float(np.atleast_1d(r.T)[0])} if (free_T and conv) else {}
             rec = {"status": "CONVERGED" if conv else (r.status.name if isinstance(r, GasEquilibrium)
                                                        else f"{int(np.sum(~r.success))} of {len(r)} failed"),
-                   "converged": conv, "iterations": it, "residual_trace": [], "solution": sol}
+                   "converged": conv, "iterations": it, "residual_trace": [], "solution": sol, "damping": p["damping"].to_dict() if "damping" in p else "default"}
             return r, rec
 
         res, source, log = adv.consult(advisor, summary, check, attempt)
