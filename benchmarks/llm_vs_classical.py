@@ -190,7 +190,11 @@ def run_suite(name, suite, seeds, budget, llm_factory) -> list[dict[str, Any]]:
         types = ("constant", "ramp", "adaptive", "linesearch") + (("cea",) if ctx["kind"] == "gas" else ())
 
         def row(label, advisor, tune_seconds=0.0, llm=None, evals=0):
+            t = time.perf_counter()
             ev = evaluate(held, advisor)
+            print(f"   {label:<22} {sum(x['converged'] for x in ev['records'])}/{len(held)} solved, "
+                  f"{np.mean([x['iterations'] for x in ev['records']]):.1f} it, "
+                  f"tuning {tune_seconds:.1f} s + held-out {time.perf_counter() - t:.1f} s", flush=True)
             adv_s = tune_seconds + sum(r["advisor_seconds"] for r in ev["records"])
             return {"suite": name, "seed": seed, "advisor": label, "records": ev["records"],
                     "solver_seconds": ev["solver_seconds"], "advisor_seconds": adv_s, "evaluations": evals,
@@ -221,11 +225,6 @@ def run_suite(name, suite, seeds, budget, llm_factory) -> list[dict[str, Any]]:
             rows.append(row("LLM iterative (OPRO)", it, it.tune_seconds, llm=it, evals=budget))
             rows[-1]["schedule"] = it.best
             rows[-1]["invalid_proposals"] = sum(1 for h in it.history if not math.isfinite(h["score"]))
-        for r in rows[-(7 if llm_factory else 5):]:
-            ok = sum(x["converged"] for x in r["records"])
-            print(f"   {r['advisor']:<22} {ok}/{len(r['records'])} solved, "
-                  f"{np.mean([x['iterations'] for x in r['records']]):.1f} it, advisor {r['advisor_seconds']:.1f} s",
-                  flush=True)
     return rows
 
 

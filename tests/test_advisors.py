@@ -469,3 +469,14 @@ def test_core_never_imports_openai():
     code = ("import sys, chemsolve, chemsolve.advisors, chemsolve.aqueous; "
             "assert 'openai' not in sys.modules and 'optuna' not in sys.modules, 'imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_llm_settings_from_the_environment(stub, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("CHEMSOLVE_LLM_MODEL", "env-model")
+    stub.behaviours = [("ok", GOOD)]
+    a = OpenAIAdvisor(cache_dir=False, timeout=5.0)
+    r = cs.solve(circle, [1.0, 3.0], advisor=a)
+    assert r.guess_source == "llm:env-model" and stub.requests[-1]["model"] == "env-model"
+    assert stub.requests[-1]["_auth"] == f"Bearer {KEY}"

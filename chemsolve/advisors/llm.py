@@ -97,8 +97,8 @@ def _schema(summary: dict[str, Any], with_guess: bool = True) -> dict[str, Any]:
     if summary.get("kind") == "gas":
         props["max_change"] = {"type": "number"}
         req.append("max_change")
-    g, _ = _guess_schema(summary)
-    if with_guess and g is not None:
+    g = _guess_schema(summary)[0] if with_guess else None
+    if g is not None:
         props["guess"] = g
         req.append("guess")
     props["rationale"] = {"type": "string", "maxLength": 200}
