@@ -3,7 +3,8 @@
 Three suites of hard instances, each split at random (per seed) into tuning and held-out halves:
 
 - engine: the nonlinear suite (tests/problems.py: 8 MGH problems, Chandrasekhar H, propane) from
-  x0, 10 x0 and 100 x0 — the far starts are where damped Newton fails or crawls;
+  x0, 10 x0 and 100 x0 — the far starts are where damped Newton fails or crawls; split by problem
+  (all three starts of a problem on one side), so no held-out system was solved during tuning;
 - gas: very rich (phi 2-4) CH4 / C2H2 / C3H8 with air or O2 on gri30 + graphite, TP at 300-700 K
   and 0.01-100 atm (carbon formation, trace-dominated gas), and HP from 300 K;
 - aqueous: brines to 5 mol/kg NaCl with Ca, Mg, carbonate and sulfate at pH 1-2 and 12-13 (fixed) or
@@ -11,7 +12,8 @@ Three suites of hard instances, each split at random (per seed) into tuning and 
 
 Advisors, with the same evaluation budget B (one evaluation = the tuning half solved once with a
 schedule; every tuner's first evaluation is the model's default schedule):
-defaults; warm start (nearest solved tuning instance, one evaluation); retry ladder (no tuning);
+defaults; warm start (nearest solved tuning instance of the same system and components, one
+evaluation; the store is frozen before the held-out half); retry ladder (no tuning);
 random search and TPE (Optuna) over schedule type and parameters (B evaluations); LLM one-shot
 (one call per held-out instance: guess + schedule from the problem summary); LLM iterative
 (OPRO-style: B evaluations, the model sees every (schedule, score) so far).
@@ -56,6 +58,7 @@ PENALTY = 1000.0
 class Instance:
     name: str
     solve: Callable[..., Any]  # solve(advisor=None, damping=None) -> result
+    group: str = ""  # instances of one group (the same system from other starts) stay on one side of the split
 
 
 def _record(r: Any) -> dict[str, Any]:
@@ -87,7 +90,7 @@ def engine_suite() -> tuple[list[Instance], dict[str, Any], dict[str, Any]]:
             def run(advisor=None, damping=None, p=p, x0=x0):
                 return cs.solve(p.fun, x0, jac=p.jac, damping=damping, advisor=advisor, jit=False, max_iter=200)
 
-            out.append(Instance(f"{p.name} x{k:g}", run))
+            out.append(Instance(f"{p.name} x{k:g}", run, group=p.name))
     ctx = {"kind": "engine", "n": "2-10", "what": "MGH test problems, Chandrasekhar H, propane combustion; "
                                                   "starts 1, 10 and 100 times the standard x0"}
     return out, ctx, {"type": "linesearch", "start": 1.0}
@@ -183,9 +186,11 @@ def run_suite(name, suite, seeds, budget, llm_factory) -> list[dict[str, Any]]:
     evaluate(inst, None)  # warm-up: kernels loaded, residuals compiled, before anything is timed
     for seed in seeds:
         rng = np.random.default_rng(1000 + seed)
-        order = rng.permutation(len(inst))
-        half = len(inst) // 2
-        tuning, held = [inst[i] for i in order[:half]], [inst[i] for i in order[half:]]
+        groups = list(dict.fromkeys(x.group or x.name for x in inst))
+        gorder = [groups[i] for i in rng.permutation(len(groups))]
+        tune_groups = set(gorder[: len(groups) // 2])
+        tuning = [x for x in inst if (x.group or x.name) in tune_groups]
+        held = [x for x in inst if (x.group or x.name) not in tune_groups]
         obj = objective_for(tuning)
         types = ("constant", "ramp", "adaptive", "linesearch") + (("cea",) if ctx["kind"] == "gas" else ())
 
@@ -209,6 +214,7 @@ def run_suite(name, suite, seeds, budget, llm_factory) -> list[dict[str, Any]]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 x.solve(advisor=w)  # observe() keeps the converged ones
+        w.learn = False  # held-out instances see only the tuning half's solutions, in any order
         rows.append(row("warm start", w, time.perf_counter() - t, evals=1))
         rows.append(row("retry ladder", adv.RetryLadder()))
         for cls in (adv.RandomSearchTuner, adv.TPETuner):

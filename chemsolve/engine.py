@@ -369,7 +369,9 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
         g = sug.initial_guess
         if g is not None:
             x = g.get("x") if isinstance(g, dict) else g
-            if not isinstance(x, (list, tuple, np.ndarray)) or len(x) != n:
+            if isinstance(g, dict) and set(g) - {"x"}:
+                parts["initial_guess"] = _adv._Part(None, f"unknown key(s) {sorted(map(str, set(g) - {'x'}))}")
+            elif not isinstance(x, (list, tuple, np.ndarray)) or len(x) != n:
                 parts["initial_guess"] = _adv._Part(None, f"x must be a list of {n} numbers, got {x!r:.80}")
             else:
                 xs = [_adv.finite_number(v, -bound, bound, f"x[{i}]") for i, v in enumerate(x)]
@@ -397,7 +399,7 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
 
     def attempt(p):
         r = solve(fun, p.get("initial_guess", x0), jac=jac, method=method, damping=p.get("damping", sched0),
-                  args=args, max_step=p.get("options", {}).get("max_step", max_step), inplace=inplace,
+                  args=args, max_step=min(max_step, p.get("options", {}).get("max_step", max_step)), inplace=inplace,
                   **{**kw, "throw": False})
         rec = {"status": r.status.name, "converged": r.success, "iterations": r.nit,
                "residual_trace": _adv.trace_of(r.history.residual_norm), "damping": r.damping.to_dict(),

@@ -256,6 +256,11 @@ def test_aqueous_advisor_guess_and_fallback(db):
     r = speciate(db, SEA, T=298.15, advisor=adv.FixedAdvisor(
         adv.Suggestion(damping=dmp.Ramp(0.3, 2.0, 1.0), options={"ionic_strength": "outer"}, source="tpe")))
     assert r.success and r.guess_source == "tpe" and abs(r.pH - ref.pH) < 1e-8
+    for g, why in (({}, "empty guess"), ({"log_a": {}}, "empty guess"), ({"log_a": None, "pH": 8.0}, "not used")):
+        with pytest.warns(AdviceWarning):
+            r = speciate(db, SEA, T=298.15, pH=8.1, advisor=adv.FixedAdvisor(adv.Suggestion(initial_guess=g,
+                                                                                            source="llm:x")))
+        assert r.success and why in r.guess_source and r.nit == speciate(db, SEA, T=298.15, pH=8.1).nit
 
 
 @pytest.fixture(scope="module")
@@ -285,6 +290,14 @@ def test_gas_advisor_T_guess_and_fallback(mix):
     assert r.success and r.T == 1500.0
 
 
+def _phi_rows(mix, phi):
+    X = np.zeros((len(phi), mix.n_species))
+    X[:, mix.species_index("CH4")] = phi
+    X[:, mix.species_index("O2")] = 2.0
+    X[:, mix.species_index("N2")] = 7.52
+    return X
+
+
 def test_gas_batch_consults_once_and_retries_only_failed_states(mix):
     calls = []
 
@@ -293,23 +306,87 @@ def test_gas_batch_consults_once_and_retries_only_failed_states(mix):
             calls.append(summary["batch_size"])
             return super().suggest(summary, attempt)
 
-    phi = np.linspace(0.5, 2.0, 6)
-    X = np.zeros((6, mix.n_species))
-    X[:, mix.species_index("CH4")] = phi
-    X[:, mix.species_index("O2")] = 2.0
-    X[:, mix.species_index("N2")] = 7.52
+    X = _phi_rows(mix, np.linspace(0.5, 2.0, 6))
+    ref = mix.equilibrate(300.0, 101325.0, X, mode="HP")
     b = mix.equilibrate(300.0, 101325.0, X, mode="HP", advisor=Counting())
     assert np.all(b.success) and calls == []  # the default converged: the ladder is never asked
-    ref = mix.equilibrate(300.0, 101325.0, X, mode="HP")
     np.testing.assert_array_equal(b.T, ref.T)
-    # with 4 iterations allowed some states fail; the ladder re-solves only those, once per rung
-    b = mix.equilibrate(300.0, 101325.0, X, mode="HP", advisor=Counting(), max_iter=4)
-    assert calls and set(calls) == {6}
-    first = mix.equilibrate(300.0, 101325.0, X, mode="HP", max_iter=4)
+    # with 8 iterations allowed some states fail; the ladder re-solves only those
+    first = mix.equilibrate(300.0, 101325.0, X, mode="HP", max_iter=8)
     ok = first.success
+    assert ok.any() and not ok.all()
+    b = mix.equilibrate(300.0, 101325.0, X, mode="HP", advisor=Counting(), max_iter=8)
+    assert calls and set(calls) == {6}
+    assert b.success.all()
     np.testing.assert_array_equal(b.T[ok], first.T[ok])  # states that converged were not touched
-    conv = b.success
-    np.testing.assert_allclose(b.T[conv], ref.T[conv], rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(b.iterations[ok], first.iterations[ok])
+    np.testing.assert_allclose(b.T, ref.T, rtol=0, atol=1e-6)
+    assert b.advice["total_iterations"] == b.iterations.sum()
+    assert [b.advice["row_source"][i] == "default" for i in range(6)] == ok.tolist()
+    assert "default x" in b.guess_source and "heuristic x" in b.guess_source
+
+
+def test_gas_batch_retry_with_broadcast_inputs(mix):
+    X1 = _phi_rows(mix, [1.0])
+    T = np.full(3, 300.0)
+    plain = mix.equilibrate(T, 101325.0, X1, mode="HP", max_iter=4)
+    b = mix.equilibrate(T, 101325.0, X1, mode="HP", max_iter=4, advisor=adv.RetryLadder())
+    assert len(b) == 3 and len(b.advice["attempts"]) >= 2 and not plain.success.any()
+    H = np.array([-2.5e5, -2.4e5, -2.3e5])  # an H sweep at one feed state [J/kg]
+    plain_h = mix.equilibrate(300.0, 101325.0, X1[0], mode="HP", H=H, max_iter=4)
+    h = mix.equilibrate(300.0, 101325.0, X1[0], mode="HP", H=H, max_iter=4, advisor=adv.RetryLadder())
+    assert len(h) == 3 and len(h.advice["attempts"]) >= 2 and not plain_h.success.all()
+    full = mix.equilibrate(300.0, 101325.0, X1[0], mode="HP", H=H)
+    conv = h.success
+    np.testing.assert_allclose(h.T[conv], full.T[conv], rtol=0, atol=1e-6)
+
+
+def test_gas_failure_at_a_T_bound_under_another_schedule_is_not_called_infeasible(mix):
+    from gas_cases import feed
+
+    from chemsolve.gas import GasMixture
+
+    m = GasMixture.from_cantera("gri30.yaml", condensed=["graphite.yaml"])
+    x = feed("C2H2", "O2", 4.0)
+    r = m.equilibrate(300.0, 1000.0, x, mode="HP", damping=dmp.Ramp(0.5, 3.9, 1.0))
+    assert not r.success and r.status != cs.Status.INVALID_INPUT  # the schedule failed, not the target
+    assert m.equilibrate(300.0, 1000.0, x, mode="HP").success
+
+
+def test_suggestion_cannot_name_its_own_source():
+    class Liar(adv.Advisor):
+        name = "llm:liar"
+
+        def suggest(self, summary, attempt=None):
+            return adv.Suggestion(initial_guess={"x": [1.4, 1.4]}, source="default")
+
+    r = cs.solve(circle, [1.0, 3.0], advisor=Liar())
+    assert r.guess_source == "llm:liar"
+    r = cs.solve(circle, [1.0, 3.0], advisor=adv.FixedAdvisor(adv.Suggestion(initial_guess={"x": [1.4, 1.4]},
+                                                                              source=None), name="mine"))
+    assert r.success and r.guess_source == "mine"
+    with pytest.raises(cs.InvalidInputError, match="advisor"):
+        cs.solve(circle, [1.0, 3.0], advisor="llm")
+
+
+def test_full_dict_schedule_form_is_read_in_full():
+    s = adv.Suggestion(damping={"type": "constant", "alpha": 0.5}, source="x")
+    r = cs.solve(circle, [1.0, 3.0], advisor=adv.FixedAdvisor(s))
+    assert r.damping == dmp.Constant(0.5)
+    with pytest.warns(AdviceWarning, match="unknown key"):
+        r = cs.solve(circle, [1.0, 3.0], advisor=adv.FixedAdvisor(
+            adv.Suggestion(damping={"type": "constant", "alpha": 0.5, "evil": 1}, source="x")))
+    assert r.damping == dmp.LineSearch()
+
+
+def test_numpy_numbers_are_numbers_and_huge_ints_are_rejected():
+    r = cs.solve(circle, [1.0, 3.0], advisor=adv.FixedAdvisor(adv.Suggestion(
+        initial_guess={"x": [np.float32(1.4), np.int64(1)]}, source="x")))
+    assert r.guess_source == "x"
+    with pytest.warns(AdviceWarning, match="representable"):
+        r = cs.solve(circle, [1.0, 3.0], advisor=adv.FixedAdvisor(adv.Suggestion(
+            initial_guess={"x": [10 ** 400, 1]}, source="x")))
+    assert r.success
 
 
 # -- OpenAIAdvisor against the stub ---------------------------------------------------------------
@@ -384,11 +461,26 @@ def test_llm_429_retry_after_is_honoured_then_succeeds(stub):
 
 
 def test_llm_key_is_sent_but_never_shown(stub):
+    import copy
+    import pickle
+
     stub.behaviours = [("ok", GOOD)]
     a = llm(stub)
-    cs.solve(circle, [1.0, 3.0], advisor=a)
+    r = cs.solve(circle, [1.0, 3.0], advisor=a)
     assert stub.requests[-1]["_auth"] == f"Bearer {KEY}"
-    assert KEY not in repr(a) and KEY not in str(vars(a).get("usage"))
+    assert KEY not in repr(a) and KEY not in repr(r)
+    with pytest.raises(TypeError, match="API key"):
+        pickle.dumps(a)
+    with pytest.raises(TypeError, match="API key"):
+        copy.deepcopy(a)
+
+
+def test_llm_gives_up_when_retry_after_exceeds_the_cap(stub):
+    stub.behaviours = [("status", 429, "{}", {"Retry-After": "3600"})]
+    a = llm(stub, max_retries=3, max_backoff=2.0)
+    with pytest.warns(AdviceWarning, match="asks to wait 3600"):
+        r = cs.solve(circle, [1.0, 3.0], advisor=a)
+    assert r.success and len(stub.requests) == 1 and r.advice["advisor_seconds"] < 5
 
 
 def test_llm_reply_cache_on_disk(stub, tmp_path):

@@ -15,13 +15,16 @@ attempt, such as the retry ladder) ask again with the failed attempt's record.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
+
 from .. import damping as _damping
-from ..errors import ChemsolveError
+from ..errors import ChemsolveError, InvalidInputError
 
 __all__ = ["Suggestion", "Advisor", "AdviceWarning", "consult", "damping_from_flat", "FLAT_DAMPING_TYPES",
            "trace_of"]
@@ -39,12 +42,13 @@ class Suggestion:
     """What an advisor proposes for one problem. Every part is optional.
 
     initial_guess : in the model's own variables: engine ``{"x": [...]}``; aqueous
-        ``{"log_m": {master species: log10 molality}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV).
-    damping : a ``chemsolve.damping`` schedule (or its dict form).
-    options : formulation switches the model allows: engine ``{"method": ..., "max_step": ...}``,
-        aqueous ``{"ionic_strength": "newton" | "outer"}``.
+        ``{"log_a": {master species: log10 activity}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV).
+    damping : a ``chemsolve.damping`` schedule, its ``to_dict`` form or the flat form of
+        ``damping_from_flat``.
+    options : formulation switches the model allows: engine ``{"max_step": ...}``, aqueous
+        ``{"ionic_strength": "newton" | "outer"}``; the gas model has none.
     rationale : a short reason, kept in the record.
-    source : who made it ("heuristic", "warm", "random", "tpe", "llm:<model>", ...).
+    source : informative only; ``guess_source`` is named after the advisor that was consulted.
     """
 
     initial_guess: dict[str, Any] | None = None
@@ -79,9 +83,17 @@ class Advisor:
         """Called after each solve with the model's variables at the end (for warm starts)."""
 
 
+_FLAT_KEYS = {"type", "start", "growth", "max_change"}
+
+
 def damping_from_flat(d: dict[str, Any]) -> _damping.Damping:
     """The flat form advisors (and LLMs) write — ``{"type", "start", "growth", "max_change"}`` — as
-    a schedule. Raises ``InvalidInputError`` (from the schedule's own checks) when out of range."""
+    a schedule; any other key means the full ``to_dict`` form (``damping.from_dict``, which rejects
+    unknown keys). Raises ``InvalidInputError`` (from the schedule's own checks) when out of range."""
+    if not isinstance(d, dict):
+        raise InvalidInputError(f"a damping schedule must be a dict, got {type(d).__name__}")
+    if set(d) - _FLAT_KEYS:
+        return _damping.from_dict(d)
     kind = str(d.get("type", "")).lower()
     start = d.get("start", 1.0)
     growth = d.get("growth", 2.0)
@@ -119,6 +131,8 @@ def _validated(sug: Any, check: Callable[[Suggestion], dict[str, _Part]], who: s
         return {}, []
     if not isinstance(sug, Suggestion):
         return {}, [f"{who} returned {type(sug).__name__}, not a Suggestion"]
+    if sug.options is not None and not isinstance(sug.options, dict):
+        return {}, [f"options must be a dict, got {type(sug.options).__name__}"]
     try:
         parts = check(sug)
     except Exception as e:  # noqa: BLE001 - an untrusted suggestion must never crash a solve
@@ -142,8 +156,12 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     """
     if advisor is None:
         res, rec = attempt({})
+        rec.pop("solution", None)
         return res, "default", {"attempts": [dict(rec, source="default")]}
-    who = getattr(advisor, "name", type(advisor).__name__)
+    if not callable(getattr(advisor, "suggest", None)):
+        raise InvalidInputError(f"advisor={advisor!r:.60}: expected a chemsolve.advisors advisor (with suggest())")
+    # whose advice it was is decided here, from the advisor, not from what a suggestion claims
+    who = str(getattr(advisor, "name", type(advisor).__name__))[:80]
     log: dict[str, Any] = {"advisor": who, "attempts": [], "rejected": [], "advisor_seconds": 0.0}
 
     def ask(prev: dict[str, Any] | None) -> Any:
@@ -163,7 +181,7 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     n_total = 0
     for k in range(max(1, int(advisor.max_attempts))):
         parts, bad = _validated(sug, check, who)
-        src = getattr(sug, "source", who) if isinstance(sug, Suggestion) else who
+        src = who
         if bad:
             log["rejected"].extend(bad)
             warnings.warn(f"{src} suggestion rejected ({'; '.join(bad)}); using the default for those parts",
@@ -202,10 +220,13 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
 
 
 def finite_number(v: Any, lo: float, hi: float, what: str) -> _Part:
-    """A number inside [lo, hi], or a rejection naming the value."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return _Part(None, f"{what}={v!r} is not a number")
-    v = float(v)
+    """A real number (numpy scalars included, bools not) inside [lo, hi], or a rejection."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        return _Part(None, f"{what}={str(v)[:40]!r} is not a number")
+    try:
+        v = float(v)
+    except (OverflowError, ValueError):
+        return _Part(None, f"{what} is not representable as a float")
     if not math.isfinite(v):
         return _Part(None, f"{what}={v!r} is not finite")
     if not lo <= v <= hi:

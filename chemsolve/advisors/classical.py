@@ -73,8 +73,9 @@ class WarmStartAdvisor(Advisor):
 
     name = "warm"
 
-    def __init__(self, max_size: int = 10000):
+    def __init__(self, max_size: int = 10000, learn: bool = True):
         self.max_size = int(max_size)
+        self.learn = bool(learn)  # False: a frozen store (observe() keeps nothing new)
         self._store: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}
 
     def add(self, summary: dict[str, Any], solution: dict[str, Any]) -> None:
@@ -84,7 +85,7 @@ class WarmStartAdvisor(Advisor):
         rows.append((np.asarray(summary.get("features", []), dtype=float), solution))
 
     def observe(self, summary, solution, converged):
-        if converged and solution:
+        if self.learn and converged and solution:
             self.add(summary, solution)
 
     def __len__(self) -> int:

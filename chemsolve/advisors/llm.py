@@ -81,16 +81,23 @@ def _guess_schema(summary: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
                 "master species is at most log10 of its component's total molality (usually 0.1-3 below); "
                 "pH = -log10 a(H+), between 0 and 14.")
         return ({"type": "object", "properties": {"log_a": {"type": "object", "properties": props,
-                                                            "required": masters},
-                                                  "pH": {"type": "number"}}, "required": ["log_a", "pH"]}, text)
+                                                            "required": masters, "additionalProperties": False},
+                                                  "pH": {"type": "number"}}, "required": ["log_a", "pH"],
+                 "additionalProperties": False}, text)
     if kind == "gas" and summary.get("mode") in ("HP", "SP", "UV"):
-        return ({"type": "object", "properties": {"T": {"type": "number"}}, "required": ["T"]},
+        return ({"type": "object", "properties": {"T": {"type": "number"}}, "required": ["T"],
+                 "additionalProperties": False},
                 "'guess': {'T': the equilibrium temperature you expect, in K (300-6000)}.")
     return None, "'guess': null (this problem needs no guess)."
 
 
+def _types(kind: Any) -> list[str]:
+    """Schedule types a model uses: 'cea' (the control factor) only in the gas model."""
+    return list(FLAT_DAMPING_TYPES if kind == "gas" else FLAT_DAMPING_TYPES[:-1])
+
+
 def _schema(summary: dict[str, Any], with_guess: bool = True) -> dict[str, Any]:
-    types = list(FLAT_DAMPING_TYPES if summary.get("kind") == "gas" else FLAT_DAMPING_TYPES[:-1])
+    types = _types(summary.get("kind"))
     props: dict[str, Any] = {"damping": {"type": "string", "enum": types}, "start": {"type": "number"},
                              "growth": {"type": "number"}}
     req = ["damping", "start", "growth"]
@@ -170,6 +177,12 @@ class OpenAIAdvisor(Advisor):
         self.best_score = math.inf
         self.tune_seconds = 0.0
 
+    def __reduce__(self):  # holds credentials: never pickled (nor sent to workers with the key inside)
+        raise TypeError("OpenAIAdvisor holds an API key and cannot be pickled; build one where it is used")
+
+    def __deepcopy__(self, memo):
+        raise TypeError("OpenAIAdvisor holds an API key and cannot be copied")
+
     def __repr__(self) -> str:  # never shows the key
         return f"OpenAIAdvisor(model={self.model!r}, base_url={self.base_url!r}, consult={self.consult!r})"
 
@@ -238,7 +251,10 @@ class OpenAIAdvisor(Advisor):
                         wait = max(wait, float(ra.get("retry-after", 0)))
                     except (TypeError, ValueError):
                         pass
-                    time.sleep(min(wait, self.max_backoff))
+                    if wait > self.max_backoff:  # asked to wait longer than allowed: give up, don't hammer
+                        raise LLMError(f"{type(e).__name__}: the endpoint asks to wait {wait:g} s, more than "
+                                       f"max_backoff={self.max_backoff:g} s") from None
+                    time.sleep(wait)
                     attempt += 1
                     self.usage["retries"] += 1
             u = getattr(resp, "usage", None)
@@ -250,9 +266,12 @@ class OpenAIAdvisor(Advisor):
             except (AttributeError, IndexError, TypeError):
                 raise LLMError("the reply has no message content") from None
             reply = parse_json_reply(text, self.max_chars)
-        except LLMError:
+        except LLMError as e:
             self.usage["failures"] += 1
-            raise
+            raise LLMError(self._clean(str(e))) from None
+        except oa.OpenAIError as e:  # anything else the SDK raises: a recorded failure, key scrubbed
+            self.usage["failures"] += 1
+            raise LLMError(f"{type(e).__name__}: {self._clean(e)}") from None
         finally:
             self.usage["seconds"] += time.perf_counter() - t0
         if path is not None:
@@ -316,10 +335,13 @@ class OpenAIAdvisor(Advisor):
                     reply = self._call([{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
                                        schema)
                     flat = _flat(reply)
-                    damping_from_flat(flat or {})
+                    sched = damping_from_flat(flat or {})
+                    if sched.name not in _types(ctx.get("kind")):
+                        raise LLMError(f"schedule {sched.name!r} is not used by the {ctx.get('kind')} model")
                     note = "llm"
-                except ChemsolveError as e:
-                    self.history.append({"schedule": None, "score": math.inf, "note": str(e)[:200]})
+                except Exception as e:  # noqa: BLE001 - an untrusted proposal uses up its evaluation, no more
+                    self.history.append({"schedule": None, "score": math.inf,
+                                         "note": self._clean(f"{type(e).__name__}: {e}")[:200]})
                     continue
             s = float(objective(flat))
             self.history.append({"schedule": flat, "score": s, "note": note})

