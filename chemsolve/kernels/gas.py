@@ -730,7 +730,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 for q in range(size_m):
                     Mv[r, q] *= inv
                 rv[r] *= inv
-        if lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0 and nreseed < _MAX_RESEED:
+        singular = lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0
+        if singular and nreseed < _MAX_RESEED:
             # singular: the species that would carry some element combination have underflowed
             # (typically at low T after a wild first step). Re-insert every gas species at a
             # resolvable trace level (x >= 1e-10) and rebuild; the final check recomputes all
@@ -741,7 +742,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 if gon[j] and lnn[j] < lnsum - 23.0:
                     lnn[j] = lnsum - 23.0
             continue
-        if lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0:
+        if singular:
             # still singular (a direction of pi that only absent or underflowed species resolve): take
             # the least-change step, Levenberg-Marquardt on the change of pi from its last value
             for r in range(size_m):
