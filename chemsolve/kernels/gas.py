@@ -165,6 +165,61 @@ def _in_range(c, T, cbounds, cnreg):
     return cbounds[c, 0] <= T <= cbounds[c, cnreg[c]]
 
 
+# The sums over species that build the Newton matrix and the final check are dot products over
+# the active species (dense formula rows ``Ad``, one per active element). They are compiled with
+# reassociation allowed so that they vectorise: only the order of the additions changes.
+_FM = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=_FM)
+def _row_sums(Ad, p, nact, nt, d, e, w):
+    """For element row p: sum_t a_pt n_t, sum_t a_pt n_t (1 + d_t), sum_t a_pt n_t e_t and
+    sum_t a_pt w_t over the active species (absent ones, n_t = 0, contribute nothing)."""
+    s_n = 0.0
+    s_nd = 0.0
+    s_ne = 0.0
+    s_w = 0.0
+    for t in range(nact):
+        a = Ad[p, t]
+        na = a * nt[t]
+        s_n += na
+        s_nd += na * (1.0 + d[t]) if na != 0.0 else 0.0
+        s_ne += na * e[t]
+        s_w += a * w[t]
+    return s_n, s_nd, s_ne, s_w
+
+
+@njit(cache=True, fastmath=_FM)
+def _gram(Ad, p, q, nact, nt):
+    """sum_t a_pt a_qt n_t over the active species."""
+    acc = 0.0
+    for t in range(nact):
+        acc += Ad[p, t] * Ad[q, t] * nt[t]
+    return acc
+
+
+@njit(cache=True, fastmath=_FM)
+def _balance(Ad, q, nact, nt):
+    """Element q carried by the gas: sum_t a_qt n_t, and the scale sum_t |a_qt| n_t."""
+    acc = 0.0
+    sc = 0.0
+    for t in range(nact):
+        v = Ad[q, t] * nt[t]
+        acc += v
+        sc += abs(v)
+    return acc, sc
+
+
+@njit(cache=True)
+def _add_potentials(Ad, m, nact, sol, out):
+    """out_t += sum_q a_qt sol_q (q < m), q by q: the same additions, in the same order, as
+    over the nonzero entries alone (the others add an exact zero)."""
+    for q in range(m):
+        sq = sol[q]
+        for t in range(nact):
+            out[t] += Ad[q, t] * sq
+
+
 @njit(cache=True)
 def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """The property the equilibrium holds fixed, for 1 mol of gas feed of mole fractions x.
@@ -396,7 +451,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi)
 def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
               dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
-              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo, cok):
+              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, Ad, nt, memo, cok):
     """Equilibrate one state in place. Returns a status code (codes.*).
 
     mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
@@ -406,7 +461,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     State (in/out; read as the start when ``warm``): lnn (ng,) ln moles of gas species,
     nc (nc,) moles of condensed species, cact (nc,) bool active set, pi (ne,), st (N_ST,).
     The remaining arguments are scratch arrays (``_workspace``); cok (nc,) receives which
-    condensed species are made of present elements only.
+    condensed species are made of present elements only. Per active species t (act[t] = j):
+    nt, d, e, w and tmp hold n_j, d_j, e_j, w_j and d ln n_j; Ad (ne, ng) holds the formula
+    matrix of the active species over the active elements, one dense row per element.
     """
     ng = A.shape[0]
     ne = A.shape[1]
@@ -435,8 +492,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         return INVALID_INPUT
     # an element is kept if the feed has it, or if it is charge-like (b = 0 but carried with
     # both signs, e.g. the electron 'E' of ionised mixtures: memo[4 + i] == 1). The species
-    # bookkeeping below is rebuilt only when this pattern changes (memo[0] == 1: valid), so
-    # the rows of a sweep share it.
+    # bookkeeping below (active species act, active element columns qcol, dense formula rows Ad)
+    # is rebuilt only when this pattern changes (memo[0] == 1: valid), so the rows of a sweep
+    # share it.
     if memo[0] != 1:
         for i in range(ne):
             pos = False
@@ -486,18 +544,14 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             else:
                 qcol[i] = -1
         nact = 0
-        nnz = 0
         for j in range(ng):
             if gon[j]:
                 act[nact] = j
-                ptr[nact] = nnz
-                for i in range(ne):
-                    if A[j, i] != 0.0:
-                        colv[nnz] = qcol[i]
-                        valv[nnz] = A[j, i]
-                        nnz += 1
                 nact += 1
-        ptr[nact] = nnz
+        for i in range(ne):
+            if eon[i]:
+                for t in range(nact):
+                    Ad[qcol[i], t] = A[act[t], i]
         memo[0] = 1
         memo[1] = ngon
         memo[2] = m
@@ -596,19 +650,40 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         tot = 0.0
         cur = 0.0
         wabs = 0.0
+        # and the sums the gas-moles and energy rows need: sce = sum n_j e_j, scd = sum n_j d_j,
+        # sw, swe, swd = sum w_j (1, e_j, d_j), cpt = sum n_j (cp_j/R - [1 if UV])
+        sce = 0.0
+        scd = 0.0
+        sw = 0.0
+        swe = 0.0
+        swd = 0.0
+        cpt = 0.0
         for t in range(nact):
             j = act[t]
             lj = lnn[j]
             nj = math.exp(lj) if lj > _LN_TINY else 0.0
             n[j] = nj
+            nt[t] = nj
             tot += nj
-            e[j] = h[j] - eoff
-            d[j] = -(g[j] + lj + base - lnpref[j])
+            ej = h[j] - eoff
+            dj = -(g[j] + lj + base - lnpref[j])
+            e[t] = ej
+            d[t] = dj
+            wj = 0.0
             if hpuv:
                 wj = nj * (h[j] - shift)
-                w[j] = wj
                 cur += wj
                 wabs += abs(wj)
+            w[t] = wj
+            if nj != 0.0:
+                sce += nj * ej
+                scd += nj * dj
+                if Tfree:
+                    cpt += nj * (cp[j] - shift)
+                    if hpuv:
+                        sw += wj
+                        swe += wj * ej
+                        swd += wj * dj
         # ---- energy / entropy constraint: residual and scale
         eres = 0.0
         escale = 1.0
@@ -622,19 +697,24 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 eres = target / T - cur
             else:  # SP
                 cur = 0.0
-                for j in range(ng):
-                    if gon[j]:
-                        sig = s[j] - lnn[j] + lnN - lnP + lnpref[j]
-                        cur += n[j] * sig if n[j] > 0.0 else 0.0
-                        w[j] = n[j] * (sig - 1.0) if n[j] > 0.0 else 0.0
+                for t in range(nact):
+                    j = act[t]
+                    nj = nt[t]
+                    sig = s[j] - lnn[j] + lnN - lnP + lnpref[j]
+                    cur += nj * sig if nj > 0.0 else 0.0
+                    wj = nj * (sig - 1.0) if nj > 0.0 else 0.0
+                    w[t] = wj
+                    if nj != 0.0:
+                        sw += wj
+                        swe += wj * e[t]
+                        swd += wj * d[t]
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * cs[c]
                 eres = target - cur
                 escale = abs(target)
-                for j in range(ng):
-                    if gon[j]:
-                        escale += abs(n[j] * s[j])
+                for t in range(nact):
+                    escale += abs(nt[t] * s[act[t]])
             escale = max(escale, 1e-300)
 
         # ---- reduced Newton system  (columns: pi of active elements, dn_c, d ln N, d ln T)
@@ -653,45 +733,21 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             for q in range(size_m):
                 Mv[r, q] = 0.0
         fN = 1.0 if Pfix else 0.0
-        # one pass over the gas species (sparse formula rows): element rows, the gas-moles row and
-        # the energy row receive each species' contribution n_j a_j a_j^T, n_j a_j, w_j a_j, ...
-        for q in range(m):
-            rv[q] = bact[q]
-        sce = 0.0
-        scd = 0.0
-        sw = 0.0
-        swe = 0.0
-        swd = 0.0
-        cpt = 0.0
-        for t in range(nact):
-            j = act[t]
-            nj = n[j]
-            if nj == 0.0:
-                continue
-            dj = d[j]
-            ej = e[j]
-            wj = w[j] if Tfree else 0.0
-            lo = ptr[t]
-            hi = ptr[t + 1]
-            for u in range(lo, hi):
-                pp = colv[u]
-                cv = nj * valv[u]
-                rv[pp] -= cv * (1.0 + dj)
-                for u2 in range(lo, hi):
-                    Mv[pp, colv[u2]] += cv * valv[u2]
-                if Pfix:
-                    Mv[pp, cN] += cv
-                    Mv[cN, pp] += cv
-                if Tfree:
-                    Mv[pp, cT] += cv * ej
-                    Mv[cT, pp] += wj * valv[u]
-            sce += nj * ej
-            scd += nj * dj
+        # element rows, the gas-moles row and the energy row: sums over the gas species of
+        # n_j a_j a_j^T, n_j a_j, n_j e_j a_j, w_j a_j (dense dot products over the active species)
+        for p in range(m):
+            s_n, s_nd, s_ne, s_w = _row_sums(Ad, p, nact, nt, d, e, w)
+            rv[p] = bact[p] - s_nd
+            for q in range(p, m):
+                v = _gram(Ad, p, q, nact, nt)
+                Mv[p, q] = v
+                Mv[q, p] = v
+            if Pfix:
+                Mv[p, cN] = s_n
+                Mv[cN, p] = s_n
             if Tfree:
-                sw += wj
-                swe += wj * ej
-                swd += wj * dj
-                cpt += nj * (cp[j] - shift)
+                Mv[p, cT] = s_ne
+                Mv[cT, p] = s_w
         # condensed species: their columns in the element rows, and their own rows
         for qc in range(ncol_c):
             c = colc[qc]
@@ -774,11 +830,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         dlnT = sol[cT] if Tfree else 0.0
         dmax_major = 0.0
         for t in range(nact):
-            j = act[t]
-            acc = d[j] + fN * dlnN + e[j] * dlnT
-            for u in range(ptr[t], ptr[t + 1]):
-                acc += valv[u] * sol[colv[u]]
-            tmp[j] = acc  # d ln n_j
+            tmp[t] = d[t] + fN * dlnN + e[t] * dlnT  # d ln n_j
+        _add_potentials(Ad, m, nact, sol, tmp)
         # ---- damping factor
         lam = 1.0
         lnNsum = math.log(tot) if tot > 0.0 else lnN
@@ -786,9 +839,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             big = max(5.0 * abs(dlnT), 5.0 * abs(dlnN))
             lam2 = 1.0
             for t in range(nact):
-                j = act[t]
-                dj = tmp[j]
-                lx = lnn[j] - lnNsum
+                dj = tmp[t]
+                lx = lnn[act[t]] - lnNsum
                 if lx > -size:
                     if dj > big:
                         big = dj
@@ -822,9 +874,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             ok = False
             tries = 0
             while lam >= amin:
-                for j in range(ng):
-                    if gon[j]:
-                        lnn[j] = lnn_old[j] + lam * tmp[j]
+                for t in range(nact):
+                    j = act[t]
+                    lnn[j] = lnn_old[j] + lam * tmp[t]
                 for qc in range(ncol_c):
                     c = colc[qc]
                     nc[c] += lam * sol[m + qc]
@@ -852,7 +904,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         finite = True
         for t in range(nact):
             j = act[t]
-            dj = tmp[j]
+            dj = tmp[t]
             lj = lnn[j] + lam * dj
             lnn[j] = lj
             if lj != lj or lj > 700.0:
@@ -861,7 +913,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 # a visible species' change counts unless it is at the rounding floor of
                 # the element balances (absolute change of x below _NOISE_X); x is taken at
                 # the start of the step (n_j / sum n), within a factor e**max_change of now
-                if abs(dj) * n[j] > _NOISE_X * tot:
+                if abs(dj) * nt[t] > _NOISE_X * tot:
                     dmax_major = abs(dj)
         lnN += lam * dlnN
         if Tfree:
@@ -903,26 +955,25 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         lnT = math.log(T)
         # ln n_j from the element potentials (active ones are sol[:m], in column order)
         base = (lnN - lnP) if Pfix else -(lnRT_V + lnT)
+        for t in range(nact):
+            j = act[t]
+            tmp[t] = -g[j] + lnpref[j] + base
+        _add_potentials(Ad, m, nact, sol, tmp)
         tot = 0.0
         for t in range(nact):
             j = act[t]
-            acc = -g[j] + lnpref[j] + base
-            for u in range(ptr[t], ptr[t + 1]):
-                acc += valv[u] * sol[colv[u]]
+            acc = tmp[t]
             lnn[j] = acc
-            n[j] = math.exp(acc) if acc > _LN_TINY else 0.0
-            tot += n[j]
+            nj = math.exp(acc) if acc > _LN_TINY else 0.0
+            n[j] = nj
+            nt[t] = nj
+            tot += nj
         # element balances, each against its own total (trace elements and the charge 'E' of
         # ionised mixtures must balance as tightly as a major element)
         for q in range(m):
-            r2[q] = -bact[q]
-            r3[q] = 0.0
-        for t in range(nact):
-            nj = n[act[t]]
-            for u in range(ptr[t], ptr[t + 1]):
-                v = valv[u] * nj
-                r2[colv[u]] += v
-                r3[colv[u]] += abs(v)
+            acc, sc = _balance(Ad, q, nact, nt)
+            r2[q] = acc - bact[q]
+            r3[q] = sc
         for c in range(ncs):
             if cact[c]:
                 for i in range(ne):
@@ -945,10 +996,11 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             if mode == MODE_SP:
                 cur = 0.0
                 sc2 = abs(target)
-                for j in range(ng):
-                    if gon[j] and n[j] > 0.0:
-                        cur += n[j] * (s[j] - lnn[j] + lnN - lnP + lnpref[j])
-                        sc2 += abs(n[j] * s[j])
+                for t in range(nact):
+                    j = act[t]
+                    if nt[t] > 0.0:
+                        cur += nt[t] * (s[j] - lnn[j] + lnN - lnP + lnpref[j])
+                        sc2 += abs(nt[t] * s[j])
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * cs[c]
@@ -956,11 +1008,10 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             else:
                 cur = 0.0
                 sc2 = abs(target / T)
-                for j in range(ng):
-                    if gon[j]:
-                        hj = h[j] - (1.0 if mode == MODE_UV else 0.0)
-                        cur += n[j] * hj
-                        sc2 += abs(n[j] * hj)
+                for t in range(nact):
+                    hj = h[act[t]] - (1.0 if mode == MODE_UV else 0.0)
+                    cur += nt[t] * hj
+                    sc2 += abs(nt[t] * hj)
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * ch[c]
@@ -1041,7 +1092,7 @@ def _workspace(ng, ne, ncs):
             np.empty((size, size + 1)), np.empty(size), np.zeros(max(ncs, 1), dtype=np.int64),
             np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size),
             np.empty(ne, dtype=np.int64), np.empty(ne), np.empty(ng, dtype=np.int64),
-            np.empty(ng + 1, dtype=np.int64), np.empty(ng * ne, dtype=np.int64), np.empty(ng * ne),
+            np.zeros((ne, ng)), np.zeros(ng),
             np.zeros(4 + ne, dtype=np.int64), np.zeros(max(ncs, 1), dtype=np.bool_))
 
 
@@ -1069,7 +1120,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
         (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
-         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo, cok) = _workspace(ng, ne, ncs)
+         tmp, M2, r2, r3, qcol, bact, act, Ad, nt, memo, cok) = _workspace(ng, ne, ncs)
         lo = ck * chunk
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
@@ -1105,14 +1156,14 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                              cbounds, cnreg, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                              ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv, memo, cok)
+                             Ad, nt, memo, cok)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                                  cbounds, cnreg, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                                  ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv, memo, cok)
+                             Ad, nt, memo, cok)
                 st[r, ST_ITER] += its
             status[r] = code
             if code == INVALID_INPUT:  # nothing was solved: no numbers
