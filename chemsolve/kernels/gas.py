@@ -101,18 +101,39 @@ _NOISE_X = 1e-14
 
 
 @njit(cache=True)
-def _species_thermo(j, T, lnT, iT, iT2, T2, T3, T4, coeffs, bounds, nreg, cp, h, s):
-    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place; powers of T precomputed)."""
+def _powers(T):
+    """The terms of T in the NASA-9 forms of cp/R, h/RT and s/R, each with its polynomial
+    factor (1/2, 1/3, ...) applied once per temperature rather than once per species."""
+    lnT = math.log(T)
+    iT = 1.0 / T
+    iT2 = iT * iT
+    T2 = T * T
+    T3 = T2 * T
+    T4 = T2 * T2
+    return (iT2, iT, T, T2, T3, T4,
+            -iT2, lnT * iT, T / 2.0, T2 / 3.0, T3 / 4.0, T4 / 5.0,
+            -0.5 * iT2, -iT, lnT, T2 / 2.0, T3 / 3.0, T4 / 4.0)
+
+
+@njit(cache=True)
+def _species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s):
+    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place; pw = _powers(T))."""
     r = 0
     last = nreg[j] - 1
     while r < last and T > bounds[j, r + 1]:
         r += 1
-    a = coeffs[j, r]
-    cp[j] = a[0] * iT2 + a[1] * iT + a[2] + a[3] * T + a[4] * T2 + a[5] * T3 + a[6] * T4
-    h[j] = (-a[0] * iT2 + a[1] * lnT * iT + a[2] + a[3] * T / 2.0 + a[4] * T2 / 3.0
-            + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
-    s[j] = (-0.5 * a[0] * iT2 - a[1] * iT + a[2] * lnT + a[3] * T + a[4] * T2 / 2.0
-            + a[5] * T3 / 3.0 + a[6] * T4 / 4.0 + a[8])
+    a0 = coeffs[j, r, 0]
+    a1 = coeffs[j, r, 1]
+    a2 = coeffs[j, r, 2]
+    a3 = coeffs[j, r, 3]
+    a4 = coeffs[j, r, 4]
+    a5 = coeffs[j, r, 5]
+    a6 = coeffs[j, r, 6]
+    cp[j] = a0 * pw[0] + a1 * pw[1] + a2 + a3 * pw[2] + a4 * pw[3] + a5 * pw[4] + a6 * pw[5]
+    h[j] = (a0 * pw[6] + a1 * pw[7] + a2 + a3 * pw[8] + a4 * pw[9] + a5 * pw[10] + a6 * pw[11]
+            + coeffs[j, r, 7] * pw[1])
+    s[j] = (a0 * pw[12] + a1 * pw[13] + a2 * pw[14] + a3 * pw[2] + a4 * pw[15] + a5 * pw[16]
+            + a6 * pw[17] + coeffs[j, r, 8])
 
 
 @njit(cache=True)
@@ -122,11 +143,9 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
     coeffs : (n, R, 9) a1..a7, b1, b2 per region. bounds : (n, R + 1) region limits [K].
     nreg : (n,) number of regions used. Out of the fitted range the end region is extrapolated.
     """
-    lnT = math.log(T)
-    iT = 1.0 / T
-    T2 = T * T
+    pw = _powers(T)
     for j in range(coeffs.shape[0]):
-        _species_thermo(j, T, lnT, iT, iT * iT, T2, T2 * T, T2 * T2, coeffs, bounds, nreg, cp, h, s)
+        _species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s)
 
 
 @njit(cache=True)
@@ -228,14 +247,12 @@ def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """
     out = 0.0
     lnP = math.log(P)
-    lnT = math.log(T)
-    iT = 1.0 / T
-    T2 = T * T
+    pw = _powers(T)
     for j in range(x.shape[0]):
         xj = x[j]
         if xj <= 0.0:
             continue
-        _species_thermo(j, T, lnT, iT, iT * iT, T2, T2 * T, T2 * T2, coeffs, bounds, nreg, cp, h, s)
+        _species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s)
         if mode == MODE_HP:
             out += xj * h[j] * T
         elif mode == MODE_UV:
