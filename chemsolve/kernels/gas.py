@@ -239,6 +239,62 @@ def _add_potentials(Ad, m, nact, sol, out):
             out[t] += Ad[q, t] * sq
 
 
+# exp of the ln amounts of all active species at once, in a loop that vectorises: x = k ln 2 + r
+# with |r| <= ln 2 / 2 (Cody-Waite), exp(r) from its Taylor series to r**13 (truncation below
+# 5e-18 relative), and 2**k written into the exponent bits. Within 1 ulp of math.exp over the
+# whole double range (tests/test_gas.py checks it); 0 at or below _LN_TINY, as everywhere else.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**20
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
+_EXP_MAX = 709.782712893384  # ln of the largest double: above, exp overflows
+_TWO_100 = 1.2676506002282294e30  # 2**100, to keep the assembled 2**k a normal number
+
+
+@njit(cache=True, fastmath={"contract"})
+def _vexp(x, out, bits, k):
+    """out[t] = exp(x[t]) for t < k (0 where x[t] <= _LN_TINY or NaN, inf above _EXP_MAX).
+    bits : float64 scratch of length >= k (holds 2**k)."""
+    ib = bits.view(np.int64)
+    for t in range(k):
+        v = x[t]
+        if not (v > -745.5):
+            v = -745.5
+        if v > 709.79:
+            v = 709.79
+        kf = math.floor(v * _LOG2E + 0.5)
+        r = v - kf * _LN2_HI
+        r = r - kf * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        # 2**k = 2**ka * 2**(k - ka) with 2**ka a normal double; a subnormal result is rounded
+        # once, in the last product
+        ka = kf
+        if kf < -1000.0:
+            ka = kf + 100.0
+            p = p / _TWO_100
+        elif kf > 1000.0:
+            ka = kf - 100.0
+            p = p * _TWO_100
+        ib[t] = (np.int64(ka) + 1023) << 52
+        out[t] = p
+    for t in range(k):
+        xt = x[t]
+        res = out[t] * bits[t] if xt > _LN_TINY else 0.0
+        out[t] = math.inf if xt > _EXP_MAX else res
+
+
 @njit(cache=True)
 def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """The property the equilibrium holds fixed, for 1 mol of gas feed of mole fractions x.
@@ -468,7 +524,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi)
 def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
               dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
-              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, Ad, nt, memo, cok):
+              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, Ad, nt, xb, memo, cok):
     """Equilibrate one state in place. Returns a status code (codes.*).
 
     mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
@@ -479,8 +535,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     nc (nc,) moles of condensed species, cact (nc,) bool active set, pi (ne,), st (N_ST,).
     The remaining arguments are scratch arrays (``_workspace``); cok (nc,) receives which
     condensed species are made of present elements only. Per active species t (act[t] = j):
-    nt, d, e, w and tmp hold n_j, d_j, e_j, w_j and d ln n_j; Ad (ne, ng) holds the formula
-    matrix of the active species over the active elements, one dense row per element.
+    nt, d, e, w and tmp hold n_j, d_j, e_j, w_j and d ln n_j (xb: scratch of ``_vexp``); Ad
+    (ne, ng) holds the formula matrix of the active species over the active elements, one dense
+    row per element.
     """
     ng = A.shape[0]
     ne = A.shape[1]
@@ -676,11 +733,12 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         swd = 0.0
         cpt = 0.0
         for t in range(nact):
+            tmp[t] = lnn[act[t]]
+        _vexp(tmp, nt, xb, nact)
+        for t in range(nact):
             j = act[t]
-            lj = lnn[j]
-            nj = math.exp(lj) if lj > _LN_TINY else 0.0
-            n[j] = nj
-            nt[t] = nj
+            lj = tmp[t]
+            nj = nt[t]
             tot += nj
             ej = h[j] - eoff
             dj = -(g[j] + lj + base - lnpref[j])
@@ -976,14 +1034,13 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             j = act[t]
             tmp[t] = -g[j] + lnpref[j] + base
         _add_potentials(Ad, m, nact, sol, tmp)
+        _vexp(tmp, nt, xb, nact)
         tot = 0.0
         for t in range(nact):
             j = act[t]
-            acc = tmp[t]
-            lnn[j] = acc
-            nj = math.exp(acc) if acc > _LN_TINY else 0.0
+            lnn[j] = tmp[t]
+            nj = nt[t]
             n[j] = nj
-            nt[t] = nj
             tot += nj
         # element balances, each against its own total (trace elements and the charge 'E' of
         # ionised mixtures must balance as tightly as a major element)
@@ -1109,7 +1166,7 @@ def _workspace(ng, ne, ncs):
             np.empty((size, size + 1)), np.empty(size), np.zeros(max(ncs, 1), dtype=np.int64),
             np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size),
             np.empty(ne, dtype=np.int64), np.empty(ne), np.empty(ng, dtype=np.int64),
-            np.zeros((ne, ng)), np.zeros(ng),
+            np.zeros((ne, ng)), np.zeros(ng), np.zeros(ng),
             np.zeros(4 + ne, dtype=np.int64), np.zeros(max(ncs, 1), dtype=np.bool_))
 
 
@@ -1137,7 +1194,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
         (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
-         tmp, M2, r2, r3, qcol, bact, act, Ad, nt, memo, cok) = _workspace(ng, ne, ncs)
+         tmp, M2, r2, r3, qcol, bact, act, Ad, nt, xb, memo, cok) = _workspace(ng, ne, ncs)
         lo = ck * chunk
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
@@ -1198,14 +1255,14 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                              cbounds, cnreg, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                              ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             Ad, nt, memo, cok)
+                             Ad, nt, xb, memo, cok)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                                  cbounds, cnreg, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                                  ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             Ad, nt, memo, cok)
+                             Ad, nt, xb, memo, cok)
                 st[r, ST_ITER] += its
             status[r] = code
             if code == INVALID_INPUT:  # nothing was solved: no numbers
