@@ -418,6 +418,10 @@ class GasMixture:
                     f"X has shape {arr.shape}; expected ({self.n_species},) or (n, {self.n_species}) "
                     "in the order of species_names"
                 )
+        tot = arr.sum(axis=-1, keepdims=True)
+        # every amount >= 0 (NaN fails) with finite row sums (an inf amount makes its sum inf)
+        # means every amount is finite and >= 0; only otherwise look for the offending entry
+        if not ((arr >= 0.0).all() and np.isfinite(tot).all()):
             bad = np.argwhere(~np.isfinite(arr) | (arr < 0.0))
             if bad.size:
                 idx = tuple(bad[0])
@@ -425,7 +429,6 @@ class GasMixture:
                     f"X{list(idx)} (species {self.species_names[idx[-1]]!r}) = {arr[idx]!r}: amounts "
                     "must be finite and >= 0"
                 )
-        tot = arr.sum(axis=-1, keepdims=True)
         if np.any(tot <= 0.0):
             row = int(np.argmin(tot.reshape(-1)))
             raise InvalidInputError(f"X (row {row}) is all zero: nothing to equilibrate")

@@ -101,18 +101,39 @@ _NOISE_X = 1e-14
 
 
 @njit(cache=True)
-def _species_thermo(j, T, lnT, iT, iT2, T2, T3, T4, coeffs, bounds, nreg, cp, h, s):
-    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place; powers of T precomputed)."""
+def _powers(T):
+    """The terms of T in the NASA-9 forms of cp/R, h/RT and s/R, each with its polynomial
+    factor (1/2, 1/3, ...) applied once per temperature rather than once per species."""
+    lnT = math.log(T)
+    iT = 1.0 / T
+    iT2 = iT * iT
+    T2 = T * T
+    T3 = T2 * T
+    T4 = T2 * T2
+    return (iT2, iT, T, T2, T3, T4,
+            -iT2, lnT * iT, T / 2.0, T2 / 3.0, T3 / 4.0, T4 / 5.0,
+            -0.5 * iT2, -iT, lnT, T2 / 2.0, T3 / 3.0, T4 / 4.0)
+
+
+@njit(cache=True)
+def _species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s):
+    """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place; pw = _powers(T))."""
     r = 0
     last = nreg[j] - 1
     while r < last and T > bounds[j, r + 1]:
         r += 1
-    a = coeffs[j, r]
-    cp[j] = a[0] * iT2 + a[1] * iT + a[2] + a[3] * T + a[4] * T2 + a[5] * T3 + a[6] * T4
-    h[j] = (-a[0] * iT2 + a[1] * lnT * iT + a[2] + a[3] * T / 2.0 + a[4] * T2 / 3.0
-            + a[5] * T3 / 4.0 + a[6] * T4 / 5.0 + a[7] * iT)
-    s[j] = (-0.5 * a[0] * iT2 - a[1] * iT + a[2] * lnT + a[3] * T + a[4] * T2 / 2.0
-            + a[5] * T3 / 3.0 + a[6] * T4 / 4.0 + a[8])
+    a0 = coeffs[j, r, 0]
+    a1 = coeffs[j, r, 1]
+    a2 = coeffs[j, r, 2]
+    a3 = coeffs[j, r, 3]
+    a4 = coeffs[j, r, 4]
+    a5 = coeffs[j, r, 5]
+    a6 = coeffs[j, r, 6]
+    cp[j] = a0 * pw[0] + a1 * pw[1] + a2 + a3 * pw[2] + a4 * pw[3] + a5 * pw[4] + a6 * pw[5]
+    h[j] = (a0 * pw[6] + a1 * pw[7] + a2 + a3 * pw[8] + a4 * pw[9] + a5 * pw[10] + a6 * pw[11]
+            + coeffs[j, r, 7] * pw[1])
+    s[j] = (a0 * pw[12] + a1 * pw[13] + a2 * pw[14] + a3 * pw[2] + a4 * pw[15] + a5 * pw[16]
+            + a6 * pw[17] + coeffs[j, r, 8])
 
 
 @njit(cache=True)
@@ -122,11 +143,9 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
     coeffs : (n, R, 9) a1..a7, b1, b2 per region. bounds : (n, R + 1) region limits [K].
     nreg : (n,) number of regions used. Out of the fitted range the end region is extrapolated.
     """
-    lnT = math.log(T)
-    iT = 1.0 / T
-    T2 = T * T
+    pw = _powers(T)
     for j in range(coeffs.shape[0]):
-        _species_thermo(j, T, lnT, iT, iT * iT, T2, T2 * T, T2 * T2, coeffs, bounds, nreg, cp, h, s)
+        _species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s)
 
 
 @njit(cache=True)
@@ -165,6 +184,117 @@ def _in_range(c, T, cbounds, cnreg):
     return cbounds[c, 0] <= T <= cbounds[c, cnreg[c]]
 
 
+# The sums over species that build the Newton matrix and the final check are dot products over
+# the active species (dense formula rows ``Ad``, one per active element). They are compiled with
+# reassociation allowed so that they vectorise: only the order of the additions changes.
+_FM = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=_FM)
+def _row_sums(Ad, p, nact, nt, d, e, w):
+    """For element row p: sum_t a_pt n_t, sum_t a_pt n_t (1 + d_t), sum_t a_pt n_t e_t and
+    sum_t a_pt w_t over the active species (absent ones, n_t = 0, contribute nothing)."""
+    s_n = 0.0
+    s_nd = 0.0
+    s_ne = 0.0
+    s_w = 0.0
+    for t in range(nact):
+        a = Ad[p, t]
+        na = a * nt[t]
+        s_n += na
+        s_nd += na * (1.0 + d[t]) if na != 0.0 else 0.0
+        s_ne += na * e[t]
+        s_w += a * w[t]
+    return s_n, s_nd, s_ne, s_w
+
+
+@njit(cache=True, fastmath=_FM)
+def _gram(Ad, p, q, nact, nt):
+    """sum_t a_pt a_qt n_t over the active species."""
+    acc = 0.0
+    for t in range(nact):
+        acc += Ad[p, t] * Ad[q, t] * nt[t]
+    return acc
+
+
+@njit(cache=True, fastmath=_FM)
+def _balance(Ad, q, nact, nt):
+    """Element q carried by the gas: sum_t a_qt n_t, and the scale sum_t |a_qt| n_t."""
+    acc = 0.0
+    sc = 0.0
+    for t in range(nact):
+        v = Ad[q, t] * nt[t]
+        acc += v
+        sc += abs(v)
+    return acc, sc
+
+
+@njit(cache=True)
+def _add_potentials(Ad, m, nact, sol, out):
+    """out_t += sum_q a_qt sol_q (q < m), q by q: the same additions, in the same order, as
+    over the nonzero entries alone (the others add an exact zero)."""
+    for q in range(m):
+        sq = sol[q]
+        for t in range(nact):
+            out[t] += Ad[q, t] * sq
+
+
+# exp of the ln amounts of all active species at once, in a loop that vectorises: x = k ln 2 + r
+# with |r| <= ln 2 / 2 (Cody-Waite), exp(r) from its Taylor series to r**13 (truncation below
+# 5e-18 relative), and 2**k written into the exponent bits. Within 1 ulp of math.exp over the
+# whole double range (tests/test_gas.py checks it); 0 at or below _LN_TINY, as everywhere else.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 to 32 bits: k * _LN2_HI is exact for |k| < 2**20
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
+_EXP_MAX = 709.782712893384  # ln of the largest double: above, exp overflows
+_TWO_100 = 1.2676506002282294e30  # 2**100, to keep the assembled 2**k a normal number
+
+
+@njit(cache=True, fastmath={"contract"})
+def _vexp(x, out, bits, k):
+    """out[t] = exp(x[t]) for t < k (0 where x[t] <= _LN_TINY or NaN, inf above _EXP_MAX).
+    bits : float64 scratch of length >= k (holds 2**k)."""
+    ib = bits.view(np.int64)
+    for t in range(k):
+        v = x[t]
+        if not (v > -745.5):
+            v = -745.5
+        if v > 709.79:
+            v = 709.79
+        kf = math.floor(v * _LOG2E + 0.5)
+        r = v - kf * _LN2_HI
+        r = r - kf * _LN2_LO
+        p = 1.0 / 6227020800.0
+        p = p * r + 1.0 / 479001600.0
+        p = p * r + 1.0 / 39916800.0
+        p = p * r + 1.0 / 3628800.0
+        p = p * r + 1.0 / 362880.0
+        p = p * r + 1.0 / 40320.0
+        p = p * r + 1.0 / 5040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        # 2**k = 2**ka * 2**(k - ka) with 2**ka a normal double; a subnormal result is rounded
+        # once, in the last product
+        ka = kf
+        if kf < -1000.0:
+            ka = kf + 100.0
+            p = p / _TWO_100
+        elif kf > 1000.0:
+            ka = kf - 100.0
+            p = p * _TWO_100
+        ib[t] = (np.int64(ka) + 1023) << 52
+        out[t] = p
+    for t in range(k):
+        xt = x[t]
+        res = out[t] * bits[t] if xt > _LN_TINY else 0.0
+        out[t] = math.inf if xt > _EXP_MAX else res
+
+
 @njit(cache=True)
 def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """The property the equilibrium holds fixed, for 1 mol of gas feed of mole fractions x.
@@ -173,14 +303,12 @@ def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """
     out = 0.0
     lnP = math.log(P)
-    lnT = math.log(T)
-    iT = 1.0 / T
-    T2 = T * T
+    pw = _powers(T)
     for j in range(x.shape[0]):
         xj = x[j]
         if xj <= 0.0:
             continue
-        _species_thermo(j, T, lnT, iT, iT * iT, T2, T2 * T, T2 * T2, coeffs, bounds, nreg, cp, h, s)
+        _species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s)
         if mode == MODE_HP:
             out += xj * h[j] * T
         elif mode == MODE_UV:
@@ -396,7 +524,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi)
 def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
               dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
-              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo, cok):
+              M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, Ad, nt, xb, memo, cok):
     """Equilibrate one state in place. Returns a status code (codes.*).
 
     mode : codes.MODE_*. x : (ng,) feed mole fractions (sum 1). Tin [K], Pin [Pa]: the feed state
@@ -406,7 +534,10 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     State (in/out; read as the start when ``warm``): lnn (ng,) ln moles of gas species,
     nc (nc,) moles of condensed species, cact (nc,) bool active set, pi (ne,), st (N_ST,).
     The remaining arguments are scratch arrays (``_workspace``); cok (nc,) receives which
-    condensed species are made of present elements only.
+    condensed species are made of present elements only. Per active species t (act[t] = j):
+    nt, d, e, w and tmp hold n_j, d_j, e_j, w_j and d ln n_j (xb: scratch of ``_vexp``); Ad
+    (ne, ng) holds the formula matrix of the active species over the active elements, one dense
+    row per element.
     """
     ng = A.shape[0]
     ne = A.shape[1]
@@ -435,8 +566,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         return INVALID_INPUT
     # an element is kept if the feed has it, or if it is charge-like (b = 0 but carried with
     # both signs, e.g. the electron 'E' of ionised mixtures: memo[4 + i] == 1). The species
-    # bookkeeping below is rebuilt only when this pattern changes (memo[0] == 1: valid), so
-    # the rows of a sweep share it.
+    # bookkeeping below (active species act, active element columns qcol, dense formula rows Ad)
+    # is rebuilt only when this pattern changes (memo[0] == 1: valid), so the rows of a sweep
+    # share it.
     if memo[0] != 1:
         for i in range(ne):
             pos = False
@@ -486,18 +618,14 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             else:
                 qcol[i] = -1
         nact = 0
-        nnz = 0
         for j in range(ng):
             if gon[j]:
                 act[nact] = j
-                ptr[nact] = nnz
-                for i in range(ne):
-                    if A[j, i] != 0.0:
-                        colv[nnz] = qcol[i]
-                        valv[nnz] = A[j, i]
-                        nnz += 1
                 nact += 1
-        ptr[nact] = nnz
+        for i in range(ne):
+            if eon[i]:
+                for t in range(nact):
+                    Ad[qcol[i], t] = A[act[t], i]
         memo[0] = 1
         memo[1] = ngon
         memo[2] = m
@@ -596,19 +724,41 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         tot = 0.0
         cur = 0.0
         wabs = 0.0
+        # and the sums the gas-moles and energy rows need: sce = sum n_j e_j, scd = sum n_j d_j,
+        # sw, swe, swd = sum w_j (1, e_j, d_j), cpt = sum n_j (cp_j/R - [1 if UV])
+        sce = 0.0
+        scd = 0.0
+        sw = 0.0
+        swe = 0.0
+        swd = 0.0
+        cpt = 0.0
+        for t in range(nact):
+            tmp[t] = lnn[act[t]]
+        _vexp(tmp, nt, xb, nact)
         for t in range(nact):
             j = act[t]
-            lj = lnn[j]
-            nj = math.exp(lj) if lj > _LN_TINY else 0.0
-            n[j] = nj
+            lj = tmp[t]
+            nj = nt[t]
             tot += nj
-            e[j] = h[j] - eoff
-            d[j] = -(g[j] + lj + base - lnpref[j])
+            ej = h[j] - eoff
+            dj = -(g[j] + lj + base - lnpref[j])
+            e[t] = ej
+            d[t] = dj
+            wj = 0.0
             if hpuv:
                 wj = nj * (h[j] - shift)
-                w[j] = wj
                 cur += wj
                 wabs += abs(wj)
+            w[t] = wj
+            if nj != 0.0:
+                sce += nj * ej
+                scd += nj * dj
+                if Tfree:
+                    cpt += nj * (cp[j] - shift)
+                    if hpuv:
+                        sw += wj
+                        swe += wj * ej
+                        swd += wj * dj
         # ---- energy / entropy constraint: residual and scale
         eres = 0.0
         escale = 1.0
@@ -622,19 +772,24 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 eres = target / T - cur
             else:  # SP
                 cur = 0.0
-                for j in range(ng):
-                    if gon[j]:
-                        sig = s[j] - lnn[j] + lnN - lnP + lnpref[j]
-                        cur += n[j] * sig if n[j] > 0.0 else 0.0
-                        w[j] = n[j] * (sig - 1.0) if n[j] > 0.0 else 0.0
+                for t in range(nact):
+                    j = act[t]
+                    nj = nt[t]
+                    sig = s[j] - lnn[j] + lnN - lnP + lnpref[j]
+                    cur += nj * sig if nj > 0.0 else 0.0
+                    wj = nj * (sig - 1.0) if nj > 0.0 else 0.0
+                    w[t] = wj
+                    if nj != 0.0:
+                        sw += wj
+                        swe += wj * e[t]
+                        swd += wj * d[t]
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * cs[c]
                 eres = target - cur
                 escale = abs(target)
-                for j in range(ng):
-                    if gon[j]:
-                        escale += abs(n[j] * s[j])
+                for t in range(nact):
+                    escale += abs(nt[t] * s[act[t]])
             escale = max(escale, 1e-300)
 
         # ---- reduced Newton system  (columns: pi of active elements, dn_c, d ln N, d ln T)
@@ -653,45 +808,21 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             for q in range(size_m):
                 Mv[r, q] = 0.0
         fN = 1.0 if Pfix else 0.0
-        # one pass over the gas species (sparse formula rows): element rows, the gas-moles row and
-        # the energy row receive each species' contribution n_j a_j a_j^T, n_j a_j, w_j a_j, ...
-        for q in range(m):
-            rv[q] = bact[q]
-        sce = 0.0
-        scd = 0.0
-        sw = 0.0
-        swe = 0.0
-        swd = 0.0
-        cpt = 0.0
-        for t in range(nact):
-            j = act[t]
-            nj = n[j]
-            if nj == 0.0:
-                continue
-            dj = d[j]
-            ej = e[j]
-            wj = w[j] if Tfree else 0.0
-            lo = ptr[t]
-            hi = ptr[t + 1]
-            for u in range(lo, hi):
-                pp = colv[u]
-                cv = nj * valv[u]
-                rv[pp] -= cv * (1.0 + dj)
-                for u2 in range(lo, hi):
-                    Mv[pp, colv[u2]] += cv * valv[u2]
-                if Pfix:
-                    Mv[pp, cN] += cv
-                    Mv[cN, pp] += cv
-                if Tfree:
-                    Mv[pp, cT] += cv * ej
-                    Mv[cT, pp] += wj * valv[u]
-            sce += nj * ej
-            scd += nj * dj
+        # element rows, the gas-moles row and the energy row: sums over the gas species of
+        # n_j a_j a_j^T, n_j a_j, n_j e_j a_j, w_j a_j (dense dot products over the active species)
+        for p in range(m):
+            s_n, s_nd, s_ne, s_w = _row_sums(Ad, p, nact, nt, d, e, w)
+            rv[p] = bact[p] - s_nd
+            for q in range(p, m):
+                v = _gram(Ad, p, q, nact, nt)
+                Mv[p, q] = v
+                Mv[q, p] = v
+            if Pfix:
+                Mv[p, cN] = s_n
+                Mv[cN, p] = s_n
             if Tfree:
-                sw += wj
-                swe += wj * ej
-                swd += wj * dj
-                cpt += nj * (cp[j] - shift)
+                Mv[p, cT] = s_ne
+                Mv[cT, p] = s_w
         # condensed species: their columns in the element rows, and their own rows
         for qc in range(ncol_c):
             c = colc[qc]
@@ -730,7 +861,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 for q in range(size_m):
                     Mv[r, q] *= inv
                 rv[r] *= inv
-        if lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0 and nreseed < _MAX_RESEED:
+        singular = lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0
+        if singular and nreseed < _MAX_RESEED:
             # singular: the species that would carry some element combination have underflowed
             # (typically at low T after a wild first step). Re-insert every gas species at a
             # resolvable trace level (x >= 1e-10) and rebuild; the final check recomputes all
@@ -741,7 +873,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 if gon[j] and lnn[j] < lnsum - 23.0:
                     lnn[j] = lnsum - 23.0
             continue
-        if lu_solve(Mv, rv, work[:size_m, : size_m + 1], sol[:size_m]) != 0:
+        if singular:
             # still singular (a direction of pi that only absent or underflowed species resolve): take
             # the least-change step, Levenberg-Marquardt on the change of pi from its last value
             for r in range(size_m):
@@ -773,11 +905,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         dlnT = sol[cT] if Tfree else 0.0
         dmax_major = 0.0
         for t in range(nact):
-            j = act[t]
-            acc = d[j] + fN * dlnN + e[j] * dlnT
-            for u in range(ptr[t], ptr[t + 1]):
-                acc += valv[u] * sol[colv[u]]
-            tmp[j] = acc  # d ln n_j
+            tmp[t] = d[t] + fN * dlnN + e[t] * dlnT  # d ln n_j
+        _add_potentials(Ad, m, nact, sol, tmp)
         # ---- damping factor
         lam = 1.0
         lnNsum = math.log(tot) if tot > 0.0 else lnN
@@ -785,9 +914,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             big = max(5.0 * abs(dlnT), 5.0 * abs(dlnN))
             lam2 = 1.0
             for t in range(nact):
-                j = act[t]
-                dj = tmp[j]
-                lx = lnn[j] - lnNsum
+                dj = tmp[t]
+                lx = lnn[act[t]] - lnNsum
                 if lx > -size:
                     if dj > big:
                         big = dj
@@ -821,9 +949,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             ok = False
             tries = 0
             while lam >= amin:
-                for j in range(ng):
-                    if gon[j]:
-                        lnn[j] = lnn_old[j] + lam * tmp[j]
+                for t in range(nact):
+                    j = act[t]
+                    lnn[j] = lnn_old[j] + lam * tmp[t]
                 for qc in range(ncol_c):
                     c = colc[qc]
                     nc[c] += lam * sol[m + qc]
@@ -851,7 +979,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         finite = True
         for t in range(nact):
             j = act[t]
-            dj = tmp[j]
+            dj = tmp[t]
             lj = lnn[j] + lam * dj
             lnn[j] = lj
             if lj != lj or lj > 700.0:
@@ -860,7 +988,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 # a visible species' change counts unless it is at the rounding floor of
                 # the element balances (absolute change of x below _NOISE_X); x is taken at
                 # the start of the step (n_j / sum n), within a factor e**max_change of now
-                if abs(dj) * n[j] > _NOISE_X * tot:
+                if abs(dj) * nt[t] > _NOISE_X * tot:
                     dmax_major = abs(dj)
         lnN += lam * dlnN
         if Tfree:
@@ -902,26 +1030,24 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         lnT = math.log(T)
         # ln n_j from the element potentials (active ones are sol[:m], in column order)
         base = (lnN - lnP) if Pfix else -(lnRT_V + lnT)
+        for t in range(nact):
+            j = act[t]
+            tmp[t] = -g[j] + lnpref[j] + base
+        _add_potentials(Ad, m, nact, sol, tmp)
+        _vexp(tmp, nt, xb, nact)
         tot = 0.0
         for t in range(nact):
             j = act[t]
-            acc = -g[j] + lnpref[j] + base
-            for u in range(ptr[t], ptr[t + 1]):
-                acc += valv[u] * sol[colv[u]]
-            lnn[j] = acc
-            n[j] = math.exp(acc) if acc > _LN_TINY else 0.0
-            tot += n[j]
+            lnn[j] = tmp[t]
+            nj = nt[t]
+            n[j] = nj
+            tot += nj
         # element balances, each against its own total (trace elements and the charge 'E' of
         # ionised mixtures must balance as tightly as a major element)
         for q in range(m):
-            r2[q] = -bact[q]
-            r3[q] = 0.0
-        for t in range(nact):
-            nj = n[act[t]]
-            for u in range(ptr[t], ptr[t + 1]):
-                v = valv[u] * nj
-                r2[colv[u]] += v
-                r3[colv[u]] += abs(v)
+            acc, sc = _balance(Ad, q, nact, nt)
+            r2[q] = acc - bact[q]
+            r3[q] = sc
         for c in range(ncs):
             if cact[c]:
                 for i in range(ne):
@@ -944,10 +1070,11 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             if mode == MODE_SP:
                 cur = 0.0
                 sc2 = abs(target)
-                for j in range(ng):
-                    if gon[j] and n[j] > 0.0:
-                        cur += n[j] * (s[j] - lnn[j] + lnN - lnP + lnpref[j])
-                        sc2 += abs(n[j] * s[j])
+                for t in range(nact):
+                    j = act[t]
+                    if nt[t] > 0.0:
+                        cur += nt[t] * (s[j] - lnn[j] + lnN - lnP + lnpref[j])
+                        sc2 += abs(nt[t] * s[j])
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * cs[c]
@@ -955,11 +1082,10 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             else:
                 cur = 0.0
                 sc2 = abs(target / T)
-                for j in range(ng):
-                    if gon[j]:
-                        hj = h[j] - (1.0 if mode == MODE_UV else 0.0)
-                        cur += n[j] * hj
-                        sc2 += abs(n[j] * hj)
+                for t in range(nact):
+                    hj = h[act[t]] - (1.0 if mode == MODE_UV else 0.0)
+                    cur += nt[t] * hj
+                    sc2 += abs(nt[t] * hj)
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * ch[c]
@@ -1040,7 +1166,7 @@ def _workspace(ng, ne, ncs):
             np.empty((size, size + 1)), np.empty(size), np.zeros(max(ncs, 1), dtype=np.int64),
             np.empty(ng), np.empty((size, size)), np.empty(size), np.empty(size),
             np.empty(ne, dtype=np.int64), np.empty(ne), np.empty(ng, dtype=np.int64),
-            np.empty(ng + 1, dtype=np.int64), np.empty(ng * ne, dtype=np.int64), np.empty(ng * ne),
+            np.zeros((ne, ng)), np.zeros(ng), np.zeros(ng),
             np.zeros(4 + ne, dtype=np.int64), np.zeros(max(ncs, 1), dtype=np.bool_))
 
 
@@ -1059,7 +1185,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     fractions on output), Xout (n, ng) mole fractions, nc (n, ncs), cact (n, ncs), pi (n, ne),
     st (n, N_ST) (ST_LNSUM: ln of the gas moles), status (n,). Rows are split in chunks of ``chunk``
     (prange over chunks); with ``warm`` every row but a chunk's first starts from the previous
-    row's answer, extrapolated linearly from the two previous rows along a sweep. A failed row is
+    row's answer, extrapolated along the sweep from the three (or two) previous rows. A failed row is
     restarted cold once and never stops the others."""
     nrow = X.shape[0]
     ng = A.shape[0]
@@ -1068,7 +1194,7 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
         (b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg, M, rhs, work, sol, colc,
-         tmp, M2, r2, r3, qcol, bact, act, ptr, colv, valv, memo, cok) = _workspace(ng, ne, ncs)
+         tmp, M2, r2, r3, qcol, bact, act, Ad, nt, xb, memo, cok) = _workspace(ng, ne, ncs)
         lo = ck * chunk
         hi = min(nrow, lo + chunk)
         for r in range(lo, hi):
@@ -1076,42 +1202,67 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
             if warm == 1 and r > lo and status[r - 1] == CONVERGED:
                 use_warm = True
                 # rows hold ln x on output; ln moles = ln x + ln(sum n). Along a sweep, extrapolate
-                # linearly from the two previous states (when their phase sets agree)
+                # from the previous states that converged with the same phase set: quadratically
+                # from three (y = 3 y1 - 3 y2 + y3), linearly from two (y = 2 y1 - y2). The
+                # quadratic error term is third order in the step, so a fine sweep starts each
+                # state within ~1e-9 of its answer and converges in one Newton iteration.
                 s1 = st[r - 1, ST_LNSUM]
                 lin = r > lo + 1 and status[r - 2] == CONVERGED
                 if lin:
                     for c in range(ncs):
                         if cact[r - 1, c] != cact[r - 2, c]:
                             lin = False
+                quad = lin and r > lo + 2 and status[r - 3] == CONVERGED
+                if quad:
+                    for c in range(ncs):
+                        if cact[r - 3, c] != cact[r - 2, c]:
+                            quad = False
                 s2 = st[r - 2, ST_LNSUM] if lin else 0.0
+                s3 = st[r - 3, ST_LNSUM] if quad else 0.0
                 for j in range(ng):
                     a1 = lnn[r - 1, j] + s1
                     if lin and math.isfinite(lnn[r - 2, j]):
-                        lnn[r, j] = 2.0 * a1 - (lnn[r - 2, j] + s2)
+                        a2 = lnn[r - 2, j] + s2
+                        if quad and math.isfinite(lnn[r - 3, j]):
+                            lnn[r, j] = 3.0 * (a1 - a2) + (lnn[r - 3, j] + s3)
+                        else:
+                            lnn[r, j] = 2.0 * a1 - a2
                     else:
                         lnn[r, j] = a1
                 for c in range(ncs):
-                    nc[r, c] = max(2.0 * nc[r - 1, c] - nc[r - 2, c], 0.0) if lin else nc[r - 1, c]
+                    if quad:
+                        nc[r, c] = max(3.0 * (nc[r - 1, c] - nc[r - 2, c]) + nc[r - 3, c], 0.0)
+                    elif lin:
+                        nc[r, c] = max(2.0 * nc[r - 1, c] - nc[r - 2, c], 0.0)
+                    else:
+                        nc[r, c] = nc[r - 1, c]
                     cact[r, c] = cact[r - 1, c]
                 for i in range(ne):
-                    pi[r, i] = 2.0 * pi[r - 1, i] - pi[r - 2, i] if lin else pi[r - 1, i]
+                    if quad:
+                        pi[r, i] = 3.0 * (pi[r - 1, i] - pi[r - 2, i]) + pi[r - 3, i]
+                    elif lin:
+                        pi[r, i] = 2.0 * pi[r - 1, i] - pi[r - 2, i]
+                    else:
+                        pi[r, i] = pi[r - 1, i]
                 for k in range(N_ST):
                     st[r, k] = st[r - 1, k]
-                if lin:
-                    st[r, ST_LNN] = 2.0 * st[r - 1, ST_LNN] - st[r - 2, ST_LNN]
-                    st[r, ST_T] = 2.0 * st[r - 1, ST_T] - st[r - 2, ST_T]
+                for k in (ST_LNN, ST_T):
+                    if quad:
+                        st[r, k] = 3.0 * (st[r - 1, k] - st[r - 2, k]) + st[r - 3, k]
+                    elif lin:
+                        st[r, k] = 2.0 * st[r - 1, k] - st[r - 2, k]
             code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                              cbounds, cnreg, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                              ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv, memo, cok)
+                             Ad, nt, xb, memo, cok)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
                                  cbounds, cnreg, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                                  ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
-                             ptr, colv, valv, memo, cok)
+                             Ad, nt, xb, memo, cok)
                 st[r, ST_ITER] += its
             status[r] = code
             if code == INVALID_INPUT:  # nothing was solved: no numbers
