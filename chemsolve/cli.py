@@ -86,7 +86,16 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     return 0
 
 
-def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
+def _csv(rows: list[list], header: list[str], out) -> None:
+    import csv
+
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+
+
+def run(path: str, as_json: bool = False, out=sys.stdout, overrides: dict[str, str] | None = None,
+        fmt: str | None = None) -> int:
     """Solve one model file and print the result; exit 1 if it did not converge."""
     import json
     import warnings
@@ -94,13 +103,18 @@ def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
     from .aqueous import DatabaseWarning
     from .models import load_model
 
-    model = load_model(path)
+    fmt = fmt or ("json" if as_json else "table")
+    as_json = fmt == "json"
+    model = load_model(path, overrides)
     if model.kind == "gas":
-        return _run_gas(model, as_json, out)
+        return _run_gas(model, fmt, out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
         r = model.run()
-    if as_json:
+    if fmt == "csv":
+        _csv([[sp, f"{m:.10g}", f"{r.log_gamma[sp]:.10g}"] for sp, m in sorted(r.molality.items(), key=lambda kv: -kv[1])],
+             ["species", "molality_mol_per_kgw", "log10_gamma"], out)
+    elif as_json:
         json.dump({"model": model.name, "file": model.path, "status": r.status.name, "message": r.message,
                    "T_K": r.T, "pH": r.pH, "pe": r.pe, "ionic_strength": r.ionic_strength,
                    "water_activity": r.water_activity, "charge_balance": r.charge_balance,
@@ -132,14 +146,19 @@ def run(path: str, as_json: bool = False, out=sys.stdout) -> int:
     return 0
 
 
-def _run_gas(model, as_json: bool, out) -> int:
+def _run_gas(model, fmt: str, out) -> int:
     import json
 
     import numpy as np
 
+    as_json = fmt == "json"
     r = model.run()
     names = r.species_names
-    if model.phi is None:
+    if model.phi is None and fmt == "csv":
+        _csv([[s, f"{x:.10g}"] for s, x in sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])],
+             ["species", "mole_fraction"], out)
+        ok, bad = r.success, ([] if r.success else [0])
+    elif model.phi is None:
         if as_json:
             json.dump({"model": model.name, "file": model.path, "mode": r.mode, "status": r.status.name,
                        "message": r.message, "T_K": r.T, "P_Pa": r.P, "moles_per_mole_feed": r.moles,
@@ -159,7 +178,11 @@ def _run_gas(model, as_json: bool, out) -> int:
     else:
         phi = np.asarray(model.phi)
         top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
-        if as_json:
+        if fmt == "csv":
+            _csv([[f"{phi[i]:.10g}", Status_name(r.status[i]), f"{r.T[i]:.10g}"]
+                  + [f"{r.X[i, names.index(s)]:.10g}" for s in top] for i in range(len(phi))],
+                 ["phi", "status", "T_K"] + [f"X_{s}" for s in top], out)
+        elif as_json:
             json.dump({"model": model.name, "file": model.path, "mode": r.mode, "phi": phi.tolist(),
                        "status": [str(Status_name(s)) for s in r.status], "T_K": r.T.tolist(),
                        "P_Pa": r.P.tolist(),
@@ -175,8 +198,167 @@ def _run_gas(model, as_json: bool, out) -> int:
         ok = bool(r.success.all())
         bad = list(np.flatnonzero(~r.success))
     if not ok:
-        print(f"error: {model.path}: {len(bad)} state(s) did not converge (first: {bad[0]})", file=sys.stderr)
+        first = f"phi = {model.phi[bad[0]]:.6g}" if model.phi is not None else "the state"
+        print(f"error: {model.path}: {len(bad)} state(s) did not converge (first: {first})", file=sys.stderr)
         return 1
+    return 0
+
+
+def _parse_sets(items: list[str] | None) -> dict[str, str]:
+    from .errors import InvalidInputError
+
+    out: dict[str, str] = {}
+    for it in items or []:
+        if "=" not in it:
+            raise InvalidInputError(f"--set {it!r}: expected KEY=VALUE, e.g. T=350K or pH=7")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
+    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0]) (stop included when on the grid)."""
+    from .errors import InvalidInputError
+
+    try:
+        key, rng = text.split("=", 1)
+        a, b, c = (float(x) for x in rng.split(":"))
+    except ValueError:
+        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP, e.g. phi=0.5:2.0:0.01") from None
+    if not (np.isfinite([a, b, c]).all() and c != 0 and (b - a) / c >= 0):
+        raise InvalidInputError(f"--sweep {text!r}: STEP must be non-zero and lead from START to STOP")
+    n = int(np.floor((b - a) / c + 1e-9)) + 1
+    if n > 10_000_000:
+        raise InvalidInputError(f"--sweep {text!r}: {n} points; at most 10,000,000")
+    return key.strip(), a + c * np.arange(n)
+
+
+def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None = None, fmt: str = "table",
+          quiet: bool = False) -> int:
+    """Solve a model over a range of one input; one row per state. A gas model swept over phi is one
+    warm-started batch; any other input is solved state by state (warm-started when the model allows)."""
+    import json
+    import warnings
+
+    from .aqueous import DatabaseWarning
+    from .models import load_model
+
+    key, values = _parse_sweep(spec)
+    base = load_model(path, overrides)
+    header: list[str]
+    rows: list[list] = []
+    t0 = time.perf_counter()
+    status: list[str] = []
+    if base.kind == "gas" and key == "phi":
+        sub = dict(overrides or {})
+        model = load_model(path, sub)
+        if model.phi is None and "fuel" not in _raw_keys(path):
+            from .errors import InvalidInputError
+
+            raise InvalidInputError(f"--sweep phi: {path} gives X:, not fuel:/oxidizer:/phi:")
+        from dataclasses import replace as _replace
+
+        from .models import _mix_feed
+
+        fo = _fuel_oxidizer(path, overrides)
+        feeds = [_mix_feed(fo[0], fo[1], float(v), path, lambda *k: str(path)) for v in values]
+        model = _replace(model, feeds=feeds, phi=[float(v) for v in values])
+        r = model.run()
+        names = r.species_names
+        top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
+        header = ["phi", "status", "T_K"] + [f"X_{s}" for s in top]
+        status = [Status_name(c) for c in r.status]
+        rows = [[float(values[i]), status[i], float(r.T[i])] + [float(r.X[i, names.index(s)]) for s in top]
+                for i in range(len(values))]
+    else:
+        header = [key, "status"]
+        for i, v in enumerate(values):
+            m = load_model(path, {**(overrides or {}), key: repr(float(v))})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DatabaseWarning)
+                r = m.run()
+            st = r.status.name
+            status.append(st)
+            if m.kind == "gas":
+                if i == 0:
+                    header += ["T_K", "P_Pa"]
+                rows.append([float(v), st, float(r.T), float(r.P)])
+            else:
+                if i == 0:
+                    header += ["pH", "ionic_strength", "water_activity"]
+                rows.append([float(v), st, r.pH, r.ionic_strength, r.water_activity])
+            if not quiet and time.perf_counter() - t0 > 1.0 and (i + 1) % max(1, len(values) // 20) == 0:
+                print(f"\r{i + 1}/{len(values)} states", end="", file=sys.stderr, flush=True)
+        if not quiet and time.perf_counter() - t0 > 1.0:
+            print(file=sys.stderr)
+    if fmt == "csv":
+        _csv([[f"{c:.10g}" if isinstance(c, float) else c for c in r_] for r_ in rows], header, out)
+    elif fmt == "json":
+        json.dump({"model": base.name, "file": base.path, "sweep": key, "columns": header, "rows": rows}, out,
+                  indent=1)
+        out.write("\n")
+    else:
+        shown = rows if len(rows) <= 200 else rows[:100] + rows[-100:]
+        print(_table([[f"{c:.6g}" if isinstance(c, float) else c for c in r_] for r_ in shown], header), file=out)
+        if len(rows) > 200:
+            print(f"({len(rows)} rows; first and last 100 shown; --format csv for all)", file=out)
+    bad = [i for i, st in enumerate(status) if st != "CONVERGED"]
+    if not quiet:
+        dt = time.perf_counter() - t0
+        print(f"{len(rows)} states in {dt:.2f} s ({len(rows) / dt:,.0f} states/s)", file=sys.stderr)
+    if bad:
+        print(f"error: {path}: {len(bad)} of {len(rows)} state(s) did not converge "
+              f"(first: {key} = {values[bad[0]]:.6g}, {status[bad[0]]})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _raw_keys(path: str) -> set:
+    from pathlib import Path
+
+    from .models import _read
+
+    data, _ = _read(Path(path))
+    return set(data) if isinstance(data, dict) else set()
+
+
+def _fuel_oxidizer(path: str, overrides: dict[str, str] | None):
+    """The fuel and oxidizer mappings of a gas model file (after --set), for a phi sweep."""
+    from pathlib import Path
+
+    from .models import _apply_overrides, _read
+
+    data, _ = _read(Path(path))
+    _apply_overrides(Path(path), data, overrides or {})
+    return {str(k): float(v) for k, v in data["fuel"].items()}, {str(k): float(v) for k, v in data["oxidizer"].items()}
+
+
+def list_models(root: str | None, out=sys.stdout) -> int:
+    """One line per model file under ``root`` (default: the models/ folder of this checkout, or ./models)."""
+    from pathlib import Path
+
+    from .errors import InvalidInputError
+    from .models import _read
+
+    if root is None:
+        here = Path(__file__).resolve().parent.parent / "models"
+        root = str(here if here.is_dir() else Path.cwd() / "models")
+    base = Path(root)
+    if not base.is_dir():
+        raise InvalidInputError(f"no models folder at {root!r}; give one: chemsolve models DIR")
+    files = sorted(base.rglob("*.yaml"))
+    rows = []
+    for f in files:
+        try:
+            data, _ = _read(f)
+        except Exception as e:  # noqa: BLE001 - list the broken file with its reason
+            rows.append([str(f.relative_to(base)), "?", f"unreadable: {e}"])
+            continue
+        if isinstance(data, dict) and "kind" in data:
+            rows.append([str(f.relative_to(base)), str(data.get("kind")), str(data.get("name", "")).strip()])
+    if not rows:
+        raise InvalidInputError(f"no model files (*.yaml with kind:) under {root!r}")
+    print(_table(rows, ["model", "kind", "name"]), file=out)
     return 0
 
 
@@ -194,20 +376,49 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="solve the bundled propane-combustion example")
     p_demo.add_argument("--states", type=int, default=10_000, help="batch size (default 10000)")
+
+    def common(p):
+        p.add_argument("model", help="path to a model YAML file (its kind: picks aqueous or gas)")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 (repeatable)")
+        p.add_argument("--format", choices=("table", "json", "csv"), default=None, help="output format")
+        p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of stdout")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
+
     p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml, models/gas/*.yaml)")
-    p_run.add_argument("model", help="path to a model YAML file")
-    p_run.add_argument("--json", action="store_true", help="print the full result as JSON")
+    common(p_run)
+    p_run.add_argument("--json", action="store_true", help="same as --format json")
+    p_sw = sub.add_parser("sweep", help="solve a model over a range of one input")
+    common(p_sw)
+    p_sw.add_argument("--sweep", required=True, metavar="KEY=START:STOP:STEP", help="e.g. phi=0.5:2.0:0.01")
+    p_mod = sub.add_parser("models", help="list the model files (one line each)")
+    p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
     args = parser.parse_args(argv)
+    out = None
     try:
         if args.command == "demo":
             if args.states < 1:
                 parser.error(f"--states must be >= 1, got {args.states}")
             return demo(args.states)
+        if args.command == "models":
+            return list_models(args.dir)
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        sets = _parse_sets(args.set)
         if args.command == "run":
-            return run(args.model, args.json)
+            fmt = args.format or ("json" if args.json else "table")
+            return run(args.model, out=out, overrides=sets, fmt=fmt)
+        if args.command == "sweep":
+            return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
+                         quiet=args.quiet)
     except ChemsolveError as e:  # bad input: one line, the culprit named, non-zero exit
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if out is not None and out is not sys.stdout:
+            out.close()
     return 2
 
 

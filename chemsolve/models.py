@@ -124,14 +124,62 @@ def _check_keys(data: dict, schema: dict[str, bool], kind: str, p: Path, where) 
             raise ModelError(f"{p}: missing key {key!r}")
 
 
-def load_model(path: str | Path) -> Model:
-    """Read and validate a model file."""
+_SET_UNITS = {"T": _T_UNITS, "P": _P_UNITS}
+_UNIT_ALIASES = {"C": "degC", "°C": "degC", "degc": "degC", "k": "K", "pa": "Pa", "kpa": "kPa"}
+
+
+def _apply_overrides(p: Path, data: Any, overrides: dict[str, str]) -> set[tuple]:
+    """``--set`` values into the parsed file: ``T=350K``, ``pH=7``, ``totals.Na=0.5``, ``phi=1.2``.
+
+    A number may carry a unit for T (K, degC) and P (Pa, kPa, bar, atm): it replaces the file's
+    unit for that quantity. Anything else is read as a YAML scalar. Returns the keys set."""
+    import re
+
+    import yaml
+
+    if not isinstance(data, dict):
+        return set()
+    done = set()
+    for key, raw in overrides.items():
+        parts = tuple(k for k in str(key).split(".") if k)
+        if not parts:
+            raise ModelError(f"--set {key}={raw}: empty key")
+        m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z°/]+)?\s*", str(raw))
+        if m and m.group(2):
+            unit = _UNIT_ALIASES.get(m.group(2), m.group(2))
+            if parts not in (("T",), ("P",)) or unit not in _SET_UNITS[parts[0]]:
+                allowed = {k: list(v) for k, v in _SET_UNITS.items()}
+                raise ModelError(f"--set {key}={raw}: a unit is only understood for T and P {allowed}")
+            value: Any = float(m.group(1))
+            if not isinstance(data.get("units"), dict):
+                data["units"] = {}
+            data["units"][parts[0]] = unit
+        else:
+            try:
+                value = yaml.safe_load(str(raw))
+            except yaml.YAMLError:
+                raise ModelError(f"--set {key}={raw}: not a value") from None
+        node = data
+        for k in parts[:-1]:
+            if not isinstance(node.get(k), dict):
+                raise ModelError(f"--set {key}={raw}: {k!r} is not a mapping in {p}")
+            node = node[k]
+        node[parts[-1]] = value
+        done.add(parts)
+    return done
+
+
+def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Model:
+    """Read and validate a model file; ``overrides`` are ``--set`` values ({"T": "350K"})."""
     p = Path(path)
     if not p.is_file():
         raise ModelError(f"model file {str(path)!r} not found")
     data, lines = _read(p)
+    changed = _apply_overrides(p, data, overrides or {})
 
     def where(*key) -> str:
+        if any(key[: len(c)] == c for c in changed):
+            return f"{p} (--set {'.'.join(map(str, key))})"
         return f"{p}:{lines[key]}" if key in lines else str(p)
 
     if not isinstance(data, dict):
