@@ -79,11 +79,18 @@ class Model:
     totals: dict[str, float]
     equilibrium_phases: dict[str, tuple[float, float]]
 
-    def run(self):
-        """Solve the model; returns the kind's result object (``SpeciationResult`` for aqueous)."""
+    def resource(self):
+        """What ``run`` needs besides the numbers: the loaded database."""
         from . import aqueous
 
-        db = aqueous.load_database(self.database)
+        return aqueous.load_database(self.database)
+
+    def run(self, db=None):
+        """Solve the model; returns the kind's result object (``SpeciationResult`` for aqueous).
+        ``db``: the model's database already loaded (``resource()``), e.g. once for a sweep."""
+        from . import aqueous
+
+        db = db if db is not None else self.resource()
         return aqueous.speciate(db, self.totals, self.T, self.pH, self.pe,
                                 equilibrium_phases=self.equilibrium_phases or None)
 
@@ -124,7 +131,41 @@ def _check_keys(data: dict, schema: dict[str, bool], kind: str, p: Path, where) 
             raise ModelError(f"{p}: missing key {key!r}")
 
 
-_SET_UNITS = {"T": _T_UNITS, "P": _P_UNITS}
+def _units(data: dict, where, tables: dict[str, tuple[dict, str]]) -> dict[str, str]:
+    """The file's ``units:`` mapping: only the quantities in ``tables`` (name -> (unit table,
+    default)), each unit checked against its table."""
+    units = data["units"] or {}
+    if not isinstance(units, dict) or set(units) - set(tables):
+        raise ModelError(f"{where('units')}: units takes {' and '.join(q + ':' for q in tables)} only")
+    out = {}
+    for q, (table, default) in tables.items():
+        u = units.get(q, default)
+        if u not in table:
+            raise ModelError(f"{where('units', q)}: unit {u!r} for {q} unknown; use one of {list(table)}")
+        out[q] = u
+    return out
+
+
+def _texts(data: dict, where, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise ModelError(f"{where(key)}: {key} must be a non-empty text")
+
+
+def _numbers(where):
+    """``number(key, value, allow_none=False)``: a finite float, or an error naming file:line and key."""
+
+    def number(key, value, *, allow_none=False) -> float | None:
+        if value is None and allow_none:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ModelError(f"{where(*key)}: {'.'.join(map(str, key))} = {value!r} is not a finite number")
+        return float(value)
+
+    return number
+
+
+_SET_UNITS ={"T": _T_UNITS, "P": _P_UNITS}
 _UNIT_ALIASES = {"C": "degC", "°C": "degC", "degc": "degC", "k": "K", "pa": "Pa", "kpa": "kPa"}
 
 
@@ -190,21 +231,9 @@ def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Mod
     if kind != "aqueous":
         raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: aqueous, gas)")
     _check_keys(data, _AQUEOUS_KEYS, "aqueous", p, where)
-    units = data["units"] or {}
-    if not isinstance(units, dict) or set(units) - {"totals", "T"}:
-        raise ModelError(f"{where('units')}: units takes totals: and T: only")
-    tu, Tu = units.get("totals", "mol/kgw"), units.get("T", "K")
-    if tu not in _TOTAL_UNITS:
-        raise ModelError(f"{where('units', 'totals')}: unit {tu!r} for totals unknown; use one of {list(_TOTAL_UNITS)}")
-    if Tu not in _T_UNITS:
-        raise ModelError(f"{where('units', 'T')}: unit {Tu!r} for T unknown; use one of {list(_T_UNITS)}")
-
-    def number(key, value, *, allow_none=False) -> float | None:
-        if value is None and allow_none:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ModelError(f"{where(*key)}: {'.'.join(key)} = {value!r} is not a finite number")
-        return float(value)
+    u = _units(data, where, {"totals": (_TOTAL_UNITS, "mol/kgw"), "T": (_T_UNITS, "K")})
+    tu, Tu = u["totals"], u["T"]
+    number = _numbers(where)
 
     totals_in = data["totals"] or {}
     if not isinstance(totals_in, dict):
@@ -224,9 +253,7 @@ def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Mod
     local = p.parent / db
     if local.is_file():
         db = str(local)
-    for key in ("name", "provenance"):
-        if not isinstance(data[key], str) or not data[key].strip():
-            raise ModelError(f"{where(key)}: {key} must be a non-empty text")
+    _texts(data, where, ("name", "provenance"))
     return Model(
         path=str(p), kind=kind, name=data["name"].strip(), provenance=" ".join(data["provenance"].split()),
         database=db, T=number(("T",), data["T"]) + _T_UNITS[Tu], pH=number(("pH",), data["pH"], allow_none=True),
@@ -255,9 +282,12 @@ class GasModel:
 
         return GasMixture.from_cantera(self.mechanism, condensed=list(self.condensed))
 
-    def run(self):
-        """Solve the model: a ``GasEquilibrium``, or a ``GasBatch`` (warm-started) for a phi sweep."""
-        mix = self.mixture()
+    resource = mixture
+
+    def run(self, mix=None):
+        """Solve the model: a ``GasEquilibrium``, or a ``GasBatch`` (warm-started) for a phi sweep.
+        ``mix``: the model's mixture already built (``resource()``), e.g. once for a sweep."""
+        mix = mix if mix is not None else self.mixture()
         if self.phi is None:
             return self.feed_check(mix).equilibrate(self.T, self.P, self.feeds[0], mode=self.mode)
         X = np.zeros((len(self.feeds), mix.n_species))
@@ -275,25 +305,14 @@ class GasModel:
 
 def _load_gas(p: Path, data: dict, where) -> GasModel:
     _check_keys(data, _GAS_KEYS, "gas", p, where)
-    for key in ("name", "provenance", "mechanism"):
-        if not isinstance(data[key], str) or not data[key].strip():
-            raise ModelError(f"{where(key)}: {key} must be a non-empty text")
-    units = data["units"] or {}
-    if not isinstance(units, dict) or set(units) - {"T", "P"}:
-        raise ModelError(f"{where('units')}: units takes T: and P: only")
-    Tu, Pu = units.get("T", "K"), units.get("P", "Pa")
-    if Tu not in _T_UNITS:
-        raise ModelError(f"{where('units', 'T')}: unit {Tu!r} for T unknown; use one of {list(_T_UNITS)}")
-    if Pu not in _P_UNITS:
-        raise ModelError(f"{where('units', 'P')}: unit {Pu!r} for P unknown; use one of {list(_P_UNITS)}")
+    _texts(data, where, ("name", "provenance", "mechanism"))
+    u = _units(data, where, {"T": (_T_UNITS, "K"), "P": (_P_UNITS, "Pa")})
+    Tu, Pu = u["T"], u["P"]
     mode = str(data["mode"]).upper()
     if mode not in ("TP", "HP", "SP", "TV", "UV"):
         raise ModelError(f"{where('mode')}: mode {data['mode']!r} unknown; use TP, HP, SP, TV or UV")
 
-    def number(key, value) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ModelError(f"{where(*key)}: {'.'.join(key)} = {value!r} is not a finite number")
-        return float(value)
+    number = _numbers(where)
 
     def amounts(key) -> dict[str, float]:
         v = data[key]
