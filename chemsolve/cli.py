@@ -250,19 +250,13 @@ def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None
     t0 = time.perf_counter()
     status: list[str] = []
     if base.kind == "gas" and key == "phi":
-        sub = dict(overrides or {})
-        model = load_model(path, sub)
-        if model.phi is None and "fuel" not in _raw_keys(path):
-            from .errors import InvalidInputError
-
-            raise InvalidInputError(f"--sweep phi: {path} gives X:, not fuel:/oxidizer:/phi:")
         from dataclasses import replace as _replace
 
         from .models import _mix_feed
 
-        fo = _fuel_oxidizer(path, overrides)
-        feeds = [_mix_feed(fo[0], fo[1], float(v), path, lambda *k: str(path)) for v in values]
-        model = _replace(model, feeds=feeds, phi=[float(v) for v in values])
+        fuel, ox = _fuel_oxidizer(path, overrides)
+        feeds = [_mix_feed(fuel, ox, float(v), path, lambda *k: str(path)) for v in values]
+        model = _replace(base, feeds=feeds, phi=[float(v) for v in values])
         r = model.run()
         names = r.species_names
         top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
@@ -272,11 +266,12 @@ def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None
                 for i in range(len(values))]
     else:
         header = [key, "status"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DatabaseWarning)
+            res = base.resource()  # the database or the mixture: loaded once, not per state
         for i, v in enumerate(values):
             m = load_model(path, {**(overrides or {}), key: repr(float(v))})
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DatabaseWarning)
-                r = m.run()
+            r = m.run(res)
             st = r.status.name
             status.append(st)
             if m.kind == "gas":
@@ -313,23 +308,18 @@ def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None
     return 0
 
 
-def _raw_keys(path: str) -> set:
-    from pathlib import Path
-
-    from .models import _read
-
-    data, _ = _read(Path(path))
-    return set(data) if isinstance(data, dict) else set()
-
-
 def _fuel_oxidizer(path: str, overrides: dict[str, str] | None):
     """The fuel and oxidizer mappings of a gas model file (after --set), for a phi sweep."""
     from pathlib import Path
 
     from .models import _apply_overrides, _read
 
+    from .errors import InvalidInputError
+
     data, _ = _read(Path(path))
     _apply_overrides(Path(path), data, overrides or {})
+    if not isinstance(data.get("fuel"), dict) or not isinstance(data.get("oxidizer"), dict):
+        raise InvalidInputError(f"--sweep phi: {path} gives X:, not fuel:/oxidizer:/phi:")
     return {str(k): float(v) for k, v in data["fuel"].items()}, {str(k): float(v) for k, v in data["oxidizer"].items()}
 
 

@@ -19,25 +19,10 @@ from .. import damping as _damping
 from .base import FLAT_DAMPING_TYPES, Advisor, Suggestion, damping_from_flat
 
 __all__ = ["DefaultAdvisor", "FixedAdvisor", "WarmStartAdvisor", "RetryLadder", "RandomSearchTuner", "TPETuner",
-           "instance_score", "flat_of", "SCHEDULE_SPACE"]
+           "instance_score", "SCHEDULE_SPACE"]
 
 #: search space of the tuners (the flat form of ``damping_from_flat``)
 SCHEDULE_SPACE = {"start": (0.01, 1.0), "growth": (1.05, 4.0), "max_change": (0.2, 10.0)}
-
-
-def flat_of(d: _damping.Damping) -> dict[str, Any]:
-    """The flat form of a schedule that has one (the inverse of ``damping_from_flat``)."""
-    if isinstance(d, _damping.Constant):
-        return {"type": "constant", "start": d.alpha}
-    if isinstance(d, _damping.Ramp):
-        return {"type": "ramp", "start": d.start, "growth": d.factor}
-    if isinstance(d, _damping.Adaptive):
-        return {"type": "adaptive", "start": d.start, "growth": d.grow}
-    if isinstance(d, _damping.LineSearch):
-        return {"type": "linesearch", "start": d.start}
-    if isinstance(d, _damping.ControlFactor):
-        return {"type": "cea", "max_change": d.max_change}
-    return d.to_dict()
 
 
 def instance_score(records: Sequence[dict[str, Any]], penalty: float = 1000.0) -> float:
