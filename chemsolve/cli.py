@@ -234,9 +234,10 @@ def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
 
 
 def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None = None, fmt: str = "table",
-          quiet: bool = False) -> int:
+          quiet: bool = False, plot: str | None = None) -> int:
     """Solve a model over a range of one input; one row per state. A gas model swept over phi is one
-    warm-started batch; any other input is solved state by state (warm-started when the model allows)."""
+    warm-started batch; any other input is solved state by state (warm-started when the model allows).
+    ``plot``: also draw every output column vs the swept input into this PNG file."""
     import json
     import warnings
 
@@ -297,6 +298,10 @@ def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None
         print(_table([[f"{c:.6g}" if isinstance(c, float) else c for c in r_] for r_ in shown], header), file=out)
         if len(rows) > 200:
             print(f"({len(rows)} rows; first and last 100 shown; --format csv for all)", file=out)
+    if plot:
+        from .plots import plot_columns
+
+        plot_columns(header, rows, plot, title=f"{base.name}: sweep of {key}")
     bad = [i for i, st in enumerate(status) if st != "CONVERGED"]
     if not quiet:
         dt = time.perf_counter() - t0
@@ -374,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--format", choices=("table", "json", "csv"), default=None, help="output format")
         p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of stdout")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
+        p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
 
     p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml, models/gas/*.yaml)")
     common(p_run)
@@ -392,14 +398,29 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.states)
         if args.command == "models":
             return list_models(args.dir)
+        if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
+            from .plots import require_matplotlib
+
+            require_matplotlib()
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         sets = _parse_sets(args.set)
         if args.command == "run":
             fmt = args.format or ("json" if args.json else "table")
-            return run(args.model, out=out, overrides=sets, fmt=fmt)
+            code = run(args.model, out=out, overrides=sets, fmt=fmt)
+            if args.plot:
+                import warnings
+
+                from .aqueous import DatabaseWarning
+                from .models import load_model
+                from .plots import plot_model
+
+                with warnings.catch_warnings():  # skipped database blocks: listed by load_database
+                    warnings.simplefilter("ignore", DatabaseWarning)
+                    plot_model(load_model(args.model, sets), args.plot, overrides=sets)
+            return code
         if args.command == "sweep":
             return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
-                         quiet=args.quiet)
+                         quiet=args.quiet, plot=args.plot)
     except ChemsolveError as e:  # bad input: one line, the culprit named, non-zero exit
         print(f"error: {e}", file=sys.stderr)
         return 2
