@@ -21,10 +21,10 @@ import numpy as np
 
 from .errors import ChemsolveError, InvalidInputError
 
-__all__ = ["bjerrum", "flame", "composition", "convergence", "plot_model", "plot_columns",
-           "require_matplotlib", "MissingExtraError"]
+__all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame", "plot_columns", "plot_model",
+           "require_matplotlib", "standard_schedules"]
 
-_FAILED = dict(marker="x", color="tab:red", linestyle="none", markersize=7, zorder=5)
+_FAILED = {"marker": "x", "color": "tab:red", "linestyle": "none", "markersize": 7, "zorder": 5}
 
 
 class MissingExtraError(ChemsolveError, ImportError):
@@ -111,16 +111,16 @@ def bjerrum(model: Any, component: str | None = None, pH: Any = None, ax: Any = 
         db = aqueous.load_database(str(db))
     pH = np.linspace(2.0, 12.0, 201) if pH is None else np.atleast_1d(np.asarray(pH, dtype=float))
     b = aqueous.speciate_batch(db, totals, T, pH, pe)
-    sys = build_system(db, totals, T)  # the tableau speciate_batch solved: same species columns
-    if list(sys.species) != list(b.species):  # pragma: no cover - both come from one function
+    tab = build_system(db, totals, T)  # the tableau speciate_batch solved: same species columns
+    if list(tab.species) != list(b.species):  # pragma: no cover - both come from one function
         raise ChemsolveError("internal: batch species differ from the tableau's")
-    comp = _component(db, list(sys.components), component)
-    j = list(sys.components).index(comp)
-    frac = b.molality * sys.nu[:, j] / sys.totals[j]
+    comp = _component(db, list(tab.components), component)
+    j = list(tab.components).index(comp)
+    frac = b.molality * tab.nu[:, j] / tab.totals[j]
     frac[~b.success] = np.nan
-    for i in np.flatnonzero(sys.nu[:, j]):
+    for i in np.flatnonzero(tab.nu[:, j]):
         if np.nanmax(frac[:, i], initial=0.0) >= min_fraction:
-            ax.plot(pH, frac[:, i], label=sys.species[i], gid=sys.species[i], lw=1.8)
+            ax.plot(pH, frac[:, i], label=tab.species[i], gid=tab.species[i], lw=1.8)
     _mark_failed(ax, pH, np.zeros_like(pH), b.success, "pH value")
     ax.set_xlabel("pH [-]")
     ax.set_ylabel(f"fraction of total {comp} [mol/mol]")
@@ -154,7 +154,11 @@ def _species_lines(ax, x, X, names: list[str], species, ok, min_x: float = 1e-3,
 def _fuel_and_oxidizer(model, overrides):
     from .cli import _fuel_oxidizer
 
-    return _fuel_oxidizer(model.path, overrides)
+    try:
+        return _fuel_oxidizer(model.path, overrides)
+    except InvalidInputError:
+        raise InvalidInputError(f"{model.path} gives its feed as X:, so it has no equivalence ratio to plot "
+                                "against; composition(model) draws it vs T") from None
 
 
 def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any = None, *,
@@ -229,7 +233,8 @@ def composition(model: Any, T: Any = None, species: list[str] | None = None, ax:
 
 # ------------------------------------------------------------------------------------------ engine
 
-def _standard_schedules(method: str) -> dict[str, Any]:
+def standard_schedules(method: str = "newton") -> dict[str, Any]:
+    """The schedules ``convergence`` draws by default, ``{label: schedule}``; extend it to add your own."""
     from . import damping as d
 
     if method == "newton":
@@ -268,7 +273,7 @@ def convergence(fun: Any, x0: Any, schedules: Any = None, jac: Any = None, args:
 
     ax = _axes(ax)
     if schedules is None:
-        schedules = _standard_schedules(method.lower())
+        schedules = standard_schedules(method.lower())
     if not isinstance(schedules, dict):
         schedules = {_label(s, method.lower()): s for s in schedules}
     if not schedules:
@@ -280,7 +285,7 @@ def convergence(fun: Any, x0: Any, schedules: Any = None, jac: Any = None, args:
         ax.plot(it, y, lw=1.6, marker="o", ms=3, ls="-" if r.success else "--", gid=str(label),
                         label=f"{label}: {r.status.name}, {r.nit} it")
         if not r.success:
-            ax.plot(it[-1:], y[-1:], **{**_FAILED, "markersize": 10})
+            ax.plot(it[-1:], y[-1:], gid="failed", **{**_FAILED, "markersize": 10})
     ax.axhline(options.get("ftol", 1e-10), color="0.5", ls=":", lw=1, gid="ftol", label="ftol")
     ax.set_yscale("log")
     ax.set_xlabel("iteration [-]")
@@ -303,10 +308,10 @@ def _engine_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
     known = set(inspect.signature(solve).parameters) - {"fun", "x0", "jac", "args", "advisor", "throw"}
     extra = sorted(set(opts) - known)
     if extra:
-        raise InvalidInputError(f"{model.path}: solver option(s) {extra} unknown; chemsolve.solve takes {sorted(known)}")
+        raise InvalidInputError(f"{getattr(model, 'path', model.name)}: solver option(s) {extra} unknown; chemsolve.solve takes {sorted(known)}")
     method = str(opts.pop("method", "newton")).lower()
     own = opts.pop("damping", None)
-    sets = _standard_schedules(method)
+    sets = standard_schedules(method)
     if own is not None:
         sets = {f"model: {_label(own, method)}": own, **sets}
     return method, opts, sets
