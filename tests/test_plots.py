@@ -297,3 +297,21 @@ def test_cli_plot_without_matplotlib_exits_2_naming_the_extra(tmp_path):
     assert out.stdout == "" and not f.exists()  # refused before solving
     ok = cli("run", os.path.join(AQ, "carbonate_buffer.yaml"), pre="sys.modules['matplotlib'] = None")
     assert ok.returncode == 0, ok.stderr  # without --plot matplotlib is never needed
+
+
+def test_plot_columns_draws_each_column_against_the_swept_input(tmp_path, monkeypatch):
+    figs = []
+    real = plots._save
+    monkeypatch.setattr(plots, "_save", lambda fig, path: (figs.append(fig), real(fig, path))[1])
+    header = ["phi", "status", "T_K", "X_H2O", "X_H2"]
+    rows = [[0.5, "CONVERGED", 1600.0, 0.15, 1e-5], [1.0, "MAX_ITER", 2400.0, 0.3, 0.01],
+            [1.5, "CONVERGED", 2300.0, 0.28, 0.1]]
+    out = plots.plot_columns(header, rows, tmp_path / "s.png", title="t")
+    assert png_size(out)[1] > 5_000
+    (fig,) = figs
+    ax_t, ax_x = fig.axes
+    assert ax_t.get_ylabel() == "T [K]" and ax_x.get_yscale() == "log"
+    assert list(lines(ax_t)["T_K"].get_ydata()) == [1600.0, 2400.0, 2300.0]
+    assert set(lines(ax_x)) == {"X_H2O", "X_H2"}
+    crosses = [ln for ln in ax_t.get_lines() if ln.get_gid() == "failed"]
+    assert len(crosses) == 1 and list(crosses[0].get_xydata()[0]) == [1.0, 2400.0]
