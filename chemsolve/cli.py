@@ -86,9 +86,27 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     return 0
 
 
+def _need_parquet(dest: str | None) -> None:
+    from .errors import InvalidInputError
+
+    if not dest:
+        raise InvalidInputError("--format parquet writes a file: give --output FILE.parquet")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InvalidInputError("--format parquet needs pyarrow: pip install 'chemsolve[parquet]'") from None
+
+
 def _csv(rows: list[list], header: list[str], out) -> None:
+    """Rows as CSV (floats with 10 significant digits), or as a Parquet file when ``out`` is a path."""
     import csv
 
+    if isinstance(out, str):
+        import pandas as pd
+
+        pd.DataFrame(rows, columns=header).to_parquet(out, index=False)
+        return
+    rows = [[f"{c:.10g}" if isinstance(c, float) else c for c in r] for r in rows]
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
@@ -111,8 +129,8 @@ def run(path: str, as_json: bool = False, out=sys.stdout, overrides: dict[str, s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
         r = model.run()
-    if fmt == "csv":
-        _csv([[sp, f"{m:.10g}", f"{r.log_gamma[sp]:.10g}"] for sp, m in sorted(r.molality.items(), key=lambda kv: -kv[1])],
+    if fmt in ("csv", "parquet"):
+        _csv([[sp, float(m), float(r.log_gamma[sp])] for sp, m in sorted(r.molality.items(), key=lambda kv: -kv[1])],
              ["species", "molality_mol_per_kgw", "log10_gamma"], out)
     elif as_json:
         json.dump({"model": model.name, "file": model.path, "status": r.status.name, "message": r.message,
@@ -154,8 +172,8 @@ def _run_gas(model, fmt: str, out) -> int:
     as_json = fmt == "json"
     r = model.run()
     names = r.species_names
-    if model.phi is None and fmt == "csv":
-        _csv([[s, f"{x:.10g}"] for s, x in sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])],
+    if model.phi is None and fmt in ("csv", "parquet"):
+        _csv([[s, float(x)] for s, x in sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])],
              ["species", "mole_fraction"], out)
         ok, bad = r.success, ([] if r.success else [0])
     elif model.phi is None:
@@ -178,9 +196,9 @@ def _run_gas(model, fmt: str, out) -> int:
     else:
         phi = np.asarray(model.phi)
         top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
-        if fmt == "csv":
-            _csv([[f"{phi[i]:.10g}", Status_name(r.status[i]), f"{r.T[i]:.10g}"]
-                  + [f"{r.X[i, names.index(s)]:.10g}" for s in top] for i in range(len(phi))],
+        if fmt in ("csv", "parquet"):
+            _csv([[float(phi[i]), Status_name(r.status[i]), float(r.T[i])]
+                  + [float(r.X[i, names.index(s)]) for s in top] for i in range(len(phi))],
                  ["phi", "status", "T_K"] + [f"X_{s}" for s in top], out)
         elif as_json:
             json.dump({"model": model.name, "file": model.path, "mode": r.mode, "phi": phi.tolist(),
@@ -217,115 +235,127 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
 
 
 def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
-    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0]) (stop included when on the grid)."""
+    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0]) (stop included when on the grid);
+    ``T=300,350,400`` -> ("T", [300, 350, 400])."""
     from .errors import InvalidInputError
 
     try:
         key, rng = text.split("=", 1)
+        if "," in rng or ":" not in rng:
+            vals = np.array([float(x) for x in rng.split(",")])
+            if not np.isfinite(vals).all():
+                raise ValueError
+            return key.strip(), vals
         a, b, c = (float(x) for x in rng.split(":"))
     except ValueError:
-        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP, e.g. phi=0.5:2.0:0.01") from None
+        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP or KEY=V1,V2,..., "
+                                "e.g. phi=0.5:2.0:0.01") from None
     if not (np.isfinite([a, b, c]).all() and c != 0 and (b - a) / c >= 0):
         raise InvalidInputError(f"--sweep {text!r}: STEP must be non-zero and lead from START to STOP")
     n = int(np.floor((b - a) / c + 1e-9)) + 1
-    if n > 10_000_000:
-        raise InvalidInputError(f"--sweep {text!r}: {n} points; at most 10,000,000")
+    if n > 100_000_000:
+        raise InvalidInputError(f"--sweep {text!r}: {n:,} points; at most 100,000,000")
     return key.strip(), a + c * np.arange(n)
 
 
-def sweep(path: str, spec: str, out=sys.stdout, overrides: dict[str, str] | None = None, fmt: str = "table",
-          quiet: bool = False, plot: str | None = None) -> int:
-    """Solve a model over a range of one input; one row per state. A gas model swept over phi is one
-    warm-started batch; any other input is solved state by state (warm-started when the model allows).
-    ``plot``: also draw every output column vs the swept input into this PNG file."""
-    import json
-    import warnings
+def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
+    """The ``k`` most abundant species over a probe of at most 24 grid points (cold solves), for
+    the columns of a CLI sweep; None for the engine (its unknowns are all shown)."""
+    from .sweeps import grid_columns, sweep as run_sweep
 
-    from .aqueous import DatabaseWarning
+    if model.kind == "engine":
+        return None
+    cols = grid_columns(grid)
+    n = len(next(iter(cols.values())))
+    pick = np.unique(np.linspace(0, n - 1, min(n, 24)).round().astype(int))
+    import pandas as pd
+
+    probe = run_sweep(model, pd.DataFrame({c: a[pick] for c, a in cols.items()}), chunk=1)
+    pre = "X_" if model.kind == "gas" else "m_"
+    amounts = probe[[c for c in probe.columns if c.startswith(pre)]].max()
+    return [c[2:] for c in amounts.sort_values(ascending=False).index[:k]]
+
+
+def _dask_client(spec: str | None):
+    """``--dask local[:N]`` starts a LocalCluster of N worker processes (default 2); any other
+    text is a scheduler address (``tcp://host:8786``)."""
+    if spec is None:
+        return None, None
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        from .errors import InvalidInputError
+
+        raise InvalidInputError("--dask needs dask.distributed: pip install 'chemsolve[dask]'") from None
+    if spec == "local" or spec.startswith("local:"):
+        n = int(spec.split(":", 1)[1]) if ":" in spec else 2
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster), cluster
+    return Client(spec), None
+
+
+def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str, str] | None = None,
+          fmt: str = "table", quiet: bool = False, species: str | None = None, chunk: int = 1024,
+          dask: str | None = None, plot: str | None = None) -> int:
+    """Solve a model over a grid (one ``--sweep`` per input, Cartesian product, first slowest):
+    ``chemsolve.sweeps.sweep`` in warm-started chunks, on local cores or on Dask; one row per state.
+    ``plot``: also draw the outputs vs the swept input into this PNG file (one-input sweeps)."""
+    from .errors import InvalidInputError
     from .models import load_model
+    from .sweeps import sweep as run_sweep
 
-    key, values = _parse_sweep(spec)
-    base = load_model(path, overrides)
-    header: list[str]
-    rows: list[list] = []
+    specs = [specs] if isinstance(specs, str) else list(specs)
+    grid: dict[str, np.ndarray] = {}
+    for text in specs:
+        key, values = _parse_sweep(text)
+        grid[key] = values
+    if plot and len(grid) != 1:
+        raise InvalidInputError(f"--plot draws a sweep of one input, not of {len(grid)} ({', '.join(grid)})")
+    model = load_model(path, overrides)
+    n = int(np.prod([len(v) for v in grid.values()]))
+    sp = [s.strip() for s in species.split(",") if s.strip()] if species else _default_species(model, grid)
+    client, cluster = _dask_client(dask)
     t0 = time.perf_counter()
-    status: list[str] = []
-    if base.kind == "gas" and key == "phi":
-        from dataclasses import replace as _replace
-
-        from .models import _mix_feed
-
-        fuel, ox = _fuel_oxidizer(path, overrides)
-        feeds = [_mix_feed(fuel, ox, float(v), path, lambda *k: str(path)) for v in values]
-        model = _replace(base, feeds=feeds, phi=[float(v) for v in values])
-        r = model.run()
-        names = r.species_names
-        top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
-        header = ["phi", "status", "T_K"] + [f"X_{s}" for s in top]
-        status = [Status_name(c) for c in r.status]
-        rows = [[float(values[i]), status[i], float(r.T[i])] + [float(r.X[i, names.index(s)]) for s in top]
-                for i in range(len(values))]
-    else:
-        header = [key, "status"]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DatabaseWarning)
-            res = base.resource()  # the database or the mixture: loaded once, not per state
-        for i, v in enumerate(values):
-            m = load_model(path, {**(overrides or {}), key: repr(float(v))})
-            r = m.run(res)
-            st = r.status.name
-            status.append(st)
-            if m.kind == "gas":
-                if i == 0:
-                    header += ["T_K", "P_Pa"]
-                rows.append([float(v), st, float(r.T), float(r.P)])
-            else:
-                if i == 0:
-                    header += ["pH", "ionic_strength", "water_activity"]
-                rows.append([float(v), st, r.pH, r.ionic_strength, r.water_activity])
-            if not quiet and time.perf_counter() - t0 > 1.0 and (i + 1) % max(1, len(values) // 20) == 0:
-                print(f"\r{i + 1}/{len(values)} states", end="", file=sys.stderr, flush=True)
-        if not quiet and time.perf_counter() - t0 > 1.0:
-            print(file=sys.stderr)
-    if fmt == "csv":
-        _csv([[f"{c:.10g}" if isinstance(c, float) else c for c in r_] for r_ in rows], header, out)
+    try:
+        df = run_sweep(model, grid, scheduler=client, species=sp, chunk=chunk, progress=not quiet)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    dt = time.perf_counter() - t0
+    df["status"] = df["status"].astype(str)
+    if fmt == "parquet":
+        df.to_parquet(out)
+    elif fmt == "csv":
+        df.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
     elif fmt == "json":
-        json.dump({"model": base.name, "file": base.path, "sweep": key, "columns": header, "rows": rows}, out,
-                  indent=1)
+        import json
+
+        json.dump({"model": model.name, "file": model.path, "sweep": list(grid), "columns": list(df.columns),
+                   "rows": df.to_numpy().tolist()}, out, indent=1)
         out.write("\n")
     else:
+        rows = df.to_numpy().tolist()
         shown = rows if len(rows) <= 200 else rows[:100] + rows[-100:]
-        print(_table([[f"{c:.6g}" if isinstance(c, float) else c for c in r_] for r_ in shown], header), file=out)
+        print(_table([[f"{c:.6g}" if isinstance(c, float) else c for c in r_] for r_ in shown], list(df.columns)),
+              file=out)
         if len(rows) > 200:
-            print(f"({len(rows)} rows; first and last 100 shown; --format csv for all)", file=out)
+            print(f"({len(rows):,} rows; first and last 100 shown; --format csv or parquet for all)", file=out)
     if plot:
         from .plots import plot_columns
 
-        plot_columns(header, rows, plot, title=f"{base.name}: sweep of {key}")
-    bad = [i for i, st in enumerate(status) if st != "CONVERGED"]
+        plot_columns(list(df.columns), df.to_numpy().tolist(), plot, title=f"{model.name}: sweep of {key}")
     if not quiet:
-        dt = time.perf_counter() - t0
-        print(f"{len(rows)} states in {dt:.2f} s ({len(rows) / dt:,.0f} states/s)", file=sys.stderr)
-    if bad:
-        print(f"error: {path}: {len(bad)} of {len(rows)} state(s) did not converge "
-              f"(first: {key} = {values[bad[0]]:.6g}, {status[bad[0]]})", file=sys.stderr)
+        where = "on Dask" if client is not None else "locally"
+        print(f"{n:,} states in {dt:.2f} s ({n / dt:,.0f} states/s, {where})", file=sys.stderr)
+    bad = np.flatnonzero(df["status"].to_numpy() != "CONVERGED")
+    if bad.size:
+        first = ", ".join(f"{k} = {df[k].iat[bad[0]]:.6g}" for k in grid)
+        print(f"error: {path}: {bad.size} of {n} state(s) did not converge "
+              f"(first: {first}, {df['status'].iat[bad[0]]})", file=sys.stderr)
         return 1
     return 0
-
-
-def _fuel_oxidizer(path: str, overrides: dict[str, str] | None):
-    """The fuel and oxidizer mappings of a gas model file (after --set), for a phi sweep."""
-    from pathlib import Path
-
-    from .models import _apply_overrides, _read
-
-    from .errors import InvalidInputError
-
-    data, _ = _read(Path(path))
-    _apply_overrides(Path(path), data, overrides or {})
-    if not isinstance(data.get("fuel"), dict) or not isinstance(data.get("oxidizer"), dict):
-        raise InvalidInputError(f"--sweep phi: {path} gives X:, not fuel:/oxidizer:/phi:")
-    return {str(k): float(v) for k, v in data["fuel"].items()}, {str(k): float(v) for k, v in data["oxidizer"].items()}
 
 
 def list_models(root: str | None, out=sys.stdout) -> int:
@@ -376,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("model", help="path to a model YAML file (its kind: picks aqueous or gas)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 (repeatable)")
-        p.add_argument("--format", choices=("table", "json", "csv"), default=None, help="output format")
+        p.add_argument("--format", choices=("table", "json", "csv", "parquet"), default=None,
+                       help="output format (parquet needs --output and pyarrow)")
         p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of stdout")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
         p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
@@ -384,9 +415,14 @@ def main(argv: list[str] | None = None) -> int:
     p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml, models/gas/*.yaml)")
     common(p_run)
     p_run.add_argument("--json", action="store_true", help="same as --format json")
-    p_sw = sub.add_parser("sweep", help="solve a model over a range of one input")
+    p_sw = sub.add_parser("sweep", help="solve a model over a grid of inputs (warm-started chunks, local or Dask)")
     common(p_sw)
-    p_sw.add_argument("--sweep", required=True, metavar="KEY=START:STOP:STEP", help="e.g. phi=0.5:2.0:0.01")
+    p_sw.add_argument("--sweep", required=True, action="append", metavar="KEY=START:STOP:STEP",
+                      help="an input range, e.g. phi=0.5:2.0:0.01 or T=300,350,400; repeat for a grid")
+    p_sw.add_argument("--species", metavar="A,B,...", help="species columns (default: the 6 most abundant)")
+    p_sw.add_argument("--chunk", type=int, default=1024, help="rows per warm-started chunk (default 1024)")
+    p_sw.add_argument("--dask", metavar="ADDRESS|local[:N]",
+                      help="run the chunks on a Dask cluster: a scheduler address, or local:N worker processes")
     p_mod = sub.add_parser("models", help="list the model files (one line each)")
     p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
     args = parser.parse_args(argv)
@@ -402,8 +438,12 @@ def main(argv: list[str] | None = None) -> int:
             from .plots import require_matplotlib
 
             require_matplotlib()
-        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         sets = _parse_sets(args.set)
+        if args.format == "parquet":
+            _need_parquet(args.output)
+            out = args.output
+        else:
+            out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         if args.command == "run":
             fmt = args.format or ("json" if args.json else "table")
             code = run(args.model, out=out, overrides=sets, fmt=fmt)
@@ -416,11 +456,13 @@ def main(argv: list[str] | None = None) -> int:
 
                 with warnings.catch_warnings():  # skipped database blocks: listed by load_database
                     warnings.simplefilter("ignore", DatabaseWarning)
-                    plot_model(load_model(args.model, sets), args.plot, overrides=sets)
+                    plot_model(load_model(args.model, sets), args.plot)
             return code
         if args.command == "sweep":
+            if args.chunk < 1:
+                parser.error(f"--chunk must be >= 1, got {args.chunk}")
             return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
-                         quiet=args.quiet, plot=args.plot)
+                         quiet=args.quiet, species=args.species, chunk=args.chunk, dask=args.dask, plot=args.plot)
     except ChemsolveError as e:  # bad input: one line, the culprit named, non-zero exit
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -428,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
-        if out is not None and out is not sys.stdout:
+        if out is not None and out is not sys.stdout and not isinstance(out, str):
             out.close()
     return 2
 

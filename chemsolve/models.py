@@ -276,6 +276,8 @@ class GasModel:
     P: float
     feeds: list[dict[str, float]]  # one feed, or one per phi of a sweep
     phi: list[float] | None
+    fuel: dict[str, float] | None = None  # with oxidizer: the feed at any phi (sweeps)
+    oxidizer: dict[str, float] | None = None
 
     def mixture(self):
         from .gas import GasMixture
@@ -334,7 +336,7 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
     has_fo = any(k in data for k in ("fuel", "oxidizer", "phi"))
     if has_x == has_fo:
         raise ModelError(f"{p}: give either X: or fuel:, oxidizer: and phi:")
-    phis = None
+    phis = fuel = ox = None
     if has_x:
         feeds = [amounts("X")]
     else:
@@ -366,7 +368,7 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
         mech = str(local)
     return GasModel(path=str(p), kind="gas", name=data["name"].strip(),
                     provenance=" ".join(data["provenance"].split()), mechanism=mech,
-                    condensed=tuple(cond), mode=mode, T=T, P=P, feeds=feeds, phi=phis)
+                    condensed=tuple(cond), mode=mode, T=T, P=P, feeds=feeds, phi=phis, fuel=fuel, oxidizer=ox)
 
 
 # O2 demand per mole of fuel: C -> CO2, H -> H2O, O supplied by the fuel itself

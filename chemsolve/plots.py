@@ -151,25 +151,13 @@ def _species_lines(ax, x, X, names: list[str], species, ok, min_x: float = 1e-3,
     ax.grid(alpha=0.3, which="both", lw=0.5)
 
 
-def _fuel_and_oxidizer(model, overrides):
-    from .cli import _fuel_oxidizer
-
-    try:
-        return _fuel_oxidizer(model.path, overrides)
-    except InvalidInputError:
-        raise InvalidInputError(f"{model.path} gives its feed as X:, so it has no equivalence ratio to plot "
-                                "against; composition(model) draws it vs T") from None
-
-
-def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any = None, *,
-          overrides: dict[str, str] | None = None):
+def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any = None):
     """Equilibrium mole fractions (log axis) and temperature (twin axis) vs equivalence ratio.
 
     model : a gas ``GasModel`` given by ``fuel:``, ``oxidizer:`` and ``phi:``, solved in its own mode
         (HP: the adiabatic flame temperature) at its T and P, all states in one warm-started batch.
     phi : equivalence ratios [-]; default the model's phi sweep, or ``linspace(0.5, 2.0, 31)`` for a
-        single phi. A grid of your own (or a single-phi model) reads fuel and oxidizer again from the
-        model's file, with ``overrides`` (the ``--set`` values the model was loaded with).
+        single phi (feeds from the model's ``fuel`` and ``oxidizer``).
     species : names to draw; default up to 8 species whose mole fraction reaches 1e-3.
 
     A model given by its feed ``X:`` has no equivalence ratio: ``InvalidInputError`` (use
@@ -181,15 +169,17 @@ def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any
 
     from .models import _mix_feed
 
+    if getattr(model, "fuel", None) is None:
+        raise InvalidInputError(f"{model.path} gives its feed as X:, so it has no equivalence ratio to plot "
+                                "against; composition(model) draws it vs T")
     ax = _axes(ax)
     if phi is None and model.phi is not None:
         m = model
     else:
-        fuel, ox = _fuel_and_oxidizer(model, overrides)
         grid = np.linspace(0.5, 2.0, 31) if phi is None else np.atleast_1d(np.asarray(phi, dtype=float))
         if not (np.isfinite(grid).all() and (grid > 0).all()):
             raise InvalidInputError(f"phi must be positive and finite, got {grid.tolist()[:10]}")
-        feeds = [_mix_feed(fuel, ox, float(f), model.path, lambda *k: str(model.path)) for f in grid]
+        feeds = [_mix_feed(model.fuel, model.oxidizer, float(f), model.path, lambda *k: str(model.path)) for f in grid]
         m = replace(model, feeds=feeds, phi=[float(f) for f in grid])
     r = m.run()
     x = np.asarray(m.phi)
@@ -336,14 +326,13 @@ def _save(fig, path) -> str:
     return str(path)
 
 
-def plot_model(model: Any, path: str | Path, *, overrides: dict[str, str] | None = None) -> str:
+def plot_model(model: Any, path: str | Path) -> str:
     """Draw the figure that fits ``model.kind`` and write it to ``path`` (PNG); returns the path.
 
     aqueous: ``bjerrum`` of C(4) (else the first component); gas: ``flame`` for fuel/oxidizer models,
     ``composition`` vs T for a model given by ``X:``; engine: ``convergence`` of ``model.functions()``
     -> (fun, jac) from ``model.x0`` with ``args=(model.params,)`` and ``model.solver`` (None, a
     method name or a dict of ``solve`` keywords; its damping is drawn beside the standard set).
-    overrides : the ``--set`` values the model was loaded with (a gas phi grid reads the file again).
     """
     fig = _figure()
     ax = fig.add_subplot()
@@ -351,12 +340,7 @@ def plot_model(model: Any, path: str | Path, *, overrides: dict[str, str] | None
     if kind == "aqueous":
         bjerrum(model, ax=ax)
     elif kind == "gas":
-        try:
-            _fuel_and_oxidizer(model, overrides)
-        except InvalidInputError:  # given by X: no equivalence ratio
-            composition(model, ax=ax)
-        else:
-            flame(model, ax=ax, overrides=overrides)
+        (flame if getattr(model, "fuel", None) is not None else composition)(model, ax=ax)
     elif kind == "engine":
         fun, jac = model.functions()
         method, opts, sets = _engine_options(model)
@@ -369,35 +353,48 @@ def plot_model(model: Any, path: str | Path, *, overrides: dict[str, str] | None
 
 
 _COLUMN_LABELS = {"T_K": "T [K]", "P_Pa": "P [Pa]", "pH": "pH [-]", "ionic_strength": "I [mol/kgw]",
-                  "water_activity": "a(H2O) [-]"}
+                  "water_activity": "a(H2O) [-]", "iterations": "iterations [-]", "residual_norm": "max|F| [-]",
+                  "T": "T [K]", "P": "P [Pa]", "phi": "equivalence ratio \N{GREEK SMALL LETTER PHI} [-]",
+                  "pe": "pe [-]"}
+# column families of a sweep table sharing one panel: prefix -> (axis label, log scale)
+_FAMILIES = {"X_": ("mole fraction [-]", True), "m_": ("molality [mol/kgw]", True),
+             "n_": ("moles per mole of feed [-]", False), "x_": ("unknowns x [-]", False)}
 
 
 def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title: str = "") -> str:
-    """A sweep's table as a figure: every numeric column vs the first, one panel each (mole fraction
-    columns ``X_*`` share one log panel); rows whose "status" is not CONVERGED are red crosses.
-    Writes a PNG to ``path`` and returns the path."""
+    """A sweep's table as a figure: every output column vs the first column (the swept input), one
+    panel each; a family of columns (``X_*`` mole fractions, ``m_*`` molalities, ``n_*`` condensed
+    amounts, ``x_*`` unknowns) shares one panel. Columns constant over the sweep are left out. Rows
+    whose "status" is not CONVERGED are red crosses. Writes a PNG to ``path`` and returns the path."""
     key = header[0]
     x = np.array([float(r[0]) for r in rows])
     ok = (np.array([r[header.index("status")] == "CONVERGED" for r in rows]) if "status" in header
           else np.ones(len(rows), bool))
-    cols = [c for c in header[1:] if c != "status"]
-    groups = [[c] for c in cols if not c.startswith("X_")]
-    if any(c.startswith("X_") for c in cols):
-        groups.append([c for c in cols if c.startswith("X_")])
+    data = {}
+    for k, c in enumerate(header[1:], 1):
+        try:
+            data[c] = np.array([float(r[k]) for r in rows])
+        except (TypeError, ValueError):
+            continue  # status and other text
+    fam = {c: next((p for p in _FAMILIES if c.startswith(p)), None) for c in data}
+    groups = [[c] for c in data if fam[c] is None and np.ptp(data[c]) > 0]
+    groups += [[c for c in data if fam[c] == p] for p in _FAMILIES if p in fam.values()]
+    if not groups:
+        raise InvalidInputError(f"nothing to plot: no output column of {header} varies over the sweep")
     fig = _figure((7.0, 1.2 + 2.2 * len(groups)))
     axes = fig.subplots(len(groups), 1, sharex=True, squeeze=False)[:, 0]
     for ax, group in zip(axes, groups):
+        p = fam[group[0]]
         for c in group:
-            y = np.array([float(r[header.index(c)]) for r in rows])
-            ax.plot(x, y, lw=1.5, label=c[2:] if c.startswith("X_") else None, gid=c)
-            _mark_failed(ax, x, y, ok)
-        if group[0].startswith("X_"):
-            ax.set_yscale("log")
-            ax.set_ylabel("mole fraction [-]")
-            ax.legend(fontsize=7, ncol=3)
+            ax.plot(x, data[c], lw=1.5, label=c[len(p):] if p else None, gid=c)
+            _mark_failed(ax, x, data[c], ok)
+        if p:
+            ax.set_ylabel(_FAMILIES[p][0])
+            ax.set_yscale("log" if _FAMILIES[p][1] else "linear")
+            ax.legend(fontsize=7, ncol=4)
         else:
             ax.set_ylabel(_COLUMN_LABELS.get(group[0], group[0]))
         ax.grid(alpha=0.3)
-    axes[-1].set_xlabel(key)
+    axes[-1].set_xlabel(_COLUMN_LABELS.get(key, key))
     axes[0].set_title(title, fontsize=10)
     return _save(fig, path)

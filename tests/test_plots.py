@@ -286,6 +286,9 @@ def test_cli_run_and_sweep_plot_write_pngs(tmp_path):
     out = cli("sweep", os.path.join(AQ, "seawater.yaml"), "--sweep", "pH=7:8:0.5", "--plot", str(g), "-q")
     assert out.returncode == 0, out.stderr
     assert png_size(g)[1] > 10_000
+    two = cli("sweep", os.path.join(AQ, "seawater.yaml"), "--sweep", "pH=7:8:0.5", "--sweep", "T=290:300:10",
+              "--plot", str(tmp_path / "two.png"), "-q")
+    assert two.returncode == 2 and "one input" in two.stderr and not (tmp_path / "two.png").exists()
 
 
 def test_cli_plot_without_matplotlib_exits_2_naming_the_extra(tmp_path):
@@ -303,9 +306,9 @@ def test_plot_columns_draws_each_column_against_the_swept_input(tmp_path, monkey
     figs = []
     real = plots._save
     monkeypatch.setattr(plots, "_save", lambda fig, path: (figs.append(fig), real(fig, path))[1])
-    header = ["phi", "status", "T_K", "X_H2O", "X_H2"]
-    rows = [[0.5, "CONVERGED", 1600.0, 0.15, 1e-5], [1.0, "MAX_ITER", 2400.0, 0.3, 0.01],
-            [1.5, "CONVERGED", 2300.0, 0.28, 0.1]]
+    header = ["phi", "status", "T_K", "P_Pa", "X_H2O", "X_H2"]  # P constant: no panel
+    rows = [[0.5, "CONVERGED", 1600.0, 1e5, 0.15, 1e-5], [1.0, "MAX_ITER", 2400.0, 1e5, 0.3, 0.01],
+            [1.5, "CONVERGED", 2300.0, 1e5, 0.28, 0.1]]
     out = plots.plot_columns(header, rows, tmp_path / "s.png", title="t")
     assert png_size(out)[1] > 5_000
     (fig,) = figs
