@@ -210,3 +210,63 @@ def test_bundled_model_by_name_from_any_folder(tmp_path):
                              text=True, cwd=tmp_path, timeout=300, env=env)
     assert missing.returncode == 2 and "'engine/nope' not found; bundled models are under" in missing.stderr
 
+
+def _built_wheel(tmp_path):
+    """A wheel built from a copy of this checkout (pip wheel, build isolation from the configured
+    index); skipped when no build backend can be had."""
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
+                                                              ".pytest_cache", ".hypothesis", "*.nbi", "*.nbc"))
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
+                          str(src)], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0 and ("setuptools" in out.stderr and "No matching distribution" in out.stderr):
+        pytest.skip(f"no setuptools to build with: {out.stderr.strip().splitlines()[-1]}")
+    assert out.returncode == 0, out.stderr
+    (whl,) = (tmp_path / "dist").glob("chemsolve-*.whl")
+    return whl
+
+
+def test_wheel_ships_every_model_and_the_installed_command_finds_them(tmp_path):
+    """Build the wheel, check it holds every models/**/*.yaml, install it into a fresh venv (the
+    dependencies come from this interpreter's site-packages through a .pth file) and run the
+    installed command from an empty folder: `models` lists the bundled files, `run engine/propane`
+    runs the installed copy."""
+    import sysconfig
+    import zipfile
+
+    whl = _built_wheel(tmp_path)
+    names = zipfile.ZipFile(whl).namelist()
+    shipped = {n.split("/share/chemsolve/models/", 1)[1] for n in names if "/share/chemsolve/models/" in n}
+    here = {os.path.relpath(os.path.join(d, f), os.path.join(ROOT, "models")).replace(os.sep, "/")
+            for d, _, fs in os.walk(os.path.join(ROOT, "models")) for f in fs if f.endswith((".yaml", ".md"))}
+    assert here and shipped == here
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    py = venv / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    with open(os.path.join(site, "zz_deps.pth"), "w") as f:  # appended after the venv's own packages
+        f.write("\n".join(sorted(deps)) + "\n")
+    inst = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
+                           "-q", str(whl)], capture_output=True, text=True, timeout=300)
+    assert inst.returncode == 0, inst.stderr
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    where = subprocess.run([str(py), "-c", "import chemsolve, chemsolve.models as m; print(chemsolve.__file__); "
+                            "print(m.bundled_models_dir())"], capture_output=True, text=True, cwd=work, env=env)
+    pkg, models_dir = where.stdout.split()
+    assert pkg.startswith(str(venv)) and models_dir == str((venv / "share" / "chemsolve" / "models").resolve())
+    listed = subprocess.run([str(venv / "bin" / "chemsolve"), "models"], capture_output=True, text=True, cwd=work,
+                            env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(ln.split()[0] for ln in listed.stdout.strip().splitlines()[2:]) == sorted(
+        n for n in here if n.endswith(".yaml"))
+    run = subprocess.run([str(venv / "bin" / "chemsolve"), "run", "engine/propane", "--format", "json"],
+                         capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    d = json.loads(run.stdout)
+    assert d["status"] == "CONVERGED" and d["file"].startswith(models_dir)
