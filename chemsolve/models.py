@@ -3,8 +3,9 @@ validated. The schema of every kind (``aqueous``, ``gas``, ``engine``): each key
 default and an example, is documented in one place, ``models/README.md``.
 
 Unknown keys (at every level), missing keys, unknown units, units of the wrong dimension and bad
-values raise ``ModelError`` naming the file, line and key. Units are converted here and only here
-(with pint, imported on first use of a unit other than chemsolve's own K, Pa, mol/kgw, kg/L).
+values raise ``ModelError`` naming the file, line and key. Units are converted here and only here,
+with pint (imported on first use of a unit beyond K, degC, Pa, kPa, bar, atm, mol/kgw, mmol/kgw,
+umol/kgw and kg/L).
 """
 
 from __future__ import annotations
@@ -94,6 +95,11 @@ def _ureg():
     return _UREG
 
 
+# units of the bundled files, by definition: no need to import pint for them
+_EXACT = {("degC", "K"): (1.0, 273.15), ("atm", "Pa"): (101325.0, 0.0), ("bar", "Pa"): (1e5, 0.0),
+          ("kPa", "Pa"): (1e3, 0.0)}
+
+
 @functools.lru_cache(maxsize=None)
 def _linear(unit: str, target: str, dim: str) -> tuple[float, float]:
     """(scale, offset) such that value [target] = scale * value [unit] + offset; ValueError saying
@@ -101,6 +107,8 @@ def _linear(unit: str, target: str, dim: str) -> tuple[float, float]:
     unit = _ALIASES.get(unit, unit)
     if unit == target:
         return 1.0, 0.0
+    if (unit, target) in _EXACT:
+        return _EXACT[unit, target]
     ureg = _ureg()
     try:
         q = ureg.Quantity(1.0, unit)

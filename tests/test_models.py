@@ -123,6 +123,17 @@ def test_pint_is_not_imported_with_chemsolve_nor_for_chemsolves_own_units():
     assert out.stdout.strip() == "False"
 
 
+def test_the_shortcut_units_are_pints():
+    """The few conversions done without importing pint equal pint's."""
+    import chemsolve.models as cm
+
+    for (unit, target), (scale, offset) in cm._EXACT.items():
+        q = cm._ureg().Quantity
+        assert (float(q(1.0, unit).to(target).m) - float(q(0.0, unit).to(target).m), float(q(0.0, unit).to(target).m)) \
+            == pytest.approx((scale, offset), rel=1e-15)
+    assert all(cm._ureg().Quantity(1.0, u).to("mol/kgw").m == pytest.approx(f, rel=1e-15) for u, f in cm._MOLALITY.items())
+
+
 WATER_MGL = {"Ca": 80, "Mg": 20, "Na": 300, "K": 3, "Cl": 500, "S(6)": 96, "C(4)": 244, "Si": 15, "N(5)": 10}
 
 
