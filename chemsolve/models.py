@@ -674,7 +674,7 @@ class EngineModel:
         fun, jac = self.functions()
         opts = dict(self.solver)
         if not opts.setdefault("jit", False):
-            fun, jac = fun.py_func, (jac.py_func if jac is not None else None)
+            fun, jac = getattr(fun, "py_func", fun), getattr(jac, "py_func", jac)  # (plain under NUMBA_DISABLE_JIT)
         return solve(fun, self.x0.copy(), jac=jac, args=(self.params.copy(),), **opts)
 
 

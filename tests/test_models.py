@@ -189,8 +189,11 @@ def test_solver_options_reach_the_solver(tmp_path):
 PROPANE = os.path.join(ROOT, "models", "engine", "propane.yaml")
 
 
+@pytest.mark.nojit  # also run with NUMBA_DISABLE_JIT=1: the engine model's plain-Python path
 def test_engine_model_solves_the_bundled_propane_problem():
     from chemsolve.kernels import examples as ex
+
+    F = getattr(ex.propane, "py_func", ex.propane)  # the residual as plain Python (also under NUMBA_DISABLE_JIT)
 
     m = load_model(PROPANE)
     assert (m.kind, m.problem, m.param_names) == ("engine", "propane", ("R", "P")) and m.resource() is None
@@ -198,21 +201,24 @@ def test_engine_model_solves_the_bundled_propane_problem():
     r = m.run()
     assert r.success, r.message
     # the residual evaluated here, apart from the solver, and the paper's root (7 digits printed)
-    assert abs(ex.propane.py_func(r.x, m.params)).max() <= m.solver["ftol"]
+    assert abs(F(r.x, m.params)).max() <= m.solver["ftol"]
     assert r.x == pytest.approx([0.0031141, 34.597925, 0.0650418, 0.8593781, 0.0369519], rel=2e-5)
     fun, jac = m.functions()
     assert fun is ex.propane and jac is ex.propane_jac
 
 
+@pytest.mark.nojit  # also run with NUMBA_DISABLE_JIT=1: the engine model's plain-Python path
 def test_engine_overrides_change_the_problem():
     from chemsolve.kernels import examples as ex
+
+    F = getattr(ex.propane, "py_func", ex.propane)  # the residual as plain Python (also under NUMBA_DISABLE_JIT)
 
     m = load_model(PROPANE, {"params.R": "20", "solver.damping": "{type: ramp, start: 0.2}"})
     assert m.params.tolist() == [20.0, 40.0] and m.solver["damping"].name == "ramp"
     r = m.run()
     assert r.success and r.damping.name == "ramp"
-    assert abs(ex.propane.py_func(r.x, m.params)).max() <= 1e-10
-    assert abs(ex.propane.py_func(r.x, ex.PAPER_PARAMS)).max() > 1e-3  # a different problem was solved
+    assert abs(F(r.x, m.params)).max() <= 1e-10
+    assert abs(F(r.x, ex.PAPER_PARAMS)).max() > 1e-3  # a different problem was solved
     assert not load_model(PROPANE, {"solver.max_iter": "3"}).run().success
 
 
