@@ -126,6 +126,8 @@ def run(path: str, as_json: bool = False, out=sys.stdout, overrides: dict[str, s
     model = load_model(path, overrides)
     if model.kind == "gas":
         return _run_gas(model, fmt, out)
+    if model.kind == "engine":
+        return _run_engine(model, fmt, out)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
         r = model.run()
@@ -218,6 +220,33 @@ def _run_gas(model, fmt: str, out) -> int:
     if not ok:
         first = f"phi = {model.phi[bad[0]]:.6g}" if model.phi is not None else "the state"
         print(f"error: {model.path}: {len(bad)} state(s) did not converge (first: {first})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run_engine(model, fmt: str, out) -> int:
+    """An engine problem: status, iterations, residual and the solution x."""
+    import json
+
+    r = model.run()
+    names = [f"x{i + 1}" for i in range(r.x.size)]
+    if fmt == "csv":
+        _csv([[n, f"{v:.17g}"] for n, v in zip(names, r.x)], ["unknown", "value"], out)
+    elif fmt == "json":
+        json.dump({"model": model.name, "file": model.path, "problem": model.problem, "status": r.status.name,
+                   "message": r.message, "nit": r.nit, "nfev": r.nfev, "residual_norm": r.residual_norm,
+                   "params": dict(zip(model.param_names, model.params.tolist())), "x": r.x.tolist()}, out, indent=1)
+        out.write("\n")
+    else:
+        print(f"{model.name}  [{model.path}]", file=out)
+        print(f"problem {model.problem}   " + "   ".join(f"{k} {v:g}" for k, v in zip(model.param_names, model.params)),
+              file=out)
+        print(f"status {r.status.name}   nit {r.nit}   nfev {r.nfev}   max|F| {r.residual_norm:.3e}   "
+              f"method {r.method}   damping {r.damping.name}", file=out)
+        print(_table([[n, f"{v:.10g}", f"{x0:.6g}"] for n, v, x0 in zip(names, r.x, model.x0)],
+                     ["unknown", "x", "x0"]), file=out)
+    if not r.success:
+        print(f"error: {model.path}: did not converge: {r.status.name}: {' '.join(r.message.split())}", file=sys.stderr)
         return 1
     return 0
 
@@ -359,15 +388,16 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
 
 
 def list_models(root: str | None, out=sys.stdout) -> int:
-    """One line per model file under ``root`` (default: the models/ folder of this checkout, or ./models)."""
+    """One line per model file under ``root`` (default: the bundled models, from this checkout or as
+    installed with the wheel); ``chemsolve run NAME`` runs a bundled one by the name listed."""
     from pathlib import Path
 
     from .errors import InvalidInputError
-    from .models import _read
+    from .models import _read, bundled_models_dir
 
     if root is None:
-        here = Path(__file__).resolve().parent.parent / "models"
-        root = str(here if here.is_dir() else Path.cwd() / "models")
+        found = bundled_models_dir()
+        root = str(found if found is not None else Path.cwd() / "models")
     base = Path(root)
     if not base.is_dir():
         raise InvalidInputError(f"no models folder at {root!r}; give one: chemsolve models DIR")
@@ -403,16 +433,19 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--states", type=int, default=10_000, help="batch size (default 10000)")
 
     def common(p):
-        p.add_argument("model", help="path to a model YAML file (its kind: picks aqueous or gas)")
+        p.add_argument("model", help="a model YAML file, or a bundled model's name as `chemsolve models` lists it "
+                                     "(e.g. gas/hydrogen_air); its kind: picks aqueous, gas or engine")
         p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                       help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 (repeatable)")
+                       help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 --set params.R=20 "
+                            "--set solver.max_iter=50 (repeatable)")
         p.add_argument("--format", choices=("table", "json", "csv", "parquet"), default=None,
                        help="output format (parquet needs --output and pyarrow)")
         p.add_argument("--output", "-o", metavar="FILE", help="write the result to FILE instead of stdout")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
         p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
 
-    p_run = sub.add_parser("run", help="solve a model file (models/aqueous/*.yaml, models/gas/*.yaml)")
+    p_run = sub.add_parser("run", help="solve a model file (models/aqueous, models/gas, models/engine; "
+                                       "schema: models/README.md)")
     common(p_run)
     p_run.add_argument("--json", action="store_true", help="same as --format json")
     p_sw = sub.add_parser("sweep", help="solve a model over a grid of inputs (warm-started chunks, local or Dask)")

@@ -1,63 +1,43 @@
-"""Model files: one YAML file per model (``models/**/*.yaml``), read safely and validated.
+"""Model files: one YAML file per model (``models/**/*.yaml``), read with ``yaml.safe_load`` and
+validated. The schema of every kind (``aqueous``, ``gas``, ``engine``): each key, its type, units,
+default and an example, is documented in one place, ``models/README.md``.
 
-Schema of an aqueous model (``kind: aqueous``)::
-
-    kind: aqueous                 # required
-    name: Seawater                # required, one line
-    provenance: ...               # required: where the numbers come from
-    database: phreeqc.dat         # bundled name or a path (relative to the model file)
-    units: {totals: mol/kgw, T: K}    # totals: mol/kgw | mmol/kgw | umol/kgw; T: K | degC
-    T: 298.15
-    pH: 8.22                      # or null: pH from electroneutrality
-    pe: 4.0                       # optional, default 4
-    totals: {Na: 0.486, Cl: 0.566, ...}
-    equilibrium_phases: {Calcite: [0.0, 10.0], CO2(g): [-3.5, 10.0]}   # optional: [SI, moles]
-
-Schema of a gas-phase equilibrium model (``kind: gas``)::
-
-    kind: gas
-    name: Methane-air flame          # required
-    provenance: ...                  # required
-    mechanism: gri30.yaml            # any Cantera YAML (Cantera reads the species thermo)
-    condensed: [graphite.yaml]       # optional pure condensed species
-    units: {T: K, P: atm}            # T: K | degC; P: Pa | kPa | bar | atm
-    mode: HP                         # TP | HP | SP | TV | UV
-    T: 300                           # feed temperature
-    P: 1                             # feed pressure
-    X: {CH4: 1, O2: 2}               # the feed, or fuel + oxidizer + phi:
-    fuel: {CH4: 1}
-    oxidizer: {O2: 1, N2: 3.76, AR: 0.0445}
-    phi: 1.0                         # or a sweep {start: 0.5, stop: 2.0, num: 31}
-
-Unknown keys, missing keys and bad values raise ``ModelError`` naming the file, line and key.
-Unit conversion happens here and only here.
+Unknown keys (at every level), missing keys, unknown units, units of the wrong dimension and bad
+values raise ``ModelError`` naming the file, line and key. Units are converted here and only here,
+with pint (imported on first use of a unit beyond K, degC, Pa, kPa, bar, atm, mol/kgw, mmol/kgw,
+umol/kgw and kg/L).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .errors import InvalidInputError
 
-__all__ = ["Model", "GasModel", "ModelError", "load_model", "run_model"]
+__all__ = ["Model", "GasModel", "EngineModel", "ModelError", "KINDS", "ENGINE_PROBLEMS", "load_model",
+           "run_model", "resolve_model_path", "bundled_models_dir"]
 
-_TOTAL_UNITS = {"mol/kgw": 1.0, "mmol/kgw": 1e-3, "umol/kgw": 1e-6}
-_T_UNITS = {"K": 0.0, "degC": 273.15}
-_P_UNITS = {"Pa": 1.0, "kPa": 1e3, "bar": 1e5, "atm": 101325.0}
-_GAS_KEYS = {
-    "kind": True, "name": True, "provenance": True, "mechanism": True, "condensed": False,
-    "units": True, "mode": True, "T": True, "P": True, "X": False, "fuel": False, "oxidizer": False,
-    "phi": False,
-}
-_AQUEOUS_KEYS = {
-    "kind": True, "name": True, "provenance": True, "database": False, "units": True, "T": True,
-    "pH": True, "pe": False, "totals": True, "equilibrium_phases": False,
-}
+KINDS = ("aqueous", "gas", "engine")
+_COMMON = {"kind": True, "name": True, "provenance": True, "solver": False}
+_AQUEOUS_KEYS = {**_COMMON, "units": True, "database": False, "T": True, "pH": True, "pe": False,
+                 "density": False, "totals": True, "equilibrium_phases": False}
+_GAS_KEYS = {**_COMMON, "units": True, "mechanism": True, "condensed": False, "mode": True, "T": True,
+             "P": True, "X": False, "fuel": False, "oxidizer": False, "phi": False}
+_ENGINE_KEYS = {**_COMMON, "units": False, "problem": True, "params": False, "x0": False}
+# quantity -> (chemsolve's unit, pint dimension); totals are converted by _totals_to_molality
+_QUANTITIES = {"T": ("K", "[temperature]"), "P": ("Pa", "[pressure]"), "density": ("kg/L", "[density]")}
+# whole unit texts read otherwise than pint would (pint's C is the coulomb, its ppm a pure number)
+_ALIASES = {"C": "degC", "°C": "degC", "degc": "degC", "F": "degF", "°F": "degF", "k": "K", "pa": "Pa",
+            "kpa": "kPa", "ppm": "mg/kgs", "ppb": "ug/kgs"}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
 class ModelError(InvalidInputError):
@@ -66,7 +46,7 @@ class ModelError(InvalidInputError):
 
 @dataclass(frozen=True)
 class Model:
-    """A validated model, in chemsolve's units (mol/kgw, K)."""
+    """A validated aqueous model, in chemsolve's units (mol/kgw, K)."""
 
     path: str
     kind: str
@@ -78,6 +58,8 @@ class Model:
     pe: float
     totals: dict[str, float]
     equilibrium_phases: dict[str, tuple[float, float]]
+    solver: dict[str, Any] = field(default_factory=dict)  # keyword arguments of aqueous.speciate
+    density: float = 1.0  # [kg/L], used to convert per-litre totals
 
     def resource(self):
         """What ``run`` needs besides the numbers: the loaded database."""
@@ -92,7 +74,237 @@ class Model:
 
         db = db if db is not None else self.resource()
         return aqueous.speciate(db, self.totals, self.T, self.pH, self.pe,
-                                equilibrium_phases=self.equilibrium_phases or None)
+                                equilibrium_phases=self.equilibrium_phases or None, **self.solver)
+
+
+# ------------------------------------------------------------------ units (pint, lazily)
+_UREG = None
+
+
+def _ureg():
+    """The process's one pint registry (importing pint and building it costs ~0.5 s), with kg of
+    water (``kgw``) and kg of solution (``kgs``) as units of dimensions of their own."""
+    global _UREG
+    if _UREG is None:
+        import pint
+
+        ureg = pint.UnitRegistry()
+        ureg.define("kg_water = [water_mass] = kgw")
+        ureg.define("kg_solution = [solution_mass] = kgs")
+        _UREG = ureg
+    return _UREG
+
+
+# units of the bundled files, by definition: no need to import pint for them
+_EXACT = {("degC", "K"): (1.0, 273.15), ("atm", "Pa"): (101325.0, 0.0), ("bar", "Pa"): (1e5, 0.0),
+          ("kPa", "Pa"): (1e3, 0.0)}
+
+
+@functools.lru_cache(maxsize=None)
+def _linear(unit: str, target: str, dim: str) -> tuple[float, float]:
+    """(scale, offset) such that value [target] = scale * value [unit] + offset; ValueError saying
+    why when ``unit`` is not a unit of dimension ``dim``."""
+    unit = _ALIASES.get(unit, unit)
+    if unit == target:
+        return 1.0, 0.0
+    if (unit, target) in _EXACT:
+        return _EXACT[unit, target]
+    ureg = _ureg()
+    try:
+        q = ureg.Quantity(1.0, unit)
+    except Exception:  # noqa: BLE001 - pint raises many kinds for text that is no unit
+        raise ValueError("is not a unit pint knows") from None
+    if not q.check(dim):
+        raise ValueError(f"has dimension {q.dimensionality}, not {dim}")
+    a = float(ureg.Quantity(0.0, unit).to(target).magnitude)
+    return float(q.to(target).magnitude) - a, a
+
+
+def _in_units(where, value: float, q: str, unit: str) -> float:
+    """``value`` given in ``unit`` as chemsolve's unit of quantity ``q`` (K, Pa, kg/L)."""
+    target, dim = _QUANTITIES[q]
+    try:
+        scale, offset = _linear(unit, target, dim)
+    except ValueError as e:
+        raise ModelError(f"{where('units', q)}: unit {unit!r} for {q} {e}") from None
+    return scale * value + offset
+
+
+def _units(data: dict, where, kind: str, quantities: tuple[str, ...]) -> dict[str, str]:
+    """The file's ``units:`` mapping: only ``quantities``, each a unit text (default: chemsolve's)."""
+    units = data.get("units") or {}
+    if not isinstance(units, dict):
+        raise ModelError(f"{where('units')}: units is a mapping quantity: unit, e.g. {{T: degC}}")
+    for q, u in units.items():
+        if q not in quantities:
+            allowed = f"allowed: {list(quantities)}" if quantities else "it takes none (the residual's own units)"
+            raise ModelError(f"{where('units', q)}: unknown key {q!r} in units for kind {kind}; {allowed}")
+        if not isinstance(u, str) or not u.strip():
+            raise ModelError(f"{where('units', q)}: units.{q} = {u!r} is not a unit, e.g. 'degC'")
+    default = {**{k: v[0] for k, v in _QUANTITIES.items()}, "totals": "mol/kgw"}
+    return {q: str(units.get(q, default[q])).strip() for q in quantities}
+
+
+# amount or mass per kg of water, kg of solution or litre of solution (plain kg: of water, molality)
+_TOTAL_FORMS = [(n, d) for n in (("[substance]", "mol"), ("[mass]", "g"))
+                for d in (("[water_mass]", "kgw"), ("[solution_mass]", "kgs"), ("[volume]", "L"), ("[mass]", "kg"))
+                if (n[0], d[0]) != ("[mass]", "[mass]")]
+
+
+_MOLALITY = {"mol/kgw": 1.0, "mmol/kgw": 1e-3, "umol/kgw": 1e-6}  # no need to import pint for these
+
+
+@functools.lru_cache(maxsize=None)
+def _total_form(unit: str) -> tuple[bool, str, float]:
+    """(mass?, basis kgw | kgs | L, factor to mol or g per basis) of a totals unit."""
+    unit = _ALIASES.get(unit, unit)
+    if unit in _MOLALITY:
+        return False, "kgw", _MOLALITY[unit]
+    ureg = _ureg()
+    try:
+        q = ureg.Quantity(1.0, unit)
+    except Exception:  # noqa: BLE001
+        raise ValueError("is not a unit pint knows") from None
+    for (num, nu), (den, du) in _TOTAL_FORMS:
+        if q.check(f"{num} / {den}"):
+            return num == "[mass]", ("kgw" if du == "kg" else du), float(q.to(f"{nu}/{du}").magnitude)
+    raise ValueError(f"has dimension {q.dimensionality}; totals are an amount or a mass per kgw, kgs "
+                     "(kg solution) or volume, e.g. mol/kgw, mg/L, ppm")
+
+
+def _totals_to_molality(where, totals: dict[str, float], unit: str, database: str, density: float) -> dict[str, float]:
+    """Totals in ``unit`` -> mol/kgw, as PHREEQC converts a SOLUTION's units: a mass is divided by
+    the gram formula weight of the master row (``Database.formula_weight``: HCO3 for C(4), SO4
+    for S(6)); per litre is per (density x 1 L) kg of solution; per kg of solution is per
+    (1 kg - the dissolved solids) of water."""
+    try:
+        is_mass, basis, f = _total_form(unit)
+    except ValueError as e:
+        raise ModelError(f"{where('units', 'totals')}: unit {unit!r} for totals {e}") from None
+    if basis == "kgw" and not is_mass:
+        return {k: v * f for k, v in totals.items()}
+    import warnings
+
+    from .aqueous import DatabaseWarning, load_database
+    from .aqueous.speciation import _total_key
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabaseWarning)  # listed again when the model is run
+        db = load_database(database)
+    gfw = {}
+    for k in totals:
+        try:
+            gfw[k] = db.formula_weight(_total_key(db, k))
+        except InvalidInputError as e:
+            raise ModelError(f"{where('totals', k)}: {e}") from None
+    per_basis = {k: v * f for k, v in totals.items()}  # mol or g per kgw, kgs or L
+    if basis == "L":
+        per_basis = {k: v / density for k, v in per_basis.items()}  # per kg of solution
+    moles = {k: v / gfw[k] if is_mass else v for k, v in per_basis.items()}
+    if basis == "kgw":
+        return moles
+    grams = sum(per_basis.values()) if is_mass else sum(moles[k] * gfw[k] for k in moles)
+    water = 1.0 - 1e-3 * grams  # kg of water per kg of solution
+    if water <= 0:
+        raise ModelError(f"{where('totals')}: the dissolved solids ({grams:.4g} g per kg of solution) "
+                         "outweigh the solution; check the totals, their unit and the density")
+    return {k: v / water for k, v in moles.items()}
+
+
+# ------------------------------------------------------------------ solver options
+def _as_float(v: Any) -> float | None:
+    """A number, or a text YAML 1.1 leaves unread such as '1e-10'; None otherwise."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str) and re.fullmatch(rf"\s*({_NUMBER}|[-+]?inf)\s*", v):
+        return float(v)
+    return None
+
+
+def _real(lo: float, hi: float = math.inf, *, closed: bool = False, inf: bool = False) -> Callable:
+    """A number x > lo (>= lo if ``closed``) and < hi; infinity only if ``inf``."""
+
+    def check(v):
+        x = _as_float(v)
+        if x is None or not (x >= lo if closed else x > lo) or not (x < hi or (inf and x == math.inf)):
+            raise ValueError(f"must be a number in {'[' if closed else '('}{lo:g}, {hi:g}{']' if inf else ')'}")
+        return x
+
+    return check
+
+
+def _integer(lo: int, hi: int = 10**9) -> Callable:
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ValueError(f"must be an integer in [{lo}, {hi}]")
+        return v
+    return check
+
+
+def _choice(*names: str) -> Callable:
+    def check(v):
+        if not isinstance(v, str) or v.lower() not in names:
+            raise ValueError(f"must be one of {list(names)}")
+        return v.lower()
+    return check
+
+
+def _damping(method: str = "newton") -> Callable:
+    def check(v):
+        from . import damping
+
+        try:
+            return damping.resolve(v, method)
+        except InvalidInputError as e:
+            raise ValueError(f"is not a damping schedule: {e}") from None
+    return check
+
+
+def _t_bounds(v):
+    lo, hi = (_as_float(x) for x in v) if isinstance(v, list) and len(v) == 2 else (None, None)
+    if lo is None or hi is None or not 0 < lo < hi < math.inf:
+        raise ValueError("must be [low, high] in K with 0 < low < high")
+    return (lo, hi)
+
+
+def _boolean(v):
+    if not isinstance(v, bool):
+        raise ValueError("must be true or false")
+    return v
+
+
+# the keyword arguments each kind's solver accepts, with their checks
+_SOLVER_OPTIONS: dict[str, dict[str, Callable]] = {
+    "aqueous": {"ionic_strength": _choice("newton", "outer"), "max_outer": _integer(1), "damping": _damping()},
+    "gas": {"damping": _damping(), "max_iter": _integer(1), "tol": _real(0.0, 1e-2), "T_guess": _real(0.0),
+            "T_bounds": _t_bounds},
+    "engine": {"method": _choice("newton", "fixed_point", "anderson"), "damping": None,
+               "rtol": _real(0.0, 1.0, closed=True), "atol": _real(0.0, closed=True), "ftol": _real(0.0),
+               "max_iter": _integer(1), "max_step": _real(0.0, inf=True), "max_rel_step": _real(0.0, inf=True),
+               "anderson_m": _integer(1, 100), "stall_iter": _integer(1), "diverge": _real(1.0, inf=True),
+               "fscale": _real(0.0), "jit": _boolean},
+}
+
+
+def _solver(data: dict, where, kind: str) -> dict[str, Any]:
+    """The ``solver:`` mapping: each option known for ``kind`` and checked; the damping resolved."""
+    opts = data.get("solver") or {}
+    if not isinstance(opts, dict):
+        raise ModelError(f"{where('solver')}: solver is a mapping option: value, e.g. {{damping: linesearch}}")
+    table = _SOLVER_OPTIONS[kind]
+    out: dict[str, Any] = {}
+    for k in sorted(opts, key=lambda k: k != "method"):  # the method first: it picks the damping default
+        if k not in table:
+            raise ModelError(f"{where('solver', k)}: unknown solver option {k!r} for kind {kind}; "
+                             f"allowed: {sorted(table)}")
+        check = table[k] or _damping(out.get("method", "newton"))
+        try:
+            out[k] = check(opts[k])
+        except ValueError as e:
+            raise ModelError(f"{where('solver', k)}: solver.{k} = {opts[k]!r} {e}") from None
+    return out
 
 
 def _read(path: Path) -> tuple[Any, dict[tuple, int]]:
@@ -131,21 +343,6 @@ def _check_keys(data: dict, schema: dict[str, bool], kind: str, p: Path, where) 
             raise ModelError(f"{p}: missing key {key!r}")
 
 
-def _units(data: dict, where, tables: dict[str, tuple[dict, str]]) -> dict[str, str]:
-    """The file's ``units:`` mapping: only the quantities in ``tables`` (name -> (unit table,
-    default)), each unit checked against its table."""
-    units = data["units"] or {}
-    if not isinstance(units, dict) or set(units) - set(tables):
-        raise ModelError(f"{where('units')}: units takes {' and '.join(q + ':' for q in tables)} only")
-    out = {}
-    for q, (table, default) in tables.items():
-        u = units.get(q, default)
-        if u not in table:
-            raise ModelError(f"{where('units', q)}: unit {u!r} for {q} unknown; use one of {list(table)}")
-        out[q] = u
-    return out
-
-
 def _texts(data: dict, where, keys: tuple[str, ...]) -> None:
     for key in keys:
         if not isinstance(data[key], str) or not data[key].strip():
@@ -153,48 +350,46 @@ def _texts(data: dict, where, keys: tuple[str, ...]) -> None:
 
 
 def _numbers(where):
-    """``number(key, value, allow_none=False)``: a finite float, or an error naming file:line and key."""
+    """``number(key, value, allow_none=False)``: a finite float, or an error naming file:line and key.
+    A text such as '1e-3' (YAML 1.1 reads exponents without a dot as text) counts as a number."""
 
     def number(key, value, *, allow_none=False) -> float | None:
         if value is None and allow_none:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        x = _as_float(value)
+        if x is None or not math.isfinite(x):
             raise ModelError(f"{where(*key)}: {'.'.join(map(str, key))} = {value!r} is not a finite number")
-        return float(value)
+        return x
 
     return number
 
 
-_SET_UNITS ={"T": _T_UNITS, "P": _P_UNITS}
-_UNIT_ALIASES = {"C": "degC", "°C": "degC", "degc": "degC", "k": "K", "pa": "Pa", "kpa": "kPa"}
+def _apply_overrides(p: Path, data: Any, overrides: dict[str, str]) -> dict[tuple, str]:
+    """``--set`` values into the parsed file: ``T=350K``, ``pH=7``, ``totals.Na=0.5``, ``phi=1.2``,
+    ``solver.damping=ramp``, ``params.R=20``.
 
-
-def _apply_overrides(p: Path, data: Any, overrides: dict[str, str]) -> set[tuple]:
-    """``--set`` values into the parsed file: ``T=350K``, ``pH=7``, ``totals.Na=0.5``, ``phi=1.2``.
-
-    A number may carry a unit for T (K, degC) and P (Pa, kPa, bar, atm): it replaces the file's
-    unit for that quantity. Anything else is read as a YAML scalar. Returns the keys set."""
-    import re
-
+    A number of T, P or density may carry a unit (any pint unit of the right dimension, e.g.
+    ``T=25degC``, ``P=2bar``): it replaces the file's unit for that quantity. Anything else is
+    read as a YAML scalar; missing mappings on the way are created. Returns {key set: label}."""
     import yaml
 
     if not isinstance(data, dict):
-        return set()
-    done = set()
+        return {}
+    done: dict[tuple, str] = {}
     for key, raw in overrides.items():
         parts = tuple(k for k in str(key).split(".") if k)
         if not parts:
             raise ModelError(f"--set {key}={raw}: empty key")
-        m = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z°/]+)?\s*", str(raw))
+        m = re.fullmatch(rf"\s*({_NUMBER})\s*([^\d\s.,:+\-\[\]{{}}].*?)?\s*", str(raw))
         if m and m.group(2):
-            unit = _UNIT_ALIASES.get(m.group(2), m.group(2))
-            if parts not in (("T",), ("P",)) or unit not in _SET_UNITS[parts[0]]:
-                allowed = {k: list(v) for k, v in _SET_UNITS.items()}
-                raise ModelError(f"--set {key}={raw}: a unit is only understood for T and P {allowed}")
+            if parts not in [(q,) for q in _QUANTITIES]:
+                raise ModelError(f"--set {key}={raw}: a unit is only understood for {', '.join(_QUANTITIES)} "
+                                 "(totals take the file's units.totals)")
             value: Any = float(m.group(1))
             if not isinstance(data.get("units"), dict):
                 data["units"] = {}
-            data["units"][parts[0]] = unit
+            data["units"][parts[0]] = m.group(2)
+            done[("units", parts[0])] = parts[0]
         else:
             try:
                 value = yaml.safe_load(str(raw))
@@ -202,43 +397,99 @@ def _apply_overrides(p: Path, data: Any, overrides: dict[str, str]) -> set[tuple
                 raise ModelError(f"--set {key}={raw}: not a value") from None
         node = data
         for k in parts[:-1]:
-            if not isinstance(node.get(k), dict):
+            if node.get(k) is None:
+                node[k] = {}
+            if not isinstance(node[k], dict):
                 raise ModelError(f"--set {key}={raw}: {k!r} is not a mapping in {p}")
             node = node[k]
         node[parts[-1]] = value
-        done.add(parts)
+        done[parts] = ".".join(parts)
     return done
 
 
-def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Model:
-    """Read and validate a model file; ``overrides`` are ``--set`` values ({"T": "350K"})."""
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(f"model file {str(path)!r} not found")
+def bundled_models_dir() -> Path | None:
+    """The bundled ``models/`` folder: the checkout's (editable install or source tree), else the
+    copy a wheel installs under ``<prefix>/share/chemsolve/models``; None if neither is there."""
+    here = Path(__file__).resolve().parent.parent
+    if (here / "pyproject.toml").is_file() and (here / "models").is_dir():
+        return here / "models"
+    try:
+        from importlib import metadata
+
+        for f in metadata.distribution("chemsolve").files or ():
+            if f.as_posix().endswith("share/chemsolve/models/README.md"):
+                found = Path(str(f.locate())).resolve().parent
+                if found.is_dir():
+                    return found
+    except metadata.PackageNotFoundError:
+        pass
+    import sys
+    import sysconfig
+
+    for prefix in (sysconfig.get_path("data"), sys.prefix):
+        d = Path(prefix) / "share" / "chemsolve" / "models"
+        if d.is_dir():
+            return d
+    return None
+
+
+def resolve_model_path(name: str | Path) -> Path:
+    """A model file: ``name`` itself when it is a file, else a bundled model by its name under
+    ``models/`` ("gas/hydrogen_air" or "gas/hydrogen_air.yaml")."""
+    p = Path(name)
+    if p.is_file():
+        return p
+    base = bundled_models_dir()
+    if base is not None and not p.is_absolute():
+        for cand in (base / p, base / p.with_name(p.name + ".yaml")):
+            if cand.is_file() and cand.resolve().is_relative_to(base.resolve()):
+                return cand
+    hint = f"; bundled models are under {base} (chemsolve models)" if base is not None else ""
+    raise ModelError(f"model file {str(name)!r} not found{hint}")
+
+
+def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Model | GasModel | EngineModel:
+    """Read and validate a model file (a path, or a bundled model's name such as
+    "gas/hydrogen_air"); ``overrides`` are ``--set`` values ({"T": "350K"}). The file's ``kind``
+    picks the loader and the returned class."""
+    p = resolve_model_path(path)
     data, lines = _read(p)
     changed = _apply_overrides(p, data, overrides or {})
 
     def where(*key) -> str:
-        if any(key[: len(c)] == c for c in changed):
-            return f"{p} (--set {'.'.join(map(str, key))})"
+        for c, label in changed.items():
+            if key[: len(c)] == c:
+                return f"{p} (--set {label if c[0] == 'units' else '.'.join(map(str, key))})"
         return f"{p}:{lines[key]}" if key in lines else str(p)
 
     if not isinstance(data, dict):
         raise ModelError(f"{p}: a model file is a YAML mapping with kind:, name:, provenance:, ...")
     kind = data.get("kind")
-    if kind == "gas":
-        return _load_gas(p, data, where)
-    if kind != "aqueous":
-        raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: aqueous, gas)")
-    _check_keys(data, _AQUEOUS_KEYS, "aqueous", p, where)
-    u = _units(data, where, {"totals": (_TOTAL_UNITS, "mol/kgw"), "T": (_T_UNITS, "K")})
-    tu, Tu = u["totals"], u["T"]
-    number = _numbers(where)
+    loader = {"aqueous": _load_aqueous, "gas": _load_gas, "engine": _load_engine}.get(kind)  # type: ignore[arg-type]
+    if loader is None:
+        raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: {', '.join(KINDS)})")
+    return loader(p, data, where)
 
+
+def _load_aqueous(p: Path, data: dict, where) -> Model:
+    _check_keys(data, _AQUEOUS_KEYS, "aqueous", p, where)
+    _texts(data, where, ("name", "provenance"))
+    u = _units(data, where, "aqueous", ("totals", "T", "density"))
+    number = _numbers(where)
+    solver = _solver(data, where, "aqueous")
+    db = str(data.get("database") or "phreeqc.dat")
+    local = p.parent / db
+    if local.is_file():
+        db = str(local)
+    density = _in_units(where, number(("density",), data.get("density", 1.0)), "density",
+                        u["density"])
+    if density <= 0:
+        raise ModelError(f"{where('density')}: density must be > 0")
     totals_in = data["totals"] or {}
     if not isinstance(totals_in, dict):
         raise ModelError(f"{where('totals')}: totals is a mapping element: amount")
-    totals = {str(k): number(("totals", k), v) * _TOTAL_UNITS[tu] for k, v in totals_in.items()}
+    totals = _totals_to_molality(where, {str(k): number(("totals", k), v) for k, v in totals_in.items()},
+                                 u["totals"], db, density)
     eq_in = data.get("equilibrium_phases") or {}
     if not isinstance(eq_in, dict):
         raise ModelError(f"{where('equilibrium_phases')}: equilibrium_phases is a mapping phase: [SI, moles]")
@@ -249,15 +500,11 @@ def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Mod
             raise ModelError(f"{where('equilibrium_phases', k)}: {k}: expected SI or [SI, moles], got {v!r}")
         nums = [number(("equilibrium_phases", k), x) for x in vals]
         eq[str(k)] = (nums[0], nums[1] if len(nums) > 1 else 10.0)
-    db = str(data.get("database") or "phreeqc.dat")
-    local = p.parent / db
-    if local.is_file():
-        db = str(local)
-    _texts(data, where, ("name", "provenance"))
     return Model(
-        path=str(p), kind=kind, name=data["name"].strip(), provenance=" ".join(data["provenance"].split()),
-        database=db, T=number(("T",), data["T"]) + _T_UNITS[Tu], pH=number(("pH",), data["pH"], allow_none=True),
-        pe=number(("pe",), data.get("pe", 4.0)), totals=totals, equilibrium_phases=eq,
+        path=str(p), kind="aqueous", name=data["name"].strip(), provenance=" ".join(data["provenance"].split()),
+        database=db, T=_in_units(where, number(("T",), data["T"]), "T", u["T"]),
+        pH=number(("pH",), data["pH"], allow_none=True), pe=number(("pe",), data.get("pe", 4.0)),
+        totals=totals, equilibrium_phases=eq, solver=solver, density=density,
     )
 
 
@@ -278,6 +525,7 @@ class GasModel:
     phi: list[float] | None
     fuel: dict[str, float] | None = None  # with oxidizer: the feed at any phi (sweeps)
     oxidizer: dict[str, float] | None = None
+    solver: dict[str, Any] = field(default_factory=dict)  # keyword arguments of GasMixture.equilibrate
 
     def mixture(self):
         from .gas import GasMixture
@@ -291,12 +539,12 @@ class GasModel:
         ``mix``: the model's mixture already built (``resource()``), e.g. once for a sweep."""
         mix = mix if mix is not None else self.mixture()
         if self.phi is None:
-            return self.feed_check(mix).equilibrate(self.T, self.P, self.feeds[0], mode=self.mode)
+            return self.feed_check(mix).equilibrate(self.T, self.P, self.feeds[0], mode=self.mode, **self.solver)
         X = np.zeros((len(self.feeds), mix.n_species))
         for i, f in enumerate(self.feeds):
             for k, v in f.items():
                 X[i, mix.species_index(k)] += v
-        return mix.equilibrate(self.T, self.P, X, mode=self.mode, warm_start=True)
+        return mix.equilibrate(self.T, self.P, X, mode=self.mode, warm_start=True, **self.solver)
 
     def feed_check(self, mix):
         for k in self.feeds[0]:
@@ -308,8 +556,8 @@ class GasModel:
 def _load_gas(p: Path, data: dict, where) -> GasModel:
     _check_keys(data, _GAS_KEYS, "gas", p, where)
     _texts(data, where, ("name", "provenance", "mechanism"))
-    u = _units(data, where, {"T": (_T_UNITS, "K"), "P": (_P_UNITS, "Pa")})
-    Tu, Pu = u["T"], u["P"]
+    u = _units(data, where, "gas", ("T", "P"))
+    solver = _solver(data, where, "gas")
     mode = str(data["mode"]).upper()
     if mode not in ("TP", "HP", "SP", "TV", "UV"):
         raise ModelError(f"{where('mode')}: mode {data['mode']!r} unknown; use TP, HP, SP, TV or UV")
@@ -328,8 +576,8 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
             out[str(k)] = val
         return out
 
-    T = number(("T",), data["T"]) + _T_UNITS[Tu]
-    P = number(("P",), data["P"]) * _P_UNITS[Pu]
+    T = _in_units(where, number(("T",), data["T"]), "T", u["T"])
+    P = _in_units(where, number(("P",), data["P"]), "P", u["P"])
     if T <= 0 or P <= 0:
         raise ModelError(f"{where('T' if T <= 0 else 'P')}: T and P must be > 0")
     has_x = "X" in data
@@ -347,7 +595,9 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
         ph = data["phi"]
         if isinstance(ph, dict):
             if set(ph) != {"start", "stop", "num"}:
-                raise ModelError(f"{where('phi')}: a phi sweep is {{start:, stop:, num:}}")
+                bad = sorted(set(ph) - {"start", "stop", "num"})
+                raise ModelError(f"{where('phi', *bad[:1])}: a phi sweep is {{start:, stop:, num:}}"
+                                 + (f"; unknown key {bad[0]!r}" if bad else ""))
             num = ph["num"]
             if not isinstance(num, int) or isinstance(num, bool) or num < 1:
                 raise ModelError(f"{where('phi', 'num')}: phi.num = {num!r} must be a positive integer")
@@ -368,7 +618,102 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
         mech = str(local)
     return GasModel(path=str(p), kind="gas", name=data["name"].strip(),
                     provenance=" ".join(data["provenance"].split()), mechanism=mech,
-                    condensed=tuple(cond), mode=mode, T=T, P=P, feeds=feeds, phi=phis, fuel=fuel, oxidizer=ox)
+                    condensed=tuple(cond), mode=mode, T=T, P=P, feeds=feeds, phi=phis, solver=solver,
+                    fuel=fuel, oxidizer=ox)
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """A residual bundled with chemsolve: module-level numba functions F(x, params) and dF/dx."""
+
+    module: str
+    fun: str
+    jac: str | None
+    param_names: tuple[str, ...]
+    params: str  # module attribute: default parameter values
+    x0: str  # module attribute: default start
+    methods: tuple[str, ...]  # the solve methods its form suits (a residual F(x) = 0: newton)
+    about: str
+
+
+# the only residuals an engine model may name: no import of other code, no eval
+ENGINE_PROBLEMS: dict[str, _Problem] = {
+    "propane": _Problem("chemsolve.kernels.examples", "propane", "propane_jac", ("R", "P"), "PAPER_PARAMS",
+                        "PAPER_START", ("newton",),
+                        "propane combustion equilibrium, reduced 5-unknown form (Meintjes & Morgan 1990)"),
+}
+
+
+@dataclass(frozen=True)
+class EngineModel:
+    """A problem for the engine (``chemsolve.solve``) on a residual bundled with chemsolve
+    (``ENGINE_PROBLEMS``); ``params`` in ``param_names`` order, in the residual's own units."""
+
+    path: str
+    kind: str
+    name: str
+    provenance: str
+    problem: str
+    x0: np.ndarray
+    params: np.ndarray
+    param_names: tuple[str, ...]
+    solver: dict[str, Any] = field(default_factory=dict)  # keyword arguments of chemsolve.solve
+
+    def functions(self):
+        """(fun, jac): the problem's numba-jitted residual ``fun(x, params)`` and Jacobian."""
+        e = ENGINE_PROBLEMS[self.problem]
+        mod = importlib.import_module(e.module)
+        return getattr(mod, e.fun), (getattr(mod, e.jac) if e.jac else None)
+
+    def resource(self):
+        """Nothing to load for an engine problem."""
+        return None
+
+    def run(self, resource=None):
+        """Solve from ``x0``: a ``chemsolve.SolveResult``. One solve runs the residual's plain-Python
+        form (nothing to compile); ``solver: {jit: true}`` compiles the solver for it instead."""
+        from .engine import solve
+
+        fun, jac = self.functions()
+        opts = dict(self.solver)
+        if not opts.setdefault("jit", False):
+            fun, jac = getattr(fun, "py_func", fun), getattr(jac, "py_func", jac)  # (plain under NUMBA_DISABLE_JIT)
+        return solve(fun, self.x0.copy(), jac=jac, args=(self.params.copy(),), **opts)
+
+
+def _load_engine(p: Path, data: dict, where) -> EngineModel:
+    _check_keys(data, _ENGINE_KEYS, "engine", p, where)
+    _texts(data, where, ("name", "provenance", "problem"))
+    _units(data, where, "engine", ())
+    number = _numbers(where)
+    name = data["problem"].strip()
+    if name not in ENGINE_PROBLEMS:
+        raise ModelError(f"{where('problem')}: problem {name!r} is not a residual bundled with chemsolve; "
+                         f"bundled: {sorted(ENGINE_PROBLEMS)}")
+    e = ENGINE_PROBLEMS[name]
+    solver = _solver(data, where, "engine")
+    if solver.get("method", "newton") not in e.methods:
+        raise ModelError(f"{where('solver', 'method')}: problem {name!r} is a residual F(x) = 0: method "
+                         f"{solver['method']!r} does not apply (it iterates a map G(x) = x); use {list(e.methods)}")
+    mod = importlib.import_module(e.module)
+    params = np.array(getattr(mod, e.params), dtype=float)
+    given = data.get("params") or {}
+    if not isinstance(given, dict):
+        raise ModelError(f"{where('params')}: params is a mapping name: value, names {list(e.param_names)}")
+    for k, v in given.items():
+        if k not in e.param_names:
+            raise ModelError(f"{where('params', k)}: unknown key {k!r} in params of problem {name!r}; "
+                             f"allowed: {list(e.param_names)}")
+        params[e.param_names.index(k)] = number(("params", k), v)
+    x0 = np.array(getattr(mod, e.x0), dtype=float)
+    if "x0" in data:
+        v = data["x0"]
+        if not isinstance(v, list) or len(v) != x0.size:
+            raise ModelError(f"{where('x0')}: x0 is a list of {x0.size} numbers for problem {name!r}, got {v!r}")
+        x0 = np.array([number(("x0",), a) for a in v])
+    return EngineModel(path=str(p), kind="engine", name=data["name"].strip(),
+                       provenance=" ".join(data["provenance"].split()), problem=name, x0=x0, params=params,
+                       param_names=e.param_names, solver=solver)
 
 
 # O2 demand per mole of fuel: C -> CO2, H -> H2O, O supplied by the fuel itself

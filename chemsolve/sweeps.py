@@ -226,7 +226,8 @@ def _engine_block(model, cols, n, chunk):
         if f"params.{name}" in cols:
             params[:, j] = cols[f"params.{name}"]
     X0 = np.tile(np.asarray(model.x0, dtype=float), (n, 1))
-    b = solve_batch(fun, X0, params, jac=jac, warm_start=True, chunk=chunk, **dict(model.solver or {}))
+    opts = {k: v for k, v in (model.solver or {}).items() if k != "jit"}  # a batch always runs compiled
+    b = solve_batch(fun, X0, params, jac=jac, warm_start=True, chunk=chunk, **opts)
     out = {"residual_norm": b.residual_norm}
     out.update({f"x_{i}": b.x[:, i] for i in range(b.x.shape[1])})
     return b.status, b.nit, out

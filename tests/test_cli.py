@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,7 +60,10 @@ def test_run_json_and_aqueous_overrides():
 
 @pytest.mark.parametrize("args, culprit", [
     (["--set", "pH=abc"], "(--set pH): pH = 'abc' is not a finite number"),
-    (["--set", "T=400furlong"], "a unit is only understood for T and P"),
+    (["--set", "T=400furlong"], "(--set T): unit 'furlong' for T has dimension [length]"),
+    (["--set", "T=400blorp"], "(--set T): unit 'blorp' for T is not a unit pint knows"),
+    (["--set", "totals.Na=5mg/L"], "a unit is only understood for T, P, density"),
+    (["--set", "solver.max_outr=5"], "(--set solver.max_outr): unknown solver option 'max_outr' for kind aqueous"),
     (["--set", "colour=red"], "unknown key 'colour'"),
     (["--set", "pH"], "expected KEY=VALUE"),
 ])
@@ -107,3 +111,173 @@ def test_bad_sweep_exit_2(spec, culprit):
 def test_sweep_out_of_range_value_names_it():
     out = cli("sweep", os.path.join(AQ, "seawater.yaml"), "--sweep", "T=290:700:200")
     assert out.returncode == 2 and "T=" in out.stderr and "outside" in out.stderr
+
+
+def test_set_units_any_pint_spelling_of_the_right_dimension():
+    a = cli("run", os.path.join(AQ, "seawater.yaml"), "--set", "T=77degF", "--format", "json")
+    b = cli("run", os.path.join(AQ, "seawater.yaml"), "--set", "T=25 degC", "--format", "json")
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    ta, tb = json.loads(a.stdout)["T_K"], json.loads(b.stdout)["T_K"]
+    assert abs(ta - 298.15) < 1e-9 and abs(tb - 298.15) < 1e-9
+    from chemsolve.models import load_model
+
+    assert load_model(os.path.join(GAS, "hydrogen_air.yaml"), {"P": "2bar"}).P == pytest.approx(2e5, rel=1e-15)
+    assert load_model(os.path.join(GAS, "hydrogen_air.yaml"), {"P": "0.1 MPa"}).P == pytest.approx(1e5, rel=1e-15)
+
+
+BAD_AQ = """kind: aqueous
+name: test water
+provenance: made up for a test
+units:
+  totals: mmol/kgw
+  T: degC
+T: 25
+pH: 7
+totals: {Na: 1, Cl: 1}
+"""
+BAD_ENGINE = """kind: engine
+name: propane
+provenance: a test
+problem: propane
+params: {R: 10, P: 40}
+"""
+
+
+@pytest.mark.parametrize("text, old, new, culprit", [
+    (BAD_AQ, "pH: 7", "pH: 7\ncolour: blue", "m.yaml:9: unknown key 'colour' for kind aqueous"),
+    (BAD_AQ, "T: degC", "T: blorp", "m.yaml:6: unit 'blorp' for T is not a unit pint knows"),
+    (BAD_AQ, "totals: mmol/kgw", "totals: mmol/s", "m.yaml:5: unit 'mmol/s' for totals has dimension [substance] / [time]"),
+    (BAD_AQ, "T: degC", "T: atm", "m.yaml:6: unit 'atm' for T has dimension"),
+    (BAD_AQ, "pH: 7", "pH: 7\nsolver:\n  dampin: ramp", "m.yaml:10: unknown solver option 'dampin' for kind aqueous"),
+    (BAD_ENGINE, "problem: propane", "problem: rosenbrock", "m.yaml:4: problem 'rosenbrock' is not a residual bundled"),
+    (BAD_ENGINE, "{R: 10, P: 40}", "{R: 10, p: 40}", "m.yaml:5: unknown key 'p' in params of problem 'propane'"),
+])
+def test_bad_files_exit_2_with_one_line_naming_file_line_and_key(tmp_path, text, old, new, culprit):
+    assert old in text
+    f = tmp_path / "m.yaml"
+    f.write_text(text.replace(old, new))
+    out = cli("run", str(f))
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and culprit in lines[0], out.stderr
+
+
+def test_run_engine_model_table_json_csv_and_set():
+    from chemsolve.kernels import examples as ex
+
+    F = getattr(ex.propane, "py_func", ex.propane)  # the residual as plain Python (also under NUMBA_DISABLE_JIT)
+    from chemsolve.models import load_model
+
+    path = os.path.join(ROOT, "models", "engine", "propane.yaml")
+    table = cli("run", path)
+    assert table.returncode == 0, table.stderr
+    assert "status CONVERGED" in table.stdout and "nit" in table.stdout and "max|F|" in table.stdout
+    js = cli("run", path, "--format", "json", "--set", "params.R=20")
+    assert js.returncode == 0, js.stderr
+    d = json.loads(js.stdout)
+    assert d["status"] == "CONVERGED" and d["params"] == {"R": 20.0, "P": 40.0}
+    assert abs(F(np.array(d["x"]), np.array([20.0, 40.0]))).max() <= 1e-10  # solves R = 20
+    r = load_model(path, {"params.R": "20"}).run()
+    assert d["x"] == r.x.tolist() and d["nit"] == r.nit
+    csv_out = cli("run", path, "--format", "csv", "--set", "params.R=20")
+    rows = list(csv.reader(io.StringIO(csv_out.stdout)))
+    assert rows[0] == ["unknown", "value"] and [float(v) for _, v in rows[1:]] == d["x"]  # 17 digits round-trip
+
+
+def test_run_engine_not_converged_exits_1_with_one_line():
+    out = cli("run", os.path.join(ROOT, "models", "engine", "propane.yaml"), "--set", "solver.max_iter=3")
+    assert out.returncode == 1 and "status MAX_ITER" in out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "propane.yaml: did not converge: MAX_ITER" in lines[0]
+
+
+def test_sweep_engine_params():
+    out = cli("sweep", os.path.join(ROOT, "models", "engine", "propane.yaml"), "--sweep", "params.R=5:15:5",
+              "--format", "json", "--quiet")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert [r[0] for r in d["rows"]] == [5.0, 10.0, 15.0] and all(r[1] == "CONVERGED" for r in d["rows"])
+    assert d["columns"][:4] == ["params.R", "status", "iterations", "residual_norm"]
+    from chemsolve.models import load_model
+
+    single = load_model(os.path.join(ROOT, "models", "engine", "propane.yaml"), {"params.R": "15"}).run()
+    x = d["rows"][2][4:]
+    assert len(x) == single.x.size
+    # both stop at ftol 1e-10 on max|F| from different starts (warm vs the MINPACK start): 1e-7 relative
+    assert np.allclose(x, single.x, rtol=1e-7, atol=1e-12)
+
+
+def test_bundled_model_by_name_from_any_folder(tmp_path):
+    """`chemsolve run engine/propane` finds the bundled file; the cwd has no models/ folder."""
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    out = subprocess.run([sys.executable, "-m", "chemsolve.cli", "run", "engine/propane", "--format", "json"],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert os.path.samefile(d["file"], os.path.join(ROOT, "models", "engine", "propane.yaml"))
+    missing = subprocess.run([sys.executable, "-m", "chemsolve.cli", "run", "engine/nope"], capture_output=True,
+                             text=True, cwd=tmp_path, timeout=300, env=env)
+    assert missing.returncode == 2 and "'engine/nope' not found; bundled models are under" in missing.stderr
+
+
+def _built_wheel(tmp_path):
+    """A wheel built from a copy of this checkout (pip wheel, build isolation from the configured
+    index); skipped when no build backend can be had."""
+    import shutil
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
+                                                              ".pytest_cache", ".hypothesis", "*.nbi", "*.nbc"))
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
+                          str(src)], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0 and ("setuptools" in out.stderr and "No matching distribution" in out.stderr):
+        pytest.skip(f"no setuptools to build with: {out.stderr.strip().splitlines()[-1]}")
+    assert out.returncode == 0, out.stderr
+    (whl,) = (tmp_path / "dist").glob("chemsolve-*.whl")
+    return whl
+
+
+def test_wheel_ships_every_model_and_the_installed_command_finds_them(tmp_path):
+    """Build the wheel, check it holds every models/**/*.yaml, install it into a fresh venv (the
+    dependencies come from this interpreter's site-packages through a .pth file) and run the
+    installed command from an empty folder: `models` lists the bundled files, `run engine/propane`
+    runs the installed copy."""
+    import sysconfig
+    import zipfile
+
+    whl = _built_wheel(tmp_path)
+    names = zipfile.ZipFile(whl).namelist()
+    shipped = {n.split("/share/chemsolve/models/", 1)[1] for n in names if "/share/chemsolve/models/" in n}
+    here = {os.path.relpath(os.path.join(d, f), os.path.join(ROOT, "models")).replace(os.sep, "/")
+            for d, _, fs in os.walk(os.path.join(ROOT, "models")) for f in fs if f.endswith((".yaml", ".md"))}
+    assert here and shipped == here
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    py = venv / "bin" / "python"
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    with open(os.path.join(site, "zz_deps.pth"), "w") as f:  # appended after the venv's own packages
+        f.write("\n".join(sorted(deps)) + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # (without PYTHONPATH: a checkout on it would count as installed and pip would skip the wheel)
+    inst = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
+                           "-q", str(whl)], capture_output=True, text=True, timeout=300, env=env)
+    assert inst.returncode == 0, inst.stderr
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    where = subprocess.run([str(py), "-c", "import chemsolve, chemsolve.models as m; print(chemsolve.__file__); "
+                            "print(m.bundled_models_dir())"], capture_output=True, text=True, cwd=work, env=env)
+    assert where.returncode == 0, where.stderr
+    pkg, models_dir = where.stdout.split()
+    assert pkg.startswith(str(venv)) and models_dir == str((venv / "share" / "chemsolve" / "models").resolve())
+    listed = subprocess.run([str(venv / "bin" / "chemsolve"), "models"], capture_output=True, text=True, cwd=work,
+                            env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(ln.split()[0] for ln in listed.stdout.strip().splitlines()[2:]) == sorted(
+        n for n in here if n.endswith(".yaml"))
+    run = subprocess.run([str(venv / "bin" / "chemsolve"), "run", "engine/propane", "--format", "json"],
+                         capture_output=True, text=True, cwd=work, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    d = json.loads(run.stdout)
+    assert d["status"] == "CONVERGED" and d["file"].startswith(models_dir)

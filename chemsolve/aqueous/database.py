@@ -180,6 +180,27 @@ class Database:
         return (f"Database({Path(self.path).name!r}: {len(self.masters)} master species, "
                 f"{len(self.species)} aqueous species, {len(self.phases)} phases)")
 
+    def formula_weight(self, element: str) -> float:
+        """Gram formula weight [g/mol] by which PHREEQC turns a mass concentration of ``element``
+        (a SOLUTION_MASTER_SPECIES key, e.g. "C(+4)") into moles: the weight of the row's
+        gfw_formula column (HCO3 for C(+4), SO4 for S(6), SiO2 for Si in phreeqc.dat), summed from
+        the element weights of the primary rows, or the number written in its place."""
+        m = self.masters.get(element)
+        if m is None:
+            raise DatabaseError(f"{self.path}: no SOLUTION_MASTER_SPECIES row for {element!r}")
+        try:
+            return float(m.gfw_formula)
+        except ValueError:
+            pass
+        total = 0.0
+        for el, n in parse_formula(m.gfw_formula).items():
+            w = self.masters[el].gfw if el in self.masters else None
+            if w is None:
+                raise DatabaseError(f"{self.path}:{m.line}: gram formula weight of {element!r} needs the "
+                                    f"element weight of {el!r} (fifth column of its primary row)")
+            total += n * w
+        return total
+
 
 # ------------------------------------------------------------------ formulas
 _CHARGE_RE = re.compile(r"([+-])(\d*\.?\d*)$")
