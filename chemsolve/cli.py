@@ -383,6 +383,13 @@ def main(argv: list[str] | None = None) -> int:
     p_sw.add_argument("--sweep", required=True, metavar="KEY=START:STOP:STEP", help="e.g. phi=0.5:2.0:0.01")
     p_mod = sub.add_parser("models", help="list the model files (one line each)")
     p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
+    p_b = sub.add_parser("bench", help="speed and agreement against a peer (suites: chemsolve bench --list)")
+    p_b.add_argument("suite", nargs="?", help="engine, gas or aqueous (chemsolve.bench.SUITES)")
+    p_b.add_argument("--n", type=int, help="size: states or waters (default: the suite's, seconds on 2 cores)")
+    p_b.add_argument("--threads", type=int, help="numba threads (default: all cores)")
+    p_b.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p_b.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p_b.add_argument("--list", action="store_true", help="list the suites")
     args = parser.parse_args(argv)
     out = None
     try:
@@ -392,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.states)
         if args.command == "models":
             return list_models(args.dir)
+        if args.command == "bench":
+            from .bench import command
+
+            return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list)
         out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         sets = _parse_sets(args.set)
         if args.command == "run":
