@@ -220,6 +220,10 @@ class Row:
     peer: bool = False  # the peer's row of this case: the ratio column is its time / each row's time
     ratio: float | None = None
 
+    def __post_init__(self) -> None:  # plain Python numbers: the report goes to JSON
+        self.solved, self.total, self.seconds = int(self.solved), int(self.total), float(self.seconds)
+        self.iterations = None if self.iterations is None else float(self.iterations)
+
 
 @dataclass
 class Check:
@@ -234,6 +238,10 @@ class Check:
     compared: int
     beyond: int = 0
     explained: int = 0
+
+    def __post_init__(self) -> None:
+        self.value, self.tol = float(self.value), float(self.tol)
+        self.compared, self.beyond, self.explained = int(self.compared), int(self.beyond), int(self.explained)
 
     @property
     def ok(self) -> bool:
