@@ -14,10 +14,13 @@ Exit codes (``command``): 0 agreement within tolerance, 1 a disagreement or a st
 reports as converged that the judge rejects, 2 bad input.
 
 Adding a suite (e.g. ``sweep``): write ``def _sweep(n: int, peer: str | None, log) -> Report``
-(``peer`` is the peer's version, None when it is not installed; ``log(text)`` prints progress)
-returning ``Row``s (one ``peer=True`` row per case gives the ratio column) and ``Check``s, then add
-one entry ``"sweep": Suite(_sweep, default_n=..., peer="module", about="...")`` to ``SUITES``.
-The CLI, ``--list`` and the JSON output pick it up from there.
+(``peer`` is the peer's version, None when it is not installed; ``log(text)`` prints progress to
+stderr unless --quiet) that fills ``Report.rows`` (``Row``: one ``peer=True`` row per case gives the
+ratio column) and ``Report.checks`` (``Check``: largest difference, tolerance and where it comes
+from) and returns ``rep.finish()``; then add one entry to ``SUITES``:
+``"sweep": Suite(_sweep, default_n=..., peer="importable module", about="one line")``.
+The CLI (``chemsolve bench sweep``), ``--list``, ``--n``, ``--threads``, the table, ``--format json``
+and the exit code pick it up from there.
 
 The helpers (``best_of``, ``first_call``, ``rel_dx``, ``aqueous_diff``, ``waters``, the gas feeds,
 ``PhreeqcPeer``) are shared with ``benchmarks/*.py`` and the tests.
