@@ -17,11 +17,8 @@ import statistics
 import time
 import warnings
 
-import numpy as np
-
 import chemsolve.aqueous as aq
-
-MAJORS = ("Na", "K", "Ca", "Mg", "Cl", "S(6)", "C(4)")
+from chemsolve.bench import waters
 
 
 def main() -> None:
@@ -31,13 +28,7 @@ def main() -> None:
     a = ap.parse_args()
     warnings.simplefilter("ignore", aq.DatabaseWarning)
     db = aq.load_database("phreeqc.dat")
-    rng = np.random.default_rng(a.seed)
-    ws = []
-    for _ in range(a.n):
-        totals = {k: float(10 ** rng.uniform(-6, 0)) for k in MAJORS}
-        T = 273.15 + float(rng.uniform(0, 90))
-        pH = None if rng.random() < 0.3 else float(rng.uniform(2, 12))
-        ws.append((totals, T, pH))
+    ws = list(waters(a.n, a.seed))
     aq.speciate(db, {"Na": 1e-3, "Cl": 1e-3}, 298.15, 7.0)  # warm-up
     results = {}
     print("| formulation | converged | median Newton it. | max | median outer it. | time per water [ms] |")

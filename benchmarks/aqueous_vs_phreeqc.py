@@ -16,7 +16,6 @@ The batch rows solve the same waters in one compiled call (numba prange over chu
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
@@ -29,18 +28,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from phreeqc_peer import Peer  # noqa: E402
 
 import chemsolve.aqueous as aq  # noqa: E402
+from chemsolve.bench import MAJORS, aqueous_diff, waters  # noqa: E402
 
-MAJORS = ("Na", "K", "Ca", "Mg", "Cl", "S(6)", "C(4)")
 PHASES = ("Calcite", "Aragonite", "Dolomite", "Gypsum", "Anhydrite", "Halite", "CO2(g)")
-
-
-def waters(n: int, seed: int):
-    rng = np.random.default_rng(seed)
-    for _ in range(n):
-        totals = {k: float(10 ** rng.uniform(-6, 0)) for k in MAJORS}
-        T = 273.15 + float(rng.uniform(0, 90))
-        pH = None if rng.random() < 0.3 else float(rng.uniform(2, 12))
-        yield totals, T, pH
 
 
 def main() -> None:
@@ -71,10 +61,10 @@ def main() -> None:
             (only_cs if ours.success else only_pq if theirs is not None else []).append(i)
             continue
         both += 1
-        d_ph.append(abs(ours.pH - theirs.pH))
-        d_lm.append(max(abs(math.log10(ours.molality[s]) - lm) for s, lm in theirs.log_molality.items() if lm > -12))
-        d_si.append(max(abs(ours.saturation_index[p] - v) for p, v in theirs.saturation_index.items()
-                        if p in ours.saturation_index))
+        dp, dl, ds = aqueous_diff(ours.pH, ours.molality, ours.saturation_index, theirs)
+        d_ph.append(dp)
+        d_lm.append(dl)
+        d_si.append(ds)
     n = a.n
     print(f"{n} random waters, database {a.database}; agreement over the {both} that both codes solved\n")
     print("| quantity | max abs difference | median | required |")

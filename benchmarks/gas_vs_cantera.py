@@ -31,13 +31,12 @@ from gas_cases import feed, feed_matrix, random_feeds  # noqa: E402
 import cantera as ct  # noqa: E402
 import numba  # noqa: E402
 
+from chemsolve.bench import best_of, rel_dx  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402
 
 
-def _per_state(fn, n) -> float:
-    t = time.perf_counter()
-    fn()
-    return (time.perf_counter() - t) / n
+def _per_state(fn, n, repeat=1) -> float:
+    return best_of(fn, repeat)[0] / n
 
 
 def main() -> None:
@@ -99,7 +98,7 @@ def main() -> None:
         # chemsolve, one batch: one thread, then all threads
         numba.set_num_threads(1)
         mix.equilibrate(T[:4], P[:4], X[:4], mode=mode)
-        t_b1 = min(_per_state(lambda: mix.equilibrate(T, P, X, mode=mode), n) for _ in range(3))
+        t_b1 = _per_state(lambda: mix.equilibrate(T, P, X, mode=mode), n, 3)
         numba.set_num_threads(nthreads)
         res = None
 
@@ -107,10 +106,9 @@ def main() -> None:
             nonlocal res
             res = mix.equilibrate(T, P, X, mode=mode)
 
-        t_bn = min(_per_state(run_all, n) for _ in range(3))
+        t_bn = _per_state(run_all, n, 3)
         both = ok_ct & res.success
-        vis = ref_X > 1e-12
-        rel = np.where(vis, np.abs(res.X - ref_X) / np.where(vis, ref_X, 1.0), 0.0)
+        rel = np.array([rel_dx(res.X[i], ref_X[i]) for i in range(n)])
         dT = np.abs(res.T - ref_T)[both].max() if mode == "HP" else 0.0
         t_cea = np.nan
         if have_cea:
@@ -149,7 +147,7 @@ def main() -> None:
         def sweep():
             out["r"] = mix.equilibrate(300.0, 101325.0, X, mode="HP", warm_start=True)
 
-        out[threads] = min(_per_state(sweep, args.sweep) for _ in range(3))
+        out[threads] = _per_state(sweep, args.sweep, 3)
     r = out["r"]
     cold = mix.equilibrate(300.0, 101325.0, X, mode="HP")
     tref = np.array([(gas.__setattr__("TPX", (300.0, 101325.0, X[i])), gas.equilibrate("HP"), gas.T)[2] for i in idx])

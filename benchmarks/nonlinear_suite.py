@@ -27,9 +27,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import problems as P  # noqa: E402
 
 import chemsolve as cs  # noqa: E402
+from chemsolve.bench import JUDGE, best_of  # noqa: E402
 from chemsolve.kernels import examples as ex  # noqa: E402
 
-JUDGE = 1e-8
 SCIPY = ("hybr", "lm", "krylov", "anderson")
 
 
@@ -67,11 +67,7 @@ def suite(repeat: int = 3) -> str:
                     return r.success, r.x, getattr(r, "nit", None), getattr(r, "nfev", None)
                 r = P.run(p, name, x0.copy(), max_iter=500)
                 return r.success, r.x, r.nit, r.nfev
-            best = np.inf
-            for _ in range(repeat):
-                t = time.perf_counter()
-                ok, x, nit, nfev = once()
-                best = min(best, time.perf_counter() - t)
+            best, (ok, x, nit, nfev) = best_of(once, repeat)
             good = bool(ok) and _resid(p, x) <= JUDGE
             solved += good
             claimed_bad += bool(ok) and not good
@@ -178,11 +174,9 @@ def batch(N: int) -> str:
         t = time.perf_counter()
         cs.solve_batch(f, X0[:2], Pm[:2], jac=j, **kw)
         comp = time.perf_counter() - t
-        t_cs = np.inf
-        for _ in range(5):  # best of 5: the batch takes only milliseconds, a shared machine is noisy
-            t = time.perf_counter()
-            b = cs.solve_batch(f, X0, Pm, jac=j, **kw)
-            t_cs = min(t_cs, (time.perf_counter() - t) / N)
+        # best of 5: the batch takes only milliseconds, a shared machine is noisy
+        t_cs, b = best_of(lambda: cs.solve_batch(f, X0, Pm, jac=j, **kw), 5)  # noqa: B023 - called here
+        t_cs /= N
         cs_ok = sum(bool(b.success[i]) and np.max(np.abs(sf(b.x[i], Pm[i]))) <= JUDGE for i in range(N))
         if key not in scipy_time:
             res = {}

@@ -458,6 +458,13 @@ def main(argv: list[str] | None = None) -> int:
                       help="run the chunks on a Dask cluster: a scheduler address, or local:N worker processes")
     p_mod = sub.add_parser("models", help="list the model files (one line each)")
     p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
+    p_b = sub.add_parser("bench", help="speed and agreement against a peer (suites: chemsolve bench --list)")
+    p_b.add_argument("suite", nargs="?", help="engine, gas or aqueous (chemsolve.bench.SUITES)")
+    p_b.add_argument("--n", type=int, help="size: states or waters (default: the suite's, seconds on 2 cores)")
+    p_b.add_argument("--threads", type=int, help="numba threads (default: all cores)")
+    p_b.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p_b.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    p_b.add_argument("--list", action="store_true", help="list the suites")
     args = parser.parse_args(argv)
     out = None
     try:
@@ -467,6 +474,10 @@ def main(argv: list[str] | None = None) -> int:
             return demo(args.states)
         if args.command == "models":
             return list_models(args.dir)
+        if args.command == "bench":
+            from .bench import command
+
+            return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list)
         if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
             from .plots import require_matplotlib
 

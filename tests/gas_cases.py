@@ -11,45 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-FUELS = {"CH4": {"C": 1, "H": 4}, "H2": {"H": 2}, "C3H8": {"C": 3, "H": 8}, "C2H2": {"C": 2, "H": 2}}
-AIR_N2 = 3.76  # N2 per O2 in air (the usual 79/21 split)
-AIR_AR = 0.0445  # Ar per O2 in air (0.934 % Ar / 20.95 % O2)
-ONE_ATM = 101325.0
-
-
-def feed(fuel: str, oxidizer: str, phi: float) -> dict[str, float]:
-    """Moles of fuel, O2 (and N2, AR for air) at equivalence ratio phi (names as in gri30)."""
-    c = FUELS[fuel]
-    o2 = (c.get("C", 0) + c.get("H", 0) / 4.0) / phi
-    x = {fuel: 1.0, "O2": o2}
-    if oxidizer == "air":
-        x["N2"] = AIR_N2 * o2
-        x["AR"] = AIR_AR * o2
-    return x
-
-
-def random_feeds(n: int, seed: int) -> list[tuple[dict[str, float], float, float, str]]:
-    """n states (X, T [K], P [Pa], mode), reproducible from ``seed``."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        fuel = str(rng.choice(list(FUELS)))
-        ox = str(rng.choice(["air", "O2"]))
-        phi = float(rng.uniform(0.3, 4.0))
-        T = float(rng.uniform(300.0, 5000.0))
-        P = ONE_ATM * 10.0 ** float(rng.uniform(-2.0, 2.0))
-        mode = str(rng.choice(["TP", "HP"]))
-        out.append((feed(fuel, ox, phi), T, P, mode))
-    return out
-
-
-def feed_matrix(mix, feeds) -> np.ndarray:
-    """(n, ng) mole-fraction rows of ``feeds`` (dicts) in ``mix.species_names`` order."""
-    X = np.zeros((len(feeds), mix.n_species))
-    for i, f in enumerate(feeds):
-        for name, v in f.items():
-            X[i, mix.species_index(name)] = v
-    return X / X.sum(axis=1, keepdims=True)
+# the feeds live in the package so that ``chemsolve bench gas`` ships them; same states, same seeds
+from chemsolve.bench import (  # noqa: F401
+    AIR_AR,
+    AIR_N2,
+    FUELS,
+    ONE_ATM,
+    feed,
+    feed_matrix,
+    random_feeds,
+)
 
 
 def cho_grid(mix, levels: int = 60) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
