@@ -7,19 +7,21 @@ Each suite runs chemsolve and a peer on the same inputs in one process, reports 
 - ``engine``: the bundled propane equilibrium (``chemsolve.kernels.examples``) vs
   ``scipy.optimize.root(method="hybr")``, the paper's state and ``--n`` random (R, P) states;
 - ``gas``: gri30 vs Cantera's ``equilibrate`` on random TP and HP states and a warm HP sweep over phi;
-- ``aqueous``: random waters on phreeqc.dat vs PHREEQC (IPhreeqc, PyPI package ``phreeqc``).
+- ``aqueous``: random waters on phreeqc.dat vs PHREEQC (IPhreeqc, PyPI package ``phreeqc``);
+- ``sweep``: ``chemsolve.sweep`` of the bundled flame and seawater models, locally and on a Dask
+  LocalCluster (the two tables must be identical), beside a loop of one solve per state.
 
 A missing peer is reported ("peer not installed") and the suite shows chemsolve's own numbers.
 Exit codes (``command``): 0 agreement within tolerance, 1 a disagreement or a state chemsolve
 reports as converged that the judge rejects, 2 bad input.
 
-Adding a suite (e.g. ``sweep``): write ``def _sweep(n: int, peer: str | None, log) -> Report``
+Adding a suite: write ``def _sweep(n: int, peer: str | None, log) -> Report``
 (``peer`` is the peer's version, None when it is not installed; ``log(text)`` prints progress to
 stderr unless --quiet) that fills ``Report.rows`` (``Row``: one ``peer=True`` row per case gives the
 ratio column) and ``Report.checks`` (``Check``: largest difference, tolerance and where it comes
 from) and returns ``rep.finish()``; then add one entry to ``SUITES``:
-``"sweep": Suite(_sweep, default_n=..., peer="importable module", about="one line")``.
-The CLI (``chemsolve bench sweep``), ``--list``, ``--n``, ``--threads``, the table, ``--format json``
+``"name": Suite(_fn, default_n=..., peer="importable module", about="one line")``.
+The CLI (``chemsolve bench name``), ``--list``, ``--n``, ``--threads``, the table, ``--format json``
 and the exit code pick it up from there.
 
 The helpers (``best_of``, ``first_call``, ``rel_dx``, ``aqueous_diff``, ``waters``, the gas feeds,
@@ -549,10 +551,107 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
     return rep.finish()
 
 
+def _sweep(n: int, peer: str | None, log) -> Report:
+    """n states per bundled model (gas flame: T x phi, Cantera needed; seawater: Na x pH), one warm
+    sweep on this process's cores and the same chunks on a LocalCluster of 2 worker processes; the
+    two tables must be identical. The peer row (ratio 1) is the obvious loop of one solve per state,
+    on a sample of 200 states."""
+    from .kernels import threads
+    from .models import _mix_feed, bundled_models_dir
+    from .errors import InvalidInputError
+    from .sweeps import _load, _resource, sweep
+
+    rep = Report("sweep", f"{n} states per model: chemsolve.sweep locally and on a Dask LocalCluster "
+                 "(2 processes x 1 thread), warm-started chunks of 1024", n, threads()[0],
+                 f"dask.distributed {peer} LocalCluster" if peer else "dask.distributed: not installed (local only)")
+    root = bundled_models_dir()
+    if root is None:
+        raise InvalidInputError("bench sweep: the bundled models/ folder is not installed")
+    k = max(1, int(round(math.sqrt(n))))
+    cases = [("aqueous", root / "aqueous" / "seawater.yaml",
+              {"totals.Na": np.linspace(0.3, 0.6, max(1, n // k)), "pH": np.linspace(6.0, 9.0, k)}, ["HCO3-", "CO3-2"])]
+    if _peer_version("cantera"):
+        cases.insert(0, ("gas", root / "gas" / "methane_air_flame.yaml",
+                         {"T": np.linspace(300.0, 700.0, max(1, n // k)), "phi": np.linspace(0.5, 2.0, k)},
+                         ["CO2", "CO", "OH", "NO"]))
+    else:
+        rep.notes.append("gas case skipped: the flame model reads gri30 through Cantera (pip install cantera)")
+    client = cluster = None
+    if peer:
+        from distributed import Client, LocalCluster
+
+        log("sweep: starting a LocalCluster of 2 worker processes")
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        t0 = time.perf_counter()
+        for kind, path, grid, species in cases:
+            small = {key: v[:3] for key, v in grid.items()}
+            sweep(path, small, species=species)
+            if client is not None:
+                sweep(path, small, client, species=species)
+        rep.compile_s = time.perf_counter() - t0
+        for kind, path, grid, species in cases:
+            m = _load(path)
+            size = int(np.prod([len(v) for v in grid.values()]))
+            case = f"{kind}: {Path(m.path).stem}, {size} states"
+            log(f"sweep: {case}")
+            cols = {key: v.ravel() for key, v in zip(grid, np.meshgrid(*grid.values(), indexing="ij"))}
+            pick = np.linspace(0, size - 1, min(size, 200)).round().astype(int)
+            res = _resource(m)
+            if kind == "gas":
+                import cantera as ct
+
+                gas = ct.Solution(m.mechanism)
+                t = time.perf_counter()
+                for i in pick:
+                    gas.TPX = float(cols["T"][i]), m.P, _mix_feed(m.fuel, m.oxidizer, float(cols["phi"][i]),
+                                                                   Path(m.path), lambda *a: m.path)
+                    gas.equilibrate("HP")
+                rep.rows.append(Row(case, "Cantera equilibrate('HP'), one state at a time (200 of them)", len(pick),
+                                    len(pick), (time.perf_counter() - t) / len(pick), peer=True))
+            else:
+                from . import aqueous
+
+                t = time.perf_counter()
+                one = [aqueous.speciate(res, {**m.totals, "Na": float(cols["totals.Na"][i])}, m.T,
+                                        float(cols["pH"][i]), m.pe) for i in pick]
+                rep.rows.append(Row(case, "chemsolve speciate, one water at a time (200 of them)",
+                                    sum(r.success for r in one), len(pick), (time.perf_counter() - t) / len(pick),
+                                    _med(r.nit for r in one), peer=True))
+            t = time.perf_counter()
+            local = sweep(path, grid, species=species)
+            t_local = time.perf_counter() - t
+            ok = int((local["status"] == "CONVERGED").sum())
+            rep.rows.append(Row(case, f"chemsolve.sweep, local ({_threads_text(rep.threads)})", ok, size,
+                                t_local / size, _med(local["iterations"])))
+            if client is None:
+                continue
+            t = time.perf_counter()
+            remote = sweep(path, grid, client, species=species)
+            t_dask = time.perf_counter() - t
+            rep.rows.append(Row(case, "chemsolve.sweep, Dask LocalCluster (2 processes)",
+                                int((remote["status"] == "CONVERGED").sum()), size, t_dask / size,
+                                _med(remote["iterations"])))
+            num = [c for c in local.columns if c not in ("status",)]
+            same_status = bool((local["status"] == remote["status"]).all())
+            diff = float(np.max(np.abs(local[num].to_numpy(float) - remote[num].to_numpy(float))))
+            rep.checks.append(Check(f"{kind}: Dask table vs local table, max |difference|",
+                                    diff if same_status else math.inf, 0.0, "tests/test_sweeps.py (identical)",
+                                    size, 0 if (diff == 0.0 and same_status) else size))
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    rep.notes.append("states/s = 1 / time per solve; the LocalCluster start and the first calls are not counted")
+    return rep.finish()
+
+
 SUITES: dict[str, Suite] = {
     "engine": Suite(_engine, 2000, "scipy", "chemsolve solve / solve_batch vs scipy.optimize.root on propane"),
     "gas": Suite(_gas, 200, "cantera", "gas equilibrium (gri30, TP, HP, warm phi sweep) vs Cantera"),
     "aqueous": Suite(_aqueous, 200, "phreeqc", "aqueous speciation (phreeqc.dat) vs PHREEQC"),
+    "sweep": Suite(_sweep, 100_000, "distributed", "chemsolve.sweep locally vs a Dask LocalCluster (same table)"),
 }
 
 

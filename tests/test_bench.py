@@ -96,3 +96,14 @@ def test_disagreement_beyond_the_tolerance_exits_1():
     err = out.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: bench aqueous: ") and "tests/test_aqueous_speciation.py TOL" in err[0]
     assert " NO" in out.stdout
+
+
+def test_sweep_suite_dask_table_identical_to_local():
+    pytest.importorskip("distributed")
+    out = run("bench", "sweep", "--n", "400", "--format", "json", "--quiet")
+    assert out.returncode == 0, out.stderr[-2000:]
+    d = json.loads(out.stdout)
+    assert d["ok"] and d["checks"] and all(c["value"] == 0.0 and c["compared"] > 0 for c in d["checks"])
+    codes = [r["code"] for r in d["rows"]]
+    assert any("local" in c for c in codes) and any("Dask" in c for c in codes)
+    assert all(r["solved"] == r["total"] for r in d["rows"])
