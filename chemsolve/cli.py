@@ -451,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     p_sw = sub.add_parser("sweep", help="solve a model over a grid of inputs (warm-started chunks, local or Dask)")
     common(p_sw)
     p_sw.add_argument("--sweep", required=True, action="append", metavar="KEY=START:STOP:STEP",
-                      help="an input range, e.g. phi=0.5:2.0:0.01 or T=300,350,400; repeat for a grid")
+                      help="an input range in chemsolve's units (T [K], P [Pa], totals [mol/kgw]), whatever "
+                           "the file's units: e.g. phi=0.5:2.0:0.01 or T=300,350,400; repeat for a grid")
     p_sw.add_argument("--species", metavar="A,B,...", help="species columns (default: the 6 most abundant)")
     p_sw.add_argument("--chunk", type=int, default=1024, help="rows per warm-started chunk (default 1024)")
     p_sw.add_argument("--dask", metavar="ADDRESS|local[:N]",

@@ -37,7 +37,6 @@ SWEEP_KEYS = {
     "aqueous": "T [K], pH, pe, totals.<element> [mol/kgw]",
     "engine": "params.<name>",
 }
-_AQ_T = (273.15, 623.15)  # the range of the batch speciation's log K fits [K]
 _RESOURCES: dict[tuple, Any] = {}  # per process: the database or the mixture of a model, loaded once
 
 
@@ -69,7 +68,7 @@ def _resource(model):
 def grid_columns(grid) -> dict[str, np.ndarray]:
     """A grid as named columns of one length: a mapping of 1-D ranges is expanded to their
     Cartesian product (first key slowest, as ``numpy.meshgrid(indexing='ij')``); a
-    ``pandas.DataFrame`` (or a mapping with ``rows=True`` semantics, see ``sweep``) is taken row by row."""
+    ``pandas.DataFrame`` is taken row by row."""
     if hasattr(grid, "columns") and hasattr(grid, "to_numpy"):  # a DataFrame: its rows as given
         cols = {str(c): np.asarray(grid[c], dtype=float) for c in grid.columns}
     elif isinstance(grid, dict) and grid:
@@ -106,9 +105,11 @@ def _check_keys(model, cols: dict[str, np.ndarray]) -> None:
                 raise InvalidInputError(f"sweep {k}={a[i]:g}: must be > 0")
         elif kind == "aqueous":
             ok = k in ("T", "pH", "pe") or (k.startswith("totals.") and len(k) > 7)
-            if k == "T" and ((a < _AQ_T[0] - 0.01) | (a > _AQ_T[1])).any():
-                i = int(np.flatnonzero((a < _AQ_T[0] - 0.01) | (a > _AQ_T[1]))[0])
-                raise InvalidInputError(f"sweep T={a[i]:g} K: outside {_AQ_T[0]}-{_AQ_T[1]} K, the range of "
+            from .aqueous.speciation import T_RANGE
+
+            if k == "T" and ((a < T_RANGE[0]) | (a > T_RANGE[1])).any():
+                i = int(np.flatnonzero((a < T_RANGE[0]) | (a > T_RANGE[1]))[0])
+                raise InvalidInputError(f"sweep T={a[i]:g} K: outside {T_RANGE[0]}-{T_RANGE[1]} K, the range of "
                                         "the database's log K fits")
             if k == "pH" and ((a < -2) | (a > 16)).any():
                 raise InvalidInputError(f"sweep pH: values outside [-2, 16] (first {a[(a < -2) | (a > 16)][0]:g})")
@@ -154,11 +155,11 @@ def _gas_feed(model, mix, phi: np.ndarray | None) -> np.ndarray:
 def _solve_block(model, cols: dict[str, np.ndarray], chunk: int, species, threads: int | None):
     """Solve one block of rows (one batch-kernel call); returns ``(status, iterations, outputs)``
     with outputs an ordered mapping column -> array. Runs in this process or in a Dask worker."""
-    import numba
+    from .kernels import threads as numba_threads  # numba stays inside chemsolve.kernels
 
-    prev = numba.get_num_threads()
+    prev, most = numba_threads()
     if threads:
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+        numba_threads(max(1, min(int(threads), most)))
     try:
         res = _resource(model)
         n = len(next(iter(cols.values())))
@@ -168,7 +169,7 @@ def _solve_block(model, cols: dict[str, np.ndarray], chunk: int, species, thread
             return _aqueous_block(model, res, cols, n, chunk, species)
         return _engine_block(model, cols, n, chunk)
     finally:
-        numba.set_num_threads(prev)
+        numba_threads(prev)
 
 
 def _gas_block(model, mix, cols, n, chunk, species):
@@ -206,7 +207,7 @@ def _aqueous_block(model, db, cols, n, chunk, species):
         for s in names:
             out[f"m_{s}"] = np.array([r.molality.get(s, 0.0) for r in rows])
         return (np.array([int(r.status) for r in rows], dtype=np.int8),
-                np.array([getattr(r, "iterations", getattr(r, "nit", 0)) for r in rows]), out)
+                np.array([r.nit for r in rows]), out)
     b = aqueous.speciate_batch(db, totals, T, pH, pe, warm_start=True, chunk=chunk)
     out = {"pH": b.pH, "ionic_strength": b.ionic_strength, "water_activity": b.water_activity}
     names = b.species if species is None else list(species)

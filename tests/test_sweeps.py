@@ -167,3 +167,12 @@ def test_non_converged_states_keep_their_rows_and_the_cli_exits_1():
     out = cli("sweep", FLAME, "--sweep", "phi=0.5:2.0:0.25", "--set", "solver.max_iter=2", "-q")
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1].endswith("7 of 7 state(s) did not converge (first: phi = 0.5, MAX_ITER)")
+
+
+def test_aqueous_model_with_equilibrium_phases_sweeps_state_by_state_like_run():
+    path = os.path.join(ROOT, "models", "aqueous", "calcite_co2.yaml")
+    df = sweep(path, {"T": [283.15, 298.15]}, species=["Ca+2", "HCO3-"])
+    assert (df["status"] == "CONVERGED").all() and (df["iterations"] > 0).all()
+    for i, T in enumerate((283.15, 298.15)):
+        r = load_model(path, {"T": f"{T}K"}).run()  # the same speciate call, one state: same answer
+        assert df["pH"].iat[i] == r.pH and df["m_Ca+2"].iat[i] == r.molality["Ca+2"] and df["iterations"].iat[i] == r.nit

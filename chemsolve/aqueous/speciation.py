@@ -28,6 +28,7 @@ from .database import Database, log_k_basis
 __all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
 
 LN10 = math.log(10.0)
+T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fits
 _BASIS_FIXED = ("H+", "H2O", "e-")
 
 
@@ -443,8 +444,8 @@ def speciate(
 
 def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping,
                   guess: dict | None = None) -> SpeciationResult:
-    if not (isinstance(T, (int, float)) and math.isfinite(T) and 273.15 - 0.01 <= T <= 623.15):
-        raise InvalidInputError(f"T={T!r} K is outside 273.14-623.15 K (the range of the water-property fits)")
+    if not (isinstance(T, (int, float)) and math.isfinite(T) and T_RANGE[0] <= T <= T_RANGE[1]):
+        raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K (the range of the water-property fits)")
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
     if ionic_strength not in ("outer", "newton"):
@@ -845,9 +846,9 @@ def speciate_batch(
         bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
         if bad.size:
             raise InvalidInputError(f"totals[{k!r}] must be positive and finite; bad rows {bad[:10].tolist()}: {a[bad[:10]].tolist()}")
-    bad = np.flatnonzero(~(np.isfinite(T_a) & (T_a >= 273.14) & (T_a <= 623.15)))
+    bad = np.flatnonzero(~(np.isfinite(T_a) & (T_a >= T_RANGE[0]) & (T_a <= T_RANGE[1])))
     if bad.size:
-        raise InvalidInputError(f"T must lie in 273.14-623.15 K; bad rows {bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
+        raise InvalidInputError(f"T must lie in {T_RANGE[0]}-{T_RANGE[1]} K; bad rows {bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
     bad = np.flatnonzero(~(np.isnan(pH_a) | ((pH_a >= -2) & (pH_a <= 16))))
     if bad.size:
         raise InvalidInputError(f"pH must be in [-2, 16] or NaN (charge balance); bad rows {bad[:10].tolist()}")
