@@ -97,8 +97,8 @@ def _need_parquet(dest: str | None) -> None:
         raise InvalidInputError("--format parquet needs pyarrow: pip install 'chemsolve[parquet]'") from None
 
 
-def _csv(rows: list[list], header: list[str], out) -> None:
-    """Rows as CSV (floats with 10 significant digits), or as a Parquet file when ``out`` is a path."""
+def _csv(rows: list[list], header: list[str], out, digits: int = 10) -> None:
+    """Rows as CSV (floats with ``digits`` significant digits), or as a Parquet file when ``out`` is a path."""
     import csv
 
     if isinstance(out, str):
@@ -106,7 +106,7 @@ def _csv(rows: list[list], header: list[str], out) -> None:
 
         pd.DataFrame(rows, columns=header).to_parquet(out, index=False)
         return
-    rows = [[f"{c:.10g}" if isinstance(c, float) else c for c in r] for r in rows]
+    rows = [[f"{c:.{digits}g}" if isinstance(c, float) else c for c in r] for r in rows]
     w = csv.writer(out, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
@@ -230,8 +230,8 @@ def _run_engine(model, fmt: str, out) -> int:
 
     r = model.run()
     names = [f"x{i + 1}" for i in range(r.x.size)]
-    if fmt == "csv":
-        _csv([[n, f"{v:.17g}"] for n, v in zip(names, r.x)], ["unknown", "value"], out)
+    if fmt in ("csv", "parquet"):
+        _csv([[n, float(v)] for n, v in zip(names, r.x)], ["unknown", "value"], out, digits=17)
     elif fmt == "json":
         json.dump({"model": model.name, "file": model.path, "problem": model.problem, "status": r.status.name,
                    "message": r.message, "nit": r.nit, "nfev": r.nfev, "residual_norm": r.residual_norm,

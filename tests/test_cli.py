@@ -1,6 +1,7 @@
 """The command line as a user drives it: a subprocess, exit codes, outputs, one-line errors."""
 
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -162,7 +163,7 @@ def test_bad_files_exit_2_with_one_line_naming_file_line_and_key(tmp_path, text,
     assert len(lines) == 1 and lines[0].startswith("error: ") and culprit in lines[0], out.stderr
 
 
-def test_run_engine_model_table_json_csv_and_set():
+def test_run_engine_model_table_json_csv_and_set(tmp_path):
     from chemsolve.kernels import examples as ex
 
     F = getattr(ex.propane, "py_func", ex.propane)  # the residual as plain Python (also under NUMBA_DISABLE_JIT)
@@ -182,6 +183,12 @@ def test_run_engine_model_table_json_csv_and_set():
     csv_out = cli("run", path, "--format", "csv", "--set", "params.R=20")
     rows = list(csv.reader(io.StringIO(csv_out.stdout)))
     assert rows[0] == ["unknown", "value"] and [float(v) for _, v in rows[1:]] == d["x"]  # 17 digits round-trip
+    if importlib.util.find_spec("pyarrow"):  # parquet: the same rows as a file (this crashed before)
+        import pandas as pd
+
+        pq = cli("run", path, "--format", "parquet", "--set", "params.R=20", "-o", str(tmp_path / "x.parquet"))
+        assert pq.returncode == 0 and pq.stdout == "", pq.stderr
+        assert pd.read_parquet(tmp_path / "x.parquet")["value"].tolist() == d["x"]
 
 
 def test_run_engine_not_converged_exits_1_with_one_line():
