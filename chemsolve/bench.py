@@ -559,7 +559,7 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     from .kernels import threads
     from .models import _mix_feed, bundled_models_dir
     from .errors import InvalidInputError
-    from .sweeps import _load, _resource, sweep
+    from .sweeps import _load, _resource, grid_columns, sweep
 
     rep = Report("sweep", f"{n} states per model: chemsolve.sweep locally and on a Dask LocalCluster "
                  "(2 processes x 1 thread), warm-started chunks of 1024", n, threads()[0],
@@ -593,10 +593,10 @@ def _sweep(n: int, peer: str | None, log) -> Report:
         rep.compile_s = time.perf_counter() - t0
         for kind, path, grid, species in cases:
             m = _load(path)
-            size = int(np.prod([len(v) for v in grid.values()]))
+            cols = grid_columns(grid)
+            size = len(next(iter(cols.values())))
             case = f"{kind}: {Path(m.path).stem}, {size} states"
             log(f"sweep: {case}")
-            cols = {key: v.ravel() for key, v in zip(grid, np.meshgrid(*grid.values(), indexing="ij"))}
             pick = np.linspace(0, size - 1, min(size, 200)).round().astype(int)
             res = _resource(m)
             if kind == "gas":
