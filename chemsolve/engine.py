@@ -17,10 +17,11 @@ import numpy as np
 from . import damping as _damping
 from .errors import ConvergenceError, InvalidInputError
 from .kernels import codes as _c
+from .certificate import BatchCertificate, Certificate, Check, failed_message
 from .result import BatchResult, History, SolveResult
 from .status import Status
 
-__all__ = ["solve", "solve_batch", "METHODS"]
+__all__ = ["solve", "solve_batch", "certify", "METHODS"]
 
 METHODS = {
     "newton": _c.METHOD_NEWTON,
@@ -34,6 +35,10 @@ def _is_jitted(f: Any) -> bool:
     return f is not None and hasattr(f, "py_func") and hasattr(f, "signatures")
 
 
+# Largest accepted ftol. ftol bounds the scaled residual max|F/fscale| that counts as a root; with
+# ftol = 1e300 any point "converged". 1e-2 leaves room for loose engineering tolerances while a
+# residual of typical size fscale can no longer pass unsolved.
+FTOL_MAX = 1e-2
 HISTORY_LIMIT = 10_000  # iterations kept in SolveResult.history (the solve itself is not limited)
 
 
@@ -91,6 +96,10 @@ def _count(name: str, value: Any, lo: int, hi: int) -> int:
 def _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge) -> np.ndarray:
     opts = np.empty(_c.N_OPTS)
     opts[_c.OPT_FTOL] = _positive("ftol", ftol)
+    if opts[_c.OPT_FTOL] > FTOL_MAX:
+        raise InvalidInputError(
+            f"ftol={ftol!r} must be at most {FTOL_MAX:g}: it bounds max|F/fscale| at a root, and above that "
+            "any point can pass; give the residual's typical size as fscale instead")
     opts[_c.OPT_RTOL] = _positive("rtol", rtol, allow_zero=True)
     opts[_c.OPT_ATOL] = _positive("atol", atol, allow_zero=True)
     if opts[_c.OPT_RTOL] >= 1.0:
@@ -329,10 +338,47 @@ def solve(
             + (f" and a ({n}, {n}) Jacobian" if jac is not None else "")
             + "). Nothing was solved."
         )
-    res = SolveResult(x, status, nit, int(nfev), int(njev), float(fnorm), history, mname, sched, message=message)
+    cert = None
+    if status == Status.CONVERGED:
+        cert = certify(fun, x, args, fs, opts[_c.OPT_FTOL], residual=mname == "newton", inplace=inplace)
+        nfev += 1
+        if not cert.passed:
+            status, message = Status.CHECK_FAILED, failed_message(cert)
+    res = SolveResult(x, status, nit, int(nfev), int(njev), float(fnorm), history, mname, sched, message=message,
+                      certificate=cert)
     if throw and not res.success:
         raise ConvergenceError(res)
     return res
+
+
+def certify(fun: Callable, x: np.ndarray, args: tuple, fscale: np.ndarray, ftol: float, residual: bool = True,
+            inplace: bool = False) -> Certificate:
+    """The engine's certificate of ``x``: the residual recomputed here, by one call of ``fun`` at x
+    (nothing of the solver's bookkeeping is reused), must satisfy max|F(x)/fscale| <= ftol, the
+    convergence criterion itself (for a deterministic residual the solver's last value is
+    reproduced exactly). For the fixed-point methods F(x) = G(x) - x. A residual that raises or is
+    not finite at x fails."""
+    where = ""
+    try:
+        with np.errstate(all="ignore"):
+            if inplace:
+                f = np.full(x.shape, np.nan)
+                fun(x.copy(), *args, f)
+            else:
+                f = np.asarray(fun(x.copy(), *args), dtype=np.float64)
+            if f.shape != x.shape:
+                raise ValueError(f"shape {f.shape}")
+            if not residual:
+                f = f - x
+            scaled = np.abs(f) / fscale
+        value = float(np.max(scaled)) if np.all(np.isfinite(scaled)) else math.nan
+        if math.isfinite(value):
+            where = f"F[{int(np.argmax(scaled))}]"
+    except Exception as e:  # noqa: BLE001 - the user's residual failed at x: the state is not certified
+        value, where = math.nan, f"the residual raised {type(e).__name__}"
+    xfin = 0.0 if np.all(np.isfinite(x)) else math.nan
+    return Certificate({"max|F/fscale|": Check(value, float(ftol), "", where),
+                        "x finite": Check(xfin, 0.0)}, "engine")
 
 
 def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw) -> SolveResult:
@@ -489,9 +535,10 @@ def solve_batch(
     finite_rows = np.flatnonzero(np.isfinite(X0).all(axis=1))
     if finite_rows.size:
         r = int(finite_rows[0])
-        _first_eval(fun, X0[r], (P[r],), f"residual (row {r})", inplace)
+        # copies: a residual that writes into its parameters must not change the caller's
+        _first_eval(fun, X0[r], (P[r].copy(),), f"residual (row {r})", inplace)
         if jac is not None:
-            _first_eval(jac, X0[r], (P[r],), f"jac (row {r})", inplace, shape=(n, n))
+            _first_eval(jac, X0[r], (P[r].copy(),), f"jac (row {r})", inplace, shape=(n, n))
 
     X = np.empty_like(X0)
     status = np.empty(N, dtype=np.int64)
@@ -499,8 +546,12 @@ def solve_batch(
     nfev = np.zeros(N, dtype=np.int64)
     njev = np.zeros(N, dtype=np.int64)
     fnorm = np.empty(N)
+    cert = np.empty(N)
     j = jac if jac is not None else _k._no_jacobian
     args = (fun, j, jac is not None, X0, P, mcode, sched.kind, sched.params(), opts, fs, bool(warm_start), chunk,
-            X, status, nit, nfev, njev, fnorm, True if inplace else None)
+            X, status, nit, nfev, njev, fnorm, cert, True if inplace else None)
     _k.solve_batch_kernel(*args)
-    return BatchResult(X, status.astype(np.int8), nit, nfev, fnorm, mname, sched)
+    checked = ~np.isnan(cert) | (status == _c.CHECK_FAILED)
+    certificate = BatchCertificate({"max|F/fscale|": cert}, {"max|F/fscale|": float(opts[_c.OPT_FTOL])},
+                                   checked=checked, domain="engine")
+    return BatchResult(X, status.astype(np.int8), nit, nfev, fnorm, mname, sched, certificate)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .certificate import BatchCertificate, Certificate
 from .damping import Damping
 from .status import Status, StatusRows
 
@@ -44,6 +45,8 @@ class SolveResult:
     nit, nfev, njev : iterations, residual and Jacobian evaluations (finite-difference
         evaluations count in ``nfev``).
     residual_norm : max|F(x)/fscale| at ``x``.
+    certificate : the independent check of a converged ``x`` (``chemsolve.engine.certify``): the
+        residual recomputed at x; a state that fails it has status CHECK_FAILED.
     """
 
     x: np.ndarray
@@ -58,6 +61,7 @@ class SolveResult:
     guess_source: str = "default"
     message: str = field(default="")
     advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
+    certificate: Certificate | None = None  # the independent check (None when not converged)
 
     def __post_init__(self) -> None:
         if not self.message:
@@ -90,3 +94,4 @@ class BatchResult(StatusRows):
     residual_norm: np.ndarray
     method: str
     damping: Damping
+    certificate: BatchCertificate | None = None  # per row: max|F/fscale| recomputed at x

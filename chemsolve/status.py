@@ -18,6 +18,7 @@ class Status(IntEnum):
     STAGNATED = _c.STAGNATED
     DIVERGED = _c.DIVERGED
     INVALID_INPUT = _c.INVALID_INPUT
+    CHECK_FAILED = _c.CHECK_FAILED
 
     @property
     def message(self) -> str:
@@ -59,6 +60,12 @@ MESSAGES = {
     Status.INVALID_INPUT: (
         "Invalid input: a starting point is not finite, or the residual returned an array of the "
         "wrong shape. Fix the input; nothing was solved."
+    ),
+    Status.CHECK_FAILED: (
+        "The solver's stopping test was met, but the independent certificate of the returned state "
+        "failed (see the result's certificate for the worst residual): the state is not a solution to "
+        "the stated tolerance. Try a tighter solver tolerance, another initial guess or damping, or "
+        "report it: a certificate failure is a solver bug until shown otherwise."
     ),
 }
 

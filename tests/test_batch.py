@@ -151,3 +151,39 @@ def test_inplace_residual_that_writes_nothing_is_caught():
 
     res = cs.solve(lazy, [1.0, 1.0], args=(np.ones(2),), inplace=True)
     assert res.status == cs.Status.NONFINITE and "component(s) [0, 1]" in res.message
+
+
+@numba.njit
+def lying_res(x, p):
+    """x - 3, except that its second evaluation in a row (the first trial point) returns 0; p[0]
+    counts the evaluations (each row starts from P's value, also when the certificate re-evaluates)."""
+    p[0] += 1.0
+    if p[0] == 2.0:
+        return np.zeros(1)
+    return x - 3.0
+
+
+@numba.njit
+def lying_jac(x, p):
+    return np.array([[2.0]])  # wrong on purpose: the trial point is x0 - (x0 - 3) / 2
+
+
+def test_batch_certificate_recomputes_every_converged_row():
+    N = 50
+    P = _params(N)
+    X0 = np.tile([1.0, 1.0], (N, 1)) + 0.1 * np.arange(N)[:, None]
+    b = cs.solve_batch(sqrt_res, X0, P, jac=sqrt_jac)
+    assert b.success.all()
+    c = b.certificate
+    assert c.checked.all() and c.passed.all()
+    assert np.all(c.values["max|F/fscale|"] <= 1e-10)
+    assert c.row(0).passed
+
+
+def test_batch_certificate_refuses_rows_the_residual_lied_about():
+    X0 = np.array([[5.0], [7.0], [3.0]])
+    b = cs.solve_batch(lying_res, X0, np.zeros((3, 1)), jac=lying_jac)
+    # rows 0 and 1 "converged" at a lie (x = 4 and 5); row 2 starts at the root and is genuine
+    assert b.status.tolist() == [cs.Status.CHECK_FAILED, cs.Status.CHECK_FAILED, cs.Status.CONVERGED]
+    np.testing.assert_allclose(b.certificate.values["max|F/fscale|"], [1.0, 2.0, 0.0])
+    assert b.counts() == {"CONVERGED": 1, "CHECK_FAILED": 2}

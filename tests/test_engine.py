@@ -111,6 +111,17 @@ def _nan_off_start(x):
     return np.array([x[0] - 1.0]) if x[0] == 2.0 else np.array([np.nan])
 
 
+def _lying_once():
+    """F(x) = x - 3, except that its third call (the first trial point) returns 0."""
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1
+        return np.zeros(1) if calls[0] == 3 else np.array([x[0] - 3.0])
+
+    return f
+
+
 STATUS_CASES = {
     cs.Status.CONVERGED: lambda: cs.solve(sqrt2, [1.0, 1.0]),
     cs.Status.MAX_ITER: lambda: cs.solve(sqrt2, [1.0, 1.0], max_iter=2),
@@ -130,6 +141,9 @@ STATUS_CASES = {
     cs.Status.DIVERGED: lambda: cs.solve(
         np.arctan, [2.0], jac=lambda x: np.array([[1.0 / (1.0 + x[0] ** 2)]]), damping=dmp.Constant(1.0)
     ),
+    # a residual that lies once: zero at the trial point the solver accepts, the truth at the
+    # certificate's fresh evaluation there -> the state is refused
+    cs.Status.CHECK_FAILED: lambda: cs.solve(_lying_once(), [5.0], jac=lambda x: np.array([[2.0]])),
     # a residual whose length changes during the iteration (checked at x0 in Python, then in the kernel)
     cs.Status.INVALID_INPUT: lambda: cs.solve(lambda x: np.array([x[0] - 3.0]) if x[0] == 1.0 else np.zeros(2), [1.0]),
 }
@@ -173,6 +187,8 @@ def test_status_enum_matches_kernel_codes():
         (dict(damping={"type": "ramp", "speed": 2}), r"unknown key\(s\) \['speed'\]"),
         (dict(ftol=-1.0), r"ftol=-1.0 must be a positive"),
         (dict(ftol=float("nan")), r"ftol=nan"),
+        (dict(ftol=1e300), r"ftol=1e\+300 must be at most 0.01"),
+        (dict(ftol=0.5), r"ftol=0.5 must be at most 0.01.*fscale"),
         (dict(rtol=2.0), r"rtol=2.0 must be below 1"),
         (dict(max_iter=-3), r"max_iter=-3 must be an integer"),
         (dict(max_iter=2.5), r"max_iter=2.5 must be an integer"),
@@ -330,3 +346,29 @@ def test_control_factor_caps_the_step():
     assert res.success
     assert res.history.step_norm.max() <= 2.0 + 1e-12 and res.nit >= 5
     np.testing.assert_allclose(res.x, [10.0], rtol=1e-12)
+
+
+# ---------------------------------------------------------------- certificates (DESIGN section 3)
+def test_converged_result_carries_a_passing_certificate():
+    res = cs.solve(sqrt2, [1.0, 1.0])
+    assert res.success and res.certificate is not None and res.certificate.passed
+    assert res.certificate.checks["max|F/fscale|"].value <= 1e-10
+    assert "passed" in res.certificate.message
+
+
+def test_certificate_refuses_a_lying_residual_with_its_worst_residual_named():
+    res = cs.solve(_lying_once(), [5.0], jac=lambda x: np.array([[2.0]]))
+    assert res.status == cs.Status.CHECK_FAILED and not res.success
+    chk = res.certificate.checks["max|F/fscale|"]
+    assert not chk.passed and chk.value == pytest.approx(1.0)  # x = 4 after the half step: F = 1
+    assert "max|F/fscale|" in res.message and "FAILED" in res.message
+    with pytest.raises(cs.ConvergenceError):
+        cs.solve(_lying_once(), [5.0], jac=lambda x: np.array([[2.0]]), throw=True)
+
+
+def test_nonsense_ftol_can_no_longer_certify_a_non_root():
+    # the reported bug: ftol=1e300 returned CONVERGED at x0, far from the root
+    with pytest.raises(cs.InvalidInputError, match="ftol"):
+        cs.solve(sqrt2, [1.0, 1.0], ftol=1e300)
+    with pytest.raises(cs.InvalidInputError, match="ftol"):
+        cs.solve_batch(sqrt2, np.ones((2, 2)), ftol=1e300)

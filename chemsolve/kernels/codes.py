@@ -13,6 +13,7 @@ LINE_SEARCH_FAILED = 4
 STAGNATED = 5
 DIVERGED = 6
 INVALID_INPUT = 7
+CHECK_FAILED = 8  # the solver stopped but the independent certificate refused the state
 
 STATUS_NAMES = {
     CONVERGED: "CONVERGED",
@@ -23,6 +24,7 @@ STATUS_NAMES = {
     STAGNATED: "STAGNATED",
     DIVERGED: "DIVERGED",
     INVALID_INPUT: "INVALID_INPUT",
+    CHECK_FAILED: "CHECK_FAILED",
 }
 
 # --- methods --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from numba import njit, prange, types
 from numba.extending import overload
 
 from .codes import (
+    CHECK_FAILED,
     CONVERGED,
     DAMP_ADAPTIVE,
     DAMP_CONTROL,
@@ -507,10 +508,41 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
     return 0
 
 
+def certify_rows(fun, P, pbuf, lo, hi, newton, fscale, ftol, X, status, cert, xbuf, fbuf, inplace):
+    """The engine's certificate of rows ``lo .. hi-1`` of a batch: for each row the solver called
+    CONVERGED, the residual is evaluated afresh at X[r] (into ``fbuf``, from a copy ``xbuf``) and
+    max|F/fscale| stored in ``cert[r]``; above ``ftol`` (or not finite) the row becomes CHECK_FAILED.
+    Rows not converged get NaN. (Plain Python version; compiled below with ``njit``.)"""
+    n = X.shape[1]
+    for r in range(lo, hi):
+        if status[r] != CONVERGED:
+            cert[r] = np.nan
+            continue
+        for i in range(P.shape[1]):
+            pbuf[i] = P[r, i]
+        for i in range(n):
+            xbuf[i] = X[r, i]
+            fbuf[i] = np.nan
+        v = np.nan
+        if eval_into(fun, xbuf, (pbuf,), fbuf, inplace):
+            if not newton:
+                for i in range(n):
+                    fbuf[i] -= X[r, i]
+            v = scaled_norm(fbuf, fscale)
+        cert[r] = v
+        if not (v <= ftol):
+            status[r] = CHECK_FAILED
+    return 0
+
+
+certify_rows = njit(certify_rows)
+
+
 @njit(parallel=True)
 def solve_batch_kernel(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fscale, warm, chunk,
-                       X, status, nit, nfev, njev, fnorm, inplace):
-    """Solve N problems ``fun(x, P[i]) = 0`` from ``X0[i]``; results go to the output arrays.
+                       X, status, nit, nfev, njev, fnorm, cert, inplace):
+    """Solve N problems ``fun(x, P[i]) = 0`` from ``X0[i]``; results go to the output arrays
+    (``cert``: the certificate's recomputed max|F/fscale| per row, NaN where not converged).
 
     Rows are cut into fixed chunks of ``chunk`` rows, solved in parallel (``prange``), each
     chunk by one ``solve_rows`` call (warm starts run along a chunk). The chunking does not
@@ -529,4 +561,7 @@ def solve_batch_kernel(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fsca
         solve_rows(fun, jac, has_jac, X0, P, pbuf, (pbuf,), lo, hi, warm, method, dkind, dpar.copy(),
                    opts.copy(), fscale.copy(), X, status, nit, nfev, njev, fnorm, np.empty((0, 3)),
                    make_workspace(n, depth), inplace)
+        # the certificate: every converged row's residual recomputed from its x alone
+        certify_rows(fun, P, pbuf, lo, hi, method == METHOD_NEWTON, fscale, opts[OPT_FTOL], X, status, cert,
+                     np.empty(n), np.empty(n), inplace)
     return 0
