@@ -75,3 +75,31 @@ def _quad(x, p):
     out = np.empty(1)
     out[0] = x[0] * x[0] + p[1] * x[0] - p[0]
     return out
+
+
+# ---------------------------------------------------------------- the engine's certificate
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    A=arrays(np.float64, (N, N), elements=finite),
+    b=arrays(np.float64, N, elements=finite),
+    c=arrays(np.float64, N, elements=st.floats(-3, 3)),
+    x0=arrays(np.float64, N, elements=finite),
+    damping=schedules,
+    kick=st.floats(1e-3, 1.0),
+    k=st.integers(0, N - 1),
+)
+def test_every_converged_state_passes_its_certificate_and_a_perturbed_one_fails(A, b, c, x0, damping, kick, k):
+    res = cs.solve(cubic_sin, x0, damping=damping, max_iter=100, args=(A, b, c))
+    if not res.success:
+        assert res.certificate is None or not res.certificate.passed or res.status != cs.Status.CONVERGED
+        return
+    assert res.certificate is not None and res.certificate.passed
+    fs = np.ones(N)
+    # the same check on a state moved off the root: F changes by about J dx, so a kick of at least
+    # 1e-3 fails whenever the Jacobian's column k is not tiny (|J e_k| > 1e-6 keeps it far above ftol)
+    J = A + np.diag(3.0 * c * np.cos(3.0 * res.x) + 0.3 * res.x**2)
+    moved = res.x.copy()
+    moved[k] += kick
+    cert = cs.engine.certify(cubic_sin, moved, (A, b, c), fs, 1e-10)
+    if np.max(np.abs(J[:, k])) * kick > 1e-6:
+        assert not cert.passed and cert.worst == "max|F/fscale|"
