@@ -32,3 +32,22 @@ def test_public_names():
         assert hasattr(cs, name)
     for name in ("Constant", "Ramp", "Adaptive", "LineSearch"):
         assert hasattr(cs.damping, name)
+
+
+def test_submodules_resolve_lazily_without_importing_numba():
+    code = ("import sys, chemsolve as cs; mods = [cs.aqueous, cs.gas, cs.advisors, cs.models, cs.sweeps, "
+            "cs.certificate]; print('numba' in sys.modules, all(m.__name__.startswith('chemsolve.') for m in mods))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+    import chemsolve as cs
+
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        cs.nonexistent  # noqa: B018
+
+
+def test_version_is_written_once():
+    import importlib.metadata
+
+    import chemsolve as cs
+
+    assert importlib.metadata.version("chemsolve") == cs.__version__
