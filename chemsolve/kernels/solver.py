@@ -10,15 +10,12 @@ Kernels never raise: every failure is a status code from ``codes``.
 
 import numpy as np
 from numba import njit, prange, types
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
 from .codes import (
     CHECK_FAILED,
     CONVERGED,
-    DAMP_ADAPTIVE,
     DAMP_CONTROL,
-    DAMP_LINESEARCH,
-    DAMP_RAMP,
     DIVERGED,
     INVALID_INPUT,
     LINE_SEARCH_FAILED,
@@ -40,6 +37,7 @@ from .codes import (
     SINGULAR,
     STAGNATED,
 )
+from .damping import adapt, backtracks, first_factor, search_params
 from .linalg import anderson_coefficients, lu_solve, regularized_solve
 
 _X_LIMIT = 1e150  # |x| beyond this is reported as DIVERGED
@@ -173,6 +171,171 @@ def make_workspace(n, depth):
             np.empty((n, m)), np.empty(m), np.empty(m), np.empty((m, m)), np.empty((m, m + 1)))
 
 
+@register_jitable
+def newton_direction(fun, jac, has_jac, x, args, F, fscale, mscale, fd_rel, J, Ft, rhs, p, work, normal, scratch,
+                     inplace):
+    """The direction part of a Newton iteration: the Jacobian at x (``jac`` or forward
+    differences), the undamped step p solving J p = -F (a Levenberg-Marquardt step when J is
+    singular, steepest descent of the merit when p is no descent direction), and the slope of the
+    merit 0.5|F/(fscale mscale)|^2 along p.
+
+    Returns (code, residual evaluations, Jacobian evaluations, slope); code is -1 when p is
+    usable, else the status that ends the solve (INVALID_INPUT, NONFINITE, SINGULAR).
+    """
+    n = x.shape[0]
+    nfe = 0
+    nje = 0
+    if has_jac:
+        nje += 1
+        if not eval_into(jac, x, args, J, inplace):
+            return INVALID_INPUT, nfe, nje, 0.0
+    else:
+        for j in range(n):
+            xj = x[j]
+            h = fd_rel * max(abs(xj), 1.0)
+            if xj < 0.0:
+                h = -h
+            x[j] = xj + h
+            h = x[j] - xj
+            nfe += 1
+            ok = eval_into(fun, x, args, Ft, inplace)
+            x[j] = xj
+            if not ok:
+                return INVALID_INPUT, nfe, nje, 0.0
+            for i in range(n):
+                J[i, j] = (Ft[i] - F[i]) / h
+    jfinite = True
+    for i in range(n):
+        rhs[i] = -F[i]
+        for j in range(n):
+            if not np.isfinite(J[i, j]):
+                jfinite = False
+    if not jfinite:
+        return NONFINITE, nfe, nje, 0.0
+    if lu_solve(J, rhs, work, p) != 0:
+        if regularized_solve(J, rhs, _LM_MU, work, normal, scratch, p) != 0:
+            return SINGULAR, nfe, nje, 0.0
+    # slope = grad(phi) . p with grad(phi) = J^T F / (fscale mscale)^2
+    slope = 0.0
+    for i in range(n):
+        jp = 0.0
+        for j in range(n):
+            jp += J[i, j] * p[j]
+        w = fscale[i] * mscale
+        slope += (F[i] / w) * (jp / w)
+    if not (slope < 0.0):
+        # not a descent direction (inexact Jacobian): fall back to steepest descent
+        gnorm2 = 0.0
+        for j in range(n):
+            s = 0.0
+            for i in range(n):
+                w = fscale[i] * mscale
+                s += (J[i, j] / w) * (F[i] / w)
+            p[j] = -s
+            gnorm2 += s * s
+        if not (gnorm2 > 0.0) or not np.isfinite(gnorm2):
+            return SINGULAR, nfe, nje, 0.0
+        slope = -gnorm2
+    return -1, nfe, nje, slope
+
+
+@register_jitable
+def step_size(fun, args, x, p, F, fn, phi, slope, mscale, alpha, dkind, dpar, newton, use_mix, mk, dX, dR,
+              fscale, max_step, max_rel_step, atol, max_bt, xt, Ft, scratch, a_normal, a_rhs, a_work, gam, inplace):
+    """The step-size part: from the schedule's first factor ``alpha`` (``damping.first_factor``),
+    the trial point x + alpha p — or, for Anderson with history (``use_mix``), the mixed step — is
+    accepted by the schedule's test (``damping.backtracks``: Armijo on the merit for Newton, a plain
+    decrease for fixed points; any finite residual otherwise) or the factor shrinks and it is tried
+    again. A mixed step that increases the residual restarts Anderson (history cleared) with a
+    plain step. On return ``xt``, ``Ft`` hold the last trial point and its residual.
+
+    Returns (accepted, tries, alpha, max|Ft/fscale|, code, residual evaluations, mk); code is -1,
+    or INVALID_INPUT when the residual returned the wrong shape.
+    """
+    n = x.shape[0]
+    searching = backtracks(dkind)
+    shrink, amin, c_armijo = search_params(dkind, dpar)
+    accepted = False
+    tries = 0
+    nfe = 0
+    ftn = np.nan
+    for bt in range(max_bt):
+        tries = bt
+        if use_mix:
+            if anderson_coefficients(dR, mk, F, _ANDERSON_LAMBDA, a_normal, a_rhs, a_work, gam) != 0:
+                use_mix = False
+                mk = 0
+                continue
+            for i in range(n):
+                s = alpha * F[i]
+                for c in range(mk):
+                    s -= (dX[i, c] + alpha * dR[i, c]) * gam[c]
+                scratch[i] = s  # the mixed displacement, capped like any step
+            mcap = step_cap(scratch, x, max_step, max_rel_step, atol)
+            for i in range(n):
+                xt[i] = x[i] + mcap * scratch[i]
+        else:
+            for i in range(n):
+                xt[i] = x[i] + alpha * p[i]
+        nfe += 1
+        if not eval_into(fun, xt, args, Ft, inplace):
+            return False, tries, alpha, ftn, INVALID_INPUT, nfe, mk
+        if not newton:
+            for i in range(n):
+                Ft[i] -= xt[i]
+        ftn = scaled_norm(Ft, fscale)
+        ok = False
+        if ftn == ftn:
+            phit = half_sq_norm(Ft, fscale, mscale)
+            if use_mix:
+                ok = ftn <= fn
+            elif searching:
+                if newton:
+                    ok = phit <= phi + c_armijo * alpha * slope
+                else:
+                    ok = ftn < fn
+            else:
+                ok = True
+        if ok:
+            accepted = True
+            break
+        if use_mix:
+            # safeguard: the mixed step increased the residual -> restart, plain step
+            use_mix = False
+            mk = 0
+            continue
+        alpha *= shrink
+        if alpha < amin:
+            break
+    return accepted, tries, alpha, ftn, -1, nfe, mk
+
+
+@register_jitable
+def stopping(fn, ftol, f0, diverge, xmax, best, stall, stall_max, smallstep, slow, small):
+    """The stopping part, after an accepted step with residual ``fn``: CONVERGED (fn <= ftol),
+    DIVERGED (fn beyond ``diverge`` max(f0, 1) or |x| beyond 1e150), STAGNATED (no new best by a
+    1e-6 fraction for ``stall_max`` iterations, or three tiny steps in a row that leave the residual
+    unchanged). Returns (code or -1 to go on, best, stall, small)."""
+    if fn <= ftol:
+        return CONVERGED, best, stall, small
+    if fn > diverge * max(f0, 1.0) or xmax > _X_LIMIT:
+        return DIVERGED, best, stall, small
+    if fn < best * (1.0 - _STALL_DECREASE):
+        best = fn
+        stall = 0
+    else:
+        stall += 1
+        if stall >= stall_max:
+            return STAGNATED, best, stall, small
+    if smallstep and slow:
+        small += 1
+        if small >= _SMALL_STEPS:
+            return STAGNATED, best, stall, small
+    else:
+        small = 0
+    return -1, best, stall, small
+
+
 @njit
 def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind, dpar, opts, fscale,
                X, out_status, out_nit, out_nfev, out_njev, out_fnorm, hist, ws, inplace):
@@ -184,6 +347,10 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
     ``args = (pbuf,)`` so that the residual sees its row; ``solve`` passes the user's ``args``
     and a P with no columns. Working on a run of rows in one call keeps the per-problem cost
     to the arithmetic: the workspace is unpacked once, not once per problem.
+
+    Each iteration has three parts: the direction (``newton_direction``; the fixed-point methods
+    take p = G(x) - x), the step size (``step_size``, reading the schedule through
+    ``kernels.damping``) and the stopping test (``stopping``).
 
     fun(x, *args) -> (n,): F(x) for Newton, G(x) for the fixed-point methods.
     jac(x, *args) -> (n, n): dF/dx, used when ``has_jac``; otherwise forward differences.
@@ -278,64 +445,13 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                 phi = half_sq_norm(F, fscale, mscale)
                 slope = -2.0 * phi
                 if newton:
-                    if has_jac:
-                        njev += 1
-                        if not eval_into(jac, x, args, J, inplace):
-                            status = INVALID_INPUT
-                            break
-                    else:
-                        for j in range(n):
-                            xj = x[j]
-                            h = fd_rel * max(abs(xj), 1.0)
-                            if xj < 0.0:
-                                h = -h
-                            x[j] = xj + h
-                            h = x[j] - xj
-                            nfev += 1
-                            ok = eval_into(fun, x, args, Ft, inplace)
-                            x[j] = xj
-                            if not ok:
-                                status = INVALID_INPUT
-                                break
-                            for i in range(n):
-                                J[i, j] = (Ft[i] - F[i]) / h
-                        if status == INVALID_INPUT:
-                            break
-                    jfinite = True
-                    for i in range(n):
-                        rhs[i] = -F[i]
-                        for j in range(n):
-                            if not np.isfinite(J[i, j]):
-                                jfinite = False
-                    if not jfinite:
-                        status = NONFINITE
+                    code, nfe, nje, slope = newton_direction(fun, jac, has_jac, x, args, F, fscale, mscale, fd_rel,
+                                                             J, Ft, rhs, p, work, normal, scratch, inplace)
+                    nfev += nfe
+                    njev += nje
+                    if code >= 0:
+                        status = code
                         break
-                    if lu_solve(J, rhs, work, p) != 0:
-                        if regularized_solve(J, rhs, _LM_MU, work, normal, scratch, p) != 0:
-                            status = SINGULAR
-                            break
-                    # slope = grad(phi) . p with grad(phi) = J^T F / (fscale mscale)^2
-                    slope = 0.0
-                    for i in range(n):
-                        jp = 0.0
-                        for j in range(n):
-                            jp += J[i, j] * p[j]
-                        w = fscale[i] * mscale
-                        slope += (F[i] / w) * (jp / w)
-                    if not (slope < 0.0):
-                        # not a descent direction (inexact Jacobian): fall back to steepest descent
-                        gnorm2 = 0.0
-                        for j in range(n):
-                            s = 0.0
-                            for i in range(n):
-                                w = fscale[i] * mscale
-                                s += (J[i, j] / w) * (F[i] / w)
-                            p[j] = -s
-                            gnorm2 += s * s
-                        if not (gnorm2 > 0.0) or not np.isfinite(gnorm2):
-                            status = SINGULAR
-                            break
-                        slope = -gnorm2
                 else:
                     for i in range(n):
                         p[i] = F[i]
@@ -347,82 +463,23 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                         p[i] *= cap
                     slope *= cap
 
-                # ---- damping: schedule value, then acceptance test / backtracking
-                if dkind == DAMP_RAMP:
-                    alpha = min(dpar[2], dpar[0] * dpar[1] ** k)
-                elif dkind == DAMP_ADAPTIVE:
-                    alpha = alpha_state
-                elif dkind == DAMP_CONTROL:
-                    pmax = 0.0
+                # ---- step size: the schedule's first factor, then its acceptance test
+                pmax = 0.0
+                if dkind == DAMP_CONTROL:
                     for i in range(n):
                         pmax = max(pmax, abs(p[i]))
-                    alpha = min(1.0, dpar[0] / pmax) if pmax > 0.0 else 1.0
-                else:
-                    alpha = dpar[0]
-                if dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
-                    shrink = dpar[2]
-                    amin = dpar[3]
-                else:
-                    shrink = 0.5
-                    amin = 1e-10
-                c_armijo = dpar[1] if dkind == DAMP_LINESEARCH else 1e-4
+                alpha = first_factor(dkind, dpar, k, alpha_state, pmax)
                 use_mix = anderson and mk > 0
-                accepted = False
-                tries = 0
-                ftn = np.nan
-                phit = np.inf
-                for bt in range(max_bt):
-                    tries = bt
-                    if use_mix:
-                        if anderson_coefficients(dR, mk, F, _ANDERSON_LAMBDA, a_normal, a_rhs, a_work, gam) != 0:
-                            use_mix = False
-                            mk = 0
-                            head = 0
-                            continue
-                        for i in range(n):
-                            s = alpha * F[i]
-                            for c in range(mk):
-                                s -= (dX[i, c] + alpha * dR[i, c]) * gam[c]
-                            scratch[i] = s  # the mixed displacement, capped like any step
-                        mcap = step_cap(scratch, x, max_step, max_rel_step, atol)
-                        for i in range(n):
-                            xt[i] = x[i] + mcap * scratch[i]
-                    else:
-                        for i in range(n):
-                            xt[i] = x[i] + alpha * p[i]
-                    nfev += 1
-                    if not eval_into(fun, xt, args, Ft, inplace):
-                        status = INVALID_INPUT
-                        break
-                    if not newton:
-                        for i in range(n):
-                            Ft[i] -= xt[i]
-                    ftn = scaled_norm(Ft, fscale)
-                    ok = False
-                    if ftn == ftn:
-                        phit = half_sq_norm(Ft, fscale, mscale)
-                        if use_mix:
-                            ok = ftn <= fn
-                        elif dkind == DAMP_ADAPTIVE or dkind == DAMP_LINESEARCH:
-                            if newton:
-                                ok = phit <= phi + c_armijo * alpha * slope
-                            else:
-                                ok = ftn < fn
-                        else:
-                            ok = True
-                    if ok:
-                        accepted = True
-                        break
-                    if use_mix:
-                        # safeguard: the mixed step increased the residual -> restart, plain step
-                        use_mix = False
-                        mk = 0
-                        head = 0
-                        continue
-                    alpha *= shrink
-                    if alpha < amin:
-                        break
-                if status == INVALID_INPUT:
+                accepted, tries, alpha, ftn, code, nfe, mk_new = step_size(
+                    fun, args, x, p, F, fn, phi, slope, mscale, alpha, dkind, dpar, newton, use_mix, mk, dX, dR,
+                    fscale, max_step, max_rel_step, atol, max_bt, xt, Ft, scratch, a_normal, a_rhs, a_work, gam,
+                    inplace)
+                nfev += nfe
+                if mk_new != mk:  # Anderson restarted: history cleared
+                    mk = mk_new
+                    head = 0
+                if code >= 0:
+                    status = code
                     break
                 if not accepted:
                     if ftn != ftn:
@@ -444,11 +501,7 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                     head = (head + 1) % depth
                     if mk < depth:
                         mk += 1
-                if dkind == DAMP_ADAPTIVE:
-                    if tries == 0:
-                        alpha_state = min(alpha * dpar[1], dpar[4])
-                    else:
-                        alpha_state = alpha
+                alpha_state = adapt(dkind, dpar, alpha, tries, alpha_state)
 
                 step = 0.0
                 smallstep = True
@@ -471,27 +524,12 @@ def solve_rows(fun, jac, has_jac, X0, P, pbuf, args, lo, hi, warm, method, dkind
                     hist[nit, 1] = alpha
                     hist[nit, 2] = step
 
-                if fn <= ftol:
-                    status = CONVERGED
+                # ---- stopping
+                code, best, stall, small = stopping(fn, ftol, f0, diverge, xmax, best, stall, stall_max,
+                                                    smallstep, slow, small)
+                if code >= 0:
+                    status = code
                     break
-                if fn > diverge * max(f0, 1.0) or xmax > _X_LIMIT:
-                    status = DIVERGED
-                    break
-                if fn < best * (1.0 - _STALL_DECREASE):
-                    best = fn
-                    stall = 0
-                else:
-                    stall += 1
-                    if stall >= stall_max:
-                        status = STAGNATED
-                        break
-                if smallstep and slow:
-                    small += 1
-                    if small >= _SMALL_STEPS:
-                        status = STAGNATED
-                        break
-                else:
-                    small = 0
             tot_it += nit
             tot_fev += nfev
             tot_jev += njev
