@@ -78,7 +78,8 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
         rows.append(["-" if np.isinf(cap) else f"{cap:g}", counts, f"{positive:.2%}", f"{dt * 1e3:.0f} ms",
                      f"{n_states / dt:,.0f}"])
         worst = b
-    print(f"   (first call compiles the kernel for this residual: {compile_s:.1f} s, not counted below)", file=out)
+    print(f"   (first call: {compile_s:.1f} s, not counted below; it compiles the batch kernel on a machine's first "
+          "run and loads it from numba's disk cache afterwards)", file=out)
     print(_table(rows, ["max_rel_step", "status counts", "converged & >= 0", "wall time", "states/s"]), file=out)
     if not worst.success.all():
         print(f"\nerror: {int((~worst.success).sum())} states did not converge with max_rel_step=0.9", file=sys.stderr)

@@ -548,9 +548,14 @@ def solve_batch(
     fnorm = np.empty(N)
     cert = np.empty(N)
     j = jac if jac is not None else _k._no_jacobian
+    kernel = _k.solve_batch_kernel
+    fm = _k.marker_for(fun) if jit_on else None
+    jm = (_k.marker_for(jac) if jac is not None else _k.NoJacobian(0)) if fm is not None else None
+    if fm is not None and jm is not None:  # a bundled residual: the disk-cached kernel, nothing to compile
+        fun, j, kernel = fm, jm, _k.solve_batch_builtin
     args = (fun, j, jac is not None, X0, P, mcode, sched.kind, sched.params(), opts, fs, bool(warm_start), chunk,
             X, status, nit, nfev, njev, fnorm, cert, True if inplace else None)
-    _k.solve_batch_kernel(*args)
+    kernel(*args)
     checked = ~np.isnan(cert) | (status == _c.CHECK_FAILED)
     certificate = BatchCertificate({"max|F/fscale|": cert}, {"max|F/fscale|": float(opts[_c.OPT_FTOL])},
                                    checked=checked, domain="engine")

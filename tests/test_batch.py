@@ -9,6 +9,7 @@ import pytest
 
 import chemsolve as cs
 import problems as P
+from chemsolve.kernels import examples as ex
 
 pytestmark = pytest.mark.nojit  # under NUMBA_DISABLE_JIT the prange kernel runs as Python
 
@@ -187,3 +188,48 @@ def test_batch_certificate_refuses_rows_the_residual_lied_about():
     assert b.status.tolist() == [cs.Status.CHECK_FAILED, cs.Status.CHECK_FAILED, cs.Status.CONVERGED]
     np.testing.assert_allclose(b.certificate.values["max|F/fscale|"], [1.0, 2.0, 0.0])
     assert b.counts() == {"CONVERGED": 1, "CHECK_FAILED": 2}
+
+
+@numba.njit
+def user_propane(x, p):  # the same residual as a user would pass it: not a registered built-in
+    return ex.propane(x, p)
+
+
+_NOJIT = pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1", reason="no compiled kernels to cache")
+
+
+@_NOJIT
+def test_bundled_residual_runs_the_cached_kernel_with_the_same_answers():
+    from chemsolve.kernels import solver as k
+
+    N = 64
+    P = np.column_stack([np.linspace(3, 40, N), np.linspace(1, 1000, N)])
+    X0 = np.tile(ex.PAPER_START, (N, 1))
+    b = cs.solve_batch(ex.propane, X0, P, jac=ex.propane_jac, max_rel_step=0.9)
+    assert k.marker_for(ex.propane) is not None and k.solve_batch_builtin.signatures
+    ref = cs.solve_batch(user_propane, X0, P, jac=ex.propane_jac, max_rel_step=0.9)  # generic kernel
+    assert b.status.tolist() == ref.status.tolist()
+    np.testing.assert_array_equal(b.x, ref.x)
+    np.testing.assert_array_equal(b.nit, ref.nit)
+
+
+CACHED = """
+import numpy as np, chemsolve as cs
+from chemsolve.kernels import examples as ex, solver as k
+b = cs.solve_batch(ex.propane, np.tile(ex.PAPER_START, (4, 1)), np.tile(ex.PAPER_PARAMS, (4, 1)), jac=ex.propane_jac)
+s = k.solve_batch_builtin.stats
+print(b.success.all(), len(s.cache_hits), len(s.cache_misses))
+"""
+
+
+@_NOJIT
+def test_bundled_residual_compiles_once_per_machine_not_per_process(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", CACHED], capture_output=True, text=True, env=env, check=True)
+            .stdout.split() for _ in range(2)]
+    assert runs[0] == ["True", "0", "1"]  # compiled (a cache miss), and written to the cache
+    assert runs[1] == ["True", "1", "0"]  # loaded from the disk cache: nothing compiled

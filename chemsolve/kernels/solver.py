@@ -8,6 +8,8 @@ for a residual that is not jitted. Helpers that only take arrays are ``cache=Tru
 Kernels never raise: every failure is a status code from ``codes``.
 """
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload, register_jitable
@@ -97,12 +99,34 @@ def _no_jacobian(x, *args):
 # namedtuple whose class is registered here with the module-level function it stands for, and
 # ``eval_into`` calls that function by name (resolved at compile time, so the caller caches).
 BUILTIN: dict = {}
+_MARKER_OF: dict = {}  # a public jitted function -> the marker instance that stands for it
 
 
-def register_builtin(marker_class, function) -> None:
+def register_builtin(marker_class, function, stands_for=None) -> None:
     """Let instances of ``marker_class`` (an empty namedtuple) stand for the jitted ``function``,
-    which is called in place: ``function(x, *args, out)``."""
+    which is called in place: ``function(x, *args, out)``. ``stands_for``: the jitted function
+    users pass (``fun(x, *args) -> array``) that the marker replaces in ``solve_batch``."""
     BUILTIN[marker_class] = function
+    if stands_for is not None:
+        _MARKER_OF[id(stands_for)] = (stands_for, marker_class(0))
+
+
+def marker_for(fun):
+    """The registered marker that stands for ``fun``, or None."""
+    hit = _MARKER_OF.get(id(fun))
+    return hit[1] if hit is not None and hit[0] is fun else None
+
+
+NoJacobian = namedtuple("NoJacobian", ["tag"])
+
+
+@njit(cache=True)
+def _no_jacobian_into(x, p, out):
+    """The marker kernel's stand-in when the Jacobian comes from finite differences (never called)."""
+    out[:, :] = 0.0
+
+
+register_builtin(NoJacobian, _no_jacobian_into)
 
 
 def eval_into(fun, x, args, out, inplace):
@@ -576,9 +600,8 @@ def certify_rows(fun, P, pbuf, lo, hi, newton, fscale, ftol, X, status, cert, xb
 certify_rows = njit(certify_rows)
 
 
-@njit(parallel=True)
-def solve_batch_kernel(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fscale, warm, chunk,
-                       X, status, nit, nfev, njev, fnorm, cert, inplace):
+def _solve_batch(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fscale, warm, chunk,
+                 X, status, nit, nfev, njev, fnorm, cert, inplace):
     """Solve N problems ``fun(x, P[i]) = 0`` from ``X0[i]``; results go to the output arrays
     (``cert``: the certificate's recomputed max|F/fscale| per row, NaN where not converged).
 
@@ -603,3 +626,10 @@ def solve_batch_kernel(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fsca
         certify_rows(fun, P, pbuf, lo, hi, method == METHOD_NEWTON, fscale, opts[OPT_FTOL], X, status, cert,
                      np.empty(n), np.empty(n), inplace)
     return 0
+
+
+# Two compiled forms of the one batch loop: for a user's jitted residual (compiled for that function
+# in every process: a kernel holding a function pointer cannot be cached) and for registered
+# built-in markers (``register_builtin``), which are cached on disk like the model kernels.
+solve_batch_kernel = njit(parallel=True)(_solve_batch)
+solve_batch_builtin = njit(parallel=True, cache=True)(_solve_batch)
