@@ -317,8 +317,15 @@ def solve(
     hist = np.full((min(int(opts[_c.OPT_MAX_ITER]), HISTORY_LIMIT) + 1, 3), np.nan)
     # numpy allocates the scratch arrays faster than boxing them out of a compiled call
     ws = getattr(_k.make_workspace, "py_func", _k.make_workspace)(n, int(opts[_c.OPT_ANDERSON_M]))
-    core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
-         sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
+    from contextlib import nullcontext
+
+    from .kernels import first_use
+
+    notice = (first_use(f"the solver for {getattr(fun, '__name__', 'this residual')}", core,
+                        note="once per process for a user's jitted residual") if compiled else nullcontext())
+    with notice:
+        core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
+             sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
     x = X[0]
     status, nit, nfev, njev = (int(o[0]) for o in out)
     nfev += 1  # the Python-side check at x0
@@ -555,7 +562,15 @@ def solve_batch(
         fun, j, kernel = fm, jm, _k.solve_batch_builtin
     args = (fun, j, jac is not None, X0, P, mcode, sched.kind, sched.params(), opts, fs, bool(warm_start), chunk,
             X, status, nit, nfev, njev, fnorm, cert, True if inplace else None)
-    kernel(*args)
+    from .kernels import first_use
+
+    if kernel is _k.solve_batch_builtin:
+        with first_use("the batch solver for the bundled residual", kernel):
+            kernel(*args)
+    else:
+        with first_use(f"the batch solver for {getattr(fun, '__name__', 'this residual')}", kernel,
+                       note="once per process for a user's residual"):
+            kernel(*args)
     checked = ~np.isnan(cert) | (status == _c.CHECK_FAILED)
     certificate = BatchCertificate({"max|F/fscale|": cert}, {"max|F/fscale|": float(opts[_c.OPT_FTOL])},
                                    checked=checked, domain="engine")

@@ -372,3 +372,17 @@ def test_nonsense_ftol_can_no_longer_certify_a_non_root():
         cs.solve(sqrt2, [1.0, 1.0], ftol=1e300)
     with pytest.raises(cs.InvalidInputError, match="ftol"):
         cs.solve_batch(sqrt2, np.ones((2, 2)), ftol=1e300)
+
+
+def test_a_long_first_compilation_says_so_on_stderr():
+    # a jitted residual compiles the solver in every process (seconds): the user is told, once
+    import subprocess
+    import sys
+
+    code = ("import numba, numpy as np, chemsolve as cs\n"
+            "f = numba.njit(lambda x: x ** 2 - 2.0)\n"
+            "print(cs.solve(f, np.array([1.0])).success, cs.solve(f, np.array([3.0])).success)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2 and "compiling the solver for <lambda>" in lines[0] and "ready (" in lines[1]
