@@ -374,6 +374,7 @@ def test_nonsense_ftol_can_no_longer_certify_a_non_root():
         cs.solve_batch(sqrt2, np.ones((2, 2)), ftol=1e300)
 
 
+@pytest.mark.skipif(__import__("os").environ.get("NUMBA_DISABLE_JIT") == "1", reason="nothing is compiled")
 def test_a_long_first_compilation_says_so_on_stderr():
     # a jitted residual compiles the solver in every process (seconds): the user is told, once
     import subprocess
