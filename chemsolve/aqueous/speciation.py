@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..certificate import BatchCertificate, Certificate, failed_message
 from ..engine import solve
 from ..errors import InvalidInputError
 from ..status import Status, StatusRows
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, dlog_gamma_dI, log_gamma
-from .database import Database, log_k_basis
+from .database import Database, log_k_basis, parse_formula
 
 __all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
 
@@ -54,7 +55,8 @@ class SpeciationResult:
     guess_source: str = "default"
     advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
     phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
-    composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: count}
+    composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: atoms}
+    certificate: Certificate | None = None  # the independent check of a state the solver called converged
 
     @property
     def success(self) -> bool:
@@ -79,7 +81,7 @@ class AqueousSystem:
 
     components: list[str]  # total keys as the database spells them, e.g. "C(+4)"
     masters: list[str]  # their master species, e.g. "CO3-2"
-    totals: np.ndarray  # (nc,) [mol/kgw]
+    totals: np.ndarray  # (nc,) [mol/kgw] of the master species (a total of O(0) in O2: half the O atoms)
     species: list[str]
     nu: np.ndarray  # (ns, nc) component coefficients of each species
     nu_h: np.ndarray  # (ns,) H+ coefficients
@@ -114,6 +116,15 @@ def _total_key(db: Database, key: str) -> str:
     close = [k for k in known if k.split("(")[0] == key.split("(")[0]]
     hint = f"; for this element: {close}" if close else f"; known: {known}"
     raise InvalidInputError(f"unknown element or valence state {key!r} in totals (database {db.path}){hint}")
+
+
+def _atoms_in_master(db: Database, key: str) -> float:
+    """Atoms of the key's element in its master species: 2 for O(0) (O2), N(0) (N2), H(0) (H2) and
+    Hg(1) (Hg2+2 in minteq.v4.dat), else 1. A total is moles of the element in that valence state,
+    as in PHREEQC, so the mass balance of the master species' own units gets total / atoms."""
+    el = key.split("(")[0]
+    n = parse_formula(db.masters[key].species).get(el, 0.0)
+    return n if n > 0 else 1.0
 
 
 def _primary_of(db: Database, name: str, seen: frozenset = frozenset()) -> set[str]:
@@ -172,7 +183,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             raise InvalidInputError(f"{key!r} and {other!r} both give the total of master species {ms}")
         comps.append(k)
         masters.append(ms)
-        tvals.append(v)
+        tvals.append(v / _atoms_in_master(db, k))
         if "(" not in k:
             whole.add(ms)
     for pname in phases:  # components a phase brings in start with a total of zero
@@ -467,15 +478,23 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
         pcf = not all(ms in la for ms in sys.masters)
     ph = _Phases(si_target, np.ones(npp, dtype=bool), np.zeros(npp))
     for _ in range(2 * npp + 1):  # active set: phases that run out leave the equation set
+        # fallback chain: everything in one Newton system (fast); if that fails, the ionic strength
+        # as a bracketed 1-D root over solves at fixed activity coefficients (robust where several
+        # ionic strengths fit); for a charge-balance pH, last, the charge balance as a bracketed
+        # root over pH, each step a fixed-pH solve
         if pH is not None:
             st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer, ph, ionic_strength, damping, pcf)
+            if st.status != Status.CONVERGED:
+                st = _solve_nested_I(sys, x0, -float(pH), False, log_e, qscale, max_outer, st, ph, damping)
         else:
-            # fallback chain: pH inside the Newton system (fast); if that fails, the robust
-            # nested form: bracketed root of the charge balance over pH, each step a fixed-pH solve
             st = _solve(sys, np.append(x0, lh0), lh0, True, log_e, qscale, max_outer, ph, ionic_strength, damping,
                         pcf)
             if st.status != Status.CONVERGED:
-                st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st, ph, ionic_strength, damping)
+                first = st
+                st = _solve_nested_I(sys, x0, lh0, True, log_e, qscale, max_outer, first, ph, damping)
+                if st.status != Status.CONVERGED:
+                    st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, replace(first, message=st.message),
+                                          ph, ionic_strength, damping)
         pcf = True
         if st.status != Status.CONVERGED or not npp:
             break
@@ -492,15 +511,30 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
     la = dict(zip(sys.species, log_a))
     la["H2O"] = math.log10(st.aw)
     si = {name: _si(sys, name, la) for name in sys.phases}
-    return SpeciationResult(
+    atoms = [_atoms_in_master(db, c) for c in sys.components]
+    r = SpeciationResult(
         status=st.status, message=st.message, T=T, pH=-float(st.log_h), pe=float(pe), ionic_strength=st.I,
         water_activity=st.aw, charge_balance=float(sys.z @ m), molality=dict(zip(sys.species, m.tolist())),
         activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
         saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
         phase_moles=dict(zip(pnames, st.n.tolist())),
-        composition={c: {sys.species[i]: float(sys.nu[i, j]) for i in np.flatnonzero(sys.nu[:, j])}
+        composition={c: {sys.species[i]: float(sys.nu[i, j] * atoms[j]) for i in np.flatnonzero(sys.nu[:, j])}
                      for j, c in enumerate(sys.components)},
     )
+    return _certified(db, r, pH is None, equilibrium_phases)
+
+
+def _certified(db: Database, r: SpeciationResult, charge: bool, equilibrium_phases) -> SpeciationResult:
+    """The solver's CONVERGED is only a claim: the independent certificate (aqueous.certificate)
+    re-checks the returned state and refuses it (Status.CHECK_FAILED) if any equation fails."""
+    if r.status != Status.CONVERGED:
+        return r
+    from .certificate import certify_result  # noqa: PLC0415
+
+    cert = certify_result(db, r, charge, equilibrium_phases)
+    if cert.passed:
+        return replace(r, certificate=cert)
+    return replace(r, status=Status.CHECK_FAILED, message=failed_message(cert), certificate=cert)
 
 
 def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping):
@@ -609,12 +643,15 @@ class _Phases:
 
 def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log_e: float, qscale: float,
            max_outer: int, ph: _Phases | None = None, ionic: str = "outer", damping: Any = None,
-           pcf: bool = True) -> _State:
+           pcf: bool = True, fixed_I: float | None = None) -> _State:
     """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as an unknown;
     with equilibrium phases, their saturation conditions with the moles dissolved as unknowns)
     by damped Newton, inside an outer fixed point on water activity. The ionic strength is either
     updated in that outer loop (``ionic="outer"``: Newton at fixed activity coefficients) or is
-    itself a Newton unknown, log10 I, with its defining equation (``ionic="newton"``)."""
+    itself a Newton unknown, log10 I, with its defining equation (``ionic="newton"``). With
+    ``fixed_I`` the activity coefficients are those of that ionic strength and only the water
+    activity is iterated: the returned state solves everything but I's own definition (the nested
+    ionic-strength search, ``_solve_nested_I``, finds the I that satisfies it)."""
     nc = len(sys.components)
     npp = len(sys.eq_phases)
     if ph is None:
@@ -622,7 +659,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
     act = np.flatnonzero(ph.active)
     na = len(act)
     off_n = nc + (1 if charge_eq else 0)
-    inner_I = ionic == "newton"
+    inner_I = ionic == "newton" and fixed_I is None
     nv = off_n + na + (1 if inner_I else 0)
     pb_a = sys.pb[act]
     fixed_release = ph.n_fixed[~ph.active] @ sys.pb[~ph.active] if npp else np.zeros(nc)
@@ -632,7 +669,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
     lin_scale = np.maximum(sys.totals, 1e-3)
     z2 = sys.z * sys.z
     T = sys.T
-    I = max(0.5 * float(np.sum(sys.totals)), 1e-7)  # first guess; refined below
+    I = max(0.5 * float(np.sum(sys.totals)), 1e-7) if fixed_I is None else fixed_I  # first guess; refined below
     aw = 1.0
     omega, prev_d = 1.0, None
     status, message, nit, outer = Status.MAX_ITER, "", 0, 0
@@ -708,8 +745,11 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
             status, message = res.status, f"inner Newton at outer iteration {outer}: {res.message}"
             break
         lh, m, _, _ = parts(x)
-        I_new = max(0.5 * float(z2 @ m), 1e-300)
+        I_new = max(0.5 * float(z2 @ m), 1e-300) if fixed_I is None else I
         aw_new = 1.0 - 0.017 * float(np.sum(m))
+        if fixed_I is not None and aw_new <= 0.0:
+            status, message = Status.NONFINITE, f"water activity {aw_new:.3g} at I = {I:.3g}: outside the activity model"
+            break
         if abs(I_new - I) <= 1e-12 * max(I, 1.0) and abs(aw_new - aw) <= 1e-14:
             I, aw = I_new, aw_new
             status, message = Status.CONVERGED, "converged"
@@ -737,20 +777,36 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
 
 
 def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phases | None = None,
-                     ionic: str = "outer", damping: Any = None) -> _State:
-    """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve."""
+                     ionic: str = "outer", damping: Any = None, fixed_I: float | None = None) -> _State:
+    """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve
+    (at the ionic strength ``fixed_I`` if given: then every evaluation has one solution and the
+    imbalance is continuous in pH)."""
     from scipy.optimize import brentq
 
     cache: dict[float, _State] = {}
     last = [x0]
 
     def g(lh: float) -> float:
-        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping)
+        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping, True, fixed_I)
         cache[lh] = st
         if st.status != Status.CONVERGED:
             raise _NestedFailure(st)
         last[0] = st.x[: len(sys.components)] if len(st.x) > len(sys.components) else st.x
         return float(sys.z @ st.m) / qscale
+
+    def at_root(lh: float) -> _State:
+        # A collapsed bracket is a root only if the imbalance there is zero: when the fixed-pH
+        # problems have two solutions (two ionic strengths; see _solve_nested_I) the imbalance can
+        # jump across a pH and the bracket collapses on the jump. Brent stops at |d log a(H+)| of
+        # 1e-13, where |imbalance| / qscale is below ~1e-11 on a true root (its slope is O(1-10)).
+        st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping, True,
+                                     fixed_I)
+        q = float(sys.z @ st.m) / qscale if st.status == Status.CONVERGED else math.nan
+        if not abs(q) <= 1e-10:
+            raise _NestedFailure(replace(st, status=Status.STAGNATED,
+                                         message=f"the charge imbalance jumps across pH {-lh:.6g} ({q:.3g} of the "
+                                                 "charge the totals carry): no pH balances it on this branch"))
+        return st
 
     try:
         # H+ (or OH-) never has to carry more charge than the totals can: the root lies between
@@ -773,11 +829,102 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phas
             a, ga = b, gb
         lo, hi = min(a, b), max(a, b)
         lh = brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
+        st = at_root(lh)
     except _NestedFailure as e:
         return replace(e.state, message=f"{first.message}; the nested pH search failed too: {e.state.message}")
-    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping)
     nit = first.nit + sum(s.nit for s in cache.values())
     return replace(st, nit=nit, message="converged (nested pH search after the coupled Newton failed: "
+                                        f"{first.status.name})")
+
+
+def _solve_nested_I(sys, x0, log_h: float, charge_eq: bool, log_e, qscale, max_outer, first: _State,
+                    ph: _Phases | None = None, damping: Any = None) -> _State:
+    """The ionic strength as a bracketed 1-D root, each evaluation a solve at fixed activity coefficients.
+
+    At a fixed ionic strength I the ion-association problem (mass balances, and the charge
+    balance with the pH as unknown) has one solution; what can have several is I itself, the
+    fixed point I = I(m(I)). On concentrated waters (Fe, Al, Si near 1 mol/kgw on minteq.v4.dat)
+    the coupled Newton can stall between them, and a search over pH whose every step re-solves
+    I jumps from one to another (the charge imbalance is then discontinuous in pH: a bracket
+    collapses on the jump, not on a root). Here phi(u) = ln I(m(e^u)) - u is continuous in
+    u = ln I; it is positive at small I (water alone gives 1e-7) and negative at large I, so
+    walking out from the coupled attempt's I until it changes sign and then Illinois (regula
+    falsi) on the bracket finds a root that solves every equation. Returns a non-converged
+    state if an evaluation fails or no sign change is found in I = 1e-12 .. 1e3 mol/kgw."""
+    nc = len(sys.components)
+    z2 = sys.z * sys.z
+    last = {"x": np.asarray(x0, dtype=float).copy(), "lh": log_h, "warm": False}
+    nit = [first.nit]
+
+    cold = np.asarray(x0, dtype=float)[:nc].copy()
+
+    def g(u: float) -> tuple[float, _State]:
+        # from the previous evaluation's solution; if that start fails, from the cold start
+        # from the previous evaluation's solution, with and without the continued-fraction sweeps,
+        # then from the cold start; for a charge-balance pH, last, its own bracketed search over
+        # pH at this I (slow but sure: at fixed activity coefficients the imbalance is monotone)
+        starts = [(last["x"], last["lh"], False), (last["x"], last["lh"], True)] if last["warm"] else []
+        for xs, lhs, pcf in starts + [(cold, log_h, True)]:
+            x = xs if not charge_eq else np.append(xs[:nc], lhs)
+            st = _solve(sys, x, lhs, charge_eq, log_e, qscale, max_outer, ph, "outer", damping, pcf, math.exp(u))
+            nit[0] += st.nit
+            if st.status == Status.CONVERGED:
+                break
+        if st.status != Status.CONVERGED and charge_eq:
+            st = _solve_nested_ph(sys, last["x"][:nc], log_e, qscale, max_outer, replace(st, log_h=last["lh"]), ph,
+                                  "outer", damping, math.exp(u))
+            nit[0] += st.nit
+        if st.status != Status.CONVERGED:
+            raise _NestedFailure(st)
+        last["x"], last["lh"], last["warm"] = st.x[:nc].copy(), st.log_h, True
+        return math.log(max(0.5 * float(z2 @ st.m), 1e-300)) - u, st
+
+    umin, umax = math.log(1e-12), math.log(1e3)
+    u0 = math.log(first.I) if math.isfinite(first.I) and 1e-12 < first.I < 1e3 else \
+        math.log(max(0.5 * float(np.sum(sys.totals)), 1e-7))
+    try:
+        a = u0
+        fa, sa = g(a)
+        if fa == 0.0:
+            return _nested_done(sa, nit[0], first)
+        step = 0.5 * LN10 if fa > 0 else -0.5 * LN10  # I(m) above I: the root is at larger I
+        while True:
+            b = min(max(a + step, umin), umax)
+            fb, sb = g(b)
+            if fa * fb <= 0.0:
+                break
+            if b in (umin, umax):
+                return replace(first, nit=nit[0], message=f"{first.message}; and the nested ionic-strength search "
+                                                           f"found no root in I = 1e-12 .. 1e3 mol/kgw")
+            a, fa, sa = b, fb, sb
+        best = (abs(fb), sb) if abs(fb) < abs(fa) else (abs(fa), sa)
+        for _ in range(200):  # Illinois: regula falsi with the stale end's value halved
+            if best[0] <= 1e-14 or abs(b - a) <= 1e-14 * max(1.0, abs(b)):
+                break
+            c = (fa * b - fb * a) / (fa - fb)
+            fc, sc = g(c)
+            if abs(fc) < best[0]:
+                best = (abs(fc), sc)
+            if fc * fb < 0.0:
+                a, fa = b, fb
+            else:
+                fa *= 0.5
+            b, fb = c, fc
+        st = best[1]
+    except _NestedFailure as e:
+        return replace(e.state, nit=nit[0], message=f"{first.message}; the nested ionic-strength search failed too: "
+                                                      f"{e.state.message}")
+    # a root of phi, not a jump: I(m) must equal I (the certificate checks it again, independently)
+    I_m = 0.5 * float(z2 @ st.m)
+    if not abs(I_m - st.I) <= 1e-11 * st.I:
+        return replace(st, status=Status.STAGNATED, nit=nit[0],
+                       message=f"{first.message}; the nested ionic-strength search stopped at I = {st.I:.6g} where the "
+                               f"molalities give {I_m:.6g}: not a root")
+    return _nested_done(st, nit[0], first)
+
+
+def _nested_done(st: _State, nit: int, first: _State) -> _State:
+    return replace(st, nit=nit, message="converged (nested ionic-strength search after the coupled Newton failed: "
                                         f"{first.status.name})")
 
 
@@ -793,6 +940,8 @@ class BatchSpeciation(StatusRows):
     species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
     pH, ionic_strength [mol/kgw], water_activity, nit : (N,); status : (N,) int8 (``Status`` codes);
     phases, saturation_index (N, nph): every phase of the database whose species are present.
+    certificate : the independent check of every row the solver called converged (rows that fail
+    it have status ``CHECK_FAILED``); ``certificate.row(i)`` is row i's ``Certificate``.
     """
 
     species: list[str]
@@ -806,6 +955,7 @@ class BatchSpeciation(StatusRows):
     phases: list[str]
     saturation_index: np.ndarray
     components: list[str]
+    certificate: BatchCertificate | None = None
 
 
 def speciate_batch(
@@ -855,7 +1005,8 @@ def speciate_batch(
     if not np.all(np.isfinite(pe_a)):
         raise InvalidInputError("pe must be finite")
     sys = build_system(db, {k: float(a[0]) for k, a in arrays.items()}, float(T_a[0]))
-    TOT = np.ascontiguousarray(np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components]))
+    TOT_el = np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components])  # element moles
+    TOT = np.ascontiguousarray(TOT_el / np.array([_atoms_in_master(db, c) for c in sys.components]))  # master species moles
     zc = np.abs([_charge_of(db, ms) for ms in sys.masters])
     QS = TOT @ zc + 1e-7
     ns = len(sys.species)
@@ -877,9 +1028,24 @@ def speciate_batch(
         for s_name, c in rx.items():
             acc = acc + c * (law if s_name == "H2O" else log_a[:, col[s_name]])
         si[:, p_i] = acc
+    status = out_res[:, 0].astype(np.int8)
+    cert = _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status)
     return BatchSpeciation(sys.species, out_m, out_lg, -out_res[:, 4], out_res[:, 2], out_res[:, 3],
-                           out_res[:, 0].astype(np.int8), out_res[:, 1].astype(np.int64), names, si,
-                           list(sys.components))
+                           status, out_res[:, 1].astype(np.int64), names, si, list(sys.components), cert)
+
+
+def _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status) -> BatchCertificate:
+    """Certify every row the kernel called converged (aqueous.certificate); a row that fails gets
+    ``CHECK_FAILED`` in ``status`` (changed in place)."""
+    from .certificate import certify_states  # noqa: PLC0415
+
+    N = out_m.shape[0]
+    ok = status == Status.CONVERGED
+    cert = certify_states(db, sys.species, sys.components, out_m, out_lg, -out_res[:, 4],
+                          np.broadcast_to(pe_a, (N,)), np.broadcast_to(T_a, (N,)), out_res[:, 2], out_res[:, 3],
+                          np.broadcast_to(np.isnan(pH_a), (N,)), TOT_el, checked=ok)
+    status[ok & ~cert.passed] = Status.CHECK_FAILED
+    return cert
 
 
 def _user_key(db: Database, arrays: dict, component: str) -> str:
