@@ -30,6 +30,37 @@ __all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
 
 LN10 = math.log(10.0)
 T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fits
+# pe range. Water is stable (neither H2 nor O2 above 1 atm) for 0 < pe + pH < 20.78 at 25 C
+# (log f(O2) = 4 (pe + pH) - 83.1, log f(H2) = -2 (pe + pH)); with pH in [-2, 16] that is pe in
+# about [-16, 22.8]. Outside [-20, 20] every pH gives H2 or O2 activities of 10^8 or more (pe
+# -20 at pH 16) up to absurd ones (pe 100: a(O2) ~ 10^300): such a pe is a unit or sign mistake
+# (e.g. Eh in mV), refused by name rather than solved into an overflow. The corner given up,
+# 20 < pe < 22.8 at pH < 0.8, is an extreme oxidising acid a user can still reach with pe 20.
+PE_RANGE = (-20.0, 20.0)
+
+
+def _unsupported_total(key: str) -> str | None:
+    """Why a total key is refused, or None. 'Alkalinity' is a master row of every PHREEQC database
+    (its master species is CO3-2), so without this check a total of it would silently become a
+    carbon total; PHREEQC's alkalinity input (charge-equivalents fixing the carbonate) is not
+    implemented yet."""
+    if str(key).strip().lower().startswith("alk"):
+        return (f"{key!r} as a total is not supported yet: chemsolve would count it as carbon, which it "
+                "is not (alkalinity is eq/kgw of acid-neutralising capacity); give the carbonate as "
+                "C(4) [mol/kgw of carbon] instead")
+    return None
+
+
+def check_pe(pe) -> float:
+    """pe as a float, or an InvalidInputError naming the value (finite, in PE_RANGE)."""
+    try:
+        v = float(pe)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"pe={pe!r} is not a number") from None
+    if not (math.isfinite(v) and PE_RANGE[0] <= v <= PE_RANGE[1]):
+        raise InvalidInputError(f"pe={pe!r} must be a finite number in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}] "
+                                "(beyond it H2 or O2 would be far above 1 atm at any usual pH; is it Eh in mV?)")
+    return v
 _BASIS_FIXED = ("H+", "H2O", "e-")
 
 
@@ -174,6 +205,9 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             raise InvalidInputError(f"total of {key!r} is {val!r}, not a number [mol/kgw]") from None
         if not math.isfinite(v) or v <= 0:
             raise InvalidInputError(f"total of {key!r} must be a positive finite molality [mol/kgw], got {val!r}")
+        why = _unsupported_total(str(key))
+        if why:
+            raise InvalidInputError(why)
         k = _total_key(db, str(key))
         ms = db.masters[k].species
         if ms in _BASIS_FIXED:
@@ -457,6 +491,7 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
                   guess: dict | None = None) -> SpeciationResult:
     if not (isinstance(T, (int, float)) and math.isfinite(T) and T_RANGE[0] <= T <= T_RANGE[1]):
         raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K (the range of the water-property fits)")
+    pe = check_pe(pe)
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
     if ionic_strength not in ("outer", "newton"):
@@ -543,6 +578,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
 
     if ionic_strength not in ("outer", "newton"):
         raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
+    pe = check_pe(pe)
     pnames, _, _ = _phase_args(equilibrium_phases)
     sys = build_system(db, totals, T, pe, tuple(pnames))
     comps = {c: float(t) for c, t in zip(sys.components, sys.totals)}
@@ -982,10 +1018,14 @@ def speciate_batch(
 
     if not isinstance(totals, dict) or not totals:
         raise InvalidInputError("totals must be a non-empty dict of arrays, e.g. {'Na': [0.01, 0.02], 'Cl': ...}")
-    arrays = {str(k): np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in totals.items()}
+    for k in totals:
+        why = _unsupported_total(str(k))
+        if why:
+            raise InvalidInputError(why)
+    arrays = {str(k): _float_array(f"totals[{str(k)!r}]", v) for k, v in totals.items()}
     sizes = {a.shape[0] for a in arrays.values() if a.shape[0] != 1}
-    T_a, pe_a = np.atleast_1d(np.asarray(T, dtype=np.float64)), np.atleast_1d(np.asarray(pe, dtype=np.float64))
-    pH_a = np.atleast_1d(np.asarray(np.nan if pH is None else pH, dtype=np.float64))
+    T_a, pe_a = _float_array("T", T), _float_array("pe", pe)
+    pH_a = _float_array("pH", np.nan if pH is None else pH)
     sizes |= {a.shape[0] for a in (T_a, pe_a, pH_a) if a.shape[0] != 1}
     if len(sizes) > 1:
         raise InvalidInputError(f"totals, T, pH and pe must have one common length (or be scalars); got lengths {sorted(sizes)}")
@@ -1002,8 +1042,10 @@ def speciate_batch(
     bad = np.flatnonzero(~(np.isnan(pH_a) | ((pH_a >= -2) & (pH_a <= 16))))
     if bad.size:
         raise InvalidInputError(f"pH must be in [-2, 16] or NaN (charge balance); bad rows {bad[:10].tolist()}")
-    if not np.all(np.isfinite(pe_a)):
-        raise InvalidInputError("pe must be finite")
+    bad = np.flatnonzero(~(np.isfinite(pe_a) & (pe_a >= PE_RANGE[0]) & (pe_a <= PE_RANGE[1])))
+    if bad.size:
+        raise InvalidInputError(f"pe must be finite and in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}]; bad rows "
+                                f"{bad[:10].tolist()}: {pe_a[bad[:10]].tolist()}")
     sys = build_system(db, {k: float(a[0]) for k, a in arrays.items()}, float(T_a[0]))
     TOT_el = np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components])  # element moles
     TOT = np.ascontiguousarray(TOT_el / np.array([_atoms_in_master(db, c) for c in sys.components]))  # master species moles
@@ -1046,6 +1088,13 @@ def _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, sta
                           np.broadcast_to(np.isnan(pH_a), (N,)), TOT_el, checked=ok)
     status[ok & ~cert.passed] = Status.CHECK_FAILED
     return cert
+
+
+def _float_array(name: str, v) -> np.ndarray:
+    try:
+        return np.atleast_1d(np.asarray(v, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be numbers, got {v!r:.80}") from None
 
 
 def _user_key(db: Database, arrays: dict, component: str) -> str:
