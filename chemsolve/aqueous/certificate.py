@@ -257,8 +257,20 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
     key_masters = [masters_of(k) for k in keys]
 
     def composition(name: str) -> np.ndarray:
-        ex = expand(name) or {}
         row = np.zeros(len(keys))
+        sp = db.species.get(name)
+        if sp is not None and sp.mass_balance:  # -mass_balance: what the database says one mole counts
+            for ek, n in sp.mass_balance.items():
+                el = _element(ek)
+                if "(" not in ek and el in db.masters:  # a bare element: its primary master's valence state
+                    ek = next((k for k, m in db.masters.items() if "(" in k and _element(k) == el
+                               and m.species == db.masters[el].species), el)
+                for j, k in enumerate(keys):
+                    if k == el or (ek in db.masters and k in db.masters and
+                                   db.masters[k].species == db.masters[ek].species and _element(k) == el):
+                        row[j] += n
+            return row
+        ex = expand(name) or {}
         for j, ms_set in enumerate(key_masters):
             row[j] = sum(c * master_el[ms][1] for ms, c in ex.items() if ms in ms_set)
         return row

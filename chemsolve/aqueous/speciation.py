@@ -130,6 +130,11 @@ class AqueousSystem:
     pvec: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))  # H+, H2O, e- coefficients, constant
     log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # log K(T) coefficients per species
     phase_log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # per phase in ``phases``
+    nu_mb: np.ndarray | None = None  # (ns, nc) mass-balance coefficients; differ from nu under -mass_balance
+
+    def __post_init__(self) -> None:
+        if self.nu_mb is None:
+            self.nu_mb = self.nu
 
 
 def _total_key(db: Database, key: str) -> str:
@@ -337,9 +342,45 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             pvec[2, p_i] += c * nu_e[i]
             const += c * log_k[i]
         pvec[3, p_i] = const
+    nu_mb = _mass_balance_rows(db, [r[0] for r in rows], comps, nu)
     return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
                          log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec, log_k_coef,
-                         np.array(phase_coef).reshape(len(phase_coef), 6))
+                         np.array(phase_coef).reshape(len(phase_coef), 6), nu_mb)
+
+
+def _valence_of(key: str) -> tuple[str, float | None]:
+    m = re.fullmatch(r"([A-Z][a-z_]*)(?:\(([+-]?\d+(?:\.\d+)?)\))?", key)
+    if not m:
+        return key, None
+    return m.group(1), (float(m.group(2)) if m.group(2) is not None else None)
+
+
+def _mass_balance_rows(db: Database, species: list[str], comps: list[str], nu: np.ndarray) -> np.ndarray:
+    """Mass-balance coefficients: ``nu`` (the formation reaction rewritten to the components), except
+    for species with PHREEQC's -mass_balance, which count what it says (wateq4f.dat's S4-2, formed
+    from one HS-, counts four S(-2); PHREEQC's tidy_species uses next_secondary the same way). A bare
+    element there means its primary master species' valence state. In master-species units."""
+    special = [i for i, sname in enumerate(species) if db.species[sname].mass_balance]
+    if not special:
+        return nu
+    out = nu.copy()
+    comp_ev = [_valence_of(c) for c in comps]
+    atoms = [_atoms_in_master(db, c) for c in comps]
+    for i in special:
+        out[i] = 0.0
+        for key, count in db.species[species[i]].mass_balance.items():
+            el, val = _valence_of(key)
+            if el in ("H", "O"):
+                continue  # water and pH: not mass balances here
+            if val is None and el in db.masters:  # the primary master species' valence state
+                prim = db.masters[el].species
+                states = [_valence_of(k)[1] for k, m in db.masters.items() if "(" in k and k.split("(")[0] == el
+                          and m.species == prim]
+                val = states[0] if states else None
+            for j, (cel, cval) in enumerate(comp_ev):
+                if cel == el and (cval is None or cval == val):
+                    out[i, j] += count / atoms[j]
+    return out
 
 
 def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40, skip=None, fix=None):
@@ -369,7 +410,7 @@ def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int 
             fix(x, lh)
         _, m = _state(sys, x[:nc], lh, log_aw, log_e, lg)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.log10((m @ sys.nu) / sys.totals)
+            f = np.log10((m @ sys.nu_mb) / sys.totals)
         if skip is not None:
             f[skip] = 0.0  # components held by phases are left to Newton
         if not np.all(np.isfinite(f)):
@@ -553,7 +594,7 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
         activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
         saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
         phase_moles=dict(zip(pnames, st.n.tolist())),
-        composition={c: {sys.species[i]: float(sys.nu[i, j] * atoms[j]) for i in np.flatnonzero(sys.nu[:, j])}
+        composition={c: {sys.species[i]: float(sys.nu_mb[i, j] * atoms[j]) for i in np.flatnonzero(sys.nu_mb[:, j])}
                      for j, c in enumerate(sys.components)},
     )
     return _certified(db, r, pH is None, equilibrium_phases)
@@ -725,7 +766,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
             lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, 10.0 ** v[-1], A, B) if inner_I else lg_fixed
             _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
             P = sys.totals + fixed_release + v[off_n:off_n + na] @ pb_a
-            return lh, m, m @ sys.nu, P
+            return lh, m, m @ sys.nu_mb, P
 
         # Residuals in forms that keep Newton well scaled far from the solution: each mass
         # balance as log10(sum_i nu_ij m_i / T_j) (zero at the root, ~linear in the unknowns),
@@ -756,7 +797,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
                 D[:, -1] = -m * LN10 * LN10 * Iv * dlog_gamma_dI(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, Iv, A, B)
             J = np.zeros((nv, nv))
             rowscale = np.where(touched, lin_scale, S * LN10)
-            J[:nc] = (sys.nu.T @ D) / rowscale[:, None]
+            J[:nc] = (sys.nu_mb.T @ D) / rowscale[:, None]
             if charge_eq:
                 J[nc] = (sys.z @ D) / qscale
             if na:
@@ -1054,7 +1095,7 @@ def speciate_batch(
     ns = len(sys.species)
     out_m, out_lg, out_res = np.empty((N, ns)), np.empty((N, ns)), np.empty((N, 5))
     _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
-                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, sys.nu_h, sys.nu_w, sys.nu_e, sys.log_k_coef,
+                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h, sys.nu_w, sys.nu_e, sys.log_k_coef,
                       sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b, bool(warm_start), int(chunk), out_m, out_lg, out_res)
     # saturation indices of every phase present, row by row
     names = list(sys.phases)

@@ -98,8 +98,9 @@ def _molalities(v, nc, lh, law, le, nu, nu_h, nu_w, nu_e, logk, lg, log_a, m):
 
 
 @njit(cache=True)
-def aq_residual(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
-    """Mass balances log10(sum_i nu_ij m_i / T_j) and, if prm[0] = 1, the charge balance
+def aq_residual(v, nu, numb, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
+    """Mass balances log10(sum_i numb_ij m_i / T_j) (numb: mass-balance coefficients, nu those of
+    the mass-action laws; they differ only for species with -mass_balance) and, if prm[0] = 1, the charge balance
     sum(z m) / qscale with log a(H+) = v[nc]. prm = [charge_eq, log_h, log_aw, log_e, qscale]."""
     nc = tot.shape[0]
     ceq = prm[0] > 0.5
@@ -108,7 +109,7 @@ def aq_residual(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
     for j in range(nc):
         s = 0.0
         for i in range(nu.shape[0]):
-            s += nu[i, j] * m[i]
+            s += numb[i, j] * m[i]
         out[j] = math.log10(s / tot[j]) if s > 0.0 else -np.inf
     if ceq:
         q = 0.0
@@ -118,7 +119,7 @@ def aq_residual(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
 
 
 @njit(cache=True)
-def aq_jacobian(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, J):
+def aq_jacobian(v, nu, numb, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, J):
     """Analytic Jacobian of ``aq_residual``."""
     nc = tot.shape[0]
     ns = nu.shape[0]
@@ -128,16 +129,16 @@ def aq_jacobian(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, J):
     for j in range(nc):
         S = 0.0
         for i in range(ns):
-            S += nu[i, j] * m[i]
+            S += numb[i, j] * m[i]
         for k in range(nc):
             acc = 0.0
             for i in range(ns):
-                acc += nu[i, j] * m[i] * nu[i, k]
+                acc += numb[i, j] * m[i] * nu[i, k]
             J[j, k] = acc / S
         if ceq:
             acc = 0.0
             for i in range(ns):
-                acc += nu[i, j] * m[i] * nu_h[i]
+                acc += numb[i, j] * m[i] * nu_h[i]
             J[j, nc] = acc / S
     if ceq:
         for k in range(nc):
@@ -159,7 +160,7 @@ register_builtin(AqJacobian, aq_jacobian)
 
 
 @njit(cache=True)
-def _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
+def _pcf(x, nc, ceq, prm, nu, numb, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
     """Positive-continued-fraction sweeps for a first guess (see speciation._pcf_start)."""
     ns = nu.shape[0]
     nu_max = np.ones(nc)
@@ -190,7 +191,7 @@ def _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
         for j in range(nc):
             s = 0.0
             for i in range(ns):
-                s += nu[i, j] * m[i]
+                s += numb[i, j] * m[i]
             if not (s > 0.0) or not np.isfinite(s):
                 ok = False
                 break
@@ -203,7 +204,7 @@ def _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
 
 
 @njit(cache=True)
-def _solve_water(x, ceq, log_h, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+def _solve_water(x, ceq, log_h, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                  dpar, opts, fscale, ws, out_m, out_lg, res, warm, fix_I=0.0):
     """One water: outer damped fixed point on I and a_w around the engine's Newton.
     x : (nc [+1]) start, overwritten with the solution. res : [status, nit, I, aw, log_h]; with
@@ -253,11 +254,11 @@ def _solve_water(x, ceq, log_h, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk
         prm[3] = le
         prm[4] = qscale
         if outer == 0 and not warm:
-            _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m)
+            _pcf(x, nc, ceq, prm, nu, numb, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m)
         for k in range(n):
             X0[0, k] = x[k]
         solve_rows(AqResidual(0), AqJacobian(0), True, X0, P, pbuf,
-                   (nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m), 0, 1, False,
+                   (nu, numb, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m), 0, 1, False,
                    METHOD_NEWTON, DAMP_LINESEARCH, dpar, opts, fscale, X, st, it, fe, je, fn, hist, ws, True)
         nit += it[0]
         for k in range(n):
@@ -309,7 +310,7 @@ def _charge(z, m):
 
 
 @njit(cache=True)
-def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, dpar, opts, fscale,
+def speciate_row(tot, T, pH, pe, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, dpar, opts, fscale,
                  ws_fixed, ws_cb, x_guess, out_m, out_lg, res, warm):
     """One water, with the fallback chain of ``speciate``: everything coupled in one Newton (pH
     fixed or from the charge balance); if that fails, the nested ionic-strength search
@@ -318,22 +319,22 @@ def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, 
     le = -pe
     if not np.isnan(pH):
         x = x_guess[:nc].copy()
-        _solve_water(x, False, -pH, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+        _solve_water(x, False, -pH, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                      dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, warm)
         if warm and res[0] != CONVERGED:  # a warm start that fails: the cold start, as for any row
             for j in range(nc):
                 x[j] = math.log10(tot[j])
-            _solve_water(x, False, -pH, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+            _solve_water(x, False, -pH, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                          dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False)
         if res[0] != CONVERGED:  # several ionic strengths may fit: the nested ionic-strength search
             for j in range(nc):
                 x[j] = math.log10(tot[j])
-            _nested_I(x, False, -pH, res[2], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+            _nested_I(x, False, -pH, res[2], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                       dpar, opts, fscale, ws_fixed, ws_cb, out_m, out_lg, res)
         x_guess[:nc] = x
         return
     x = x_guess.copy()
-    _solve_water(x, True, x[nc], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+    _solve_water(x, True, x[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                  dpar, opts, fscale, ws_cb, out_m, out_lg, res, warm)
     if res[0] == CONVERGED:
         x_guess[:] = x
@@ -342,7 +343,7 @@ def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, 
         for j in range(nc):
             x[j] = math.log10(tot[j])
         x[nc] = -7.0
-        _solve_water(x, True, x[nc], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+        _solve_water(x, True, x[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                      dpar, opts, fscale, ws_cb, out_m, out_lg, res, False)
         if res[0] == CONVERGED:
             x_guess[:] = x
@@ -352,14 +353,14 @@ def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, 
     I_first = res[2]
     lh_first = res[4]
     xf = x_guess[:nc].copy()
-    _nested_I(xf, True, lh_first, I_first, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+    _nested_I(xf, True, lh_first, I_first, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
               dpar, opts, fscale, ws_fixed, ws_cb, out_m, out_lg, res)
     if res[0] == CONVERGED:
         x_guess[:nc] = xf
         x_guess[nc] = res[4]
         return
     xf = x_guess[:nc].copy()
-    _nested_ph(xf, lh_first, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+    _nested_ph(xf, lh_first, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                dpar, opts, fscale, ws_fixed, out_m, out_lg, res, 0.0)
     if res[0] != CONVERGED:
         res[0] = first
@@ -369,7 +370,7 @@ def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, 
 
 
 @njit(cache=True)
-def _nested_ph(xf, lh_start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+def _nested_ph(xf, lh_start, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                dpar, opts, fscale, ws_fixed, out_m, out_lg, res, fix_I):
     """Charge balance as a bracketed root over log a(H+), each evaluation a fixed-pH solve (at the
     ionic strength ``fix_I`` if > 0). Walk out from ``lh_start`` one pH unit at a time until the
@@ -382,7 +383,7 @@ def _nested_ph(xf, lh_start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, g
     lmin = max(-14.0 - top - 1.0, -17.0)
     lmax = top
     start = lh_start if (np.isfinite(lh_start) and lmin < lh_start < lmax) else -7.0
-    _solve_water(xf, False, start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+    _solve_water(xf, False, start, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                  dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False, fix_I)
     if res[0] != CONVERGED:
         return
@@ -391,7 +392,7 @@ def _nested_ph(xf, lh_start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, g
     b = a
     while True:
         b = min(max(a + step, lmin), lmax)
-        _solve_water(xf, False, b, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+        _solve_water(xf, False, b, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                      dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False, fix_I)
         if res[0] != CONVERGED:
             return
@@ -406,7 +407,7 @@ def _nested_ph(xf, lh_start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, g
     fc = fb
     for _ in range(100):
         c = (fa * b - fb * a) / (fa - fb)
-        _solve_water(xf, False, c, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+        _solve_water(xf, False, c, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                      dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False, fix_I)
         if res[0] != CONVERGED:
             return
@@ -425,7 +426,7 @@ def _nested_ph(xf, lh_start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, g
 
 
 @njit(cache=True)
-def _nested_I(xf, ceq, lh0, I0, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+def _nested_I(xf, ceq, lh0, I0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
               dpar, opts, fscale, ws_fixed, ws_cb, out_m, out_lg, res):
     """The ionic strength as a bracketed root (see speciation._solve_nested_I, the same algorithm):
     phi(u) = ln I(m(e^u)) - u, each evaluation a solve at the fixed activity coefficients of
@@ -487,15 +488,15 @@ def _nested_I(xf, ceq, lh0, I0, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk
                 res[3] = 1.0
             if attempt < 3:
                 if ceq:
-                    _solve_water(xc, True, xc[nc], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                    _solve_water(xc, True, xc[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                                  dpar, opts, fscale, ws_cb, out_m, out_lg, res, attempt == 0, math.exp(uu))
                 else:
-                    _solve_water(xc[:nc], False, lh0, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                    _solve_water(xc[:nc], False, lh0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                                  dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, attempt == 0, math.exp(uu))
                     xc[nc] = lh0
             else:
                 xs = xl[:nc].copy()
-                _nested_ph(xs, xl[nc], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                _nested_ph(xs, xl[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                            dpar, opts, fscale, ws_fixed, out_m, out_lg, res, math.exp(uu))
                 for j in range(nc):
                     xc[j] = xs[j]
@@ -582,7 +583,7 @@ def logk_at(coef, T, out):
 
 
 @njit(cache=True, parallel=True)
-def speciate_batch(TOT, T, PH, PE, QS, nu, nu_h, nu_w, nu_e, logk_coef, z, gk, ga, gb, warm, chunk,
+def speciate_batch(TOT, T, PH, PE, QS, nu, numb, nu_h, nu_w, nu_e, logk_coef, z, gk, ga, gb, warm, chunk,
                    out_m, out_lg, out_res):
     """N waters (rows of TOT (N, nc), T, PH (NaN: charge balance), PE, QS charge scales) in parallel
     over fixed chunks; with ``warm`` a row starts from its predecessor's solution in the chunk.
@@ -624,7 +625,7 @@ def speciate_batch(TOT, T, PH, PE, QS, nu, nu_h, nu_w, nu_e, logk_coef, z, gk, g
                     xg[j] = math.log10(TOT[r, j])
                 xg[nc] = -7.0
             logk_at(logk_coef, T[r], logk)
-            speciate_row(TOT[r], T[r], PH[r], PE[r], QS[r], nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb,
+            speciate_row(TOT[r], T[r], PH[r], PE[r], QS[r], nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb,
                          dpar, opts, fscale, ws_fixed, ws_cb, xg, out_m[r], out_lg[r], res, warm and prev_ok)
             for k in range(5):
                 out_res[r, k] = res[k]
