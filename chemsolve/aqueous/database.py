@@ -54,6 +54,9 @@ _SKIPPED_KEYWORDS = frozenset(
     SOLID_SOLUTIONS TRANSPORT ADVECTION COPY DELETE RUN_CELLS DUMP""".split()
 )
 _KEYWORDS = frozenset(_READ) | _SKIPPED_KEYWORDS | {"END"}
+# blocks that switch PHREEQC to another activity model: refused (chemsolve would use ion association)
+_OTHER_MODELS = {"PITZER": "the Pitzer activity model", "SIT": "the SIT activity model",
+                 "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL activity model"}
 
 # Options of each block, in PHREEQC's order (read.cpp: read_species, read_phases,
 # read_exchange_species, read_surface_species). As in PHREEQC, "-x..." on a line is an option if it
@@ -512,6 +515,10 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
             finish(entry)
             entry = None
             block = first.upper()
+            if block in _OTHER_MODELS:
+                raise DatabaseError(f"{where}: {block}: this database uses {_OTHER_MODELS[block]}; chemsolve implements "
+                                    "PHREEQC's ion-association model only (phreeqc.dat, wateq4f.dat, minteq.v4.dat), "
+                                    "and would silently give another answer")
             if block not in _READ and block != "END":
                 db.skipped.setdefault(f"block {block}", where)
             continue
@@ -522,6 +529,7 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
             _master_row(db, block, toks, stmt, where, no, other_masters, refs)
             continue
         if block not in _BLOCK_OPTS:
+            _other_block_line(block, toks, stmt, where)
             continue
         opt = _option(stmt, _BLOCK_OPTS[block], where, block)
         if opt is not None:
@@ -552,9 +560,11 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
         raise DatabaseError(f"{where}: expected a reaction equation or an option in {block}, got {stmt!r}")
     finish(entry)
 
+    end = f"{fname}:{max(1, text.count(chr(10)) + (0 if text.endswith(chr(10)) else 1))}"  # the last line
     if not db.masters or not db.species:
-        raise DatabaseError(f"{fname}: no SOLUTION_MASTER_SPECIES or SOLUTION_SPECIES found: is this a PHREEQC database?")
-    _check_as_phreeqc(db, fname, refs, other_species, other_masters, formulas, phase_refs)
+        raise DatabaseError(f"{end}: no SOLUTION_MASTER_SPECIES or SOLUTION_SPECIES found by the end of the file: "
+                            "is this a PHREEQC database?")
+    _check_as_phreeqc(db, fname, refs, other_species, other_masters, formulas, phase_refs, end)
     for opt, first_where in ignored_opts.items():
         db.skipped.setdefault(f"option -{opt}", first_where)
     notes = [f"{k} (first at {v})" for k, v in db.skipped.items()]
@@ -565,6 +575,32 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     if notes:
         warnings.warn(f"{fname}: chemsolve skipped " + ", ".join(notes), DatabaseWarning, stacklevel=2)
     return db
+
+
+def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> None:
+    """Lines of blocks chemsolve does not use, checked as PHREEQC reads them (read.cpp), so that a file
+    PHREEQC refuses is not loaded: GAS_BINARY_PARAMETERS rows need two gases and a value, MEAN_GAMMAS
+    rows species-coefficient pairs, RATES only -start / -end as options."""
+    is_opt = len(toks[0]) > 1 and toks[0][0] == "-" and toks[0][1].isalpha()
+    if block == "RATES":
+        if is_opt and not any(o.startswith(toks[0][1:].lower()) for o in ("start", "end")):
+            raise DatabaseError(f"{where}: unknown option {toks[0]!r} in RATES (PHREEQC refuses it too)")
+        return
+    if block not in ("GAS_BINARY_PARAMETERS", "MEAN_GAMMAS"):
+        return
+    if is_opt:
+        raise DatabaseError(f"{where}: {block} takes no options, got {toks[0]!r} (PHREEQC refuses it too)")
+    if block == "GAS_BINARY_PARAMETERS" and len(toks) < 3:
+        raise DatabaseError(f"{where}: GAS_BINARY_PARAMETERS row needs two gases and a value: {stmt!r}")
+    if block == "MEAN_GAMMAS":
+        have_name = False
+        for t in toks[1:]:
+            if t[0].isalpha() or t[0] in "([":
+                have_name = True
+                continue
+            if not have_name or not re.match(r"[+-]?(\d|\.\d)", t):
+                raise DatabaseError(f"{where}: MEAN_GAMMAS row must pair species with coefficients: {stmt!r}")
+            have_name = False
 
 
 def _phase_token(name: str, coef: float) -> tuple[str, float]:
@@ -615,7 +651,8 @@ def _is_number(tok: str) -> bool:
         return False
 
 
-def _check_as_phreeqc(db: Database, fname: str, refs, other_species, other_masters, formulas, phase_refs) -> None:
+def _check_as_phreeqc(db: Database, fname: str, refs, other_species, other_masters, formulas, phase_refs,
+                      end: str) -> None:
     """The consistency PHREEQC demands of a database (tidy.cpp: check_species_input, tidy_species,
     tidy_phases, tidy_model), in the order a reader can act on: the first failure, by file and line."""
     defined = set(db.species) | set(other_species)
@@ -649,8 +686,8 @@ def _check_as_phreeqc(db: Database, fname: str, refs, other_species, other_maste
                                     f"(e.g. '{el}(x) {prim} ...'); PHREEQC refuses the file too")
     for name in ("H2O", "H+", "e-"):
         if name not in db.species:
-            raise DatabaseError(f"{fname}: species {name!r} is not defined in SOLUTION_SPECIES (PHREEQC refuses "
-                                "such a database)")
+            raise DatabaseError(f"{end}: species {name!r} is not defined in SOLUTION_SPECIES by the end of the file "
+                                "(PHREEQC refuses such a database)")
     for el, (sp, line) in other_masters.items():
         if sp not in other_species:
             raise DatabaseError(f"{fname}:{line}: master species {sp!r} of {el!r} is never defined by a reaction "
@@ -751,7 +788,8 @@ def _apply_option(entry: _Entry, opt: str, args: list[str], where: str, ignored:
     else:
         if opt in _NEEDS_NUMBER and not (args and re.match(r"[+-]?(\d|\.\d)", args[0])):
             raise DatabaseError(f"{where}: option -{opt} needs a number first (PHREEQC refuses it too)")
-        ignored.setdefault(opt, where)
+        if block in ("SOLUTION_SPECIES", "PHASES"):  # (exchange and surface blocks are listed as skipped whole)
+            ignored.setdefault(opt, where)
 
 
 def _resolve(name_or_path: str | Path) -> Path:
