@@ -7,7 +7,6 @@ certificate's tolerances (1e-8 log10 units and 1e-9 relative, set 100x above the
 measured on 6,700 converged random waters) and far less than anything a peer comparison would see.
 """
 
-import math
 from dataclasses import replace
 
 import numpy as np

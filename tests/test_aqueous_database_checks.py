@@ -84,14 +84,14 @@ def test_the_issues_cut_phreeqc_dat_is_refused(tmp_path):
     "old, new, match",
     [
         # a reaction names a species nobody defines (PHREEQC: "Reaction for species has not been defined")
-        ("Na+ + Cl- = NaCl", "Na+ + Br- = NaBr", r"my.dat:19: species 'Br-', named in the reaction of species 'NaBr', is "
-                                                 r"never defined"),
+        ("Na+ + Cl- = NaCl", "Na+ + Br- = NaBr",
+         r"my.dat:19: species 'Br-', named in the reaction of species 'NaBr', is never defined"),
         # a master row names a species nobody defines
         ("Cl    Cl-   0   Cl 35.45", "Cl    Cl-   0   Cl 35.45\nBr    Br-   0   Br 79.9",
          r"my.dat:9: species 'Br-', named in the SOLUTION_MASTER_SPECIES row of Br"),
         # a phase's reaction names one
-        ("NaCl = Na+ + Cl-", "NaCl + Xx = Na+ + Cl- + Xx", r"my.dat:22: species 'Xx', named in the reaction of phase "
-                                                           r"'Halite'"),
+        ("NaCl = Na+ + Cl-", "NaCl + Xx = Na+ + Cl- + Xx",
+         r"my.dat:22: species 'Xx', named in the reaction of phase 'Halite'"),
         # an element without a master row (PHREEQC: "No master species for element K")
         ("Cl- = Cl-\n", "Cl- = Cl-\nK+ = K+\n", r"my.dat:16: element 'K' of species 'K\+' has no master-species row"),
         # a valence state whose element has no primary row: its species' element has no master row

@@ -467,10 +467,9 @@ def _nested_I(xf, ceq, lh0, I0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk,
     fa = 0.0
     fb = 0.0
     b = u
-    k = 0  # evaluations: 0 first point, then walk, then Illinois
     step = 0.0
-    phase = 0  # 0: first point, 1: walking, 2: Illinois
-    for it in range(300):
+    phase = 0  # 0: first point, 1: walking out to a sign change, 2: Illinois on the bracket
+    for _ in range(300):
         uu = a if phase == 0 else (min(max(a + step, umin), umax) if phase == 1 else (fa * b - fb * a) / (fa - fb))
         # one evaluation at I = exp(uu)
         ok = False
