@@ -5,9 +5,15 @@ comes from electroneutrality, log10 a(H+). Mass balances (and the charge balance
 engine's damped Newton with an analytic Jacobian at fixed activity coefficients; ionic strength and
 water activity are updated around it as an outer fixed point, as PHREEQC does.
 
-Scope so far: totals in mol/kgw of elements or valence states, T, pH fixed or from charge balance,
-pe fixed (it only matters for elements given as a whole, e.g. "Fe", whose valence states are then
-distributed by pe). Not yet: phase equilibria, batches, Pitzer/SIT databases.
+If that coupled solve fails, the fallback chain is: the ionic strength as a bracketed 1-D root
+over solves at fixed activity coefficients (``_solve_nested_I``), then, for a charge-balance pH, the
+charge balance as a bracketed root over pH (``_solve_nested_ph``). Whatever the solver reports, a
+state is labelled CONVERGED only after the independent certificate (``aqueous.certificate``) passes.
+
+Scope so far: totals in mol/kgw of elements or valence states (moles of the element, as PHREEQC),
+T, pH fixed or from charge balance, pe fixed (it only matters for elements given as a whole, e.g.
+"Fe", whose valence states are then distributed by pe), equilibrium phases (single waters).
+Not yet: Alkalinity as a total (refused), Pitzer/SIT databases (refused by the reader).
 """
 
 from __future__ import annotations
@@ -920,8 +926,9 @@ def _solve_nested_I(sys, x0, log_h: float, charge_eq: bool, log_e, qscale, max_o
                     ph: _Phases | None = None, damping: Any = None) -> _State:
     """The ionic strength as a bracketed 1-D root, each evaluation a solve at fixed activity coefficients.
 
-    At a fixed ionic strength I the ion-association problem (mass balances, and the charge
-    balance with the pH as unknown) has one solution; what can have several is I itself, the
+    At fixed activity coefficients the mass balances at a given pH have one solution (the problem
+    is convex), and the charge imbalance then moves one way with pH (bar contrived redox cases), so
+    at a fixed ionic strength I the water has one state; what can have several is I itself, the
     fixed point I = I(m(I)). On concentrated waters (Fe, Al, Si near 1 mol/kgw on minteq.v4.dat)
     the coupled Newton can stall between them, and a search over pH whose every step re-solves
     I jumps from one to another (the charge imbalance is then discontinuous in pH: a bracket
@@ -941,7 +948,7 @@ def _solve_nested_I(sys, x0, log_h: float, charge_eq: bool, log_e, qscale, max_o
         # from the previous evaluation's solution; if that start fails, from the cold start
         # from the previous evaluation's solution, with and without the continued-fraction sweeps,
         # then from the cold start; for a charge-balance pH, last, its own bracketed search over
-        # pH at this I (slow but sure: at fixed activity coefficients the imbalance is monotone)
+        # pH at this I (slow but sure: at fixed activity coefficients the imbalance is continuous in pH)
         starts = [(last["x"], last["lh"], False), (last["x"], last["lh"], True)] if last["warm"] else []
         for xs, lhs, pcf in starts + [(cold, log_h, True)]:
             x = xs if not charge_eq else np.append(xs[:nc], lhs)
