@@ -214,10 +214,13 @@ def test_property_converged_passes_and_perturbed_fails(totals, T, pH, phase, whi
         name, x = phase
         eq = {name: (0.0, 10.0 ** x)} if name == "Calcite" else {name: (x, 10.0)}
     r = speciate(db, totals, T, pH, 4.0, equilibrium_phases=eq)
+    # the solver and the certificate agree: no state the solver calls converged is refused
+    # (CHECK_FAILED would mean a wrong answer caught, or a certificate too strict: both are bugs)
+    assert r.status != cs.Status.CHECK_FAILED, r.message
     if r.status != cs.Status.CONVERGED:
-        assert r.certificate is None or not r.certificate.passed  # never a silent failure
         return
     assert r.certificate is not None and r.certificate.passed, r.certificate.message
+    assert certify_result(db, r, pH is None, eq).passed  # and again, from the result alone
     sizable = [s for s, m in r.molality.items() if m > 1e-250]
     s = sizable[which % len(sizable)]
     c = certify_result(db, _scaled(r, s, 1.0 + factor), pH is None, eq)
