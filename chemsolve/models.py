@@ -488,6 +488,15 @@ def _load_aqueous(p: Path, data: dict, where) -> Model:
     totals_in = data["totals"] or {}
     if not isinstance(totals_in, dict):
         raise ModelError(f"{where('totals')}: totals is a mapping element: amount")
+    from .aqueous.speciation import _unsupported_total, check_pe  # noqa: PLC0415
+
+    for k in totals_in:
+        if _unsupported_total(str(k)):
+            raise ModelError(f"{where('totals', k)}: {_unsupported_total(str(k))}")
+    try:
+        pe = check_pe(number(("pe",), data.get("pe", 4.0)))
+    except InvalidInputError as e:
+        raise ModelError(f"{where('pe')}: {e}") from None
     totals = _totals_to_molality(where, {str(k): number(("totals", k), v) for k, v in totals_in.items()},
                                  u["totals"], db, density)
     eq_in = data.get("equilibrium_phases") or {}
@@ -503,7 +512,7 @@ def _load_aqueous(p: Path, data: dict, where) -> Model:
     return Model(
         path=str(p), kind="aqueous", name=data["name"].strip(), provenance=" ".join(data["provenance"].split()),
         database=db, T=_in_units(where, number(("T",), data["T"]), "T", u["T"]),
-        pH=number(("pH",), data["pH"], allow_none=True), pe=number(("pe",), data.get("pe", 4.0)),
+        pH=number(("pH",), data["pH"], allow_none=True), pe=pe,
         totals=totals, equilibrium_phases=eq, solver=solver, density=density,
     )
 

@@ -191,8 +191,10 @@ def test_no_check_and_lenient_balance(tmp_path):
     assert "OH-" in aq.load_database(_write(tmp_path, marked)).species
 
 
-def test_unknown_option_is_listed_not_silent(tmp_path):
-    with pytest.warns(aq.DatabaseWarning, match=r"option -frobnicate \(first at my.dat:13\)"):
+def test_unknown_option_is_not_silent(tmp_path):
+    # PHREEQC refuses an option it does not know ("Unknown option."), so chemsolve does too (issue 12
+    # item 6: a mistyped -log_kk would otherwise leave log K at 0); it used to be listed in a warning
+    with pytest.raises(aq.DatabaseError, match=r"my.dat:13: unknown option '-frobnicate' in SOLUTION_SPECIES"):
         aq.load_database(_write(tmp_path, GOOD.replace("    -gamma 4.0 0.075", "    -gamma 4.0 0.075\n    -frobnicate 3")))
 
 

@@ -54,19 +54,42 @@ _SKIPPED_KEYWORDS = frozenset(
     SOLID_SOLUTIONS TRANSPORT ADVECTION COPY DELETE RUN_CELLS DUMP""".split()
 )
 _KEYWORDS = frozenset(_READ) | _SKIPPED_KEYWORDS | {"END"}
+# blocks that switch PHREEQC to another activity model: refused (chemsolve would use ion association)
+_OTHER_MODELS = {"PITZER": "the Pitzer activity model", "SIT": "the SIT activity model",
+                 "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL activity model"}
 
-# options of SOLUTION_SPECIES / PHASES (lower case, without the leading dash)
-_OPT_LOGK = {"log_k", "logk", "-log_k"}
-_OPT_DELTAH = {"delta_h", "deltah"}
-_OPT_ANALYTIC = {"analytic", "analytical", "analytical_expression", "a_e", "ae"}
-_OPT_GAMMA = {"gamma"}
-_OPT_NOCHECK = {"no_check", "nocheck"}
-# known PHREEQC options with no effect on 25-90 C, 1 atm speciation in chemsolve (yet)
-_OPT_IGNORED = {
-    "vm", "dw", "viscosity", "erm_ddl", "llnl_gamma", "co2_llnl_gamma", "millero", "t_c", "p_c", "omega",
-    "add_logk", "add_log_k", "add_constant", "activity_water", "mass_balance", "mole_balance",
-    "tracer_diffusion", "dissolve_only", "precipitate_only", "original_units", "check",
-}
+# Options of each block, in PHREEQC's order (read.cpp: read_species, read_phases,
+# read_exchange_species, read_surface_species). As in PHREEQC, "-x..." on a line is an option if it
+# is a prefix of one of these (the first in this order wins: "-del" is delta_h, "-a" analytical
+# expression); an unknown "-x" is an error; a line without the dash is an option only when its first
+# word is one exactly ("log_k 3.2"), else a reaction (or a phase name).
+_SPECIES_OPTS = ("no_check", "check", "gamma", "mb", "mass_balance", "log_k", "logk", "delta_h", "deltah",
+                 "analytical_expression", "a_e", "ae", "mole_balance", "llnl_gamma", "co2_llnl_gamma",
+                 "activity_water", "add_logk", "add_log_k", "add_constant", "dw", "erm_ddl", "millero", "vm",
+                 "viscosity")
+_PHASE_OPTS = ("no_check", "check", "log_k", "logk", "delta_h", "deltah", "analytical_expression", "a_e", "ae",
+               "add_logk", "add_log_k", "add_constant", "t_c", "p_c", "omega", "vm")
+_EXCHANGE_OPTS = ("no_check", "check", "mb", "mass_balance", "log_k", "logk", "delta_h", "deltah",
+                  "analytical_expression", "a_e", "ae", "mole_balance", "gamma", "davies", "offset", "llnl_gamma",
+                  "add_logk", "add_log_k", "add_constant", "vm")
+_SURFACE_OPTS = ("no_check", "check", "mb", "mass_balance", "log_k", "logk", "delta_h", "deltah",
+                 "analytical_expression", "a_e", "ae", "mole_balance", "offset", "add_logk", "add_log_k",
+                 "add_constant", "cd_music", "music", "vm")
+_BLOCK_OPTS = {"SOLUTION_SPECIES": _SPECIES_OPTS, "PHASES": _PHASE_OPTS, "EXCHANGE_SPECIES": _EXCHANGE_OPTS,
+               "SURFACE_SPECIES": _SURFACE_OPTS}
+_SPECIES_BLOCKS = ("SOLUTION_SPECIES", "EXCHANGE_SPECIES", "SURFACE_SPECIES")
+_MASTER_BLOCKS = ("SOLUTION_MASTER_SPECIES", "EXCHANGE_MASTER_SPECIES", "SURFACE_MASTER_SPECIES")
+_CANON = {"logk": "log_k", "deltah": "delta_h", "analytical_expression": "analytic", "a_e": "analytic",
+          "ae": "analytic", "mb": "mass_balance", "mole_balance": "mass_balance", "add_log_k": "add_logk"}
+# options PHREEQC refuses without a number first (read_vm_only, read_aq_species_vm_parms, read_t_c_only,
+# read_p_c_only, read_omega_only, read_millero_abcdef, read_viscosity_parms; dw): chemsolve does not use
+# them (molar volumes, diffusion, viscosity, critical data for Peng-Robinson), but checks them as PHREEQC does
+_NEEDS_NUMBER = {"vm", "dw", "t_c", "p_c", "omega", "millero", "viscosity"}
+# options that change log K or the activity model of SOLUTION_SPECIES / PHASES and that chemsolve does
+# not implement: refused, never ignored (the answer would silently differ from PHREEQC's)
+_UNSUPPORTED = {"add_logk": "named log K expressions (NAMED_EXPRESSIONS)", "add_constant": "a constant added to log K",
+                "llnl_gamma": "the LLNL activity model", "co2_llnl_gamma": "the LLNL CO2 activity model",
+                "activity_water": "the water-activity rule of isotopic water species"}
 
 _KCAL = 4.184  # kJ per kcal
 _ENERGY_UNITS = {"kj": 1.0, "kjoules": 1.0, "kilojoules": 1.0, "kcal": _KCAL, "kcalories": _KCAL,
@@ -138,7 +161,9 @@ class Species:
 
     charge : from the name ("CO3-2" -> -2). gamma : (a [Angstrom], b) of the WATEQ
     Debye-Hueckel equation when ``-gamma`` is given, else None (the database's default rule).
-    elements : element counts of the formula (None for e-).
+    elements : element counts of the formula (None for e-). mass_balance : PHREEQC's -mass_balance,
+    what one mole counts in the mass balances when it differs from its reaction ("HS- = S4-2 + H+"
+    with -mass_balance S(-2)4: four S(-2), although the reaction has one HS-); None otherwise.
     """
 
     name: str
@@ -147,6 +172,7 @@ class Species:
     elements: dict[str, float]
     gamma: tuple[float, float] | None
     line: int
+    mass_balance: dict[str, float] | None = None  # -mass_balance: counts in mass balances, e.g. {"S(-2)": 4}
 
 
 @dataclass(frozen=True)
@@ -290,11 +316,29 @@ def _parse_side(side: str) -> list[tuple[str, float]]:
             c, tok = float(m.group(1)), tok[m.end():]
         else:
             c = 1.0
-        out.append((tok, c * (coef if coef is not None else 1.0)))
+        out.append((normalize_species_name(tok), c * (coef if coef is not None else 1.0)))
         coef = None
     if coef is not None or not out:
         raise ValueError(f"cannot read reaction side {side!r}")
     return out
+
+
+def normalize_species_name(name: str) -> str:
+    """A species name with its charge written as PHREEQC stores it (parse.cpp get_charge): "Cu+1" ->
+    "Cu+", "Fe++" -> "Fe+2", "CO3--" -> "CO3-2", "X+0" -> "X"; a fractional charge is kept."""
+    if name == "e-":
+        return name
+    m = re.search(r"[+-]", name)
+    if not m or m.start() == 0:
+        return name
+    body, ch = name[: m.start()], name[m.start():]
+    if re.fullmatch(r"\++|-+", ch):
+        z = len(ch) if ch[0] == "+" else -len(ch)
+    elif re.fullmatch(r"[+-]\d+(\.0*)?", ch):
+        z = int(float(ch))
+    else:
+        return name
+    return body + ("" if z == 0 else "+" if z == 1 else "-" if z == -1 else f"{z:+d}")
 
 
 def parse_reaction(text: str) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
@@ -363,16 +407,40 @@ class _Entry:
         self.analytic: tuple[float, ...] | None = None
         self.gamma: tuple[float, float] | None = None
         self.no_check = False
+        self.mass_balance: dict[str, float] | None = None
+
+
+def _option(stmt: str, opts: tuple[str, ...], where: str, block: str) -> tuple[str, list[str]] | None:
+    """(canonical option, its arguments) if the statement is an option of ``opts``, else None."""
+    toks = stmt.split()
+    first = toks[0]
+    if len(first) > 1 and first[0] == "-" and first[1].isalpha():
+        name = first[1:].lower()
+        for o in opts:
+            if o.startswith(name):
+                return _CANON.get(o, o), toks[1:]
+        raise DatabaseError(f"{where}: unknown option {first!r} in {block} (PHREEQC refuses it too); "
+                            f"options: {', '.join('-' + o for o in opts)}")
+    if first.lower() in opts:
+        return _CANON.get(first.lower(), first.lower()), toks[1:]
+    return None
 
 
 def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> Database:
     """Read a PHREEQC database: a bundled name (``"phreeqc.dat"``, ``"wateq4f.dat"``,
     ``"minteq.v4.dat"``) or a path to any PHREEQC-format file.
 
-    Parts chemsolve does not use are listed in one ``DatabaseWarning``. Raises ``DatabaseError``
-    (file and line in the message) on a malformed line, an unbalanced reaction (unless the
-    entry says ``-no_check``; ``strict_balance=False`` turns these into warnings), or a file
-    that is not there.
+    The file is checked as PHREEQC checks it when it loads a database (read.cpp, tidy.cpp), so that
+    a file PHREEQC refuses -- cut short, a definition missing -- is refused here too, with file, line
+    and what is missing: every species named in a reaction or a master-species row is defined by a
+    reaction, every element of every formula has a master-species row, every valence state's
+    element has its primary row (and a redox element's primary master species is also a valence
+    state's), options are PHREEQC's (abbreviations as PHREEQC matches them, numbers where it
+    needs them). Options that would change log K or activity coefficients in ways chemsolve does
+    not implement (-add_logk, -llnl_gamma, ...) are refused rather than ignored. Parts chemsolve
+    does not use are listed in one ``DatabaseWarning``. Raises ``DatabaseError`` on any of these,
+    a malformed line, an unbalanced reaction (unless the entry says ``-no_check``;
+    ``strict_balance=False`` turns these into warnings), or a file that is not there.
     """
     path = _resolve(name_or_path)
     raw = path.read_bytes()
@@ -387,6 +455,13 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     ignored_opts: dict[str, str] = {}
     unbalanced: list[str] = []
     redefined: list[str] = []
+    # what the PHREEQC-like checks need: every reference to a species, every formula's elements,
+    # exchange and surface definitions (chemsolve does not use them, PHREEQC checks them)
+    refs: list[tuple[str, int, str]] = []  # (species, line, who refers to it)
+    other_species: dict[str, int] = {}  # exchange / surface species defined -> line
+    other_masters: dict[str, tuple[str, int]] = {}  # exchange / surface master rows
+    formulas: list[tuple[str, int, str]] = []  # (formula, line, what it is)
+    phase_refs: list[tuple[str, int, str]] = []  # phases named inside other phases' reactions
 
     def finish(e: _Entry | None) -> None:
         if e is None:
@@ -394,6 +469,9 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
         if e.reaction is None:
             raise DatabaseError(f"{fname}:{e.line}: {e.kind} {e.name!r} has no reaction equation")
         lhs, rhs = e.reaction
+        if e.kind == "phase":  # as PHREEQC: "(aq)" dropped, H2O(l) is water; "(g)", "(s)" name phases
+            lhs = [lhs[0]] + [_phase_token(n, c) for n, c in lhs[1:]]
+            rhs = [_phase_token(n, c) for n, c in rhs]
         st = _stoich(lhs, rhs)
         rx = Reaction(st, e.log_k, e.delta_h, e.analytic)
         try:
@@ -405,16 +483,28 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
             if strict_balance:
                 raise DatabaseError(msg + "; mark it -no_check if that is intended")
             unbalanced.append(msg)
+        for n, _ in (lhs[1:] + rhs if e.kind == "phase" else lhs + rhs[1:]):
+            if e.kind == "phase" and re.search(r"\((g|s)\)$", n, re.I):
+                phase_refs.append((n, e.line, f"the reaction of phase {e.name!r}"))
+            elif n != e.name:
+                refs.append((n, e.line, f"the reaction of {e.kind} {e.name!r}"))
+        if e.kind in ("exchange species", "surface species"):
+            other_species[e.name] = e.line
+            formulas.append((e.name, e.line, e.kind))
+            return
         if e.name in (db.species if e.kind == "species" else db.phases):
             redefined.append(e.name)  # as in PHREEQC, the later definition replaces the earlier
         try:
             if e.kind == "species":
                 elements = parse_formula(e.name)
-                db.species[e.name] = Species(e.name, rx, species_charge(e.name), elements, e.gamma, e.line)
+                db.species[e.name] = Species(e.name, rx, species_charge(e.name), elements, e.gamma, e.line,
+                                             e.mass_balance)
+                formulas.append((e.name, e.line, "species"))
             else:
-                formula = lhs[0][0]
+                formula = re.sub(r"\((g|s)\)$", "", lhs[0][0], flags=re.I)
                 products = _stoich(lhs[1:], rhs)
                 db.phases[e.name] = Phase(e.name, formula, rx, parse_formula(formula), e.line, products)
+                formulas.append((formula, e.line, f"phase {e.name!r}"))
         except ValueError as err:
             raise DatabaseError(f"{fname}:{e.line}: {e.kind} {e.name!r}: {err}") from None
 
@@ -425,51 +515,56 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
             finish(entry)
             entry = None
             block = first.upper()
+            if block in _OTHER_MODELS:
+                raise DatabaseError(f"{where}: {block}: this database uses {_OTHER_MODELS[block]}; chemsolve implements "
+                                    "PHREEQC's ion-association model only (phreeqc.dat, wateq4f.dat, minteq.v4.dat), "
+                                    "and would silently give another answer")
             if block not in _READ and block != "END":
                 db.skipped.setdefault(f"block {block}", where)
             continue
         if block is None:
             raise DatabaseError(f"{where}: text before the first keyword: {stmt!r}")
-        if block not in _READ:
-            continue
         toks = stmt.split()
-        if block == "SOLUTION_MASTER_SPECIES":
-            if len(toks) < 4:
-                raise DatabaseError(f"{where}: SOLUTION_MASTER_SPECIES needs element, species, alk, "
-                                    f"gfw (and element gfw): {stmt!r}")
-            alk = _numbers([toks[2]], where, f"alkalinity of {toks[0]}")[0]
-            gfw = _numbers([toks[4]], where, f"gram formula weight of {toks[0]}")[0] if len(toks) > 4 else None
-            db.masters[toks[0]] = MasterSpecies(toks[0], toks[1], alk, toks[3], gfw, no)
+        if block in _MASTER_BLOCKS:
+            _master_row(db, block, toks, stmt, where, no, other_masters, refs)
             continue
-        opt = toks[0].lower().lstrip("-")
-        is_option = toks[0].startswith("-") or (opt in _OPT_LOGK | _OPT_DELTAH | _OPT_ANALYTIC | _OPT_GAMMA
-                                                | _OPT_NOCHECK | _OPT_IGNORED and "=" not in stmt)
-        if is_option:
+        if block not in _BLOCK_OPTS:
+            _other_block_line(block, toks, stmt, where)
+            continue
+        opt = _option(stmt, _BLOCK_OPTS[block], where, block)
+        if opt is not None:
             if entry is None:
                 raise DatabaseError(f"{where}: option {toks[0]!r} before any {block} entry")
-            _apply_option(entry, opt, toks, where, ignored_opts)
+            _apply_option(entry, opt[0], opt[1], where, ignored_opts, block)
             continue
+        kind = {"SOLUTION_SPECIES": "species", "EXCHANGE_SPECIES": "exchange species",
+                "SURFACE_SPECIES": "surface species"}.get(block, "phase")
         if "=" in stmt:
             try:
                 lhs, rhs = parse_reaction(stmt)
             except ValueError as err:
                 raise DatabaseError(f"{where}: {err}") from None
-            if block == "SOLUTION_SPECIES":
+            if kind != "phase":
                 finish(entry)
-                entry = _Entry("species", rhs[0][0], where, no)
+                entry = _Entry(kind, rhs[0][0], where, no)
                 entry.reaction = (lhs, rhs)
             else:
                 if entry is None or entry.reaction is not None:
                     raise DatabaseError(f"{where}: a PHASES reaction needs a phase name on the line above: {stmt!r}")
                 entry.reaction = (lhs, rhs)
             continue
-        if block == "PHASES":
+        if kind == "phase":
             finish(entry)
             entry = _Entry("phase", toks[0], where, no)
             continue
         raise DatabaseError(f"{where}: expected a reaction equation or an option in {block}, got {stmt!r}")
     finish(entry)
 
+    end = f"{fname}:{max(1, text.count(chr(10)) + (0 if text.endswith(chr(10)) else 1))}"  # the last line
+    if not db.masters or not db.species:
+        raise DatabaseError(f"{end}: no SOLUTION_MASTER_SPECIES or SOLUTION_SPECIES found by the end of the file: "
+                            "is this a PHREEQC database?")
+    _check_as_phreeqc(db, fname, refs, other_species, other_masters, formulas, phase_refs, end)
     for opt, first_where in ignored_opts.items():
         db.skipped.setdefault(f"option -{opt}", first_where)
     notes = [f"{k} (first at {v})" for k, v in db.skipped.items()]
@@ -479,39 +574,222 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
         notes.append(f"{len(unbalanced)} unbalanced reactions kept (strict_balance=False): " + "; ".join(unbalanced))
     if notes:
         warnings.warn(f"{fname}: chemsolve skipped " + ", ".join(notes), DatabaseWarning, stacklevel=2)
-    if not db.masters or not db.species:
-        raise DatabaseError(f"{fname}: no SOLUTION_MASTER_SPECIES or SOLUTION_SPECIES found: is this a PHREEQC database?")
     return db
 
 
-def _apply_option(entry: _Entry, opt: str, toks: list[str], where: str, ignored: dict[str, str]) -> None:
-    args = toks[1:]
-    if opt in _OPT_LOGK:
+def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> None:
+    """Lines of blocks chemsolve does not use, checked as PHREEQC reads them (read.cpp), so that a file
+    PHREEQC refuses is not loaded: GAS_BINARY_PARAMETERS rows need two gases and a value, MEAN_GAMMAS
+    rows species-coefficient pairs, RATES only -start / -end as options."""
+    is_opt = len(toks[0]) > 1 and toks[0][0] == "-" and toks[0][1].isalpha()
+    if block == "RATES":
+        if is_opt and not any(o.startswith(toks[0][1:].lower()) for o in ("start", "end")):
+            raise DatabaseError(f"{where}: unknown option {toks[0]!r} in RATES (PHREEQC refuses it too)")
+        return
+    if block not in ("GAS_BINARY_PARAMETERS", "MEAN_GAMMAS"):
+        return
+    if is_opt:
+        raise DatabaseError(f"{where}: {block} takes no options, got {toks[0]!r} (PHREEQC refuses it too)")
+    if block == "GAS_BINARY_PARAMETERS" and len(toks) < 3:
+        raise DatabaseError(f"{where}: GAS_BINARY_PARAMETERS row needs two gases and a value: {stmt!r}")
+    if block == "MEAN_GAMMAS":
+        have_name = False
+        for t in toks[1:]:
+            if t[0].isalpha() or t[0] in "([":
+                have_name = True
+                continue
+            if not have_name or not re.match(r"[+-]?(\d|\.\d)", t):
+                raise DatabaseError(f"{where}: MEAN_GAMMAS row must pair species with coefficients: {stmt!r}")
+            have_name = False
+
+
+def _phase_token(name: str, coef: float) -> tuple[str, float]:
+    n = re.sub(r"\(aq\)$", "", name, flags=re.I)
+    return ("H2O" if n.lower() == "h2o(l)" else n), coef
+
+
+def _master_row(db: Database, block: str, toks: list[str], stmt: str, where: str, no: int,
+                other_masters: dict, refs: list) -> None:
+    """A row of SOLUTION_MASTER_SPECIES (element, species, alk, gfw or formula, element gfw of a
+    primary row) or of EXCHANGE_/SURFACE_MASTER_SPECIES (element, species), checked as PHREEQC."""
+    el = toks[0]
+    if not (el[0].isupper() or el[0] == "["):
+        raise DatabaseError(f"{where}: {block} row must start with an element name, got {stmt!r}")
+    if len(toks) < 2:
+        raise DatabaseError(f"{where}: {block} row needs the element and its master species: {stmt!r}")
+    sp = normalize_species_name(toks[1])
+    if not (sp[0].isupper() or sp[0] == "[" or sp.lower() == "e-"):
+        raise DatabaseError(f"{where}: {block}: master species of {el} must be a species name, got {sp!r}")
+    refs.append((sp, no, f"the {block} row of {el}"))
+    if block != "SOLUTION_MASTER_SPECIES":
+        other_masters[el] = (sp, no)
+        return
+    base = el.split("(")[0]
+    if base not in ("E", "e", "Alkalinity") and base not in sp:
+        raise DatabaseError(f"{where}: master species {sp!r} must contain the element {base!r} (PHREEQC refuses it too)")
+    if el[0] != "[" and any(c.isupper() for c in base[1:]):
+        raise DatabaseError(f"{where}: {el!r}: an element or valence name must hold one element")
+    if len(toks) < 4:
+        raise DatabaseError(f"{where}: SOLUTION_MASTER_SPECIES needs element, species, alk, "
+                            f"gfw (and element gfw): {stmt!r}")
+    alk = _numbers([toks[2]], where, f"alkalinity of {el}")[0]
+    if not (toks[3][0].isupper() or _is_number(toks[3])):
+        raise DatabaseError(f"{where}: gram formula weight of {el}: {toks[3]!r} is neither a number nor a formula")
+    primary = "(" not in el
+    if primary and base != "E" and not (len(toks) > 4 and _is_number(toks[4])):
+        raise DatabaseError(f"{where}: the primary row of {el} needs the element's gram formula weight (fifth "
+                            f"column, a number): {stmt!r}")
+    gfw = _numbers([toks[4]], where, f"gram formula weight of {el}")[0] if len(toks) > 4 else None
+    db.masters[el] = MasterSpecies(el, sp, alk, toks[3], gfw, no)
+
+
+def _is_number(tok: str) -> bool:
+    try:
+        float(tok)
+        return True
+    except ValueError:
+        return False
+
+
+def _check_as_phreeqc(db: Database, fname: str, refs, other_species, other_masters, formulas, phase_refs,
+                      end: str) -> None:
+    """The consistency PHREEQC demands of a database (tidy.cpp: check_species_input, tidy_species,
+    tidy_phases, tidy_model), in the order a reader can act on: the first failure, by file and line."""
+    defined = set(db.species) | set(other_species)
+    for name, line, who in refs:
+        if name not in defined:
+            raise DatabaseError(f"{fname}:{line}: species {name!r}, named in {who}, is never defined by a reaction "
+                                "(PHREEQC: 'Elements in species have not been tabulated'); is the file cut short?")
+    for name, line, who in phase_refs:
+        base = re.sub(r"\((g|s)\)$", "", name, flags=re.I)
+        if name not in db.phases and base not in db.phases:
+            raise DatabaseError(f"{fname}:{line}: phase {name!r}, named in {who}, is not in PHASES")
+    primaries = {k for k in list(db.masters) + list(other_masters) if "(" not in k}
+    for formula, line, what in formulas:
+        try:
+            els = _elements_of(formula)
+        except ValueError as err:
+            raise DatabaseError(f"{fname}:{line}: {what} {formula!r}: {err}") from None
+        for el in els:
+            if el not in primaries:
+                raise DatabaseError(f"{fname}:{line}: element {el!r} of {what} {formula!r} has no master-species "
+                                    "row (PHREEQC: 'No master species for element')")
+    for k, m in db.masters.items():
+        el = k.split("(")[0]
+        if "(" in k and el not in db.masters:
+            raise DatabaseError(f"{fname}:{m.line}: valence state {k!r} has no primary row for its element {el!r}")
+        if "(" in k and el in db.masters:  # a redox element: its primary master must also be a valence state's
+            prim = db.masters[el].species
+            if not any("(" in k2 and k2.split("(")[0] == el and m2.species == prim for k2, m2 in db.masters.items()):
+                raise DatabaseError(f"{fname}:{db.masters[el].line}: {prim!r}, the primary master species of redox "
+                                    f"element {el!r}, must also be the master species of one of its valence states "
+                                    f"(e.g. '{el}(x) {prim} ...'); PHREEQC refuses the file too")
+    for name in ("H2O", "H+", "e-"):
+        if name not in db.species:
+            raise DatabaseError(f"{end}: species {name!r} is not defined in SOLUTION_SPECIES by the end of the file "
+                                "(PHREEQC refuses such a database)")
+    for el, (sp, line) in other_masters.items():
+        if sp not in other_species:
+            raise DatabaseError(f"{fname}:{line}: master species {sp!r} of {el!r} is never defined by a reaction "
+                                "in EXCHANGE_SPECIES or SURFACE_SPECIES")
+    for name, sp in db.species.items():
+        if sp.mass_balance:
+            for el in sp.mass_balance:
+                if el not in db.masters and el.split("(")[0] not in primaries:
+                    raise DatabaseError(f"{fname}:{sp.line}: -mass_balance of {name!r} names {el!r}, which has no "
+                                        "master-species row")
+
+
+def _elements_of(formula: str) -> set[str]:
+    """Element names of a formula as PHREEQC reads them (a capital letter and lower-case letters or
+    underscores: "Hfo_wOH" has Hfo_w, O and H)."""
+    return set(parse_formula(formula)) if formula != "e-" else set()
+
+
+_MB_RE = re.compile(r"([A-Z][a-z_]*)(\([+-]?\d+(?:\.\d+)?\))?|(\()|(\))(\d*\.?\d*)|(\d+\.?\d*|\.\d+)")
+
+
+def parse_mass_balance(text: str) -> dict[str, float]:
+    """The formula of ``-mass_balance`` (PHREEQC's get_secondary_in_species): element counts where an
+    element may carry its valence state: "S(-2)4" -> {"S(-2)": 4}, "CuS(-2)8" -> {"Cu": 1, "S(-2)": 8}."""
+    stack: list[dict[str, float]] = [{}]
+    last = None
+    pos = 0
+    body = text
+    while pos < len(body):
+        m = _MB_RE.match(body, pos)
+        if not m:
+            raise ValueError(f"cannot read -mass_balance formula {text!r} at {body[pos:]!r}")
+        pos = m.end()
+        el, val, opn, cls, cls_n, num = m.groups()
+        if el:
+            key = el + (val.replace("(+", "(") if val else "")
+            stack[-1][key] = stack[-1].get(key, 0.0) + 1.0
+            last = key
+        elif opn:
+            stack.append({})
+            last = None
+        elif cls:
+            if len(stack) == 1:
+                raise ValueError(f"unbalanced ')' in -mass_balance formula {text!r}")
+            inner = stack.pop()
+            k = float(cls_n) if cls_n else 1.0
+            for e, n in inner.items():
+                stack[-1][e] = stack[-1].get(e, 0.0) + k * n
+            last = None
+        else:
+            if last is None:
+                raise ValueError(f"misplaced number in -mass_balance formula {text!r}")
+            stack[-1][last] += float(num) - 1.0
+            last = None
+    if len(stack) != 1:
+        raise ValueError(f"unbalanced '(' in -mass_balance formula {text!r}")
+    return stack[0]
+
+
+def _apply_option(entry: _Entry, opt: str, args: list[str], where: str, ignored: dict[str, str],
+                  block: str = "SOLUTION_SPECIES") -> None:
+    if opt == "log_k":
         if len(args) < 1:
             raise DatabaseError(f"{where}: log_k needs a value")
         entry.log_k = _numbers(args[:1], where, "log_k")[0]
-    elif opt in _OPT_DELTAH:
+    elif opt == "delta_h":
         if not args:
             raise DatabaseError(f"{where}: delta_h needs a value")
         val = _numbers(args[:1], where, "delta_h")[0]
-        unit = args[1].lower().replace("/mol", "") if len(args) > 1 else "kj"
+        unit = args[1].lower().replace("/mol", "") if len(args) > 1 and args[1][0].isalpha() else "kj"
         if unit not in _ENERGY_UNITS:
             raise DatabaseError(f"{where}: delta_h unit {args[1]!r} unknown; expected kJ, kcal, J or cal (per mol)")
         entry.delta_h = val * _ENERGY_UNITS[unit]
-    elif opt in _OPT_ANALYTIC:
+    elif opt == "analytic":
         vals = _numbers(args, where, "analytic expression")
         if not 1 <= len(vals) <= 6:
             raise DatabaseError(f"{where}: analytic expression takes 1 to 6 numbers, got {len(vals)}")
         entry.analytic = tuple(vals)
-    elif opt in _OPT_GAMMA:
+    elif opt == "gamma" and block == "SOLUTION_SPECIES":
         vals = _numbers(args[:2], where, "gamma")
         if len(vals) != 2:
             raise DatabaseError(f"{where}: -gamma needs two numbers (a, b)")
         entry.gamma = (vals[0], vals[1])
-    elif opt in _OPT_NOCHECK:
+    elif opt == "no_check":
         entry.no_check = True
+    elif opt == "check":
+        entry.no_check = False
+    elif opt == "mass_balance":
+        if not args:
+            raise DatabaseError(f"{where}: -mass_balance needs a formula, e.g. S(-2)4")
+        try:
+            entry.mass_balance = parse_mass_balance(args[0])
+        except ValueError as err:
+            raise DatabaseError(f"{where}: {err}") from None
+    elif opt in _UNSUPPORTED and block in ("SOLUTION_SPECIES", "PHASES"):
+        raise DatabaseError(f"{where}: option -{opt} ({_UNSUPPORTED[opt]}) is not supported by chemsolve: the "
+                            f"log K or activity of {entry.name!r} would differ from PHREEQC's")
     else:
-        ignored.setdefault(opt, where)
+        if opt in _NEEDS_NUMBER and not (args and re.match(r"[+-]?(\d|\.\d)", args[0])):
+            raise DatabaseError(f"{where}: option -{opt} needs a number first (PHREEQC refuses it too)")
+        if block in ("SOLUTION_SPECIES", "PHASES"):  # (exchange and surface blocks are listed as skipped whole)
+            ignored.setdefault(opt, where)
 
 
 def _resolve(name_or_path: str | Path) -> Path:

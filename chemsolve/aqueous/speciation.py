@@ -5,9 +5,15 @@ comes from electroneutrality, log10 a(H+). Mass balances (and the charge balance
 engine's damped Newton with an analytic Jacobian at fixed activity coefficients; ionic strength and
 water activity are updated around it as an outer fixed point, as PHREEQC does.
 
-Scope so far: totals in mol/kgw of elements or valence states, T, pH fixed or from charge balance,
-pe fixed (it only matters for elements given as a whole, e.g. "Fe", whose valence states are then
-distributed by pe). Not yet: phase equilibria, batches, Pitzer/SIT databases.
+If that coupled solve fails, the fallback chain is: the ionic strength as a bracketed 1-D root
+over solves at fixed activity coefficients (``_solve_nested_I``), then, for a charge-balance pH, the
+charge balance as a bracketed root over pH (``_solve_nested_ph``). Whatever the solver reports, a
+state is labelled CONVERGED only after the independent certificate (``aqueous.certificate``) passes.
+
+Scope so far: totals in mol/kgw of elements or valence states (moles of the element, as PHREEQC),
+T, pH fixed or from charge balance, pe fixed (it only matters for elements given as a whole, e.g.
+"Fe", whose valence states are then distributed by pe), equilibrium phases (single waters).
+Not yet: Alkalinity as a total (refused), Pitzer/SIT databases (refused by the reader).
 """
 
 from __future__ import annotations
@@ -19,16 +25,48 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..certificate import BatchCertificate, Certificate, failed_message
 from ..engine import solve
 from ..errors import InvalidInputError
 from ..status import Status, StatusRows
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, dlog_gamma_dI, log_gamma
-from .database import Database, log_k_basis
+from .database import Database, log_k_basis, parse_formula
 
 __all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
 
 LN10 = math.log(10.0)
 T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fits
+# pe range. Water is stable (neither H2 nor O2 above 1 atm) for 0 < pe + pH < 20.78 at 25 C
+# (log f(O2) = 4 (pe + pH) - 83.1, log f(H2) = -2 (pe + pH)); with pH in [-2, 16] that is pe in
+# about [-16, 22.8]. Outside [-20, 20] every pH gives H2 or O2 activities of 10^8 or more (pe
+# -20 at pH 16) up to absurd ones (pe 100: a(O2) ~ 10^300): such a pe is a unit or sign mistake
+# (e.g. Eh in mV), refused by name rather than solved into an overflow. The corner given up,
+# 20 < pe < 22.8 at pH < 0.8, is an extreme oxidising acid a user can still reach with pe 20.
+PE_RANGE = (-20.0, 20.0)
+
+
+def _unsupported_total(key: str) -> str | None:
+    """Why a total key is refused, or None. 'Alkalinity' is a master row of every PHREEQC database
+    (its master species is CO3-2), so without this check a total of it would silently become a
+    carbon total; PHREEQC's alkalinity input (charge-equivalents fixing the carbonate) is not
+    implemented yet."""
+    if str(key).strip().lower().startswith("alk"):
+        return (f"{key!r} as a total is not supported yet: chemsolve would count it as carbon, which it "
+                "is not (alkalinity is eq/kgw of acid-neutralising capacity); give the carbonate as "
+                "C(4) [mol/kgw of carbon] instead")
+    return None
+
+
+def check_pe(pe) -> float:
+    """pe as a float, or an InvalidInputError naming the value (finite, in PE_RANGE)."""
+    try:
+        v = float(pe)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"pe={pe!r} is not a number") from None
+    if not (math.isfinite(v) and PE_RANGE[0] <= v <= PE_RANGE[1]):
+        raise InvalidInputError(f"pe={pe!r} must be a finite number in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}] "
+                                "(beyond it H2 or O2 would be far above 1 atm at any usual pH; is it Eh in mV?)")
+    return v
 _BASIS_FIXED = ("H+", "H2O", "e-")
 
 
@@ -54,7 +92,8 @@ class SpeciationResult:
     guess_source: str = "default"
     advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
     phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
-    composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: count}
+    composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: atoms}
+    certificate: Certificate | None = None  # the independent check of a state the solver called converged
 
     @property
     def success(self) -> bool:
@@ -79,7 +118,7 @@ class AqueousSystem:
 
     components: list[str]  # total keys as the database spells them, e.g. "C(+4)"
     masters: list[str]  # their master species, e.g. "CO3-2"
-    totals: np.ndarray  # (nc,) [mol/kgw]
+    totals: np.ndarray  # (nc,) [mol/kgw] of the master species (a total of O(0) in O2: half the O atoms)
     species: list[str]
     nu: np.ndarray  # (ns, nc) component coefficients of each species
     nu_h: np.ndarray  # (ns,) H+ coefficients
@@ -97,6 +136,11 @@ class AqueousSystem:
     pvec: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))  # H+, H2O, e- coefficients, constant
     log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # log K(T) coefficients per species
     phase_log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # per phase in ``phases``
+    nu_mb: np.ndarray | None = None  # (ns, nc) mass-balance coefficients; differ from nu under -mass_balance
+
+    def __post_init__(self) -> None:
+        if self.nu_mb is None:
+            self.nu_mb = self.nu
 
 
 def _total_key(db: Database, key: str) -> str:
@@ -114,6 +158,15 @@ def _total_key(db: Database, key: str) -> str:
     close = [k for k in known if k.split("(")[0] == key.split("(")[0]]
     hint = f"; for this element: {close}" if close else f"; known: {known}"
     raise InvalidInputError(f"unknown element or valence state {key!r} in totals (database {db.path}){hint}")
+
+
+def _atoms_in_master(db: Database, key: str) -> float:
+    """Atoms of the key's element in its master species: 2 for O(0) (O2), N(0) (N2), H(0) (H2) and
+    Hg(1) (Hg2+2 in minteq.v4.dat), else 1. A total is moles of the element in that valence state,
+    as in PHREEQC, so the mass balance of the master species' own units gets total / atoms."""
+    el = key.split("(")[0]
+    n = parse_formula(db.masters[key].species).get(el, 0.0)
+    return n if n > 0 else 1.0
 
 
 def _primary_of(db: Database, name: str, seen: frozenset = frozenset()) -> set[str]:
@@ -163,6 +216,9 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             raise InvalidInputError(f"total of {key!r} is {val!r}, not a number [mol/kgw]") from None
         if not math.isfinite(v) or v <= 0:
             raise InvalidInputError(f"total of {key!r} must be a positive finite molality [mol/kgw], got {val!r}")
+        why = _unsupported_total(str(key))
+        if why:
+            raise InvalidInputError(why)
         k = _total_key(db, str(key))
         ms = db.masters[k].species
         if ms in _BASIS_FIXED:
@@ -172,7 +228,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             raise InvalidInputError(f"{key!r} and {other!r} both give the total of master species {ms}")
         comps.append(k)
         masters.append(ms)
-        tvals.append(v)
+        tvals.append(v / _atoms_in_master(db, k))
         if "(" not in k:
             whole.add(ms)
     for pname in phases:  # components a phase brings in start with a total of zero
@@ -292,9 +348,45 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             pvec[2, p_i] += c * nu_e[i]
             const += c * log_k[i]
         pvec[3, p_i] = const
+    nu_mb = _mass_balance_rows(db, [r[0] for r in rows], comps, nu)
     return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
                          log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec, log_k_coef,
-                         np.array(phase_coef).reshape(len(phase_coef), 6))
+                         np.array(phase_coef).reshape(len(phase_coef), 6), nu_mb)
+
+
+def _valence_of(key: str) -> tuple[str, float | None]:
+    m = re.fullmatch(r"([A-Z][a-z_]*)(?:\(([+-]?\d+(?:\.\d+)?)\))?", key)
+    if not m:
+        return key, None
+    return m.group(1), (float(m.group(2)) if m.group(2) is not None else None)
+
+
+def _mass_balance_rows(db: Database, species: list[str], comps: list[str], nu: np.ndarray) -> np.ndarray:
+    """Mass-balance coefficients: ``nu`` (the formation reaction rewritten to the components), except
+    for species with PHREEQC's -mass_balance, which count what it says (wateq4f.dat's S4-2, formed
+    from one HS-, counts four S(-2); PHREEQC's tidy_species uses next_secondary the same way). A bare
+    element there means its primary master species' valence state. In master-species units."""
+    special = [i for i, sname in enumerate(species) if db.species[sname].mass_balance]
+    if not special:
+        return nu
+    out = nu.copy()
+    comp_ev = [_valence_of(c) for c in comps]
+    atoms = [_atoms_in_master(db, c) for c in comps]
+    for i in special:
+        out[i] = 0.0
+        for key, count in db.species[species[i]].mass_balance.items():
+            el, val = _valence_of(key)
+            if el in ("H", "O"):
+                continue  # water and pH: not mass balances here
+            if val is None and el in db.masters:  # the primary master species' valence state
+                prim = db.masters[el].species
+                states = [_valence_of(k)[1] for k, m in db.masters.items() if "(" in k and k.split("(")[0] == el
+                          and m.species == prim]
+                val = states[0] if states else None
+            for j, (cel, cval) in enumerate(comp_ev):
+                if cel == el and (cval is None or cval == val):
+                    out[i, j] += count / atoms[j]
+    return out
 
 
 def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40, skip=None, fix=None):
@@ -324,7 +416,7 @@ def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int 
             fix(x, lh)
         _, m = _state(sys, x[:nc], lh, log_aw, log_e, lg)
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.log10((m @ sys.nu) / sys.totals)
+            f = np.log10((m @ sys.nu_mb) / sys.totals)
         if skip is not None:
             f[skip] = 0.0  # components held by phases are left to Newton
         if not np.all(np.isfinite(f)):
@@ -446,6 +538,7 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
                   guess: dict | None = None) -> SpeciationResult:
     if not (isinstance(T, (int, float)) and math.isfinite(T) and T_RANGE[0] <= T <= T_RANGE[1]):
         raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K (the range of the water-property fits)")
+    pe = check_pe(pe)
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
     if ionic_strength not in ("outer", "newton"):
@@ -467,15 +560,23 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
         pcf = not all(ms in la for ms in sys.masters)
     ph = _Phases(si_target, np.ones(npp, dtype=bool), np.zeros(npp))
     for _ in range(2 * npp + 1):  # active set: phases that run out leave the equation set
+        # fallback chain: everything in one Newton system (fast); if that fails, the ionic strength
+        # as a bracketed 1-D root over solves at fixed activity coefficients (robust where several
+        # ionic strengths fit); for a charge-balance pH, last, the charge balance as a bracketed
+        # root over pH, each step a fixed-pH solve
         if pH is not None:
             st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer, ph, ionic_strength, damping, pcf)
+            if st.status != Status.CONVERGED:
+                st = _solve_nested_I(sys, x0, -float(pH), False, log_e, qscale, max_outer, st, ph, damping)
         else:
-            # fallback chain: pH inside the Newton system (fast); if that fails, the robust
-            # nested form: bracketed root of the charge balance over pH, each step a fixed-pH solve
             st = _solve(sys, np.append(x0, lh0), lh0, True, log_e, qscale, max_outer, ph, ionic_strength, damping,
                         pcf)
             if st.status != Status.CONVERGED:
-                st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, st, ph, ionic_strength, damping)
+                first = st
+                st = _solve_nested_I(sys, x0, lh0, True, log_e, qscale, max_outer, first, ph, damping)
+                if st.status != Status.CONVERGED:
+                    st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, replace(first, message=st.message),
+                                          ph, ionic_strength, damping)
         pcf = True
         if st.status != Status.CONVERGED or not npp:
             break
@@ -492,15 +593,30 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
     la = dict(zip(sys.species, log_a))
     la["H2O"] = math.log10(st.aw)
     si = {name: _si(sys, name, la) for name in sys.phases}
-    return SpeciationResult(
+    atoms = [_atoms_in_master(db, c) for c in sys.components]
+    r = SpeciationResult(
         status=st.status, message=st.message, T=T, pH=-float(st.log_h), pe=float(pe), ionic_strength=st.I,
         water_activity=st.aw, charge_balance=float(sys.z @ m), molality=dict(zip(sys.species, m.tolist())),
         activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
         saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
         phase_moles=dict(zip(pnames, st.n.tolist())),
-        composition={c: {sys.species[i]: float(sys.nu[i, j]) for i in np.flatnonzero(sys.nu[:, j])}
+        composition={c: {sys.species[i]: float(sys.nu_mb[i, j] * atoms[j]) for i in np.flatnonzero(sys.nu_mb[:, j])}
                      for j, c in enumerate(sys.components)},
     )
+    return _certified(db, r, pH is None, equilibrium_phases)
+
+
+def _certified(db: Database, r: SpeciationResult, charge: bool, equilibrium_phases) -> SpeciationResult:
+    """The solver's CONVERGED is only a claim: the independent certificate (aqueous.certificate)
+    re-checks the returned state and refuses it (Status.CHECK_FAILED) if any equation fails."""
+    if r.status != Status.CONVERGED:
+        return r
+    from .certificate import certify_result  # noqa: PLC0415
+
+    cert = certify_result(db, r, charge, equilibrium_phases)
+    if cert.passed:
+        return replace(r, certificate=cert)
+    return replace(r, status=Status.CHECK_FAILED, message=failed_message(cert), certificate=cert)
 
 
 def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping):
@@ -509,6 +625,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
 
     if ionic_strength not in ("outer", "newton"):
         raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
+    pe = check_pe(pe)
     pnames, _, _ = _phase_args(equilibrium_phases)
     sys = build_system(db, totals, T, pe, tuple(pnames))
     comps = {c: float(t) for c, t in zip(sys.components, sys.totals)}
@@ -609,12 +726,15 @@ class _Phases:
 
 def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log_e: float, qscale: float,
            max_outer: int, ph: _Phases | None = None, ionic: str = "outer", damping: Any = None,
-           pcf: bool = True) -> _State:
+           pcf: bool = True, fixed_I: float | None = None) -> _State:
     """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as an unknown;
     with equilibrium phases, their saturation conditions with the moles dissolved as unknowns)
     by damped Newton, inside an outer fixed point on water activity. The ionic strength is either
     updated in that outer loop (``ionic="outer"``: Newton at fixed activity coefficients) or is
-    itself a Newton unknown, log10 I, with its defining equation (``ionic="newton"``)."""
+    itself a Newton unknown, log10 I, with its defining equation (``ionic="newton"``). With
+    ``fixed_I`` the activity coefficients are those of that ionic strength and only the water
+    activity is iterated: the returned state solves everything but I's own definition (the nested
+    ionic-strength search, ``_solve_nested_I``, finds the I that satisfies it)."""
     nc = len(sys.components)
     npp = len(sys.eq_phases)
     if ph is None:
@@ -622,7 +742,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
     act = np.flatnonzero(ph.active)
     na = len(act)
     off_n = nc + (1 if charge_eq else 0)
-    inner_I = ionic == "newton"
+    inner_I = ionic == "newton" and fixed_I is None
     nv = off_n + na + (1 if inner_I else 0)
     pb_a = sys.pb[act]
     fixed_release = ph.n_fixed[~ph.active] @ sys.pb[~ph.active] if npp else np.zeros(nc)
@@ -632,7 +752,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
     lin_scale = np.maximum(sys.totals, 1e-3)
     z2 = sys.z * sys.z
     T = sys.T
-    I = max(0.5 * float(np.sum(sys.totals)), 1e-7)  # first guess; refined below
+    I = max(0.5 * float(np.sum(sys.totals)), 1e-7) if fixed_I is None else fixed_I  # first guess; refined below
     aw = 1.0
     omega, prev_d = 1.0, None
     status, message, nit, outer = Status.MAX_ITER, "", 0, 0
@@ -652,7 +772,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
             lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, 10.0 ** v[-1], A, B) if inner_I else lg_fixed
             _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
             P = sys.totals + fixed_release + v[off_n:off_n + na] @ pb_a
-            return lh, m, m @ sys.nu, P
+            return lh, m, m @ sys.nu_mb, P
 
         # Residuals in forms that keep Newton well scaled far from the solution: each mass
         # balance as log10(sum_i nu_ij m_i / T_j) (zero at the root, ~linear in the unknowns),
@@ -683,7 +803,7 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
                 D[:, -1] = -m * LN10 * LN10 * Iv * dlog_gamma_dI(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, Iv, A, B)
             J = np.zeros((nv, nv))
             rowscale = np.where(touched, lin_scale, S * LN10)
-            J[:nc] = (sys.nu.T @ D) / rowscale[:, None]
+            J[:nc] = (sys.nu_mb.T @ D) / rowscale[:, None]
             if charge_eq:
                 J[nc] = (sys.z @ D) / qscale
             if na:
@@ -708,9 +828,14 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
             status, message = res.status, f"inner Newton at outer iteration {outer}: {res.message}"
             break
         lh, m, _, _ = parts(x)
-        I_new = max(0.5 * float(z2 @ m), 1e-300)
+        I_new = max(0.5 * float(z2 @ m), 1e-300) if fixed_I is None else I
         aw_new = 1.0 - 0.017 * float(np.sum(m))
-        if abs(I_new - I) <= 1e-12 * max(I, 1.0) and abs(aw_new - aw) <= 1e-14:
+        if fixed_I is not None and aw_new <= 0.0:
+            status, message = Status.NONFINITE, f"water activity {aw_new:.3g} at I = {I:.3g}: outside the activity model"
+            break
+        # I settled relative to itself: an absolute 1e-12 (as before) let dilute waters stop with
+        # I off by 1e-5 of itself, i.e. gamma and the mass balances off by ~1e-9 (the certificate saw it)
+        if abs(I_new - I) <= 1e-12 * I and abs(aw_new - aw) <= 1e-14:
             I, aw = I_new, aw_new
             status, message = Status.CONVERGED, "converged"
             break
@@ -737,20 +862,36 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
 
 
 def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phases | None = None,
-                     ionic: str = "outer", damping: Any = None) -> _State:
-    """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve."""
+                     ionic: str = "outer", damping: Any = None, fixed_I: float | None = None) -> _State:
+    """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve
+    (at the ionic strength ``fixed_I`` if given: then every evaluation has one solution and the
+    imbalance is continuous in pH)."""
     from scipy.optimize import brentq
 
     cache: dict[float, _State] = {}
     last = [x0]
 
     def g(lh: float) -> float:
-        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping)
+        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping, True, fixed_I)
         cache[lh] = st
         if st.status != Status.CONVERGED:
             raise _NestedFailure(st)
         last[0] = st.x[: len(sys.components)] if len(st.x) > len(sys.components) else st.x
         return float(sys.z @ st.m) / qscale
+
+    def at_root(lh: float) -> _State:
+        # A collapsed bracket is a root only if the imbalance there is zero: when the fixed-pH
+        # problems have two solutions (two ionic strengths; see _solve_nested_I) the imbalance can
+        # jump across a pH and the bracket collapses on the jump. Brent stops at |d log a(H+)| of
+        # 1e-13, where |imbalance| / qscale is below ~1e-11 on a true root (its slope is O(1-10)).
+        st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping, True,
+                                     fixed_I)
+        q = float(sys.z @ st.m) / qscale if st.status == Status.CONVERGED else math.nan
+        if not abs(q) <= 1e-10:
+            raise _NestedFailure(replace(st, status=Status.STAGNATED,
+                                         message=f"the charge imbalance jumps across pH {-lh:.6g} ({q:.3g} of the "
+                                                 "charge the totals carry): no pH balances it on this branch"))
+        return st
 
     try:
         # H+ (or OH-) never has to carry more charge than the totals can: the root lies between
@@ -773,11 +914,103 @@ def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phas
             a, ga = b, gb
         lo, hi = min(a, b), max(a, b)
         lh = brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
+        st = at_root(lh)
     except _NestedFailure as e:
         return replace(e.state, message=f"{first.message}; the nested pH search failed too: {e.state.message}")
-    st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping)
     nit = first.nit + sum(s.nit for s in cache.values())
     return replace(st, nit=nit, message="converged (nested pH search after the coupled Newton failed: "
+                                        f"{first.status.name})")
+
+
+def _solve_nested_I(sys, x0, log_h: float, charge_eq: bool, log_e, qscale, max_outer, first: _State,
+                    ph: _Phases | None = None, damping: Any = None) -> _State:
+    """The ionic strength as a bracketed 1-D root, each evaluation a solve at fixed activity coefficients.
+
+    At fixed activity coefficients the mass balances at a given pH have one solution (the problem
+    is convex), and the charge imbalance then moves one way with pH (bar contrived redox cases), so
+    at a fixed ionic strength I the water has one state; what can have several is I itself, the
+    fixed point I = I(m(I)). On concentrated waters (Fe, Al, Si near 1 mol/kgw on minteq.v4.dat)
+    the coupled Newton can stall between them, and a search over pH whose every step re-solves
+    I jumps from one to another (the charge imbalance is then discontinuous in pH: a bracket
+    collapses on the jump, not on a root). Here phi(u) = ln I(m(e^u)) - u is continuous in
+    u = ln I; it is positive at small I (water alone gives 1e-7) and negative at large I, so
+    walking out from the coupled attempt's I until it changes sign and then Illinois (regula
+    falsi) on the bracket finds a root that solves every equation. Returns a non-converged
+    state if an evaluation fails or no sign change is found in I = 1e-12 .. 1e3 mol/kgw."""
+    nc = len(sys.components)
+    z2 = sys.z * sys.z
+    last = {"x": np.asarray(x0, dtype=float).copy(), "lh": log_h, "warm": False}
+    nit = [first.nit]
+
+    cold = np.asarray(x0, dtype=float)[:nc].copy()
+
+    def g(u: float) -> tuple[float, _State]:
+        # from the previous evaluation's solution; if that start fails, from the cold start
+        # from the previous evaluation's solution, with and without the continued-fraction sweeps,
+        # then from the cold start; for a charge-balance pH, last, its own bracketed search over
+        # pH at this I (slow but sure: at fixed activity coefficients the imbalance is continuous in pH)
+        starts = [(last["x"], last["lh"], False), (last["x"], last["lh"], True)] if last["warm"] else []
+        for xs, lhs, pcf in starts + [(cold, log_h, True)]:
+            x = xs if not charge_eq else np.append(xs[:nc], lhs)
+            st = _solve(sys, x, lhs, charge_eq, log_e, qscale, max_outer, ph, "outer", damping, pcf, math.exp(u))
+            nit[0] += st.nit
+            if st.status == Status.CONVERGED:
+                break
+        if st.status != Status.CONVERGED and charge_eq:
+            st = _solve_nested_ph(sys, last["x"][:nc], log_e, qscale, max_outer, replace(st, log_h=last["lh"]), ph,
+                                  "outer", damping, math.exp(u))
+            nit[0] += st.nit
+        if st.status != Status.CONVERGED:
+            raise _NestedFailure(st)
+        last["x"], last["lh"], last["warm"] = st.x[:nc].copy(), st.log_h, True
+        return math.log(max(0.5 * float(z2 @ st.m), 1e-300)) - u, st
+
+    umin, umax = math.log(1e-12), math.log(1e3)
+    u0 = math.log(first.I) if math.isfinite(first.I) and 1e-12 < first.I < 1e3 else \
+        math.log(max(0.5 * float(np.sum(sys.totals)), 1e-7))
+    try:
+        a = u0
+        fa, sa = g(a)
+        if fa == 0.0:
+            return _nested_done(sa, nit[0], first)
+        step = 0.5 * LN10 if fa > 0 else -0.5 * LN10  # I(m) above I: the root is at larger I
+        while True:
+            b = min(max(a + step, umin), umax)
+            fb, sb = g(b)
+            if fa * fb <= 0.0:
+                break
+            if b in (umin, umax):
+                return replace(first, nit=nit[0], message=f"{first.message}; and the nested ionic-strength search "
+                                                           f"found no root in I = 1e-12 .. 1e3 mol/kgw")
+            a, fa, sa = b, fb, sb
+        best = (abs(fb), sb) if abs(fb) < abs(fa) else (abs(fa), sa)
+        for _ in range(200):  # Illinois: regula falsi with the stale end's value halved
+            if best[0] <= 1e-14 or abs(b - a) <= 1e-14 * max(1.0, abs(b)):
+                break
+            c = (fa * b - fb * a) / (fa - fb)
+            fc, sc = g(c)
+            if abs(fc) < best[0]:
+                best = (abs(fc), sc)
+            if fc * fb < 0.0:
+                a, fa = b, fb
+            else:
+                fa *= 0.5
+            b, fb = c, fc
+        st = best[1]
+    except _NestedFailure as e:
+        return replace(e.state, nit=nit[0], message=f"{first.message}; the nested ionic-strength search failed too: "
+                                                      f"{e.state.message}")
+    # a root of phi, not a jump: I(m) must equal I (the certificate checks it again, independently)
+    I_m = 0.5 * float(z2 @ st.m)
+    if not abs(I_m - st.I) <= 1e-11 * st.I:
+        return replace(st, status=Status.STAGNATED, nit=nit[0],
+                       message=f"{first.message}; the nested ionic-strength search stopped at I = {st.I:.6g} where the "
+                               f"molalities give {I_m:.6g}: not a root")
+    return _nested_done(st, nit[0], first)
+
+
+def _nested_done(st: _State, nit: int, first: _State) -> _State:
+    return replace(st, nit=nit, message="converged (nested ionic-strength search after the coupled Newton failed: "
                                         f"{first.status.name})")
 
 
@@ -793,6 +1026,8 @@ class BatchSpeciation(StatusRows):
     species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
     pH, ionic_strength [mol/kgw], water_activity, nit : (N,); status : (N,) int8 (``Status`` codes);
     phases, saturation_index (N, nph): every phase of the database whose species are present.
+    certificate : the independent check of every row the solver called converged (rows that fail
+    it have status ``CHECK_FAILED``); ``certificate.row(i)`` is row i's ``Certificate``.
     """
 
     species: list[str]
@@ -806,6 +1041,7 @@ class BatchSpeciation(StatusRows):
     phases: list[str]
     saturation_index: np.ndarray
     components: list[str]
+    certificate: BatchCertificate | None = None
 
 
 def speciate_batch(
@@ -832,10 +1068,14 @@ def speciate_batch(
 
     if not isinstance(totals, dict) or not totals:
         raise InvalidInputError("totals must be a non-empty dict of arrays, e.g. {'Na': [0.01, 0.02], 'Cl': ...}")
-    arrays = {str(k): np.atleast_1d(np.asarray(v, dtype=np.float64)) for k, v in totals.items()}
+    for k in totals:
+        why = _unsupported_total(str(k))
+        if why:
+            raise InvalidInputError(why)
+    arrays = {str(k): _float_array(f"totals[{str(k)!r}]", v) for k, v in totals.items()}
     sizes = {a.shape[0] for a in arrays.values() if a.shape[0] != 1}
-    T_a, pe_a = np.atleast_1d(np.asarray(T, dtype=np.float64)), np.atleast_1d(np.asarray(pe, dtype=np.float64))
-    pH_a = np.atleast_1d(np.asarray(np.nan if pH is None else pH, dtype=np.float64))
+    T_a, pe_a = _float_array("T", T), _float_array("pe", pe)
+    pH_a = _float_array("pH", np.nan if pH is None else pH)
     sizes |= {a.shape[0] for a in (T_a, pe_a, pH_a) if a.shape[0] != 1}
     if len(sizes) > 1:
         raise InvalidInputError(f"totals, T, pH and pe must have one common length (or be scalars); got lengths {sorted(sizes)}")
@@ -852,16 +1092,19 @@ def speciate_batch(
     bad = np.flatnonzero(~(np.isnan(pH_a) | ((pH_a >= -2) & (pH_a <= 16))))
     if bad.size:
         raise InvalidInputError(f"pH must be in [-2, 16] or NaN (charge balance); bad rows {bad[:10].tolist()}")
-    if not np.all(np.isfinite(pe_a)):
-        raise InvalidInputError("pe must be finite")
+    bad = np.flatnonzero(~(np.isfinite(pe_a) & (pe_a >= PE_RANGE[0]) & (pe_a <= PE_RANGE[1])))
+    if bad.size:
+        raise InvalidInputError(f"pe must be finite and in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}]; bad rows "
+                                f"{bad[:10].tolist()}: {pe_a[bad[:10]].tolist()}")
     sys = build_system(db, {k: float(a[0]) for k, a in arrays.items()}, float(T_a[0]))
-    TOT = np.ascontiguousarray(np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components]))
+    TOT_el = np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components])  # element moles
+    TOT = np.ascontiguousarray(TOT_el / np.array([_atoms_in_master(db, c) for c in sys.components]))  # master species moles
     zc = np.abs([_charge_of(db, ms) for ms in sys.masters])
     QS = TOT @ zc + 1e-7
     ns = len(sys.species)
     out_m, out_lg, out_res = np.empty((N, ns)), np.empty((N, ns)), np.empty((N, 5))
     _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
-                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, sys.nu_h, sys.nu_w, sys.nu_e, sys.log_k_coef,
+                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h, sys.nu_w, sys.nu_e, sys.log_k_coef,
                       sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b, bool(warm_start), int(chunk), out_m, out_lg, out_res)
     # saturation indices of every phase present, row by row
     names = list(sys.phases)
@@ -877,9 +1120,31 @@ def speciate_batch(
         for s_name, c in rx.items():
             acc = acc + c * (law if s_name == "H2O" else log_a[:, col[s_name]])
         si[:, p_i] = acc
+    status = out_res[:, 0].astype(np.int8)
+    cert = _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status)
     return BatchSpeciation(sys.species, out_m, out_lg, -out_res[:, 4], out_res[:, 2], out_res[:, 3],
-                           out_res[:, 0].astype(np.int8), out_res[:, 1].astype(np.int64), names, si,
-                           list(sys.components))
+                           status, out_res[:, 1].astype(np.int64), names, si, list(sys.components), cert)
+
+
+def _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status) -> BatchCertificate:
+    """Certify every row the kernel called converged (aqueous.certificate); a row that fails gets
+    ``CHECK_FAILED`` in ``status`` (changed in place)."""
+    from .certificate import certify_states  # noqa: PLC0415
+
+    N = out_m.shape[0]
+    ok = status == Status.CONVERGED
+    cert = certify_states(db, sys.species, sys.components, out_m, out_lg, -out_res[:, 4],
+                          np.broadcast_to(pe_a, (N,)), np.broadcast_to(T_a, (N,)), out_res[:, 2], out_res[:, 3],
+                          np.broadcast_to(np.isnan(pH_a), (N,)), TOT_el, checked=ok)
+    status[ok & ~cert.passed] = Status.CHECK_FAILED
+    return cert
+
+
+def _float_array(name: str, v) -> np.ndarray:
+    try:
+        return np.atleast_1d(np.asarray(v, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be numbers, got {v!r:.80}") from None
 
 
 def _user_key(db: Database, arrays: dict, component: str) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from .codes import CONVERGED, DAMP_LINESEARCH, GAMMA_DAVIES, GAMMA_WATEQ, MAX_ITER, METHOD_NEWTON, N_DAMP_PARAMS, N_OPTS
+from .codes import NONFINITE, STAGNATED
 from .codes import OPT_ANDERSON_M, OPT_ATOL, OPT_DIVERGE, OPT_FD_STEP, OPT_FTOL, OPT_MAX_BACKTRACK
 from .codes import OPT_MAX_ITER, OPT_MAX_REL_STEP, OPT_MAX_STEP, OPT_RTOL, OPT_STALL
 from .solver import make_workspace, register_builtin, solve_rows
@@ -97,8 +98,9 @@ def _molalities(v, nc, lh, law, le, nu, nu_h, nu_w, nu_e, logk, lg, log_a, m):
 
 
 @njit(cache=True)
-def aq_residual(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
-    """Mass balances log10(sum_i nu_ij m_i / T_j) and, if prm[0] = 1, the charge balance
+def aq_residual(v, nu, numb, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
+    """Mass balances log10(sum_i numb_ij m_i / T_j) (numb: mass-balance coefficients, nu those of
+    the mass-action laws; they differ only for species with -mass_balance) and, if prm[0] = 1, the charge balance
     sum(z m) / qscale with log a(H+) = v[nc]. prm = [charge_eq, log_h, log_aw, log_e, qscale]."""
     nc = tot.shape[0]
     ceq = prm[0] > 0.5
@@ -107,7 +109,7 @@ def aq_residual(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
     for j in range(nc):
         s = 0.0
         for i in range(nu.shape[0]):
-            s += nu[i, j] * m[i]
+            s += numb[i, j] * m[i]
         out[j] = math.log10(s / tot[j]) if s > 0.0 else -np.inf
     if ceq:
         q = 0.0
@@ -117,7 +119,7 @@ def aq_residual(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, out):
 
 
 @njit(cache=True)
-def aq_jacobian(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, J):
+def aq_jacobian(v, nu, numb, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, J):
     """Analytic Jacobian of ``aq_residual``."""
     nc = tot.shape[0]
     ns = nu.shape[0]
@@ -127,16 +129,16 @@ def aq_jacobian(v, nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m, J):
     for j in range(nc):
         S = 0.0
         for i in range(ns):
-            S += nu[i, j] * m[i]
+            S += numb[i, j] * m[i]
         for k in range(nc):
             acc = 0.0
             for i in range(ns):
-                acc += nu[i, j] * m[i] * nu[i, k]
+                acc += numb[i, j] * m[i] * nu[i, k]
             J[j, k] = acc / S
         if ceq:
             acc = 0.0
             for i in range(ns):
-                acc += nu[i, j] * m[i] * nu_h[i]
+                acc += numb[i, j] * m[i] * nu_h[i]
             J[j, nc] = acc / S
     if ceq:
         for k in range(nc):
@@ -158,7 +160,7 @@ register_builtin(AqJacobian, aq_jacobian)
 
 
 @njit(cache=True)
-def _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
+def _pcf(x, nc, ceq, prm, nu, numb, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
     """Positive-continued-fraction sweeps for a first guess (see speciation._pcf_start)."""
     ns = nu.shape[0]
     nu_max = np.ones(nc)
@@ -189,7 +191,7 @@ def _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
         for j in range(nc):
             s = 0.0
             for i in range(ns):
-                s += nu[i, j] * m[i]
+                s += numb[i, j] * m[i]
             if not (s > 0.0) or not np.isfinite(s):
                 ok = False
                 break
@@ -202,11 +204,13 @@ def _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m):
 
 
 @njit(cache=True)
-def _solve_water(x, ceq, log_h, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
-                 dpar, opts, fscale, ws, out_m, out_lg, res, warm):
+def _solve_water(x, ceq, log_h, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                 dpar, opts, fscale, ws, out_m, out_lg, res, warm, fix_I=0.0):
     """One water: outer damped fixed point on I and a_w around the engine's Newton.
     x : (nc [+1]) start, overwritten with the solution. res : [status, nit, I, aw, log_h]; with
-    ``warm`` x is a previous solution and res[2], res[3] its I and a_w: no first-guess sweeps."""
+    ``warm`` x is a previous solution and res[2], res[3] its I and a_w: no first-guess sweeps.
+    ``fix_I`` > 0: the activity coefficients of that ionic strength, only a_w iterated (the
+    nested ionic-strength search of ``_nested_I``; I's own equation is then not solved here)."""
     nc = tot.shape[0]
     n = x.shape[0]
     ns = nu.shape[0]
@@ -214,7 +218,10 @@ def _solve_water(x, ceq, log_h, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk
     log_a = np.empty(ns)
     m = np.empty(ns)
     prm = np.empty(5)
-    if warm and res[2] > 0.0 and 0.0 < res[3] <= 1.0:
+    if fix_I > 0.0:
+        I = fix_I
+        aw = res[3] if (warm and 0.0 < res[3] <= 1.0) else 1.0
+    elif warm and res[2] > 0.0 and 0.0 < res[3] <= 1.0:
         I = res[2]
         aw = res[3]
     else:
@@ -247,11 +254,11 @@ def _solve_water(x, ceq, log_h, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk
         prm[3] = le
         prm[4] = qscale
         if outer == 0 and not warm:
-            _pcf(x, nc, ceq, prm, nu, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m)
+            _pcf(x, nc, ceq, prm, nu, numb, nu_h, nu_w, nu_e, logk, lg, z, tot, log_a, m)
         for k in range(n):
             X0[0, k] = x[k]
         solve_rows(AqResidual(0), AqJacobian(0), True, X0, P, pbuf,
-                   (nu, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m), 0, 1, False,
+                   (nu, numb, nu_h, nu_w, nu_e, logk, lg, tot, z, prm, log_a, m), 0, 1, False,
                    METHOD_NEWTON, DAMP_LINESEARCH, dpar, opts, fscale, X, st, it, fe, je, fn, hist, ws, True)
         nit += it[0]
         for k in range(n):
@@ -266,9 +273,14 @@ def _solve_water(x, ceq, log_h, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk
         for i in range(ns):
             I_new += z[i] * z[i] * m[i]
             msum += m[i]
-        I_new = max(0.5 * I_new, 1e-300)
+        I_new = max(0.5 * I_new, 1e-300) if fix_I <= 0.0 else I
         aw_new = 1.0 - 0.017 * msum
-        if abs(I_new - I) <= 1e-12 * max(I, 1.0) and abs(aw_new - aw) <= 1e-14:
+        if fix_I > 0.0 and aw_new <= 0.0:
+            status = NONFINITE  # water activity <= 0: outside the activity model at this I
+            break
+        # I settled relative to itself: an absolute 1e-12 (as before) let dilute waters stop with
+        # I off by 1e-5 of itself, i.e. gamma and the mass balances off by ~1e-9 (the certificate saw it)
+        if abs(I_new - I) <= 1e-12 * I and abs(aw_new - aw) <= 1e-14:
             I = I_new
             aw = aw_new
             status = CONVERGED
@@ -300,25 +312,31 @@ def _charge(z, m):
 
 
 @njit(cache=True)
-def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, dpar, opts, fscale,
+def speciate_row(tot, T, pH, pe, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, dpar, opts, fscale,
                  ws_fixed, ws_cb, x_guess, out_m, out_lg, res, warm):
-    """One water, with the fallback chain of ``speciate``: fixed pH; or pH from the charge balance,
-    first coupled, then by a bracketed pH search over fixed-pH solves if that fails."""
+    """One water, with the fallback chain of ``speciate``: everything coupled in one Newton (pH
+    fixed or from the charge balance); if that fails, the nested ionic-strength search
+    (``_nested_I``); for a charge-balance pH, last, the nested pH search (``_nested_ph``)."""
     nc = tot.shape[0]
     le = -pe
     if not np.isnan(pH):
         x = x_guess[:nc].copy()
-        _solve_water(x, False, -pH, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+        _solve_water(x, False, -pH, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                      dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, warm)
         if warm and res[0] != CONVERGED:  # a warm start that fails: the cold start, as for any row
             for j in range(nc):
                 x[j] = math.log10(tot[j])
-            _solve_water(x, False, -pH, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+            _solve_water(x, False, -pH, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                          dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False)
+        if res[0] != CONVERGED:  # several ionic strengths may fit: the nested ionic-strength search
+            for j in range(nc):
+                x[j] = math.log10(tot[j])
+            _nested_I(x, False, -pH, res[2], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                      dpar, opts, fscale, ws_fixed, ws_cb, out_m, out_lg, res)
         x_guess[:nc] = x
         return
     x = x_guess.copy()
-    _solve_water(x, True, x[nc], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+    _solve_water(x, True, x[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                  dpar, opts, fscale, ws_cb, out_m, out_lg, res, warm)
     if res[0] == CONVERGED:
         x_guess[:] = x
@@ -327,48 +345,73 @@ def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, 
         for j in range(nc):
             x[j] = math.log10(tot[j])
         x[nc] = -7.0
-        _solve_water(x, True, x[nc], T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+        _solve_water(x, True, x[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                      dpar, opts, fscale, ws_cb, out_m, out_lg, res, False)
         if res[0] == CONVERGED:
             x_guess[:] = x
             return
-    # nested: walk out from the coupled attempt's pH, then bisect the charge balance over pH
+    # nested ionic-strength search (robust where several I fit), then the nested pH search
     first = res[0]
+    I_first = res[2]
+    lh_first = res[4]
+    xf = x_guess[:nc].copy()
+    _nested_I(xf, True, lh_first, I_first, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+              dpar, opts, fscale, ws_fixed, ws_cb, out_m, out_lg, res)
+    if res[0] == CONVERGED:
+        x_guess[:nc] = xf
+        x_guess[nc] = res[4]
+        return
+    xf = x_guess[:nc].copy()
+    _nested_ph(xf, lh_first, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+               dpar, opts, fscale, ws_fixed, out_m, out_lg, res, 0.0)
+    if res[0] != CONVERGED:
+        res[0] = first
+        return
+    x_guess[:nc] = xf
+    x_guess[nc] = res[4]
+
+
+@njit(cache=True)
+def _nested_ph(xf, lh_start, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+               dpar, opts, fscale, ws_fixed, out_m, out_lg, res, fix_I):
+    """Charge balance as a bracketed root over log a(H+), each evaluation a fixed-pH solve (at the
+    ionic strength ``fix_I`` if > 0). Walk out from ``lh_start`` one pH unit at a time until the
+    imbalance changes sign, then Illinois (modified regula falsi). A collapsed bracket is accepted
+    only if the imbalance there is zero (|q| <= 1e-10 qscale): when the fixed-pH problems have two
+    solutions the imbalance can jump across a pH, and the bracket collapses on the jump.
+    res[0] is CONVERGED or the failure's status; xf holds the last fixed-pH solution."""
+    nc = tot.shape[0]
     top = math.log10(3.0 * qscale)
     lmin = max(-14.0 - top - 1.0, -17.0)
     lmax = top
-    start = res[4] if (np.isfinite(res[4]) and lmin < res[4] < lmax) else -7.0
-    xf = x_guess[:nc].copy()
-    _solve_water(xf, False, start, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
-                 dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False)
+    start = lh_start if (np.isfinite(lh_start) and lmin < lh_start < lmax) else -7.0
+    _solve_water(xf, False, start, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                 dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False, fix_I)
     if res[0] != CONVERGED:
-        res[0] = first
         return
     a, ga_ = start, _charge(z, out_m)
     step = -1.0 if ga_ > 0 else 1.0
     b = a
     while True:
         b = min(max(a + step, lmin), lmax)
-        _solve_water(xf, False, b, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
-                     dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False)
+        _solve_water(xf, False, b, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                     dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False, fix_I)
         if res[0] != CONVERGED:
-            res[0] = first
             return
         gb_ = _charge(z, out_m)
         if ga_ * gb_ <= 0.0:
             break
         if b == lmin or b == lmax:
-            res[0] = first
+            res[0] = MAX_ITER
             return
         a, ga_ = b, gb_
-    # Illinois (modified regula falsi) on the bracket [a, b]: ~10 fixed-pH solves, not ~45
     fa, fb = ga_, gb_
+    fc = fb
     for _ in range(100):
         c = (fa * b - fb * a) / (fa - fb)
-        _solve_water(xf, False, c, T, le, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
-                     dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False)
+        _solve_water(xf, False, c, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                     dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, False, fix_I)
         if res[0] != CONVERGED:
-            res[0] = first
             return
         fc = _charge(z, out_m)
         if fc == 0.0 or abs(fc) <= 1e-14 * qscale:
@@ -380,8 +423,155 @@ def speciate_row(tot, T, pH, pe, qscale, nu, nu_h, nu_w, nu_e, logk, z, gk, ga, 
         b, fb = c, fc
         if abs(b - a) < 1e-13:
             break
-    x_guess[:nc] = xf
-    x_guess[nc] = res[4]
+    if not abs(fc) <= 1e-10 * qscale:  # the bracket collapsed on a jump, not on a root
+        res[0] = STAGNATED
+
+
+@njit(cache=True)
+def _nested_I(xf, ceq, lh0, I0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+              dpar, opts, fscale, ws_fixed, ws_cb, out_m, out_lg, res):
+    """The ionic strength as a bracketed root (see speciation._solve_nested_I, the same algorithm):
+    phi(u) = ln I(m(e^u)) - u, each evaluation a solve at the fixed activity coefficients of
+    I = e^u (pH fixed at ``lh0`` or, with ``ceq``, from the charge balance). Walk out from I0 by
+    half decades to a sign change within 1e-12 .. 1e3 mol/kgw, then Illinois. An evaluation tries
+    the previous solution (without, then with the first-guess sweeps), the cold start, and, for a
+    charge-balance pH, the nested pH search at that I. res[0] is CONVERGED only at a root."""
+    nc = tot.shape[0]
+    ns = nu.shape[0]
+    xc = np.empty(nc + 1)
+    xl = np.empty(nc + 1)  # last solution (components, log a(H+))
+    cold = np.empty(nc)
+    for j in range(nc):
+        cold[j] = math.log10(tot[j])
+        xl[j] = xf[j]
+    xl[nc] = lh0 if np.isfinite(lh0) else -7.0
+    have_warm = False
+    aw_last = 1.0
+    umin = math.log(1e-12)
+    umax = math.log(1e3)
+    if np.isfinite(I0) and 1e-12 < I0 < 1e3:
+        u = math.log(I0)
+    else:
+        s0 = 0.0
+        for j in range(nc):
+            s0 += tot[j]
+        u = math.log(max(0.5 * s0, 1e-7))
+    nit = 0
+    best = np.inf
+    best_m = np.empty(ns)
+    best_lg = np.empty(ns)
+    best_x = np.empty(nc + 1)
+    best_res = np.empty(5)
+    # bracket: a (with value fa) and b (fb)
+    a = u
+    fa = 0.0
+    fb = 0.0
+    b = u
+    step = 0.0
+    phase = 0  # 0: first point, 1: walking out to a sign change, 2: Illinois on the bracket
+    for _ in range(300):
+        uu = a if phase == 0 else (min(max(a + step, umin), umax) if phase == 1 else (fa * b - fb * a) / (fa - fb))
+        # one evaluation at I = exp(uu)
+        ok = False
+        for attempt in range(4):
+            if attempt < 2 and not have_warm:
+                continue
+            if attempt == 3 and not ceq:
+                break
+            if attempt < 2:
+                for j in range(nc + 1):
+                    xc[j] = xl[j]
+                res[3] = aw_last
+            else:
+                for j in range(nc):
+                    xc[j] = cold[j]
+                xc[nc] = lh0 if np.isfinite(lh0) else -7.0
+                res[3] = 1.0
+            if attempt < 3:
+                if ceq:
+                    _solve_water(xc, True, xc[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                                 dpar, opts, fscale, ws_cb, out_m, out_lg, res, attempt == 0, math.exp(uu))
+                else:
+                    _solve_water(xc[:nc], False, lh0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                                 dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, attempt == 0, math.exp(uu))
+                    xc[nc] = lh0
+            else:
+                xs = xl[:nc].copy()
+                _nested_ph(xs, xl[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
+                           dpar, opts, fscale, ws_fixed, out_m, out_lg, res, math.exp(uu))
+                for j in range(nc):
+                    xc[j] = xs[j]
+                xc[nc] = res[4]
+            nit += int(res[1])
+            if res[0] == CONVERGED:
+                ok = True
+                break
+        if not ok:
+            res[1] = nit
+            return
+        have_warm = True
+        for j in range(nc + 1):
+            xl[j] = xc[j]
+        aw_last = res[3]
+        Im = 0.0
+        for i in range(ns):
+            Im += z[i] * z[i] * out_m[i]
+        f = math.log(max(0.5 * Im, 1e-300)) - uu
+        if abs(f) < best:
+            best = abs(f)
+            for i in range(ns):
+                best_m[i] = out_m[i]
+                best_lg[i] = out_lg[i]
+            for j in range(nc + 1):
+                best_x[j] = xc[j]
+            for r in range(5):
+                best_res[r] = res[r]
+        if phase == 0:
+            fa = f
+            if f == 0.0:
+                break
+            step = 0.5 * LN10 if f > 0.0 else -0.5 * LN10
+            phase = 1
+            continue
+        if phase == 1:
+            b = min(max(a + step, umin), umax)
+            fb = f
+            if fa * fb <= 0.0:
+                phase = 2
+            elif b == umin or b == umax:
+                res[0] = MAX_ITER
+                res[1] = nit
+                return
+            else:
+                a = b
+                fa = fb
+            if phase == 1 or best > 1e-14:
+                continue
+            break
+        # Illinois step done at c = uu
+        if best <= 1e-14:
+            break
+        if f * fb < 0.0:
+            a = b
+            fa = fb
+        else:
+            fa *= 0.5
+        b = uu
+        fb = f
+        if abs(b - a) <= 1e-14 * max(1.0, abs(b)):
+            break
+    # the best point must be a root: I(m) = I to 1e-11 (the certificate checks it again)
+    for i in range(ns):
+        out_m[i] = best_m[i]
+        out_lg[i] = best_lg[i]
+    for j in range(nc):
+        xf[j] = best_x[j]
+    for r in range(5):
+        res[r] = best_res[r]
+    res[1] = nit
+    res[4] = best_x[nc]
+    if not best <= 1e-11:
+        res[0] = STAGNATED
 
 
 @njit(cache=True)
@@ -394,7 +584,7 @@ def logk_at(coef, T, out):
 
 
 @njit(cache=True, parallel=True)
-def speciate_batch(TOT, T, PH, PE, QS, nu, nu_h, nu_w, nu_e, logk_coef, z, gk, ga, gb, warm, chunk,
+def speciate_batch(TOT, T, PH, PE, QS, nu, numb, nu_h, nu_w, nu_e, logk_coef, z, gk, ga, gb, warm, chunk,
                    out_m, out_lg, out_res):
     """N waters (rows of TOT (N, nc), T, PH (NaN: charge balance), PE, QS charge scales) in parallel
     over fixed chunks; with ``warm`` a row starts from its predecessor's solution in the chunk.
@@ -436,7 +626,7 @@ def speciate_batch(TOT, T, PH, PE, QS, nu, nu_h, nu_w, nu_e, logk_coef, z, gk, g
                     xg[j] = math.log10(TOT[r, j])
                 xg[nc] = -7.0
             logk_at(logk_coef, T[r], logk)
-            speciate_row(TOT[r], T[r], PH[r], PE[r], QS[r], nu, nu_h, nu_w, nu_e, logk, z, gk, ga, gb,
+            speciate_row(TOT[r], T[r], PH[r], PE[r], QS[r], nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb,
                          dpar, opts, fscale, ws_fixed, ws_cb, xg, out_m[r], out_lg[r], res, warm and prev_ok)
             for k in range(5):
                 out_res[r, k] = res[k]

@@ -1,0 +1,545 @@
+"""The aqueous certificate: an independent check of returned speciations (DESIGN.md section 3).
+
+A speciation is certified from what the solver returned -- molalities, pH, pe, T, the reported
+ionic strength, water activity and activity coefficients, and the moles of each equilibrium phase
+dissolved -- and from the database alone. Nothing of the solver is reused: not its tableau
+(``speciation.build_system``: the species' formation reactions rewritten to the components),
+not its activity model (``kernels.aqueous``), not its log K arrays. Here:
+
+- each species' composition is read from its *own* reaction in the database, rewritten to the
+  master species of SOLUTION_MASTER_SPECIES by a separate recursion, and counted in moles of the
+  element (an O(0) total is moles of O, so O2 counts twice, as in PHREEQC);
+- log K(T) of every species and phase is evaluated from the database's coefficients;
+- ionic strength, water activity and the Debye-Hueckel A and B are recomputed from the returned
+  molalities with the equations of ``chemsolve.aqueous.activity`` written again, vectorised over
+  states (the relative permittivity of Bradley & Pitzer 1979, the density of Wagner & Pruss 2002
+  eq. 2.6 with PHREEQC's pressure polynomial), so that an error in either copy shows;
+- every mass-action law is then checked at the recomputed activities, every element and
+  valence-state mass balance (plus what the phases released), the charge balance when the pH
+  comes from it (else the pH itself), every phase at its target saturation index or used up and
+  undersaturated, never more dissolved than was available, and the species set: every species
+  the database can form from the water's components is present and no other.
+
+``certify_states`` works on N states at once with numpy (the batch path); ``certify_result`` is
+the one-state form. Tolerances are stated and justified beside ``TOLERANCES``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..certificate import BatchCertificate, Certificate
+from .database import Database, parse_formula
+
+__all__ = ["TOLERANCES", "certify_states", "certify_result", "CertSystem", "cert_system", "measure_cost"]
+
+# Tolerances, each with its reason. The solver stops at max |log10(sum/total)| <= 1e-12 in its
+# mass balances, a charge residual <= 1e-12 of the charge the totals carry, an ionic strength settled
+# to 1e-12 of itself and a water activity to 1e-14; what is recomputed here from the returned
+# molalities agrees with that to rounding. Largest values measured (2026-12, this code) over 6,678
+# converged rows of random batches (3 bundled databases, 2-8 of 26-33 elements at 1e-8..0.3 mol/kgw,
+# 0-100 C, pH 2-12 fixed or from the charge balance, pe inside water's stability field) and 1,379
+# converged single waters with and without calcite / CO2(g), both ionic-strength formulations:
+# mass action 7.1e-11 (log10; Fe3(OH)4+5, whose z^2 = 25 amplifies rounding in I), mass balance
+# 4.5e-12, charge balance 9.9e-12, pH 7.3e-13, activity coefficients 5.6e-11 (V10O28-6), ionic
+# strength 7.9e-12, water activity 1.6e-13, saturation index 9.7e-13. Each tolerance is 100x or more
+# above its largest value (room for ill-conditioned but correct states) and 1e5x or more below the
+# 1e-3 at which the tests compare with PHREEQC: a state beyond any of them is not a solution.
+TOLERANCES = {
+    "mass action": 1e-8,  # max |sum_r nu_r log10 a_r - log10 K(T)| over species [log10 units]
+    "mass balance": 1e-9,  # max |sum - (total + released)| / (sum + total + |released|) over elements [-]
+    "charge balance": 1e-9,  # |sum z m| / sum |z| m [-], when the pH comes from electroneutrality
+    "pH": 1e-9,  # |-log10 a(H+) - pH| [pH units]: the requested pH if fixed, else the reported one
+    "activity coefficients": 1e-8,  # max |log10 gamma reported - recomputed| [log10 units], as mass action
+    "ionic strength": 1e-9,  # |I reported - 0.5 sum z^2 m| / max(I, 1 mol/kgw) [-], as the solver's own test
+    "water activity": 1e-12,  # |a_w reported - (1 - 0.017 sum m)| [-]
+    "saturation index": 1e-8,  # |SI - target| (held phases) or max(SI - target, 0) (used up) [log10 units]
+    "phase amount": 1e-9,  # max(n dissolved - n available, 0) / max(n available, 1 mol) [-]
+    "species set": 0.5,  # count of species present that should not be or missing that should be: any fails
+}
+UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
+         "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "", "saturation index": "log10",
+         "phase amount": "rel", "species set": "species"}
+
+_FIXED = ("H+", "H2O", "e-")
+LN10 = math.log(10.0)
+
+
+# ------------------------------------------------------------------ water and Debye-Hueckel, again
+# The same published fits as chemsolve.kernels.aqueous, written here a second time (vectorised):
+# Bradley & Pitzer (1979) permittivity, Wagner & Pruss (2002) eq. 2.6 saturated density, PHREEQC's
+# pressure polynomial, PHREEQC's physical constants. Checked against PHREEQC's DH_A/DH_B in tests.
+_BP9 = (3.4279e2, -5.0866e-3, 9.469e-7, -2.0525, 3.1159e3, -1.8289e2, -8.0325e3, 4.2142e6, 2.1417)
+_WP = ((1.99274064, 1 / 3), (1.09965342, 2 / 3), (-0.510839303, 5 / 3), (-1.75493479, 16 / 3),
+       (-45.5170352, 43 / 3), (-6.7469445e5, 110 / 3))
+_PPOLY = np.array([
+    [5.1880000e-02, -4.1885519e-04, 6.6780748e-06, -3.6648699e-08, 8.3501912e-11],
+    [-6.0251348e-06, 3.6696407e-07, -9.2056269e-09, 6.7024182e-11, -1.5947241e-13],
+    [-2.2983596e-09, -4.0133819e-10, 1.2619821e-11, -9.8952363e-14, 2.3363281e-16],
+    [7.0517647e-11, 6.8566831e-12, -2.2829750e-13, 1.8113313e-15, -4.2475324e-18],
+])
+
+
+def _dh_ab(T: np.ndarray, aw: np.ndarray, P: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Debye-Hueckel A, B at T [K] (capped at 350 C as the fits), P [atm], water activity aw."""
+    tc = np.minimum(T - 273.15, 350.0)
+    Tk = tc + 273.15
+    theta = 1.0 - Tk / 647.096
+    rho_sat = 322.0 * (1.0 + sum(c * theta**e for c, e in _WP))  # [kg/m3]
+    poly = [np.polyval(row[::-1], tc) for row in _PPOLY]
+    psat = np.exp(11.6702 - 3816.44 / (Tk - 46.13)) * np.minimum(aw, 1.0)  # [atm]
+    pa = np.maximum(P, psat) - (psat - 1e-6)
+    rho = (rho_sat + pa * (poly[0] + pa * (poly[1] + pa * (poly[2] + np.sqrt(pa) * poly[3])))) / 1e3  # [g/cm3]
+    u = _BP9
+    eps1000 = u[0] * np.exp(u[1] * Tk + u[2] * Tk * Tk)
+    eps = eps1000 + (u[3] + u[4] / (u[5] + Tk)) * np.log((u[6] + u[7] / Tk + u[8] * Tk + P * 1.01325)
+                                                         / (u[6] + u[7] / Tk + u[8] * Tk + 1e3))
+    e2_over_eps_kT = 1.671008e-3 / (eps * Tk)  # q_e^2/(eps k T) [cm], constants as PHREEQC
+    kappa = np.sqrt(8.0 * math.pi * 6.02252e23 * e2_over_eps_kT * rho / 1e3)  # [1/cm] per sqrt(mol/kg)
+    return kappa * e2_over_eps_kT / (2.0 * LN10), kappa * 1e-8
+
+
+def _log_k(coef: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """(n, 6) coefficients at (N,) temperatures -> (N, n) log10 K."""
+    T = np.asarray(T, dtype=float)[:, None]
+    c = coef[None, :, :]
+    return (c[..., 0] + c[..., 1] * T + c[..., 2] / T + c[..., 3] * np.log10(T) + c[..., 4] / (T * T)
+            + c[..., 5] * T * T)
+
+
+def _coeffs(rx) -> np.ndarray:
+    """log10 K(T) coefficients of a database Reaction, read from its fields (not log_k_coeffs)."""
+    if rx.analytic is not None:
+        return np.array(list(rx.analytic) + [0.0] * (6 - len(rx.analytic)))
+    out = np.zeros(6)
+    out[0] = rx.log_k
+    if rx.delta_h is not None:  # van 't Hoff: log K(T) = log K(298.15) - dH/(R ln10) (1/T - 1/298.15)
+        s = rx.delta_h / (8.31470e-3 * LN10)  # R [kJ/(mol K)] as PHREEQC
+        out[0] += s / 298.15
+        out[2] = -s
+    return out
+
+
+# ------------------------------------------------------------------ composition from the database
+def _db_key(db: Database, key: str) -> str:
+    """A user's total key ("C(4)", "Fe(+2)", "Na") as SOLUTION_MASTER_SPECIES spells it."""
+    if key in db.masters:
+        return key
+    m = re.fullmatch(r"([A-Z][a-z_]*)\(([+-]?)(\d+(?:\.\d+)?)\)", key)
+    if m:
+        el, sign, val = m.groups()
+        v = float(val)
+        txt = str(int(v)) if v == int(v) else val
+        for cand in (f"{el}({sign}{txt})", f"{el}(+{txt})", f"{el}({txt})"):
+            if cand in db.masters:
+                return cand
+    raise KeyError(key)
+
+
+def _element(key: str) -> str:
+    return key.split("(")[0]
+
+
+class _Expander:
+    """Each species' reaction rewritten to master species (PHREEQC's 'secondary' form): the species
+    of SOLUTION_MASTER_SPECIES, H+, H2O and e- are terminal; everything else is replaced by its own
+    reaction, recursively."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.terminal = {m.species for m in db.masters.values()} | set(_FIXED)
+        self.memo: dict[str, dict[str, float] | None] = {}
+
+    def __call__(self, name: str, depth: int = 0) -> dict[str, float] | None:
+        if name in self.memo:
+            return self.memo[name]
+        sp = self.db.species.get(name)
+        if sp is None or depth > 40:
+            return None
+        if name in self.terminal and depth > 0:
+            return {name: 1.0}
+        if not sp.reaction.stoich or (name in self.terminal and depth == 0):
+            out: dict[str, float] | None = {name: 1.0}
+        else:
+            self.memo[name] = None  # cycle guard
+            acc: dict[str, float] = {}
+            out = acc
+            for other, c in sp.reaction.stoich.items():
+                if other == name:
+                    continue
+                sub = self(other, depth + 1)
+                if sub is None:
+                    out = None
+                    break
+                for k, v in sub.items():
+                    acc[k] = acc.get(k, 0.0) - c * v
+            if out is not None:
+                out = {k: v for k, v in acc.items() if abs(v) > 1e-12}
+        self.memo[name] = out
+        return out
+
+
+@dataclass
+class CertSystem:
+    """What the certificate needs about one set of species, keys and phases, built once."""
+
+    species: list[str]
+    keys: list[str]  # balances, as SOLUTION_MASTER_SPECIES spells them
+    comp: np.ndarray  # (ns, nk) moles of each key's element per mole of species
+    z: np.ndarray
+    gkind: np.ndarray  # 0 WATEQ, 1 Davies, 2 neutral
+    ga: np.ndarray
+    gb: np.ndarray
+    ma: np.ndarray  # (nr, ns + 2) mass-action rows over [species..., H2O, e-]
+    ma_coef: np.ndarray  # (nr, 6) their log K(T) coefficients
+    ma_names: list[str]
+    h_col: int  # column of H+
+    phases: list[str]
+    ph_rows: np.ndarray  # (np, ns + 2) phase reactions over [species..., H2O, e-]
+    ph_coef: np.ndarray  # (np, 6)
+    ph_release: np.ndarray  # (np, nk) moles of each key released per mole dissolved
+    missing: list[str]  # species the database forms from these components that are absent
+    extra: list[str]  # species present that it does not form
+
+
+def cert_system(db: Database, species: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...],
+                phases: list[str] | tuple[str, ...] = ()) -> CertSystem:
+    """The certificate's own reading of the database for these species, total keys and phases
+    (cached on the database object, so a batch or a sweep builds it once)."""
+    cache = db.__dict__.setdefault("_certificate_cache", {})
+    ck = (tuple(species), tuple(keys), tuple(phases))
+    if ck not in cache:
+        cache[ck] = _build(db, list(species), list(keys), list(phases))
+    return cache[ck]
+
+
+def _build(db: Database, species: list[str], user_keys: list[str], phases: list[str]) -> CertSystem:
+    expand = _Expander(db)
+    col = {s: i for i, s in enumerate(species)}
+    ns = len(species)
+    # every master species -> (element, atoms of the element in it), from its formula
+    master_el: dict[str, tuple[str, float]] = {}
+    for k, ms in db.masters.items():
+        if ms.species in _FIXED or k == "Alkalinity":
+            continue
+        el = _element(k)
+        master_el.setdefault(ms.species, (el, parse_formula(ms.species).get(el, 0.0)))
+    keys = [_db_key(db, k) for k in user_keys]
+    # elements present in the species (or released by a phase) that no key covers: their balance
+    # has no total of its own, only what the phases released. Keyed as the solver keys a component a
+    # phase brings in: by the valence state of the master species it reaches, if the database has one.
+    covered = {_element(k) for k in keys}
+    state_key = {}
+    for k, m in db.masters.items():
+        if "(" in k:
+            state_key.setdefault(m.species, k)
+
+    def cover(ex: dict[str, float] | None) -> None:
+        for ms in ex or {}:
+            if ms in master_el and master_el[ms][0] not in covered | {"H", "O"}:
+                covered.add(master_el[ms][0])
+                keys.append(state_key.get(ms, master_el[ms][0]))
+
+    exps = {s: expand(s) for s in species}
+    for s in species:
+        cover(exps[s])
+    for p in phases:
+        for s in db.phases[p].products:
+            cover(expand(s))
+
+    def masters_of(key: str) -> set[str]:
+        if "(" in key:
+            return {db.masters[key].species}
+        return {m.species for k, m in db.masters.items() if _element(k) == key and m.species in master_el}
+
+    key_masters = [masters_of(k) for k in keys]
+
+    def composition(name: str) -> np.ndarray:
+        row = np.zeros(len(keys))
+        sp = db.species.get(name)
+        if sp is not None and sp.mass_balance:  # -mass_balance: what the database says one mole counts
+            for ek, n in sp.mass_balance.items():
+                el = _element(ek)
+                if "(" not in ek and el in db.masters:  # a bare element: its primary master's valence state
+                    ek = next((k for k, m in db.masters.items() if "(" in k and _element(k) == el
+                               and m.species == db.masters[el].species), el)
+                for j, k in enumerate(keys):
+                    if k == el or (ek in db.masters and k in db.masters and
+                                   db.masters[k].species == db.masters[ek].species and _element(k) == el):
+                        row[j] += n
+            return row
+        ex = expand(name) or {}
+        for j, ms_set in enumerate(key_masters):
+            row[j] = sum(c * master_el[ms][1] for ms, c in ex.items() if ms in ms_set)
+        return row
+
+    comp = np.array([composition(s) for s in species]).reshape(ns, len(keys))
+    z = np.array([db.species[s].charge for s in species])
+    gkind = np.array([0 if db.species[s].gamma is not None else (1 if db.species[s].charge != 0 else 2)
+                      for s in species])
+    ga = np.array([db.species[s].gamma[0] if db.species[s].gamma is not None else 0.0 for s in species])
+    gb = np.array([db.species[s].gamma[1] if db.species[s].gamma is not None else 0.0 for s in species])
+
+    # the species whose activity is free: the master species of a key with a total of its own
+    free = {db.masters[k].species for k in keys}
+    whole = {k for k in keys if "(" not in k}
+    iw, ie = ns, ns + 1
+
+    def row_of(stoich: dict[str, float]) -> np.ndarray | None:
+        r = np.zeros(ns + 2)
+        for s, c in stoich.items():
+            if s == "H2O":
+                r[iw] += c
+            elif s == "e-":
+                r[ie] += c
+            elif s in col:
+                r[col[s]] += c
+            else:
+                return None
+        return r
+
+    ma_rows, ma_coef, ma_names = [], [], []
+    for s in species:
+        sp = db.species[s]
+        if not sp.reaction.stoich or s in free or s == "H+":
+            continue
+        r = row_of(sp.reaction.stoich)
+        if r is None:  # a reactant is not in the water: the law cannot hold, fail it by name
+            r = np.full(ns + 2, np.nan)
+        ma_rows.append(r)
+        ma_coef.append(_coeffs(sp.reaction))
+        ma_names.append(s)
+    ph_rows, ph_coef, ph_rel = [], [], []
+    for p in phases:
+        ph = db.phases[p]
+        r = row_of(ph.products)
+        ph_rows.append(np.full(ns + 2, np.nan) if r is None else r)
+        ph_coef.append(_coeffs(ph.reaction))
+        ph_rel.append(sum((c * composition(s) for s, c in ph.products.items() if s not in _FIXED),
+                          np.zeros(len(keys))))
+
+    # species set: those whose reaction, rewritten to master species, uses only available masters
+    avail = set(_FIXED) | free | {db.masters[k].species for k in ("H(0)", "O(0)") if k in db.masters}
+    for k in whole:
+        avail |= masters_of(k)
+    expected = []
+    for name, sp in db.species.items():
+        if name in ("H2O", "e-"):
+            continue
+        ex = expand(name)
+        if ex is not None and all(ms in avail for ms in ex) and _redox_ok(ex, name, free, whole, master_el):
+            expected.append(name)
+    present = set(species)
+    missing = [s for s in expected if s not in present]
+    extra = [s for s in species if s not in set(expected)]
+    return CertSystem(species, keys, comp, z, gkind, ga, gb,
+                      np.array(ma_rows).reshape(len(ma_rows), ns + 2), np.array(ma_coef).reshape(len(ma_coef), 6),
+                      ma_names, col.get("H+", -1), list(phases),
+                      np.array(ph_rows).reshape(len(ph_rows), ns + 2), np.array(ph_coef).reshape(len(ph_coef), 6),
+                      np.array(ph_rel).reshape(len(ph_rel), len(keys)), missing, extra)
+
+
+def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], master_el) -> bool:
+    """A species formed with electrons belongs to the water only if the redox step links valence
+    states that pe couples: the element is given as a whole (or is H, O), or the species is itself
+    the master species of a valence state whose element is given as a whole."""
+    if "e-" not in ex or name in free:
+        return True
+    els = {master_el[ms][0] for ms in ex if ms in master_el}
+    return all(e in whole or e in ("H", "O") for e in els)
+
+
+# ------------------------------------------------------------------ the checks
+def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
+                   phases=(), si_target=None, amount=None, n=None, checked=None) -> BatchCertificate:
+    """Certify N returned states at once.
+
+    species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
+    gamma; pH, pe, T [K], I [mol/kgw], aw : (N,); charge : (N,) bool, True where the pH comes from
+    electroneutrality; keys : total keys (user's or database spelling), totals : (N, nk) [mol of
+    the element / kgw]; phases : names, si_target, amount [mol], n (moles dissolved) : (N, np);
+    checked : (N,) bool, rows to check (the others hold NaN).
+    """
+    cs = cert_system(db, species, keys, phases)
+    m = np.asarray(m, dtype=float)
+    N = m.shape[0]
+    checked = np.ones(N, dtype=bool) if checked is None else np.asarray(checked, dtype=bool)
+    rows = np.flatnonzero(checked)
+    tot = np.zeros((N, len(cs.keys)))  # keys the certificate added (elements from phases) have no total
+    tot[:, :len(keys)] = np.asarray(totals, dtype=float).reshape(N, len(keys))
+    vals = {k: np.full(N, np.nan) for k in TOLERANCES}
+    where = {k: np.full(N, "", dtype=object) for k in TOLERANCES}
+    if rows.size:
+        _check_rows(cs, rows, m, np.asarray(lg, dtype=float), *(np.broadcast_to(np.asarray(a, dtype=float), (N,))
+                                                                for a in (pH, pe, T, I, aw)),
+                    np.broadcast_to(np.asarray(charge, dtype=bool), (N,)), tot,
+                    si_target, amount, n, vals, where)
+    return BatchCertificate(vals, dict(TOLERANCES), where, dict(UNITS), checked, "aqueous")
+
+
+def _worst(a: np.ndarray, names: list[str]):
+    """Row-wise max of (R, k) residuals (NaN counts as worst, and stays NaN) and its column's name."""
+    R = a.shape[0]
+    if a.shape[1] == 0:
+        return np.zeros(R), np.full(R, "", dtype=object)
+    j = np.argmax(np.where(np.isnan(a), np.inf, a), axis=1)
+    return a[np.arange(R), j], np.array(names, dtype=object)[j]
+
+
+def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, tot, si_target, amount, n,
+                vals, where) -> None:
+    m, lg_rep = m_all[rows], lg_all[rows]
+    R = rows.size
+    T_, pH_, pe_ = T[rows], pH[rows], pe[rows]
+    with np.errstate(all="ignore"):
+        # ionic strength and water activity from the molalities, then gamma with them
+        I_c = 0.5 * (m @ (cs.z * cs.z))
+        aw_c = 1.0 - 0.017 * m.sum(axis=1)
+        A, B = _dh_ab(T_, aw_c)
+        sq = np.sqrt(I_c)[:, None]
+        z2 = (cs.z * cs.z)[None, :]
+        lg = np.where(cs.gkind == 0, -A[:, None] * z2 * sq / (1.0 + B[:, None] * cs.ga * sq) + cs.gb * I_c[:, None],
+                      np.where(cs.gkind == 1, -A[:, None] * z2 * (sq / (1.0 + sq) - 0.3 * I_c[:, None]),
+                               0.1 * I_c[:, None]))
+        log_m = np.log10(m)
+        log_a = log_m + lg
+        full = np.concatenate([log_a, np.log10(aw_c)[:, None], -pe_[:, None]], axis=1)  # [species, H2O, e-]
+
+        # mass action: sum nu log a - log K(T) = 0 for every species not a free master
+        if cs.ma.shape[0]:
+            lk = _log_k(cs.ma_coef, T_)
+            ma = cs.ma.copy()
+            ma_fin = np.where(np.isnan(ma), 0.0, ma)
+            fullz = np.where(np.isfinite(full), full, 0.0)
+            res = fullz @ ma_fin.T - lk
+            # Molalities below 1e-290 carry no usable digits (subnormal, or 0 after underflow): a law
+            # whose species is that small passes if the law puts it below 1e-280 too (it is nothing
+            # either way); a law with such a reactant and a species above it cannot be checked: fails.
+            tiny = m < 1e-290
+            prod_col = np.array([cs.species.index(s) for s in cs.ma_names])
+            own = ma_fin[np.arange(len(prod_col)), prod_col]
+            part = (ma_fin != 0).astype(float)
+            part[np.arange(len(prod_col)), prod_col] = 0.0
+            other_tiny = (np.concatenate([tiny, np.zeros((R, 2), dtype=bool)], axis=1).astype(float) @ part.T) > 0
+            other_bad = (~np.isfinite(full)).astype(float) @ part.T > 0
+            prod_tiny = tiny[:, prod_col]
+            rest = res - fullz[:, prod_col] * own
+            pred = (-rest / own) - lg[:, prod_col]  # log10 m the law gives the species
+            res = np.where(prod_tiny, np.where(pred < -280.0, 0.0, np.inf), np.abs(res))
+            res = np.where(other_tiny | other_bad, np.where(prod_tiny, 0.0, np.nan), res)
+            res = np.where(np.isnan(ma).any(axis=1)[None, :], np.nan, res)  # a reactant outside the water
+            vals["mass action"][rows], where["mass action"][rows] = _worst(res, cs.ma_names)
+        else:
+            vals["mass action"][rows] = 0.0
+
+        # mass balances in moles of element: sum comp m = total + released by phases
+        have = m @ cs.comp
+        released = np.zeros_like(have)
+        if cs.phases:
+            nn = np.asarray(n, dtype=float)[rows]
+            released = nn @ cs.ph_release
+        target = tot[rows] + released
+        scale = np.abs(have) + np.abs(tot[rows]) + np.abs(released)
+        mb = np.where(scale > 0, np.abs(have - target) / np.where(scale > 0, scale, 1.0), 0.0)
+        vals["mass balance"][rows], where["mass balance"][rows] = _worst(mb, cs.keys)
+
+        # charge balance (pH from electroneutrality) or the pH itself
+        q = m @ cs.z
+        qs = m @ np.abs(cs.z)
+        ch = charge[rows]
+        vals["charge balance"][rows] = np.where(ch, np.abs(q) / np.where(qs > 0, qs, 1.0), 0.0)
+        la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
+        vals["pH"][rows] = np.abs(-la_h - pH_)
+
+        vals["activity coefficients"][rows], where["activity coefficients"][rows] = _worst(np.abs(lg_rep - lg), cs.species)
+        vals["ionic strength"][rows] = np.abs(I[rows] - I_c) / np.maximum(I_c, 1.0)
+        vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
+
+        # phases: at the target SI, or used up (all available dissolved) and not oversaturated
+        if cs.phases:
+            si = full @ np.where(np.isnan(cs.ph_rows), 0.0, cs.ph_rows).T - _log_k(cs.ph_coef, T_)
+            si = np.where(np.isnan(cs.ph_rows).any(axis=1)[None, :], np.nan, si)
+            tgt = np.asarray(si_target, dtype=float)[rows]
+            amt = np.asarray(amount, dtype=float)[rows]
+            nn = np.asarray(n, dtype=float)[rows]
+            used_up = nn >= amt * (1.0 - 1e-12)
+            dev = np.where(used_up, np.maximum(si - tgt, 0.0), np.abs(si - tgt))
+            vals["saturation index"][rows], where["saturation index"][rows] = _worst(dev, cs.phases)
+            over = np.maximum(nn - amt, 0.0) / np.maximum(amt, 1.0)
+            vals["phase amount"][rows], where["phase amount"][rows] = _worst(over, cs.phases)
+        else:
+            vals["saturation index"][rows] = 0.0
+            vals["phase amount"][rows] = 0.0
+        bad_set = len(cs.missing) + len(cs.extra)
+        vals["species set"][rows] = float(bad_set)
+        if bad_set:
+            desc = ("missing " + ", ".join(cs.missing[:3]) if cs.missing else "") + \
+                   ("; " if cs.missing and cs.extra else "") + ("unexpected " + ", ".join(cs.extra[:3]) if cs.extra else "")
+            where["species set"][rows] = desc
+
+
+def certify_result(db: Database, r, charge: bool, equilibrium_phases: dict | None = None) -> Certificate:
+    """Certificate of one ``SpeciationResult`` (``charge``: the pH came from electroneutrality)."""
+    species = list(r.molality)
+    keys = list(r.totals)
+    m = np.array([[r.molality[s] for s in species]])
+    lg = np.array([[r.log_gamma[s] for s in species]])
+    tot = np.array([[float(r.totals[k]) for k in keys]])
+    pn = list(equilibrium_phases or {})
+    si_t = np.array([[_target(equilibrium_phases[p])[0] for p in pn]])
+    amt = np.array([[_target(equilibrium_phases[p])[1] for p in pn]])
+    nn = np.array([[r.phase_moles.get(p, 0.0) for p in pn]])
+    b = certify_states(db, species, keys, m, lg, r.pH, r.pe, r.T, r.ionic_strength, r.water_activity, charge, tot,
+                       phases=pn, si_target=si_t, amount=amt, n=nn)
+    return b.row(0)
+
+
+def _target(spec) -> tuple[float, float]:
+    if isinstance(spec, (tuple, list)):
+        s = tuple(spec) + (10.0,)
+        return float(s[0]), float(s[1])
+    return float(spec), 10.0
+
+
+def measure_cost(database: str = "phreeqc.dat", n: int = 2000, seed: int = 0, repeat: int = 5) -> dict:
+    """What share of an aqueous batch the certificate takes: for the lead to run on a quiet machine
+    (nothing here is asserted or compared; timings on a shared machine mean little).
+
+    ``n`` random waters (Na, K, Ca, Mg, Cl, S(6), C(4) at 1e-6..1 mol/kgw, 0-90 C, 30 % with the
+    pH from electroneutrality) go through ``speciate_batch`` (which certifies its rows) once to
+    load the compiled kernels, then ``repeat`` times; each time the certificate is also run alone on
+    the returned batch. Returns the best of each: {"n", "batch_s" (with its certificate),
+    "certificate_s", "share" = certificate_s / batch_s, "per_water_us"}.
+    """
+    import time
+    import warnings
+
+    from .database import DatabaseWarning, load_database
+    from .speciation import speciate_batch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabaseWarning)
+        db = load_database(database)
+    rng = np.random.default_rng(seed)
+    majors = ("Na", "K", "Ca", "Mg", "Cl", "S(6)", "C(4)")
+    tot = {k: 10 ** rng.uniform(-6, 0, n) for k in majors}
+    T = 273.15 + rng.uniform(0, 90, n)
+    pH = np.where(rng.random(n) < 0.3, np.nan, rng.uniform(2, 12, n))
+    b = speciate_batch(db, tot, T, pH)
+    keys = list(b.components)
+    TOT = np.column_stack([tot[next(k for k in tot if _db_key(db, k) == c)] for c in keys])
+    best_b, best_c = math.inf, math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        b = speciate_batch(db, tot, T, pH)
+        t1 = time.perf_counter()
+        certify_states(db, b.species, keys, b.molality, b.log_gamma, b.pH, 4.0, T, b.ionic_strength,
+                       b.water_activity, np.isnan(pH), TOT, checked=b.status == 0)
+        t2 = time.perf_counter()
+        best_b, best_c = min(best_b, t1 - t0), min(best_c, t2 - t1)
+    return {"n": n, "batch_s": best_b, "certificate_s": best_c, "share": best_c / best_b,
+            "per_water_us": 1e6 * best_b / n}
