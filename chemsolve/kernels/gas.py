@@ -91,8 +91,12 @@ _STEP_TOL = 1e-6
 # then below (h/RT) * 1e-13 ~ 1e-11, far under every tolerance, and HP/SP/UV solves skip one
 # polynomial evaluation of every species in their last iteration.
 _T_REUSE = 1e-13
-_TAYLOR_LNT = 1e-6
-_FINAL_LNT = 1e-7
+# Thermo is carried to first order (``_all_thermo``) while T stays within this of its last exact
+# evaluation (|ln(T / T_exact)|): g/RT is then off by < |cp/R - h/RT| * 1e-14 / 2 (5e-13 for
+# |cp/R - h/RT| = 100), so the state returned, recomputed from pi with such thermo, is an
+# equilibrium of the exact thermo far below what the certificate allows (1e-11 RT beside tol).
+# (At 1e-6 the carried g/RT could be 5e-11 off: an HP state then balanced H only to 3e-12.)
+_TAYLOR_LNT = 1e-7
 # Convergence is judged on every species above x = 1e-14 (ln = -32.2): each must change by less
 # than 1e-9 relative in a full Newton step. Below that level a species' amount can be fixed by an
 # element combination that no visible species carries (e.g. H2 and O2 over pure water at 600 K),
@@ -162,8 +166,7 @@ def _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnre
     the last exact evaluation, the values are carried from T_done (where the arrays hold them)
     to T to first order: d(h/RT)/dlnT = cp/R - h/RT, d(s/R)/dlnT = cp/R, d(g/RT)/dlnT = -h/RT.
     The neglected terms stay below ~|cp/R - h/RT| * window**2 / 2 in g/RT however many carries
-    are chained: with window _TAYLOR_LNT (1e-6) while iterating, _FINAL_LNT (1e-7) for the
-    state that is returned."""
+    are chained (window: _TAYLOR_LNT)."""
     if T_done > 0.0 and T_exact > 0.0 and abs(math.log(T / T_exact)) < window:
         dl = math.log(T / T_done)
         for j in range(coeffs.shape[0]):
@@ -1078,14 +1081,9 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if not small:
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
-        # the state returned is an equilibrium of thermo within _FINAL_LNT of an exact evaluation
-        # (g/RT off by < 5e-15 |cp/R - h/RT|, far below what the certificate allows): after longer
-        # carries, evaluate exactly and take one more Newton step with it
-        if T_exact > 0.0 and abs(math.log(T / T_exact)) >= _FINAL_LNT:
-            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s,
-                                          g, ccp, ch, cs, cg, 0.0)
-            continue
-        if T != T_done:  # carried to T itself, as the Newton step's linear model assumed
+        # thermo at T itself (carried there, as the Newton step's linear model assumed, or exact
+        # when T left the carry window), never reused from a nearby T
+        if T != T_done:
             T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s,
                                           g, ccp, ch, cs, cg, _TAYLOR_LNT)
         lnT = math.log(T)
