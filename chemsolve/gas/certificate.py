@@ -23,17 +23,20 @@ T held (TP, TV)        0                     the temperature asked for is used a
 P held (TP, HP, SP)    0                     likewise the pressure
 V held (TV, UV)        1e-13                 V = N R T / P of the state against R T0 / P0 of the feed: the
                                              gas moles pass once through exp(ln N), ~1e-15
-H / U held (HP, UV)    tol + 1e-12           relative to |H| + sum |n h| + sum n cp T (the last term makes it
-                                             a relative temperature error where enthalpies nearly cancel);
-                                             the solver holds it to tol on a smaller scale; rounding 1e-14
+H / U held (HP, UV)    tol + 1e-12           relative to |H| + T (sum |n h| + 5/2 sum n_gas + sum n_c cp_c):
+                                             the heat-capacity terms (cp/R >= 5/2 for an ideal gas, so a
+                                             lower bound) make it a relative temperature error where the
+                                             enthalpies nearly cancel (air near 298 K); the solver holds it
+                                             to tol on a smaller scale; rounding 1e-14
 S held (SP)            2 tol + 1e-12         as H, and the solver's entropy of mixing uses its gas moles N,
                                              which differ from sum n by up to tol (the gas-moles identity):
                                              at most N tol more, below tol of the scale (s/R > 1 per mole)
 gas potential          tol + 1e-11 [RT]      |mu_j/RT - sum a_ij pi_i| of every gas species made of present
                                              elements, from ln X (trace species far below 1e-300 too). The
                                              solver builds ln n_j from pi exactly, so the residual is
-                                             ln(N / sum n) <= tol, plus its thermo carry at the final T
-                                             (< 5e-17 |cp/R - h/RT|) and rounding of terms up to ~1e3 (1e-12)
+                                             ln(N / sum n) <= tol, plus its first-order thermo carry
+                                             (< 5e-15 |cp/R - h/RT|, ~5e-13) and rounding of terms up to
+                                             ~1e3 in size (1e-12)
 condensed potential    tol + 1e-11 [RT]      |g_c/RT - sum a_ic pi_i| of every condensed species present; the
                                              solver holds it to tol; rounding as above
 condensed amount       0 [mol]               n_c >= 0 (the most negative amount, per mole of feed)

@@ -215,7 +215,9 @@ class GasEquilibrium:
     T [K], P [Pa]. moles : gas moles per mole of feed. condensed : {name: moles per mole of feed}
     for every condensed species of the mixture (0 when absent). element_potentials :
     {element: mu/RT}. diagnostics: final element-balance and energy residuals (relative), the
-    most negative driving force of an absent condensed species, phase changes.
+    most negative driving force of an absent condensed species, phase changes. certificate : the
+    independent check of the state (``chemsolve.gas.certificate``; empty unless the solver
+    converged); a state it refuses has status CHECK_FAILED and a message naming the worst residual.
     """
 
     X: np.ndarray
@@ -264,7 +266,8 @@ def _to_cantera(gas: Any, names: list[str], T: float, P: float, X: np.ndarray) -
 class GasBatch(StatusRows):
     """Many equilibrium states: X (n, ng), ln_X (n, ng), T (n,), P (n,), moles (n,),
     condensed (n, nc) moles per mole of feed (columns: ``condensed_names``), status (n,),
-    iterations (n,), element_potentials (n, ne) (columns: ``element_names``)."""
+    iterations (n,), element_potentials (n, ne) (columns: ``element_names``), certificate (a
+    ``BatchCertificate``: every check's worst residual per row, and which rows were checked)."""
 
     X: np.ndarray
     ln_X: np.ndarray
@@ -538,7 +541,10 @@ class GasMixture:
         one, for sweeps). damping : ``ControlFactor()`` (NASA CEA's, the default) or any engine
         schedule (Constant, Ramp, Adaptive, LineSearch). tol : relative residual of the final
         element-balance and energy check. T_guess : first temperature of a cold HP/SP/UV solve
-        (default: CEA's 3800 K). T_bounds : T is kept inside while iterating [K].
+        (default: CEA's 3800 K). T_bounds : the search for T in HP, SP and UV stays inside [K]
+        (TP and TV states are solved at the T given, whatever T_bounds; outside the species' fits
+        with a ThermoRangeWarning). Every state the solver calls converged is then certified
+        (``chemsolve.gas.certificate``); one the certificate refuses is CHECK_FAILED.
         advisor : a ``chemsolve.advisors`` advisor, consulted once per call (a batch is one
         problem: never once per state). It may suggest ``{"T": K}`` (the first temperature of
         HP/SP/UV, inside T_bounds) and a damping schedule; bad parts are replaced by the defaults
