@@ -305,6 +305,39 @@ def test_lowest_phase_window_reaches_down():
     assert tuple(alone.condensed_windows[0]) == (0.0, 600.0)
 
 
+@pytest.mark.filterwarnings("ignore::chemsolve.gas.ThermoRangeWarning")
+def test_hp_target_inside_a_latent_heat():
+    """An HP target between the equilibrium enthalpies just below and just above the melting point
+    (ice + vapour at 273.0 K, liquid + vapour at 273.3 K) is met only by ice and liquid coexisting
+    at the transition temperature, which chemsolve does not model yet (CEA does). It must not come
+    back as a wrong CONVERGED state: today it is MAX_ITER; if it converges one day, T must be the
+    transition temperature with both phases present."""
+    from chemsolve.kernels import gas_certificate as kc
+
+    mix = GasMixture.from_cantera("h2o2.yaml", condensed=["nasa_condensed.yaml:H2O(s)", "nasa_condensed.yaml:H2O(L)"])
+    feed = {"H2O": 1.0, "AR": 0.2}
+    mw = float(mix._feed_rows(feed) @ mix.molecular_weights) / 1000.0  # kg/mol of feed
+
+    def enthalpy(eq):  # J/kg, by the certificate's own thermo
+        out = np.empty(1)
+        g, c = mix._gas, mix._cond
+        nc = np.array([[eq.condensed[k] for k in mix.condensed_names]])
+        kc.property_batch(1, np.array([eq.T]), np.array([eq.P]), eq.X[None], eq.ln_X[None], np.array([eq.moles]), nc,
+                          g.coeffs, g.bounds, g.nreg, g.lnpref, c.coeffs, c.bounds, c.nreg, out)
+        return out[0] * 8.314462618 / mw
+
+    below = mix.equilibrate(273.0, ATM, feed)
+    above = mix.equilibrate(273.3, ATM, feed)
+    assert below.condensed["H2O(s)"] > 0.8 and above.condensed["H2O(L)"] > 0.8
+    for f in (0.25, 0.5, 0.75):
+        h = enthalpy(below) + f * (enthalpy(above) - enthalpy(below))
+        eq = mix.equilibrate(300.0, ATM, feed, mode="HP", H=h)
+        if eq.status == Status.CONVERGED:
+            assert abs(eq.T - 273.15) < 1e-6 and min(eq.condensed.values()) > 0.0
+        else:
+            assert eq.status == Status.MAX_ITER and not eq.certificate.checks
+
+
 # ---------------------------------------------------------------------------------------------
 # the certificate
 
