@@ -19,11 +19,16 @@ potential) problem, so the iteration converges quadratically near the solution.
 Trace species never underflow: they live as ln n_j (down to ~ -1e300 in principle), and only
 ``exp`` of them is taken where they enter sums, where a zero is harmless.
 
-A state is called CONVERGED only after the final check: the composition recomputed from the
-element potentials alone (so every gas species satisfies its equilibrium condition exactly)
-must satisfy the element balances, the gas-moles identity and the energy constraint to 1e-9
-relative, every active condensed species must have n_c >= 0 and every inactive one must have a
-non-negative driving force g_c/RT - sum a_ic pi_i.
+The solver stops only after its final check: the composition recomputed from the element
+potentials alone (so every gas species satisfies its equilibrium condition exactly) must satisfy
+the element balances, the gas-moles identity and the energy constraint to ``tol`` relative,
+every active condensed species must have n_c >= 0 and sit at its condition to ``tol`` RT, and
+every inactive one must have a driving force g_c/RT - sum a_ic pi_i >= -tol. Only then does the
+certificate (``chemsolve.kernels.gas_certificate``, sharing no code with this module) decide
+whether the state may be called CONVERGED.
+
+Temperature: TP and TV states are solved at the temperature given, whatever ``T_bounds``; in HP,
+SP and UV the search for T stays inside ``T_bounds`` (gopt[GOPT_TMIN], gopt[GOPT_TMAX]).
 
 Thermo data: each species carries up to ``R`` temperature regions of NASA 9-coefficient
 polynomials (NASA 7 data are stored in the same form with a1 = a2 = 0); below the first region
@@ -68,8 +73,8 @@ N_ST = 9
 # options vector of the gas kernels
 GOPT_MAX_ITER = 0
 GOPT_TOL = 1  # relative tolerance of the final check (element balance, energy)
-GOPT_TMIN = 2  # lower bound on T while iterating [K]
-GOPT_TMAX = 3  # upper bound on T while iterating [K]
+GOPT_TMIN = 2  # lower bound on T while searching for it (HP, SP, UV) [K]
+GOPT_TMAX = 3  # upper bound on T while searching for it (HP, SP, UV) [K]
 GOPT_T_GUESS = 4  # cold-start temperature when T is free [K] (0: the feed temperature)
 N_GOPT = 5
 
@@ -86,8 +91,12 @@ _STEP_TOL = 1e-6
 # then below (h/RT) * 1e-13 ~ 1e-11, far under every tolerance, and HP/SP/UV solves skip one
 # polynomial evaluation of every species in their last iteration.
 _T_REUSE = 1e-13
-_TAYLOR_LNT = 1e-6
-_COND_TOL = 1e-8  # |g_c/RT - a_c . pi| of an active condensed species at convergence
+# Thermo is carried to first order (``_all_thermo``) while T stays within this of its last exact
+# evaluation (|ln(T / T_exact)|): g/RT is then off by < |cp/R - h/RT| * 1e-14 / 2 (5e-13 for
+# |cp/R - h/RT| = 100), so the state returned, recomputed from pi with such thermo, is an
+# equilibrium of the exact thermo far below what the certificate allows (1e-11 RT beside tol).
+# (At 1e-6 the carried g/RT could be 5e-11 off: an HP state then balanced H only to 3e-12.)
+_TAYLOR_LNT = 1e-7
 # Convergence is judged on every species above x = 1e-14 (ln = -32.2): each must change by less
 # than 1e-9 relative in a full Newton step. Below that level a species' amount can be fixed by an
 # element combination that no visible species carries (e.g. H2 and O2 over pure water at 600 K),
@@ -149,14 +158,16 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
 
 
 @njit(cache=True)
-def _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg):
+def _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg,
+                window):
     """cp/R, h/RT, s/R and g/RT of the gas and the condensed species at T.
 
-    Returns (T, T of the last exact evaluation). When T is within |ln(T/T_exact)| < 1e-6 of the
-    last exact evaluation, the values are carried from T_done (where the arrays hold them) to T
-    to first order: d(h/RT)/dlnT = cp/R - h/RT, d(s/R)/dlnT = cp/R, d(g/RT)/dlnT = -h/RT. The
-    neglected terms stay below ~50 * (1e-6)**2 in g/RT however many carries are chained."""
-    if T_done > 0.0 and T_exact > 0.0 and abs(math.log(T / T_exact)) < _TAYLOR_LNT:
+    Returns (T, T of the last exact evaluation). When T is within |ln(T/T_exact)| < window of
+    the last exact evaluation, the values are carried from T_done (where the arrays hold them)
+    to T to first order: d(h/RT)/dlnT = cp/R - h/RT, d(s/R)/dlnT = cp/R, d(g/RT)/dlnT = -h/RT.
+    The neglected terms stay below ~|cp/R - h/RT| * window**2 / 2 in g/RT however many carries
+    are chained (window: _TAYLOR_LNT)."""
+    if T_done > 0.0 and T_exact > 0.0 and abs(math.log(T / T_exact)) < window:
         dl = math.log(T / T_done)
         for j in range(coeffs.shape[0]):
             g[j] -= h[j] * dl
@@ -178,10 +189,41 @@ def _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnre
 
 
 @njit(cache=True)
-def _in_range(c, T, cbounds, cnreg):
-    """A condensed species takes part only inside its fitted range (CEA's rule; phase changes
-    such as ice / liquid water are separate species with adjacent ranges)."""
-    return cbounds[c, 0] <= T <= cbounds[c, cnreg[c]]
+def _in_window(c, T, cwin):
+    """A condensed species takes part only inside its window cwin[c] = (low, high) [K]
+    (``chemsolve.gas.mixture.condensed_windows``): its fitted range, except that the
+    lowest-temperature phase of a formula reaches down without limit (and a phase above a
+    gap down to the top of the phase below), so that no phase appears on heating. Above its
+    fitted range a species never takes part (an extrapolated liquid would condense in a
+    flame). Phase changes such as ice / liquid water are separate species."""
+    return cwin[c, 0] <= T <= cwin[c, 1]
+
+
+@njit(cache=True)
+def _leave_window(T, cwin, cok, cact, nc, Ac):
+    """Active condensed species whose window does not hold T leave; a species of the same formula
+    whose window holds T takes over the amount (a phase change). Returns True if any left."""
+    left = False
+    ncs = Ac.shape[0]
+    for c in range(ncs):
+        if not cact[c] or _in_window(c, T, cwin):
+            continue
+        cact[c] = False
+        left = True
+        for d in range(ncs):
+            if d == c or cact[d] or not cok[d] or not _in_window(d, T, cwin):
+                continue
+            same = True
+            for i in range(Ac.shape[1]):
+                if Ac[d, i] != Ac[c, i]:
+                    same = False
+                    break
+            if same:
+                cact[d] = True
+                nc[d] = nc[c]
+                break
+        nc[c] = 0.0
+    return left
 
 
 # The sums over species that build the Newton matrix and the final check are dot products over
@@ -522,7 +564,7 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi)
 
 @njit(cache=True)
 def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
-              dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
+              cwin, dkind, dpar, gopt, warm, lnn, nc, cact, pi, st,
               b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old, ccp, ch, cs, cg,
               M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act, Ad, nt, xb, memo, cok):
     """Equilibrate one state in place. Returns a status code (codes.*).
@@ -656,12 +698,12 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     if not warm:
         if Tfree:
             tg = gopt[GOPT_T_GUESS]
-            T = tg if tg > 0.0 else Tin
-        T = min(max(T, tmin), tmax)
+            T = min(max(tg if tg > 0.0 else Tin, tmin), tmax)
         # the linear-programme start (low-temperature limit); CEA's equal amounts if it fails
-        T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+        T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg,
+                                         _TAYLOR_LNT)
         for c in range(ncs):
-            cact[c] = cok[c] and _in_range(c, T, cbounds, cnreg)  # the LP's allowed mask (reused)
+            cact[c] = cok[c] and _in_window(c, T, cwin)  # the LP's allowed mask (reused)
         lnN0 = np.nan
         if Pfix:
             lnN0 = lp_start(lnP, A, g, lnpref, gon, Ac, cg, cact, b, eon, lnn, nc, cact, pi)
@@ -693,7 +735,10 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 lnn[j] = -np.inf
         if not math.isfinite(st[ST_LNN]):
             st[ST_LNN] = 0.0
-    T = min(max(T, tmin), tmax)
+    # T_bounds bound the search for T in HP / SP / UV only: a TP / TV state is solved at the
+    # temperature asked for, never at another one (DESIGN.md section 5)
+    if Tfree:
+        T = min(max(T, tmin), tmax)
     lnN = st[ST_LNN]
 
     alpha_state = dpar[0]
@@ -701,25 +746,30 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
     status = MAX_ITER
     nphase = 0
     nreseed = 0
+    pin = False
     it = 0
     while it < maxiter:
         it += 1
+        # T is solved for, unless the search is pinned at a T bound (then this iteration is a TP /
+        # TV one at the bound, so that the final check can test the condensed species there)
+        Tit = Tfree and not pin
         # ---- thermo at T (gas: g/RT, h/RT; condensed likewise), only when T moved
         if abs(T - T_done) > _T_REUSE * T:
-            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg,
+                                         _TAYLOR_LNT)
         lnT = math.log(T)
-        if Tfree:  # a condensed species leaves when T leaves its fitted range (as in CEA)
-            for c in range(ncs):
-                if cact[c] and not _in_range(c, T, cbounds, cnreg):
-                    cact[c] = False
-                    nc[c] = 0.0
+        # a condensed species leaves when T leaves its window (T moved, or a warm start carried
+        # it from a state at another temperature): a phase of the same formula whose window holds
+        # T takes over its amount (KOH(a) -> KOH(b) at 516 K, as CEA swaps phases); otherwise it
+        # is gone until the final check considers it again at the converged T
+        _leave_window(T, cwin, cok, cact, nc, Ac)
         # ---- gas amounts, chemical potentials mu_j/RT (d_j = -mu_j/RT), d ln n_j / d ln T (e_j)
         # one pass over the active species: amounts, d_j = -mu_j/RT, e_j = d ln n_j / d ln T and,
         # for HP / UV, the energy weights w_j = n_j (h_j/RT - [1 if UV])
         N = math.exp(lnN)
         base = (lnP - lnN) if Pfix else (lnRT_V + lnT)
         eoff = 0.0 if Pfix else 1.0
-        hpuv = Tfree and (mode == MODE_HP or mode == MODE_UV)
+        hpuv = Tit and (mode == MODE_HP or mode == MODE_UV)
         shift = 1.0 if mode == MODE_UV else 0.0
         tot = 0.0
         cur = 0.0
@@ -753,7 +803,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             if nj != 0.0:
                 sce += nj * ej
                 scd += nj * dj
-                if Tfree:
+                if Tit:
                     cpt += nj * (cp[j] - shift)
                     if hpuv:
                         sw += wj
@@ -762,7 +812,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         # ---- energy / entropy constraint: residual and scale
         eres = 0.0
         escale = 1.0
-        if Tfree:
+        if Tit:
             if hpuv:
                 # H/RT (HP) or U/RT = sum n_j (h_j/RT - 1) + condensed h/RT (UV)
                 escale = abs(target / T) + wabs
@@ -800,7 +850,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 ncol_c += 1
         cN = m + ncol_c
         cT = cN + (1 if Pfix else 0)
-        size_m = cT + (1 if Tfree else 0)
+        size_m = cT + (1 if Tit else 0)
         Mv = M[:size_m, :size_m]
         rv = rhs[:size_m]
         for r in range(size_m):
@@ -820,7 +870,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             if Pfix:
                 Mv[p, cN] = s_n
                 Mv[cN, p] = s_n
-            if Tfree:
+            if Tit:
                 Mv[p, cT] = s_ne
                 Mv[cT, p] = s_w
         # condensed species: their columns in the element rows, and their own rows
@@ -831,17 +881,17 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                     rv[qcol[i]] -= Ac[c, i] * nc[c]
                     Mv[qcol[i], m + qc] = Ac[c, i]
                     Mv[m + qc, qcol[i]] = Ac[c, i]
-            if Tfree:
+            if Tit:
                 Mv[m + qc, cT] = ch[c]
             rv[m + qc] = cg[c]
         # total gas moles row
         if Pfix:
             Mv[cN, cN] = tot - N
-            if Tfree:
+            if Tit:
                 Mv[cN, cT] = sce
             rv[cN] = N - tot - scd
         # energy / entropy row
-        if Tfree:
+        if Tit:
             for qc in range(ncol_c):
                 c = colc[qc]
                 Mv[cT, m + qc] = cs[c] if mode == MODE_SP else ch[c]
@@ -902,7 +952,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             else:
                 pi[i] = 0.0
         dlnN = sol[cN] if Pfix else 0.0
-        dlnT = sol[cT] if Tfree else 0.0
+        dlnT = sol[cT] if Tit else 0.0
         dmax_major = 0.0
         for t in range(nact):
             tmp[t] = d[t] + fN * dlnN + e[t] * dlnT  # d ln n_j
@@ -931,7 +981,13 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             lam = alpha_state
         else:  # constant, line search: start value
             lam = dpar[0]
-        if Tfree:  # never step T out of its bounds
+        if Tit:  # never step T out of its bounds
+            if (dlnT > 0.0 and T >= tmax * (1.0 - 1e-12)) or (dlnT < 0.0 and T <= tmin * (1.0 + 1e-12)):
+                # at a bound and pushing out of it: hold T there until the composition has
+                # converged; the final check then adds any condensed species that would lower G
+                # (its heat may bring T back) or gives up (the target lies beyond the bound)
+                pin = True
+                continue
             Tn = T * math.exp(lam * dlnT)
             if Tn > tmax:
                 lam = min(lam, math.log(tmax / T) / dlnT)
@@ -956,7 +1012,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                     c = colc[qc]
                     nc[c] += lam * sol[m + qc]
                 et = eres
-                if Tfree:
+                if Tit:
                     # energy residual at the trial point, to first order (T moves with the step)
                     et = eres * (1.0 - lam)
                 phit = _merit(b, eon, A, gon, lnn, n, Ac, cact, nc, lnN + lam * dlnN, Pfix, et, escale)
@@ -991,7 +1047,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 if abs(dj) * nt[t] > _NOISE_X * tot:
                     dmax_major = abs(dj)
         lnN += lam * dlnN
-        if Tfree:
+        if Tit:
             T = T * math.exp(lam * dlnT)
         removed = False
         for qc in range(ncol_c):
@@ -1025,8 +1081,11 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if not small:
             continue
         # recompute the gas amounts from pi (exact equilibrium conditions), then verify
-        if abs(T - T_done) > _T_REUSE * T:
-            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s, g, ccp, ch, cs, cg)
+        # thermo at T itself (carried there, as the Newton step's linear model assumed, or exact
+        # when T left the carry window), never reused from a nearby T
+        if T != T_done:
+            T_done, T_exact = _all_thermo(T, T_done, T_exact, coeffs, bounds, nreg, ccoeffs, cbounds, cnreg, cp, h, s,
+                                          g, ccp, ch, cs, cg, _TAYLOR_LNT)
         lnT = math.log(T)
         # ln n_j from the element potentials (active ones are sol[:m], in column order)
         base = (lnN - lnP) if Pfix else -(lnRT_V + lnT)
@@ -1066,6 +1125,7 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         if Pfix and abs(tot - math.exp(lnN)) > tol * tot:
             ok = False
         erel = 0.0
+        eres_f = 0.0  # signed: > 0 when the state holds less H (U, S) than the target
         if Tfree:
             if mode == MODE_SP:
                 cur = 0.0
@@ -1078,7 +1138,8 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * cs[c]
-                erel = abs(target - cur) / sc2
+                eres_f = target - cur
+                erel = abs(eres_f) / sc2
             else:
                 cur = 0.0
                 sc2 = abs(target / T)
@@ -1089,23 +1150,32 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
                 for c in range(ncs):
                     if cact[c]:
                         cur += nc[c] * ch[c]
-                erel = abs(target / T - cur) / sc2
+                eres_f = target / T - cur
+                erel = abs(eres_f) / sc2
             if erel > tol:
                 ok = False
-        # condensed phases: every active one at its equilibrium condition g_c/RT = a_c . pi;
-        # every absent one (allowed, inside its fitted T range) must not lower G
+        # condensed phases: every active one inside its window and at its equilibrium condition
+        # g_c/RT = a_c . pi (to tol, in units of RT, as the gas species); every absent one
+        # (allowed, inside its window) must not lower G by more than tol RT
+        left = _leave_window(T, cwin, cok, cact, nc, Ac)  # the last step took T out of a window
         for c in range(ncs):
             if cact[c]:
                 res_c = cg[c]
                 for k in range(ne):
                     if eon[k]:
                         res_c -= Ac[c, k] * pi[k]
-                if abs(res_c) > _COND_TOL:
+                if not (abs(res_c) <= tol):
                     ok = False
+        if left:
+            nphase += 1
+            if nphase > _MAX_PHASE_CHANGES:
+                status = MAX_ITER
+                break
+            continue
         worst = 0.0
         wc = -1
         for c in range(ncs):
-            if not cok[c] or cact[c] or not _in_range(c, T, cbounds, cnreg):
+            if not cok[c] or cact[c] or not _in_window(c, T, cwin):
                 continue
             drive = ch[c] - cs[c]
             for k in range(ne):
@@ -1117,9 +1187,10 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
         st[ST_ELEM] = emax
         st[ST_ENERGY] = erel
         st[ST_DRIVE] = worst
-        if wc >= 0 and worst < -1e-9:
+        if wc >= 0 and worst < -tol:
             cact[wc] = True
             nc[wc] = 0.0
+            pin = False
             # a species with the same formula as an active one (ice / liquid water) replaces it,
             # as in CEA: both at once would make the Newton matrix singular
             for c in range(ncs):
@@ -1137,6 +1208,15 @@ def equil_row(mode, x, Tin, Pin, target_in, A, coeffs, bounds, nreg, lnpref, Ac,
             if nphase > _MAX_PHASE_CHANGES:
                 status = MAX_ITER
                 break
+            continue
+        if pin and not ok:
+            # converged at the bound and no condensed species would enter: if the held property
+            # still lies beyond the bound the target is out of reach (the caller confirms it with
+            # the TP equilibrium at the bound); otherwise T is free again
+            if (T <= tmin * (1.0 + 1e-12) and eres_f < 0.0) or (T >= tmax * (1.0 - 1e-12) and eres_f > 0.0):
+                status = MAX_ITER
+                break
+            pin = False
             continue
         if ok:
             status = CONVERGED
@@ -1180,7 +1260,7 @@ def default_chunk(n: int, warm: bool) -> int:
 
 @njit(cache=True, parallel=True)
 def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs, cbounds, cnreg,
-                dkind, dpar, gopt, warm, chunk, lnn, nc, cact, pi, st, status, Xout):
+                cwin, dkind, dpar, gopt, warm, chunk, lnn, nc, cact, pi, st, status, Xout):
     """Equilibrate every row of X (n, ng) at T (n,), P (n,); results in lnn (n, ng) (ln mole
     fractions on output), Xout (n, ng) mole fractions, nc (n, ncs), cact (n, ncs), pi (n, ne),
     st (n, N_ST) (ST_LNSUM: ln of the gas moles), status (n,). Rows are split in chunks of ``chunk``
@@ -1252,14 +1332,14 @@ def equil_batch(mode, X, T, P, target, A, coeffs, bounds, nreg, lnpref, Ac, ccoe
                     elif lin:
                         st[r, k] = 2.0 * st[r - 1, k] - st[r - 2, k]
             code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
-                             cbounds, cnreg, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
+                             cbounds, cnreg, cwin, dkind, dpar, gopt, use_warm, lnn[r], nc[r],
                              cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                              ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
                              Ad, nt, xb, memo, cok)
             if code != CONVERGED and use_warm:
                 its = st[r, ST_ITER]
                 code = equil_row(mode, X[r], T[r], P[r], target[r], A, coeffs, bounds, nreg, lnpref, Ac, ccoeffs,
-                                 cbounds, cnreg, dkind, dpar, gopt, False, lnn[r], nc[r],
+                                 cbounds, cnreg, cwin, dkind, dpar, gopt, False, lnn[r], nc[r],
                                  cact[r], pi[r], st[r], b, eon, gon, cp, h, s, g, d, e, w, n, lnn_old,
                                  ccp, ch, cs, cg, M, rhs, work, sol, colc, tmp, M2, r2, r3, qcol, bact, act,
                              Ad, nt, xb, memo, cok)
