@@ -454,6 +454,7 @@ def _loader_class():
                 try:  # the key as the constructor will read it: T and "T" are one key, so are 1 and 0x1
                     k = (self.yaml_constructors[key.tag](self, key), key.tag)
                     hash(k)
+                    key.chemsolve_key = k[0]  # (the line map's key: the data's, not the text)
                 except Exception:  # noqa: BLE001 - an unreadable key: the constructor reports it
                     k = (key.value, key.tag)
                 if k in seen:
@@ -551,7 +552,7 @@ def _tree(v: Any) -> Any:
 
 def _read(path: Path) -> tuple[Any, dict[tuple, int]]:
     """The file's data (bounded, safe: ``_load_text``) plus the line number of every mapping
-    key (as a path tuple). Keys reached through an alias are not walked again: their line is
+    key (as a path tuple of the keys as read: ``1`` and ``0x1`` are the integer 1). Keys reached through an alias are not walked again: their line is
     that of the first path to them; other paths have no line (the message names the file)."""
     import yaml
 
@@ -572,7 +573,7 @@ def _read(path: Path) -> tuple[Any, dict[tuple, int]]:
             continue
         seen.add(id(n))
         for k, v in n.value:
-            key = prefix + (k.value,)
+            key = prefix + (getattr(k, "chemsolve_key", k.value),)
             lines.setdefault(key, k.start_mark.line + 1)
             queue.append((v, key))
     return data, lines
@@ -872,7 +873,7 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
         ph = data["phi"]
         if isinstance(ph, dict):
             if set(ph) != {"start", "stop", "num"}:
-                bad = sorted(set(ph) - {"start", "stop", "num"})
+                bad = sorted(set(ph) - {"start", "stop", "num"}, key=str)  # (keys may be numbers too)
                 raise ModelError(f"{where('phi', *bad[:1])}: a phi sweep is {{start:, stop:, num:}}"
                                  + (f"; unknown key {_show(bad[0])}" if bad else ""))
             num = ph["num"]
