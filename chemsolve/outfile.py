@@ -42,6 +42,8 @@ def _temporary(final: Path) -> tuple[Path, int]:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         except FileExistsError:
             continue
+        except OSError as e:  # (no such folder, no permission): name the file the user gave
+            raise type(e)(e.errno, e.strerror, str(final)) from None
         return tmp, fd
     raise FileExistsError(f"no free temporary name next to {final}")
 

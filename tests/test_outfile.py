@@ -56,3 +56,10 @@ def test_devices_are_written_in_place_and_links_followed(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         with atomic_open(tmp_path / "x", mode="a"):
             pass
+
+
+def test_an_unwritable_destination_is_named_not_its_temporary(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        with atomic_open(tmp_path / "no" / "such" / "out.csv"):
+            pass
+    assert e.value.filename == str(tmp_path / "no" / "such" / "out.csv")
