@@ -12,8 +12,10 @@ its root), never a hang or a blow-up. Two runs:
   exit 0 or 1 for a valid model (it was solved), else exit 2 with exactly one line on stderr,
   and never a traceback.
 
-The fast tier runs a fixed, derandomised set (``CHEMSOLVE_FUZZ_EXAMPLES`` cases in-process,
-default 200, and 8 through the command); the slow tier (``-m slow``) draws 5,000 and 80 new ones.
+The fast tier draws with Hypothesis's fixed seed (``derandomize``: the same kinds of files each
+run, though Hypothesis may vary some between runs) ``CHEMSOLVE_FUZZ_EXAMPLES`` cases in-process,
+default 200, and 8 through the command, plus the issue's own cases as explicit examples; the slow
+tier (``-m slow``) draws 5,000 and 80 fresh ones each run.
 The number of files each run checked is printed at the end of the module (``model-file fuzzer:
 ...``) and kept in ``COUNTS``.
 """
@@ -425,6 +427,8 @@ def test_fuzz_load_model_many(work, case):
 @settings(max_examples=N_CLI_FAST, derandomize=True, **SETTINGS)
 @given(files())
 @example(Case(*ISSUE_CASES[0])).via("issue 12, item 8")
+@example(Case(BUNDLED["models/engine/propane.yaml"].replace("name: &n", "name:").encode("utf-16"),
+              "a valid model, in UTF-16")).via("the valid path: solved, exit 0")
 def test_fuzz_chemsolve_run(work, case):
     check_command(work, case.data)
 
