@@ -8,7 +8,11 @@ configuration fails anywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -105,7 +109,10 @@ def _csv(rows: list[list], header: list[str], out, digits: int = 10) -> None:
     if isinstance(out, str):
         import pandas as pd
 
-        pd.DataFrame(rows, columns=header).to_parquet(out, index=False)
+        from .outfile import atomic_path
+
+        with atomic_path(out) as tmp:
+            pd.DataFrame(rows, columns=header).to_parquet(tmp, index=False)
         return
     rows = [[f"{c:.{digits}g}" if isinstance(c, float) else c for c in r] for r in rows]
     w = csv.writer(out, lineterminator="\n")
@@ -356,7 +363,10 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     dt = time.perf_counter() - t0
     df["status"] = df["status"].astype(str)
     if fmt == "parquet":
-        df.to_parquet(out)
+        from .outfile import atomic_path
+
+        with atomic_path(out) as tmp:
+            df.to_parquet(tmp)
     elif fmt == "csv":
         df.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
     elif fmt == "json":
@@ -411,7 +421,9 @@ def list_models(root: str | None, out=sys.stdout) -> int:
             rows.append([str(f.relative_to(base)), "?", f"unreadable: {e}"])
             continue
         if isinstance(data, dict) and "kind" in data:
-            rows.append([str(f.relative_to(base)), str(data.get("kind")), str(data.get("name", "")).strip()])
+            name = " ".join(str(data.get("name", "")).split())
+            rows.append([str(f.relative_to(base)), str(data.get("kind"))[:20],
+                         name if len(name) <= 100 else name[:97] + "..."])
     if not rows:
         raise InvalidInputError(f"no model files (*.yaml with kind:) under {root!r}")
     print(_table(rows, ["model", "kind", "name"]), file=out)
@@ -424,8 +436,9 @@ def Status_name(code) -> str:
     return Status(int(code)).name
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None) -> int:
     from .errors import ChemsolveError
+    from .outfile import atomic_open
 
     parser = argparse.ArgumentParser(prog="chemsolve", description="Fast, honest equilibrium solvers.")
     parser.add_argument("--version", action="version", version=f"chemsolve {__version__}")
@@ -465,60 +478,114 @@ def main(argv: list[str] | None = None) -> int:
     p_b.add_argument("--n", type=int, help="size: states or waters (default: the suite's, seconds on 2 cores)")
     p_b.add_argument("--threads", type=int, help="numba threads (default: all cores)")
     p_b.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p_b.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p_b.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p_b.add_argument("--list", action="store_true", help="list the suites")
     args = parser.parse_args(argv)
-    out = None
     try:
-        if args.command == "demo":
-            if args.states < 1:
-                parser.error(f"--states must be >= 1, got {args.states}")
-            return demo(args.states)
-        if args.command == "models":
-            return list_models(args.dir)
-        if args.command == "bench":
-            from .bench import command
+        with contextlib.ExitStack() as files:  # an output file is renamed into place only when complete
+            def output():
+                return files.enter_context(atomic_open(args.output)) if args.output else sys.stdout
 
-            return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list)
-        if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
-            from .plots import require_matplotlib
+            if args.command == "demo":
+                if args.states < 1:
+                    parser.error(f"--states must be >= 1, got {args.states}")
+                return demo(args.states)
+            if args.command == "models":
+                return list_models(args.dir)
+            if args.command == "bench":
+                from .bench import command
 
-            require_matplotlib()
-        sets = _parse_sets(args.set)
-        if args.format == "parquet":
-            _need_parquet(args.output)
-            out = args.output
-        else:
-            out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-        if args.command == "run":
-            fmt = args.format or ("json" if args.json else "table")
-            code = run(args.model, out=out, overrides=sets, fmt=fmt)
-            if args.plot:
-                import warnings
+                return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list,
+                               out=output())
+            if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
+                from .plots import require_matplotlib
 
-                from .aqueous import DatabaseWarning
-                from .models import load_model
-                from .plots import plot_model
+                require_matplotlib()
+            sets = _parse_sets(args.set)
+            if args.format == "parquet":
+                _need_parquet(args.output)
+                out = args.output
+            else:
+                out = output()
+            if args.command == "run":
+                fmt = args.format or ("json" if args.json else "table")
+                code = run(args.model, out=out, overrides=sets, fmt=fmt)
+                if args.plot:
+                    import warnings
 
-                with warnings.catch_warnings():  # skipped database blocks: listed by load_database
-                    warnings.simplefilter("ignore", DatabaseWarning)
-                    plot_model(load_model(args.model, sets), args.plot)
-            return code
-        if args.command == "sweep":
-            if args.chunk < 1:
-                parser.error(f"--chunk must be >= 1, got {args.chunk}")
-            return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
-                         quiet=args.quiet, species=args.species, chunk=args.chunk, dask=args.dask, plot=args.plot)
+                    from .aqueous import DatabaseWarning
+                    from .models import load_model
+                    from .plots import plot_model
+
+                    with warnings.catch_warnings():  # skipped database blocks: listed by load_database
+                        warnings.simplefilter("ignore", DatabaseWarning)
+                        plot_model(load_model(args.model, sets), args.plot)
+                return code
+            if args.command == "sweep":
+                if args.chunk < 1:
+                    parser.error(f"--chunk must be >= 1, got {args.chunk}")
+                return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
+                             quiet=args.quiet, species=args.species, chunk=args.chunk, dask=args.dask,
+                             plot=args.plot)
     except ChemsolveError as e:  # bad input: one line, the culprit named, non-zero exit
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
+    except BrokenPipeError:
+        raise
     except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
-    finally:
-        if out is not None and out is not sys.stdout and not isinstance(out, str):
-            out.close()
     return 2
+
+
+def _error(e: BaseException) -> None:
+    """``error: <message>`` on one line of at most ~2,000 characters, whatever the message holds."""
+    text = " ".join(str(e).split())
+    print(f"error: {text if len(text) <= 2000 else text[:1996] + ' ...'}", file=sys.stderr)
+
+
+def _interrupted_again(signum, frame):  # noqa: ARG001 - signal handler signature
+    """A second Ctrl-C while the first one's clean-up runs: leave at once (a temporary output file
+    may stay behind; its name ends in .part)."""
+    os.write(2, b"chemsolve: interrupted again; exiting without clean-up\n")
+    os._exit(130)
+
+
+def _on_sigint(signum, frame):  # noqa: ARG001
+    signal.signal(signal.SIGINT, _interrupted_again)
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``chemsolve`` command. Exit status: 0 done (converged), 1 some state did not converge,
+    2 bad input (one line on stderr: ``error: ...``), 130 interrupted by Ctrl-C (one line, no
+    traceback, no partial output file), 141 when the reader of stdout went away (``| head``)."""
+    handler = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        handler = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
+    except KeyboardInterrupt:  # (our handler already turned a second Ctrl-C into an immediate exit)
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError):
+            print("chemsolve: interrupted", file=sys.stderr, flush=True)
+        return 130
+    except BrokenPipeError:
+        # the reader (head, less) has gone: say nothing, and keep the interpreter's final flush of
+        # stdout from failing again ("Exception ignored ... BrokenPipeError")
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return 141  # 128 + SIGPIPE: what a shell reports for a C tool stopped by a closed pipe
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,24 @@ def _guarded(fun: Callable, raised: list, inplace: bool, jacobian: bool = False)
     return call
 
 
+def _compiled_failure(e: BaseException) -> InvalidInputError:
+    """The one-line error for an exception out of a compiled solver call. Compiled code cannot
+    step around a residual that raises (the Python path treats such a point as outside the domain):
+    the raise ends the whole call. In a parallel batch numba reports it as a SystemError whose
+    cause is the residual's exception. A numba error here means the solver could not be compiled
+    for this residual."""
+    if isinstance(e, SystemError) and e.__cause__ is not None:
+        e = e.__cause__
+    first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), "")
+    if type(e).__module__.split(".")[0] == "numba":
+        return InvalidInputError(f"the compiled solver could not be built for this residual: {type(e).__name__}: "
+                                 f"{first[:300]}")
+    return InvalidInputError(
+        f"the @njit residual (or jac) raised {type(e).__name__} during the iteration: {first[:300]}; compiled code "
+        "cannot step around a raise: return NaN where the residual is undefined (or pass fun.py_func to solve, "
+        "which treats a raise as outside the domain)")
+
+
 def _method_code(method: str) -> int:
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; expected one of {sorted(METHODS)}")
@@ -323,9 +341,14 @@ def solve(
 
     notice = (first_use(f"the solver for {getattr(fun, '__name__', 'this residual')}", core,
                         note="once per process for a user's jitted residual") if compiled else nullcontext())
-    with notice:
-        core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
-             sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
+    try:
+        with notice:
+            core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
+                 sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
+    except Exception as e:  # noqa: BLE001 - a raise inside compiled code: the user's residual (or numba)
+        if not compiled:
+            raise
+        raise _compiled_failure(e) from e
     x = X[0]
     status, nit, nfev, njev = (int(o[0]) for o in out)
     nfev += 1  # the Python-side check at x0
@@ -407,7 +430,9 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
             return out
         return np.asarray(fun(x, *args), dtype=float)
 
-    f0 = resid(x0)
+    # the same first check as without an advisor: a residual that raises (or returns the wrong shape)
+    # at x0 is bad input, named as such, before any advisor is asked
+    f0 = _first_eval(fun, x0, args, "residual" if mname == "newton" else "fixed-point map", inplace)
     summary = {
         "kind": "engine", "n": n, "method": mname, "damping": sched0.to_dict(),
         "signature": f"engine:{getattr(fun, '__qualname__', type(fun).__name__)}:{n}",
@@ -565,12 +590,15 @@ def solve_batch(
     from .kernels import first_use
 
     if kernel is _k.solve_batch_builtin:
-        with first_use("the batch solver for the bundled residual", kernel):
-            kernel(*args)
+        notice = first_use("the batch solver for the bundled residual", kernel)
     else:
-        with first_use(f"the batch solver for {getattr(fun, '__name__', 'this residual')}", kernel,
-                       note="once per process for a user's residual"):
+        notice = first_use(f"the batch solver for {getattr(fun, '__name__', 'this residual')}", kernel,
+                           note="once per process for a user's residual")
+    try:
+        with notice:
             kernel(*args)
+    except Exception as e:  # noqa: BLE001 - see _compiled_failure
+        raise _compiled_failure(e) from e
     checked = ~np.isnan(cert) | (status == _c.CHECK_FAILED)
     certificate = BatchCertificate({"max|F/fscale|": cert}, {"max|F/fscale|": float(opts[_c.OPT_FTOL])},
                                    checked=checked, domain="engine")

@@ -1,15 +1,18 @@
-"""Model files: one YAML file per model (``models/**/*.yaml``), read with ``yaml.safe_load`` and
-validated. The schema of every kind (``aqueous``, ``gas``, ``engine``): each key, its type, units,
-default and an example, is documented in one place, ``models/README.md``.
+"""Model files: one YAML file per model (``models/**/*.yaml``), read with a bounded safe loader
+and validated. The schema of every kind (``aqueous``, ``gas``, ``engine``): each key, its type,
+units, default and an example, is documented in one place, ``models/README.md``.
 
-Unknown keys (at every level), missing keys, unknown units, units of the wrong dimension and bad
-values raise ``ModelError`` naming the file, line and key. Units are converted here and only here,
+Reading is bounded (``MAX_BYTES``, ``MAX_NODES`` with aliases expanded, ``MAX_ALIASES``,
+``MAX_DEPTH``) and safe (YAML's own types only). Duplicate keys, unknown keys (at every level),
+missing keys, unknown units, units of the wrong dimension and bad values raise ``ModelError``
+naming the file, line and key, in one line. Units are converted here and only here,
 with pint (imported on first use of a unit beyond K, degC, Pa, kPa, bar, atm, mol/kgw, mmol/kgw,
 umol/kgw and kg/L).
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import math
@@ -41,7 +44,16 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
 class ModelError(InvalidInputError):
-    """A model file is malformed; the message names file, line and key."""
+    """A model file is malformed; the message names file, line and key. It is one line, at
+    most ``MAX_MESSAGE`` characters, whatever the file holds."""
+
+    MAX_MESSAGE = 1000
+
+    def __init__(self, message: str):
+        text = " ".join(str(message).split())
+        if len(text) > self.MAX_MESSAGE:
+            text = text[: self.MAX_MESSAGE - 5] + " ..."
+        super().__init__(text)
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,7 @@ def _linear(unit: str, target: str, dim: str) -> tuple[float, float]:
         return 1.0, 0.0
     if (unit, target) in _EXACT:
         return _EXACT[unit, target]
+    _check_unit_text(unit)
     ureg = _ureg()
     try:
         q = ureg.Quantity(1.0, unit)
@@ -116,8 +129,31 @@ def _linear(unit: str, target: str, dim: str) -> tuple[float, float]:
         raise ValueError("is not a unit pint knows") from None
     if not q.check(dim):
         raise ValueError(f"has dimension {q.dimensionality}, not {dim}")
-    a = float(ureg.Quantity(0.0, unit).to(target).magnitude)
-    return float(q.to(target).magnitude) - a, a
+    try:
+        a = float(ureg.Quantity(0.0, unit).to(target).magnitude)
+        scale = float(q.to(target).magnitude) - a
+    except (OverflowError, ZeroDivisionError, ValueError):
+        raise ValueError(f"cannot be converted to {target}") from None
+    if not (math.isfinite(scale) and math.isfinite(a)) or scale == 0:
+        raise ValueError(f"has a conversion factor to {target} that is not a finite non-zero number")
+    return scale, a
+
+
+_POWER = re.compile(r"\*\*|\^")
+
+
+def _check_unit_text(unit: str) -> None:
+    """ValueError unless ``unit`` is a unit text pint may be given: at most 100 characters, and a
+    power (``**`` or ``^``) only of a unit name by a number of at most two digits. pint evaluates
+    powers in big integers: ``9**9**9`` never returns."""
+    if len(unit) > 100:
+        raise ValueError(f"is not a unit (a text of {len(unit):,} characters)")
+    for m in _POWER.finditer(unit):
+        before = unit[: m.start()].rstrip()
+        if not before or not (before[-1].isalpha() or before[-1] == "_") or not re.match(
+                r"\s*[-+]?\d{1,2}(?:\.\d{1,3})?(?![\d.])", unit[m.end():]):
+            raise ValueError("is not a unit chemsolve reads: a power (** or ^) must raise a unit name "
+                             "to a number, e.g. m**3")
 
 
 def _in_units(where, value: float, q: str, unit: str) -> float:
@@ -126,8 +162,11 @@ def _in_units(where, value: float, q: str, unit: str) -> float:
     try:
         scale, offset = _linear(unit, target, dim)
     except ValueError as e:
-        raise ModelError(f"{where('units', q)}: unit {unit!r} for {q} {e}") from None
-    return scale * value + offset
+        raise ModelError(f"{where('units', q)}: unit {_show(unit)} for {q} {e}") from None
+    out = scale * value + offset
+    if not math.isfinite(out):
+        raise ModelError(f"{where(q)}: {q} = {value:g} {_show(unit)} is not a finite number of {target}")
+    return out
 
 
 def _units(data: dict, where, kind: str, quantities: tuple[str, ...]) -> dict[str, str]:
@@ -138,9 +177,9 @@ def _units(data: dict, where, kind: str, quantities: tuple[str, ...]) -> dict[st
     for q, u in units.items():
         if q not in quantities:
             allowed = f"allowed: {list(quantities)}" if quantities else "it takes none (the residual's own units)"
-            raise ModelError(f"{where('units', q)}: unknown key {q!r} in units for kind {kind}; {allowed}")
+            raise ModelError(f"{where('units', q)}: unknown key {_show(q)} in units for kind {kind}; {allowed}")
         if not isinstance(u, str) or not u.strip():
-            raise ModelError(f"{where('units', q)}: units.{q} = {u!r} is not a unit, e.g. 'degC'")
+            raise ModelError(f"{where('units', q)}: units.{q} = {_show(u)} is not a unit, e.g. 'degC'")
     default = {**{k: v[0] for k, v in _QUANTITIES.items()}, "totals": "mol/kgw"}
     return {q: str(units.get(q, default[q])).strip() for q in quantities}
 
@@ -160,6 +199,7 @@ def _total_form(unit: str) -> tuple[bool, str, float]:
     unit = _ALIASES.get(unit, unit)
     if unit in _MOLALITY:
         return False, "kgw", _MOLALITY[unit]
+    _check_unit_text(unit)
     ureg = _ureg()
     try:
         q = ureg.Quantity(1.0, unit)
@@ -167,7 +207,13 @@ def _total_form(unit: str) -> tuple[bool, str, float]:
         raise ValueError("is not a unit pint knows") from None
     for (num, nu), (den, du) in _TOTAL_FORMS:
         if q.check(f"{num} / {den}"):
-            return num == "[mass]", ("kgw" if du == "kg" else du), float(q.to(f"{nu}/{du}").magnitude)
+            try:
+                f = float(q.to(f"{nu}/{du}").magnitude)
+            except (OverflowError, ZeroDivisionError, ValueError):
+                f = math.nan
+            if not math.isfinite(f) or f <= 0:
+                raise ValueError(f"has a conversion factor to {nu}/{du} that is not a finite positive number")
+            return num == "[mass]", ("kgw" if du == "kg" else du), f
     raise ValueError(f"has dimension {q.dimensionality}; totals are an amount or a mass per kgw, kgs "
                      "(kg solution) or volume, e.g. mol/kgw, mg/L, ppm")
 
@@ -180,7 +226,7 @@ def _totals_to_molality(where, totals: dict[str, float], unit: str, database: st
     try:
         is_mass, basis, f = _total_form(unit)
     except ValueError as e:
-        raise ModelError(f"{where('units', 'totals')}: unit {unit!r} for totals {e}") from None
+        raise ModelError(f"{where('units', 'totals')}: unit {_show(unit)} for totals {e}") from None
     if basis == "kgw" and not is_mass:
         return {k: v * f for k, v in totals.items()}
     import warnings
@@ -216,10 +262,13 @@ def _as_float(v: Any) -> float | None:
     """A number, or a text YAML 1.1 leaves unread such as '1e-10'; None otherwise."""
     if isinstance(v, bool):
         return None
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str) and re.fullmatch(rf"\s*({_NUMBER}|[-+]?inf)\s*", v):
-        return float(v)
+    try:
+        if isinstance(v, (int, float)):
+            return float(v)
+        if isinstance(v, str) and len(v) < 400 and re.fullmatch(rf"\s*({_NUMBER}|[-+]?inf)\s*", v):
+            return float(v)
+    except OverflowError:  # an integer beyond float's range: a number, not a finite one
+        return math.inf if v > 0 else -math.inf
     return None
 
 
@@ -257,7 +306,7 @@ def _damping(method: str = "newton") -> Callable:
 
         try:
             return damping.resolve(v, method)
-        except InvalidInputError as e:
+        except (InvalidInputError, OverflowError, TypeError, ValueError) as e:
             raise ValueError(f"is not a damping schedule: {e}") from None
     return check
 
@@ -297,47 +346,263 @@ def _solver(data: dict, where, kind: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k in sorted(opts, key=lambda k: k != "method"):  # the method first: it picks the damping default
         if k not in table:
-            raise ModelError(f"{where('solver', k)}: unknown solver option {k!r} for kind {kind}; "
+            raise ModelError(f"{where('solver', k)}: unknown solver option {_show(k)} for kind {kind}; "
                              f"allowed: {sorted(table)}")
         check = table[k] or _damping(out.get("method", "newton"))
         try:
             out[k] = check(opts[k])
         except ValueError as e:
-            raise ModelError(f"{where('solver', k)}: solver.{k} = {opts[k]!r} {e}") from None
+            raise ModelError(f"{where('solver', k)}: solver.{k} = {_show(opts[k])} {e}") from None
     return out
 
 
-def _read(path: Path) -> tuple[Any, dict[tuple, int]]:
-    """yaml.safe_load plus the line number of every mapping key (as a path tuple)."""
+# ------------------------------------------------------------------ reading a file, bounded
+# A model file is a few dozen keys (the bundled ones are under 2 kB, 20-60 nodes, 3 levels deep).
+# These bounds leave a hundredfold room and stop what YAML makes cheap to write and costly to
+# read: a 1 kB alias bomb ("billion laughs") names 10^9 nodes, a line of 10^5 brackets nests
+# 10^5 levels deep (a RecursionError in any recursive reader).
+MAX_BYTES = 1 << 20  # file size [bytes]; read no further
+MAX_NODES = 10_000  # nodes of the document with every alias expanded (what a reader of it walks)
+MAX_ALIASES = 100  # alias uses (*name) in one document
+MAX_DEPTH = 32  # nesting of mappings and sequences, aliases expanded
+MAX_INT_CHARS = 100  # an integer's text (a float's is linear to read and has no bound but MAX_BYTES)
+_MERGE = "tag:yaml.org,2002:merge"
+# a phi sweep written in the file builds one feed (a dict) per phi in Python; 10^5 of them take a
+# few tens of MB. Larger grids go through ``chemsolve sweep``, whose arrays are capped at 10^8.
+MAX_PHI_NUM = 100_000
+
+
+class _Refused(Exception):
+    """A bound or rule of ``_BoundedLoader`` broken at ``mark``; read into a ModelError."""
+
+    def __init__(self, message: str, mark=None):
+        super().__init__(message)
+        self.mark = mark
+
+
+def _loader_class():
+    """``_BoundedLoader``: PyYAML's pure-Python SafeLoader (tags limited to YAML's own types)
+    whose composer counts every node as it is read — an alias counts as the whole subtree it
+    names — and refuses the document as soon as a bound is passed, so a bomb is never expanded
+    or walked; refuses recursive aliases and duplicate keys; and whose constructor turns any
+    failure of a value (``!!float abc``, a 5,000-digit integer) into an error at the value's line.
+    Built on first use: ``import yaml`` stays out of ``import chemsolve``."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import yaml
+    from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    class _BoundedLoader(yaml.SafeLoader):
+        def __init__(self, stream):
+            super().__init__(stream)
+            self._nodes = 0  # nodes so far, aliases expanded
+            self._aliases = 0
+            self._depth = 0  # collections open around the node being read
+            self._open: set[str] = set()  # anchors of the collections still open (an alias to one recurses)
+            self._size: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, height), aliases expanded
+
+        def _count(self, nodes: int, height: int, mark) -> None:
+            self._nodes += nodes
+            if self._nodes > MAX_NODES:
+                raise _Refused(f"more than {MAX_NODES:,} nodes with aliases expanded (an alias bomb?); "
+                               "a model file is a few dozen keys", mark)
+            if self._depth + height > MAX_DEPTH:
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep (aliases expanded)", mark)
+
+        def compose_node(self, parent, index):
+            if self.check_event(AliasEvent):
+                event = self.peek_event()
+                node = self.anchors.get(event.anchor)
+                if node is not None:  # (an undefined alias: PyYAML's own error)
+                    self._aliases += 1
+                    if self._aliases > MAX_ALIASES:
+                        raise _Refused(f"more than {MAX_ALIASES} aliases (*name)", event.start_mark)
+                    if event.anchor in self._open:
+                        raise _Refused(f"alias *{event.anchor} refers to a collection that contains it "
+                                       "(a recursive alias)", event.start_mark)
+                    self._count(*self._size[id(node)], event.start_mark)
+                return super().compose_node(parent, index)
+            event = self.peek_event()
+            collection = isinstance(event, (MappingStartEvent, SequenceStartEvent))
+            self._count(1, 1, event.start_mark)
+            if collection:
+                self._depth += 1
+                if event.anchor is not None:
+                    self._open.add(event.anchor)
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                if collection:
+                    self._depth -= 1
+                    self._open.discard(event.anchor)
+            if isinstance(node, ScalarNode):
+                self._size[id(node)] = (1, 1)
+            else:
+                kids = [n for pair in node.value for n in pair] if isinstance(node, MappingNode) else node.value
+                sizes = [self._size[id(k)] for k in kids]
+                self._size[id(node)] = (1 + sum(s[0] for s in sizes), 1 + max((s[1] for s in sizes), default=0))
+            return node
+
+        def compose_mapping_node(self, anchor):
+            node = super().compose_mapping_node(anchor)
+            seen: dict[Any, Any] = {}
+            for key, _ in node.value:
+                if not isinstance(key, ScalarNode) or key.tag == _MERGE:
+                    continue  # a merge (<<) may repeat what the mapping then overrides
+                try:  # the key as the constructor will read it: T and "T" are one key, so are 1 and 0x1
+                    k = (self.yaml_constructors[key.tag](self, key), key.tag)
+                    hash(k)
+                    key.chemsolve_key = k[0]  # (the line map's key: the data's, not the text)
+                except Exception:  # noqa: BLE001 - an unreadable key: the constructor reports it
+                    k = (key.value, key.tag)
+                if k in seen:
+                    raise _Refused(f"duplicate key {_show(key.value)} (also on line {seen[k].line + 1}); "
+                                   "YAML would keep only the last", key.start_mark)
+                seen[k] = key.start_mark
+            return node
+
+        def construct_object(self, node, deep=False):
+            try:
+                return super().construct_object(node, deep)
+            except (yaml.YAMLError, _Refused):
+                raise
+            except Exception as e:  # noqa: BLE001 - a value the constructor cannot make (ValueError...)
+                raise _Refused(f"cannot read {_show(node.value) if isinstance(node, ScalarNode) else 'this value'}"
+                               f" as {node.tag.rsplit(':', 1)[-1]}: {e}", node.start_mark) from None
+
+    def construct_int(loader, node):
+        # base 60 (1:30:00) is read digit by digit in big integers: 1 MB of it takes minutes
+        if len(node.value) > MAX_INT_CHARS:
+            raise _Refused(f"an integer of {len(node.value):,} characters; at most {MAX_INT_CHARS}", node.start_mark)
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+    _BoundedLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    _LOADER = _BoundedLoader
+    return _LOADER
+
+
+_LOADER = None
+
+
+def _line(text: str, position: int) -> int:
+    return text.count("\n", 0, max(0, position)) + 1
+
+
+def _decode(p: Path | str, raw: bytes) -> str:
+    """The file's text: UTF-8 (a byte-order mark allowed) or, with its byte-order mark, UTF-16
+    (the two encodings YAML 1.1 requires a reader to accept); anything else is an error naming
+    the line of the first bad byte."""
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise ModelError(f"{p}: the file is UTF-32 (byte-order mark); save it as UTF-8")
+    enc = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    if enc != "utf-16" and b"\x00" in raw:
+        at = raw.index(b"\x00")
+        line = raw.count(b"\n", 0, at) + 1
+        raise ModelError(f"{p}:{line}: NUL byte in the file (at byte {at}; UTF-16 "
+                         "without a byte-order mark?); save it as UTF-8")
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].decode(enc, errors="replace").count("\n") + 1
+        what = f"byte 0x{raw[e.start]:02x}" if enc != "utf-16" else "an unpaired surrogate or odd length"
+        raise ModelError(f"{p}:{line}: not {enc.split('-sig')[0].upper()} text ({what} at byte {e.start}); "
+                         "save the file as UTF-8") from None
+    return text  # (a NUL in UTF-16 text: the YAML reader refuses it, with its line)
+
+
+def _load_text(text: str, name: str) -> tuple[Any, Any]:
+    """(data, root node) of one YAML document, bounded (``_loader_class``); errors are ModelError
+    naming ``name`` and the line. The data is a plain tree: aliases copied, not shared."""
     import yaml
 
-    text = path.read_text(encoding="utf-8")
+    loader = None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        loader = _loader_class()(text)  # (the reader checks every character here)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except _Refused as e:
+        where = f"{name}:{e.mark.line + 1}" if e.mark is not None else name
+        raise ModelError(f"{where}: {e}") from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (control characters)
+        ch = e.character if isinstance(e.character, int) else ord(e.character)
+        raise ModelError(f"{name}:{_line(text, e.position)}: character #x{ch:04x} is not allowed in YAML "
+                         f"({e.reason})") from None
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ModelError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        why = " ".join(str(x) for x in (getattr(e, "context", None), getattr(e, "problem", None)) if x) or str(e)
+        raise ModelError(f"{where}: not valid YAML: {why}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return _tree(data), node
+
+
+def _tree(v: Any) -> Any:
+    """``v`` with every mapping and list copied, so no two keys share one object (an alias in
+    the file). Bounded: the loader refused documents of more than MAX_NODES expanded nodes."""
+    if isinstance(v, dict):
+        return {k: _tree(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_tree(x) for x in v]
+    return v
+
+
+def _read(path: Path) -> tuple[Any, dict[tuple, int]]:
+    """The file's data (bounded, safe: ``_load_text``) plus the line number of every mapping
+    key (as a path tuple of the keys as read: ``1`` and ``0x1`` are the integer 1). Keys reached through an alias are not walked again: their line is
+    that of the first path to them; other paths have no line (the message names the file)."""
+    import yaml
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read the file: {e.strerror or e}") from None
+    if len(raw) > MAX_BYTES:
+        raise ModelError(f"{path}: larger than {MAX_BYTES:,} bytes; a model file is a few kB")
+    data, node = _load_text(_decode(path, raw), str(path))
     lines: dict[tuple, int] = {}
-
-    def walk(n, prefix):
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = prefix + (k.value,)
-                lines[key] = k.start_mark.line + 1
-                walk(v, key)
-
-    if node is not None:
-        walk(node, ())
+    seen: set[int] = set()
+    queue = collections.deque([(node, ())] if node is not None else [])
+    while queue:  # breadth first, in file order; each node once: an alias is not walked again
+        n, prefix = queue.popleft()
+        if id(n) in seen or not isinstance(n, yaml.MappingNode):
+            continue
+        seen.add(id(n))
+        for k, v in n.value:
+            key = prefix + (getattr(k, "chemsolve_key", k.value),)
+            lines.setdefault(key, k.start_mark.line + 1)
+            queue.append((v, key))
     return data, lines
+
+
+_REPR = None
+
+
+def _show(v: Any) -> str:
+    """A short repr of a value for a message: long texts, lists, mappings and integers cut."""
+    global _REPR
+    if _REPR is None:
+        import reprlib
+
+        _REPR = reprlib.Repr()
+        _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 60, 60, 40
+        _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
+        _REPR.maxlevel = 3
+    try:
+        return _REPR.repr(v)
+    except ValueError:  # an integer too long for repr (sys.get_int_max_str_digits)
+        return f"<an integer of {v.bit_length():,} bits>" if isinstance(v, int) else f"<{type(v).__name__}>"
 
 
 def _check_keys(data: dict, schema: dict[str, bool], kind: str, p: Path, where) -> None:
     """Unknown keys and missing required keys are errors naming file, line and key."""
     for key in data:
         if key not in schema:
-            raise ModelError(f"{where(key)}: unknown key {key!r} for kind {kind}; allowed: {sorted(schema)}")
+            raise ModelError(f"{where(key)}: unknown key {_show(key)} for kind {kind}; allowed: {sorted(schema)}")
     for key, required in schema.items():
         if required and key not in data:
             raise ModelError(f"{p}: missing key {key!r}")
@@ -358,7 +623,7 @@ def _numbers(where):
             return None
         x = _as_float(value)
         if x is None or not math.isfinite(x):
-            raise ModelError(f"{where(*key)}: {'.'.join(map(str, key))} = {value!r} is not a finite number")
+            raise ModelError(f"{where(*key)}: {'.'.join(map(str, key))} = {_show(value)} is not a finite number")
         return x
 
     return number
@@ -371,8 +636,6 @@ def _apply_overrides(p: Path, data: Any, overrides: dict[str, str]) -> dict[tupl
     A number of T, P or density may carry a unit (any pint unit of the right dimension, e.g.
     ``T=25degC``, ``P=2bar``): it replaces the file's unit for that quantity. Anything else is
     read as a YAML scalar; missing mappings on the way are created. Returns {key set: label}."""
-    import yaml
-
     if not isinstance(data, dict):
         return {}
     done: dict[tuple, str] = {}
@@ -391,10 +654,10 @@ def _apply_overrides(p: Path, data: Any, overrides: dict[str, str]) -> dict[tupl
             data["units"][parts[0]] = m.group(2)
             done[("units", parts[0])] = parts[0]
         else:
-            try:
-                value = yaml.safe_load(str(raw))
-            except yaml.YAMLError:
-                raise ModelError(f"--set {key}={raw}: not a value") from None
+            try:  # as a line of a model file is read: bounded, safe, no duplicate keys
+                value = _load_text(str(raw), "--set")[0]
+            except ModelError as e:
+                raise ModelError(f"--set {key}={raw}: not a value ({str(e).removeprefix('--set:1: ')})") from None
         node = data
         for k in parts[:-1]:
             if node.get(k) is None:
@@ -453,6 +716,20 @@ def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Mod
     "gas/hydrogen_air"); ``overrides`` are ``--set`` values ({"T": "350K"}). The file's ``kind``
     picks the loader and the returned class."""
     p = resolve_model_path(path)
+    try:
+        return _load(p, overrides)
+    except InvalidInputError:
+        raise
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError, RecursionError) as e:
+        # the checks above should have named the culprit; a file that gets here is a bug to report
+        # (the fuzzer, tests/test_fuzz_models.py, fails on this message), not a traceback for the user
+        raise ModelError(f"{p}: {INTERNAL}: {type(e).__name__}: {e}") from e
+
+
+INTERNAL = "chemsolve could not check this file (a bug, please report it with the file)"
+
+
+def _load(p: Path, overrides: dict[str, str] | None) -> Model | GasModel | EngineModel:
     data, lines = _read(p)
     changed = _apply_overrides(p, data, overrides or {})
 
@@ -465,9 +742,10 @@ def load_model(path: str | Path, overrides: dict[str, str] | None = None) -> Mod
     if not isinstance(data, dict):
         raise ModelError(f"{p}: a model file is a YAML mapping with kind:, name:, provenance:, ...")
     kind = data.get("kind")
-    loader = {"aqueous": _load_aqueous, "gas": _load_gas, "engine": _load_engine}.get(kind)  # type: ignore[arg-type]
+    loader = {"aqueous": _load_aqueous, "gas": _load_gas, "engine": _load_engine}.get(kind) \
+        if isinstance(kind, str) else None
     if loader is None:
-        raise ModelError(f"{where('kind')}: kind: {kind!r} is not supported (supported: {', '.join(KINDS)})")
+        raise ModelError(f"{where('kind')}: kind: {_show(kind)} is not supported (supported: {', '.join(KINDS)})")
     return loader(p, data, where)
 
 
@@ -506,7 +784,7 @@ def _load_aqueous(p: Path, data: dict, where) -> Model:
     for k, v in eq_in.items():
         vals = v if isinstance(v, list) else [v]
         if not 1 <= len(vals) <= 2:
-            raise ModelError(f"{where('equilibrium_phases', k)}: {k}: expected SI or [SI, moles], got {v!r}")
+            raise ModelError(f"{where('equilibrium_phases', k)}: {k}: expected SI or [SI, moles], got {_show(v)}")
         nums = [number(("equilibrium_phases", k), x) for x in vals]
         eq[str(k)] = (nums[0], nums[1] if len(nums) > 1 else 10.0)
     return Model(
@@ -569,7 +847,7 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
     solver = _solver(data, where, "gas")
     mode = str(data["mode"]).upper()
     if mode not in ("TP", "HP", "SP", "TV", "UV"):
-        raise ModelError(f"{where('mode')}: mode {data['mode']!r} unknown; use TP, HP, SP, TV or UV")
+        raise ModelError(f"{where('mode')}: mode {_show(data['mode'])} unknown; use TP, HP, SP, TV or UV")
 
     number = _numbers(where)
 
@@ -581,7 +859,7 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
         for k, a in v.items():
             val = number((key, k), a)
             if val < 0:
-                raise ModelError(f"{where(key, k)}: {key}.{k} = {a!r} is negative")
+                raise ModelError(f"{where(key, k)}: {key}.{k} = {_show(a)} is negative")
             out[str(k)] = val
         return out
 
@@ -604,12 +882,13 @@ def _load_gas(p: Path, data: dict, where) -> GasModel:
         ph = data["phi"]
         if isinstance(ph, dict):
             if set(ph) != {"start", "stop", "num"}:
-                bad = sorted(set(ph) - {"start", "stop", "num"})
+                bad = sorted(set(ph) - {"start", "stop", "num"}, key=str)  # (keys may be numbers too)
                 raise ModelError(f"{where('phi', *bad[:1])}: a phi sweep is {{start:, stop:, num:}}"
-                                 + (f"; unknown key {bad[0]!r}" if bad else ""))
+                                 + (f"; unknown key {_show(bad[0])}" if bad else ""))
             num = ph["num"]
-            if not isinstance(num, int) or isinstance(num, bool) or num < 1:
-                raise ModelError(f"{where('phi', 'num')}: phi.num = {num!r} must be a positive integer")
+            if not isinstance(num, int) or isinstance(num, bool) or not 1 <= num <= MAX_PHI_NUM:
+                raise ModelError(f"{where('phi', 'num')}: phi.num = {_show(num)} must be an integer in "
+                                 f"[1, {MAX_PHI_NUM:,}] (larger grids: chemsolve sweep --sweep phi=...)")
             phis = list(np.linspace(number(("phi", "start"), ph["start"]), number(("phi", "stop"), ph["stop"]), num))
         else:
             phis = [number(("phi",), ph)]
@@ -697,7 +976,7 @@ def _load_engine(p: Path, data: dict, where) -> EngineModel:
     number = _numbers(where)
     name = data["problem"].strip()
     if name not in ENGINE_PROBLEMS:
-        raise ModelError(f"{where('problem')}: problem {name!r} is not a residual bundled with chemsolve; "
+        raise ModelError(f"{where('problem')}: problem {_show(name)} is not a residual bundled with chemsolve; "
                          f"bundled: {sorted(ENGINE_PROBLEMS)}")
     e = ENGINE_PROBLEMS[name]
     solver = _solver(data, where, "engine")
@@ -711,14 +990,14 @@ def _load_engine(p: Path, data: dict, where) -> EngineModel:
         raise ModelError(f"{where('params')}: params is a mapping name: value, names {list(e.param_names)}")
     for k, v in given.items():
         if k not in e.param_names:
-            raise ModelError(f"{where('params', k)}: unknown key {k!r} in params of problem {name!r}; "
+            raise ModelError(f"{where('params', k)}: unknown key {_show(k)} in params of problem {name!r}; "
                              f"allowed: {list(e.param_names)}")
         params[e.param_names.index(k)] = number(("params", k), v)
     x0 = np.array(getattr(mod, e.x0), dtype=float)
     if "x0" in data:
         v = data["x0"]
         if not isinstance(v, list) or len(v) != x0.size:
-            raise ModelError(f"{where('x0')}: x0 is a list of {x0.size} numbers for problem {name!r}, got {v!r}")
+            raise ModelError(f"{where('x0')}: x0 is a list of {x0.size} numbers for problem {name!r}, got {_show(v)}")
         x0 = np.array([number(("x0",), a) for a in v])
     return EngineModel(path=str(p), kind="engine", name=data["name"].strip(),
                        provenance=" ".join(data["provenance"].split()), problem=name, x0=x0, params=params,
@@ -737,7 +1016,7 @@ def _mix_feed(fuel: dict, ox: dict, phi: float, p: Path, where) -> dict[str, flo
     for sp, n in fuel.items():
         for el, cnt in re.findall(r"([A-Z][a-z]?)(\d*)", sp):
             if el not in _O2_PER_ATOM and el != "N":
-                raise ModelError(f"{where('fuel', sp)}: cannot work out the O2 demand of {sp!r} (element {el})")
+                raise ModelError(f"{where('fuel', sp)}: cannot work out the O2 demand of {_show(sp)} (element {el})")
             need += n * _O2_PER_ATOM.get(el, 0.0) * (int(cnt) if cnt else 1)
     o2 = ox.get("O2", 0.0)
     if o2 <= 0 or need <= 0:

@@ -321,8 +321,12 @@ def _figure(size=(7.0, 4.5)):
 
 
 def _save(fig, path) -> str:
+    from .outfile import atomic_path
+
     fig.tight_layout()
-    fig.savefig(str(path), dpi=100, metadata={"Software": None})  # no version stamp: same bytes each run
+    fmt = Path(path).suffix[1:].lower() or "png"  # the temporary name ends in .part: say the format
+    with atomic_path(path) as tmp:  # renamed into place when complete (chemsolve.outfile)
+        fig.savefig(tmp, format=fmt, dpi=100, metadata={"Software": None})  # no version stamp: same bytes each run
     return str(path)
 
 

@@ -6,6 +6,7 @@ module also runs under NUMBA_DISABLE_JIT=1 (marker ``nojit``).
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -387,3 +388,60 @@ def test_a_long_first_compilation_says_so_on_stderr():
     assert out.stdout.split() == ["True", "True"]
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 2 and "compiling the solver for <lambda>" in lines[0] and "ready (" in lines[1]
+
+
+# -- a residual that raises: one line, InvalidInputError, on every path (issue 12, item 10) ----------
+
+def _raises_beyond(x, p):
+    """Root x = (sqrt p, 1); from x0 = (0.5, 1) Newton's first step for p = 4 goes to x = 4.25, where the
+    residual raises (its domain ends at 3)."""
+    if x[0] > 3.0:
+        raise ValueError("outside the table")
+    out = np.empty(2)
+    out[0] = x[0] * x[0] - p[0]
+    out[1] = x[1] - 1.0
+    return out
+
+
+def _njit(f):
+    import numba  # (the tests import numba freely; the package keeps it in chemsolve/kernels)
+
+    return numba.njit(cache=True)(f)
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
+                    reason="without JIT the residual is plain Python, and solve steps around a raise")
+def test_njit_residual_that_raises_during_solve_is_one_line_invalid_input():
+    fun = _njit(_raises_beyond)
+    with pytest.raises(cs.InvalidInputError, match=r"^the @njit residual \(or jac\) raised ValueError during the "
+                                                   r"iteration: outside the table; compiled code cannot step") as e:
+        cs.solve(fun, [0.5, 1.0], args=(np.array([4.0]),))
+    assert "\n" not in str(e.value) and isinstance(e.value.__cause__, ValueError)
+    # its plain-Python form steps around the raise, as documented, and converges
+    r = cs.solve(fun.py_func, [0.5, 1.0], args=(np.array([4.0]),))
+    assert r.success and abs(r.x[0] - 2.0) < 1e-10
+
+
+def test_njit_residual_that_raises_inside_solve_batch_is_not_a_system_error():
+    """In the parallel kernel numba reported a SystemError ("returned a result with an exception set")."""
+    fun = _njit(_raises_beyond)
+    with pytest.raises(cs.InvalidInputError, match=r"^the @njit residual \(or jac\) raised ValueError during the "
+                                                   r"iteration: outside the table;") as e:
+        cs.solve_batch(fun, np.full((3, 2), 0.5), np.array([[1.0], [4.0], [1.0]]))
+    assert "\n" not in str(e.value)
+    ok = cs.solve_batch(fun, np.ones((2, 2)), np.array([[1.0], [2.0]]))  # from 1: never beyond 3
+    assert ok.success.all()
+
+
+def test_residual_that_raises_at_x0_with_an_advisor_is_the_same_invalid_input():
+    from chemsolve.advisors import DefaultAdvisor, RetryLadder
+
+    def bad(x):
+        return {}["k"]
+
+    msgs = []
+    for advisor in (None, DefaultAdvisor(), RetryLadder()):
+        with pytest.raises(cs.InvalidInputError, match=r"the residual raised KeyError at the initial guess") as e:
+            cs.solve(bad, [1.0, 2.0], advisor=advisor)
+        msgs.append(str(e.value))
+    assert len(set(msgs)) == 1

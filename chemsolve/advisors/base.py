@@ -82,6 +82,11 @@ class Advisor:
     def observe(self, summary: dict[str, Any], solution: dict[str, Any], converged: bool) -> None:
         """Called after each solve with the model's variables at the end (for warm starts)."""
 
+    def review(self, summary: dict[str, Any], suggestion: Suggestion, accepted: list[str],
+               rejected: list[str]) -> None:
+        """Called after the model checked ``suggestion``: the parts it accepted and the reasons of
+        those it rejected (e.g. so that an advisor keeps only replies that validated)."""
+
 
 _FLAT_KEYS = {"type", "start", "growth", "max_change"}
 
@@ -181,6 +186,11 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     n_total = 0
     for k in range(max(1, int(advisor.max_attempts))):
         parts, bad = _validated(sug, check, who)
+        if isinstance(sug, Suggestion) and callable(getattr(advisor, "review", None)):
+            try:
+                advisor.review(summary, sug, sorted(parts), list(bad))
+            except Exception as e:  # noqa: BLE001 - advisors are untrusted
+                log["rejected"].append(f"{who}.review failed: {type(e).__name__}: {e}")
         src = who
         if bad:
             log["rejected"].extend(bad)

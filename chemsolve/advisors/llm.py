@@ -131,7 +131,11 @@ class OpenAIAdvisor(Advisor):
         5xx, timeouts and lost connections, with exponential backoff from ``backoff`` s, capped at
         ``max_backoff``; 401/403/404 are not retried.
     cache_dir : on-disk cache of replies keyed by (model, prompt); default
-        ``$CHEMSOLVE_LLM_CACHE`` or ``~/.cache/chemsolve/llm``; False disables it.
+        ``$CHEMSOLVE_LLM_CACHE`` or ``~/.cache/chemsolve/llm``; False disables it. A reply is
+        written only after the model accepted every part of it (``review``), never when it holds
+        the API key (an endpoint may echo the Authorization header: the key is replaced by ***
+        in the reply used, and that reply is not cached); a cached reply that is rejected later,
+        or that holds the key, is deleted.
     consult : "before" (one-shot: asked before the first attempt of each solve) or "on_failure"
         (asked only when the default failed, with that attempt's trace).
     After ``tune`` (the iterative, OPRO-style mode), every solve gets the best schedule found,
@@ -173,6 +177,8 @@ class OpenAIAdvisor(Advisor):
         self.usage = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0,
                       "failures": 0, "retries": 0}
         self.history: list[dict[str, Any]] = []
+        self._last: dict[str, Any] | None = None  # the last reply of _call, until reviewed
+        self._pending: dict[int, tuple[Suggestion, dict[str, Any]]] = {}  # id(suggestion) -> (it, reply)
         self.best: dict[str, Any] | None = None
         self.best_score = math.inf
         self.tune_seconds = 0.0
@@ -192,6 +198,53 @@ class OpenAIAdvisor(Advisor):
         if self._secret and self._secret != "none" and len(self._secret) >= 4:
             s = s.replace(self._secret, "***")
         return s[:300]
+
+    def _leaks(self, text: str) -> bool:
+        """True if ``text`` holds the API key (as is, or escaped as in a JSON string)."""
+        k = self._secret
+        return bool(k) and k != "none" and len(k) >= 4 and (k in text or json.dumps(k)[1:-1] in text)
+
+    def _scrub(self, reply: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The reply with the key replaced by ***, and whether it held the key."""
+        text = json.dumps(reply)
+        if not self._leaks(text):
+            return reply, False
+        return json.loads(text.replace(json.dumps(self._secret)[1:-1], "***").replace(self._secret, "***")), True
+
+    def _commit(self, pending: dict[str, Any] | None) -> None:
+        """Write a validated fresh reply to the cache (whole or not at all), unless it held the key."""
+        if not pending or pending["cached"] or not pending["cacheable"] or pending["path"] is None:
+            return
+        text = json.dumps({"model": self.model, "reply": pending["reply"]})
+        if self._leaks(text):  # (the model name, say): never on disk
+            return
+        from ..outfile import atomic_open  # noqa: PLC0415
+
+        try:
+            pending["path"].parent.mkdir(parents=True, exist_ok=True)
+            with atomic_open(pending["path"]) as f:
+                f.write(text)
+        except OSError:
+            pass
+
+    def _drop(self, pending: dict[str, Any] | None) -> None:
+        """A reply that failed validation: never cached; deleted if it came from the cache."""
+        if pending and pending["cached"] and pending["path"] is not None:
+            try:
+                pending["path"].unlink()
+            except OSError:
+                pass
+
+    def review(self, summary: dict[str, Any], suggestion: Suggestion, accepted: list[str],
+               rejected: list[str]) -> None:
+        """The model's verdict on a suggestion: cache its reply only if every part was accepted."""
+        entry = self._pending.pop(id(suggestion), None)
+        if entry is None or entry[0] is not suggestion:
+            return
+        if accepted and not rejected:
+            self._commit(entry[1])
+        else:
+            self._drop(entry[1])
 
     def _cache_path(self, payload: dict[str, Any]) -> Path | None:
         if self.cache_dir is None:
@@ -215,12 +268,20 @@ class OpenAIAdvisor(Advisor):
         payload = {"model": self.model, "messages": messages, "schema": schema, "temperature": self.temperature,
                    "seed": self.seed, "base_url": self.base_url}
         path = self._cache_path(payload)
+        self._last = None
         if path is not None and path.is_file():
             try:
-                out = json.loads(path.read_text())["reply"]
+                text = path.read_text(encoding="utf-8")
+                if self._leaks(text):  # written by an older version, or by hand: never served, removed
+                    path.unlink()
+                    raise ValueError("the cached reply holds the API key")
+                out = json.loads(text)["reply"]
+                if not isinstance(out, dict):
+                    raise ValueError("the cached reply is not a JSON object")
                 self.usage["cache_hits"] += 1
+                self._last = {"path": path, "reply": out, "cached": True, "cacheable": False}
                 return out
-            except (ValueError, KeyError, OSError):
+            except (ValueError, KeyError, TypeError, OSError):
                 pass
         t0 = time.perf_counter()
         attempt = 0
@@ -265,7 +326,7 @@ class OpenAIAdvisor(Advisor):
                 text = resp.choices[0].message.content
             except (AttributeError, IndexError, TypeError):
                 raise LLMError("the reply has no message content") from None
-            reply = parse_json_reply(text, self.max_chars)
+            reply, leaked = self._scrub(parse_json_reply(text, self.max_chars))
         except LLMError as e:
             self.usage["failures"] += 1
             raise LLMError(self._clean(str(e))) from None
@@ -274,12 +335,8 @@ class OpenAIAdvisor(Advisor):
             raise LLMError(f"{type(e).__name__}: {self._clean(e)}") from None
         finally:
             self.usage["seconds"] += time.perf_counter() - t0
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps({"model": self.model, "reply": reply}))
-            except OSError:
-                pass
+        # cached only once validated (review, or tune's own check), and never if it held the key
+        self._last = {"path": path, "reply": reply, "cached": False, "cacheable": not leaked}
         return reply
 
     # -- prompts -----------------------------------------------------------------------------
@@ -305,7 +362,11 @@ class OpenAIAdvisor(Advisor):
                 separators=(",", ":")) + "\nSuggest something different.")
         reply = self._call([{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
                            _schema(summary))
-        return self._to_suggestion(reply, summary)
+        sug = self._to_suggestion(reply, summary)
+        if len(self._pending) > 64:  # suggestions never reviewed (called outside consult): forget them
+            self._pending.clear()
+        self._pending[id(sug)] = (sug, self._last)
+        return sug
 
     def tune(self, objective: Callable[[dict[str, Any]], float], budget: int = 16,
              default: dict[str, Any] | None = None, context: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -339,7 +400,9 @@ class OpenAIAdvisor(Advisor):
                     if sched.name not in _types(ctx.get("kind")):
                         raise LLMError(f"schedule {sched.name!r} is not used by the {ctx.get('kind')} model")
                     note = "llm"
+                    self._commit(self._last)
                 except Exception as e:  # noqa: BLE001 - an untrusted proposal uses up its evaluation, no more
+                    self._drop(self._last)
                     self.history.append({"schedule": None, "score": math.inf,
                                          "note": self._clean(f"{type(e).__name__}: {e}")[:200]})
                     continue
