@@ -66,7 +66,7 @@ def _record(r: Any) -> dict[str, Any]:
     ok = bool(np.all(r.success))
     it = getattr(r, "nit", None)
     if it is None:
-        it = int(np.sum(r.iterations))
+        it = int(np.sum(r.nit))
     if r.advice is not None:
         it = r.advice.get("total_iterations", it)
         extra = r.advice.get("advisor_seconds", 0.0)

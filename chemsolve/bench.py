@@ -465,9 +465,9 @@ def _gas(n: int, peer: str | None, log) -> Report:
         k = min(m, 50)
         t1, one = best_of(lambda: [mix.equilibrate(T[i], P[i], X[i], mode=mode) for i in range(k)], 1)  # noqa: B023
         rep.rows.append(Row(case, f"chemsolve equilibrate, one call per state ({k} states)",
-                            sum(r.success for r in one), k, t1 / k, _med(r.iterations for r in one)))
+                            sum(r.success for r in one), k, t1 / k, _med(r.nit for r in one)))
         rep.rows.append(Row(case, f"chemsolve batch, {_threads_text(rep.threads)}", int(res.success.sum()), m, t / m,
-                            _med(res.iterations)))
+                            _med(res.nit)))
     ns = len(phi)
     case = f"HP sweep, phi 0.5-2, {ns} points"
     log(f"gas: {case}")
@@ -476,7 +476,7 @@ def _gas(n: int, peer: str | None, log) -> Report:
     t_ct, ok_ct = compare("sweep", sw, Xs, np.full(ns, 300.0), np.full(ns, ONE_ATM), "HP", idx)
     rep.rows.append(Row(case, f"Cantera equilibrate ({len(idx)} of the points)", ok_ct, len(idx), t_ct, peer=True))
     rep.rows.append(Row(case, f"chemsolve warm sweep, {_threads_text(rep.threads)}", int(sw.success.sum()), ns, t / ns,
-                        _med(sw.iterations)))
+                        _med(sw.nit)))
     for key, label in (("TP", "TP"), ("HP", "HP"), ("sweep", "HP sweep")):
         if key not in xd:
             continue
@@ -551,14 +551,41 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
     return rep.finish()
 
 
+def _cantera_flame_loop(case: str, m, mix, cols, pick) -> "Row":
+    """The reference row of a gas sweep: Cantera's equilibrate('HP'), one state at a time."""
+    import cantera as ct
+
+    from .gas.model import mix_feed
+
+    gas = ct.Solution(m.mechanism)
+    t = time.perf_counter()
+    for i in pick:
+        gas.TPX = float(cols["T"][i]), m.P, mix_feed(m.fuel, m.oxidizer, float(cols["phi"][i]), m.path,
+                                                      lambda *a: m.path)
+        gas.equilibrate("HP")
+    return Row(case, "Cantera equilibrate('HP'), one state at a time (200 of them)", len(pick), len(pick),
+               (time.perf_counter() - t) / len(pick), peer=True)
+
+
+def _speciate_loop(case: str, m, db, cols, pick) -> "Row":
+    """The reference row of a water sweep: chemsolve's speciate, one water at a time."""
+    from . import aqueous
+
+    t = time.perf_counter()
+    one = [aqueous.speciate(db, {**m.totals, "Na": float(cols["totals.Na"][i])}, m.T, float(cols["pH"][i]), m.pe)
+           for i in pick]
+    return Row(case, "chemsolve speciate, one water at a time (200 of them)", sum(r.success for r in one), len(pick),
+               (time.perf_counter() - t) / len(pick), _med(r.nit for r in one), peer=True)
+
+
 def _sweep(n: int, peer: str | None, log) -> Report:
     """n states per bundled model (gas flame: T x phi, Cantera needed; seawater: Na x pH), one warm
     sweep on this process's cores and the same chunks on a LocalCluster of 2 worker processes; the
     two tables must be identical. The peer row (ratio 1) is the obvious loop of one solve per state,
     on a sample of 200 states."""
     from .kernels import threads
-    from .models import _mix_feed, bundled_models_dir
     from .errors import InvalidInputError
+    from .modelfile import bundled_models_dir
     from .sweeps import _load, _resource, grid_columns, sweep
 
     rep = Report("sweep", f"{n} states per model: chemsolve.sweep locally and on a Dask LocalCluster "
@@ -568,12 +595,14 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     if root is None:
         raise InvalidInputError("bench sweep: the bundled models/ folder is not installed")
     k = max(1, int(round(math.sqrt(n))))
+    # (label, model file, grid, species columns, the one-state-at-a-time loop that is the reference row)
     cases = [("aqueous", root / "aqueous" / "seawater.yaml",
-              {"totals.Na": np.linspace(0.3, 0.6, max(1, n // k)), "pH": np.linspace(6.0, 9.0, k)}, ["HCO3-", "CO3-2"])]
+              {"totals.Na": np.linspace(0.3, 0.6, max(1, n // k)), "pH": np.linspace(6.0, 9.0, k)}, ["HCO3-", "CO3-2"],
+              _speciate_loop)]
     if _peer_version("cantera"):
         cases.insert(0, ("gas", root / "gas" / "methane_air_flame.yaml",
                          {"T": np.linspace(300.0, 700.0, max(1, n // k)), "phi": np.linspace(0.5, 2.0, k)},
-                         ["CO2", "CO", "OH", "NO"]))
+                         ["CO2", "CO", "OH", "NO"], _cantera_flame_loop))
     else:
         rep.notes.append("gas case skipped: the flame model reads gri30 through Cantera (pip install cantera)")
     client = cluster = None
@@ -585,40 +614,20 @@ def _sweep(n: int, peer: str | None, log) -> Report:
         client = Client(cluster)
     try:
         t0 = time.perf_counter()
-        for kind, path, grid, species in cases:
+        for kind, path, grid, species, _ in cases:
             small = {key: v[:3] for key, v in grid.items()}
             sweep(path, small, species=species)
             if client is not None:
                 sweep(path, small, client, species=species)
         rep.compile_s = time.perf_counter() - t0
-        for kind, path, grid, species in cases:
+        for kind, path, grid, species, reference in cases:
             m = _load(path)
             cols = grid_columns(grid)
             size = len(next(iter(cols.values())))
             case = f"{kind}: {Path(m.path).stem}, {size} states"
             log(f"sweep: {case}")
             pick = np.linspace(0, size - 1, min(size, 200)).round().astype(int)
-            res = _resource(m)
-            if kind == "gas":
-                import cantera as ct
-
-                gas = ct.Solution(m.mechanism)
-                t = time.perf_counter()
-                for i in pick:
-                    gas.TPX = float(cols["T"][i]), m.P, _mix_feed(m.fuel, m.oxidizer, float(cols["phi"][i]),
-                                                                   Path(m.path), lambda *a: m.path)
-                    gas.equilibrate("HP")
-                rep.rows.append(Row(case, "Cantera equilibrate('HP'), one state at a time (200 of them)", len(pick),
-                                    len(pick), (time.perf_counter() - t) / len(pick), peer=True))
-            else:
-                from . import aqueous
-
-                t = time.perf_counter()
-                one = [aqueous.speciate(res, {**m.totals, "Na": float(cols["totals.Na"][i])}, m.T,
-                                        float(cols["pH"][i]), m.pe) for i in pick]
-                rep.rows.append(Row(case, "chemsolve speciate, one water at a time (200 of them)",
-                                    sum(r.success for r in one), len(pick), (time.perf_counter() - t) / len(pick),
-                                    _med(r.nit for r in one), peer=True))
+            rep.rows.append(reference(case, m, _resource(m), cols, pick))
             t = time.perf_counter()
             local = sweep(path, grid, species=species)
             t_local = time.perf_counter() - t
@@ -682,7 +691,7 @@ def _dur(s: float) -> str:
 
 def render(rep: Report) -> str:
     """The report as tables (cli._table): timings with the ratio column, then agreement."""
-    from .cli import _table
+    from .tables import table as _table
 
     lines = [f"chemsolve bench {rep.suite}: {rep.title}", f"peer: {rep.peer}; numba threads {rep.threads}",
              f"first calls (numba compile or cache load, not counted below): {rep.compile_s:.2f} s",
@@ -707,7 +716,7 @@ def render(rep: Report) -> str:
 def command(name: str | None, n: int | None = None, threads: int | None = None, fmt: str = "table",
             quiet: bool = False, out=sys.stdout, list_only: bool = False) -> int:
     """``chemsolve bench``: run a suite and print it; 0 agreement, 1 disagreement, 2 bad input (raised)."""
-    from .cli import _table
+    from .tables import table as _table
     from .errors import InvalidInputError
 
     if list_only:

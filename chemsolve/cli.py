@@ -18,12 +18,8 @@ import time
 import numpy as np
 
 from . import __version__
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+from .tables import need_parquet as _need_parquet
+from .tables import table as _table
 
 
 def demo(n_states: int = 10_000, out=sys.stdout) -> int:
@@ -91,172 +87,15 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     return 0
 
 
-def _need_parquet(dest: str | None) -> None:
-    from .errors import InvalidInputError
-
-    if not dest:
-        raise InvalidInputError("--format parquet writes a file: give --output FILE.parquet")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise InvalidInputError("--format parquet needs pyarrow: pip install 'chemsolve[parquet]'") from None
-
-
-def _csv(rows: list[list], header: list[str], out, digits: int = 10) -> None:
-    """Rows as CSV (floats with ``digits`` significant digits), or as a Parquet file when ``out`` is a path."""
-    import csv
-
-    if isinstance(out, str):
-        import pandas as pd
-
-        from .outfile import atomic_path
-
-        with atomic_path(out) as tmp:
-            pd.DataFrame(rows, columns=header).to_parquet(tmp, index=False)
-        return
-    rows = [[f"{c:.{digits}g}" if isinstance(c, float) else c for c in r] for r in rows]
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-
-
 def run(path: str, as_json: bool = False, out=sys.stdout, overrides: dict[str, str] | None = None,
         fmt: str | None = None) -> int:
-    """Solve one model file and print the result; exit 1 if it did not converge."""
-    import json
-    import warnings
-
-    from .aqueous import DatabaseWarning
+    """Solve one model file and print the result (its kind's ``report``); exit 1 if it did not converge."""
     from .models import load_model
+    from .registry import kind_of
 
     fmt = fmt or ("json" if as_json else "table")
-    as_json = fmt == "json"
     model = load_model(path, overrides)
-    if model.kind == "gas":
-        return _run_gas(model, fmt, out)
-    if model.kind == "engine":
-        return _run_engine(model, fmt, out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
-        r = model.run()
-    if fmt in ("csv", "parquet"):
-        _csv([[sp, float(m), float(r.log_gamma[sp])] for sp, m in sorted(r.molality.items(), key=lambda kv: -kv[1])],
-             ["species", "molality_mol_per_kgw", "log10_gamma"], out)
-    elif as_json:
-        json.dump({"model": model.name, "file": model.path, "status": r.status.name, "message": r.message,
-                   "T_K": r.T, "pH": r.pH, "pe": r.pe, "ionic_strength": r.ionic_strength,
-                   "water_activity": r.water_activity, "charge_balance": r.charge_balance,
-                   "molality": r.molality, "log_gamma": r.log_gamma, "saturation_index": r.saturation_index,
-                   "phase_moles": r.phase_moles,
-                   "distribution": {c: r.distribution(c) for c in r.composition}}, out, indent=1)
-        out.write("\n")
-    else:
-        print(f"{model.name}  [{model.path}]", file=out)
-        print(f"status {r.status.name}   T {r.T - 273.15:.2f} C   pH {r.pH:.4f}   pe {r.pe:g}   "
-              f"I {r.ionic_strength:.5g} mol/kgw   a(H2O) {r.water_activity:.5f}", file=out)
-        top = sorted(r.molality.items(), key=lambda kv: -kv[1])[:15]
-        print(_table([[s, f"{m:.4e}", f"{r.log_gamma[s]:+.4f}"] for s, m in top],
-                     ["species", "molality [mol/kgw]", "log gamma"]), file=out)
-        dist = []
-        for comp in r.composition:
-            top3 = list(r.distribution(comp).items())[:3]
-            dist.append([comp, ", ".join(f"{s} {f:.1%}" for s, f in top3)])
-        print(_table(dist, ["component", "distribution (largest species)"]), file=out)
-        if r.phase_moles:
-            print(_table([[p, f"{n:+.4e}", f"{r.saturation_index[p]:+.4f}"] for p, n in r.phase_moles.items()],
-                         ["equilibrium phase", "moles dissolved", "SI"]), file=out)
-        sis = sorted(((p, v) for p, v in r.saturation_index.items() if p not in r.phase_moles), key=lambda kv: -kv[1])
-        if sis:
-            print("saturation indices: " + ", ".join(f"{p} {v:+.2f}" for p, v in sis[:12]), file=out)
-    if not r.success:
-        print(f"error: {model.path}: did not converge: {r.status.name}: {r.message}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _run_gas(model, fmt: str, out) -> int:
-    import json
-
-    import numpy as np
-
-    as_json = fmt == "json"
-    r = model.run()
-    names = r.species_names
-    if model.phi is None and fmt in ("csv", "parquet"):
-        _csv([[s, float(x)] for s, x in sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])],
-             ["species", "mole_fraction"], out)
-        ok, bad = r.success, ([] if r.success else [0])
-    elif model.phi is None:
-        if as_json:
-            json.dump({"model": model.name, "file": model.path, "mode": r.mode, "status": r.status.name,
-                       "message": r.message, "T_K": r.T, "P_Pa": r.P, "moles_per_mole_feed": r.moles,
-                       "X": r.mole_fraction_dict(1e-12), "condensed": r.condensed,
-                       "iterations": r.iterations, "diagnostics": r.diagnostics}, out, indent=1)
-            out.write("\n")
-        else:
-            print(f"{model.name}  [{model.path}]", file=out)
-            print(f"status {r.status.name}   mode {r.mode}   T {r.T:.3f} K   P {r.P:.6g} Pa   "
-                  f"iterations {r.iterations}", file=out)
-            top = sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])[:15]
-            print(_table([[s, f"{x:.6e}"] for s, x in top], ["species", "mole fraction"]), file=out)
-            if r.condensed:
-                print(_table([[c, f"{v:.6e}"] for c, v in r.condensed.items()],
-                             ["condensed", "moles per mole of feed"]), file=out)
-        ok, bad = r.success, ([] if r.success else [0])
-    else:
-        phi = np.asarray(model.phi)
-        top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
-        if fmt in ("csv", "parquet"):
-            _csv([[float(phi[i]), Status_name(r.status[i]), float(r.T[i])]
-                  + [float(r.X[i, names.index(s)]) for s in top] for i in range(len(phi))],
-                 ["phi", "status", "T_K"] + [f"X_{s}" for s in top], out)
-        elif as_json:
-            json.dump({"model": model.name, "file": model.path, "mode": r.mode, "phi": phi.tolist(),
-                       "status": [str(Status_name(s)) for s in r.status], "T_K": r.T.tolist(),
-                       "P_Pa": r.P.tolist(),
-                       "X": {s: r.X[:, names.index(s)].tolist() for s in top},
-                       "condensed": {c: r.condensed[:, k].tolist() for k, c in enumerate(r.condensed_names)}},
-                      out, indent=1)
-            out.write("\n")
-        else:
-            print(f"{model.name}  [{model.path}]   mode {r.mode}, {len(phi)} states, warm-started", file=out)
-            rows = [[f"{phi[i]:.3f}", Status_name(r.status[i]), f"{r.T[i]:.2f}"]
-                    + [f"{r.X[i, names.index(s)]:.4e}" for s in top] for i in range(len(phi))]
-            print(_table(rows, ["phi", "status", "T [K]"] + top), file=out)
-        ok = bool(r.success.all())
-        bad = list(np.flatnonzero(~r.success))
-    if not ok:
-        first = f"phi = {model.phi[bad[0]]:.6g}" if model.phi is not None else "the state"
-        print(f"error: {model.path}: {len(bad)} state(s) did not converge (first: {first})", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _run_engine(model, fmt: str, out) -> int:
-    """An engine problem: status, iterations, residual and the solution x."""
-    import json
-
-    r = model.run()
-    names = [f"x{i + 1}" for i in range(r.x.size)]
-    if fmt in ("csv", "parquet"):
-        _csv([[n, float(v)] for n, v in zip(names, r.x)], ["unknown", "value"], out, digits=17)
-    elif fmt == "json":
-        json.dump({"model": model.name, "file": model.path, "problem": model.problem, "status": r.status.name,
-                   "message": r.message, "nit": r.nit, "nfev": r.nfev, "residual_norm": r.residual_norm,
-                   "params": dict(zip(model.param_names, model.params.tolist())), "x": r.x.tolist()}, out, indent=1)
-        out.write("\n")
-    else:
-        print(f"{model.name}  [{model.path}]", file=out)
-        print(f"problem {model.problem}   " + "   ".join(f"{k} {v:g}" for k, v in zip(model.param_names, model.params)),
-              file=out)
-        print(f"status {r.status.name}   nit {r.nit}   nfev {r.nfev}   max|F| {r.residual_norm:.3e}   "
-              f"method {r.method}   damping {r.damping.name}", file=out)
-        print(_table([[n, f"{v:.10g}", f"{x0:.6g}"] for n, v, x0 in zip(names, r.x, model.x0)],
-                     ["unknown", "x", "x0"]), file=out)
-    if not r.success:
-        print(f"error: {model.path}: did not converge: {r.status.name}: {' '.join(r.message.split())}", file=sys.stderr)
-        return 1
-    return 0
+    return kind_of(model).report(model, model.run(), fmt, out)
 
 
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
@@ -298,9 +137,11 @@ def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
 def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
     """The ``k`` most abundant species over a probe of at most 24 grid points (cold solves), for
     the columns of a CLI sweep; None for the engine (its unknowns are all shown)."""
+    from .registry import kind_of
     from .sweeps import grid_columns, sweep as run_sweep
 
-    if model.kind == "engine":
+    pre = kind_of(model).amount_prefix
+    if pre is None:
         return None
     cols = grid_columns(grid)
     n = len(next(iter(cols.values())))
@@ -308,7 +149,6 @@ def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
     import pandas as pd
 
     probe = run_sweep(model, pd.DataFrame({c: a[pick] for c, a in cols.items()}), chunk=1)
-    pre = "X_" if model.kind == "gas" else "m_"
     amounts = probe[[c for c in probe.columns if c.startswith(pre)]].max()
     return [c[2:] for c in amounts.sort_values(ascending=False).index[:k]]
 
@@ -404,7 +244,7 @@ def list_models(root: str | None, out=sys.stdout) -> int:
     from pathlib import Path
 
     from .errors import InvalidInputError
-    from .models import _read, bundled_models_dir
+    from .modelfile import bundled_models_dir, read
 
     if root is None:
         found = bundled_models_dir()
@@ -416,7 +256,7 @@ def list_models(root: str | None, out=sys.stdout) -> int:
     rows = []
     for f in files:
         try:
-            data, _ = _read(f)
+            data, _ = read(f)
         except Exception as e:  # noqa: BLE001 - list the broken file with its reason
             rows.append([str(f.relative_to(base)), "?", f"unreadable: {e}"])
             continue
@@ -428,12 +268,6 @@ def list_models(root: str | None, out=sys.stdout) -> int:
         raise InvalidInputError(f"no model files (*.yaml with kind:) under {root!r}")
     print(_table(rows, ["model", "kind", "name"]), file=out)
     return 0
-
-
-def Status_name(code) -> str:
-    from .status import Status
-
-    return Status(int(code)).name
 
 
 def _main(argv: list[str] | None) -> int:
@@ -482,6 +316,8 @@ def _main(argv: list[str] | None) -> int:
     p_b.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p_b.add_argument("--list", action="store_true", help="list the suites")
     args = parser.parse_args(argv)
+    if getattr(args, "quiet", False):  # -q: nothing on stderr but errors, compile notices included
+        os.environ["CHEMSOLVE_QUIET"] = "1"
     try:
         with contextlib.ExitStack() as files:  # an output file is renamed into place only when complete
             def output():

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 
@@ -18,10 +19,11 @@ from . import damping as _damping
 from .errors import ConvergenceError, InvalidInputError
 from .kernels import codes as _c
 from .certificate import BatchCertificate, Certificate, Check, failed_message
+from .options import OptionError, Options
 from .result import BatchResult, History, SolveResult
 from .status import Status
 
-__all__ = ["solve", "solve_batch", "certify", "METHODS"]
+__all__ = ["solve", "solve_batch", "certify", "EngineOptions", "METHODS"]
 
 METHODS = {
     "newton": _c.METHOD_NEWTON,
@@ -90,49 +92,164 @@ def _method_code(method: str) -> int:
     return METHODS[method.lower()]
 
 
-def _positive(name: str, value: Any, allow_inf: bool = False, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name}={value!r} is not a number") from None
-    if math.isnan(v) or (math.isinf(v) and not allow_inf) or v < 0 or (v == 0 and not allow_zero):
-        what = "non-negative" if allow_zero else "positive"
-        raise InvalidInputError(f"{name}={value!r} must be a {what}{'' if allow_inf else ' finite'} number")
+def _positive(allow_inf: bool = False, allow_zero: bool = False) -> Callable[[Any], float]:
+    """A number > 0 (>= 0 with ``allow_zero``), finite unless ``allow_inf``."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("is not a number")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("is not a number") from None
+        if math.isnan(v) or (math.isinf(v) and not allow_inf) or v < 0 or (v == 0 and not allow_zero):
+            what = "non-negative" if allow_zero else "positive"
+            raise ValueError(f"must be a {what}{'' if allow_inf else ' finite'} number")
+        return v
+
+    return check
+
+
+def _count(lo: int, hi: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        try:
+            v = operator.index(value)
+        except TypeError:
+            raise ValueError("must be an integer") from None
+        if isinstance(value, bool) or not lo <= v <= hi:
+            raise ValueError(f"must be an integer in [{lo}, {hi}]")
+        return int(v)
+
+    return check
+
+
+def _ftol(value: Any) -> float:
+    v = _positive()(value)
+    if v > FTOL_MAX:
+        raise ValueError(f"must be at most {FTOL_MAX:g}: it bounds max|F/fscale| at a root, and above that any "
+                         "point can pass; give the residual's typical size as fscale instead")
     return v
 
 
-def _count(name: str, value: Any, lo: int, hi: int) -> int:
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise InvalidInputError(f"{name}={value!r} must be an integer") from None
-    if isinstance(value, bool) or not lo <= v <= hi:
-        raise InvalidInputError(f"{name}={value!r} must be an integer in [{lo}, {hi}]")
+def _rtol(value: Any) -> float:
+    v = _positive(allow_zero=True)(value)
+    if v >= 1.0:
+        raise ValueError("must be below 1 (it is a relative step tolerance)")
     return v
 
 
-def _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge) -> np.ndarray:
-    opts = np.empty(_c.N_OPTS)
-    opts[_c.OPT_FTOL] = _positive("ftol", ftol)
-    if opts[_c.OPT_FTOL] > FTOL_MAX:
-        raise InvalidInputError(
-            f"ftol={ftol!r} must be at most {FTOL_MAX:g}: it bounds max|F/fscale| at a root, and above that "
-            "any point can pass; give the residual's typical size as fscale instead")
-    opts[_c.OPT_RTOL] = _positive("rtol", rtol, allow_zero=True)
-    opts[_c.OPT_ATOL] = _positive("atol", atol, allow_zero=True)
-    if opts[_c.OPT_RTOL] >= 1.0:
-        raise InvalidInputError(f"rtol={rtol!r} must be below 1 (it is a relative step tolerance)")
-    opts[_c.OPT_MAX_ITER] = _count("max_iter", max_iter, 0, 10**9)
-    opts[_c.OPT_MAX_STEP] = _positive("max_step", max_step, allow_inf=True)
-    opts[_c.OPT_MAX_REL_STEP] = _positive("max_rel_step", max_rel_step, allow_inf=True)
-    opts[_c.OPT_ANDERSON_M] = _count("anderson_m", anderson_m, 1, 100)
-    opts[_c.OPT_STALL] = _count("stall_iter", stall_iter, 1, 10**9)
-    opts[_c.OPT_DIVERGE] = _positive("diverge", diverge, allow_inf=True)
-    if opts[_c.OPT_DIVERGE] <= 1.0:
-        raise InvalidInputError(f"diverge={diverge!r} must exceed 1")
-    opts[_c.OPT_FD_STEP] = math.sqrt(np.finfo(np.float64).eps)
-    opts[_c.OPT_MAX_BACKTRACK] = 60
-    return opts
+def _diverge(value: Any) -> float:
+    v = _positive(allow_inf=True)(value)
+    if v <= 1.0:
+        raise ValueError("must exceed 1")
+    return v
+
+
+def _method(value: Any) -> str:
+    _method_code(value)
+    return str(value).lower()
+
+
+def _fscale_values(value: Any) -> Any:
+    """A positive finite scalar, or a sequence of them (checked against n when solving)."""
+    try:
+        s = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"fscale={value!r} cannot be read as positive numbers: {e}") from None
+    if s.ndim > 1 or not np.all(np.isfinite(s) & (s > 0)):
+        bad = np.flatnonzero(~(np.isfinite(s) & (s > 0)).reshape(-1))
+        raise InvalidInputError(f"fscale must be positive and finite; bad entries at {bad.tolist()}: "
+                                f"{s.reshape(-1)[bad].tolist()}")
+    return float(s) if s.ndim == 0 else tuple(s.tolist())
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError("must be true, false or None (automatic)")
+    return value
+
+
+@dataclass(frozen=True)
+class EngineOptions(Options):
+    """Options of the engine's solvers (``solve``, ``solve_batch``), validated once at construction.
+
+    method : "newton" (damped Newton), "fixed_point" (relaxation) or "anderson".
+    damping : a ``chemsolve.damping`` schedule, its name, dict or a float (Constant); None: the
+        method's default (``LineSearch()`` for Newton, ``Constant(1.0)`` otherwise).
+    ftol : converged iff max_i |F_i(x)| / fscale_i <= ftol [-] (at most 1e-2).
+    rtol, atol : step tolerance |dx_i| <= atol + rtol |x_i| of the STAGNATED test.
+    max_iter : iterations [-]. fscale : scalar or (n,) typical sizes of the residual components.
+    max_step : cap on max_i |dx_i|. max_rel_step : cap on |dx_i| / max(|x_i|, atol).
+    anderson_m : Anderson depth. stall_iter : iterations without progress before STAGNATED.
+    diverge : DIVERGED when |F| exceeds diverge * max(|F(x0)|, 1).
+    jit : None (automatic: compiled for a numba-jitted residual), True or False.
+    """
+
+    MODEL: ClassVar[str] = "engine"
+    CHECKS: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "method": _method, "ftol": _ftol, "rtol": _rtol, "atol": _positive(allow_zero=True),
+        "max_iter": _count(0, 10**9), "fscale": _fscale_values, "max_step": _positive(allow_inf=True),
+        "max_rel_step": _positive(allow_inf=True), "anderson_m": _count(1, 100), "stall_iter": _count(1, 10**9),
+        "diverge": _diverge, "jit": _optional_bool,
+    }
+
+    method: str = "newton"
+    damping: Any = None
+    ftol: float = 1e-10
+    rtol: float = 1e-10
+    atol: float = 1e-12
+    max_iter: int = 200
+    fscale: Any = 1.0
+    max_step: float = math.inf
+    max_rel_step: float = math.inf
+    anderson_m: int = 5
+    stall_iter: int = 50
+    diverge: float = 1e12
+    jit: bool | None = None
+
+    def _validate(self) -> None:
+        try:
+            sched = _damping.resolve(self.damping, self.method)
+        except InvalidInputError as e:
+            raise OptionError("damping", self.damping, str(e), whole=True) from None
+        object.__setattr__(self, "damping", sched)
+
+    def pack(self) -> np.ndarray:
+        """The float64 options vector of the kernels (``codes.OPT_*``)."""
+        opts = np.empty(_c.N_OPTS)
+        opts[_c.OPT_FTOL] = self.ftol
+        opts[_c.OPT_RTOL] = self.rtol
+        opts[_c.OPT_ATOL] = self.atol
+        opts[_c.OPT_MAX_ITER] = self.max_iter
+        opts[_c.OPT_MAX_STEP] = self.max_step
+        opts[_c.OPT_MAX_REL_STEP] = self.max_rel_step
+        opts[_c.OPT_ANDERSON_M] = self.anderson_m
+        opts[_c.OPT_STALL] = self.stall_iter
+        opts[_c.OPT_DIVERGE] = self.diverge
+        opts[_c.OPT_FD_STEP] = math.sqrt(np.finfo(np.float64).eps)
+        opts[_c.OPT_MAX_BACKTRACK] = 60
+        return opts
+
+
+def _engine_options(options: EngineOptions | None, **kw: Any) -> EngineOptions:
+    """``options`` when given (then the option keywords must be left at their defaults), else the
+    options built from the keywords — validated once, here."""
+    if options is None:
+        return EngineOptions(**kw)
+    if not isinstance(options, EngineOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.engine.EngineOptions")
+    default = EngineOptions()
+    clash = sorted(k for k, v in kw.items() if not _same(v, getattr(default, k) if k != "damping" else None))
+    if clash:
+        raise InvalidInputError(f"give the solver options either as options= or as keywords, not both ({clash})")
+    return options
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a is b or a == b)
+    except Exception:  # noqa: BLE001 - arrays
+        return False
 
 
 def _fscale(fscale: Any, n: int) -> np.ndarray:
@@ -228,6 +345,7 @@ def solve(
     inplace: bool = False,
     jit: bool | None = None,
     advisor: Any = None,
+    options: EngineOptions | None = None,
 ) -> SolveResult:
     """Solve a square nonlinear system from ``x0``.
 
@@ -263,6 +381,8 @@ def solve(
         ``out`` (and ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
     jit : None (auto): a numba-jitted ``fun`` (and ``jac``, if given) runs the compiled
         kernel, anything else runs the same algorithm as plain Python. False forces Python.
+    options : an ``EngineOptions`` holding all of the options above at once (the same object a
+        model file's ``solver:`` builds); then leave the option keywords at their defaults.
     advisor : a ``chemsolve.advisors`` advisor: it may suggest ``{"x": [...]}`` as the initial
         guess, a damping schedule and ``{"max_step": ...}``. Suggestions are checked (length,
         finite, |x| within 1e6 (1 + max|x0|), residual finite there, schedule parameters in range)
@@ -282,18 +402,27 @@ def solve(
     -------
     SolveResult with x, success, status, message, nit, nfev, njev, residual_norm, history.
     """
+    if options is not None:  # the options object's values, as keywords (after the clash check)
+        o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol,
+                            max_iter=max_iter, fscale=fscale, max_step=max_step, max_rel_step=max_rel_step,
+                            anderson_m=anderson_m, stall_iter=stall_iter, diverge=diverge, jit=jit)
+        method, damping, ftol, rtol, atol, max_iter = o.method, o.damping, o.ftol, o.rtol, o.atol, o.max_iter
+        fscale, max_step, max_rel_step, anderson_m = o.fscale, o.max_step, o.max_rel_step, o.anderson_m
+        stall_iter, diverge, jit, options = o.stall_iter, o.diverge, o.jit, None
     if advisor is not None:
         return _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace,
                         dict(rtol=rtol, atol=atol, max_iter=max_iter, throw=throw, ftol=ftol, fscale=fscale,
                              max_rel_step=max_rel_step, anderson_m=anderson_m, stall_iter=stall_iter,
                              diverge=diverge, jit=jit))
-    mcode = _method_code(method)
-    mname = method.lower()
-    sched = _damping.resolve(damping, mname)
+    o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol, max_iter=max_iter,
+                        fscale=fscale, max_step=max_step, max_rel_step=max_rel_step, anderson_m=anderson_m,
+                        stall_iter=stall_iter, diverge=diverge, jit=jit)
+    mname, sched, jit = o.method, o.damping, o.jit
+    mcode = METHODS[mname]
     x0 = _as_vector("x0", x0)
     n = x0.shape[0]
-    opts = _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge)
-    fs = _fscale(fscale, n)
+    opts = o.pack()
+    fs = _fscale(o.fscale, n)
     if not isinstance(args, tuple):
         args = (args,)
     if jac is not None and mname != "newton":
@@ -325,6 +454,10 @@ def solve(
     if compiled:
         core = _k.solve_rows
         f, j = fun, (jac if jac is not None else _k._no_jacobian)
+        fm = _k.marker_for(fun)
+        jm = (_k.marker_for(jac) if jac is not None else _k.NoJacobian(0)) if fm is not None else None
+        if fm is not None and jm is not None and not inplace:  # a bundled residual: the disk-cached kernel
+            core, f, j = _k.solve_rows_builtin, fm, jm
     else:
         core = getattr(_k.solve_rows, "py_func", _k.solve_rows)
         f = _guarded(fun, raised, inplace)
@@ -339,8 +472,13 @@ def solve(
 
     from .kernels import first_use
 
-    notice = (first_use(f"the solver for {getattr(fun, '__name__', 'this residual')}", core,
-                        note="once per process for a user's jitted residual") if compiled else nullcontext())
+    if not compiled:
+        notice: Any = nullcontext()
+    elif core is _k.solve_rows_builtin:
+        notice = first_use("the solver for the bundled residual", core)
+    else:
+        notice = first_use(f"the solver for {getattr(fun, '__name__', 'this residual')}", core,
+                           note="once per process for a user's jitted residual")
     try:
         with notice:
             core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
@@ -512,6 +650,7 @@ def solve_batch(
     warm_start: bool = False,
     chunk: int = 64,
     inplace: bool = False,
+    options: EngineOptions | None = None,
 ) -> BatchResult:
     """Solve N independent problems of one shape: ``fun(X[i], params[i]) = 0``.
 
@@ -526,13 +665,15 @@ def solve_batch(
         ``out`` instead of returning a new array: no allocation per iteration (fastest).
     warm_start : inside each chunk, start row i from row i-1's solution when that converged
         (falling back to ``X0[i]`` if the warm start fails) — for sweeps along a path.
-    Other arguments as in ``solve``. A failed row never stops the others.
+    Other arguments (and ``options``) as in ``solve``. A failed row never stops the others.
 
     Returns a ``BatchResult`` (x (N, n), status (N,), nit (N,), nfev (N,), residual_norm (N,)).
     """
-    mcode = _method_code(method)
-    mname = method.lower()
-    sched = _damping.resolve(damping, mname)
+    o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol, max_iter=max_iter,
+                        fscale=fscale, max_step=max_step, max_rel_step=max_rel_step, anderson_m=anderson_m,
+                        stall_iter=stall_iter, diverge=diverge)
+    mname, sched = o.method, o.damping
+    mcode = METHODS[mname]
     try:
         X0 = np.array(X0, dtype=np.float64, order="C")
     except (TypeError, ValueError) as e:
@@ -551,9 +692,12 @@ def solve_batch(
             P = P.reshape(N, 1)
         if P.ndim != 2 or P.shape[0] != N:
             raise InvalidInputError(f"params must have shape (N={N}, k); got {P.shape}")
-    opts = _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge)
-    fs = _fscale(fscale, n)
-    chunk = _count("chunk", chunk, 1, 10**9)
+    opts = o.pack()
+    fs = _fscale(o.fscale, n)
+    try:
+        chunk = _count(1, 10**9)(chunk)
+    except ValueError as e:
+        raise InvalidInputError(f"chunk={chunk!r} {e}") from None
     if jac is not None and mname != "newton":
         raise InvalidInputError(f"jac is only used by method='newton', not {method!r}")
     from .kernels import solver as _k

@@ -167,7 +167,7 @@ def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any
     """
     from dataclasses import replace
 
-    from .models import _mix_feed
+    from .gas.model import mix_feed
 
     if getattr(model, "fuel", None) is None:
         raise InvalidInputError(f"{model.path} gives its feed as X:, so it has no equivalence ratio to plot "
@@ -179,7 +179,7 @@ def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any
         grid = np.linspace(0.5, 2.0, 31) if phi is None else np.atleast_1d(np.asarray(phi, dtype=float))
         if not (np.isfinite(grid).all() and (grid > 0).all()):
             raise InvalidInputError(f"phi must be positive and finite, got {grid.tolist()[:10]}")
-        feeds = [_mix_feed(model.fuel, model.oxidizer, float(f), model.path, lambda *k: str(model.path)) for f in grid]
+        feeds = [mix_feed(model.fuel, model.oxidizer, float(f), model.path, lambda *k: str(model.path)) for f in grid]
         m = replace(model, feeds=feeds, phi=[float(f) for f in grid])
     r = m.run()
     x = np.asarray(m.phi)
@@ -286,7 +286,7 @@ def convergence(fun: Any, x0: Any, schedules: Any = None, jac: Any = None, args:
     return ax
 
 
-def _engine_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def engine_plot_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``model.solver`` (None, a method name or a dict of ``solve`` keywords) -> method, the other
     options, and the schedules to draw: the model's own damping (if any) first, then the standard set."""
     import inspect
@@ -338,21 +338,15 @@ def plot_model(model: Any, path: str | Path) -> str:
     -> (fun, jac) from ``model.x0`` with ``args=(model.params,)`` and ``model.solver`` (None, a
     method name or a dict of ``solve`` keywords; its damping is drawn beside the standard set).
     """
+    from .registry import kind_of
+
+    try:
+        kind = kind_of(model)
+    except KeyError:
+        raise InvalidInputError(f"cannot plot a model of kind {getattr(model, 'kind', None)!r}; "
+                                "a model has a registered kind (chemsolve.registry)") from None
     fig = _figure()
-    ax = fig.add_subplot()
-    kind = getattr(model, "kind", None)
-    if kind == "aqueous":
-        bjerrum(model, ax=ax)
-    elif kind == "gas":
-        (flame if getattr(model, "fuel", None) is not None else composition)(model, ax=ax)
-    elif kind == "engine":
-        fun, jac = model.functions()
-        method, opts, sets = _engine_options(model)
-        args = () if model.params is None else (model.params,)
-        convergence(fun, model.x0, sets, jac=jac, args=args, ax=ax, method=method, **opts)
-        ax.set_title(f"{model.name}: {method}", fontsize=10)
-    else:
-        raise InvalidInputError(f"cannot plot a model of kind {kind!r} (aqueous, gas or engine)")
+    kind.plot(model, fig.add_subplot())
     return _save(fig, path)
 
 

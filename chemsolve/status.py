@@ -25,6 +25,9 @@ class Status(IntEnum):
         """What happened and what to try next."""
         return MESSAGES[self]
 
+    def __str__(self) -> str:  # print(result.status) shows the name, not the number
+        return self.name
+
 
 MESSAGES = {
     Status.CONVERGED: "Converged: the scaled residual max|F/fscale| is at or below ftol.",

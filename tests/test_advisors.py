@@ -319,9 +319,9 @@ def test_gas_batch_consults_once_and_retries_only_failed_states(mix):
     assert calls and set(calls) == {6}
     assert b.success.all()
     np.testing.assert_array_equal(b.T[ok], first.T[ok])  # states that converged were not touched
-    np.testing.assert_array_equal(b.iterations[ok], first.iterations[ok])
+    np.testing.assert_array_equal(b.nit[ok], first.nit[ok])
     np.testing.assert_allclose(b.T, ref.T, rtol=0, atol=1e-6)
-    assert b.advice["total_iterations"] == b.iterations.sum()
+    assert b.advice["total_iterations"] == b.nit.sum()
     assert [b.advice["row_source"][i] == "default" for i in range(6)] == ok.tolist()
     assert "default x" in b.guess_source and "heuristic x" in b.guess_source
 

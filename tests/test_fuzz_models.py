@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chemsolve import models as M
+from chemsolve import registry
 from chemsolve.errors import InvalidInputError
 from chemsolve.models import EngineModel, GasModel, Model, load_model
 
@@ -48,7 +49,7 @@ N_CLI_FAST, N_CLI_SLOW = 8, 80
 COUNTS = {"load_model": 0, "valid": 0, "error": 0, "cli": 0, "cli_valid": 0, "cli_error": 0}
 BUNDLED = {os.path.relpath(p, ROOT): open(p, encoding="utf-8").read()
            for p in sorted(glob.glob(os.path.join(ROOT, "models", "*", "*.yaml")))}
-SCHEMA = sorted(set(M._AQUEOUS_KEYS) | set(M._GAS_KEYS) | set(M._ENGINE_KEYS)
+SCHEMA = sorted({k for name in registry.names() for k in registry.get(name).keys}
                 | {"start", "stop", "num", "R", "P", "Na", "Cl", "Ca", "C(4)", "H2", "O2", "N2", "CH4", "Calcite",
                    "damping", "max_iter", "type", "growth", "method", "ftol", "jit", "T_bounds", "max_outer"})
 pytestmark = pytest.mark.filterwarnings("ignore::chemsolve.aqueous.DatabaseWarning")

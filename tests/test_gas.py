@@ -247,7 +247,7 @@ def test_warm_sweep_matches_cold(mix):
     assert cold.success.all() and warm.success.all()
     np.testing.assert_allclose(warm.T, cold.T, rtol=0, atol=1e-8)
     np.testing.assert_allclose(warm.X, cold.X, rtol=1e-7, atol=1e-15)
-    assert warm.iterations.mean() < cold.iterations.mean()
+    assert warm.nit.mean() < cold.nit.mean()
     assert 2200 < warm.T[np.argmin(abs(phi - 1.0))] < 2240  # CH4-air adiabatic flame temperature
 
 

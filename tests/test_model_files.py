@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from chemsolve import models as M
+from chemsolve import modelfile as M
 from chemsolve.models import ModelError, load_model
 
 GOOD = """kind: engine
@@ -114,7 +114,7 @@ def test_aliases_within_the_bounds_load_and_are_copies_not_shared(tmp_path):
         "solver: {max_rel_step: 0.9}", "solver: {<<: {max_rel_step: 0.9}, ftol: 1.0e-10}")
     m = load_model(_write(tmp_path, text))
     assert m.params.tolist() == [10.0, 40.0] and m.solver == {"max_rel_step": 0.9, "ftol": 1e-10}
-    data, lines = M._read(_write(tmp_path, "a: &x {k: 1}\nb: *x\nc: {<<: *x, j: 2}\n"))
+    data, lines = M.read(_write(tmp_path, "a: &x {k: 1}\nb: *x\nc: {<<: *x, j: 2}\n"))
     assert data == {"a": {"k": 1}, "b": {"k": 1}, "c": {"k": 1, "j": 2}}
     assert data["a"] is not data["b"]
     assert lines[("a",)] == 1 and lines[("a", "k")] == 1 and lines[("b",)] == 2 and lines[("c", "j")] == 3
@@ -169,9 +169,9 @@ def test_duplicate_keys_are_errors_naming_both_lines(tmp_path, text, match):
 
 def test_duplicate_keys_in_a_set_value_are_errors_too():
     with pytest.raises(ModelError, match=r"--set params=\{R: 1, R: 2\}: not a value \(duplicate key 'R'"):
-        M._apply_overrides(M.Path("m.yaml"), {}, {"params": "{R: 1, R: 2}"})
+        M.apply_overrides(M.Path("m.yaml"), {}, {"params": "{R: 1, R: 2}"})
     with pytest.raises(ModelError, match=r"not a value \(more than 10,000 nodes"):
-        M._apply_overrides(M.Path("m.yaml"), {}, {"name": bomb("seq").split("\n", 1)[1].replace("\n", ", ")
+        M.apply_overrides(M.Path("m.yaml"), {}, {"name": bomb("seq").split("\n", 1)[1].replace("\n", ", ")
                                                   .replace("name: ", "z: ").join("{}")})
 
 

@@ -125,13 +125,14 @@ def test_pint_is_not_imported_with_chemsolve_nor_for_chemsolves_own_units():
 
 def test_the_shortcut_units_are_pints():
     """The few conversions done without importing pint equal pint's."""
-    import chemsolve.models as cm
+    import chemsolve.aqueous.model as am
+    import chemsolve.modelfile as cm
 
     for (unit, target), (scale, offset) in cm._EXACT.items():
         q = cm._ureg().Quantity
         assert (float(q(1.0, unit).to(target).m) - float(q(0.0, unit).to(target).m), float(q(0.0, unit).to(target).m)) \
             == pytest.approx((scale, offset), rel=1e-15)
-    assert all(cm._ureg().Quantity(1.0, u).to("mol/kgw").m == pytest.approx(f, rel=1e-15) for u, f in cm._MOLALITY.items())
+    assert all(cm._ureg().Quantity(1.0, u).to("mol/kgw").m == pytest.approx(f, rel=1e-15) for u, f in am._MOLALITY.items())
 
 
 WATER_MGL = {"Ca": 80, "Mg": 20, "Na": 300, "K": 3, "Cl": 500, "S(6)": 96, "C(4)": 244, "Si": 15, "N(5)": 10}
@@ -240,7 +241,7 @@ solver:
     ("x0: [0.005, 0.005, 0.05, 0.5, 0.05]", "x0: [1, 2]", r"m.yaml:6: x0 is a list of 5 numbers"),
     ("  max_iter: 50", "  max_iter: 50\n  maxiter: 5", r"m.yaml:9: unknown solver option 'maxiter' for kind engine"),
     ("  max_iter: 50", "  max_iter: 50\n  method: anderson", r"m.yaml:9: problem 'propane' is a residual F\(x\) = 0"),
-    ("  max_iter: 50", "  max_iter: 50\n  max_rel_step: -1", r"m.yaml:9: solver.max_rel_step = -1 must be a number in \(0"),
+    ("  max_iter: 50", "  max_iter: 50\n  max_rel_step: -1", r"m.yaml:9: solver.max_rel_step = -1 must be a positive number"),
     ("problem: propane", "problem: propane\nunits: {P: atm}", r"m.yaml:5: unknown key 'P' in units for kind engine"),
     ("problem: propane", "problem: propane\ncode: import os", r"m.yaml:5: unknown key 'code' for kind engine"),
 ])

@@ -15,7 +15,6 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import damping as _damping
 from .base import FLAT_DAMPING_TYPES, Advisor, Suggestion, damping_from_flat
 
 __all__ = ["DefaultAdvisor", "FixedAdvisor", "WarmStartAdvisor", "RetryLadder", "RandomSearchTuner", "TPETuner",
@@ -101,35 +100,11 @@ class RetryLadder(Advisor):
         if attempt is None:
             return None
         k = int(attempt.get("attempt", 1))
-        kind = summary.get("kind")
-        rungs: list[Suggestion]
-        if kind == "engine":
-            scale = 1.0 + max((abs(v) for v in summary.get("x0", [0.0])), default=0.0)
-            rungs = [
-                Suggestion(options={"max_step": 0.5 * scale}, rationale="smaller steps"),
-                Suggestion(damping=_damping.Adaptive(0.1, 1.5, 0.3, 1e-10, 1.0), options={"max_step": 0.5 * scale},
-                           rationale="stronger damping"),
-                # the engine has no second formulation of a user's residual: a much shorter step cap
-                Suggestion(damping=_damping.Ramp(0.01, 1.5, 1.0), options={"max_step": 0.05 * scale},
-                           rationale="much smaller, ramped steps"),
-            ]
-        elif kind == "aqueous":
-            other = "outer" if summary.get("ionic_strength", "newton") == "newton" else "newton"
-            rungs = [
-                Suggestion(damping=_damping.Ramp(0.25, 2.0, 1.0), rationale="smaller steps"),
-                Suggestion(damping=_damping.Adaptive(0.1, 1.5, 0.3, 1e-10, 1.0), rationale="stronger damping"),
-                Suggestion(damping=_damping.Adaptive(0.1, 1.5, 0.3, 1e-10, 1.0), options={"ionic_strength": other},
-                           rationale="the other ionic-strength formulation"),
-            ]
-        elif kind == "gas":
-            rungs = [
-                Suggestion(damping=_damping.ControlFactor(1.0), rationale="smaller steps"),
-                Suggestion(damping=_damping.ControlFactor(0.4),
-                           initial_guess={"T": 2000.0} if summary.get("mode") in ("HP", "SP", "UV") else None,
-                           rationale="stronger damping"),
-                Suggestion(damping=_damping.LineSearch(), rationale="the other globalisation: Armijo line search"),
-            ]
-        else:
+        from ..registry import get
+
+        try:
+            rungs: list[Suggestion] = get(summary.get("kind")).retry_rungs(summary)
+        except KeyError:
             return None
         if k > len(rungs):
             return None

@@ -67,33 +67,26 @@ def parse_json_reply(text: str, max_chars: int = 20000) -> dict[str, Any]:
     raise LLMError(f"no JSON object in the reply ({text[:60]!r}...)")
 
 
+def _kind(summary: dict[str, Any]) -> Any:
+    from ..registry import get
+
+    try:
+        return get(summary.get("kind"))
+    except KeyError:
+        return None
+
+
 def _guess_schema(summary: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """JSON schema of the 'guess' field for this problem, and its explanation for the prompt."""
-    kind = summary.get("kind")
-    if kind == "engine":
-        n = int(summary.get("n", 1))
-        return ({"type": "array", "items": {"type": "number"}, "minItems": n, "maxItems": n},
-                f"'guess': a list of {n} numbers, the unknowns x at which to start (x0 is the user's start).")
-    if kind == "aqueous":
-        masters = sorted(summary.get("masters", {}).values())
-        props = {m: {"type": "number"} for m in masters}
-        text = ("'guess': {'log_a': {master species: log10 of its activity}, 'pH': number}. log10 activity of a "
-                "master species is at most log10 of its component's total molality (usually 0.1-3 below); "
-                "pH = -log10 a(H+), between 0 and 14.")
-        return ({"type": "object", "properties": {"log_a": {"type": "object", "properties": props,
-                                                            "required": masters, "additionalProperties": False},
-                                                  "pH": {"type": "number"}}, "required": ["log_a", "pH"],
-                 "additionalProperties": False}, text)
-    if kind == "gas" and summary.get("mode") in ("HP", "SP", "UV"):
-        return ({"type": "object", "properties": {"T": {"type": "number"}}, "required": ["T"],
-                 "additionalProperties": False},
-                "'guess': {'T': the equilibrium temperature you expect, in K (300-6000)}.")
-    return None, "'guess': null (this problem needs no guess)."
+    """JSON schema of the 'guess' field for this problem, and its explanation for the prompt (the
+    model kind's ``guess_schema``)."""
+    kind = _kind(summary)
+    return kind.guess_schema(summary) if kind is not None else (None, "'guess': null (this problem needs no guess).")
 
 
-def _types(kind: Any) -> list[str]:
-    """Schedule types a model uses: 'cea' (the control factor) only in the gas model."""
-    return list(FLAT_DAMPING_TYPES if kind == "gas" else FLAT_DAMPING_TYPES[:-1])
+def _types(kind_name: Any) -> list[str]:
+    """Schedule types a model kind uses (the control factor 'cea' only in the gas model)."""
+    k = _kind({"kind": kind_name})
+    return [t for t in FLAT_DAMPING_TYPES if k is not None and t in k.damping_types] or list(FLAT_DAMPING_TYPES[:-1])
 
 
 def _schema(summary: dict[str, Any], with_guess: bool = True) -> dict[str, Any]:
@@ -101,7 +94,7 @@ def _schema(summary: dict[str, Any], with_guess: bool = True) -> dict[str, Any]:
     props: dict[str, Any] = {"damping": {"type": "string", "enum": types}, "start": {"type": "number"},
                              "growth": {"type": "number"}}
     req = ["damping", "start", "growth"]
-    if summary.get("kind") == "gas":
+    if "cea" in types:  # the control factor's own parameter
         props["max_change"] = {"type": "number"}
         req.append("max_change")
     g = _guess_schema(summary)[0] if with_guess else None
@@ -342,10 +335,9 @@ class OpenAIAdvisor(Advisor):
     # -- prompts -----------------------------------------------------------------------------
     def _to_suggestion(self, reply: dict[str, Any], summary: dict[str, Any]) -> Suggestion:
         g = reply.get("guess")
-        kind = summary.get("kind")
         guess = None
-        if g is not None:
-            guess = {"x": g} if kind == "engine" else g if isinstance(g, dict) else {"value": g}
+        if g is not None:  # a list is the unknowns x (the engine's guess); a mapping is the model's own form
+            guess = {"x": g} if isinstance(g, list) else g if isinstance(g, dict) else {"value": g}
         return Suggestion(initial_guess=guess, damping=_flat(reply), rationale=str(reply.get("rationale", ""))[:300],
                           source=self.name)
 

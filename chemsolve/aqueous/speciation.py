@@ -28,7 +28,8 @@ import numpy as np
 from ..certificate import BatchCertificate, Certificate, failed_message
 from ..engine import solve
 from ..errors import InvalidInputError
-from ..status import Status, StatusRows
+from ..result import BatchResultBase, Result
+from ..status import Status
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, dlog_gamma_dI, log_gamma
 from .database import Database, log_k_basis, parse_formula
 
@@ -71,7 +72,7 @@ _BASIS_FIXED = ("H+", "H2O", "e-")
 
 
 @dataclass(frozen=True)
-class SpeciationResult:
+class SpeciationResult(Result):
     """Speciation of one water. Molalities [mol/kgw]; activities; log10 activity coefficients."""
 
     status: Status
@@ -94,10 +95,6 @@ class SpeciationResult:
     phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
     composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: atoms}
     certificate: Certificate | None = None  # the independent check of a state the solver called converged
-
-    @property
-    def success(self) -> bool:
-        return self.status == Status.CONVERGED
 
     def distribution(self, component: str) -> dict[str, float]:
         """Fraction of a component's dissolved total in each species, largest first:
@@ -1020,7 +1017,7 @@ class _NestedFailure(Exception):
 
 
 @dataclass(frozen=True)
-class BatchSpeciation(StatusRows):
+class BatchSpeciation(BatchResultBase):
     """Speciation of N waters: row r of every array belongs to water r.
 
     species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
@@ -1042,6 +1039,14 @@ class BatchSpeciation(StatusRows):
     saturation_index: np.ndarray
     components: list[str]
     certificate: BatchCertificate | None = None
+    guess_source: str = "default"
+    advice: dict | None = None
+
+    def _frame_columns(self) -> dict[str, Any]:
+        cols = super()._frame_columns()
+        cols.update({f"m_{s}": self.molality[:, j] for j, s in enumerate(self.species)})
+        cols.update({f"SI_{p}": self.saturation_index[:, j] for j, p in enumerate(self.phases)})
+        return cols
 
 
 def speciate_batch(
@@ -1152,3 +1157,5 @@ def _user_key(db: Database, arrays: dict, component: str) -> str:
         if _total_key(db, k) == component:
             return k
     raise InvalidInputError(f"internal: component {component} has no total")  # pragma: no cover
+
+total_key = _total_key  # the public name: model files, plots and the certificate resolve total keys with it

@@ -14,7 +14,8 @@ from .. import damping as dmp
 from ..certificate import BatchCertificate, Certificate, failed_message
 from ..errors import InvalidInputError
 from ..kernels import codes as _c
-from ..status import Status, StatusRows
+from ..result import BatchResultBase, Result
+from ..status import Status
 from . import certificate as _cert
 
 __all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "ThermoRangeWarning"]
@@ -207,7 +208,7 @@ def _parse_composition(text: str) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class GasEquilibrium:
+class GasEquilibrium(Result):
     """One equilibrium state. Arrays line up with ``GasMixture.species_names``.
 
     X : (ng,) gas mole fractions [-]. ln_X : (ng,) their natural logs (exact for trace species
@@ -227,7 +228,7 @@ class GasEquilibrium:
     moles: float
     condensed: dict[str, float]
     status: Status
-    iterations: int
+    nit: int
     element_potentials: dict[str, float]
     diagnostics: dict[str, float]
     mode: str
@@ -236,10 +237,6 @@ class GasEquilibrium:
     guess_source: str = "default"
     advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
     certificate: Certificate | None = field(default=None, repr=False)  # the independent check
-
-    @property
-    def success(self) -> bool:
-        return self.status == Status.CONVERGED
 
     def mole_fraction_dict(self, threshold: float = 0.0) -> dict[str, float]:
         """{species: X} for X above ``threshold``."""
@@ -263,10 +260,10 @@ def _to_cantera(gas: Any, names: list[str], T: float, P: float, X: np.ndarray) -
 
 
 @dataclass(frozen=True)
-class GasBatch(StatusRows):
+class GasBatch(BatchResultBase):
     """Many equilibrium states: X (n, ng), ln_X (n, ng), T (n,), P (n,), moles (n,),
     condensed (n, nc) moles per mole of feed (columns: ``condensed_names``), status (n,),
-    iterations (n,), element_potentials (n, ne) (columns: ``element_names``), certificate (a
+    nit (n,) iterations, element_potentials (n, ne) (columns: ``element_names``), certificate (a
     ``BatchCertificate``: every check's worst residual per row, and which rows were checked)."""
 
     X: np.ndarray
@@ -276,7 +273,7 @@ class GasBatch(StatusRows):
     moles: np.ndarray
     condensed: np.ndarray
     status: np.ndarray
-    iterations: np.ndarray
+    nit: np.ndarray
     element_potentials: np.ndarray
     diagnostics: np.ndarray = field(repr=False)
     mode: str = "TP"
@@ -286,6 +283,12 @@ class GasBatch(StatusRows):
     guess_source: str = "default"
     advice: dict | None = None
     certificate: BatchCertificate | None = field(default=None, repr=False)  # the independent check, per row
+
+    def _frame_columns(self) -> dict[str, Any]:
+        cols = super()._frame_columns()
+        cols.update({f"X_{s}": self.X[:, j] for j, s in enumerate(self.species_names)})
+        cols.update({f"n_{c}": self.condensed[:, k] for k, c in enumerate(self.condensed_names)})
+        return cols
 
     def row(self, i: int) -> GasEquilibrium:
         """State ``i`` as a ``GasEquilibrium``."""
@@ -297,7 +300,7 @@ class GasBatch(StatusRows):
             X=self.X[i].copy(), ln_X=self.ln_X[i].copy(), T=float(self.T[i]), P=float(self.P[i]),
             moles=float(self.moles[i]),
             condensed={n: float(v) for n, v in zip(self.condensed_names, self.condensed[i])},
-            status=st, iterations=int(self.iterations[i]),
+            status=st, nit=int(self.nit[i]),
             element_potentials={n: float(v) for n, v in zip(self.element_names, self.element_potentials[i])},
             diagnostics=_diag(d), mode=self.mode, species_names=self.species_names,
             message=msg, guess_source=self.guess_source, advice=self.advice, certificate=cert,
@@ -662,7 +665,7 @@ class GasMixture:
             self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input, recheck,
                                      (Xb, Tb, Pb, target, float(tol), int(max_iter)))
         res = GasBatch(X=X_out, ln_X=ln_x, T=Tout, P=Pout, moles=moles, condensed=nc, status=status,
-                       iterations=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
+                       nit=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
                        diagnostics=st, mode=mode_u, species_names=self.species_names,
                        condensed_names=self.condensed_names, element_names=self.element_names,
                        certificate=cert)
@@ -726,7 +729,7 @@ class GasMixture:
             n_att[0] += 1
             if prev is None:
                 r = self.equilibrate(**args)
-                work = int(np.sum(r.iterations))
+                work = int(np.sum(r.nit))
                 if isinstance(r, GasBatch):
                     row_attempt[:] = [np.zeros(len(r), dtype=np.int64)]
             else:  # a retry: only the states that failed, patched into the earlier result
@@ -740,10 +743,10 @@ class GasMixture:
                     if rows.ndim == 2:
                         args["X"] = np.broadcast_to(rows, (n, rows.shape[1]))[idx]
                 sub = self.equilibrate(**args)
-                work = int(np.sum(sub.iterations))
+                work = int(np.sum(sub.nit))
                 fields_ = ("X", "ln_X", "T", "P", "moles", "condensed", "status", "element_potentials", "diagnostics")
                 r = replace(prev, **{f: _patched(getattr(prev, f), getattr(sub, f), idx) for f in fields_},
-                            iterations=_patched(prev.iterations, prev.iterations[idx] + sub.iterations, idx),
+                            nit=_patched(prev.nit, prev.nit[idx] + sub.nit, idx),
                             certificate=_patched_certificate(prev.certificate, sub.certificate, idx))
                 row_attempt[0][idx] = n_att[0] - 1
             best[:] = [r]
