@@ -21,4 +21,16 @@ class ConvergenceError(ChemsolveError, RuntimeError):
 
     def __init__(self, result: Any):
         self.result = result
-        super().__init__(f"{result.status.name}: {result.message}")
+        status = result.status
+        if hasattr(status, "name"):  # one state
+            text = f"{status.name}: {result.message}"
+        else:  # a batch: how many failed, and the first
+            import numpy as np
+
+            from .status import Status
+
+            codes = np.asarray(status)
+            bad = np.flatnonzero(codes != int(Status.CONVERGED))
+            first = f"first: row {bad[0]}, {Status(int(codes[bad[0]])).name}" if bad.size else "none"
+            text = f"{bad.size} of {codes.size} state(s) did not converge ({first})"
+        super().__init__(text)

@@ -445,3 +445,37 @@ def test_residual_that_raises_at_x0_with_an_advisor_is_the_same_invalid_input():
             cs.solve(bad, [1.0, 2.0], advisor=advisor)
         msgs.append(str(e.value))
     assert len(set(msgs)) == 1
+
+
+# -- one options object per model, shared by keywords, model files and --set (issue 13) ----------
+def test_engine_options_are_validated_once_and_name_the_field():
+    from chemsolve.engine import EngineOptions
+
+    o = EngineOptions(method="anderson", ftol=1e-8, max_iter=50)
+    assert o.damping == dmp.Constant(1.0)  # the method's default schedule, resolved at construction
+    assert cs.solve(lambda x: np.cos(x), [0.0], options=o).success
+    for bad, match in ((dict(max_iter=-1), r"max_iter=-1 must be an integer"),
+                       (dict(method="bisect"), r"unknown method 'bisect'"),
+                       (dict(damping="wobbly"), r"unknown damping 'wobbly'")):
+        with pytest.raises(cs.InvalidInputError, match=match):
+            EngineOptions(**bad)
+    with pytest.raises(cs.InvalidInputError, match="either as options= or as keywords"):
+        cs.solve(sqrt2, [1.0, 1.0], options=EngineOptions(), ftol=1e-6)
+    # the keywords and the options object give the very same solve
+    a = cs.solve(sqrt2, [1.0, 1.0], damping=dmp.Ramp(0.2, 2.0, 1.0), max_iter=30)
+    b = cs.solve(sqrt2, [1.0, 1.0], options=EngineOptions(damping=dmp.Ramp(0.2, 2.0, 1.0), max_iter=30))
+    assert a.nit == b.nit and np.array_equal(a.x, b.x)
+
+
+def test_throw_on_a_batch_names_the_count_and_the_first():
+    import numba
+
+    f = numba.njit(lambda x, p: np.array([x[0] * x[0] + p[0]]))  # no real root when p > 0
+    b = cs.solve_batch(f, np.ones((3, 1)), np.array([[-4.0], [1.0], [-9.0]]))
+    err = cs.ConvergenceError(b)
+    assert str(err).startswith("1 of 3 state(s) did not converge (first: row 1,") and err.result is b
+
+
+def test_status_prints_its_name():
+    assert str(cs.solve(sqrt2, [1.0, 1.0]).status) == "CONVERGED"
+    assert f"{cs.Status.MAX_ITER}" == "MAX_ITER"

@@ -18,9 +18,11 @@ from .database import (
     parse_formula,
     species_charge,
 )
+from .options import AqueousOptions
 from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_batch
 
 __all__ = [
+    "AqueousOptions",
     "BUNDLED",
     "Database",
     "DatabaseError",

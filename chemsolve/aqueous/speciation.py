@@ -27,7 +27,7 @@ import numpy as np
 
 from ..certificate import BatchCertificate, Certificate, failed_message
 from ..engine import solve
-from ..errors import InvalidInputError
+from ..errors import ConvergenceError, InvalidInputError
 from ..result import BatchResultBase, Result
 from ..status import Status
 from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, dlog_gamma_dI, log_gamma
@@ -492,6 +492,8 @@ def speciate(
     max_outer: int = 100,
     damping: Any = None,
     advisor: Any = None,
+    options: Any = None,
+    throw: bool = False,
 ) -> SpeciationResult:
     """Speciate one water, optionally in equilibrium with minerals and gases.
 
@@ -509,6 +511,9 @@ def speciate(
         outer iterations against 13 and 7, and 11 % less time, both converging on all
         (benchmarks/aqueous_ionic_strength.py), hence the default. speciate_batch still uses "outer".
     damping : schedule of the inner Newton solves (default: ``LineSearch()``).
+    options : an ``AqueousOptions`` (ionic_strength, max_outer, damping at once: the object a model file's
+        ``solver:`` builds); then leave those keywords at their defaults.
+    throw : raise ``chemsolve.ConvergenceError`` (carrying the result) unless converged.
     advisor : a ``chemsolve.advisors`` advisor. It may suggest the initial guess
         ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the
         default start, a positive-continued-fraction sweep), a damping schedule and
@@ -519,6 +524,24 @@ def speciate(
     returns a ``BatchSpeciation`` (arrays, one status per row).
     Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
     """
+    from .options import AqueousOptions  # noqa: PLC0415
+
+    if options is None:
+        o = AqueousOptions(ionic_strength=ionic_strength, max_outer=max_outer, damping=damping)
+    elif not isinstance(options, AqueousOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.aqueous.AqueousOptions")
+    elif (ionic_strength, max_outer, damping) != ("newton", 100, None):
+        raise InvalidInputError("give the solver options either as options= or as keywords, not both")
+    else:
+        o = options
+    ionic_strength, max_outer, damping = o.ionic_strength, o.max_outer, o.damping
+    res = _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping, advisor)
+    if throw and not bool(np.all(res.success)):
+        raise ConvergenceError(res)
+    return res
+
+
+def _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping, advisor):
     if _is_batch(totals, T, pH, pe):
         if equilibrium_phases:
             raise InvalidInputError("equilibrium_phases are not supported for arrays of waters yet; loop over speciate")
@@ -1058,6 +1081,7 @@ def speciate_batch(
     *,
     warm_start: bool = True,
     chunk: int = 64,
+    throw: bool = False,
 ) -> BatchSpeciation:
     """Speciate N waters in one compiled call (numba ``prange`` over chunks of rows).
 
@@ -1065,6 +1089,7 @@ def speciate_batch(
         must be positive in every row. T : (N,) [K]. pH : (N,) fixed pH, NaN (or None for all rows)
         for the pH of electroneutrality. pe : (N,).
     warm_start : each row of a chunk starts from its predecessor's solution (sweeps).
+    throw : raise ``chemsolve.ConvergenceError`` (carrying the batch) unless every row converged.
     Same model and fallback chain as ``speciate`` (equilibrium phases are not supported here yet).
     A failed row gets its status and never stops the others. The kernels are cached on disk: the
     first call on a machine compiles them (about a minute), later processes load them.
@@ -1127,8 +1152,11 @@ def speciate_batch(
         si[:, p_i] = acc
     status = out_res[:, 0].astype(np.int8)
     cert = _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status)
-    return BatchSpeciation(sys.species, out_m, out_lg, -out_res[:, 4], out_res[:, 2], out_res[:, 3],
+    res = BatchSpeciation(sys.species, out_m, out_lg, -out_res[:, 4], out_res[:, 2], out_res[:, 3],
                            status, out_res[:, 1].astype(np.int64), names, si, list(sys.components), cert)
+    if throw and not bool(res.success.all()):
+        raise ConvergenceError(res)
+    return res
 
 
 def _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status) -> BatchCertificate:

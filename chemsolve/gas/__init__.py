@@ -11,5 +11,6 @@ nor numba; ``from_cantera`` imports Cantera, the first solve loads the (disk-cac
 """
 
 from .mixture import GasBatch, GasEquilibrium, GasMixture, ThermoRangeWarning
+from .options import GasOptions
 
-__all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "ThermoRangeWarning"]
+__all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "GasOptions", "ThermoRangeWarning"]

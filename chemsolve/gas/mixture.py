@@ -12,11 +12,12 @@ import numpy as np
 
 from .. import damping as dmp
 from ..certificate import BatchCertificate, Certificate, failed_message
-from ..errors import InvalidInputError
+from ..errors import ConvergenceError, InvalidInputError
 from ..kernels import codes as _c
 from ..result import BatchResultBase, Result
 from ..status import Status
 from . import certificate as _cert
+from .options import GasOptions
 
 __all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "ThermoRangeWarning"]
 
@@ -532,7 +533,8 @@ class GasMixture:
                     warm_start: bool = False, H: Any = None, U: Any = None, S: Any = None,
                     max_iter: int = 500, tol: float = 1e-9, T_guess: float | None = None,
                     T_bounds: tuple[float, float] = (100.0, 20000.0), chunk: int | None = None,
-                    throw_on_input: bool = True, advisor: Any = None) -> GasEquilibrium | GasBatch:
+                    throw_on_input: bool = True, advisor: Any = None, options: GasOptions | None = None,
+                    throw: bool = False) -> GasEquilibrium | GasBatch:
         """Chemical equilibrium of the feed (T [K], P [Pa], X) holding two properties fixed.
 
         mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
@@ -548,16 +550,28 @@ class GasMixture:
         (TP and TV states are solved at the T given, whatever T_bounds; outside the species' fits
         with a ThermoRangeWarning). Every state the solver calls converged is then certified
         (``chemsolve.gas.certificate``); one the certificate refuses is CHECK_FAILED.
+        options : a ``GasOptions`` holding damping, max_iter, tol, T_guess, T_bounds and chunk at once (the
+        object a model file's ``solver:`` builds); then leave those keywords at their defaults.
+        throw : raise ``chemsolve.ConvergenceError`` (carrying the result) unless every state converged.
         advisor : a ``chemsolve.advisors`` advisor, consulted once per call (a batch is one
         problem: never once per state). It may suggest ``{"T": K}`` (the first temperature of
         HP/SP/UV, inside T_bounds) and a damping schedule; bad parts are replaced by the defaults
         and the reason kept in ``advice``. A retry re-solves only the states that failed.
         """
+        if options is not None:  # the options object's values, as keywords (after the clash check)
+            o = _gas_options(options, damping=damping, max_iter=max_iter, tol=tol, T_guess=T_guess,
+                             T_bounds=T_bounds, chunk=chunk)
+            damping, max_iter, tol, T_guess, T_bounds, chunk = (o.damping, o.max_iter, o.tol, o.T_guess, o.T_bounds,
+                                                                 o.chunk)
+            options = None
         if advisor is not None:
-            return self._advised(advisor, dict(T=T, P=P, X=X, mode=mode, elements=elements, damping=damping,
-                                               warm_start=warm_start, H=H, U=U, S=S, max_iter=max_iter, tol=tol,
-                                               T_guess=T_guess, T_bounds=T_bounds, chunk=chunk,
-                                               throw_on_input=throw_on_input))
+            out = self._advised(advisor, dict(T=T, P=P, X=X, mode=mode, elements=elements, damping=damping,
+                                              warm_start=warm_start, H=H, U=U, S=S, max_iter=max_iter, tol=tol,
+                                              T_guess=T_guess, T_bounds=T_bounds, chunk=chunk,
+                                              throw_on_input=throw_on_input))
+            if throw and not bool(np.all(out.success)):
+                raise ConvergenceError(out)
+            return out
         from ..kernels import gas as kg  # noqa: PLC0415 - numba only when solving
 
         mode_u = str(mode).upper()
@@ -602,19 +616,11 @@ class GasMixture:
                 Pb = np.ascontiguousarray(np.broadcast_to(Pb, (n,)))
                 Xb = np.ascontiguousarray(np.broadcast_to(Xb, (n, self.n_species)))
         target = _targets(self, mode_u, Xb, n, H=H, U=U, S=S)
-        sched = dmp.resolve(damping if damping is not None else dmp.ControlFactor(), "newton")
-        lo_t, hi_t = float(T_bounds[0]), float(T_bounds[1])
-        if not (0.0 < lo_t < hi_t and math.isfinite(hi_t)):
-            raise InvalidInputError(f"T_bounds={T_bounds!r}: need 0 < low < high")
-        if T_guess is not None and not (math.isfinite(float(T_guess)) and float(T_guess) > 0.0):
-            raise InvalidInputError(f"T_guess={T_guess!r}: must be finite and > 0")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise InvalidInputError(f"max_iter={max_iter!r}: must be an integer >= 1")
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 < float(tol) < 1e-2):
-            raise InvalidInputError(f"tol={tol!r}: must be a number in (0, 1e-2)")
-        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
-                                  or chunk < 1):
-            raise InvalidInputError(f"chunk={chunk!r}: must be an integer >= 1")
+        o = _gas_options(options, damping=damping, max_iter=max_iter, tol=tol, T_guess=T_guess, T_bounds=T_bounds,
+                         chunk=chunk)
+        sched, max_iter, tol, T_guess, chunk = o.damping, o.max_iter, o.tol, o.T_guess, o.chunk
+        lo_t, hi_t = o.T_bounds
+        T_bounds = o.T_bounds
         gopt = np.zeros(kg.N_GOPT)
         gopt[kg.GOPT_MAX_ITER] = int(max_iter)
         gopt[kg.GOPT_TOL] = float(tol)
@@ -669,7 +675,10 @@ class GasMixture:
                        diagnostics=st, mode=mode_u, species_names=self.species_names,
                        condensed_names=self.condensed_names, element_names=self.element_names,
                        certificate=cert)
-        return res if batch else res.row(0)
+        out = res if batch else res.row(0)
+        if throw and not bool(np.all(out.success)):
+            raise ConvergenceError(out)
+        return out
 
 
     def _advised(self, advisor: Any, kw: dict[str, Any]) -> GasEquilibrium | GasBatch:
@@ -860,6 +869,20 @@ def _patched_certificate(prev: BatchCertificate | None, new: BatchCertificate | 
     return BatchCertificate({k: _patched(v, new.values[k], rows) for k, v in prev.values.items()},
                             dict(prev.tolerances), where, dict(prev.units), _patched(prev.checked, new.checked, rows),
                             prev.domain)
+
+
+def _gas_options(options: GasOptions | None, **kw: Any) -> GasOptions:
+    """``options``, or the options built from the keywords (validated once, by ``GasOptions``)."""
+    if options is None:
+        return GasOptions(**kw)
+    if not isinstance(options, GasOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.gas.GasOptions")
+    default = GasOptions()
+    clash = sorted(k for k, v in kw.items() if v is not None and k != "damping" and v != getattr(default, k))
+    if clash or kw.get("damping") is not None:
+        raise InvalidInputError("give the solver options either as options= or as keywords, not both "
+                                f"({clash or ['damping']})")
+    return options
 
 
 def _patched(prev: np.ndarray, new: np.ndarray, rows: np.ndarray) -> np.ndarray:
