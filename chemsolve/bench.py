@@ -389,11 +389,9 @@ def _gas(n: int, peer: str | None, log) -> Report:
     rep = Report("gas", f"gri30: {n} random TP/HP states and a {10 * n}-point warm HP sweep over phi "
                  "(CH4-air, 300 K, 1 atm)", n, threads()[0],
                  f"Cantera {peer} equilibrate (default solver)" if peer else "Cantera: peer not installed")
-    if not peer:
-        rep.notes.append("chemsolve reads gri30's thermo through Cantera as well: nothing to run "
-                         "(pip install cantera)")
-        return rep
-    import cantera as ct
+    from .errors import require
+
+    ct = require("cantera")  # chemsolve reads gri30's thermo through Cantera too: without it, bad input (exit 2)
 
     from .gas import GasMixture, ThermoRangeWarning
 

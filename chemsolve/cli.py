@@ -110,28 +110,67 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
-    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0]) (stop included when on the grid);
-    ``T=300,350,400`` -> ("T", [300, 350, 400])."""
+_UNIT_TAIL = __import__("re").compile(r"^(.*?[\d.])\s*([A-Za-z\u00b0%][\w/*\u00b0^.]*)$")
+
+
+def _parse_sweep(text: str) -> tuple[str, np.ndarray, str | None]:
+    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0], None) (stop included when on the grid);
+    ``T=300,350,400`` -> ("T", [300, 350, 400], None); ``P=1:3:1bar`` -> ("P", [1, 2, 3], "bar"): a unit
+    after the last number applies to all of them."""
     from .errors import InvalidInputError
 
+    unit = None
     try:
         key, rng = text.split("=", 1)
+        m = _UNIT_TAIL.match(rng.strip())
+        if m:
+            rng, unit = m.group(1), m.group(2)
         if "," in rng or ":" not in rng:
             vals = np.array([float(x) for x in rng.split(",")])
             if not np.isfinite(vals).all():
                 raise ValueError
-            return key.strip(), vals
+            return key.strip(), vals, unit
         a, b, c = (float(x) for x in rng.split(":"))
     except ValueError:
-        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP or KEY=V1,V2,..., "
-                                "e.g. phi=0.5:2.0:0.01") from None
+        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP or KEY=V1,V2,... with an optional "
+                                "unit after the last number, e.g. phi=0.5:2.0:0.01 or P=1:3:1bar") from None
     if not (np.isfinite([a, b, c]).all() and c != 0 and (b - a) / c >= 0):
         raise InvalidInputError(f"--sweep {text!r}: STEP must be non-zero and lead from START to STOP")
     n = int(np.floor((b - a) / c + 1e-9)) + 1
     if n > 100_000_000:
         raise InvalidInputError(f"--sweep {text!r}: {n:,} points; at most 100,000,000")
-    return key.strip(), a + c * np.arange(n)
+    return key.strip(), a + c * np.arange(n), unit
+
+
+def _sweep_units(path: str, overrides: dict[str, str] | None, key: str, values: np.ndarray,
+                 unit: str | None) -> np.ndarray:
+    """``--sweep`` values read as ``--set`` reads a value: in the unit written after them, else in the
+    file's unit for that quantity (its ``units:``), converted to chemsolve's (K, Pa, mol/kgw)."""
+    from .aqueous.model import _MOLALITY
+    from .errors import InvalidInputError
+    from .modelfile import _ALIASES, _QUANTITIES, _linear, read_model_file
+
+    q = key if key in ("T", "P") else ("totals" if key.startswith("totals.") else None)
+    if q is None:
+        if unit is not None:
+            raise InvalidInputError(f"--sweep {key}: takes no unit (got {unit!r}); units apply to T, P and totals")
+        return values
+    _, data, _ = read_model_file(path, overrides)
+    file_units = data.get("units") if isinstance(data.get("units"), dict) else {}
+    given = unit or str(file_units.get(q, "mol/kgw" if q == "totals" else _QUANTITIES[q][0]))
+    if q == "totals":
+        factor = _MOLALITY.get(_ALIASES.get(given, given))
+        if factor is None:
+            raise InvalidInputError(f"--sweep {key}: totals sweep in a molality unit (mol/kgw, mmol/kgw, umol/kgw), "
+                                    f"not {given!r}" + ("" if unit else " (the file's units.totals): give one, e.g. "
+                                                        f"{key}=1:5:1mmol/kgw"))
+        return values * factor
+    target, dim = _QUANTITIES[q]
+    try:
+        scale, offset = _linear(given, target, dim)
+    except ValueError as e:
+        raise InvalidInputError(f"--sweep {key}: unit {given!r} {e}") from None
+    return values * scale + offset
 
 
 def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
@@ -158,12 +197,10 @@ def _dask_client(spec: str | None):
     text is a scheduler address (``tcp://host:8786``)."""
     if spec is None:
         return None, None
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        from .errors import InvalidInputError
+    from .errors import require
 
-        raise InvalidInputError("--dask needs dask.distributed: pip install 'chemsolve[dask]'") from None
+    distributed = require("distributed")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if spec == "local" or spec.startswith("local:"):
         n = int(spec.split(":", 1)[1]) if ":" in spec else 2
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
@@ -184,11 +221,18 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     specs = [specs] if isinstance(specs, str) else list(specs)
     grid: dict[str, np.ndarray] = {}
     for text in specs:
-        key, values = _parse_sweep(text)
-        grid[key] = values
+        key, values, unit = _parse_sweep(text)
+        grid[key] = _sweep_units(path, overrides, key, values, unit)
     if plot and len(grid) != 1:
         raise InvalidInputError(f"--plot draws a sweep of one input, not of {len(grid)} ({', '.join(grid)})")
     model = load_model(path, overrides)
+    from .registry import kind_of
+
+    full = kind_of(model).complete_grid(model, grid)  # a range of the file the grid leaves out is kept
+    if set(full) != set(grid) and not quiet:
+        extra = ", ".join(f"{k} ({len(full[k])} values)" for k in full if k not in grid)
+        print(f"note: the model file's own range is swept too: {extra}", file=sys.stderr)
+    grid = full
     n = int(np.prod([len(v) for v in grid.values()]))
     sp = [s.strip() for s in species.split(",") if s.strip()] if species else _default_species(model, grid)
     client, cluster = _dask_client(dask)
@@ -299,8 +343,9 @@ def _main(argv: list[str] | None) -> int:
     p_sw = sub.add_parser("sweep", help="solve a model over a grid of inputs (warm-started chunks, local or Dask)")
     common(p_sw)
     p_sw.add_argument("--sweep", required=True, action="append", metavar="KEY=START:STOP:STEP",
-                      help="an input range in chemsolve's units (T [K], P [Pa], totals [mol/kgw]), whatever "
-                           "the file's units: e.g. phi=0.5:2.0:0.01 or T=300,350,400; repeat for a grid")
+                      help="an input range, read as --set reads a value: in the unit written after the last "
+                           "number, else in the file's units: e.g. phi=0.5:2.0:0.01, T=300,350,400, P=1:3:1bar, "
+                           "T=20:80:10degC; repeat for a grid")
     p_sw.add_argument("--species", metavar="A,B,...", help="species columns (default: the 6 most abundant)")
     p_sw.add_argument("--chunk", type=int, default=1024, help="rows per warm-started chunk (default 1024)")
     p_sw.add_argument("--dask", metavar="ADDRESS|local[:N]",

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ChemsolveError, InvalidInputError
+from .errors import InvalidInputError, MissingExtraError, require
 
 __all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame", "plot_columns", "plot_model",
            "require_matplotlib", "standard_schedules"]
@@ -27,17 +27,9 @@ __all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame"
 _FAILED = {"marker": "x", "color": "tab:red", "linestyle": "none", "markersize": 7, "zorder": 5}
 
 
-class MissingExtraError(ChemsolveError, ImportError):
-    """matplotlib (the ``plot`` extra) is not installed."""
-
-
 def require_matplotlib():
     """Import matplotlib or raise ``MissingExtraError`` naming the extra to install."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise MissingExtraError("plots need matplotlib: pip install 'chemsolve[plot]'") from None
-    return matplotlib
+    return require("matplotlib")
 
 
 def _axes(ax):

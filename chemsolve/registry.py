@@ -52,6 +52,11 @@ class ModelKind:
         raise NotImplementedError
 
     # -- sweeps (chemsolve.sweeps)
+    def complete_grid(self, model: Any, grid: Any) -> Any:
+        """The grid a sweep of ``model`` runs: ``grid`` plus any range the model file itself sweeps and
+        the grid leaves out (so that no range of the file is silently dropped)."""
+        return grid
+
     def check_sweep(self, model: Any, cols: dict[str, Any]) -> None:
         """Refuse an input that cannot be swept, or values outside its range (InvalidInputError)."""
         raise NotImplementedError

@@ -149,8 +149,8 @@ def sweep(model, grid, scheduler=None, *, chunk: int = 1024, block: int | None =
     block = int(block or 64 * chunk)
     if block < chunk or block % chunk:
         raise InvalidInputError(f"block={block}: must be a positive multiple of chunk={chunk}")
-    cols = grid_columns(grid)
     kind = kind_of(model)
+    cols = grid_columns(kind.complete_grid(model, grid))
     kind.check_sweep(model, cols)
     n = len(next(iter(cols.values())))
     sp = kind.sweep_columns(model, _resource(model), species)

@@ -28,10 +28,9 @@ def need_parquet(dest: str | None) -> None:
 
     if not dest:
         raise InvalidInputError("--format parquet writes a file: give --output FILE.parquet")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise InvalidInputError("--format parquet needs pyarrow: pip install 'chemsolve[parquet]'") from None
+    from .errors import require
+
+    require("pyarrow")
 
 
 def write_rows(rows: list[list[Any]], header: list[str], out: Any, digits: int = 10) -> None:

@@ -81,10 +81,12 @@ def test_missing_peer_is_reported_not_a_crash():
     assert out.returncode == 0, out.stderr
     assert "PHREEQC (phreeqc): peer not installed" in out.stdout
     assert "chemsolve speciate_batch" in out.stdout and " 3/3 " in out.stdout  # chemsolve's own numbers
+    # the gas suite has nothing to run without Cantera (chemsolve reads gri30 through it too): bad input,
+    # one line naming the extra, exit 2 (issue 13: it printed "nothing to run" and exited 0)
     gas = blocked("cantera", "bench", "gas", "--format", "json", "--quiet")
-    assert gas.returncode == 0, gas.stderr
-    d = json.loads(gas.stdout)
-    assert d["peer"] == "Cantera: peer not installed" and d["ok"] and d["notes"]
+    assert gas.returncode == 2 and gas.stdout == ""
+    assert gas.stderr.strip().splitlines() == ["error: the gas model reads its mechanisms with Cantera: "
+                                               "pip install 'chemsolve[cantera]'"]
 
 
 def test_disagreement_beyond_the_tolerance_exits_1():

@@ -367,3 +367,48 @@ def test_bench_writes_its_report_to_output(tmp_path):
     bad = cli("bench", "nope", "--output", str(tmp_path / "nope.txt"))
     assert bad.returncode == 2 and "unknown suite 'nope'" in bad.stderr and sorted(os.listdir(tmp_path)) == [
         "suites.txt"]
+
+
+@pytest.mark.parametrize("module, args, extra", [
+    ("cantera", ["run", "gas/hydrogen_air"], "cantera"),
+    ("matplotlib", ["run", "engine/propane", "--plot", "x.png"], "plot"),
+    ("pyarrow", ["run", "engine/propane", "--format", "parquet", "-o", "x.parquet"], "parquet"),
+    ("distributed", ["sweep", "engine/propane", "--sweep", "params.R=10,20", "--dask", "local:1"], "dask"),
+])
+def test_a_missing_extra_is_one_line_naming_it(module, args, extra, tmp_path):
+    code = (f"import sys; sys.modules[{module!r}] = None; from chemsolve.cli import main; "
+            f"sys.exit(main({args!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and f"pip install 'chemsolve[{extra}]'" in lines[0]
+
+
+def test_sweep_values_take_units_as_set_does(tmp_path):
+    """--sweep reads numbers in the unit written after them, else in the file's units (issue 13: P=1:3:1
+    on an atm file ran at 1-3 Pa)."""
+    pytest.importorskip("cantera")
+    f = os.path.join(GAS, "hydrogen_air.yaml")  # units {T: K, P: atm}
+    runs = [cli("sweep", f, "--sweep", spec, "--format", "csv", "--quiet") for spec in
+            ("P=1:3:1", "P=1:3:1atm", "P=101325,202650,303975Pa", "P=1.01325,2.0265,3.03975bar")]
+    tables = [list(csv.DictReader(io.StringIO(r.stdout))) for r in runs]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    for t in tables:
+        assert [round(float(r["P_Pa"])) for r in t] == [101325, 202650, 303975]
+    bad = cli("sweep", f, "--sweep", "P=1:3:1furlong")
+    assert bad.returncode == 2 and "unit 'furlong'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    nounit = cli("sweep", f, "--sweep", "phi=1:2:1atm")
+    assert nounit.returncode == 2 and "takes no unit" in nounit.stderr
+
+
+def test_sweeping_T_on_a_model_with_a_phi_range_keeps_the_range():
+    pytest.importorskip("cantera")
+    out = cli("sweep", os.path.join(GAS, "methane_air_flame.yaml"), "--sweep", "T=300,400", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    from chemsolve.models import load_model
+
+    phi = load_model(os.path.join(GAS, "methane_air_flame.yaml")).phi
+    assert len(rows) == 2 * len(phi) and {float(r["T"]) for r in rows} == {300.0, 400.0}
+    assert [float(r["phi"]) for r in rows[: len(phi)]] == pytest.approx(phi)
+    assert "the model file's own range is swept too: phi" in out.stderr

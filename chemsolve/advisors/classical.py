@@ -183,10 +183,9 @@ class TPETuner(_Tuner):
     name = "tpe"
 
     def _run(self, objective, n, default):
-        try:
-            import optuna  # noqa: PLC0415
-        except ImportError as e:  # pragma: no cover - depends on the environment
-            raise ImportError("TPETuner needs optuna: pip install 'chemsolve[tune]'") from e
+        from ..errors import require  # noqa: PLC0415
+
+        optuna = require("optuna")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=4))
         if default is not None:

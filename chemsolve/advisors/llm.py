@@ -140,10 +140,9 @@ class OpenAIAdvisor(Advisor):
                  cache_dir: str | os.PathLike | bool | None = None, temperature: float = 0.0, seed: int = 0,
                  max_tokens: int = 600, consult: str = "before", max_chars: int = 20000,
                  response_format: str = "json_schema"):
-        try:
-            import openai  # noqa: PLC0415
-        except ImportError as e:
-            raise ImportError("OpenAIAdvisor needs the openai package: pip install 'chemsolve[llm]'") from e
+        from ..errors import require  # noqa: PLC0415
+
+        openai = require("openai")
         self._openai = openai
         self.model = model or os.environ.get("CHEMSOLVE_LLM_MODEL") or "default"
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import damping as dmp
 from ..certificate import BatchCertificate, Certificate, failed_message
-from ..errors import ConvergenceError, InvalidInputError
+from ..errors import ConvergenceError, InvalidInputError, require
 from ..kernels import codes as _c
 from ..result import BatchResultBase, Result
 from ..status import Status
@@ -122,7 +122,7 @@ def _thermo_rows(species: Sequence[Any]) -> _Thermo:
 
 def _load_species(source: Any, phase: str | None) -> tuple[list[Any], str, Any]:
     """Species objects of a Cantera phase, a species-only YAML file, or a Cantera object."""
-    import cantera as ct
+    ct = require("cantera")
 
     if isinstance(source, ct.ThermoPhase):
         if source.thermo_model not in ("ideal-gas", "IdealGas"):
@@ -154,7 +154,7 @@ def _first_line(err: Exception) -> str:
 
 def _condensed_species(spec: Any) -> list[Any]:
     """'graphite.yaml' (a fixed-stoichiometry phase), 'nasa_condensed.yaml:H2O(L)', a ct.Species."""
-    import cantera as ct
+    ct = require("cantera")
 
     if isinstance(spec, ct.Species):
         return [spec]
@@ -332,7 +332,7 @@ class GasMixture:
     """
 
     def __init__(self, gas_species: list[Any], condensed_species: list[Any], source: str, phase: Any = None):
-        import cantera as ct
+        ct = require("cantera")
 
         if not gas_species:
             raise InvalidInputError(f"{source}: no gas species")

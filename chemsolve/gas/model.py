@@ -198,6 +198,21 @@ class GasKind(ModelKind):
     def load(self, path: Path, data: dict, where: Where) -> GasModel:
         return load(path, data, where)
 
+    def complete_grid(self, model: GasModel, grid: Any) -> Any:
+        """A model with a phi range keeps it: sweeping T (or P) over it gives the grid inputs x phi, phi
+        fastest. A DataFrame of rows cannot take an axis: its rows are solved at the file's first phi, and a
+        warning says the range was dropped."""
+        if model.phi is None:
+            return grid
+        if isinstance(grid, dict):
+            return grid if "phi" in grid else {**grid, "phi": np.asarray(model.phi, dtype=float)}
+        if "phi" not in getattr(grid, "columns", ()):
+            import warnings
+
+            warnings.warn(f"{model.path}: the model's phi range ({len(model.phi)} values) is not swept: a table of "
+                          f"rows has no phi column, so every row uses phi = {model.phi[0]:g}", UserWarning, stacklevel=3)
+        return grid
+
     def check_sweep(self, model: GasModel, cols: dict[str, np.ndarray]) -> None:
         for k, a in cols.items():
             ok = k in ("T", "P") or (k == "phi" and model.fuel is not None)
