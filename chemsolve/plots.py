@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidInputError, MissingExtraError, require
+from .errors import ChemsolveError, InvalidInputError, MissingExtraError, require
 
 __all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame", "plot_columns", "plot_model",
            "require_matplotlib", "standard_schedules"]
