@@ -13,11 +13,22 @@ pytestmark = pytest.mark.nojit
 DATA = Path(aq.__file__).resolve().parent.parent / "data"
 
 
-def _load(name):
+def _load(name, fresh=True):
+    """The database and the DatabaseWarnings its loading gave (``fresh``: as the first load in a process)."""
+    from chemsolve.aqueous import database
+
+    if fresh:
+        database._LISTED.clear()
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         db = aq.load_database(name)
     return db, [x for x in w if issubclass(x.category, aq.DatabaseWarning)]
+
+
+def test_what_is_skipped_is_listed_once_per_process_not_on_every_load():
+    _, first = _load("wateq4f.dat")
+    _, again = _load("wateq4f.dat", fresh=False)
+    assert len(first) == 1 and again == []
 
 
 # counts taken from the files themselves (a grep of the reaction lines of each block)

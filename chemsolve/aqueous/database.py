@@ -572,9 +572,14 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
         notes.append(f"{len(redefined)} entries defined twice, the later definition kept: {', '.join(redefined)}")
     if unbalanced:
         notes.append(f"{len(unbalanced)} unbalanced reactions kept (strict_balance=False): " + "; ".join(unbalanced))
-    if notes:
-        warnings.warn(f"{fname}: chemsolve skipped " + ", ".join(notes), DatabaseWarning, stacklevel=2)
+    text = f"{fname}: chemsolve skipped " + ", ".join(notes)
+    if notes and text not in _LISTED:  # once per database per process, not on every load
+        _LISTED.add(text)
+        warnings.warn(text, DatabaseWarning, stacklevel=2)
     return db
+
+
+_LISTED: set[str] = set()  # the DatabaseWarning texts already shown in this process
 
 
 def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> None:
