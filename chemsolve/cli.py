@@ -314,6 +314,23 @@ def list_models(root: str | None, out=sys.stdout) -> int:
     return 0
 
 
+def warmup(out=sys.stdout) -> int:
+    """Compile (or load) every model kind's kernels once, so that no later first run waits; an install
+    script can run it. A kind whose optional package is missing is skipped and said so."""
+    from .errors import MissingExtraError
+    from .registry import get, names
+
+    for name in names():
+        t = time.perf_counter()
+        try:
+            what = get(name).warmup()
+        except MissingExtraError as e:
+            print(f"{name}: skipped ({e})", file=out)
+            continue
+        print(f"{name}: {what}: {time.perf_counter() - t:.1f} s", file=out, flush=True)
+    return 0
+
+
 def _main(argv: list[str] | None) -> int:
     from .errors import ChemsolveError
     from .outfile import atomic_open
@@ -323,6 +340,7 @@ def _main(argv: list[str] | None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="solve the bundled propane-combustion example")
     p_demo.add_argument("--states", type=int, default=10_000, help="batch size (default 10000)")
+    sub.add_parser("warmup", help="compile every model's kernels once (first use on a machine), e.g. after install")
 
     def common(p):
         p.add_argument("model", help="a model YAML file, or a bundled model's name as `chemsolve models` lists it "
@@ -372,6 +390,8 @@ def _main(argv: list[str] | None) -> int:
                 if args.states < 1:
                     parser.error(f"--states must be >= 1, got {args.states}")
                 return demo(args.states)
+            if args.command == "warmup":
+                return warmup()
             if args.command == "models":
                 return list_models(args.dir)
             if args.command == "bench":

@@ -203,6 +203,14 @@ class EngineKind(ModelKind):
                        rationale="much smaller, ramped steps"),
         ]
 
+    def warmup(self) -> str:
+        from .engine import solve, solve_batch
+        from .kernels import examples as ex
+
+        solve(ex.propane, ex.PAPER_START, jac=ex.propane_jac, args=(ex.PAPER_PARAMS,), max_rel_step=0.9)
+        solve_batch(ex.propane, np.tile(ex.PAPER_START, (2, 1)), np.tile(ex.PAPER_PARAMS, (2, 1)), jac=ex.propane_jac)
+        return "the engine's kernels for the bundled residual (single solve and batch)"
+
     def guess_schema(self, summary: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
         n = int(summary.get("n", 1))
         return ({"type": "array", "items": {"type": "number"}, "minItems": n, "maxItems": n},

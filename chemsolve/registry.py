@@ -91,6 +91,12 @@ class ModelKind:
         """JSON schema of an LLM's initial guess for this problem, and its explanation."""
         return None, "'guess': null (this problem needs no guess)."
 
+    # -- first use (chemsolve warmup)
+    def warmup(self) -> str:
+        """Compile (or load from the disk cache) every kernel of this kind by solving a tiny case;
+        returns what was done, one line."""
+        return "nothing to compile"
+
     def __repr__(self) -> str:
         return f"<model kind {self.name!r}>"
 

@@ -412,3 +412,13 @@ def test_sweeping_T_on_a_model_with_a_phi_range_keeps_the_range():
     assert len(rows) == 2 * len(phi) and {float(r["T"]) for r in rows} == {300.0, 400.0}
     assert [float(r["phi"]) for r in rows[: len(phi)]] == pytest.approx(phi)
     assert "the model file's own range is swept too: phi" in out.stderr
+
+
+def test_warmup_compiles_every_kind_once():
+    out = cli("warmup")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    from chemsolve import registry
+
+    assert [ln.split(":")[0] for ln in lines] == registry.names()
+    assert all(ln.rstrip().endswith(" s") or "skipped" in ln for ln in lines)

@@ -291,6 +291,22 @@ class AqueousKind(ModelKind):
 
         bjerrum(model, ax=ax)
 
+    def warmup(self) -> str:
+        from .speciation import speciate, speciate_batch
+
+        db = self.quiet_database("phreeqc.dat")
+        speciate(db, {"Ca": 1e-3, "C(4)": 2e-3}, 298.15, None)
+        speciate_batch(db, {"Ca": [1e-3, 2e-3], "C(4)": 2e-3}, 298.15, None)
+        return "the aqueous kernels (single water and batch)"
+
+    @staticmethod
+    def quiet_database(name: str) -> Any:
+        from .database import DatabaseWarning, load_database
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DatabaseWarning)
+            return load_database(name)
+
     def retry_rungs(self, summary: dict[str, Any]) -> list:
         from .. import damping
         from ..advisors.base import Suggestion
