@@ -173,16 +173,11 @@ def _optional_bool(value: Any) -> bool | None:
 class EngineOptions(Options):
     """Options of the engine's solvers (``solve``, ``solve_batch``), validated once at construction.
 
-    method : "newton" (damped Newton), "fixed_point" (relaxation) or "anderson".
-    damping : a ``chemsolve.damping`` schedule, its name, dict or a float (Constant); None: the
-        method's default (``LineSearch()`` for Newton, ``Constant(1.0)`` otherwise).
-    ftol : converged iff max_i |F_i(x)| / fscale_i <= ftol [-] (at most 1e-2).
-    rtol, atol : step tolerance |dx_i| <= atol + rtol |x_i| of the STAGNATED test.
-    max_iter : iterations [-]. fscale : scalar or (n,) typical sizes of the residual components.
-    max_step : cap on max_i |dx_i|. max_rel_step : cap on |dx_i| / max(|x_i|, atol).
-    anderson_m : Anderson depth. stall_iter : iterations without progress before STAGNATED.
-    diverge : DIVERGED when |F| exceeds diverge * max(|F(x0)|, 1).
-    jit : None (automatic: compiled for a numba-jitted residual), True or False.
+    Each field is checked when the object is made; a bad value raises ``InvalidInputError`` naming the
+    field. The same object is built from the verbs' keywords, a model file's ``solver:`` mapping and
+    ``--set solver.KEY=VALUE``. Fields: ``method``, ``damping`` (None: the method's default), ``ftol``,
+    ``rtol``, ``atol``, ``max_iter``, ``fscale``, ``max_step``, ``max_rel_step``, ``anderson_m``,
+    ``stall_iter``, ``diverge`` and ``jit``, each with the meaning it has in ``solve``.
     """
 
     MODEL: ClassVar[str] = "engine"
@@ -351,56 +346,72 @@ def solve(
 
     Parameters
     ----------
-    fun : callable ``fun(x, *args) -> (n,)``. For ``method="newton"`` it is the residual
-        F(x), solved for F(x) = 0. For ``"fixed_point"`` and ``"anderson"`` it is the map
-        G(x), solved for G(x) = x (the residual is then G(x) - x).
-    x0 : (n,) initial guess.
-    jac : optional ``jac(x, *args) -> (n, n)``, dF/dx (Newton only); forward differences
-        otherwise (n extra evaluations per iteration).
-    method : "newton" (damped Newton; singular Jacobians get a Levenberg-Marquardt step),
-        "fixed_point" (relaxation x <- x + a (G(x) - x)) or "anderson" (Anderson mixing of
-        depth ``anderson_m`` with safeguarded restart: a mixed step that increases
-        |G(x) - x| is dropped for a plain relaxation step and the history cleared).
-    damping : a ``chemsolve.damping`` schedule, its name, its dict or a float (Constant).
-        Default ``LineSearch()`` for Newton, ``Constant(1.0)`` otherwise.
-    rtol, atol : step tolerance: three steps in a row with |dx_i| <= atol + rtol |x_i| for
-        every i that each cut the residual by less than 10 %, while it is still above ``ftol``,
-        stop with STAGNATED.
-        ``atol`` also floors ``|x_i|`` in the relative step cap.
-    max_iter : maximum number of iterations.
-    throw : raise ``ConvergenceError`` (carrying the result) unless converged.
-    args : extra arguments passed to ``fun`` and ``jac``.
-    ftol : convergence test, the only one: converged iff max_i |F_i(x)| / fscale_i <= ftol.
-    fscale : scalar or (n,) typical magnitudes of the residual components.
-    max_step : cap on max_i |dx_i| of the undamped step (the whole step is scaled).
-    max_rel_step : cap on |dx_i| / max(|x_i|, atol): keeps positive unknowns positive
-        (e.g. 0.9); in log variables use ``max_step`` instead, which is then relative.
-    stall_iter : iterations without a 1e-6 relative improvement of the best residual before
-        STAGNATED. diverge : DIVERGED when the residual exceeds diverge * max(|F(x0)|, 1).
-    inplace : False: ``fun`` returns a new array. True: ``fun(x, *args, out)`` writes F into
-        ``out`` (and ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
-    jit : None (auto): a numba-jitted ``fun`` (and ``jac``, if given) runs the compiled
-        kernel, anything else runs the same algorithm as plain Python. False forces Python.
-    options : an ``EngineOptions`` holding all of the options above at once (the same object a
-        model file's ``solver:`` builds); then leave the option keywords at their defaults.
-    advisor : a ``chemsolve.advisors`` advisor: it may suggest ``{"x": [...]}`` as the initial
-        guess, a damping schedule and ``{"max_step": ...}``. Suggestions are checked (length,
-        finite, |x| within 1e6 (1 + max|x0|), residual finite there, schedule parameters in range)
-        and replaced by ``x0`` / ``damping`` when bad; ``guess_source`` and ``advice`` on the
-        result record what was used and why.
-
-    Speed of the two paths (measured on a 2-core machine, see README):
-    - plain Python ``fun``: no compilation; roughly 20-100 us of interpreter overhead per
-      iteration for small n, plus the cost of ``fun``.
-    - ``@numba.njit`` ``fun``: the solver is compiled for that function in every new process
-      (a cached kernel that receives a function argument cannot be reused across
-      processes): about 3-10 s on the first call of each residual; then the kernel needs
-      ~0.1 us per iteration for small n, but ``solve`` itself adds ~50 us of Python-side
-      checks per call. Worth it for many solves of the same residual: use ``solve_batch``.
+    fun : callable
+        ``fun(x, *args) -> (n,)``. For ``method="newton"`` the residual F(x), solved for F(x) = 0; for
+        ``"fixed_point"`` and ``"anderson"`` the map G(x), solved for G(x) = x (the residual is then
+        G(x) - x).
+    x0 : array_like, shape (n,)
+        Initial guess.
+    jac : callable, optional
+        ``jac(x, *args) -> (n, n)``, dF/dx (Newton only); forward differences otherwise (n extra
+        evaluations per iteration).
+    method : {"newton", "fixed_point", "anderson"}
+        Damped Newton (a singular Jacobian gets a Levenberg-Marquardt step), relaxation
+        x <- x + a (G(x) - x), or Anderson mixing of depth ``anderson_m`` with a safeguarded restart.
+    damping : Damping, str, dict or float, optional
+        A ``chemsolve.damping`` schedule, its name, its dict or a float (Constant). Default
+        ``LineSearch()`` for Newton, ``Constant(1.0)`` otherwise.
+    rtol, atol : float
+        Step tolerance: three steps in a row with abs(dx_i) <= atol + rtol abs(x_i) for every i, each
+        cutting the residual by less than 10 %, while it is still above ``ftol``, stop with STAGNATED.
+        ``atol`` also floors abs(x_i) in the relative step cap.
+    max_iter : int
+        Maximum number of iterations.
+    throw : bool
+        Raise ``ConvergenceError`` (carrying the result) unless converged.
+    args : tuple
+        Extra arguments passed to ``fun`` and ``jac``.
+    ftol : float
+        The convergence test, the only one: converged iff max_i abs(F_i(x)) / fscale_i <= ftol
+        (at most 1e-2); the certificate then recomputes F at the returned x.
+    fscale : float or array_like, shape (n,)
+        Typical magnitudes of the residual components.
+    max_step : float
+        Cap on max_i abs(dx_i) of the undamped step (the whole step is scaled).
+    max_rel_step : float
+        Cap on abs(dx_i) / max(abs(x_i), atol): keeps positive unknowns positive (e.g. 0.9); in log
+        variables use ``max_step`` instead.
+    anderson_m : int
+        Anderson depth.
+    stall_iter : int
+        Iterations without a 1e-6 relative improvement of the best residual before STAGNATED.
+    diverge : float
+        DIVERGED when the residual exceeds diverge * max(abs(F(x0)), 1).
+    inplace : bool
+        False: ``fun`` returns a new array. True: ``fun(x, *args, out)`` writes F into ``out`` (and
+        ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
+    jit : bool or None
+        None (automatic): a numba-jitted ``fun`` (and ``jac``) runs the compiled kernel, anything else
+        runs the same algorithm as plain Python. False forces Python.
+    advisor : Advisor, optional
+        A ``chemsolve.advisors`` advisor. It may suggest ``{"x": [...]}`` as the initial guess, a
+        damping schedule and ``{"max_step": ...}``; suggestions are checked and replaced by the
+        defaults when bad; ``guess_source`` and ``advice`` on the result record what was used and why.
+    options : EngineOptions, optional
+        All of the solver options above at once (the object a model file's ``solver:`` builds); then
+        leave the option keywords at their defaults.
 
     Returns
     -------
-    SolveResult with x, success, status, message, nit, nfev, njev, residual_norm, history.
+    SolveResult
+        x, success, status, message, nit, nfev, njev, residual_norm, history and the certificate.
+
+    Notes
+    -----
+    A plain-Python ``fun`` is not compiled: roughly 20-100 us of interpreter overhead per iteration
+    for small n. For a ``numba.njit`` residual the solver is compiled for that function once per
+    process (3-10 s; a bundled residual's kernel is cached on disk); then ~0.1 us per iteration, but
+    ``solve`` adds ~50 us of checks per call: for many solves use ``solve_batch``.
     """
     if options is not None:  # the options object's values, as keywords (after the clash check)
         o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol,
@@ -654,20 +665,35 @@ def solve_batch(
 ) -> BatchResult:
     """Solve N independent problems of one shape: ``fun(X[i], params[i]) = 0``.
 
-    fun : ``@numba.njit`` residual ``fun(x, p) -> (n,)`` (a map G for the fixed-point
-        methods), with ``x`` of shape (n,) and ``p`` one row of ``params``; ``jac(x, p) ->
-        (n, n)`` likewise, optional. The problems run in parallel (numba ``prange``) over
-        fixed chunks of ``chunk`` rows. The kernel is compiled for ``fun`` once per process
-        (5-13 s measured on a 2-core machine); then 0.3-4 us per problem of 2-10 unknowns.
-    X0 : (N, n) initial guesses; a row that is not finite gets status INVALID_INPUT.
-    params : (N, k) per-problem parameters (k may be 0); None means no parameters.
-    inplace : True for ``fun(x, p, out)`` / ``jac(x, p, out)`` that write their result into
-        ``out`` instead of returning a new array: no allocation per iteration (fastest).
-    warm_start : inside each chunk, start row i from row i-1's solution when that converged
-        (falling back to ``X0[i]`` if the warm start fails) — for sweeps along a path.
-    Other arguments (and ``options``) as in ``solve``. A failed row never stops the others.
+    Parameters
+    ----------
+    fun : numba-jitted callable
+        ``fun(x, p) -> (n,)`` (a map G for the fixed-point methods), with ``x`` of shape (n,) and ``p``
+        one row of ``params``. The problems run in parallel (numba ``prange``) over fixed chunks of
+        ``chunk`` rows. The kernel is compiled for ``fun`` once per process (5-13 s on a 2-core
+        machine; bundled residuals are cached on disk), then 0.3-4 us per problem of 2-10 unknowns.
+    X0 : array_like, shape (N, n)
+        Initial guesses; a row that is not finite gets status INVALID_INPUT.
+    params : array_like, shape (N, k), optional
+        Per-problem parameters (k may be 0).
+    jac : numba-jitted callable, optional
+        ``jac(x, p) -> (n, n)``.
+    warm_start : bool
+        Inside each chunk, start row i from row i-1's solution when that converged (falling back to
+        ``X0[i]`` if the warm start fails), for sweeps along a path.
+    chunk : int
+        Rows per parallel chunk (independent of the thread count: results are reproducible).
+    inplace : bool
+        True for ``fun(x, p, out)`` / ``jac(x, p, out)`` writing into ``out``: no allocation per
+        iteration (fastest).
+    method, damping, rtol, atol, max_iter, ftol, fscale, max_step, max_rel_step, anderson_m, stall_iter, diverge, options
+        As in ``solve``.
 
-    Returns a ``BatchResult`` (x (N, n), status (N,), nit (N,), nfev (N,), residual_norm (N,)).
+    Returns
+    -------
+    BatchResult
+        x (N, n), status (N,), nit (N,), nfev (N,), residual_norm (N,) and the certificate of every
+        converged row (its residual recomputed at x). A failed row never stops the others.
     """
     o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol, max_iter=max_iter,
                         fscale=fscale, max_step=max_step, max_rel_step=max_rel_step, anderson_m=anderson_m,

@@ -73,14 +73,21 @@ def bjerrum(model: Any, component: str | None = None, pH: Any = None, ax: Any = 
             T: float | None = None, pe: float | None = None, min_fraction: float = 0.01):
     """Speciation (Bjerrum) diagram: fraction of ``component``'s total in each species vs pH.
 
-    model : an aqueous ``Model`` (its totals, T, pe and database), or a dict of totals [mol/kgw]
+    Parameters
+    ----------
+    model
+        an aqueous ``Model`` (its totals, T, pe and database), or a dict of totals [mol/kgw]
         together with ``db`` (a loaded database or its name) and optionally ``T`` [K] (298.15) and
         ``pe`` (4). The totals stay fixed; the pH is imposed (no charge balance), and equilibrium
         phases of the model are not applied (``speciate_batch`` has none).
-    component : a total's key ("C(4)", "S(6)", "Ca") or a plain element; default the carbonate
+    component
+        a total's key ("C(4)", "S(6)", "Ca") or a plain element; default the carbonate
         component C(4) when present, else the first. pH : grid [-], default ``linspace(2, 12, 201)``.
-    min_fraction : a species gets a line when its fraction reaches this anywhere on the grid.
+    min_fraction
+        a species gets a line when its fraction reaches this anywhere on the grid.
 
+    Notes
+    -----
     One line per species (label: the species name), y = count of the component in the species x its
     molality / the component's total [-], so the lines sum to at most 1 (species below
     ``min_fraction`` are left out). pH values where the speciation did not converge are NaN in the
@@ -146,12 +153,19 @@ def _species_lines(ax, x, X, names: list[str], species, ok, min_x: float = 1e-3,
 def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any = None):
     """Equilibrium mole fractions (log axis) and temperature (twin axis) vs equivalence ratio.
 
-    model : a gas ``GasModel`` given by ``fuel:``, ``oxidizer:`` and ``phi:``, solved in its own mode
+    Parameters
+    ----------
+    model
+        a gas ``GasModel`` given by ``fuel:``, ``oxidizer:`` and ``phi:``, solved in its own mode
         (HP: the adiabatic flame temperature) at its T and P, all states in one warm-started batch.
-    phi : equivalence ratios [-]; default the model's phi sweep, or ``linspace(0.5, 2.0, 31)`` for a
+    phi
+        equivalence ratios [-]; default the model's phi sweep, or ``linspace(0.5, 2.0, 31)`` for a
         single phi (feeds from the model's ``fuel`` and ``oxidizer``).
-    species : names to draw; default up to 8 species whose mole fraction reaches 1e-3.
+    species
+        names to draw; default up to 8 species whose mole fraction reaches 1e-3.
 
+    Notes
+    -----
     A model given by its feed ``X:`` has no equivalence ratio: ``InvalidInputError`` (use
     ``composition``). Lines: one per species (label and gid the name; NaN where a state failed);
     on the twin axis ``ax.figure.axes``, the temperature line (gid "T", the batch's T unchanged, failed

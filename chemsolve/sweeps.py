@@ -126,20 +126,32 @@ def sweep(model, grid, scheduler=None, *, chunk: int = 1024, block: int | None =
           species: list[str] | None = None, threads: int | None = None, progress: bool = False):
     """Solve ``model`` at every point of ``grid``; one row per state, in grid order.
 
-    model : a model file path or a loaded model (``chemsolve.models.load_model``).
-    grid : ``{input: 1-D values}`` (Cartesian product, first key slowest) or a DataFrame of
+    Parameters
+    ----------
+    model
+        a model file path or a loaded model (``chemsolve.models.load_model``).
+    grid
+        ``{input: 1-D values}`` (Cartesian product, first key slowest) or a DataFrame of
         inputs (its rows as given). Inputs, per model kind (``registry.get(kind).sweep_help``): gas
         ``phi``, ``T`` [K], ``P`` [Pa]; aqueous ``T`` [K], ``pH``, ``pe``, ``totals.<element>``
         [mol/kgw]; engine ``params.<name>``.
-    scheduler : None (this process, all cores) or a ``dask.distributed.Client``: each block is one
+    scheduler
+        None (this process, all cores) or a ``dask.distributed.Client``: each block is one
         task; the table is the same.
-    chunk : rows per warm-started chunk (the first row of each starts cold).
-    block : rows per kernel call / Dask task (a multiple of ``chunk``; default 64 chunks).
-    species : output columns to keep (gas: mole fractions ``X_<s>``; aqueous: molalities
+    chunk
+        rows per warm-started chunk (the first row of each starts cold).
+    block
+        rows per kernel call / Dask task (a multiple of ``chunk``; default 64 chunks).
+    species
+        output columns to keep (gas: mole fractions ``X_<s>``; aqueous: molalities
         ``m_<s>``); default all. For 10^6 states name a few: every column is 8 MB.
-    threads : numba threads per block (default: all locally, 1 per Dask task).
-    progress : a progress bar (tqdm, on stderr) when the sweep lasts more than a second.
+    threads
+        numba threads per block (default: all locally, 1 per Dask task).
+    progress
+        a progress bar (tqdm, on stderr) when the sweep lasts more than a second.
 
+    Notes
+    -----
     A state that did not converge keeps its row, with its ``status``; nothing is dropped. For an
     ``xarray.Dataset`` of a Cartesian grid: ``df.set_index(list(grid)).to_xarray()``.
     """

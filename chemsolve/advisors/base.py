@@ -41,14 +41,21 @@ class AdviceWarning(UserWarning):
 class Suggestion:
     """What an advisor proposes for one problem. Every part is optional.
 
-    initial_guess : in the model's own variables: engine ``{"x": [...]}``; aqueous
+    Attributes
+    ----------
+    initial_guess
+        in the model's own variables: engine ``{"x": [...]}``; aqueous
         ``{"log_a": {master species: log10 activity}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV).
-    damping : a ``chemsolve.damping`` schedule, its ``to_dict`` form or the flat form of
+    damping
+        a ``chemsolve.damping`` schedule, its ``to_dict`` form or the flat form of
         ``damping_from_flat``.
-    options : formulation switches the model allows: engine ``{"max_step": ...}``, aqueous
+    options
+        formulation switches the model allows: engine ``{"max_step": ...}``, aqueous
         ``{"ionic_strength": "newton" | "outer"}``; the gas model has none.
-    rationale : a short reason, kept in the record.
-    source : informative only; ``guess_source`` is named after the advisor that was consulted.
+    rationale
+        a short reason, kept in the record.
+    source
+        informative only; ``guess_source`` is named after the advisor that was consulted.
     """
 
     initial_guess: dict[str, Any] | None = None
@@ -66,10 +73,14 @@ class Suggestion:
 class Advisor:
     """Base class. Subclasses override ``suggest``; ``observe`` is told every finished solve.
 
-    consult : "before" — asked before the first attempt (tuned schedules, warm starts, LLM
+    Attributes
+    ----------
+    consult
+        "before" — asked before the first attempt (tuned schedules, warm starts, LLM
         one-shot); "on_failure" — the model's default runs first and the advisor is asked only
         if it fails, with that attempt's record (retry ladder, LLM rescue).
-    max_attempts : attempts per solve, the first included.
+    max_attempts
+        attempts per solve, the first included.
     """
 
     name: str = "advisor"

@@ -108,8 +108,12 @@ class DatabaseWarning(UserWarning):
 class Reaction:
     """``sum(coef * species) = 0`` with products positive: ``{"HCO3-": 1, "CO3-2": -1, "H+": -1}``.
 
-    log_k : log10 K at 298.15 K. delta_h : reaction enthalpy [kJ/mol] or None.
-    analytic : up to six coefficients A1..A6 of
+    Attributes
+    ----------
+    log_k
+        log10 K at 298.15 K. delta_h : reaction enthalpy [kJ/mol] or None.
+    analytic
+        up to six coefficients A1..A6 of
         log10 K = A1 + A2 T + A3/T + A4 log10(T) + A5/T^2 + A6 T^2  (T in K), or None.
     """
 
