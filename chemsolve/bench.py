@@ -584,7 +584,7 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     from .kernels import threads
     from .errors import InvalidInputError
     from .modelfile import bundled_models_dir
-    from .sweeps import _load, _resource, grid_columns, sweep
+    from .sweeps import as_model, grid_columns, resource_of, sweep
 
     rep = Report("sweep", f"{n} states per model: chemsolve.sweep locally and on a Dask LocalCluster "
                  "(2 processes x 1 thread), warm-started chunks of 1024", n, threads()[0],
@@ -619,13 +619,13 @@ def _sweep(n: int, peer: str | None, log) -> Report:
                 sweep(path, small, client, species=species)
         rep.compile_s = time.perf_counter() - t0
         for kind, path, grid, species, reference in cases:
-            m = _load(path)
+            m = as_model(path)
             cols = grid_columns(grid)
             size = len(next(iter(cols.values())))
             case = f"{kind}: {Path(m.path).stem}, {size} states"
             log(f"sweep: {case}")
             pick = np.linspace(0, size - 1, min(size, 200)).round().astype(int)
-            rep.rows.append(reference(case, m, _resource(m), cols, pick))
+            rep.rows.append(reference(case, m, resource_of(m), cols, pick))
             t = time.perf_counter()
             local = sweep(path, grid, species=species)
             t_local = time.perf_counter() - t

@@ -597,14 +597,14 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
         if g is not None:
             x = g.get("x") if isinstance(g, dict) else g
             if isinstance(g, dict) and set(g) - {"x"}:
-                parts["initial_guess"] = _adv._Part(None, f"unknown key(s) {sorted(map(str, set(g) - {'x'}))}")
+                parts["initial_guess"] = _adv.Part(None, f"unknown key(s) {sorted(map(str, set(g) - {'x'}))}")
             elif not isinstance(x, (list, tuple, np.ndarray)) or len(x) != n:
-                parts["initial_guess"] = _adv._Part(None, f"x must be a list of {n} numbers, got {x!r:.80}")
+                parts["initial_guess"] = _adv.Part(None, f"x must be a list of {n} numbers, got {x!r:.80}")
             else:
                 xs = [_adv.finite_number(v, -bound, bound, f"x[{i}]") for i, v in enumerate(x)]
                 bad = [p.reason for p in xs if p.reason]
                 if bad:
-                    parts["initial_guess"] = _adv._Part(None, bad[0])
+                    parts["initial_guess"] = _adv.Part(None, bad[0])
                 else:
                     xv = np.array([p.value for p in xs])
                     with np.errstate(all="ignore"):
@@ -613,15 +613,15 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
                             ok = fx.shape == (n,) and bool(np.all(np.isfinite(fx)))
                         except Exception:  # noqa: BLE001 - outside the residual's domain
                             ok = False
-                    parts["initial_guess"] = _adv._Part(xv) if ok else _adv._Part(
+                    parts["initial_guess"] = _adv.Part(xv) if ok else _adv.Part(
                         None, "the residual is not finite at the suggested x")
         opts = dict(sug.options or {})
         if opts:
             ms = opts.pop("max_step", None)
-            parts["options"] = (_adv._Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['max_step']")
+            parts["options"] = (_adv.Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['max_step']")
                                 if opts else _adv.finite_number(ms, 1e-6, 1e6, "max_step"))
             if not parts["options"].reason:
-                parts["options"] = _adv._Part({"max_step": parts["options"].value})
+                parts["options"] = _adv.Part({"max_step": parts["options"].value})
         return parts
 
     def attempt(p):

@@ -53,7 +53,7 @@ def _mark_failed(ax, x, y, ok, what: str = "state") -> None:
 def _component(db, comps: list[str], want: str | None) -> str:
     """The component of ``comps`` (database spelling, e.g. "C(+4)") that ``want`` names:
     a totals key ("C(4)"), the database's key, or a plain element ("C") with one component."""
-    from .aqueous.speciation import _total_key
+    from .aqueous.speciation import total_key as _total_key
 
     if want is None:
         return next((c for c in comps if c.split("(")[0] == "C" and c != "C(-4)"), comps[0])

@@ -31,12 +31,13 @@ from .errors import InvalidInputError
 from .registry import kind_of
 from .status import Status
 
-__all__ = ["sweep", "grid_columns"]
+__all__ = ["sweep", "grid_columns", "as_model", "resource_of"]
 
 _RESOURCES: dict[tuple, Any] = {}  # per process: the database or the mixture of a model, loaded once
 
 
-def _load(model):
+def as_model(model):
+    """A loaded model: ``model`` itself, or the model file it names (``load_model``)."""
     if isinstance(model, (str, Path)):
         from .models import load_model
 
@@ -48,7 +49,7 @@ def _load(model):
     return model
 
 
-def _resource(model):
+def resource_of(model):
     """What the model needs besides its numbers (the database, the gas mixture; ``model.resource()``),
     loaded once per process (also in each Dask worker)."""
     key = (model.kind, getattr(model, "database", None), getattr(model, "mechanism", None),
@@ -98,7 +99,7 @@ def _solve_block(model, cols: dict[str, np.ndarray], chunk: int, species, thread
     if threads:
         numba_threads(max(1, min(int(threads), most)))
     try:
-        res = _resource(model)
+        res = resource_of(model)
         n = len(next(iter(cols.values())))
         return kind_of(model).sweep_block(model, res, cols, n, chunk, species)
     finally:
@@ -155,7 +156,7 @@ def sweep(model, grid, scheduler=None, *, chunk: int = 1024, block: int | None =
     A state that did not converge keeps its row, with its ``status``; nothing is dropped. For an
     ``xarray.Dataset`` of a Cartesian grid: ``df.set_index(list(grid)).to_xarray()``.
     """
-    model = _load(model)
+    model = as_model(model)
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise InvalidInputError(f"chunk={chunk!r}: must be an integer >= 1")
     block = int(block or 64 * chunk)
@@ -165,7 +166,7 @@ def sweep(model, grid, scheduler=None, *, chunk: int = 1024, block: int | None =
     cols = grid_columns(kind.complete_grid(model, grid))
     kind.check_sweep(model, cols)
     n = len(next(iter(cols.values())))
-    sp = kind.sweep_columns(model, _resource(model), species)
+    sp = kind.sweep_columns(model, resource_of(model), species)
     starts = list(range(0, n, block))
     parts = [{k: a[s:s + block] for k, a in cols.items()} for s in starts]
     import pandas as pd

@@ -26,7 +26,7 @@ import numpy as np
 from .. import damping as _damping
 from ..errors import ChemsolveError, InvalidInputError
 
-__all__ = ["Suggestion", "Advisor", "AdviceWarning", "consult", "damping_from_flat", "FLAT_DAMPING_TYPES",
+__all__ = ["Suggestion", "Advisor", "AdviceWarning", "Part", "consult", "damping_from_flat", "FLAT_DAMPING_TYPES",
            "trace_of"]
 
 #: schedule types an advisor may name in the flat form (see ``damping_from_flat``)
@@ -135,12 +135,14 @@ def trace_of(history_norms: Any, limit: int = 24) -> list[float]:
 
 
 @dataclass
-class _Part:
+class Part:
+    """One checked part of a suggestion: its ``value`` when it passed, or None and the ``reason`` it did not."""
+
     value: Any
     reason: str = ""
 
 
-def _validated(sug: Any, check: Callable[[Suggestion], dict[str, _Part]], who: str) -> tuple[
+def _validated(sug: Any, check: Callable[[Suggestion], dict[str, Part]], who: str) -> tuple[
         dict[str, Any], list[str]]:
     """Run the model's checks; return the accepted parts and the reasons for the rejected."""
     if sug is None:
@@ -158,11 +160,11 @@ def _validated(sug: Any, check: Callable[[Suggestion], dict[str, _Part]], who: s
     return ok, bad
 
 
-def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[Suggestion], dict[str, _Part]],
+def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[Suggestion], dict[str, Part]],
             attempt: Callable[[dict[str, Any]], tuple[Any, dict[str, Any]]]) -> tuple[Any, str, dict[str, Any]]:
     """Drive one solve with an advisor.
 
-    check(suggestion) -> {"initial_guess"|"damping"|"options": _Part(value, reason)}: the model's
+    check(suggestion) -> {"initial_guess"|"damping"|"options": Part(value, reason)}: the model's
     validation; a part with a reason is rejected and the default used in its place.
     attempt(parts) -> (result, record): one solve with the accepted parts (empty: the default);
     the record has at least "status", "converged", "iterations", "residual_trace".
@@ -240,32 +242,32 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     return res, source, log
 
 
-def finite_number(v: Any, lo: float, hi: float, what: str) -> _Part:
+def finite_number(v: Any, lo: float, hi: float, what: str) -> Part:
     """A real number (numpy scalars included, bools not) inside [lo, hi], or a rejection."""
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        return _Part(None, f"{what}={str(v)[:40]!r} is not a number")
+        return Part(None, f"{what}={str(v)[:40]!r} is not a number")
     try:
         v = float(v)
     except (OverflowError, ValueError):
-        return _Part(None, f"{what} is not representable as a float")
+        return Part(None, f"{what} is not representable as a float")
     if not math.isfinite(v):
-        return _Part(None, f"{what}={v!r} is not finite")
+        return Part(None, f"{what}={v!r} is not finite")
     if not lo <= v <= hi:
-        return _Part(None, f"{what}={v:g} is outside [{lo:g}, {hi:g}]")
-    return _Part(v)
+        return Part(None, f"{what}={v:g} is outside [{lo:g}, {hi:g}]")
+    return Part(v)
 
 
-def check_damping(d: Any, allowed: tuple[str, ...] | None = None) -> _Part:
+def check_damping(d: Any, allowed: tuple[str, ...] | None = None) -> Part:
     """A schedule object, its dict or flat dict; rejected with the schedule's own message."""
     if d is None:
-        return _Part(None)
+        return Part(None)
     try:
         sched = d if isinstance(d, _damping.Damping) else damping_from_flat(d) if isinstance(d, dict) \
             else _damping.resolve(d, "newton")
     except ChemsolveError as e:
-        return _Part(None, str(e))
+        return Part(None, str(e))
     except (TypeError, ValueError) as e:
-        return _Part(None, f"{type(e).__name__}: {e}")
+        return Part(None, f"{type(e).__name__}: {e}")
     if allowed is not None and sched.name not in allowed:
-        return _Part(None, f"schedule {sched.name!r} is not used by this model (allowed: {list(allowed)})")
-    return _Part(sched)
+        return Part(None, f"schedule {sched.name!r} is not used by this model (allowed: {list(allowed)})")
+    return Part(sched)

@@ -664,7 +664,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
         g = sug.initial_guess
         if g is not None:
             if not isinstance(g, dict) or set(g) - {"log_a", "pH"}:
-                parts["initial_guess"] = adv._Part(None, f"expected keys log_a, pH; got {g!r:.80}")
+                parts["initial_guess"] = adv.Part(None, f"expected keys log_a, pH; got {g!r:.80}")
             else:
                 la = g.get("log_a") or {}
                 out, why = {}, ""
@@ -690,13 +690,13 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
                         guess["pH"] = p.value
                 if not why and not out and "pH" not in guess:
                     why = "empty guess"
-                parts["initial_guess"] = adv._Part(None, why) if why else adv._Part(guess)
+                parts["initial_guess"] = adv.Part(None, why) if why else adv.Part(guess)
         opts = dict(sug.options or {})
         if opts:
             v = opts.pop("ionic_strength", None)
-            parts["options"] = (adv._Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['ionic_strength']")
-                                if opts else adv._Part({"ionic_strength": v}) if v in ("newton", "outer")
-                                else adv._Part(None, f"ionic_strength={v!r}: expected 'newton' or 'outer'"))
+            parts["options"] = (adv.Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['ionic_strength']")
+                                if opts else adv.Part({"ionic_strength": v}) if v in ("newton", "outer")
+                                else adv.Part(None, f"ionic_strength={v!r}: expected 'newton' or 'outer'"))
         return parts
 
     def attempt(p):

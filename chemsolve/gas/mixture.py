@@ -715,13 +715,13 @@ class GasMixture:
             g = sug.initial_guess
             if g is not None:
                 if not isinstance(g, dict) or set(g) - {"T"}:
-                    parts["initial_guess"] = adv._Part(None, f"expected {{'T': K}}, got {g!r:.80}")
+                    parts["initial_guess"] = adv.Part(None, f"expected {{'T': K}}, got {g!r:.80}")
                 elif not free_T:
-                    parts["initial_guess"] = adv._Part(None, f"mode {mode_u} fixes T: a T guess is not used")
+                    parts["initial_guess"] = adv.Part(None, f"mode {mode_u} fixes T: a T guess is not used")
                 else:
                     parts["initial_guess"] = adv.finite_number(g.get("T"), lo_t, hi_t, "T")
             if sug.options:
-                parts["options"] = adv._Part(None, f"unknown option(s) {sorted(sug.options)}; the gas model has none")
+                parts["options"] = adv.Part(None, f"unknown option(s) {sorted(sug.options)}; the gas model has none")
             return parts
 
         best: list[Any] = []
