@@ -51,6 +51,10 @@ class ModelKind:
         """The validated model of a file's parsed ``data`` (``where(*key)`` names file and line)."""
         raise NotImplementedError
 
+    def resource_key(self, model: Any) -> tuple:
+        """Models with equal keys share one loaded ``model.resource()`` per process (sweeps, workers)."""
+        return (self.name, getattr(model, "path", None))
+
     # -- sweeps (chemsolve.sweeps)
     def complete_grid(self, model: Any, grid: Any) -> Any:
         """The grid a sweep of ``model`` runs: ``grid`` plus any range the model file itself sweeps and

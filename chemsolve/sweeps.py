@@ -52,8 +52,7 @@ def as_model(model):
 def resource_of(model):
     """What the model needs besides its numbers (the database, the gas mixture; ``model.resource()``),
     loaded once per process (also in each Dask worker)."""
-    key = (model.kind, getattr(model, "database", None), getattr(model, "mechanism", None),
-           tuple(getattr(model, "condensed", ()) or ()), getattr(model, "path", None) if model.kind == "engine" else None)
+    key = kind_of(model).resource_key(model)
     if key not in _RESOURCES:
         from .aqueous import DatabaseWarning
 

@@ -197,6 +197,9 @@ class AqueousKind(ModelKind):
     def load(self, path: Path, data: dict, where: Where) -> AqueousModel:
         return load(path, data, where)
 
+    def resource_key(self, model: AqueousModel) -> tuple:
+        return (self.name, model.database)
+
     def check_sweep(self, model: AqueousModel, cols: dict[str, np.ndarray]) -> None:
         from .speciation import T_RANGE
 

@@ -198,6 +198,9 @@ class GasKind(ModelKind):
     def load(self, path: Path, data: dict, where: Where) -> GasModel:
         return load(path, data, where)
 
+    def resource_key(self, model: GasModel) -> tuple:
+        return (self.name, model.mechanism, tuple(model.condensed))
+
     def complete_grid(self, model: GasModel, grid: Any) -> Any:
         """A model with a phi range keeps it: sweeping T (or P) over it gives the grid inputs x phi, phi
         fastest. A DataFrame of rows cannot take an axis: its rows are solved at the file's first phi, and a
