@@ -110,18 +110,18 @@ def damping_from_flat(d: dict[str, Any]) -> _damping.Damping:
         raise InvalidInputError(f"a damping schedule must be a dict, got {type(d).__name__}")
     if set(d) - _FLAT_KEYS:
         return _damping.from_dict(d)
-    kind = str(d.get("type", "")).lower()
+    stype = str(d.get("type", "")).lower()
     start = d.get("start", 1.0)
     growth = d.get("growth", 2.0)
-    if kind == "constant":
+    if stype == "constant":
         return _damping.Constant(start)
-    if kind == "ramp":
+    if stype == "ramp":
         return _damping.Ramp(start, growth, 1.0)
-    if kind == "adaptive":
+    if stype == "adaptive":
         return _damping.Adaptive(start, growth, 0.5, 1e-8, 1.0)
-    if kind == "linesearch":
+    if stype == "linesearch":
         return _damping.LineSearch(start)
-    if kind == "cea":
+    if stype == "cea":
         return _damping.ControlFactor(d.get("max_change", 2.0))
     return _damping.from_dict(d)  # the full dict form, or a clear error naming the type
 
