@@ -375,6 +375,7 @@ def test_nonsense_ftol_can_no_longer_certify_a_non_root():
         cs.solve_batch(sqrt2, np.ones((2, 2)), ftol=1e300)
 
 
+@pytest.mark.slow  # compiles the solver for a new residual
 @pytest.mark.skipif(__import__("os").environ.get("NUMBA_DISABLE_JIT") == "1", reason="nothing is compiled")
 def test_a_long_first_compilation_says_so_on_stderr():
     # a jitted residual compiles the solver in every process (seconds): the user is told, once
@@ -411,6 +412,7 @@ def _njit(f):
 
 @pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
                     reason="without JIT the residual is plain Python, and solve steps around a raise")
+@pytest.mark.slow  # compiles the solver for a new residual
 def test_njit_residual_that_raises_during_solve_is_one_line_invalid_input():
     fun = _njit(_raises_beyond)
     with pytest.raises(cs.InvalidInputError, match=r"^the @njit residual \(or jac\) raised ValueError during the "
@@ -422,6 +424,7 @@ def test_njit_residual_that_raises_during_solve_is_one_line_invalid_input():
     assert r.success and abs(r.x[0] - 2.0) < 1e-10
 
 
+@pytest.mark.slow  # compiles the batch solver for a new residual
 def test_njit_residual_that_raises_inside_solve_batch_is_not_a_system_error():
     """In the parallel kernel numba reported a SystemError ("returned a result with an exception set")."""
     fun = _njit(_raises_beyond)
@@ -468,12 +471,17 @@ def test_engine_options_are_validated_once_and_name_the_field():
 
 
 def test_throw_on_a_batch_names_the_count_and_the_first():
-    import numba
+    from chemsolve.kernels import examples as ex
 
-    f = numba.njit(lambda x, p: np.array([x[0] * x[0] + p[0]]))  # no real root when p > 0
-    b = cs.solve_batch(f, np.ones((3, 1)), np.array([[-4.0], [1.0], [-9.0]]))
+    # the bundled propane residual (its kernel is cached); row 1's start is not finite
+    X0 = np.tile(ex.PAPER_START, (3, 1))
+    X0[1, 0] = np.nan
+    P = np.tile(ex.PAPER_PARAMS, (3, 1))
+    b = cs.solve_batch(ex.propane, X0, P, jac=ex.propane_jac, max_rel_step=0.9)
+    assert b.status.tolist() == [cs.Status.CONVERGED, cs.Status.INVALID_INPUT, cs.Status.CONVERGED]
     err = cs.ConvergenceError(b)
-    assert str(err).startswith("1 of 3 state(s) did not converge (first: row 1,") and err.result is b
+    assert str(err) == "1 of 3 state(s) did not converge (first: row 1, INVALID_INPUT)"
+    assert err.result is b
 
 
 def test_status_prints_its_name():

@@ -78,6 +78,7 @@ def _writing(path):
     return check
 
 
+@pytest.mark.slow  # a cold numba cache: compiles for tens of seconds
 @pytest.mark.parametrize("kernels", [1, 8, 20])
 def test_ctrl_c_while_numba_compiles_on_a_cold_cache(tmp_path, kernels):
     """A cold NUMBA_CACHE_DIR: the aqueous batch kernels take ~30 s to compile on a 2-core machine.

@@ -35,6 +35,7 @@ def _residual(problem, x):
     return float(np.max(np.abs(problem.fun.py_func(x) if hasattr(problem.fun, "py_func") else problem.fun(x))))
 
 
+@pytest.mark.slow  # each case compiles the solver for its residual; the nojit subset runs in the fast tier
 @pytest.mark.parametrize("problem, solver, label, x0", CASES)
 def test_solver_on_problem(problem, solver, label, x0):
     res = P.run(problem, solver, x0, ftol=FTOL, max_iter=500)

@@ -123,6 +123,7 @@ def cli(*args):
                           cwd=ROOT, timeout=900)
 
 
+@pytest.mark.slow  # 10^6 states twice, and a Dask cluster
 def test_cli_million_state_sweep_with_progress_bar_and_the_same_table_on_dask(tmp_path):
     """The issue's acceptance check: 10^6 states from the command line, a progress bar, parquet out,
     and the Dask path (LocalCluster, 2 worker processes) writing the identical table."""
