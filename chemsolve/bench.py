@@ -553,7 +553,7 @@ def _cantera_flame_loop(case: str, m, mix, cols, pick) -> "Row":
     """The reference row of a gas sweep: Cantera's equilibrate('HP'), one state at a time."""
     import cantera as ct
 
-    from .gas.model import mix_feed
+    from .gas.kind import mix_feed
 
     gas = ct.Solution(m.mechanism)
     t = time.perf_counter()

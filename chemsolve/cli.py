@@ -146,7 +146,7 @@ def _sweep_units(path: str, overrides: dict[str, str] | None, key: str, values: 
                  unit: str | None) -> np.ndarray:
     """``--sweep`` values read as ``--set`` reads a value: in the unit written after them, else in the
     file's unit for that quantity (its ``units:``), converted to chemsolve's (K, Pa, mol/kgw)."""
-    from .aqueous.model import _MOLALITY
+    from .aqueous.kind import _MOLALITY
     from .errors import InvalidInputError
     from .modelfile import _ALIASES, _QUANTITIES, _linear, read_model_file
 

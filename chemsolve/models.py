@@ -4,7 +4,7 @@ The file's ``kind:`` picks its model kind in ``chemsolve.registry``; the kind's 
 with the generic machinery of ``chemsolve.modelfile`` (bounded safe reading, the line of every key,
 ``--set`` overrides, units). The schema of every kind is documented in ``models/README.md``.
 
-The model classes are re-exported here: ``Model`` (aqueous, ``chemsolve.aqueous.model.AqueousModel``),
+The model classes are re-exported here: ``Model`` (aqueous, ``chemsolve.aqueous.kind.AqueousModel``),
 ``GasModel`` and ``EngineModel``.
 """
 
@@ -55,15 +55,15 @@ def run_model(path: str | Path) -> Any:
 def __getattr__(name: str) -> Any:
     # the model classes live with their kinds; imported on first use (import chemsolve.models stays light)
     if name == "Model":
-        from .aqueous.model import AqueousModel
+        from .aqueous.kind import AqueousModel
 
         return AqueousModel
     if name == "GasModel":
-        from .gas.model import GasModel
+        from .gas.kind import GasModel
 
         return GasModel
     if name in ("EngineModel", "ENGINE_PROBLEMS"):
-        from . import engine_model
+        from . import engine_kind
 
-        return getattr(engine_model, name)
+        return getattr(engine_kind, name)
     raise AttributeError(f"module 'chemsolve.models' has no attribute {name!r}")

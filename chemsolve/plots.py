@@ -173,7 +173,7 @@ def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any
     """
     from dataclasses import replace
 
-    from .gas.model import mix_feed
+    from .gas.kind import mix_feed
 
     if getattr(model, "fuel", None) is None:
         raise InvalidInputError(f"{model.path} gives its feed as X:, so it has no equivalence ratio to plot "

@@ -20,9 +20,9 @@ __all__ = ["KINDS", "ModelKind", "get", "kind_of", "names"]
 
 # one registration per model kind: its name -> the module that defines KIND (imported on first use)
 KINDS: dict[str, str] = {
-    "aqueous": "chemsolve.aqueous.model",
-    "gas": "chemsolve.gas.model",
-    "engine": "chemsolve.engine_model",
+    "aqueous": "chemsolve.aqueous.kind",
+    "gas": "chemsolve.gas.kind",
+    "engine": "chemsolve.engine_kind",
 }
 
 

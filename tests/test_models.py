@@ -125,7 +125,7 @@ def test_pint_is_not_imported_with_chemsolve_nor_for_chemsolves_own_units():
 
 def test_the_shortcut_units_are_pints():
     """The few conversions done without importing pint equal pint's."""
-    import chemsolve.aqueous.model as am
+    import chemsolve.aqueous.kind as am
     import chemsolve.modelfile as cm
 
     for (unit, target), (scale, offset) in cm._EXACT.items():
