@@ -44,8 +44,9 @@ from .flash_eos import R, choose_root, lnphi, lnphi_derivs, mix_ab, t_params
 from .flash_layout import (C_B, C_OMEGA, C_PC, C_TC, E_D1, E_D2, FO_ACC_KIND, FO_ACC_P1, FO_ACC_P2,
                            FO_MAX_ITER, FO_MAX_SS, FO_NEGATIVE, FO_NEWTON_SWITCH, FO_STAB_MAX_ITER,
                            FO_STAB_TOL, FO_STABILITY, FO_TOL, FO_TPD_TOL, FO_TRIALS, N_ST, PATH_SPLIT,
-                           PATH_STABLE, PATH_WARM, PATH_WILSON, ROOT_MIN_G, ST_BETA, ST_LABEL, ST_NIT,
-                           ST_NSTAB, ST_PATH, ST_PHASES, ST_RES, ST_TPD, ST_ZL, ST_ZV)
+                           PATH_STABLE, PATH_WARM, PATH_WILSON, ROOT_MIN_G, ST_BETA, ST_H, ST_LABEL, ST_NIT,
+                           ST_NSTAB, ST_P, ST_PATH, ST_PHASES, ST_RES, ST_S, ST_T, ST_TPD, ST_ZL, ST_ZV)
+from .flash_props import state_hs
 from .linalg import lu_solve
 
 # rows of the vector workspace ``wv`` (NWV, n)
@@ -74,7 +75,10 @@ V_BEST = 21  # stability: K of the unstable trial / of a nontrivial stationary p
 V_ZN = 22  # the normalised feed
 V_G0 = 23
 V_LNZ = 24  # ln z_i
-N_WV = 25
+V_DT2 = 25  # second phase's d ln phi / dT (saturation Newton)
+V_DP2 = 26
+V_LNP2 = 27
+N_WV = 28
 # matrices ``wm`` (NWM, n, n)
 M_PL = 0
 M_PV = 1
@@ -683,7 +687,7 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
                                                       wm, lu, hist, True)
             nit += its
             if code == CONVERGED and beta > 0.0 and beta < 1.0:
-                return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, 1, wv, x, y, st)
+                return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, PATH_WARM, wv, x, y, st)
     path = PATH_WILSON
     if fopt[FO_STABILITY] > 0.0:
         unstable, tm, nst, found = stability(T, P, zn, comp, eosp, fopt, wv, wm)
@@ -812,11 +816,12 @@ def _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, h
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def tp_batch(T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, X, Y, st, status):
+def tp_batch(T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
     """TP flash of every row: T (N,), P (N,), Z (N, n) feeds; lnK (N, n) in/out; start (N,) int8: 1 to
     try a two-phase solve from the given lnK[r] first. With ``sweep`` 1, a row whose start is 0 takes
     the ln K of the row before it (same chunk) when that row converged to two phases. Rows are split in
-    chunks of ``chunk`` (prange over chunks). Outputs X, Y (N, n), st (N, N_ST), status (N,)."""
+    chunks of ``chunk`` (prange over chunks). With ``hs`` 1 (every component has Cp data) the molar H and
+    S of converged rows are computed. Outputs X, Y (N, n), st (N, N_ST), status (N,)."""
     nrow = T.shape[0]
     n = Z.shape[1]
     nchunk = (nrow + chunk - 1) // chunk
@@ -830,5 +835,16 @@ def tp_batch(T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chu
                 for i in range(n):
                     lnK[r, i] = lnK[r - 1, i]
                 warm = True
-            status[r] = tp_row(T[r], P[r], Z[r], lnK[r], warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu,
-                               hist, X[r], Y[r], st[r])
+            code = tp_row(T[r], P[r], Z[r], lnK[r], warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist,
+                          X[r], Y[r], st[r])
+            status[r] = code
+            st[r, ST_T] = T[r]
+            st[r, ST_P] = P[r]
+            st[r, ST_H] = np.nan
+            st[r, ST_S] = np.nan
+            if hs == 1 and code == CONVERGED:
+                h, s = state_hs(T[r], P[r], wv[V_ZN], X[r], Y[r], st[r, ST_BETA], st[r, ST_ZL], st[r, ST_ZV],
+                                int(st[r, ST_PHASES]), wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX],
+                                lu[0])
+                st[r, ST_H] = h
+                st[r, ST_S] = s
