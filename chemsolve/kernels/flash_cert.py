@@ -19,8 +19,9 @@ Checks (worst value per row, with the index of the component or trial it belongs
   CK_BALANCE  max_i |z_i - (1 - beta) x_i - beta y_i|, and |sum x - 1|, |sum y - 1|, negative fractions
   CK_FUGACITY max_i |ln(x_i phi_i^L) - ln(y_i phi_i^V)| over present components (two-phase answers)
   CK_RR       |sum_i z_i (K_i - 1) / (1 + beta (K_i - 1))| with K = y / x
-  CK_ROOT     max over present phases |Z_reported - Z_lowest-G root| / Z (the reported phase is the
-              stable volume root of its composition)
+  CK_ROOT     max over present phases of |Z_reported - Z| / Z for the nearest mechanically stable root
+              Z, and of G^r(Z) - min G^r over the stable roots [RT]: the phase is on the stable root of
+              lowest Gibbs energy (equal within 1e-9 is accepted: a pure component at saturation)
   CK_STABILITY max(0, -min tm) over the trials (NaN when a trial did not settle)
   CK_SPEC     the held quantity: |H - H_spec| / max(|H_spec|, R T) or the same for S (/ max(|S|, R)),
               |beta - VF_spec| for vapour-fraction flashes, 0 for (T, P)
@@ -56,6 +57,12 @@ TPD_TOL = 1e-8  # the state is refuted by a trial with tm < -TPD_TOL (see chemso
 _TRIAL_MAX_ITER = 3000
 _TRIAL_TOL = 1e-9  # max |d ln W| of a settled trial
 _NEAR = 1e-10  # sum w (ln w - ln ref)^2 below which a trial has reached a known zero-tm point
+
+# Flags and small integers passed to other kernels are read from these arrays, so that numba types them
+# as runtime int64 / bool: a literal argument (True, 0, ROOT_MIN_G) would compile one more
+# specialisation of the callee per distinct value.
+_K = np.arange(8, dtype=np.int64)
+_B = np.array([False, True])
 
 
 @njit(cache=True, error_model="numpy")
@@ -144,9 +151,10 @@ def _stable_roots(A, B, d1, d2):
 
 
 @njit(cache=True, error_model="numpy")
-def _lnphi_f(x, T, P, a, comp, eosp, out, force):
-    """ln phi_i (Helmholtz route) of composition x on its lowest-G stable root (force 1: the smaller
-    root, 2: the larger); returns Z (NaN when none)."""
+def _lnphi_f(x, T, P, a, comp, eosp, out, zrep):
+    """ln phi_i (Helmholtz route) of composition x. The root: with zrep NaN, the mechanically stable root of
+    lowest G^r; else the stable root closest to the reported zrep. Returns (Z, |Z - zrep| / Z, G^r(Z) -
+    min G^r over the stable roots [RT per mol]); Z NaN when the cubic has no stable root."""
     n = x.shape[0]
     d1 = eosp[E_D1]
     d2 = eosp[E_D2]
@@ -161,22 +169,30 @@ def _lnphi_f(x, T, P, a, comp, eosp, out, force):
     if cnt == 0:
         for i in range(n):
             out[i] = np.nan
-        return np.nan
-    Z = zl
-    if cnt == 2:
-        if force == 2:
-            Z = zv
-        elif force == 0:
-            # G^r / RT = F + Z - 1 - ln Z with F = -ln(1 - b/V) - D f / T, per root
-            gbest = np.inf
-            for k in range(2):
-                zz = zl if k == 0 else zv
-                V = zz * rt / P
-                f = math.log((V + d1 * b) / (V + d2 * b)) / (_R * b * (d1 - d2))
-                g = -math.log(1.0 - b / V) - D * f / T + zz - 1.0 - math.log(zz)
-                if g < gbest:
-                    gbest = g
-                    Z = zz
+        return np.nan, np.nan, np.nan
+    # G^r / RT = F + Z - 1 - ln Z with F = -ln(1 - b/V) - D f / T, of each root
+    gl = 0.0
+    gv = 0.0
+    for k in range(cnt):
+        zz = zl if k == 0 else zv
+        V = zz * rt / P
+        f = math.log((V + d1 * b) / (V + d2 * b)) / (_R * b * (d1 - d2))
+        g = -math.log(1.0 - b / V) - D * f / T + zz - 1.0 - math.log(zz)
+        if k == 0:
+            gl = g
+        else:
+            gv = g
+    if cnt == 1:
+        Z = zl
+        gex = 0.0
+    elif math.isfinite(zrep):
+        use_l = abs(zrep - zl) <= abs(zrep - zv)
+        Z = zl if use_l else zv
+        gex = (gl - min(gl, gv)) if use_l else (gv - min(gl, gv))
+    else:
+        Z = zl if gl <= gv else zv
+        gex = 0.0
+    dist = abs(Z - zrep) / Z if math.isfinite(zrep) else 0.0
     V = Z * rt / P
     f = math.log((V + d1 * b) / (V + d2 * b)) / (_R * b * (d1 - d2))
     fV = -1.0 / (_R * (V + d1 * b) * (V + d2 * b))
@@ -190,7 +206,7 @@ def _lnphi_f(x, T, P, a, comp, eosp, out, force):
         for j in range(n):
             Di += 2.0 * x[j] * a[i, j]
         out[i] = Fn + FB * comp[C_B, i] + FD * Di - lnz
-    return Z
+    return Z, dist, gex
 
 
 @njit(cache=True, error_model="numpy")
@@ -249,7 +265,7 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
     prev = wk[4]
     lnref = wk[5]
     lnoth = wk[6]
-    z = _lnphi_f(ref, T, P, a, comp, eosp, d, 0)
+    z, _d, _g = _lnphi_f(ref, T, P, a, comp, eosp, d, np.nan)
     if not math.isfinite(z):
         return np.nan, -1
     for i in range(n):
@@ -281,7 +297,7 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
                 sw += w[i]
             for i in range(n):
                 w[i] = w[i] / sw
-            zw = _lnphi_f(w, T, P, a, comp, eosp, lnp, 0)
+            zw, _d, _g = _lnphi_f(w, T, P, a, comp, eosp, lnp, np.nan)
             if not math.isfinite(zw):
                 break
             tm = 1.0
@@ -381,8 +397,10 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
     zl = np.nan
     zv = np.nan
     if two:
-        zl = _lnphi_f(x, T, P, a, comp, eosp, lnl, 0)
-        zv = _lnphi_f(y, T, P, a, comp, eosp, lnv, 0)
+        # each phase on the stable root nearest to its reported Z; the root check asks that this root is
+        # the reported one and of lowest Gibbs energy (to 1e-9 relative / RT)
+        zl, dl, gxl = _lnphi_f(x, T, P, a, comp, eosp, lnl, st[ST_ZL])
+        zv, dv_, gxv = _lnphi_f(y, T, P, a, comp, eosp, lnv, st[ST_ZV])
         fug = 0.0
         wf = -1
         rr = 0.0
@@ -397,9 +415,10 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
         vals[CK_FUGACITY] = fug
         where[CK_FUGACITY] = wf
         vals[CK_RR] = abs(rr)
-        ez = max(abs(st[ST_ZL] - zl) / zl, abs(st[ST_ZV] - zv) / zv)
-        vals[CK_ROOT] = ez if math.isfinite(ez) else np.nan
-        where[CK_ROOT] = 0 if abs(st[ST_ZL] - zl) / zl >= abs(st[ST_ZV] - zv) / zv else 1
+        el = max(dl, gxl)
+        ev = max(dv_, gxv)
+        vals[CK_ROOT] = max(el, ev)
+        where[CK_ROOT] = 0 if el >= ev else 1
     # the phase whose tangent plane is tested: the feed of a one-phase answer, the liquid of a split
     ref = wk[9]
     oth = wk[10]
@@ -407,15 +426,15 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
         ref[i] = x[i] if two else z[i] / sz
         oth[i] = y[i] if two else 0.0
     if not two:
-        zr = _lnphi_f(ref, T, P, a, comp, eosp, lnl, 0)
         zrep = st[ST_ZL] if math.isfinite(st[ST_ZL]) else st[ST_ZV]
-        vals[CK_ROOT] = abs(zrep - zr) / zr
+        zr, dr, gxr = _lnphi_f(ref, T, P, a, comp, eosp, lnl, zrep)
+        vals[CK_ROOT] = max(dr, gxr)
         where[CK_ROOT] = 0 if math.isfinite(st[ST_ZL]) else 1
     if two and (beta < 0.0 or beta > 1.0):
         # negative flash: the feed itself is the one phase present; test its tangent plane
         for i in range(n):
             ref[i] = z[i] / sz
-        v, wi = _min_tpd(ref, T, P, a, comp, eosp, oth, False, wk)
+        v, wi = _min_tpd(ref, T, P, a, comp, eosp, oth, _B[0], wk)
     else:
         v, wi = _min_tpd(ref, T, P, a, comp, eosp, oth, two, wk)
     vals[CK_STABILITY] = v
@@ -424,13 +443,15 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
         # the held H or S, recomputed from the phases
         h = 0.0
         s = 0.0
-        if two:
+        if two and beta >= 0.0 and beta <= 1.0:
             hl, sl = _h_s(x, T, P, zl, a, da, comp, eosp)
             hv, sv = _h_s(y, T, P, zv, a, da, comp, eosp)
             h = (1.0 - beta) * hl + beta * hv
             s = (1.0 - beta) * sl + beta * sv
         else:
-            zz = _lnphi_f(ref, T, P, a, comp, eosp, lnl, 0)
+            for i in range(n):
+                ref[i] = z[i] / sz
+            zz, _d, _g = _lnphi_f(ref, T, P, a, comp, eosp, lnl, np.nan)
             h, s = _h_s(ref, T, P, zz, a, da, comp, eosp)
         if spec == SPEC_PH:
             vals[CK_SPEC] = abs(h - target) / max(abs(target), _R * T)
@@ -443,23 +464,30 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
             vals[k] = np.nan
 
 
+@njit(cache=True, error_model="numpy")
+def certify_rows(lo, hi, spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp, vals, where, checked):
+    """Rows lo..hi-1 of ``certify_batch`` on one thread."""
+    n = Z.shape[1]
+    a = np.empty((n, n))
+    da = np.empty((n, n))
+    wk = np.empty((11, n))
+    for r in range(lo, hi):
+        if status[r] != CONVERGED:
+            checked[r] = False
+            for k in range(N_CK):
+                vals[r, k] = np.nan
+                where[r, k] = -1
+            continue
+        checked[r] = True
+        certify_row(spec, target[r], T[r], P[r], Z[r], X[r], Y[r], st[r], comp, kij, eosp, a, da, wk, vals[r],
+                    where[r])
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def certify_batch(spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp, vals, where, checked):
-    """Certify every row whose status is CONVERGED (others: checked False, values NaN)."""
+    """Certify every row whose status is CONVERGED (others: checked False, values NaN); 16 rows a task."""
     nrow = T.shape[0]
-    n = Z.shape[1]
     nchunk = (nrow + 15) // 16
     for ck in prange(nchunk):
-        a = np.empty((n, n))
-        da = np.empty((n, n))
-        wk = np.empty((11, n))
-        for r in range(ck * 16, min(nrow, ck * 16 + 16)):
-            if status[r] != CONVERGED:
-                checked[r] = False
-                for k in range(N_CK):
-                    vals[r, k] = np.nan
-                    where[r, k] = -1
-                continue
-            checked[r] = True
-            certify_row(spec, target[r], T[r], P[r], Z[r], X[r], Y[r], st[r], comp, kij, eosp, a, da, wk, vals[r],
-                        where[r])
+        certify_rows(ck * 16, min(nrow, ck * 16 + 16), spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp,
+                     vals, where, checked)

@@ -15,6 +15,8 @@ from numba import njit
 from .flash_eos import R, departures, ideal_h_s, lnphi
 from .flash_layout import C_SHIFT, P_REF, ROOT_MIN_G
 
+_K = np.arange(3, dtype=np.int64)  # runtime ints for callees (no literal specialisations)
+
 
 @njit(cache=True, error_model="numpy")
 def phase_hs(w, T, P, Z, aij, daij, comp, eosp, psi, out2):
@@ -38,7 +40,7 @@ def state_hs(T, P, z, x, y, beta, zl, zv, phases, aij, daij, comp, eosp, psi, au
         hl, sl = phase_hs(x, T, P, zl, aij, daij, comp, eosp, psi, out2)
         hv, sv = phase_hs(y, T, P, zv, aij, daij, comp, eosp, psi, out2)
         return (1.0 - beta) * hl + beta * hv, (1.0 - beta) * sl + beta * sv
-    Z = lnphi(z, T, P, aij, comp, eosp, ROOT_MIN_G, psi, aux)
+    Z = lnphi(z, T, P, aij, comp, eosp, _K[ROOT_MIN_G], psi, aux)
     if not math.isfinite(Z):
         return np.nan, np.nan
     return phase_hs(z, T, P, Z, aij, daij, comp, eosp, psi, out2)

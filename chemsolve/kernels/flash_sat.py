@@ -35,6 +35,12 @@ SPEC_PVF = 4
 _WA = 5.373  # Wilson (1969)
 _TRIVIAL = 1e-8  # sum z (ln K)^2 below this: the phases have merged (a critical point or no saturation)
 
+# Flags and small integers passed to other kernels are read from these arrays, so that numba types them
+# as runtime int64 / bool: a literal argument (True, 0, ROOT_MIN_G) would compile one more
+# specialisation of the callee per distinct value.
+_K = np.arange(8, dtype=np.int64)
+_B = np.array([False, True])
+
 
 @njit(cache=True, error_model="numpy")
 def _rr_beta(z, K, beta):
@@ -137,8 +143,8 @@ def sat_eval(z, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, jac, newT):
         xn[i] = x[i] / sx
         yn[i] = y[i] / sy
     aij = wm[M_AIJ]
-    zl = lnphi(xn, T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], wv[V_LNPL])
-    zv = lnphi(yn, T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], wv[V_LNPV])
+    zl = lnphi(xn, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_LNPL])
+    zv = lnphi(yn, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_LNPV])
     if not (math.isfinite(zl) and math.isfinite(zv)):
         return False, zl, zv, sx, sy
     r = 0.0
@@ -252,7 +258,7 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
     t_params(T, comp, kij, wm[M_AIJ], wm[M_DAIJ])
     nit = 0
     # substitution with the free variable re-solved after each K update
-    ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, False, False)
+    ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, _B[0], _B[0])
     if not ok:
         return NONFINITE
     res = _norm(F, zn, n)
@@ -273,7 +279,7 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
                 lnk[i] += _WA * (1.0 + comp[C_OMEGA, i]) * comp[C_TC, i] * (1.0 / T - 1.0 / free)
             T = free
         nit += 1
-        ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, False, not held_T)
+        ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, _B[0], not held_T)
         if not ok:
             return NONFINITE
         res = _norm(F, zn, n)
@@ -286,7 +292,7 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
     fc = n if not held_T else n + 1  # the Jacobian column of the free variable
     code = MAX_ITER
     for it in range(maxit):
-        ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, True, False)
+        ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[0])
         if not ok:
             code = NONFINITE
             break
@@ -331,7 +337,7 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
                 P = P0 * math.exp(t * d[n])
             else:
                 T = T0 * math.exp(t * d[n])
-            ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, False, not held_T)
+            ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, _B[0], not held_T)
             if ok and _norm(F, zn, n) < (1.0 - 1e-4 * t) * f0:
                 accepted = True
                 break
@@ -391,7 +397,7 @@ def sat_batch(spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, sweep, chu
             code = sat_row(spec, beta[r], Tr, Pr, Z[r], lnK[r], warm, comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, d,
                            X[r], Y[r], st[r])
             if code != CONVERGED and warm:
-                code = sat_row(spec, beta[r], T[r], P[r], Z[r], lnK[r], False, comp, kij, eosp, fopt, wv, wm, lu, F, J,
+                code = sat_row(spec, beta[r], T[r], P[r], Z[r], lnK[r], _B[0], comp, kij, eosp, fopt, wv, wm, lu, F, J,
                                Jsq, d, X[r], Y[r], st[r])
             status[r] = code
             if hs == 1 and code == CONVERGED:
@@ -409,7 +415,7 @@ def _sens(z, X, s, comp, kij, eosp, wv, wm, lu, F, J, Jf, rhs, dX):
     n = z.shape[0]
     T = math.exp(X[n])
     P = math.exp(X[n + 1])
-    ok, zl, zv, sx, sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, True, True)
+    ok, zl, zv, sx, sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[1])
     if not ok:
         return False, zl, zv
     for i in range(n + 1):
@@ -432,7 +438,7 @@ def _correct(z, X, s, comp, kij, eosp, tol, wv, wm, lu, F, J, Jf, rhs, d):
     for it in range(15):
         T = math.exp(X[n])
         P = math.exp(X[n + 1])
-        ok, zl, zv, sx, sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, True, True)
+        ok, zl, zv, sx, sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[1])
         if not ok:
             return False, it
         res = 0.0
@@ -494,7 +500,7 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
     info[2] = np.nan
     info[3] = np.nan
     info[5] = -1
-    code = sat_row(SPEC_PVF, 1.0, np.nan, P0, z, lnk, False, comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, dv, xo,
+    code = sat_row(_K[SPEC_PVF], 1.0, np.nan, P0, z, lnk, _B[0], comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, dv, xo,
                    yo, st)
     if code != CONVERGED:
         info[0] = code

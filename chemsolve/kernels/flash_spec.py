@@ -30,6 +30,12 @@ SPEC_PH = 1
 SPEC_PS = 2
 _MAX_OUTER = 100
 
+# Flags and small integers passed to other kernels are read from these arrays, so that numba types them
+# as runtime int64 / bool: a literal argument (True, 0, ROOT_MIN_G) would compile one more
+# specialisation of the callee per distinct value.
+_K = np.arange(8, dtype=np.int64)
+_B = np.array([False, True])
+
 
 @njit(cache=True, error_model="numpy")
 def _cp_ig(T, comp, z):
@@ -118,7 +124,7 @@ def spec_row(spec, target, T0, P, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv
             # confirm the split at this temperature by a cold flash (stability analysis first)
             beta_w = st[ST_BETA]
             ph_w = st[ST_PHASES]
-            code, f = _evaluate(spec, target, T, P, z, lnk, False, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu,
+            code, f = _evaluate(spec, target, T, P, z, lnk, _B[0], comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu,
                                 hist, x, y, st)
             nflash += 1
             nit += st[ST_NIT]
@@ -198,8 +204,8 @@ def _lever(spec, target, T, P, z, comp, kij, eosp, wv, wm, lu, x, y, st):
     n = z.shape[0]
     zn = wv[V_ZN]
     t_params(T, comp, kij, wm[M_AIJ], wm[M_DAIJ])
-    zl = lnphi(zn, T, P, wm[M_AIJ], comp, eosp, ROOT_LIQUID, wv[V_PSI], wv[V_AUX])
-    zv = lnphi(zn, T, P, wm[M_AIJ], comp, eosp, ROOT_VAPOUR, wv[V_PSI], wv[V_AUX])
+    zl = lnphi(zn, T, P, wm[M_AIJ], comp, eosp, _K[ROOT_LIQUID], wv[V_PSI], wv[V_AUX])
+    zv = lnphi(zn, T, P, wm[M_AIJ], comp, eosp, _K[ROOT_VAPOUR], wv[V_PSI], wv[V_AUX])
     if not (math.isfinite(zl) and math.isfinite(zv)) or zv - zl <= 1e-9 * zv:
         return STAGNATED
     hl, sl = phase_hs(zn, T, P, zl, wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], lu[0])

@@ -96,6 +96,12 @@ _LN_TINY = -700.0
 _TRIVIAL = 1e-10
 _WILSON_A = 5.373  # Wilson (1969)
 
+# Flags and small integers passed to other kernels are read from these arrays, so that numba types them
+# as runtime int64 / bool: a literal argument (True, 0, ROOT_MIN_G) would compile one more
+# specialisation of the callee per distinct value.
+_K = np.arange(8, dtype=np.int64)
+_B = np.array([False, True])
+
 
 @njit(cache=True, error_model="numpy")
 def workspace(n):
@@ -209,8 +215,8 @@ def _eval(z, lnk, beta0, T, P, comp, eosp, wv, wm):
     if flag == 3:
         return flag, beta, np.nan, np.nan, np.nan
     aij = wm[M_AIJ]
-    zl = lnphi(wv[V_X], T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], wv[V_LNPL])
-    zv = lnphi(wv[V_Y], T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], wv[V_LNPV])
+    zl = lnphi(wv[V_X], T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_LNPL])
+    zv = lnphi(wv[V_Y], T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_LNPV])
     res = 0.0
     g = wv[V_G]
     for i in range(n):
@@ -284,7 +290,7 @@ def _newton_dir(z, beta, T, P, zl, zv, comp, eosp, wv, wm, lu, out):
 def two_phase(T, P, z, lnk, beta, split, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist):
     """``_two_phase`` with the switch to Newton of the options."""
     return _two_phase(T, P, z, lnk, beta, split, fopt[FO_NEWTON_SWITCH], int(fopt[FO_MAX_SS]), comp, eosp, fopt,
-                      dkind, dpar, wv, wm, lu, hist, False)
+                      dkind, dpar, wv, wm, lu, hist, _B[0])
 
 
 @njit(cache=True, error_model="numpy")
@@ -314,7 +320,7 @@ def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkin
     extrapolated = False
     ss_hold = 0  # substitution steps to take before Newton is tried again
     alpha_state = dpar[0]
-    nhist = 0
+    nhist = _K[0]
     last_res = np.inf
     flag, beta, res, zl, zv = _eval(z, lnk, beta, T, P, comp, eosp, wv, wm)
     it = 0
@@ -506,7 +512,7 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
     aij = wm[M_AIJ]
     d = wv[V_D]
     lnz = wv[V_LNZ]
-    zf = lnphi(z, T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], d)
+    zf = lnphi(z, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], d)
     for i in range(n):
         lnz[i] = math.log(z[i]) if z[i] > 0.0 else -np.inf
         d[i] = lnz[i] + d[i]
@@ -546,7 +552,7 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                 sw += w[i]
             for i in range(n):
                 w[i] /= sw
-            zw = lnphi(w, T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], lnp)
+            zw = lnphi(w, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], lnp)
             if not math.isfinite(zw):
                 break
             # tm at the current W (mole numbers exp(ln W))
@@ -610,7 +616,7 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                     e = math.log(w[i]) - math.log(z[i])
                     sdev += z[i] * e * e
             if tm < -tpd_tol or sdev > 1e-6:
-                zw = lnphi(w, T, P, aij, comp, eosp, ROOT_MIN_G, wv[V_PSI], lnp)
+                zw = lnphi(w, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], lnp)
                 sgn = 1.0 if zw >= zf else -1.0
                 for i in range(n):
                     if z[i] > 0.0 and w[i] > 0.0:
@@ -682,12 +688,12 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
             if not math.isfinite(lnk[i]):
                 ok = False
         if ok:
-            code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, 0.5, True, fopt[FO_NEWTON_SWITCH],
+            code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, 0.5, _B[1], fopt[FO_NEWTON_SWITCH],
                                                       int(fopt[FO_MAX_SS]), comp, eosp, fopt, dkind, dpar, wv,
-                                                      wm, lu, hist, True)
+                                                      wm, lu, hist, _B[1])
             nit += its
             if code == CONVERGED and beta > 0.0 and beta < 1.0:
-                return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, PATH_WARM, wv, x, y, st)
+                return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, _K[PATH_WARM], wv, x, y, st)
     path = PATH_WILSON
     if fopt[FO_STABILITY] > 0.0:
         unstable, tm, nst, found = stability(T, P, zn, comp, eosp, fopt, wv, wm)
@@ -700,7 +706,7 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
             else:
                 wilson_lnk(T, P, comp, lnk)
             return _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st,
-                               PATH_STABLE)
+                               _K[PATH_STABLE])
         for i in range(n):
             lnk[i] = wv[V_BEST, i]
         path = PATH_SPLIT
@@ -720,15 +726,15 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
                 lnk[i] = wv[V_BEST, i]
         else:
             wilson_lnk(T, P, comp, lnk)
-        code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, np.nan, True, 1e-6, int(fopt[FO_MAX_ITER]), comp,
-                                                  eosp, fopt, dkind, dpar, wv, wm, lu, hist, False)
+        code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, np.nan, _B[1], 1e-6, int(fopt[FO_MAX_ITER]), comp,
+                                                  eosp, fopt, dkind, dpar, wv, wm, lu, hist, _B[0])
         nit += its
     if code == CONVERGED and beta > 0.0 and beta < 1.0:
         return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st)
     if path == PATH_WILSON and (code == CONVERGED or code == STAGNATED):
         # no stability analysis: a converged beta outside (0, 1), or the trivial solution, is one phase
         return _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st,
-                           PATH_WILSON)
+                           _K[PATH_WILSON])
     st[ST_NIT] = nit
     st[ST_RES] = res
     st[ST_PATH] = path
@@ -772,7 +778,7 @@ def _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, h
     """Outputs of a single-phase feed: the phase label from PIP, beta 0 (liquid) or 1 (vapour), the
     present phase = z; with the negative-flash option, the negative-flash split when it converges."""
     n = zn.shape[0]
-    Z = lnphi(zn, T, P, wm[M_AIJ], comp, eosp, ROOT_MIN_G, wv[V_PSI], wv[V_AUX])
+    Z = lnphi(zn, T, P, wm[M_AIJ], comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_AUX])
     if not math.isfinite(Z):
         return NONFINITE
     label = pip_label(zn, T, P, Z, comp, eosp, wv, wm)
@@ -785,7 +791,7 @@ def _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, h
         # keep the K we have; the negative flash works on a copy in V_BEST
         for i in range(n):
             wv[V_BEST, i] = lnk[i]
-        code, beta, zl, zv, its, res = two_phase(T, P, zn, wv[V_BEST], np.nan, False, comp, eosp, fopt, dkind,
+        code, beta, zl, zv, its, res = two_phase(T, P, zn, wv[V_BEST], np.nan, _B[0], comp, eosp, fopt, dkind,
                                                  dpar, wv, wm, lu, hist)
         st[ST_NIT] = nit + its
         if code == CONVERGED and not (beta > 0.0 and beta < 1.0):
@@ -815,36 +821,41 @@ def _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, h
     return CONVERGED
 
 
+@njit(cache=True, error_model="numpy")
+def tp_rows(lo, hi, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, hs, X, Y, st, status):
+    """Rows lo..hi-1 of ``tp_batch`` on one thread (its own workspace)."""
+    n = Z.shape[1]
+    wv, wm, lu, hist = workspace(n)
+    for r in range(lo, hi):
+        warm = start[r] != 0
+        if not warm and sweep == 1 and r > lo and status[r - 1] == CONVERGED and st[r - 1, ST_PHASES] == 2.0:
+            for i in range(n):
+                lnK[r, i] = lnK[r - 1, i]
+            warm = True
+        code = tp_row(T[r], P[r], Z[r], lnK[r], warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist,
+                      X[r], Y[r], st[r])
+        status[r] = code
+        st[r, ST_T] = T[r]
+        st[r, ST_P] = P[r]
+        st[r, ST_H] = np.nan
+        st[r, ST_S] = np.nan
+        if hs == 1 and code == CONVERGED:
+            h, s = state_hs(T[r], P[r], wv[V_ZN], X[r], Y[r], st[r, ST_BETA], st[r, ST_ZL], st[r, ST_ZV],
+                            int(st[r, ST_PHASES]), wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX], lu[0])
+            st[r, ST_H] = h
+            st[r, ST_S] = s
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def tp_batch(T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
     """TP flash of every row: T (N,), P (N,), Z (N, n) feeds; lnK (N, n) in/out; start (N,) int8: 1 to
     try a two-phase solve from the given lnK[r] first. With ``sweep`` 1, a row whose start is 0 takes
     the ln K of the row before it (same chunk) when that row converged to two phases. Rows are split in
-    chunks of ``chunk`` (prange over chunks). With ``hs`` 1 (every component has Cp data) the molar H and
-    S of converged rows are computed. Outputs X, Y (N, n), st (N, N_ST), status (N,)."""
+    chunks of ``chunk`` (prange over chunks; the body is one call, which keeps numba's parallel
+    compilation short). With ``hs`` 1 (every component has Cp data) the molar H and S of converged rows
+    are computed. Outputs X, Y (N, n), st (N, N_ST), status (N,)."""
     nrow = T.shape[0]
-    n = Z.shape[1]
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
-        wv, wm, lu, hist = workspace(n)
-        lo = ck * chunk
-        hi = min(nrow, lo + chunk)
-        for r in range(lo, hi):
-            warm = start[r] != 0
-            if not warm and sweep == 1 and r > lo and status[r - 1] == CONVERGED and st[r - 1, ST_PHASES] == 2.0:
-                for i in range(n):
-                    lnK[r, i] = lnK[r - 1, i]
-                warm = True
-            code = tp_row(T[r], P[r], Z[r], lnK[r], warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist,
-                          X[r], Y[r], st[r])
-            status[r] = code
-            st[r, ST_T] = T[r]
-            st[r, ST_P] = P[r]
-            st[r, ST_H] = np.nan
-            st[r, ST_S] = np.nan
-            if hs == 1 and code == CONVERGED:
-                h, s = state_hs(T[r], P[r], wv[V_ZN], X[r], Y[r], st[r, ST_BETA], st[r, ST_ZL], st[r, ST_ZV],
-                                int(st[r, ST_PHASES]), wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX],
-                                lu[0])
-                st[r, ST_H] = h
-                st[r, ST_S] = s
+        tp_rows(ck * chunk, min(nrow, ck * chunk + chunk), T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar,
+                sweep, hs, X, Y, st, status)
