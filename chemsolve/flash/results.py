@@ -176,6 +176,8 @@ PATH_NAMES = {0: "none", 1: "warm", 2: "stable", 3: "split", 4: "wilson", 5: "sa
 def _label(phases: int, label: int) -> str:
     if phases == 2:
         return "LV"
+    if phases != 1:
+        return "?"
     return "V" if label == 1 else "L"
 
 

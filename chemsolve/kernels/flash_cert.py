@@ -265,6 +265,7 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
     prev = wk[4]
     lnref = wk[5]
     lnoth = wk[6]
+    plain = wk[11]
     z, _d, _g = _lnphi_f(ref, T, P, a, comp, eosp, d, np.nan)
     if not math.isfinite(z):
         return np.nan, -1
@@ -290,7 +291,11 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
         settled = False
         have_prev = False
         count = 0
-        for it in range(_TRIAL_MAX_ITER):
+        extrapolated = False
+        tm_before = np.inf
+        it = 0
+        while it < _TRIAL_MAX_ITER:
+            it += 1
             sw = 0.0
             for i in range(n):
                 w[i] = math.exp(lnw[i])
@@ -299,11 +304,23 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
                 w[i] = w[i] / sw
             zw, _d, _g = _lnphi_f(w, T, P, a, comp, eosp, lnp, np.nan)
             if not math.isfinite(zw):
+                if extrapolated:
+                    extrapolated = False
+                    for i in range(n):
+                        lnw[i] = plain[i]
+                    continue
                 break
             tm = 1.0
             for i in range(n):
                 if w[i] > 0.0:
                     tm += sw * w[i] * (lnw[i] + lnp[i] - d[i] - 1.0)
+            if extrapolated:
+                extrapolated = False
+                if not (tm <= tm_before):  # the extrapolation did not lower tm: the plain step instead
+                    for i in range(n):
+                        lnw[i] = plain[i]
+                    have_prev = False
+                    continue
             if tm < -TPD_TOL:
                 settled = True
                 break
@@ -335,14 +352,18 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
                 settled = True
                 break
             count += 1
-            # dominant-eigenvalue extrapolation every 6th step (Crowe & Nishio 1975)
-            if have_prev and count >= 6 and den > 0.0:
+            # dominant-eigenvalue extrapolation every 5th step (Crowe & Nishio 1975), kept only when it
+            # lowers tm (a slow approach to a stationary point has lambda close to 1: up to 1000 steps)
+            if have_prev and count >= 5 and den > 0.0:
                 lam = num / den
-                if lam > 0.0 and lam < 0.95:
-                    fac = lam / (1.0 - lam)
+                if lam > 0.0 and lam < 1.0:
+                    fac = min(lam / (1.0 - lam), 1000.0)
                     for i in range(n):
+                        plain[i] = lnw[i]
                         if ref[i] > 0.0:
                             lnw[i] += fac * prev[i]
+                    extrapolated = True
+                    tm_before = tm
                     count = 0
             have_prev = True
         if not settled:
@@ -470,7 +491,7 @@ def certify_rows(lo, hi, spec, target, T, P, Z, X, Y, st, status, comp, kij, eos
     n = Z.shape[1]
     a = np.empty((n, n))
     da = np.empty((n, n))
-    wk = np.empty((11, n))
+    wk = np.empty((12, n))
     for r in range(lo, hi):
         if status[r] != CONVERGED:
             checked[r] = False

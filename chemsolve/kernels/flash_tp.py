@@ -37,7 +37,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .codes import (ACC_ANDERSON, ACC_DEM, CONVERGED, DAMP_ADAPTIVE, INVALID_INPUT, MAX_ITER, NONFINITE,
+from .codes import (ACC_ANDERSON, ACC_DEM, CONVERGED, DAMP_ADAPTIVE, INVALID_INPUT, MAX_ITER, NONFINITE, SINGULAR,
                     STAGNATED)
 from .damping import adapt, first_factor
 from .flash_eos import R, choose_root, lnphi, lnphi_derivs, mix_ab, t_params
@@ -544,6 +544,8 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
         since = 0
         tm = np.inf
         conv = False
+        extrapolated = False
+        tm_before = np.inf
         for it in range(maxit):
             total += 1
             sw = 0.0
@@ -554,12 +556,24 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                 w[i] /= sw
             zw = lnphi(w, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], lnp)
             if not math.isfinite(zw):
+                if extrapolated:
+                    extrapolated = False
+                    for i in range(n):
+                        lnw[i] = wv[V_SAVE, i]
+                    continue
                 break
             # tm at the current W (mole numbers exp(ln W))
             tm = 1.0
             for i in range(n):
                 if w[i] > 0.0:
                     tm += sw * w[i] * (lnw[i] + lnp[i] - d[i] - 1.0)
+            if extrapolated:
+                extrapolated = False
+                if not (tm <= tm_before):  # the extrapolation did not lower tm: the plain point instead
+                    for i in range(n):
+                        lnw[i] = wv[V_SAVE, i]
+                    have_prev = False
+                    continue
             # substitution step
             dmax = 0.0
             num = 0.0
@@ -588,15 +602,20 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
             if sdev < 1e-10 and tm > -tpd_tol:
                 break
             since += 1
+            # dominant-eigenvalue extrapolation (Crowe & Nishio 1975) every 5th step, kept only when it
+            # lowers tm: near a critical point lambda -> 1 and plain substitution needs thousands of steps
             if have_prev and since >= 5 and den != 0.0:
                 lam = num / den
                 if lam > 0.0 and lam < 1.0:
-                    fac = min(lam / (1.0 - lam), 20.0)
+                    fac = min(lam / (1.0 - lam), 1000.0)
                     for i in range(n):
+                        wv[V_SAVE, i] = lnw[i]
                         if z[i] > 0.0:
                             lnw[i] += fac * wv[V_STEP, i]
                     since = 0
                     have_prev = False
+                    extrapolated = True
+                    tm_before = tm
                     continue
             for i in range(n):
                 wv[V_PREV, i] = wv[V_STEP, i]
@@ -627,6 +646,152 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                     return True, tm_min, total, True
                 found = True
     return False, tm_min, total, found
+
+
+@njit(cache=True, error_model="numpy")
+def _phase_g(T, P, z, v, comp, eosp, wv, wm):
+    """G/RT (less the ideal-gas part) of the split with vapour moles v (liquid z - v) per mole of feed;
+    x, y, ln phi in wv; returns (G, beta, Z_L, Z_V), G = inf when a phase has no root or leaves (0, z)."""
+    n = z.shape[0]
+    x = wv[V_X]
+    y = wv[V_Y]
+    beta = 0.0
+    for i in range(n):
+        beta += v[i]
+    if not (beta > 0.0 and beta < 1.0):
+        return np.inf, beta, np.nan, np.nan
+    for i in range(n):
+        if z[i] > 0.0 and not (v[i] > 0.0 and v[i] < z[i]):
+            return np.inf, beta, np.nan, np.nan
+        y[i] = v[i] / beta
+        x[i] = (z[i] - v[i]) / (1.0 - beta)
+    aij = wm[M_AIJ]
+    zl = lnphi(x, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_LNPL])
+    zv = lnphi(y, T, P, aij, comp, eosp, _K[ROOT_MIN_G], wv[V_PSI], wv[V_LNPV])
+    if not (math.isfinite(zl) and math.isfinite(zv)):
+        return np.inf, beta, zl, zv
+    g = 0.0
+    for i in range(n):
+        if z[i] > 0.0:
+            g += v[i] * (math.log(y[i]) + wv[V_LNPV, i]) + (z[i] - v[i]) * (math.log(x[i]) + wv[V_LNPL, i])
+    return g, beta, zl, zv
+
+
+@njit(cache=True, error_model="numpy")
+def gibbs_newton(T, P, z, lnk, comp, eosp, fopt, wv, wm, lu):
+    """Second-order minimisation of the Gibbs energy of a split in the vapour mole numbers v (Michelsen
+    1982b; Michelsen & Mollerup 2007, section 10.x): Newton steps on H dv = -g with
+    g_i = ln(y_i phi_i^V) - ln(x_i phi_i^L) and H_ij = (delta_ij/y_i - 1 + PhiV_ij)/beta +
+    (delta_ij/x_i - 1 + PhiL_ij)/(1 - beta), a step kept only when G falls (halved otherwise), shifted to
+    a positive-definite matrix when H is not. The safe route near a critical point, where substitution
+    and Newton on ln K can slide to the trivial solution or to a spurious negative-flash root: every
+    iterate keeps 0 < v < z and lowers G. Starts from ln K (Rachford-Rice restricted to (0, 1)).
+    Returns (status, beta, Z_L, Z_V, iterations, max|g|)."""
+    n = z.shape[0]
+    K = wv[V_K]
+    for i in range(n):
+        K[i] = math.exp(lnk[i])
+    flag, beta = rachford_rice(z, K, np.nan, wv[V_X], wv[V_Y])
+    if flag != 0 or not (beta > 1e-3 and beta < 1.0 - 1e-3):
+        beta = min(max(beta if math.isfinite(beta) else 0.5, 0.05), 0.95)
+        sx = 0.0
+        sy = 0.0
+        for i in range(n):
+            t = 1.0 - beta + beta * K[i]
+            wv[V_X, i] = z[i] / t
+            wv[V_Y, i] = K[i] * z[i] / t
+            sx += wv[V_X, i]
+            sy += wv[V_Y, i]
+        for i in range(n):
+            wv[V_X, i] /= sx
+            wv[V_Y, i] /= sy
+    v = wv[V_W]
+    for i in range(n):
+        v[i] = min(max(beta * wv[V_Y, i], 1e-300), z[i] * (1.0 - 1e-12)) if z[i] > 0.0 else 0.0
+    tol = fopt[FO_TOL]
+    G, beta, zl, zv = _phase_g(T, P, z, v, comp, eosp, wv, wm)
+    if not math.isfinite(G):
+        return NONFINITE, beta, zl, zv, 0, np.nan
+    aij = wm[M_AIJ]
+    daij = wm[M_DAIJ]
+    H = wm[M_J]
+    res = np.inf
+    g_check = G
+    for it in range(int(fopt[FO_MAX_ITER])):
+        if it > 0 and it % 50 == 0:
+            # fifty steps that lowered G by less than 1e-13 RT: crawling through a flat region, give up
+            if g_check - G < 1e-13:
+                return STAGNATED, beta, zl, zv, it, res
+            g_check = G
+        res = 0.0
+        for i in range(n):
+            if z[i] > 0.0:
+                gi = math.log(wv[V_Y, i]) + wv[V_LNPV, i] - math.log(wv[V_X, i]) - wv[V_LNPL, i]
+                wv[V_G, i] = gi
+                res = max(res, abs(gi))
+            else:
+                wv[V_G, i] = 0.0
+        for i in range(n):
+            lnk[i] = math.log(wv[V_Y, i] / wv[V_X, i]) if z[i] > 0.0 else lnk[i]
+        if res <= tol:
+            return CONVERGED, beta, zl, zv, it, res
+        lnphi_derivs(wv[V_X], T, P, zl, aij, daij, comp, eosp, wv[V_PSI], wv[V_AUX], wv[V_DT], wv[V_DP], wm[M_PL])
+        lnphi_derivs(wv[V_Y], T, P, zv, aij, daij, comp, eosp, wv[V_PSI], wv[V_AUX], wv[V_DT], wv[V_DP], wm[M_PV])
+        shift = 0.0
+        ok = False
+        for attempt in range(6):
+            for i in range(n):
+                for j in range(n):
+                    h = (wm[M_PV, i, j] - 1.0) / beta + (wm[M_PL, i, j] - 1.0) / (1.0 - beta)
+                    if i == j:
+                        if z[i] > 0.0:
+                            h += 1.0 / (beta * wv[V_Y, i]) + 1.0 / ((1.0 - beta) * wv[V_X, i]) + shift
+                        else:
+                            h = 1.0
+                    elif z[i] <= 0.0 or z[j] <= 0.0:
+                        h = 0.0
+                    H[i, j] = h
+                wv[V_G0, i] = -wv[V_G, i]
+            if lu_solve(H, wv[V_G0], lu, wv[V_DIR]) == 0:
+                slope = 0.0
+                for i in range(n):
+                    slope += wv[V_G, i] * wv[V_DIR, i]
+                if slope < 0.0:  # a descent direction
+                    ok = True
+                    break
+            shift = 1.0 if shift == 0.0 else shift * 10.0
+        if not ok:
+            return SINGULAR, beta, zl, zv, it, res
+        # the largest step that keeps 0 < v < z, then halving until G falls
+        t = 1.0
+        for i in range(n):
+            if z[i] > 0.0:
+                d = wv[V_DIR, i]
+                if v[i] + t * d <= 0.0:
+                    t = 0.9 * v[i] / (-d)
+                if v[i] + t * d >= z[i]:
+                    t = 0.9 * (z[i] - v[i]) / d
+        for i in range(n):
+            wv[V_SAVE, i] = v[i]
+        accepted = False
+        for _ in range(30):
+            for i in range(n):
+                v[i] = wv[V_SAVE, i] + t * wv[V_DIR, i] if z[i] > 0.0 else 0.0
+            G1, b1, zl1, zv1 = _phase_g(T, P, z, v, comp, eosp, wv, wm)
+            if G1 <= G:
+                accepted = True
+                G = G1
+                beta = b1
+                zl = zl1
+                zv = zv1
+                break
+            t *= 0.5
+        if not accepted:
+            for i in range(n):
+                v[i] = wv[V_SAVE, i]
+            G, beta, zl, zv = _phase_g(T, P, z, v, comp, eosp, wv, wm)
+            return STAGNATED, beta, zl, zv, it, res
+    return MAX_ITER, beta, zl, zv, int(fopt[FO_MAX_ITER]), res
 
 
 @njit(cache=True, error_model="numpy")
@@ -715,19 +880,27 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
     code, beta, zl, zv, its, res = two_phase(T, P, zn, lnk, np.nan, path == PATH_SPLIT, comp, eosp, fopt,
                                              dkind, dpar, wv, wm, lu, hist)
     nit += its
-    for attempt in range(2):
+    for attempt in range(4):
         if not (path == PATH_SPLIT and not (code == CONVERGED and beta > 0.0 and beta < 1.0)):
             break
-        # the split from the unstable trial ended on one phase or did not converge: again by substitution
-        # (monotone in the Gibbs energy, Michelsen 1982b) with Newton only at the end, from the trial's K
-        # and then from Wilson's
-        if attempt == 0:
-            for i in range(n):
+        # the split from the unstable trial ended on one phase or did not converge. Near a critical point
+        # (or the spinodal) the trial's stationary point can lie barely off the feed, and both substitution
+        # and Newton on ln K may slide to the trivial solution or a spurious negative-flash root. Next:
+        # minimise G from the trial's K, then from three times its ln K (the split lies further out along
+        # the same direction), then substitution from Wilson's K with Newton only at the end, then G
+        # minimisation from Wilson's K. Whatever comes out, the certificate judges.
+        for i in range(n):
+            if attempt == 0:
                 lnk[i] = wv[V_BEST, i]
-        else:
+            elif attempt == 1:
+                lnk[i] = 3.0 * wv[V_BEST, i]
+        if attempt >= 2:
             wilson_lnk(T, P, comp, lnk)
-        code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, np.nan, _B[1], 1e-6, int(fopt[FO_MAX_ITER]), comp,
-                                                  eosp, fopt, dkind, dpar, wv, wm, lu, hist, _B[0])
+        if attempt == 2:
+            code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, np.nan, _B[1], 1e-6, int(fopt[FO_MAX_ITER]),
+                                                      comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, _B[0])
+        else:
+            code, beta, zl, zv, its, res = gibbs_newton(T, P, zn, lnk, comp, eosp, fopt, wv, wm, lu)
         nit += its
     if code == CONVERGED and beta > 0.0 and beta < 1.0:
         return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st)
