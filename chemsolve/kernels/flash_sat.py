@@ -60,8 +60,11 @@ def _rr_beta(z, K, beta):
 def _solve_free(z, beta, lnk, held_T, T, P, comp, lo, hi, K):
     """The free variable (P when held_T, else T) that satisfies Rachford-Rice at beta with K's dependence
     on it taken from Wilson's form: ln K_i(P') = ln K_i - ln(P'/P); ln K_i(T') = ln K_i + a_i (1/T - 1/T'),
-    a_i = 5.373 (1 + w_i) Tc_i. Newton in ln P or 1/T inside [lo, hi] with bisection; returns NaN when
-    the condition has no root in the interval."""
+    a_i = 5.373 (1 + w_i) Tc_i. Solved as f = ln sum_i y_i = 0 (beta <= 1/2) or f = -ln sum_i x_i = 0
+    (beta > 1/2), y_i = K_i z_i / (1 - beta + beta K_i), x_i = y_i / K_i (the condition sum y = sum x = 1
+    in a form that is nearly linear in ln P or 1/T, where the plain Rachford-Rice sum is exponentially
+    steep); Newton steps in ln P or 1/T kept inside a bisection bracket in [lo, hi]. NaN when there is
+    no root in the interval."""
     n = z.shape[0]
     if held_T:
         u_lo = math.log(lo)
@@ -75,10 +78,11 @@ def _solve_free(z, beta, lnk, held_T, T, P, comp, lo, hi, K):
     b = u_hi
     if not (u > a and u < b):
         u = 0.5 * (a + b)
-
-    for it in range(100):
-        r = 0.0
-        dr = 0.0
+    use_y = beta <= 0.5
+    found = False
+    for it in range(200):
+        sy = 0.0
+        dsy = 0.0
         for i in range(n):
             if held_T:
                 lk = lnk[i] - (u - math.log(P))
@@ -91,26 +95,43 @@ def _solve_free(z, beta, lnk, held_T, T, P, comp, lo, hi, K):
             K[i] = k
             if z[i] > 0.0:
                 t = 1.0 - beta + beta * k
-                r += z[i] * (k - 1.0) / t
-                dr += z[i] * k / (t * t) * dl
-        # r decreases with u in both cases (K falls as P rises or as 1/T rises)
-        if r > 0.0:
-            a = u
+                if use_y:
+                    q = k * z[i] / t  # y_i; d y_i / d ln K_i = y_i (1 - beta) / t
+                    sy += q
+                    dsy += q * (1.0 - beta) / t * dl
+                else:
+                    q = z[i] / t  # x_i; d x_i / d ln K_i = -x_i beta K_i / t
+                    sy += q
+                    dsy -= q * beta * k / t * dl
+        if use_y:
+            f = math.log(sy)
+            df = dsy / sy
         else:
-            b = u
-        if r == 0.0:
-            break
-        nu = u - r / dr if dr != 0.0 else 0.5 * (a + b)
-        if not (nu > a and nu < b):
+            f = -math.log(sy)
+            df = -dsy / sy
+        # f decreases with u (K falls as P rises or as 1/T rises)
+        if not math.isfinite(f):
             nu = 0.5 * (a + b)
-        if abs(nu - u) <= 1e-13 * max(1.0, abs(u)):
+        else:
+            if f > 0.0:
+                a = u
+            elif f < 0.0:
+                b = u
+            else:
+                found = True
+                break
+            nu = u - f / df if df != 0.0 else 0.5 * (a + b)
+            if not (nu > a and nu < b):
+                nu = 0.5 * (a + b)
+        if abs(nu - u) <= 1e-14 * max(1.0, abs(u)) or b - a <= 1e-14 * max(1.0, abs(u)):
             u = nu
+            found = True
             break
         u = nu
-    if u <= u_lo * (1.0 + 1e-12) + 1e-300 or u >= u_hi * (1.0 - 1e-12):
-        # pinned at an end of the interval: check the sign change really is inside
-        if (u - u_lo) < 1e-10 * max(1.0, abs(u_lo)) or (u_hi - u) < 1e-10 * max(1.0, abs(u_hi)):
-            return np.nan
+    if not found:
+        return np.nan
+    if (u - u_lo) < 1e-10 * max(1.0, abs(u_lo)) or (u_hi - u) < 1e-10 * max(1.0, abs(u_hi)):
+        return np.nan  # pinned at an end of the interval: no sign change inside
     if held_T:
         return math.exp(u)
     return 1.0 / u
@@ -601,6 +622,10 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
                 m0 = dX[j] / dX[k]
                 m1 = dXn[j] / dXn[k]
                 v = h00 * X[j] + h10 * h * m0 + h01 * Xn[j] + h11 * h * m1
+                # a cubic that leaves the neighbourhood of the two points is no estimate: linear then
+                span = abs(Xn[j] - X[j])
+                if not (v >= min(X[j], Xn[j]) - span and v <= max(X[j], Xn[j]) + span):
+                    v = X[j] + t * (Xn[j] - X[j])
                 info[2 + q] = math.exp(v)
             info[5] = npts - 1
             crossed = True
