@@ -290,24 +290,25 @@ def _newton_dir(z, beta, T, P, zl, zv, comp, eosp, wv, wm, lu, out):
 def two_phase(T, P, z, lnk, beta, split, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist):
     """``_two_phase`` with the switch to Newton of the options."""
     return _two_phase(T, P, z, lnk, beta, split, fopt[FO_NEWTON_SWITCH], int(fopt[FO_MAX_SS]), comp, eosp, fopt,
-                      dkind, dpar, wv, wm, lu, hist, _B[0])
+                      dkind, dpar, wv, wm, lu, hist, _B[0], int(fopt[FO_MAX_ITER]))
 
 
 @njit(cache=True, error_model="numpy")
-def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, quit_outside):
+def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, quit_outside,
+               max_iter):
     """Solve the two-phase equilibrium from ln K (in/out). Returns (status, beta, Z_L, Z_V, iterations,
     max|g|); x, y in wv[V_X], wv[V_Y]. STAGNATED means the iteration reached the trivial solution.
 
     ``split`` True: the feed is known unstable (stability analysis), so the answer has 0 < beta < 1;
     Newton takes over only from a substitution iterate with 0 < beta < 1 (near the trivial solution a
     Newton step from a barely-split start can otherwise land on a spurious negative-flash root).
-    ``switch``, ``max_ss``: substitution hands over to Newton when max|g| < switch or after max_ss steps.
+    ``switch``, ``max_ss``: substitution hands over to Newton when max|g| < switch or after max_ss steps;
+    ``max_iter``: iterations in all.
     ``quit_outside``: give up (status STAGNATED) as soon as beta lies outside (0, 1) on two evaluations
     in a row (a warm start from a previous state's K that no longer splits: stability analysis is cheaper
     than converging a negative flash)."""
     n = z.shape[0]
     tol = fopt[FO_TOL]
-    max_iter = int(fopt[FO_MAX_ITER])
     acc = int(fopt[FO_ACC_KIND])
     every = max(int(fopt[FO_ACC_P1]), 2)
     maxfac = fopt[FO_ACC_P2]
@@ -855,7 +856,7 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
         if ok:
             code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, 0.5, _B[1], fopt[FO_NEWTON_SWITCH],
                                                       int(fopt[FO_MAX_SS]), comp, eosp, fopt, dkind, dpar, wv,
-                                                      wm, lu, hist, _B[1])
+                                                      wm, lu, hist, _B[1], int(fopt[FO_MAX_ITER]))
             nit += its
             if code == CONVERGED and beta > 0.0 and beta < 1.0:
                 return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, _K[PATH_WARM], wv, x, y, st)
@@ -887,18 +888,20 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
         # (or the spinodal) the trial's stationary point can lie barely off the feed, and both substitution
         # and Newton on ln K may slide to the trivial solution or a spurious negative-flash root. Next:
         # minimise G from the trial's K, then from three times its ln K (the split lies further out along
-        # the same direction), then substitution from Wilson's K with Newton only at the end, then G
-        # minimisation from Wilson's K. Whatever comes out, the certificate judges.
+        # the same direction); then accelerated substitution with Newton only at the end (|g| < 1e-6),
+        # which converges slowly but surely near a critical point, with ten times the iterations, from
+        # the trial's K and from Wilson's. Whatever comes out, the certificate judges.
         for i in range(n):
-            if attempt == 0:
+            if attempt == 0 or attempt == 2:
                 lnk[i] = wv[V_BEST, i]
             elif attempt == 1:
                 lnk[i] = 3.0 * wv[V_BEST, i]
-        if attempt >= 2:
+        if attempt == 3:
             wilson_lnk(T, P, comp, lnk)
-        if attempt == 2:
-            code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, np.nan, _B[1], 1e-6, int(fopt[FO_MAX_ITER]),
-                                                      comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, _B[0])
+        if attempt >= 2:
+            code, beta, zl, zv, its, res = _two_phase(T, P, zn, lnk, np.nan, _B[1], 1e-6,
+                                                      10 * int(fopt[FO_MAX_ITER]), comp, eosp, fopt, dkind, dpar, wv,
+                                                      wm, lu, hist, _B[0], 10 * int(fopt[FO_MAX_ITER]))
         else:
             code, beta, zl, zv, its, res = gibbs_newton(T, P, zn, lnk, comp, eosp, fopt, wv, wm, lu)
         nit += its
