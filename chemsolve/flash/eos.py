@@ -90,7 +90,7 @@ def peneloux_shift(eos: str, Tc: np.ndarray, Pc: np.ndarray, Z_RA: np.ndarray) -
     return 0.50033 * rtp * (0.25969 - np.asarray(Z_RA, dtype=float))
 
 
-def pack(eos: str, Tc, Pc, omega, shift, cp, has_cp) -> tuple[np.ndarray, np.ndarray]:
+def pack(eos: str, Tc, Pc, omega, shift, cp, has_cp, MW=None) -> tuple[np.ndarray, np.ndarray]:
     """(comp, eosp): the component table (kernels.flash_eos.N_COMP_ROWS, n) and the EOS vector."""
     from ..kernels import flash_layout as k
 
@@ -108,6 +108,7 @@ def pack(eos: str, Tc, Pc, omega, shift, cp, has_cp) -> tuple[np.ndarray, np.nda
     comp[k.C_SHIFT] = shift
     comp[k.C_CP0:k.C_CP0 + 5] = np.asarray(cp, dtype=float).T
     comp[k.C_HAS_CP] = np.asarray(has_cp, dtype=float)
+    comp[k.C_MW] = np.nan if MW is None else np.asarray(MW, dtype=float)
     eosp = np.zeros(k.N_EOSP)
     eosp[k.E_D1] = c.d1
     eosp[k.E_D2] = c.d2

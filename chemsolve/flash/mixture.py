@@ -76,7 +76,7 @@ class Mixture:
         self.has_cp = all(c.cp is not None for c in comps)
         cp = np.array([c.cp if c.cp is not None else (0.0,) * 5 for c in comps], dtype=float)
         self._comp, self._eosp = _eos.pack(self.eos, self.Tc, self.Pc, self.omega, self.shift, cp,
-                                           [c.cp is not None for c in comps])
+                                           [c.cp is not None for c in comps], self.MW)
         if options is None:
             options = FlashOptions()
         elif isinstance(options, Mapping):
@@ -416,12 +416,12 @@ class Mixture:
 
             def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
                 if rows is None:
-                    k.sat_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, sw, chunk, hs,
-                                X, Y, st, status)
+                    k.sat_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw,
+                                chunk, hs, X, Y, st, status)
                     return
                 sub = [a[rows].copy() for a in (X, Y, st, status)]
                 k.sat_batch(code, target[rows], T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp,
-                            fopt, 0, 16, hs, *sub)
+                            fopt, dkind, dpar, 0, 16, hs, *sub)
                 for a, b in zip((X, Y, st, status), sub):
                     a[rows] = b
                 lnK[rows] = lk

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["thermo_flasher", "thermo_tp", "thermopack_eos", "thermopack_tp", "thermopack_states", "validation_cases",
-           "gibbs", "POOL"]
+           "gibbs", "split_difference", "POOL"]
 
 
 def thermo_flasher(mix: Any, tight: bool = True) -> Any:
@@ -63,8 +63,9 @@ def thermo_flasher(mix: Any, tight: bool = True) -> Any:
 
 
 def thermo_tp(flasher: Any, T: float, P: float, z: Any) -> dict[str, Any]:
-    """thermo's (T, P) flash as {phases, beta, x, y} (y the phase of larger Z; NaN for an absent one),
-    or {"error": text} when thermo raised."""
+    """thermo's (T, P) flash as {phases, beta, x, y}: y the phase thermo calls gas (its phase
+    identification), NaN for an absent phase; {"error": text} when thermo raised. Compare splits with
+    ``split_difference``, which matches phases by composition, not by label."""
     try:
         r = flasher.flash(T=float(T), P=float(P), zs=[float(v) for v in z])
     except Exception as e:  # noqa: BLE001 - a peer failure is data, reported by the caller
@@ -72,15 +73,20 @@ def thermo_tp(flasher: Any, T: float, P: float, z: Any) -> dict[str, Any]:
     n = len(z)
     nan = np.full(n, np.nan)
     if r.phase_count == 1:
-        p = r.phases[0]
-        return {"phases": 1, "beta": float(r.gas_beta if r.gas is not None else 0.0), "x": nan, "y": nan,
-                "Z": float(p.Z())}
-    a, b = r.phases[0], r.phases[1]
-    fa = r.betas[0]
-    if a.Z() > b.Z():  # order: liquid (smaller Z) first
-        a, b, fa = b, a, r.betas[1]
-    return {"phases": 2, "beta": float(1.0 - fa), "x": np.array(a.zs), "y": np.array(b.zs),
-            "Z": (float(a.Z()), float(b.Z()))}
+        return {"phases": 1, "beta": float(r.gas_beta if r.gas is not None else 0.0), "x": nan, "y": nan}
+    if r.gas is not None:
+        return {"phases": 2, "beta": float(r.gas_beta), "x": np.array(r.liquid0.zs), "y": np.array(r.gas.zs)}
+    a, b = r.phases[0], r.phases[1]  # two liquids by thermo's label
+    return {"phases": 2, "beta": float(r.betas[1]), "x": np.array(a.zs), "y": np.array(b.zs)}
+
+
+def split_difference(beta: float, x: Any, y: Any, peer: dict[str, Any]) -> float:
+    """max |d beta|, |d x|, |d y| between a split and a peer's, the peer's phases matched to ours by
+    composition (labels differ between codes when both phases are dense)."""
+    px, py, pb = np.asarray(peer["x"]), np.asarray(peer["y"]), float(peer["beta"])
+    if np.abs(px - y).sum() < np.abs(px - x).sum():
+        px, py, pb = py, px, 1.0 - pb
+    return float(max(abs(pb - beta), np.max(np.abs(px - x)), np.max(np.abs(py - y))))
 
 
 def thermopack_eos(mix: Any) -> Any:

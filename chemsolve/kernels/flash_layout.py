@@ -14,7 +14,8 @@ C_B = 5  # co-volume b_i = Omega_b R Tc / Pc [m^3 / mol]
 C_SHIFT = 6  # volume translation c_i (Peneloux): v = v_eos - sum x_i c_i [m^3 / mol]
 C_CP0 = 7  # ideal-gas Cp/R = cp0 + cp1 T + cp2 T^2 + cp3 T^3 + cp4 T^4 (rows C_CP0 .. C_CP0 + 4)
 C_HAS_CP = 12  # 1.0 when the component has ideal-gas heat capacity data
-N_COMP_ROWS = 13
+C_MW = 13  # molar mass [g/mol] (NaN when unknown: phases are then told apart by molar volume)
+N_COMP_ROWS = 14
 
 # slots of the EOS vector ``eosp``
 E_D1 = 0  # delta_1 of P = RT/(v - b) - a/((v + d1 b)(v + d2 b))

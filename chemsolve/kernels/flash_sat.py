@@ -25,8 +25,8 @@ from .flash_layout import (C_OMEGA, C_PC, C_TC, FO_P_MAX, FO_P_MIN, FO_SAT_MAX_I
                            N_ST, PATH_SAT, ROOT_MIN_G, ST_BETA, ST_H, ST_LABEL, ST_NIT, ST_NOUTER, ST_P, ST_PATH,
                            ST_PHASES, ST_RES, ST_S, ST_T, ST_ZL, ST_ZV)
 from .flash_props import state_hs
-from .flash_tp import (M_AIJ, M_DAIJ, M_PL, M_PV, V_AUX, V_DP, V_DP2, V_DT, V_DT2, V_K, V_LNK0, V_LNP2, V_LNPL,
-                       V_LNPV, V_PSI, V_TMP, V_X, V_Y, V_ZN, workspace)
+from .flash_tp import (tp_row, M_AIJ, M_DAIJ, M_PL, M_PV, V_AUX, V_DP, V_DP2, V_DT, V_DT2, V_K, V_LNK0, V_LNP2, V_LNPL,
+                       V_LNPV, V_PSI, V_TMP, V_X, V_Y, V_ZN, workspace, x_is_lighter)
 from .linalg import lu_solve
 
 SPEC_TVF = 3
@@ -387,46 +387,136 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
     return code
 
 
+@njit(cache=True, error_model="numpy")
+def _side(held_T, S, T, P, beta, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st):
+    """Which side of the saturation condition the (T, P) state at free value S lies on: 1 when it splits
+    with a vapour fraction above beta (or, for beta 0 / 1, when it splits at all), 0 when not, -1 when
+    the flash failed. lnk holds the flash's ln K."""
+    Tt = T if held_T else S
+    Pt = S if held_T else P
+    code = tp_row(Tt, Pt, z, lnk, _B[0], comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st)
+    if code != CONVERGED:
+        return -1
+    two = st[ST_PHASES] == 2.0
+    if beta <= 0.0 or beta >= 1.0:
+        return 1 if two else 0
+    b = st[ST_BETA]
+    return 1 if (two and b > beta) else 0
+
+
+@njit(cache=True, error_model="numpy")
+def sat_bracket(spec, beta, T, P, S0, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st):
+    """A start for the saturation Newton from (T, P) flashes: from S0 (a failed attempt's free variable),
+    search outwards by factors of 1.15 for a state on the other side of the condition, bisect the
+    bracket in ln S to 1e-6, and return the free value of its two-phase end (ln K in lnk) — NaN if there is
+    no bracket inside the bounds. The safe route where Newton from Wilson's K slides to the trivial
+    solution (a volatile oil's bubble point, retrograde dew points)."""
+    n = z.shape[0]
+    held_T = spec == SPEC_TVF
+    lo = fopt[FO_P_MIN] if held_T else fopt[FO_T_MIN]
+    hi = fopt[FO_P_MAX] if held_T else fopt[FO_T_MAX]
+    if not (S0 > lo and S0 < hi):
+        S0 = math.sqrt(lo * hi)
+    s0 = _side(held_T, S0, T, P, beta, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st)
+    if s0 < 0:
+        return np.nan
+    a = S0
+    b = np.nan
+    for k in range(1, 80):
+        for sgn in range(2):
+            S = S0 * 1.15 ** k if sgn == 0 else S0 / 1.15 ** k
+            if S < lo or S > hi:
+                continue
+            sk = _side(held_T, S, T, P, beta, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y,
+                       st)
+            if sk >= 0 and sk != s0:
+                b = S
+                break
+        if math.isfinite(b):
+            break
+    if not math.isfinite(b):
+        return np.nan
+    # keep a at the two-phase (side 1) end
+    sa = s0
+    if sa == 0:
+        t = a
+        a = b
+        b = t
+        sa = 1
+    for it in range(60):
+        if abs(math.log(a / b)) < 1e-6:
+            break
+        m = math.sqrt(a * b)
+        sm = _side(held_T, m, T, P, beta, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st)
+        if sm < 0:
+            break
+        if sm == sa:
+            a = m
+        else:
+            b = m
+    _side(held_T, a, T, P, beta, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st)
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def sat_rows(lo, hi, spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, hs, X, Y, st, status):
+    """Rows lo..hi-1 of ``sat_batch`` on one thread (its own workspace)."""
+    n = Z.shape[1]
+    wv, wm, lu, hist = workspace(n)
+    F = np.zeros(n + 1)
+    J = np.zeros((n + 1, n + 2))
+    Jsq = np.zeros((n + 1, n + 1))
+    d = np.zeros(n + 1)
+    for r in range(lo, hi):
+        warm = start[r] != 0
+        Tr = T[r]
+        Pr = P[r]
+        if sweep == 1 and r > lo and status[r - 1] == CONVERGED and not warm:
+            for i in range(n):
+                lnK[r, i] = lnK[r - 1, i]
+            if spec == SPEC_TVF:
+                Pr = st[r - 1, ST_P]
+            else:
+                Tr = st[r - 1, ST_T]
+            warm = True
+        code = sat_row(spec, beta[r], Tr, Pr, Z[r], lnK[r], warm, comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, d,
+                       X[r], Y[r], st[r])
+        if code != CONVERGED and warm:
+            code = sat_row(spec, beta[r], T[r], P[r], Z[r], lnK[r], _B[0], comp, kij, eosp, fopt, wv, wm, lu, F, J,
+                           Jsq, d, X[r], Y[r], st[r])
+        if code != CONVERGED and code != INVALID_INPUT:
+            # bracket the condition with (T, P) flashes, then Newton from the two-phase end
+            S0 = st[r, ST_P] if spec == SPEC_TVF else st[r, ST_T]
+            its = st[r, ST_NIT]
+            Sa = sat_bracket(spec, beta[r], T[r], P[r], S0, Z[r], lnK[r], comp, kij, eosp, fopt, dkind, dpar, wv, wm,
+                             lu, hist, X[r], Y[r], st[r])
+            if math.isfinite(Sa):
+                code = sat_row(spec, beta[r], T[r] if spec == SPEC_TVF else Sa, Sa if spec == SPEC_TVF else P[r],
+                               Z[r], lnK[r], _B[1], comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, d, X[r], Y[r], st[r])
+                st[r, ST_NIT] += its
+            else:
+                code = STAGNATED
+                st[r, ST_PHASES] = 0.0
+        status[r] = code
+        if hs == 1 and code == CONVERGED:
+            t_params(st[r, ST_T], comp, kij, wm[M_AIJ], wm[M_DAIJ])
+            h, s = state_hs(st[r, ST_T], st[r, ST_P], wv[V_ZN], X[r], Y[r], beta[r], st[r, ST_ZL], st[r, ST_ZV], 2,
+                            wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX], lu[0])
+            st[r, ST_H] = h
+            st[r, ST_S] = s
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def sat_batch(spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, sweep, chunk, hs, X, Y, st, status):
+def sat_batch(spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
     """T-VF (spec 3) or P-VF (4) flash of every row: beta (N,) vapour fractions; T (N,) held (TVF) or
     a start (PVF, NaN: none); P likewise; Z (N, n); lnK (N, n) in/out with start (N,) int8 (1: use it and
-    the free variable's start). With ``sweep``, a row starts from the answer of the row before it."""
+    the free variable's start). With ``sweep``, a row starts from the answer of the row before it. A row
+    that Newton cannot solve from Wilson's K is bracketed by (T, P) flashes (``sat_bracket``)."""
     nrow = Z.shape[0]
-    n = Z.shape[1]
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
-        wv, wm, lu, hist = workspace(n)
-        F = np.zeros(n + 1)
-        J = np.zeros((n + 1, n + 2))
-        Jsq = np.zeros((n + 1, n + 1))
-        d = np.zeros(n + 1)
-        lo = ck * chunk
-        hi = min(nrow, lo + chunk)
-        for r in range(lo, hi):
-            warm = start[r] != 0
-            Tr = T[r]
-            Pr = P[r]
-            if sweep == 1 and r > lo and status[r - 1] == CONVERGED and not warm:
-                for i in range(n):
-                    lnK[r, i] = lnK[r - 1, i]
-                if spec == SPEC_TVF:
-                    Pr = st[r - 1, ST_P]
-                else:
-                    Tr = st[r - 1, ST_T]
-                warm = True
-            code = sat_row(spec, beta[r], Tr, Pr, Z[r], lnK[r], warm, comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, d,
-                           X[r], Y[r], st[r])
-            if code != CONVERGED and warm:
-                code = sat_row(spec, beta[r], T[r], P[r], Z[r], lnK[r], _B[0], comp, kij, eosp, fopt, wv, wm, lu, F, J,
-                               Jsq, d, X[r], Y[r], st[r])
-            status[r] = code
-            if hs == 1 and code == CONVERGED:
-                t_params(st[r, ST_T], comp, kij, wm[M_AIJ], wm[M_DAIJ])
-                h, s = state_hs(st[r, ST_T], st[r, ST_P], wv[V_ZN], X[r], Y[r], beta[r], st[r, ST_ZL], st[r, ST_ZV], 2,
-                                wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX], lu[0])
-                st[r, ST_H] = h
-                st[r, ST_S] = s
+        sat_rows(ck * chunk, min(nrow, ck * chunk + chunk), spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt,
+                 dkind, dpar, sweep, hs, X, Y, st, status)
 
 
 @njit(cache=True, error_model="numpy")
@@ -497,7 +587,7 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
     the bubble point at P0) or after maxpts points.
 
     Outputs Tout, Pout (maxpts,), lnKout (maxpts, n) (K = incipient / feed... stored as ln(feed/incipient)
-    of the dew formulation, y = z), kind (maxpts,) 0 dew / 1 bubble; info: [status, points, Tc, Pc,
+    of the dew formulation, y = z), kind (maxpts,) 0 dew (the incipient phase is the denser, by mass) / 1 bubble; info: [status, points, Tc, Pc,
     steps, index after which the critical point lies]."""
     n = z.shape[0]
     wv, wm, lu, hist = workspace(n)
@@ -545,7 +635,7 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
     Pout[0] = P0
     for i in range(n):
         lnKout[0, i] = X[i]
-    kind[0] = 0 if zi < zf else 1
+    kind[0] = 1 if x_is_lighter(wv[V_TMP], wv[V_AUX], zi, zf, comp) else 0
     npts = 1
     crossed = False
     fails = 0
@@ -636,7 +726,7 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
         Pout[npts] = math.exp(X[n + 1])
         for i in range(n):
             lnKout[npts, i] = X[i]
-        kind[npts] = 0 if zi < zf else 1
+        kind[npts] = 1 if x_is_lighter(wv[V_TMP], wv[V_AUX], zi, zf, comp) else 0
         npts += 1
         if its <= 3:
             dS *= 1.5
@@ -659,7 +749,7 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
                 Pout[npts - 1] = P0
                 for i in range(n):
                     lnKout[npts - 1, i] = Xn[i]
-                kind[npts - 1] = 0 if zi < zf else 1
+                kind[npts - 1] = 1 if x_is_lighter(wv[V_TMP], wv[V_AUX], zi, zf, comp) else 0
             info[0] = CONVERGED
             break
         if math.exp(X[n]) < fopt[FO_T_MIN] or math.exp(X[n]) > fopt[FO_T_MAX] or math.exp(X[n + 1]) > fopt[FO_P_MAX]:

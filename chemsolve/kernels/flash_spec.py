@@ -230,6 +230,26 @@ def _lever(spec, target, T, P, z, comp, kij, eosp, wv, wm, lu, x, y, st):
     return CONVERGED
 
 
+@njit(cache=True, error_model="numpy")
+def spec_rows(lo, hi, spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, X, Y, st,
+              status):
+    """Rows lo..hi-1 of ``spec_batch`` on one thread (its own workspace)."""
+    n = Z.shape[1]
+    wv, wm, lu, hist = workspace(n)
+    for r in range(lo, hi):
+        t0 = T0[r]
+        if start[r] == 0:
+            if sweep == 1 and r > lo and status[r - 1] == CONVERGED:
+                for i in range(n):
+                    lnK[r, i] = lnK[r - 1, i]
+                t0 = st[r - 1, ST_T]
+            else:
+                for i in range(n):
+                    lnK[r, i] = np.nan
+        status[r] = spec_row(spec, target[r], t0, P[r], Z[r], lnK[r], comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu,
+                             hist, X[r], Y[r], st[r])
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def spec_batch(spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, X, Y, st,
                status):
@@ -237,21 +257,7 @@ def spec_batch(spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt, dkind,
     lnK (N, n) starts where start[r] == 1. With ``sweep``, a row starts from the answer (T and K) of the row
     before it."""
     nrow = Z.shape[0]
-    n = Z.shape[1]
     nchunk = (nrow + chunk - 1) // chunk
     for ck in prange(nchunk):
-        wv, wm, lu, hist = workspace(n)
-        lo = ck * chunk
-        hi = min(nrow, lo + chunk)
-        for r in range(lo, hi):
-            t0 = T0[r]
-            if start[r] == 0:
-                if sweep == 1 and r > lo and status[r - 1] == CONVERGED:
-                    for i in range(n):
-                        lnK[r, i] = lnK[r - 1, i]
-                    t0 = st[r - 1, ST_T]
-                else:
-                    for i in range(n):
-                        lnK[r, i] = np.nan
-            status[r] = spec_row(spec, target[r], t0, P[r], Z[r], lnK[r], comp, kij, eosp, fopt, dkind, dpar, wv, wm,
-                                 lu, hist, X[r], Y[r], st[r])
+        spec_rows(ck * chunk, min(nrow, ck * chunk + chunk), spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt,
+                  dkind, dpar, sweep, X, Y, st, status)

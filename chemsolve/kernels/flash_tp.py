@@ -41,7 +41,7 @@ from .codes import (ACC_ANDERSON, ACC_DEM, CONVERGED, DAMP_ADAPTIVE, INVALID_INP
                     STAGNATED)
 from .damping import adapt, first_factor
 from .flash_eos import R, choose_root, lnphi, lnphi_derivs, mix_ab, t_params
-from .flash_layout import (C_B, C_OMEGA, C_PC, C_TC, E_D1, E_D2, FO_ACC_KIND, FO_ACC_P1, FO_ACC_P2,
+from .flash_layout import (C_B, C_MW, C_OMEGA, C_PC, C_TC, E_D1, E_D2, FO_ACC_KIND, FO_ACC_P1, FO_ACC_P2,
                            FO_MAX_ITER, FO_MAX_SS, FO_NEGATIVE, FO_NEWTON_SWITCH, FO_STAB_MAX_ITER,
                            FO_STAB_TOL, FO_STABILITY, FO_TOL, FO_TPD_TOL, FO_TRIALS, N_ST, PATH_SPLIT,
                            PATH_STABLE, PATH_WARM, PATH_WILSON, ROOT_MIN_G, ST_BETA, ST_H, ST_LABEL, ST_NIT,
@@ -859,7 +859,7 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
                                                       wm, lu, hist, _B[1], int(fopt[FO_MAX_ITER]))
             nit += its
             if code == CONVERGED and beta > 0.0 and beta < 1.0:
-                return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, _K[PATH_WARM], wv, x, y, st)
+                return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, _K[PATH_WARM], wv, x, y, st, comp)
     path = PATH_WILSON
     if fopt[FO_STABILITY] > 0.0:
         unstable, tm, nst, found = stability(T, P, zn, comp, eosp, fopt, wv, wm)
@@ -906,7 +906,7 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
             code, beta, zl, zv, its, res = gibbs_newton(T, P, zn, lnk, comp, eosp, fopt, wv, wm, lu)
         nit += its
     if code == CONVERGED and beta > 0.0 and beta < 1.0:
-        return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st)
+        return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st, comp)
     if path == PATH_WILSON and (code == CONVERGED or code == STAGNATED):
         # no stability analysis: a converged beta outside (0, 1), or the trivial solution, is one phase
         return _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, hist, x, y, st,
@@ -927,9 +927,25 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
 
 
 @njit(cache=True, error_model="numpy")
-def _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st):
+def x_is_lighter(x, y, zx, zy, comp):
+    """True when phase x has the lower mass density (it is the vapour): sum x_i M_i / Z_x against
+    sum y_i M_i / Z_y (the common R T / P cancels). Without molar masses, the larger molar volume (Z).
+    Molar volume alone misleads at high pressure, where an oil of heavy molecules can take more volume per
+    mole than the gas above it."""
+    mx = 0.0
+    my = 0.0
+    for i in range(x.shape[0]):
+        mx += x[i] * comp[C_MW, i]
+        my += y[i] * comp[C_MW, i]
+    if math.isfinite(mx) and math.isfinite(my) and mx > 0.0 and my > 0.0:
+        return mx / zx < my / zy
+    return zx > zy
+
+
+@njit(cache=True, error_model="numpy")
+def _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st, comp):
     n = zn.shape[0]
-    swap = zv < zl  # the vapour is the phase of larger Z
+    swap = x_is_lighter(wv[V_X], wv[V_Y], zl, zv, comp)  # the vapour is the phase of lower mass density
     for i in range(n):
         if swap:
             x[i] = wv[V_Y, i]
@@ -971,7 +987,7 @@ def _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, h
                                                  dpar, wv, wm, lu, hist)
         st[ST_NIT] = nit + its
         if code == CONVERGED and not (beta > 0.0 and beta < 1.0):
-            swap = zv < zl
+            swap = x_is_lighter(wv[V_X], wv[V_Y], zl, zv, comp)
             for i in range(n):
                 lnk[i] = -wv[V_BEST, i] if swap else wv[V_BEST, i]
                 x[i] = wv[V_Y, i] if swap else wv[V_X, i]
