@@ -63,6 +63,11 @@ class Mixture:
         dup = sorted({nm for nm in names if names.count(nm) > 1})
         if dup:
             raise InvalidInputError(f"Mixture: component(s) {dup} listed twice")
+        cas = [c.cas for c in comps]
+        for i, c in enumerate(cas):
+            if c and cas.index(c) != i:
+                raise InvalidInputError(f"Mixture: {names[cas.index(c)]!r} and {names[i]!r} are the same component "
+                                        f"(CAS {c}) listed twice")
         self.components: tuple[Component, ...] = tuple(comps)
         self.names: tuple[str, ...] = tuple(names)
         self.n = len(comps)
