@@ -298,10 +298,11 @@ def test_peneloux_moves_volumes_not_compositions():
     np.testing.assert_array_equal(rb.x, ra.x)
     assert abs(rb.V[0] - (ra.V[0] - float(np.dot(ra.x, b.shift)))) < 1e-15
     assert abs(rb.H - (ra.H - 20e5 * ((1 - ra.beta) * np.dot(ra.x, b.shift) + ra.beta * np.dot(ra.y, b.shift)))) < 1e-6
-    # thermo's translated PR with the same shifts gives the same liquid volume
+    # thermo's translated PR with the same shifts gives the same liquid volume; thermo solves the translated
+    # cubic itself, whose liquid root carries ~1e-11 relative rounding (measured 1.7e-11): 1e-10
     e = thermo.PRMIXTranslated(T=250.0, P=20e5, Tcs=list(b.Tc), Pcs=list(b.Pc), omegas=list(b.omega),
                                zs=list(rb.x), kijs=b.kij.tolist(), cs=list(b.shift))
-    assert abs(e.V_l - rb.V[0]) < 1e-12 * e.V_l + 1e-18
+    assert abs(e.V_l - rb.V[0]) < 1e-10 * e.V_l
 
 
 def test_ph_and_ps_return_the_temperature(fl):
@@ -358,14 +359,19 @@ def test_envelope_critical_point_matches_thermopack(names, z):
     assert e.status == Status.CONVERGED, e.message
     Tc, _, Pc = peers.thermopack_eos(mix).critical(np.array(z) / np.sum(z))
     assert abs(e.critical["T"] / Tc - 1) < 2e-5 and abs(e.critical["P"] / Pc - 1) < 2e-5
-    # points of the envelope are saturation points: a few, by the P-VF flash at their pressure
+    # points of the envelope are saturation points of the vapour-liquid system: a few, solved again by
+    # the P-VF flash from the point's K. (Below ~130 K the N2/CO2 mixture's VL boundary lies inside a
+    # three-phase region: the certificate refutes such a point on stability, but its T still solves the
+    # same equations, which is what is compared here.)
     for i in range(3, len(e.T) - 3, max(1, len(e.T) // 6)):
         vf = 1.0 if e.kind[i] == "dew" else 0.0
-        r = mix.flash(P=float(e.P[i]), VF=vf, z=z, T_guess=float(e.T[i]))
-        if r.success and abs(r.T - e.T[i]) > 1e-6 * e.T[i]:
-            # a second saturation temperature at this P (retrograde region): start there
-            r = mix.flash(P=float(e.P[i]), VF=vf, z=z, K0=np.exp(e.lnK[i]) if vf == 1.0 else np.exp(-e.lnK[i]))
-        assert r.success
+        # the envelope holds ln K = ln(z / incipient); the flash's K is y / x
+        K0 = np.exp(e.lnK[i]) if vf == 1.0 else np.exp(-e.lnK[i])
+        r = mix.flash(P=float(e.P[i]), VF=vf, z=z, K0=K0, T_guess=float(e.T[i]))
+        assert r.status in (Status.CONVERGED, Status.CHECK_FAILED), r.message
+        if r.status == Status.CHECK_FAILED:
+            assert r.certificate.worst == "stability"
+        assert abs(r.T / e.T[i] - 1) < 1e-8
     assert e.cricondenbar["P"] >= e.critical["P"] and e.cricondentherm["T"] >= e.critical["T"]
 
 

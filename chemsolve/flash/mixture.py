@@ -415,8 +415,8 @@ class Mixture:
 
             target = cols["VF"]
             held_T = spec == "TVF"
-            T = cols["T"] if held_T else np.full(nrow, np.nan)
-            P = cols["P"] if not held_T else np.full(nrow, np.nan)
+            T = cols["T"] if held_T else np.full(nrow, opts.T_guess if opts.T_guess > 0 else np.nan)
+            P = cols["P"] if not held_T else np.full(nrow, opts.P_guess if opts.P_guess > 0 else np.nan)
             code = _SPEC_CODE[spec]
 
             def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:

@@ -169,6 +169,8 @@ class FlashOptions:
     T_bounds, T_guess : search interval [K] and first T of P-H / P-S flashes (T_guess 0: estimated).
     energy_tol : relative tolerance of the held H or S in P-H / P-S flashes.
     P_bounds : search interval [Pa] of the pressure of T-VF flashes and of the envelope.
+    P_guess : first P [Pa] of a T-VF flash started from K0 (0: Wilson's estimate; without K0 the start
+        is always Wilson's). T_guess plays the same part for P-VF flashes.
     sat_max_iter : iterations of a saturation (T-VF, P-VF) solve.
     """
 
@@ -188,6 +190,7 @@ class FlashOptions:
     T_guess: float = 0.0
     energy_tol: float = 1e-10
     P_bounds: tuple[float, float] = (1.0, 1e9)
+    P_guess: float = 0.0
     sat_max_iter: int = 100
 
     def __post_init__(self) -> None:
@@ -214,6 +217,7 @@ class FlashOptions:
         set_(self, "T_guess", _num(o, "T_guess", self.T_guess, 0.0, 1e5, lo_open=False))
         set_(self, "energy_tol", _num(o, "energy_tol", self.energy_tol, 0.0, 1e-3))
         set_(self, "P_bounds", self._pair("P_bounds", self.P_bounds, 1e-6, 1e12))
+        set_(self, "P_guess", _num(o, "P_guess", self.P_guess, 0.0, 1e12, lo_open=False))
         set_(self, "sat_max_iter", int(_num(o, "sat_max_iter", self.sat_max_iter, 1, 1e6, lo_open=False,
                                             integer=True)))
 

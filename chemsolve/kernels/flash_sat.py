@@ -20,9 +20,9 @@ import numpy as np
 from numba import njit, prange
 
 from .codes import CONVERGED, INVALID_INPUT, MAX_ITER, NONFINITE, SINGULAR, STAGNATED
-from .flash_eos import lnphi, lnphi_derivs, t_params
+from .flash_eos import R, departures, lnphi, lnphi_derivs, t_params
 from .flash_layout import (C_OMEGA, C_PC, C_TC, FO_P_MAX, FO_P_MIN, FO_SAT_MAX_ITER, FO_T_MAX, FO_T_MIN, FO_TOL,
-                           N_ST, PATH_SAT, ROOT_MIN_G, ST_BETA, ST_H, ST_LABEL, ST_NIT, ST_NOUTER, ST_P, ST_PATH,
+                           N_ST, PATH_SAT, ROOT_LIQUID, ROOT_MIN_G, ROOT_VAPOUR, ST_BETA, ST_H, ST_LABEL, ST_NIT, ST_NOUTER, ST_P, ST_PATH,
                            ST_PHASES, ST_RES, ST_S, ST_T, ST_ZL, ST_ZV)
 from .flash_props import state_hs
 from .flash_tp import (tp_row, M_AIJ, M_DAIJ, M_PL, M_PV, V_AUX, V_DP, V_DP2, V_DT, V_DT2, V_K, V_LNK0, V_LNP2, V_LNPL,
@@ -208,6 +208,70 @@ def _norm(F, z, n):
 
 
 @njit(cache=True, error_model="numpy")
+def pure_sat(held_T, T, P, zn, comp, kij, eosp, wv, wm, tol, maxit):
+    """Saturation of a pure component (one component present): the liquid and vapour roots of the same
+    composition with equal fugacity. Newton on g = ln phi^L - ln phi^V in ln P (T held: dg/dln P =
+    P (v^L - v^V)/(R T)) or in T (P held: dg/dT = (H^r,V - H^r,L)/(R T^2)), kept inside the range where
+    both roots exist by halving the step. Starts from Wilson's vapour pressure. Returns (status, T, P,
+    Z_L, Z_V)."""
+    n = zn.shape[0]
+    k = 0
+    for i in range(n):
+        if zn[i] > 0.0:
+            k = i
+    tc = comp[C_TC, k]
+    pc = comp[C_PC, k]
+    a = _WA * (1.0 + comp[C_OMEGA, k])
+    if held_T:
+        if not (T < tc):
+            return STAGNATED, T, P, np.nan, np.nan
+        P = pc * math.exp(a * (1.0 - tc / T))
+    else:
+        if not (P < pc):
+            return STAGNATED, T, P, np.nan, np.nan
+        T = tc / (1.0 - math.log(P / pc) / a)
+    aij = wm[M_AIJ]
+    daij = wm[M_DAIJ]
+    zl = np.nan
+    zv = np.nan
+    step = 0.0
+    for it in range(maxit):
+        t_params(T, comp, kij, aij, daij)
+        zl = lnphi(zn, T, P, aij, comp, eosp, _K[ROOT_LIQUID], wv[V_PSI], wv[V_LNPL])
+        zv = lnphi(zn, T, P, aij, comp, eosp, _K[ROOT_VAPOUR], wv[V_PSI], wv[V_LNPV])
+        if not (zv > zl * (1.0 + 1e-9)):
+            # one root only: step back halfway (or, at the start, move towards the two-root region)
+            if step != 0.0:
+                step *= 0.5
+                if held_T:
+                    P = P * math.exp(-step)
+                else:
+                    T = T - step
+                continue
+            if held_T:
+                P *= 0.9
+            else:
+                T *= 0.98
+            continue
+        g = wv[V_LNPL, k] - wv[V_LNPV, k]
+        if abs(g) <= tol:
+            return CONVERGED, T, P, zl, zv
+        if held_T:
+            dg = (zl - zv)  # P (v^L - v^V) / (R T) = Z^L - Z^V
+            step = -g / dg
+            step = min(max(step, -0.5), 0.5)
+            P = P * math.exp(step)
+        else:
+            hl, sl = departures(zn, T, P, zl, aij, daij, comp, eosp, wv[V_PSI])
+            hv, sv = departures(zn, T, P, zv, aij, daij, comp, eosp, wv[V_PSI])
+            dg = (hv - hl) / (R * T * T)
+            step = -g / dg
+            step = min(max(step, -0.1 * T), 0.1 * T)
+            T = T + step
+    return MAX_ITER, T, P, zl, zv
+
+
+@njit(cache=True, error_model="numpy")
 def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F, J, Jsq, d, x, y, st):
     """A T-VF (spec 3: T held, P solved) or P-VF (spec 4) flash of feed z at vapour fraction beta.
     ``lnk``: in, a start when ``warm`` (with the free variable taken from T or P when finite); out, ln K.
@@ -238,10 +302,29 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
     if sz <= 0.0:
         return INVALID_INPUT
     zn = wv[V_ZN]
+    npresent = 0
     for i in range(n):
         zn[i] = z[i] / sz
+        if zn[i] > 0.0:
+            npresent += 1
     tol = fopt[FO_TOL]
     maxit = int(fopt[FO_SAT_MAX_ITER])
+    if npresent == 1:
+        code, T, P, zl, zv = pure_sat(held_T, T, P, zn, comp, kij, eosp, wv, wm, tol, maxit)
+        st[ST_T] = T
+        st[ST_P] = P
+        st[ST_PATH] = PATH_SAT
+        for i in range(n):
+            x[i] = zn[i]
+            y[i] = zn[i]
+            lnk[i] = 0.0
+        if code == CONVERGED:
+            st[ST_ZL] = zl
+            st[ST_ZV] = zv
+            st[ST_PHASES] = 2.0
+            st[ST_LABEL] = 2.0
+            st[ST_RES] = 0.0
+        return code
     lo = fopt[FO_P_MIN] if held_T else fopt[FO_T_MIN]
     hi = fopt[FO_P_MAX] if held_T else fopt[FO_T_MAX]
     # start: Wilson's K at the held variable with the free one from Rachford-Rice, unless warm
