@@ -18,7 +18,15 @@ import pytest
 
 from chemsolve import damping as dmp
 from chemsolve.errors import ConvergenceError, InvalidInputError
-from chemsolve.flash import DEM, Anderson, FlashOptions, Mixture, NoAcceleration, component, load_model
+from chemsolve.flash import (
+    DEM,
+    Anderson,
+    FlashOptions,
+    Mixture,
+    NoAcceleration,
+    component,
+    load_model,
+)
 from chemsolve.flash.certificate import certify_arrays
 from chemsolve.status import Status
 
@@ -386,7 +394,7 @@ def test_the_certificate_refutes_perturbed_answers(fl):
         st = np.zeros((3, L.N_ST))
         st[:, L.ST_BETA], st[:, L.ST_PHASES], st[:, L.ST_ZL], st[:, L.ST_ZV] = beta, phases, ZL, ZV
         Zn = np.tile(np.array(Z5), (3, 1))
-        c, status = certify_arrays(0, np.zeros(3), T, np.full(3, 20e5), Zn, X, Y, st, np.zeros(3, np.int8), fl._comp,
+        c, _status = certify_arrays(0, np.zeros(3), T, np.full(3, 20e5), Zn, X, Y, st, np.zeros(3, np.int8), fl._comp,
                                    fl.kij, fl._eosp, fl.names)
         return c
 

@@ -29,7 +29,7 @@ from chemsolve.status import Status
 
 thermo = pytest.importorskip("thermo")
 thermopack = pytest.importorskip("thermopack")
-from chemsolve.flash import peers  # noqa: E402
+from chemsolve.flash import peers
 
 FUG_TP = 1e-10
 

@@ -29,9 +29,24 @@ from .model import FlashModel, load_model
 from .options import DEM, Acceleration, Anderson, FlashOptions, NoAcceleration
 from .results import Envelope, FlashBatch, FlashResult
 
-__all__ = ["Mixture", "FlashOptions", "DEM", "Anderson", "NoAcceleration", "Acceleration", "FlashResult",
-           "FlashBatch", "Envelope", "Component", "component", "bundled_names", "TOLERANCES", "FlashModel",
-           "load_model", "run_bench"]
+__all__ = [
+    "DEM",
+    "TOLERANCES",
+    "Acceleration",
+    "Anderson",
+    "Component",
+    "Envelope",
+    "FlashBatch",
+    "FlashModel",
+    "FlashOptions",
+    "FlashResult",
+    "Mixture",
+    "NoAcceleration",
+    "bundled_names",
+    "component",
+    "load_model",
+    "run_bench",
+]
 
 
 def run_bench(*args, **kwargs):

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..certificate import BatchCertificate
+from ..certificate import BatchCertificate, Certificate, Check
 
-__all__ = ["TOLERANCES", "certify_arrays"]
+__all__ = ["TOLERANCES", "certify_arrays", "certify_one"]
 
 NAMES = ("material balance", "fugacity", "Rachford-Rice", "root", "stability", "spec")
 TOLERANCES = {"material balance": 1e-12, "fugacity": 1e-8, "Rachford-Rice": 1e-10, "root": 1e-9,
@@ -56,20 +56,50 @@ def _where_names(k: str, idx: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return out
 
 
-def certify_arrays(spec_code: int, target: np.ndarray, T: np.ndarray, P: np.ndarray, Z: np.ndarray,
-                   X: np.ndarray, Y: np.ndarray, st: np.ndarray, status: np.ndarray, comp: np.ndarray,
-                   kij: np.ndarray, eosp: np.ndarray, names: tuple[str, ...]) -> tuple[BatchCertificate, np.ndarray]:
-    """Certify the converged rows; returns the BatchCertificate and the status with refused rows set to
-    CHECK_FAILED."""
-    from ..kernels import codes as _c
+def _raw(spec_code: int, target: np.ndarray, T: np.ndarray, P: np.ndarray, Z: np.ndarray, X: np.ndarray,
+         Y: np.ndarray, st: np.ndarray, status: np.ndarray, comp: np.ndarray, kij: np.ndarray, eosp: np.ndarray,
+         serial: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from ..kernels import flash_cert as fc
 
     nrow = T.shape[0]
     vals = np.full((nrow, fc.N_CK), np.nan)
     where = np.full((nrow, fc.N_CK), -1, dtype=np.int64)
     checked = np.zeros(nrow, dtype=np.bool_)
-    fc.certify_batch(int(spec_code), np.ascontiguousarray(target, dtype=np.float64), T, P, Z, X, Y, st,
-                     status, comp, kij, eosp, vals, where, checked)
+    args = (int(spec_code), np.ascontiguousarray(target, dtype=np.float64), T, P, Z, X, Y, st, status, comp, kij, eosp,
+            vals, where, checked)
+    if serial:
+        fc.certify_rows(0, nrow, *args)
+    else:
+        fc.certify_batch(*args)
+    return vals, where, checked
+
+
+def certify_one(spec_code: int, target: float, T: float, P: float, z: np.ndarray, x: np.ndarray, y: np.ndarray,
+                st: np.ndarray, status: int, comp: np.ndarray, kij: np.ndarray, eosp: np.ndarray,
+                names: tuple[str, ...]) -> tuple[Certificate | None, int]:
+    """The certificate of one state (None when the solver did not converge) and its status (CHECK_FAILED
+    when refused)."""
+    from ..kernels import codes as _c
+
+    vals, where, checked = _raw(spec_code, np.array([target]), np.array([T]), np.array([P]), z[None, :], x[None, :],
+                                y[None, :], st[None, :], np.array([status], dtype=np.int8), comp, kij, eosp, True)
+    if not checked[0]:
+        return None, status
+    cert = Certificate({k: Check(float(vals[0, j]), TOLERANCES[k], UNITS[k],
+                                 str(_where_names(k, where[:1, j], names)[0]))
+                        for j, k in enumerate(NAMES)}, "flash")
+    return cert, (status if cert.passed else _c.CHECK_FAILED)
+
+
+def certify_arrays(spec_code: int, target: np.ndarray, T: np.ndarray, P: np.ndarray, Z: np.ndarray,
+                   X: np.ndarray, Y: np.ndarray, st: np.ndarray, status: np.ndarray, comp: np.ndarray,
+                   kij: np.ndarray, eosp: np.ndarray, names: tuple[str, ...],
+                   serial: bool = False) -> tuple[BatchCertificate, np.ndarray]:
+    """Certify the converged rows; returns the BatchCertificate and the status with refused rows set to
+    CHECK_FAILED. ``serial``: on the calling thread (few rows) instead of numba's parallel loop."""
+    from ..kernels import codes as _c
+
+    vals, where, checked = _raw(spec_code, target, T, P, Z, X, Y, st, status, comp, kij, eosp, serial)
     values = {k: vals[:, j].copy() for j, k in enumerate(NAMES)}
     wh = {k: _where_names(k, where[:, j], names) for j, k in enumerate(NAMES)}
     cert = BatchCertificate(values, dict(TOLERANCES), wh, dict(UNITS), checked.copy(), "flash")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import InvalidInputError
 
-__all__ = ["Component", "component", "bundled_names", "kij_chemsep_pr"]
+__all__ = ["Component", "bundled_names", "component", "kij_chemsep_pr"]
 
 _DATA = os.path.join(os.path.dirname(__file__), "data")
 
@@ -61,7 +62,7 @@ class Component:
             raise InvalidInputError(f"component {self.name!r}: Z_RA={self.Z_RA!r} must lie in (0, 1)")
 
     @classmethod
-    def from_mapping(cls, d: Mapping[str, Any], where: str = "") -> "Component":
+    def from_mapping(cls, d: Mapping[str, Any], where: str = "") -> Component:
         """A user component from a mapping {name, Tc, Pc, omega[, MW, cp, cp_range, Z_RA]}; unknown keys
         are errors naming the key."""
         at = f"{where}: " if where else ""
@@ -155,7 +156,7 @@ def _from_chemicals(name: str, where: str) -> Component:
     at = f"{where}: " if where else ""
     try:
         import chemicals
-        from chemicals import CAS_from_any, MW
+        from chemicals import MW, CAS_from_any
         from chemicals.acentric import omega, omega_methods
         from chemicals.critical import Pc, Pc_methods, Tc, Tc_methods
     except ImportError:

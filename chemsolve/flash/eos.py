@@ -30,8 +30,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 
-
-__all__ = ["EOS_NAMES", "eos_constants", "alpha_m", "peneloux_shift", "R"]
+__all__ = ["EOS_NAMES", "R", "alpha_m", "eos_constants", "peneloux_shift"]
 
 R = 8.314462618  # [J/mol/K], CODATA 2018 (the kernels' value)
 

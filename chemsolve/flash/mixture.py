@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -254,13 +255,11 @@ class Mixture:
         elif warm_start:
             source = "warm_start"
         with self._threads(threads):
-            res = self._run(spec, full, Zf, lnK, start, bool(warm_start), opts)
-        res = FlashBatch(**{**res.__dict__, "guess_source": source}) if isinstance(res, FlashBatch) else res
+            res = self._run(spec, full, Zf, lnK, start, bool(warm_start), opts, single, source)
         if single:
-            r0 = res.row(0)
-            if throw and not r0.success:
-                raise ConvergenceError(r0)
-            return r0
+            if throw and not res.success:
+                raise ConvergenceError(res)
+            return res
         if throw and not np.all(res.success):
             i = int(np.nonzero(~res.success)[0][0])
             err = ConvergenceError(res.row(i))
@@ -356,7 +355,7 @@ class Mixture:
             raise InvalidInputError("flash: the feed z is empty (all zero)")
 
     def _run(self, spec: str, cols: dict[str, np.ndarray], Zf: np.ndarray, lnK: np.ndarray, start: np.ndarray,
-             sweep: bool, opts: FlashOptions) -> FlashBatch:
+             sweep: bool, opts: FlashOptions, single: bool = False, source: str = "default") -> Any:
         from ..kernels import first_use
         from ..kernels import flash_layout as L
 
@@ -367,6 +366,7 @@ class Mixture:
         st = np.zeros((nrow, L.N_ST))
         status = np.zeros(nrow, dtype=np.int8)
         chunk = self._chunk(nrow, sweep)
+        serial = self._serial(nrow)
         hs = 1 if self.has_cp else 0
         if spec == "TP":
             from ..kernels import flash_tp as k
@@ -376,8 +376,12 @@ class Mixture:
 
             def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
                 if rows is None:
-                    k.tp_batch(T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw, chunk, hs,
-                               X, Y, st, status)
+                    if serial:
+                        k.tp_rows(0, nrow, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw, hs,
+                                  X, Y, st, status)
+                    else:
+                        k.tp_batch(T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw, chunk,
+                                   hs, X, Y, st, status)
                     return
                 sub = [a[rows].copy() for a in (X, Y, st, status)]
                 k.tp_batch(T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar,
@@ -386,7 +390,7 @@ class Mixture:
                     a[rows] = b
                 lnK[rows] = lk
 
-            with first_use("the flash (T, P) kernel", k.tp_batch):
+            with first_use("the flash (T, P) kernel", k.tp_rows if serial else k.tp_batch):
                 solve(None, lnK, start, 1 if sweep else 0)
         elif spec in ("PH", "PS"):
             from ..kernels import flash_spec as k
@@ -398,8 +402,12 @@ class Mixture:
 
             def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
                 if rows is None:
-                    k.spec_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar,
-                                 sw, chunk, X, Y, st, status)
+                    if serial:
+                        k.spec_rows(0, nrow, code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt,
+                                    dkind, dpar, sw, X, Y, st, status)
+                    else:
+                        k.spec_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind,
+                                     dpar, sw, chunk, X, Y, st, status)
                     return
                 sub = [a[rows].copy() for a in (X, Y, st, status)]
                 k.spec_batch(code, target[rows], T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp,
@@ -408,7 +416,7 @@ class Mixture:
                     a[rows] = b
                 lnK[rows] = lk
 
-            with first_use("the flash (P, H / P, S) kernel", k.spec_batch):
+            with first_use("the flash (P, H / P, S) kernel", k.spec_rows if serial else k.spec_batch):
                 solve(None, lnK, start, 1 if sweep else 0)
         else:
             from ..kernels import flash_sat as k
@@ -421,8 +429,12 @@ class Mixture:
 
             def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
                 if rows is None:
-                    k.sat_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw,
-                                chunk, hs, X, Y, st, status)
+                    if serial:
+                        k.sat_rows(0, nrow, code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt,
+                                   dkind, dpar, sw, hs, X, Y, st, status)
+                    else:
+                        k.sat_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar,
+                                    sw, chunk, hs, X, Y, st, status)
                     return
                 sub = [a[rows].copy() for a in (X, Y, st, status)]
                 k.sat_batch(code, target[rows], T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp,
@@ -431,13 +443,15 @@ class Mixture:
                     a[rows] = b
                 lnK[rows] = lk
 
-            with first_use("the flash (T, VF / P, VF) kernel", k.sat_batch):
+            with first_use("the flash (T, VF / P, VF) kernel", k.sat_rows if serial else k.sat_batch):
                 solve(None, lnK, start, 1 if sweep else 0)
+        Zn = Zf / np.where(Zf.sum(axis=1, keepdims=True) > 0, Zf.sum(axis=1, keepdims=True), 1.0)
+        if single:
+            return self._one(spec, float(target[0]), Zn[0], X, Y, lnK, st, status, solve, source)
         Tst = st[:, L.ST_T].copy()
         Pst = st[:, L.ST_P].copy()
-        Zn = Zf / np.where(Zf.sum(axis=1, keepdims=True) > 0, Zf.sum(axis=1, keepdims=True), 1.0)
         cert, new = certify_arrays(_SPEC_CODE[spec], target, Tst, Pst, Zn, X, Y, st, status, self._comp, self.kij,
-                                   self._eosp, self.names)
+                                   self._eosp, self.names, serial)
         # a row solved from a warm K without stability analysis and refuted by the certificate: solve it
         # again cold (stability analysis first), and certify again
         warm_rows = np.nonzero((new == Status.CHECK_FAILED) & (st[:, L.ST_PATH] == L.PATH_WARM))[0]
@@ -446,8 +460,53 @@ class Mixture:
             Tst = st[:, L.ST_T].copy()
             Pst = st[:, L.ST_P].copy()
             cert, new = certify_arrays(_SPEC_CODE[spec], target, Tst, Pst, Zn, X, Y, st, status, self._comp,
-                                       self.kij, self._eosp, self.names)
-        return self._batch(spec, Zn, X, Y, lnK, st, new, cert)
+                                       self.kij, self._eosp, self.names, serial)
+        b = self._batch(spec, Zn, X, Y, lnK, st, new, cert)
+        return FlashBatch(**{**b.__dict__, "guess_source": source})
+
+    def _one(self, spec: str, target: float, z: np.ndarray, X: np.ndarray, Y: np.ndarray, lnK: np.ndarray,
+             ST: np.ndarray, STATUS: np.ndarray, solve: Any, source: str) -> FlashResult:
+        """Row 0 as one state's result, certified, without the batch machinery (a single call stays cheap).
+        A warm state the certificate refutes is solved again cold, as in a batch."""
+        from ..kernels import flash_eos as ke
+        from ..kernels import flash_layout as L
+        from .certificate import certify_one
+
+        code = _SPEC_CODE[spec]
+        x, y, lnk, st = X[0], Y[0], lnK[0], ST[0]
+        cert, new = certify_one(code, target, float(st[L.ST_T]), float(st[L.ST_P]), z, x, y, st, int(STATUS[0]),
+                                self._comp, self.kij, self._eosp, self.names)
+        if new == Status.CHECK_FAILED and st[L.ST_PATH] == L.PATH_WARM:
+            solve(np.array([0]), np.zeros((1, self.n)), np.zeros(1, dtype=np.int8), 0)
+            x, y, lnk, st = X[0], Y[0], lnK[0], ST[0]
+            cert, new = certify_one(code, target, float(st[L.ST_T]), float(st[L.ST_P]), z, x, y, st, int(STATUS[0]),
+                                    self._comp, self.kij, self._eosp, self.names)
+        T, P = st[L.ST_T], st[L.ST_P]  # numpy floats: a failed row's 0 or NaN gives NaN below, not an error
+        phases = int(st[L.ST_PHASES])
+        beta = float(st[L.ST_BETA])
+        Z = np.array([st[L.ST_ZL], st[L.ST_ZV]])
+        cx = float(np.dot(x, self.shift)) if np.all(np.isfinite(x)) else 0.0
+        cy = float(np.dot(y, self.shift)) if np.all(np.isfinite(y)) else 0.0
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            Zt = Z - np.array([cx, cy]) * (P / (ke.R * T))
+            V = Zt * (ke.R * T / P)
+            K = np.exp(lnk)
+        T, P = float(T), float(P)
+        from .results import PATH_NAMES, _label
+
+        return FlashResult(spec, T, P, z.copy(), phases, _label(phases, int(st[L.ST_LABEL])), beta, x.copy(), y.copy(), K,
+                           Zt, V, float(st[L.ST_H]), float(st[L.ST_S]), Status(int(new)), int(st[L.ST_NIT]),
+                           int(st[L.ST_NSTAB]), float(st[L.ST_TPD]), PATH_NAMES.get(int(st[L.ST_PATH]), "?"),
+                           self.names, "", source, None, cert)
+
+    @staticmethod
+    def _serial(nrow: int) -> bool:
+        """Run the rows on the calling thread (the kernels' ``*_rows``) instead of numba's parallel loop: for a
+        handful of rows, or with one numba thread, waking the thread pool costs more than it gives (about
+        a millisecond per call, measured on a single state)."""
+        from ..kernels import threads
+
+        return nrow <= 4 or threads()[0] == 1
 
     @staticmethod
     def _chunk(nrow: int, sweep: bool) -> int:

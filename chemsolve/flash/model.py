@@ -10,8 +10,9 @@ chemsolve's own units are accepted (K, Pa, J/mol, J/mol/K), so this module needs
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .mixture import Mixture
 from .options import FlashOptions
 from .results import Envelope, FlashBatch, FlashResult
 
-__all__ = ["FlashModel", "load_model", "KEYS"]
+__all__ = ["KEYS", "FlashModel", "load_model"]
 
 KEYS = {"kind", "name", "provenance", "units", "solver", "eos", "components", "kij", "volume_shift", "z", "T", "P",
         "H", "S", "VF", "warm_start", "envelope"}

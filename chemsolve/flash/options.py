@@ -13,8 +13,10 @@ and advisors use.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, ClassVar, Mapping
+from functools import lru_cache
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -22,7 +24,7 @@ from .. import damping as dmp
 from ..errors import InvalidInputError
 from ..kernels import codes as _c
 
-__all__ = ["FlashOptions", "Acceleration", "NoAcceleration", "DEM", "Anderson"]
+__all__ = ["DEM", "Acceleration", "Anderson", "FlashOptions", "NoAcceleration"]
 
 
 def _num(owner: str, name: str, value: Any, lo: float, hi: float, lo_open: bool = True, integer: bool = False,
@@ -232,7 +234,7 @@ class FlashOptions:
         return a, b
 
     @classmethod
-    def from_mapping(cls, d: Mapping[str, Any] | None, where: str = "") -> "FlashOptions":
+    def from_mapping(cls, d: Mapping[str, Any] | None, where: str = "") -> FlashOptions:
         """Options from a mapping (a model file's ``solver:``); an unknown key is an error naming it."""
         if d is None:
             return cls()
@@ -248,7 +250,7 @@ class FlashOptions:
         except InvalidInputError as e:
             raise InvalidInputError(f"{at}{e}") from None
 
-    def replace(self, **kw: Any) -> "FlashOptions":
+    def replace(self, **kw: Any) -> FlashOptions:
         """A copy with some fields changed (validated again); unknown names are errors."""
         allowed = {f.name for f in fields(self)}
         extra = sorted(set(kw) - allowed)
@@ -264,7 +266,11 @@ class FlashOptions:
         return out
 
     def pack(self) -> tuple[np.ndarray, int, np.ndarray]:
-        """(fopt, damping kind, damping parameters) for the kernels."""
+        """(fopt, damping kind, damping parameters) for the kernels (cached per options object: they are
+        frozen; the arrays are read-only to the kernels)."""
+        return _packed(self)
+
+    def _pack(self) -> tuple[np.ndarray, int, np.ndarray]:
         from ..kernels import flash_layout as L
 
         f = np.zeros(L.N_FOPT)
@@ -286,3 +292,8 @@ class FlashOptions:
         f[L.FO_P_MIN], f[L.FO_P_MAX] = self.P_bounds
         f[L.FO_SAT_MAX_ITER] = self.sat_max_iter
         return f, int(self.damping.kind), self.damping.params()
+
+
+@lru_cache(maxsize=64)
+def _packed(o: FlashOptions) -> tuple[np.ndarray, int, np.ndarray]:
+    return o._pack()

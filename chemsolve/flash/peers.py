@@ -23,14 +23,31 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["thermo_flasher", "thermo_tp", "thermopack_eos", "thermopack_tp", "thermopack_states", "validation_cases",
-           "gibbs", "split_difference", "POOL"]
+__all__ = [
+    "POOL",
+    "gibbs",
+    "split_difference",
+    "thermo_flasher",
+    "thermo_tp",
+    "thermopack_eos",
+    "thermopack_states",
+    "thermopack_tp",
+    "validation_cases",
+]
 
 
 def thermo_flasher(mix: Any, tight: bool = True) -> Any:
     """A thermo ``FlashVL`` for ``mix`` (same constants and k_ij)."""
-    from thermo import (PR78MIX, PRMIX, SRKMIX, CEOSGas, CEOSLiquid, ChemicalConstantsPackage, FlashVL,
-                        PropertyCorrelationsPackage)
+    from thermo import (
+        PR78MIX,
+        PRMIX,
+        SRKMIX,
+        CEOSGas,
+        CEOSLiquid,
+        ChemicalConstantsPackage,
+        FlashVL,
+        PropertyCorrelationsPackage,
+    )
 
     cls = {"PR": PRMIX, "PR78": PR78MIX, "SRK": SRKMIX}[mix.eos]
     cas = [c.cas or f"00000-00-{i}" for i, c in enumerate(mix.components)]
@@ -53,7 +70,7 @@ def thermo_flasher(mix: Any, tight: bool = True) -> Any:
             h.method = "POLY"
             cps.append(h)
     props = PropertyCorrelationsPackage(constants, HeatCapacityGases=cps, skip_missing=True)
-    kw = dict(Tcs=list(mix.Tc), Pcs=list(mix.Pc), omegas=list(mix.omega), kijs=mix.kij.tolist())
+    kw = {"Tcs": list(mix.Tc), "Pcs": list(mix.Pc), "omegas": list(mix.omega), "kijs": mix.kij.tolist()}
     liq = CEOSLiquid(cls, kw, HeatCapacityGases=cps)
     gas = CEOSGas(cls, kw, HeatCapacityGases=cps)
     fl = FlashVL(constants, props, liquid=liq, gas=gas)

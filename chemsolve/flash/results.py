@@ -16,7 +16,7 @@ from ..certificate import BatchCertificate, Certificate, failed_message
 from ..result import BatchResultBase, Result
 from ..status import Status
 
-__all__ = ["FlashResult", "FlashBatch", "Envelope", "FLASH_MESSAGES"]
+__all__ = ["FLASH_MESSAGES", "Envelope", "FlashBatch", "FlashResult"]
 
 FLASH_MESSAGES = {
     Status.CONVERGED: ("Converged and certified: material balance, equal fugacities, Rachford-Rice and "

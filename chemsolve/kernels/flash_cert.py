@@ -33,8 +33,24 @@ import numpy as np
 from numba import njit, prange
 
 from .codes import CONVERGED
-from .flash_layout import (C_AC, C_B, C_CP0, C_M, C_OMEGA, C_PC, C_SHIFT, C_TC, E_D1, E_D2, P_REF,
-                           ST_BETA, ST_H, ST_PHASES, ST_S, ST_ZL, ST_ZV, T_REF)
+from .flash_layout import (
+    C_AC,
+    C_B,
+    C_CP0,
+    C_M,
+    C_OMEGA,
+    C_PC,
+    C_SHIFT,
+    C_TC,
+    E_D1,
+    E_D2,
+    P_REF,
+    ST_BETA,
+    ST_PHASES,
+    ST_ZL,
+    ST_ZV,
+    T_REF,
+)
 
 _R = 8.314462618  # [J/mol/K]
 
@@ -55,8 +71,11 @@ SPEC_PVF = 4
 
 TPD_TOL = 1e-8  # the state is refuted by a trial with tm < -TPD_TOL (see chemsolve.flash.certificate)
 _TRIAL_MAX_ITER = 3000
-_TRIAL_TOL = 1e-9  # max |d ln W| of a settled trial
-_NEAR = 1e-10  # sum w (ln w - ln ref)^2 below which a trial has reached a known zero-tm point
+_TRIAL_TOL = 1e-8  # max |d ln W| of a settled trial: tm is then exact to ~1e-16 x curvature
+# A trial that comes within sum w (ln w - ln ref)^2 < _NEAR (ln w within ~1e-4) of a known zero-tm point (the
+# tested phase, or the other phase of a split) with tm >= -TPD_TOL has entered that point's basin: every
+# substitution step lowers tm and the point is a minimum with tm = 0, so the trial cannot end below it.
+_NEAR = 1e-8
 
 # Flags and small integers passed to other kernels are read from these arrays, so that numba types them
 # as runtime int64 / bool: a literal argument (True, 0, ROOT_MIN_G) would compile one more
@@ -448,7 +467,7 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
         oth[i] = y[i] if two else 0.0
     if not two:
         zrep = st[ST_ZL] if math.isfinite(st[ST_ZL]) else st[ST_ZV]
-        zr, dr, gxr = _lnphi_f(ref, T, P, a, comp, eosp, lnl, zrep)
+        _zr, dr, gxr = _lnphi_f(ref, T, P, a, comp, eosp, lnl, zrep)
         vals[CK_ROOT] = max(dr, gxr)
         where[CK_ROOT] = 0 if math.isfinite(st[ST_ZL]) else 1
     if two and (beta < 0.0 or beta > 1.0):

@@ -33,10 +33,20 @@ import math
 import numpy as np
 from numba import njit
 
+from .flash_layout import (
+    C_AC,
+    C_B,
+    C_CP0,
+    C_M,
+    C_TC,
+    E_D1,
+    E_D2,
+    ROOT_LIQUID,
+    ROOT_VAPOUR,
+    T_REF,
+)
+
 R = 8.314462618  # molar gas constant [J/mol/K] (CODATA 2018), the value used by thermo and Cantera
-
-from .flash_layout import (C_AC, C_B, C_CP0, C_M, C_TC, E_D1, E_D2, ROOT_LIQUID, ROOT_VAPOUR, T_REF)
-
 
 
 @njit(cache=True, error_model="numpy")
@@ -137,7 +147,7 @@ def g_res(Z, A, B, d1, d2):
 @njit(cache=True, error_model="numpy")
 def choose_root(A, B, d1, d2, which):
     """The root of the cubic at A, B for ``which`` (ROOT_MIN_G, ROOT_LIQUID, ROOT_VAPOUR); NaN if none."""
-    Z, lzb, L = root_logs(A, B, d1, d2, which)
+    Z, _lzb, _L = root_logs(A, B, d1, d2, which)
     return Z
 
 
@@ -267,7 +277,6 @@ def lnphi_derivs(x, T, P, Z, aij, daij, comp, eosp, psi, lnp, dT, dP, dn):
     FnB = -gB
     FBB = -gBB - DoT * fBB
     FBD = -fB / T
-    FV = -gV - DoT * fV
     FVV = -gVV - DoT * fVV
     FnV = -gV
     FBV = -gBV - DoT * fBV

@@ -21,12 +21,60 @@ from numba import njit, prange
 
 from .codes import CONVERGED, INVALID_INPUT, MAX_ITER, NONFINITE, SINGULAR, STAGNATED
 from .flash_eos import R, departures, lnphi, lnphi_derivs, t_params
-from .flash_layout import (C_OMEGA, C_PC, C_TC, FO_P_MAX, FO_P_MIN, FO_SAT_MAX_ITER, FO_T_MAX, FO_T_MIN, FO_TOL,
-                           N_ST, PATH_SAT, ROOT_LIQUID, ROOT_MIN_G, ROOT_VAPOUR, ST_BETA, ST_H, ST_LABEL, ST_NIT, ST_NOUTER, ST_P, ST_PATH,
-                           ST_PHASES, ST_RES, ST_S, ST_T, ST_ZL, ST_ZV)
+from .flash_layout import (
+    C_OMEGA,
+    C_PC,
+    C_TC,
+    FO_P_MAX,
+    FO_P_MIN,
+    FO_SAT_MAX_ITER,
+    FO_T_MAX,
+    FO_T_MIN,
+    FO_TOL,
+    N_ST,
+    PATH_SAT,
+    ROOT_LIQUID,
+    ROOT_MIN_G,
+    ROOT_VAPOUR,
+    ST_BETA,
+    ST_H,
+    ST_LABEL,
+    ST_NIT,
+    ST_NOUTER,
+    ST_P,
+    ST_PATH,
+    ST_PHASES,
+    ST_RES,
+    ST_S,
+    ST_T,
+    ST_ZL,
+    ST_ZV,
+)
 from .flash_props import state_hs
-from .flash_tp import (tp_row, M_AIJ, M_DAIJ, M_PL, M_PV, V_AUX, V_DP, V_DP2, V_DT, V_DT2, V_K, V_LNK0, V_LNP2, V_LNPL,
-                       V_LNPV, V_PSI, V_TMP, V_X, V_Y, V_ZN, workspace, x_is_lighter)
+from .flash_tp import (
+    M_AIJ,
+    M_DAIJ,
+    M_PL,
+    M_PV,
+    V_AUX,
+    V_DP,
+    V_DP2,
+    V_DT,
+    V_DT2,
+    V_K,
+    V_LNK0,
+    V_LNP2,
+    V_LNPL,
+    V_LNPV,
+    V_PSI,
+    V_TMP,
+    V_X,
+    V_Y,
+    V_ZN,
+    tp_row,
+    workspace,
+    x_is_lighter,
+)
 from .linalg import lu_solve
 
 SPEC_TVF = 3
@@ -262,8 +310,8 @@ def pure_sat(held_T, T, P, zn, comp, kij, eosp, wv, wm, tol, maxit):
             step = min(max(step, -0.5), 0.5)
             P = P * math.exp(step)
         else:
-            hl, sl = departures(zn, T, P, zl, aij, daij, comp, eosp, wv[V_PSI])
-            hv, sv = departures(zn, T, P, zv, aij, daij, comp, eosp, wv[V_PSI])
+            hl, _sl = departures(zn, T, P, zl, aij, daij, comp, eosp, wv[V_PSI])
+            hv, _sv = departures(zn, T, P, zv, aij, daij, comp, eosp, wv[V_PSI])
             dg = (hv - hl) / (R * T * T)
             step = -g / dg
             step = min(max(step, -0.1 * T), 0.1 * T)
@@ -494,7 +542,7 @@ def sat_bracket(spec, beta, T, P, S0, z, lnk, comp, kij, eosp, fopt, dkind, dpar
     bracket in ln S to 1e-6, and return the free value of its two-phase end (ln K in lnk) — NaN if there is
     no bracket inside the bounds. The safe route where Newton from Wilson's K slides to the trivial
     solution (a volatile oil's bubble point, retrograde dew points)."""
-    n = z.shape[0]
+    z.shape[0]
     held_T = spec == SPEC_TVF
     lo = fopt[FO_P_MIN] if held_T else fopt[FO_T_MIN]
     hi = fopt[FO_P_MAX] if held_T else fopt[FO_T_MAX]
@@ -609,7 +657,7 @@ def _sens(z, X, s, comp, kij, eosp, wv, wm, lu, F, J, Jf, rhs, dX):
     n = z.shape[0]
     T = math.exp(X[n])
     P = math.exp(X[n + 1])
-    ok, zl, zv, sx, sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[1])
+    ok, zl, zv, _sx, _sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[1])
     if not ok:
         return False, zl, zv
     for i in range(n + 1):
@@ -632,7 +680,7 @@ def _correct(z, X, s, comp, kij, eosp, tol, wv, wm, lu, F, J, Jf, rhs, d):
     for it in range(15):
         T = math.exp(X[n])
         P = math.exp(X[n + 1])
-        ok, zl, zv, sx, sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[1])
+        ok, _zl, _zv, _sx, _sy = sat_eval(z, 1.0, X[:n], T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[1])
         if not ok:
             return False, it
         res = 0.0
@@ -673,7 +721,7 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
     of the dew formulation, y = z), kind (maxpts,) 0 dew (the incipient phase is the denser, by mass) / 1 bubble; info: [status, points, Tc, Pc,
     steps, index after which the critical point lies]."""
     n = z.shape[0]
-    wv, wm, lu, hist = workspace(n)
+    wv, wm, lu, _hist = workspace(n)
     F = np.zeros(n + 1)
     J = np.zeros((n + 1, n + 2))
     Jsq = np.zeros((n + 1, n + 1))

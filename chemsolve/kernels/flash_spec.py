@@ -20,9 +20,26 @@ from numba import njit, prange
 
 from .codes import CONVERGED, INVALID_INPUT, MAX_ITER, STAGNATED
 from .flash_eos import R, lnphi, t_params
-from .flash_layout import (C_CP0, C_TC, FO_E_TOL, FO_MAX_ITER, FO_T_MAX, FO_T_MIN, ROOT_LIQUID, ROOT_VAPOUR,
-                           ST_BETA, ST_H, ST_LABEL, ST_NIT, ST_NOUTER, ST_P, ST_PATH, ST_PHASES, ST_S, ST_T, ST_ZL,
-                           ST_ZV)
+from .flash_layout import (
+    C_CP0,
+    C_TC,
+    FO_E_TOL,
+    FO_T_MAX,
+    FO_T_MIN,
+    ROOT_LIQUID,
+    ROOT_VAPOUR,
+    ST_BETA,
+    ST_H,
+    ST_LABEL,
+    ST_NIT,
+    ST_NOUTER,
+    ST_P,
+    ST_PHASES,
+    ST_S,
+    ST_T,
+    ST_ZL,
+    ST_ZV,
+)
 from .flash_props import phase_hs, state_hs
 from .flash_tp import M_AIJ, M_DAIJ, V_AUX, V_PSI, V_ZN, tp_row, workspace
 
@@ -103,8 +120,6 @@ def spec_row(spec, target, T0, P, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv
     # bracket: a (f < 0) and b (f > 0)
     a = -np.inf
     b = np.inf
-    fa = np.nan
-    fb = np.nan
     Tp = np.nan  # the previous point of the secant
     fp = np.nan
     confirmed = False
@@ -113,10 +128,8 @@ def spec_row(spec, target, T0, P, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv
         scale = max(abs(target), R * T) if spec == SPEC_PH else max(abs(target), R)
         if f < 0.0:
             a = T
-            fa = f
         elif f > 0.0:
             b = T
-            fb = f
         if abs(f) <= etol * scale:
             if confirmed:
                 result = CONVERGED

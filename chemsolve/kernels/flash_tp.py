@@ -37,15 +37,60 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .codes import (ACC_ANDERSON, ACC_DEM, CONVERGED, DAMP_ADAPTIVE, INVALID_INPUT, MAX_ITER, NONFINITE, SINGULAR,
-                    STAGNATED)
+from .codes import (
+    ACC_ANDERSON,
+    ACC_DEM,
+    CONVERGED,
+    DAMP_ADAPTIVE,
+    INVALID_INPUT,
+    MAX_ITER,
+    NONFINITE,
+    SINGULAR,
+    STAGNATED,
+)
 from .damping import adapt, first_factor
-from .flash_eos import R, choose_root, lnphi, lnphi_derivs, mix_ab, t_params
-from .flash_layout import (C_B, C_MW, C_OMEGA, C_PC, C_TC, E_D1, E_D2, FO_ACC_KIND, FO_ACC_P1, FO_ACC_P2,
-                           FO_MAX_ITER, FO_MAX_SS, FO_NEGATIVE, FO_NEWTON_SWITCH, FO_STAB_MAX_ITER,
-                           FO_STAB_TOL, FO_STABILITY, FO_TOL, FO_TPD_TOL, FO_TRIALS, N_ST, PATH_SPLIT,
-                           PATH_STABLE, PATH_WARM, PATH_WILSON, ROOT_MIN_G, ST_BETA, ST_H, ST_LABEL, ST_NIT,
-                           ST_NSTAB, ST_P, ST_PATH, ST_PHASES, ST_RES, ST_S, ST_T, ST_TPD, ST_ZL, ST_ZV)
+from .flash_eos import R, lnphi, lnphi_derivs, mix_ab, t_params
+from .flash_layout import (
+    C_MW,
+    C_OMEGA,
+    C_PC,
+    C_TC,
+    E_D1,
+    E_D2,
+    FO_ACC_KIND,
+    FO_ACC_P1,
+    FO_ACC_P2,
+    FO_MAX_ITER,
+    FO_MAX_SS,
+    FO_NEGATIVE,
+    FO_NEWTON_SWITCH,
+    FO_STAB_MAX_ITER,
+    FO_STAB_TOL,
+    FO_STABILITY,
+    FO_TOL,
+    FO_TPD_TOL,
+    FO_TRIALS,
+    N_ST,
+    PATH_SPLIT,
+    PATH_STABLE,
+    PATH_WARM,
+    PATH_WILSON,
+    ROOT_MIN_G,
+    ST_BETA,
+    ST_H,
+    ST_LABEL,
+    ST_NIT,
+    ST_NSTAB,
+    ST_P,
+    ST_PATH,
+    ST_PHASES,
+    ST_RES,
+    ST_S,
+    ST_T,
+    ST_TPD,
+    ST_ZL,
+    ST_ZV,
+)
 from .flash_props import state_hs
 from .linalg import lu_solve
 
@@ -621,8 +666,7 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
             for i in range(n):
                 wv[V_PREV, i] = wv[V_STEP, i]
             have_prev = True
-        if tm < tm_min:
-            tm_min = tm
+        tm_min = min(tm_min, tm)
         if tm < -tpd_tol or conv:
             # K of the split: the trial taken as the phase of larger Z
             sw = 0.0

@@ -34,7 +34,7 @@ COMPONENTS = [
 def main() -> None:
     import chemicals
     import thermo
-    from chemicals import CAS_from_any, MW
+    from chemicals import MW, CAS_from_any
     from chemicals.acentric import omega, omega_methods
     from chemicals.critical import Pc, Pc_methods, Tc, Tc_methods
     from chemicals.heat_capacity import Cp_data_Poling
