@@ -206,3 +206,65 @@ def format_table(rows: list[dict[str, Any]], n: int) -> str:
     out.append(f"ratios on 1 thread: thermo / chemsolve batch cold = {th / cold:.0f}x (target >= 1000x); "
                f"thermopack / chemsolve batch warm = {tp / warm:.1f}x (target >= 20x)")
     return "\n".join(out)
+
+
+_COMPILE_SCRIPT = r"""
+import json, os, sys, time
+from numba.core import event as ev
+rec = ev.RecordingListener()
+ev.register("numba:compile", rec)
+import numpy as np
+from chemsolve.flash import Mixture
+fl = Mixture(["methane", "ethane", "propane", "n-butane", "n-pentane"])
+z = [0.5, 0.2, 0.15, 0.1, 0.05]
+what = sys.argv[1]
+t0 = time.perf_counter()
+if what == "tp":
+    fl.flash(T=[250.0] * 8, P=[20e5] * 8, z=z, threads=2 if fl and __import__("numba").config.NUMBA_NUM_THREADS > 1 else 1)
+elif what == "tp_single":
+    fl.flash(T=250.0, P=20e5, z=z)
+elif what == "ph":
+    fl.flash(P=[20e5] * 8, H=[-1e4] * 8, z=z, threads=2 if __import__("numba").config.NUMBA_NUM_THREADS > 1 else 1)
+elif what == "sat":
+    fl.flash(T=[250.0] * 8, VF=[0.0] * 8, z=z, threads=2 if __import__("numba").config.NUMBA_NUM_THREADS > 1 else 1)
+elif what == "envelope":
+    fl.envelope(z)
+total = time.perf_counter() - t0
+stack, selft = [], {}
+for ts, e in rec.buffer:
+    key = e.data["dispatcher"].py_func.__qualname__
+    if e.is_start:
+        stack.append([key, ts, 0.0])
+    else:
+        k, t, child = stack.pop()
+        selft[k] = selft.get(k, 0.0) + (ts - t) - child
+        if stack:
+            stack[-1][2] += ts - t
+print(json.dumps({"total": total, "self": selft}))
+"""
+
+
+def compile_times(entries: tuple[str, ...] = ("tp_single", "tp", "ph", "sat", "envelope")) -> dict[str, Any]:
+    """Cold numba compile time of each entry point, each in a fresh process with an empty cache: {entry:
+    {"total": seconds (the first call, compile included), "self": {function: seconds of its own
+    compilation, callees excluded}}}. An entry's total includes every kernel it calls that the process had
+    not compiled yet (for "tp": the (T, P) kernels and the certificate). Prints a summary."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    out: dict[str, Any] = {}
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    for e in entries:
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache, "CHEMSOLVE_QUIET": "1",
+                   "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+            res = subprocess.run([sys.executable, "-c", _COMPILE_SCRIPT, e], capture_output=True, text=True, env=env,
+                                 check=True)
+            out[e] = json.loads(res.stdout.strip().splitlines()[-1])
+        top = sorted(out[e]["self"].items(), key=lambda kv: -kv[1])[:6]
+        print(f"{e:10s} cold first call {out[e]['total']:6.1f} s; largest own compile times: "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in top))
+    return out

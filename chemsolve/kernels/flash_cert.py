@@ -45,6 +45,7 @@ from .flash_layout import (
     E_D1,
     E_D2,
     P_REF,
+    PRANGE_ONLY,
     ST_BETA,
     ST_PHASES,
     ST_ZL,
@@ -523,7 +524,7 @@ def certify_rows(lo, hi, spec, target, T, P, Z, X, Y, st, status, comp, kij, eos
                     where[r])
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def certify_batch(spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp, vals, where, checked):
     """Certify every row whose status is CONVERGED (others: checked False, values NaN); 16 rows a task."""
     nrow = T.shape[0]

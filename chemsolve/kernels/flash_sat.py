@@ -33,6 +33,7 @@ from .flash_layout import (
     FO_TOL,
     N_ST,
     PATH_SAT,
+    PRANGE_ONLY,
     ROOT_LIQUID,
     ROOT_MIN_G,
     ROOT_VAPOUR,
@@ -637,7 +638,7 @@ def sat_rows(lo, hi, spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dki
             st[r, ST_S] = s
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def sat_batch(spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
     """T-VF (spec 3) or P-VF (4) flash of every row: beta (N,) vapour fractions; T (N,) held (TVF) or
     a start (PVF, NaN: none); P likewise; Z (N, n); lnK (N, n) in/out with start (N,) int8 (1: use it and

@@ -26,6 +26,7 @@ from .flash_layout import (
     FO_E_TOL,
     FO_T_MAX,
     FO_T_MIN,
+    PRANGE_ONLY,
     ROOT_LIQUID,
     ROOT_VAPOUR,
     ST_BETA,
@@ -263,7 +264,7 @@ def spec_rows(lo, hi, spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt,
                              hist, X[r], Y[r], st[r])
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def spec_batch(spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, X, Y, st,
                status):
     """P-H (spec 1) or P-S (spec 2) flash of every row; T0 (N,) first temperatures (NaN: estimated);

@@ -75,6 +75,7 @@ from .flash_layout import (
     PATH_STABLE,
     PATH_WARM,
     PATH_WILSON,
+    PRANGE_ONLY,
     ROOT_MIN_G,
     ST_BETA,
     ST_H,
@@ -146,6 +147,7 @@ _WILSON_A = 5.373  # Wilson (1969)
 # specialisation of the callee per distinct value.
 _K = np.arange(8, dtype=np.int64)
 _B = np.array([False, True])
+
 
 
 @njit(cache=True, error_model="numpy")
@@ -1082,7 +1084,7 @@ def tp_rows(lo, hi, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, swe
             st[r, ST_S] = s
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
 def tp_batch(T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
     """TP flash of every row: T (N,), P (N,), Z (N, n) feeds; lnK (N, n) in/out; start (N,) int8: 1 to
     try a two-phase solve from the given lnK[r] first. With ``sweep`` 1, a row whose start is 0 takes
