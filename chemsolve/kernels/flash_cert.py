@@ -286,6 +286,7 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
     lnref = wk[5]
     lnoth = wk[6]
     plain = wk[11]
+    base = wk[12]
     z, _d, _g = _lnphi_f(ref, T, P, a, comp, eosp, d, np.nan)
     if not math.isfinite(z):
         return np.nan, -1
@@ -313,6 +314,8 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
         count = 0
         extrapolated = False
         tm_before = np.inf
+        tm_last = np.inf  # tm of the last accepted point
+        halvings = 0
         it = 0
         while it < _TRIAL_MAX_ITER:
             it += 1
@@ -341,6 +344,22 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
                         lnw[i] = plain[i]
                     have_prev = False
                     continue
+            elif tm > tm_last + 1e-13 * (1.0 + abs(tm_last)):
+                # substitution lowers tm on a smooth surface; where the trial's lowest-G root switches it
+                # need not, and plain substitution can cycle: halve the step back towards the last point
+                if halvings < 40:
+                    halvings += 1
+                    for i in range(n):
+                        if ref[i] > 0.0:
+                            lnw[i] = base[i] + 0.5 * (lnw[i] - base[i])
+                    have_prev = False
+                    continue
+                # no lower point along the step: the last point is where the descent ends
+                tm = tm_last
+                settled = True
+                break
+            halvings = 0
+            tm_last = tm
             if tm < -TPD_TOL:
                 settled = True
                 break
@@ -361,6 +380,7 @@ def _min_tpd(ref, T, P, a, comp, eosp, other, has_other, wk):
             num = 0.0
             den = 0.0
             for i in range(n):
+                base[i] = lnw[i]
                 if ref[i] > 0.0:
                     s = d[i] - lnp[i] - lnw[i]
                     num += s * s
@@ -511,7 +531,7 @@ def certify_rows(lo, hi, spec, target, T, P, Z, X, Y, st, status, comp, kij, eos
     n = Z.shape[1]
     a = np.empty((n, n))
     da = np.empty((n, n))
-    wk = np.empty((12, n))
+    wk = np.empty((13, n))
     for r in range(lo, hi):
         if status[r] != CONVERGED:
             checked[r] = False

@@ -124,7 +124,9 @@ V_LNZ = 24  # ln z_i
 V_DT2 = 25  # second phase's d ln phi / dT (saturation Newton)
 V_DP2 = 26
 V_LNP2 = 27
-N_WV = 28
+V_BASE = 28  # stability: ln W before the last substitution step
+V_TRIAL = 29  # stability: the unstable trial's composition w (normalised)
+N_WV = 30
 # matrices ``wm`` (NWM, n, n)
 M_PL = 0
 M_PV = 1
@@ -594,6 +596,8 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
         conv = False
         extrapolated = False
         tm_before = np.inf
+        tm_last = np.inf
+        halvings = 0
         for it in range(maxit):
             total += 1
             sw = 0.0
@@ -622,11 +626,26 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                         lnw[i] = wv[V_SAVE, i]
                     have_prev = False
                     continue
+            elif tm > tm_last + 1e-13 * (1.0 + abs(tm_last)):
+                # where the trial's lowest-G root switches, plain substitution need not lower tm and can
+                # cycle: halve the step back towards the last point
+                if halvings < 40:
+                    halvings += 1
+                    for i in range(n):
+                        if z[i] > 0.0:
+                            lnw[i] = wv[V_BASE, i] + 0.5 * (lnw[i] - wv[V_BASE, i])
+                    have_prev = False
+                    continue
+                tm = tm_last
+                break
+            halvings = 0
+            tm_last = tm
             # substitution step
             dmax = 0.0
             num = 0.0
             den = 0.0
             for i in range(n):
+                wv[V_BASE, i] = lnw[i]
                 if z[i] > 0.0:
                     new = d[i] - lnp[i]
                     s = new - lnw[i]
@@ -637,7 +656,11 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                     wv[V_STEP, i] = s
                     lnw[i] = new
             if tm < -tpd_tol and (dmax < 1e-6 or tm < -1e-3):
-                break  # clearly unstable; the two-phase solve takes over from here
+                # clearly unstable; the two-phase solve takes over from the point whose tm was measured (the
+                # step just taken need not lower tm where the trial's lowest-G root switches)
+                for i in range(n):
+                    lnw[i] = wv[V_BASE, i]
+                break
             if dmax <= tol:
                 conv = True
                 break
@@ -690,6 +713,8 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                     else:
                         wv[V_BEST, i] = 0.0  # an absent component: its K plays no part
                 if tm < -tpd_tol:
+                    for i in range(n):
+                        wv[V_TRIAL, i] = w[i]
                     return True, tm_min, total, True
                 found = True
     return False, tm_min, total, found
@@ -725,36 +750,61 @@ def _phase_g(T, P, z, v, comp, eosp, wv, wm):
 
 
 @njit(cache=True, error_model="numpy")
-def gibbs_newton(T, P, z, lnk, comp, eosp, fopt, wv, wm, lu):
+def gibbs_newton(T, P, z, lnk, comp, eosp, fopt, wv, wm, lu, from_trial):
     """Second-order minimisation of the Gibbs energy of a split in the vapour mole numbers v (Michelsen
     1982b; Michelsen & Mollerup 2007, section 10.x): Newton steps on H dv = -g with
     g_i = ln(y_i phi_i^V) - ln(x_i phi_i^L) and H_ij = (delta_ij/y_i - 1 + PhiV_ij)/beta +
     (delta_ij/x_i - 1 + PhiL_ij)/(1 - beta), a step kept only when G falls (halved otherwise), shifted to
     a positive-definite matrix when H is not. The safe route near a critical point, where substitution
     and Newton on ln K can slide to the trivial solution or to a spurious negative-flash root: every
-    iterate keeps 0 < v < z and lowers G. Starts from ln K (Rachford-Rice restricted to (0, 1)).
-    Returns (status, beta, Z_L, Z_V, iterations, max|g|)."""
+    iterate keeps 0 < v < z and lowers G.
+
+    Start: with ``from_trial``, the unstable trial phase w of stability analysis (wv[V_TRIAL]) as the
+    second phase, v = beta w, in the amount beta that gives the lowest G of a few tried (a trial with
+    tm < 0 lowers G from the feed's for small beta: Michelsen 1982a); else from ln K (Rachford-Rice
+    restricted to (0, 1)). Returns (status, beta, Z_L, Z_V, iterations, max|g|)."""
     n = z.shape[0]
-    K = wv[V_K]
-    for i in range(n):
-        K[i] = math.exp(lnk[i])
-    flag, beta = rachford_rice(z, K, np.nan, wv[V_X], wv[V_Y])
-    if flag != 0 or not (beta > 1e-3 and beta < 1.0 - 1e-3):
-        beta = min(max(beta if math.isfinite(beta) else 0.5, 0.05), 0.95)
-        sx = 0.0
-        sy = 0.0
-        for i in range(n):
-            t = 1.0 - beta + beta * K[i]
-            wv[V_X, i] = z[i] / t
-            wv[V_Y, i] = K[i] * z[i] / t
-            sx += wv[V_X, i]
-            sy += wv[V_Y, i]
-        for i in range(n):
-            wv[V_X, i] /= sx
-            wv[V_Y, i] /= sy
     v = wv[V_W]
-    for i in range(n):
-        v[i] = min(max(beta * wv[V_Y, i], 1e-300), z[i] * (1.0 - 1e-12)) if z[i] > 0.0 else 0.0
+    if from_trial:
+        bmax = np.inf
+        for i in range(n):
+            if z[i] > 0.0 and wv[V_TRIAL, i] > 0.0:
+                bmax = min(bmax, z[i] / wv[V_TRIAL, i])
+        bmax = min(bmax, 1.0)
+        Gbest = np.inf
+        bbest = np.nan
+        for frac in (0.9, 0.6, 0.3, 0.1, 0.02):
+            b = frac * bmax
+            for i in range(n):
+                v[i] = b * wv[V_TRIAL, i] if z[i] > 0.0 else 0.0
+            Gt, bt, zlt, zvt = _phase_g(T, P, z, v, comp, eosp, wv, wm)
+            if Gt < Gbest:
+                Gbest = Gt
+                bbest = b
+        if not math.isfinite(Gbest):
+            return NONFINITE, np.nan, np.nan, np.nan, 0, np.nan
+        for i in range(n):
+            v[i] = bbest * wv[V_TRIAL, i] if z[i] > 0.0 else 0.0
+    else:
+        K = wv[V_K]
+        for i in range(n):
+            K[i] = math.exp(lnk[i])
+        flag, beta = rachford_rice(z, K, np.nan, wv[V_X], wv[V_Y])
+        if flag != 0 or not (beta > 1e-3 and beta < 1.0 - 1e-3):
+            beta = min(max(beta if math.isfinite(beta) else 0.5, 0.05), 0.95)
+            sx = 0.0
+            sy = 0.0
+            for i in range(n):
+                t = 1.0 - beta + beta * K[i]
+                wv[V_X, i] = z[i] / t
+                wv[V_Y, i] = K[i] * z[i] / t
+                sx += wv[V_X, i]
+                sy += wv[V_Y, i]
+            for i in range(n):
+                wv[V_X, i] /= sx
+                wv[V_Y, i] /= sy
+        for i in range(n):
+            v[i] = min(max(beta * wv[V_Y, i], 1e-300), z[i] * (1.0 - 1e-12)) if z[i] > 0.0 else 0.0
     tol = fopt[FO_TOL]
     G, beta, zl, zv = _phase_g(T, P, z, v, comp, eosp, wv, wm)
     if not math.isfinite(G):
@@ -933,8 +983,8 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
         # the split from the unstable trial ended on one phase or did not converge. Near a critical point
         # (or the spinodal) the trial's stationary point can lie barely off the feed, and both substitution
         # and Newton on ln K may slide to the trivial solution or a spurious negative-flash root. Next:
-        # minimise G from the trial's K, then from three times its ln K (the split lies further out along
-        # the same direction); then accelerated substitution with Newton only at the end (|g| < 1e-6),
+        # minimise G from the trial phase itself (as the second phase, in the amount of lowest G), then
+        # from three times the trial's ln K (the split lies further out along the same direction); then accelerated substitution with Newton only at the end (|g| < 1e-6),
         # which converges slowly but surely near a critical point, with ten times the iterations, from
         # the trial's K and from Wilson's. Whatever comes out, the certificate judges.
         for i in range(n):
@@ -949,7 +999,7 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
                                                       10 * int(fopt[FO_MAX_ITER]), comp, eosp, fopt, dkind, dpar, wv,
                                                       wm, lu, hist, _B[0], 10 * int(fopt[FO_MAX_ITER]))
         else:
-            code, beta, zl, zv, its, res = gibbs_newton(T, P, zn, lnk, comp, eosp, fopt, wv, wm, lu)
+            code, beta, zl, zv, its, res = gibbs_newton(T, P, zn, lnk, comp, eosp, fopt, wv, wm, lu, attempt == 0)
         nit += its
     if code == CONVERGED and beta > 0.0 and beta < 1.0:
         return _two_phase_out(zn, lnk, beta, zl, zv, res, nit, path, wv, x, y, st, comp)
