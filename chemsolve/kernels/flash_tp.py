@@ -655,7 +655,7 @@ def stability(T, P, z, comp, eosp, fopt, wv, wm):
                         dmax = max(dmax, abs(s))
                     wv[V_STEP, i] = s
                     lnw[i] = new
-            if tm < -tpd_tol and (dmax < 1e-6 or tm < -1e-3):
+            if tm < -tpd_tol and (dmax < 1e-6 or tm < -1e-3) and it >= 2:
                 # clearly unstable; the two-phase solve takes over from the point whose tm was measured (the
                 # step just taken need not lower tm where the trial's lowest-G root switches)
                 for i in range(n):
@@ -766,6 +766,15 @@ def gibbs_newton(T, P, z, lnk, comp, eosp, fopt, wv, wm, lu, from_trial):
     n = z.shape[0]
     v = wv[V_W]
     if from_trial:
+        # every present component in the trial phase (a trial that began as a pure component may still
+        # hold exact zeros, where ln y is not defined)
+        sw = 0.0
+        for i in range(n):
+            if z[i] > 0.0:
+                wv[V_TRIAL, i] = max(wv[V_TRIAL, i], 1e-12 * z[i])
+            sw += wv[V_TRIAL, i]
+        for i in range(n):
+            wv[V_TRIAL, i] /= sw
         bmax = np.inf
         for i in range(n):
             if z[i] > 0.0 and wv[V_TRIAL, i] > 0.0:
