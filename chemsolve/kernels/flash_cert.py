@@ -178,12 +178,16 @@ def _lnphi_f(x, T, P, a, comp, eosp, out, zrep):
     n = x.shape[0]
     d1 = eosp[E_D1]
     d2 = eosp[E_D2]
+    # D_i = dD/dn_i = 2 sum_j x_j a_ij kept in ``out`` until ln phi replaces it; D = sum_i x_i D_i / 2
     D = 0.0
     b = 0.0
     for i in range(n):
         b += x[i] * comp[C_B, i]
+        Di = 0.0
         for j in range(n):
-            D += x[i] * x[j] * a[i, j]
+            Di += 2.0 * x[j] * a[i, j]
+        out[i] = Di
+        D += 0.5 * x[i] * Di
     rt = _R * T
     cnt, zl, zv = _stable_roots(D * P / (rt * rt), b * P / rt, d1, d2)
     if cnt == 0:
@@ -222,10 +226,7 @@ def _lnphi_f(x, T, P, a, comp, eosp, out, zrep):
     FD = -f / T
     lnz = math.log(Z)
     for i in range(n):
-        Di = 0.0
-        for j in range(n):
-            Di += 2.0 * x[j] * a[i, j]
-        out[i] = Fn + FB * comp[C_B, i] + FD * Di - lnz
+        out[i] = Fn + FB * comp[C_B, i] + FD * out[i] - lnz
     return Z, dist, gex
 
 
