@@ -66,3 +66,8 @@ MODE_SP = 2
 MODE_TV = 3
 MODE_UV = 4
 MODE_NAMES = {"TP": MODE_TP, "HP": MODE_HP, "SP": MODE_SP, "TV": MODE_TV, "UV": MODE_UV}
+
+# --- acceleration of successive substitution (chemsolve.flash.options) ------------------------
+ACC_NONE = 0
+ACC_DEM = 1  # dominant eigenvalue method (Crowe & Nishio 1975; Michelsen 1982b): params [every, max_factor]
+ACC_ANDERSON = 2  # Anderson mixing (Anderson 1965; Walker & Ni 2011): params [depth m, regularisation]
