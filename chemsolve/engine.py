@@ -463,8 +463,9 @@ def solve(
 
     raised: list[BaseException] = []  # an exception at a trial point, kept for the message
     if compiled:
-        core = _k.solve_rows
-        f, j = fun, (jac if jac is not None else _k._no_jacobian)
+        core: Any = _k.solve_rows
+        f: Any = fun
+        j: Any = jac if jac is not None else _k._no_jacobian
         fm = _k.marker_for(fun)
         jm = (_k.marker_for(jac) if jac is not None else _k.NoJacobian(0)) if fm is not None else None
         if fm is not None and jm is not None and not inplace:  # a bundled residual: the disk-cached kernel
@@ -508,8 +509,8 @@ def solve(
     history = History(hist[:kept, 0].copy(), hist[:kept, 1].copy(), hist[:kept, 2].copy())
     message = ""
     if raised and status == Status.NONFINITE:
-        e = raised[-1]
-        message = (f"{status.message} The residual raised {type(e).__name__} at a trial point ({e}); "
+        last = raised[-1]
+        message = (f"{status.message} The residual raised {type(last).__name__} at a trial point ({last}); "
                    "such points were treated as outside its domain.")
     if status == Status.INVALID_INPUT:
         message = (
@@ -749,7 +750,7 @@ def solve_batch(
     njev = np.zeros(N, dtype=np.int64)
     fnorm = np.empty(N)
     cert = np.empty(N)
-    j = jac if jac is not None else _k._no_jacobian
+    j: Any = jac if jac is not None else _k._no_jacobian
     kernel = _k.solve_batch_kernel
     fm = _k.marker_for(fun) if jit_on else None
     jm = (_k.marker_for(jac) if jac is not None else _k.NoJacobian(0)) if fm is not None else None

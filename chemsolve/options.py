@@ -51,9 +51,9 @@ def number(lo: float = -math.inf, hi: float = math.inf, *, lo_open: bool = True,
     def check(v: Any) -> float:
         x = _as_float(v)
         ok = x is not None and not math.isnan(x)
-        if ok and x == math.inf:
+        if x is not None and ok and x == math.inf:
             ok = inf
-        elif ok:
+        elif x is not None and ok:
             ok = (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi) and math.isfinite(x)
         if not ok:
             left = "(" if lo_open else "["

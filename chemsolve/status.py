@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 from .kernels import codes as _c
 
@@ -76,7 +77,7 @@ MESSAGES = {
 class StatusRows:
     """Mixin for batch results with a ``status`` array of codes: success, counts and len."""
 
-    status: object
+    status: Any
 
     @property
     def success(self):
