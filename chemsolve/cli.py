@@ -15,6 +15,8 @@ import sys
 import threading
 import time
 
+from typing import Any
+
 import numpy as np
 
 from . import __version__
@@ -67,7 +69,7 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     cs.solve_batch(ex.propane, X0[:2], params[:2], jac=ex.propane_jac, max_rel_step=0.9)
     compile_s = time.perf_counter() - t
     rows = []
-    worst = None
+    worst: Any = None
     for cap in (np.inf, 0.9):
         t = time.perf_counter()
         b = cs.solve_batch(ex.propane, X0, params, jac=ex.propane_jac, max_rel_step=cap)
@@ -156,7 +158,8 @@ def _sweep_units(path: str, overrides: dict[str, str] | None, key: str, values: 
             raise InvalidInputError(f"--sweep {key}: takes no unit (got {unit!r}); units apply to T, P and totals")
         return values
     _, data, _ = read_model_file(path, overrides)
-    file_units = data.get("units") if isinstance(data.get("units"), dict) else {}
+    units = data.get("units")
+    file_units: dict = units if isinstance(units, dict) else {}
     given = unit or str(file_units.get(q, "mol/kgw" if q == "totals" else _QUANTITIES[q][0]))
     if q == "totals":
         factor = _MOLALITY.get(_ALIASES.get(given, given))

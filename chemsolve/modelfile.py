@@ -67,7 +67,7 @@ def _ureg():
     if _UREG is None:
         import pint
 
-        ureg = pint.UnitRegistry()
+        ureg: Any = pint.UnitRegistry()
         ureg.define("kg_water = [water_mass] = kgw")
         ureg.define("kg_solution = [solution_mass] = kgs")
         _UREG = ureg
@@ -292,7 +292,7 @@ def _loader_class():
     return _LOADER
 
 
-_LOADER = None
+_LOADER: Any = None
 
 
 def _line(text: str, position: int) -> int:
@@ -375,7 +375,7 @@ def read(path: Path) -> tuple[Any, dict[tuple, int]]:
     data, node = load_text(_decode(path, raw), str(path))
     lines: dict[tuple, int] = {}
     seen: set[int] = set()
-    queue = collections.deque([(node, ())] if node is not None else [])
+    queue: collections.deque[tuple[Any, tuple]] = collections.deque([(node, ())] if node is not None else [])
     while queue:  # breadth first, in file order; each node once: an alias is not walked again
         n, prefix = queue.popleft()
         if id(n) in seen or not isinstance(n, yaml.MappingNode):

@@ -180,7 +180,7 @@ def feed_rows(model: GasModel, mix: Any, phi: np.ndarray | None) -> np.ndarray:
             v[mix.species_index(k)] += a
         return v
 
-    if phi is None:
+    if phi is None or model.fuel is None or model.oxidizer is None:
         return vec(model.feeds[0])[None, :]
     fuel = vec(model.fuel)
     ox_at_1 = vec(mix_feed(model.fuel, model.oxidizer, 1.0, model.path, lambda *k: model.path)) - fuel

@@ -25,7 +25,7 @@ def threads(n: int | None = None) -> tuple[int, int]:
 
     if n is not None:
         numba.set_num_threads(n)
-    return numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS
+    return numba.get_num_threads(), int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
 _announced: set[str] = set()
