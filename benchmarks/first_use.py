@@ -93,9 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines) + "\n\nCompile time per kernel (cold cache; kernels under 0.05 s left out):\n\n" + "\n".join(klines)
     print("\n" + "\n".join(klines))
     if a.out:
-        from chemsolve.outfile import write_text
+        from chemsolve.outfile import atomic_open
 
-        write_text(a.out, text + "\n")
+        with atomic_open(a.out) as f:
+            f.write(text + "\n")
     return 0
 
 
