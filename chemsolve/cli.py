@@ -285,6 +285,14 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     return 0
 
 
+def _cell(text: str, width: int = 0) -> str:
+    """One table cell on one line whatever a file holds: runs of white space (NEL, LS and PS included)
+    become one space, other unprintable characters are shown escaped, long text is cut with '...'."""
+    text = " ".join(text.split())
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if not width or len(text) <= width else text[: width - 3] + "..."
+
+
 def list_models(root: str | None, out=sys.stdout) -> int:
     """One line per model file under ``root`` (default: the bundled models, from this checkout or as
     installed with the wheel); ``chemsolve run NAME`` runs a bundled one by the name listed."""
@@ -305,12 +313,11 @@ def list_models(root: str | None, out=sys.stdout) -> int:
         try:
             data, _ = read(f)
         except Exception as e:  # noqa: BLE001 - list the broken file with its reason
-            rows.append([str(f.relative_to(base)), "?", f"unreadable: {e}"])
+            rows.append([_cell(str(f.relative_to(base))), "?", _cell(f"unreadable: {e}", 100)])
             continue
         if isinstance(data, dict) and "kind" in data:
-            name = " ".join(str(data.get("name", "")).split())
-            rows.append([str(f.relative_to(base)), str(data.get("kind"))[:20],
-                         name if len(name) <= 100 else name[:97] + "..."])
+            rows.append([_cell(str(f.relative_to(base))), _cell(str(data.get("kind")), 20),
+                         _cell(str(data.get("name", "")), 100)])
     if not rows:
         raise InvalidInputError(f"no model files (*.yaml with kind:) under {root!r}")
     print(_table(rows, ["model", "kind", "name"]), file=out)

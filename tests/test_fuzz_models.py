@@ -414,6 +414,8 @@ ISSUE_CASES = [  # the issue's own cases, always run
 @example(Case(*ISSUE_CASES[2])).via("issue 12, item 10")
 @example(Case(*ISSUE_CASES[3])).via("issue 12, item 10")
 @example(Case(*ISSUE_CASES[4])).via("issue 12, item 9")
+@example(Case(b'kind: "\\x85"\nname: "a\\u2028b\\x07"\n', "NEL kind, LS and BEL in the name")).via(
+    "CI: a kind of one NEL character split the 'chemsolve models' row in two")
 def test_fuzz_load_model(work, case):
     check_in_process(work, case.data)
 
