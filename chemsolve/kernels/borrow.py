@@ -11,17 +11,11 @@ count (its ``meminfo`` is NULL), so numba's increments and decrements of it do n
 Rule: a compiled function borrows its own array arguments at its start (``a = borrow(a)``,
 ``ws = borrow(ws)``): its caller holds those arrays until it returns, so the views cannot
 outlive them. Never borrow an array the function allocates itself. In Python (and under
-NUMBA_DISABLE_JIT) ``borrow`` returns its argument.
+NUMBA_DISABLE_JIT) ``borrow`` returns its argument; compiled code cannot call it from Python.
 """
 
-from numba.core import cgutils, types
-from numba.extending import intrinsic, overload
-
-
-def borrow(a):
-    """``a`` itself in Python; in compiled code a view of ``a`` that holds no reference: an array,
-    or a (named) tuple whose arrays (also in nested tuples) are all borrowed."""
-    return a
+from numba.core import cgutils, config, types
+from numba.extending import intrinsic
 
 
 def _borrow_value(context, builder, ty, val):
@@ -49,6 +43,12 @@ def _borrowed(typingctx, value):
     return value(value), codegen
 
 
-@overload(borrow, inline="always")
-def _borrow_ol(a):
-    return lambda a: _borrowed(a)
+if config.DISABLE_JIT:
+    def borrow(a):
+        """``a`` itself (NUMBA_DISABLE_JIT: no reference counts to avoid)."""
+        return a
+else:
+    borrow = _borrowed
+    borrow.__doc__ = """In compiled code a view of ``a`` that holds no reference: an array, or a (named)
+    tuple whose arrays (also in nested tuples) are all borrowed. (An intrinsic: its code is emitted
+    in place, nothing is compiled per type.)"""

@@ -81,7 +81,7 @@ def nasa(coeffs, bounds, nreg, j, T, lnT):
     return cp, h, s
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def feed_property(mode, Xfeed, r, T, P, coeffs, bounds, nreg, lnpref):
     """The property the feed of row r, mole fractions Xfeed[r] (summing to 1), carries at (T, P),
     per mole: HP: H/R [K], UV: U/R [K], SP: S/R [-] (ideal mixing); 0 in TP and TV."""
@@ -103,7 +103,7 @@ def feed_property(mode, Xfeed, r, T, P, coeffs, bounds, nreg, lnpref):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def state_property(mode, T, P, X, lnX, moles, nc, coeffs, bounds, nreg, lnpref, ccoeffs, cbounds, cnreg):
     """(property, scale) of a state per mole of feed: HP H/R, UV U/R [K], SP S/R [-] (as
     ``feed_property``), and the scale of CK_PROPERTY without |target|."""
@@ -387,7 +387,7 @@ def certify_rows(first, step, chunk, mode, Xfeed, Treq, Preq, target, AT, aptr, 
                     status[r] = CHECK_FAILED
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _worse(cur, idx_cur, v, idx):
     """(value, index) of the worse of the current worst residual and v (NaN is the worst, and sticks)."""
     if cur != cur:

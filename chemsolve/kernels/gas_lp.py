@@ -7,7 +7,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _simplex(tab, basis, m, nenter, maxit):
     """Dantzig simplex on tableau ``tab`` ((m + 1) x W, objective in row m, rhs in column W - 1);
     only columns < nenter may enter. Returns 0 optimal, 1 unbounded, 2 iteration limit."""
@@ -45,7 +45,7 @@ def _simplex(tab, basis, m, nenter, maxit):
     return 2
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi):
     """Cold start from the linear programme min sum_j mu0_j n_j s.t. A^T n = b, n >= 0.
 

@@ -92,7 +92,7 @@ NOISE_X = 1e-14
 _GO = -1  # set_up's "no final status yet"
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def in_window(c, T, cwin):
     """A condensed species takes part only inside its window cwin[c] = (low, high) [K]
     (``chemsolve.gas.mixture.condensed_windows``): its fitted range, except that the
@@ -103,7 +103,7 @@ def in_window(c, T, cwin):
     return cwin[c, 0] <= T <= cwin[c, 1]
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def same_formula(Ac, c, d):
     """Condensed species c and d have the same formula (phases of one substance)."""
     for i in range(Ac.shape[1]):
@@ -112,7 +112,7 @@ def same_formula(Ac, c, d):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def leave_window(T, cwin, cok, cact, nc, Ac):
     """Active condensed species whose window does not hold T leave; a species of the same formula
     whose window holds T takes over the amount (a phase change). Returns True if any left."""
@@ -136,7 +136,7 @@ def leave_window(T, cwin, cok, cact, nc, Ac):
     return left
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def set_up(A, Ac, sv, el, sp, memo, cok):
     """Element totals b of the feed, the elements that take part, the gas species made of them
     (the active species ``act``, their dense formula rows ``Ad``) and the condensed species made of
@@ -247,7 +247,7 @@ def set_up(A, Ac, sv, el, sp, memo, cok):
     return _GO, m, nact, ngon
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def cold_start(mode, gopt, Tin, lnP, lnRT_V, ngon, sy, sv, ws):
     """A cold start: at the guessed T (HP, SP, UV: T_guess, else the feed's, inside T_bounds) the
     linear-programme start (the low-temperature limit, ``gas_lp``), or CEA's equal amounts if it
@@ -300,7 +300,7 @@ def cold_start(mode, gopt, Tin, lnP, lnRT_V, ngon, sy, sv, ws):
     return T, T_done, T_exact
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def warm_start(Tfree, Tin, lnn, st, gon):
     """A warm start from the state given: its T when T is free (the feed's if it has none), ln n
     of species made of absent elements at -inf, unset ones at -50. Returns T."""
@@ -323,7 +323,7 @@ def warm_start(Tfree, Tin, lnn, st, gon):
     return T
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def newton_system(mode, Tit, T, lnT, lnN, lnP, lnRT_V, target, m, nact, lnpref, Ac, lnn, nc, cact, el, act, ac, th,
                   cth, li):
     """The reduced Newton system at the current state, into li.M and li.rhs.
@@ -517,7 +517,7 @@ def newton_system(mode, Tit, T, lnT, lnN, lnP, lnRT_V, target, m, nact, lnpref, 
     return N, tot, eres, escale, ncol_c, cN, cT, size_m
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def reseed(tot, lnN, lnn, gon):
     """The species that would carry some element combination have underflowed (typically at low T
     after a wild first step): re-insert every gas species at a resolvable trace level
@@ -531,7 +531,7 @@ def reseed(tot, lnN, lnn, gon):
             lnn[j] = lnsum - 23.0
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def least_change(size_m, pi, eon, li):
     """Still singular (a direction of pi that only absent or underflowed species resolve): the
     least-change step, Levenberg-Marquardt on the change of pi from its last value, into li.sol.
@@ -563,7 +563,7 @@ def least_change(size_m, pi, eon, li):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def unpack(Pfix, Tit, m, nact, cN, cT, pi, el, sol, ac):
     """The new element potentials (pi) and the full Newton step of every active species,
     d ln n_j = d_j + d ln N + e_j d ln T + sum_i a_ij pi_i (in ac.tmp). Returns (d ln N, d ln T)."""
@@ -591,7 +591,7 @@ def unpack(Pfix, Tit, m, nact, cN, cT, pi, el, sol, ac):
     return dlnN, dlnT
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def damping_factor(dkind, dpar, k, alpha_state, size, nact, lnNsum, dlnN, dlnT, lnn, act, tmp):
     """The factor the schedule tries first at iteration k (``damping.first_factor``). For CEA's
     control factor the step size it limits is the largest change of ln n of a major species
@@ -619,7 +619,7 @@ def damping_factor(dkind, dpar, k, alpha_state, size, nact, lnNsum, dlnN, dlnT, 
     return min(first_factor(dkind, dpar, k, alpha_state, big), lam2)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def merit(b, eon, A, gon, lnn, n, Ac, cact, nc, lnNv, Pfix, etarget_res, escale):
     """0.5 * sum of squared relative residuals of the nonlinear constraints (for backtracking);
     leaves n_j = exp(ln n_j) in n."""
@@ -665,7 +665,7 @@ def merit(b, eon, A, gon, lnn, n, Ac, cact, nc, lnNv, Pfix, etarget_res, escale)
     return 0.5 * phi
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def backtrack(dkind, dpar, lam, Pfix, Tit, m, nact, ncol_c, lnN, dlnN, eres, escale, A, Ac, sv, el, sp, tmp, li):
     """Backtracking on the constraint residuals (LineSearch, Adaptive): shrink the factor until
     the merit passes the Armijo test (``damping.search_params``). Returns (factor, accepted,
@@ -717,7 +717,7 @@ def backtrack(dkind, dpar, lam, Pfix, Tit, m, nact, ncol_c, lnN, dlnN, eres, esc
     return lam, ok, tries
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def take_step(lam, m, nact, ncol_c, lnNsum, tot, lnn, nc, cact, act, ac, li):
     """ln n_j += lam d ln n_j, n_c += lam dn_c (a condensed species whose amount would turn
     negative leaves the active set, as in CEA). Returns (finite, largest |d ln n_j| of a visible
@@ -759,7 +759,7 @@ def take_step(lam, m, nact, ncol_c, lnNsum, tot, lnn, nc, cact, act, ac, li):
     return finite, dmax_major, removed
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def step_small(dlnN, dlnT, dmax_major, N, m, ncol_c, nc, li):
     """Converged in the Newton sense: the full (undamped) step changes ln N, every visible species
     and every active condensed amount by at most STEP_TOL, ln T by 0.1 STEP_TOL (judged on the
@@ -777,7 +777,7 @@ def step_small(dlnN, dlnT, dmax_major, N, m, ncol_c, nc, li):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def final_check(mode, T, lnT, lnN, lnP, lnRT_V, target, tol, m, nact, sy, sv, ws):
     """The final check of a converged Newton iteration. The gas amounts are recomputed from the
     element potentials alone (every gas species at its equilibrium condition exactly; into sv.lnn
@@ -912,7 +912,7 @@ def final_check(mode, T, lnT, lnN, lnP, lnRT_V, target, tol, m, nact, sy, sv, ws
     return ok, emax, erel, eres_f, left, worst, wc
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def enter_condensed(wc, Ac, cact, nc):
     """Condensed species wc enters the active set at zero amount. A species with the same formula
     as an active one (ice / liquid water) replaces it, as in CEA: both at once would make the

@@ -25,7 +25,7 @@ T_REUSE = 1e-13
 TAYLOR_LNT = 1e-7
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def powers(T):
     """The terms of T in the NASA-9 forms of cp/R, h/RT and s/R, each with its polynomial
     factor (1/2, 1/3, ...) applied once per temperature rather than once per species."""
@@ -40,7 +40,7 @@ def powers(T):
             -0.5 * iT2, -iT, lnT, T2 / 2.0, T3 / 3.0, T4 / 4.0)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s):
     """cp/R, h/RT, s/R of species j at T (NASA-9 form, in place; pw = powers(T))."""
     r = 0
@@ -73,7 +73,7 @@ def thermo(T, coeffs, bounds, nreg, cp, h, s):
         species_thermo(j, T, pw, coeffs, bounds, nreg, cp, h, s)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def all_thermo(T, T_done, T_exact, sy, th, cth):
     """cp/R, h/RT, s/R and g/RT of the gas (th) and the condensed species (cth) at T (``Thermo``
     tuples, in place) from the system's polynomials (sy, ``GasSystem``).
@@ -117,7 +117,7 @@ def all_thermo(T, T_done, T_exact, sy, th, cth):
     return T, T
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def feed_properties(mode, x, T, P, coeffs, bounds, nreg, lnpref, cp, h, s):
     """The property the equilibrium holds fixed, for 1 mol of gas feed of mole fractions x.
 

@@ -18,7 +18,7 @@ LN_TINY = -745.0  # ln of the smallest positive double (denormal); below: exp() 
 _FM = {"reassoc", "contract"}
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def row_sums(Ad, p, nact, nt, d, e, w):
     """For element row p: sum_t a_pt n_t, sum_t a_pt n_t (1 + d_t), sum_t a_pt n_t e_t and
     sum_t a_pt w_t over the active species (absent ones, n_t = 0, contribute nothing)."""
@@ -36,7 +36,7 @@ def row_sums(Ad, p, nact, nt, d, e, w):
     return s_n, s_nd, s_ne, s_w
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def gram(Ad, p, q, nact, nt):
     """sum_t a_pt a_qt n_t over the active species."""
     acc = 0.0
@@ -45,7 +45,7 @@ def gram(Ad, p, q, nact, nt):
     return acc
 
 
-@njit(cache=True, fastmath=_FM)
+@njit(cache=True, fastmath=_FM, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def balance(Ad, q, nact, nt):
     """Element q carried by the gas: sum_t a_qt n_t, and the scale sum_t |a_qt| n_t."""
     acc = 0.0
@@ -57,7 +57,7 @@ def balance(Ad, q, nact, nt):
     return acc, sc
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def add_potentials(Ad, m, nact, sol, out):
     """out_t += sum_q a_qt sol_q (q < m), q by q: the same additions, in the same order, as
     over the nonzero entries alone (the others add an exact zero)."""
@@ -123,7 +123,7 @@ def vexp(x, out, bits, k):
         out[t] = math.inf if xt > _EXP_MAX else res
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def element_totals(x, A, Ax_out):
     """Element amounts [mol per mol of feed] of a feed of mole fractions x: ``A.T @ x``."""
     ne = A.shape[1]
