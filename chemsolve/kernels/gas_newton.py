@@ -22,6 +22,10 @@ system ``sy``, the state ``sv`` and the groups of the workspace ``ws``) and the 
 
 Only small groups of arrays cross each call (numba passes a named tuple array by array); the
 arrays are borrowed (``kernels.borrow``), so a call copies their descriptors and counts nothing.
+The small stages run every iteration (``warm_start``, ``reseed``, ``unpack``, ``damping_factor``,
+``take_step``, ``step_small``) are inlined into the loop (``inline="always"``): a call costs about
+as much as their arithmetic. The larger ones are compiled on their own: numba's type inference
+and LLVM's optimisation of one function grow faster than linearly with its size.
 """
 
 import math
@@ -300,7 +304,7 @@ def cold_start(mode, gopt, Tin, lnP, lnRT_V, ngon, sy, sv, ws):
     return T, T_done, T_exact
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(inline="always")
 def warm_start(Tfree, Tin, lnn, st, gon):
     """A warm start from the state given: its T when T is free (the feed's if it has none), ln n
     of species made of absent elements at -inf, unset ones at -50. Returns T."""
@@ -517,7 +521,7 @@ def newton_system(mode, Tit, T, lnT, lnN, lnP, lnRT_V, target, m, nact, lnpref, 
     return N, tot, eres, escale, ncol_c, cN, cT, size_m
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(inline="always")
 def reseed(tot, lnN, lnn, gon):
     """The species that would carry some element combination have underflowed (typically at low T
     after a wild first step): re-insert every gas species at a resolvable trace level
@@ -563,7 +567,7 @@ def least_change(size_m, pi, eon, li):
     return True
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(inline="always")
 def unpack(Pfix, Tit, m, nact, cN, cT, pi, el, sol, ac):
     """The new element potentials (pi) and the full Newton step of every active species,
     d ln n_j = d_j + d ln N + e_j d ln T + sum_i a_ij pi_i (in ac.tmp). Returns (d ln N, d ln T)."""
@@ -591,7 +595,7 @@ def unpack(Pfix, Tit, m, nact, cN, cT, pi, el, sol, ac):
     return dlnN, dlnT
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(inline="always")
 def damping_factor(dkind, dpar, k, alpha_state, size, nact, lnNsum, dlnN, dlnT, lnn, act, tmp):
     """The factor the schedule tries first at iteration k (``damping.first_factor``). For CEA's
     control factor the step size it limits is the largest change of ln n of a major species
@@ -717,7 +721,7 @@ def backtrack(dkind, dpar, lam, Pfix, Tit, m, nact, ncol_c, lnN, dlnN, eres, esc
     return lam, ok, tries
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(inline="always")
 def take_step(lam, m, nact, ncol_c, lnNsum, tot, lnn, nc, cact, act, ac, li):
     """ln n_j += lam d ln n_j, n_c += lam dn_c (a condensed species whose amount would turn
     negative leaves the active set, as in CEA). Returns (finite, largest |d ln n_j| of a visible
@@ -759,7 +763,7 @@ def take_step(lam, m, nact, ncol_c, lnNsum, tot, lnn, nc, cact, act, ac, li):
     return finite, dmax_major, removed
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(inline="always")
 def step_small(dlnN, dlnT, dmax_major, N, m, ncol_c, nc, li):
     """Converged in the Newton sense: the full (undamped) step changes ln N, every visible species
     and every active condensed amount by at most STEP_TOL, ln T by 0.1 STEP_TOL (judged on the
