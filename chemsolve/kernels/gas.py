@@ -38,6 +38,8 @@ its chunks shared out among threads (``pool``), each thread's share in one call 
 ``equil_rows``; it re-exports the names the Python layer uses.
 """
 
+from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+
 import math
 
 import numpy as np

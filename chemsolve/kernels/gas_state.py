@@ -18,6 +18,8 @@ depends only on its chunk. Compiled functions borrow these tuples (``kernels.bor
 working on them.
 """
 
+from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+
 from collections import namedtuple
 
 import numpy as np
