@@ -59,12 +59,12 @@ def lp_start(lnP, A, g, lnpref, gon, Ac, cg, allowed, b, eon, lnn, nc, cact, pi)
     ng = A.shape[0]
     ne = A.shape[1]
     ncs = Ac.shape[0]
-    m = 0
+    m = np.int64(0)  # not the literal 0: numba would compile _simplex for (0, 0) as well
     for i in range(ne):
         if eon[i]:
             m += 1
     cols = np.empty(ng + ncs, dtype=np.int64)  # >= 0 gas index, < 0: -(c + 1) condensed
-    ncol = 0
+    ncol = np.int64(0)
     for j in range(ng):
         if gon[j]:
             cols[ncol] = j
