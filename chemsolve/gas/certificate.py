@@ -224,8 +224,12 @@ def certify(mix: Any, state: Any, X: Any, T: Any, P: Any, mode: str | None = Non
     Tb = np.ascontiguousarray(np.broadcast_to(np.asarray(T, dtype=float), (n,)))
     Pb = np.ascontiguousarray(np.broadcast_to(np.asarray(P, dtype=float), (n,)))
     target = _targets(mix, mode_u, Xb, n, H=H, U=U, S=S)
-    cert = certify_arrays(mix, mode_u, Xb, Tb, Pb, target, arrs["T"], arrs["P"], arrs["X"], arrs["lnX"],
-                          arrs["moles"], arrs["nc"], arrs["pi"], arrs["status"], tol)
+    from ..kernels import first_use  # noqa: PLC0415
+    from ..kernels import gas_certificate as kc  # noqa: PLC0415
+
+    with first_use("the gas certificate kernel", kc.certify_rows):
+        cert = certify_arrays(mix, mode_u, Xb, Tb, Pb, target, arrs["T"], arrs["P"], arrs["X"], arrs["lnX"],
+                              arrs["moles"], arrs["nc"], arrs["pi"], arrs["status"], tol)
     return cert.row(0) if one else cert
 
 

@@ -317,13 +317,10 @@ class GasKind(ModelKind):
         (flame if model.fuel is not None else composition)(model, ax=ax)
 
     def warmup(self) -> str:
-        from .mixture import GasMixture
+        from .warmup import warmup
 
-        mix = GasMixture.from_cantera("h2o2.yaml")
-        for mode in ("TP", "HP"):
-            mix.equilibrate(1500.0, 101325.0, {"H2": 2, "O2": 1}, mode=mode)
-            mix.equilibrate(np.array([1500.0, 1600.0]), 101325.0, {"H2": 2, "O2": 1}, mode=mode, warm_start=True)
-        return "the gas kernels and their certificate (single state and batch)"
+        warmup()
+        return "the gas kernels, their certificate and the property kernels"
 
     def retry_rungs(self, summary: dict[str, Any]) -> list:
         from .. import damping

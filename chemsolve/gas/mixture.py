@@ -572,7 +572,9 @@ class GasMixture:
             if throw and not bool(np.all(out.success)):
                 raise ConvergenceError(out)
             return out
+        from ..kernels import first_use  # noqa: PLC0415
         from ..kernels import gas as kg  # noqa: PLC0415 - numba only when solving
+        from ..kernels import gas_certificate as kc  # noqa: PLC0415
 
         mode_u = str(mode).upper()
         if mode_u not in _c.MODE_NAMES:
@@ -640,18 +642,21 @@ class GasMixture:
             chunk = kg.default_chunk(n, bool(warm_start))
         g, c = self._gas, self._cond
         X_out = np.empty((n, ng))
-        kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
-                       self.Ac, c.coeffs, c.bounds, c.nreg, self._cwin, sched.kind, sched.params(),
-                       gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)
-        ln_x = lnn  # the kernel leaves ln mole fractions here
-        moles = np.exp(st[:, kg.ST_LNSUM])
-        T_used = st[:, kg.ST_T].copy()  # the temperature the kernel solved at (TP, TV: must be T)
-        Tout = Tb.copy() if mode_u in ("TP", "TV") else T_used
-        Pout = st[:, kg.ST_P].copy()
-        # the certificate: every state the solver calls converged is checked independently;
-        # those that fail become CHECK_FAILED
-        cert = _cert.certify_arrays(self, mode_u, Xb, Tb, Pb, target, T_used, Pout, X_out, ln_x, moles, nc,
-                                    pi, status, float(tol))
+        # the first call in a process loads the compiled kernels from numba's disk cache, or
+        # compiles them (first use on this machine): the latter is said on stderr
+        with first_use("the gas kernels", kg.equil_rows, kc.certify_rows):
+            kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
+                           self.Ac, c.coeffs, c.bounds, c.nreg, self._cwin, sched.kind, sched.params(),
+                           gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)
+            ln_x = lnn  # the kernel leaves ln mole fractions here
+            moles = np.exp(st[:, kg.ST_LNSUM])
+            T_used = st[:, kg.ST_T].copy()  # the temperature the kernel solved at (TP, TV: must be T)
+            Tout = Tb.copy() if mode_u in ("TP", "TV") else T_used
+            Pout = st[:, kg.ST_P].copy()
+            # the certificate: every state the solver calls converged is checked independently;
+            # those that fail become CHECK_FAILED
+            cert = _cert.certify_arrays(self, mode_u, Xb, Tb, Pb, target, T_used, Pout, X_out, ln_x, moles, nc,
+                                        pi, status, float(tol))
         conv = status == _c.CONVERGED
         if conv.any():
             if mode_u in ("HP", "SP", "UV"):
@@ -812,6 +817,7 @@ class GasMixture:
     def _gap_at_bound(self, idx, Tbound, mode, Xb, Tb, Pb, target, tol, max_iter) -> np.ndarray:
         """target - (the held property of the TP (UV: TV) equilibrium at Tbound) for rows idx, per
         mole of feed; NaN where that equilibrium does not converge."""
+        from ..kernels import first_use  # noqa: PLC0415
         from ..kernels import gas_certificate as kc  # noqa: PLC0415
 
         fixed = "TP" if mode in ("HP", "SP") else "TV"
@@ -824,15 +830,16 @@ class GasMixture:
         mcode = _c.MODE_NAMES[mode]
         g, c = self._gas, self._cond
         prop = np.empty(len(idx))
-        kc.property_batch(mcode, r.T, r.P, r.X, r.ln_X, r.moles, r.condensed, g.coeffs, g.bounds, g.nreg, g.lnpref,
-                          c.coeffs, c.bounds, c.nreg, prop)
         tgt = target[idx].copy()
         own = np.isnan(tgt)
-        if own.any():
-            fp = np.empty(int(own.sum()))
-            kc.feed_property_batch(mcode, np.ascontiguousarray(Xb[idx][own]), np.ascontiguousarray(Tb[idx][own]),
-                                   np.ascontiguousarray(Pb[idx][own]), g.coeffs, g.bounds, g.nreg, g.lnpref, fp)
-            tgt[own] = fp
+        with first_use("the gas property kernels", kc.property_batch, kc.feed_property_batch):
+            kc.property_batch(mcode, r.T, r.P, r.X, r.ln_X, r.moles, r.condensed, g.coeffs, g.bounds, g.nreg,
+                              g.lnpref, c.coeffs, c.bounds, c.nreg, prop)
+            if own.any():
+                fp = np.empty(int(own.sum()))
+                kc.feed_property_batch(mcode, np.ascontiguousarray(Xb[idx][own]), np.ascontiguousarray(Tb[idx][own]),
+                                       np.ascontiguousarray(Pb[idx][own]), g.coeffs, g.bounds, g.nreg, g.lnpref, fp)
+                tgt[own] = fp
         return np.where(r.success, tgt - prop, np.nan)
 
 
