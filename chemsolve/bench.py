@@ -9,7 +9,9 @@ Each suite runs chemsolve and a peer on the same inputs in one process, reports 
 - ``gas``: gri30 vs Cantera's ``equilibrate`` on random TP and HP states and a warm HP sweep over phi;
 - ``aqueous``: random waters on phreeqc.dat vs PHREEQC (IPhreeqc, PyPI package ``phreeqc``);
 - ``sweep``: ``chemsolve.sweep`` of the bundled flame and seawater models, locally and on a Dask
-  LocalCluster (the two tables must be identical), beside a loop of one solve per state.
+  LocalCluster (the two tables must be identical), beside a loop of one solve per state;
+- ``flash``: the (T, P) flash of five alkanes vs ``thermo`` and ``thermopack``, cold and warm-started
+  (``chemsolve.flash.bench``).
 
 A missing peer is reported ("peer not installed") and the suite shows chemsolve's own numbers.
 Exit codes (``command``): 0 agreement within tolerance, 1 a disagreement or a state chemsolve
@@ -654,11 +656,19 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     return rep.finish()
 
 
+def _flash(n: int, peer: str | None, log) -> Report:
+    """The (T, P) flash against thermo (the suite's peer) and thermopack (looked for apart): chemsolve.flash.bench."""
+    from .flash.bench import suite
+
+    return suite(n, peer, log)
+
+
 SUITES: dict[str, Suite] = {
     "engine": Suite(_engine, 2000, "scipy", "chemsolve solve / solve_batch vs scipy.optimize.root on propane"),
     "gas": Suite(_gas, 200, "cantera", "gas equilibrium (gri30, TP, HP, warm phi sweep) vs Cantera"),
     "aqueous": Suite(_aqueous, 200, "phreeqc", "aqueous speciation (phreeqc.dat) vs PHREEQC"),
     "sweep": Suite(_sweep, 100_000, "distributed", "chemsolve.sweep locally vs a Dask LocalCluster (same table)"),
+    "flash": Suite(_flash, 1000, "thermo", "(T, P) flash of five alkanes vs thermo and thermopack, cold and warm"),
 }
 
 

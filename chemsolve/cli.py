@@ -152,7 +152,7 @@ def _sweep_units(path: str, overrides: dict[str, str] | None, key: str, values: 
     from .errors import InvalidInputError
     from .modelfile import _ALIASES, _QUANTITIES, _linear, read_model_file
 
-    q = key if key in ("T", "P") else ("totals" if key.startswith("totals.") else None)
+    q = key if key in ("T", "P", "H", "S") else ("totals" if key.startswith("totals.") else None)
     if q is None:
         if unit is not None:
             raise InvalidInputError(f"--sweep {key}: takes no unit (got {unit!r}); units apply to T, P and totals")
@@ -272,7 +272,8 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     if plot:
         from .plots import plot_columns
 
-        plot_columns(list(df.columns), df.to_numpy().tolist(), plot, title=f"{model.name}: sweep of {key}")
+        plot_columns(list(df.columns), df.to_numpy().tolist(), plot, title=f"{model.name}: sweep of {key}",
+                     families=kind_of(model).column_families)
     if not quiet:
         where = "on Dask" if client is not None else "locally"
         print(f"{n:,} states in {dt:.2f} s ({n / dt:,.0f} states/s, {where})", file=sys.stderr)
@@ -354,7 +355,7 @@ def _main(argv: list[str] | None) -> int:
 
     def common(p):
         p.add_argument("model", help="a model YAML file, or a bundled model's name as `chemsolve models` lists it "
-                                     "(e.g. gas/hydrogen_air); its kind: picks aqueous, gas or engine")
+                                     "(e.g. gas/hydrogen_air); its kind: picks aqueous, gas, engine or flash")
         p.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 --set params.R=20 "
                             "--set solver.max_iter=50 (repeatable)")
@@ -364,7 +365,7 @@ def _main(argv: list[str] | None) -> int:
         p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
         p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
 
-    p_run = sub.add_parser("run", help="solve a model file (models/aqueous, models/gas, models/engine; "
+    p_run = sub.add_parser("run", help="solve a model file (models/aqueous, models/gas, models/engine, models/flash; "
                                        "schema: models/README.md)")
     common(p_run)
     p_run.add_argument("--json", action="store_true", help="same as --format json")
@@ -381,7 +382,7 @@ def _main(argv: list[str] | None) -> int:
     p_mod = sub.add_parser("models", help="list the model files (one line each)")
     p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
     p_b = sub.add_parser("bench", help="speed and agreement against a peer (suites: chemsolve bench --list)")
-    p_b.add_argument("suite", nargs="?", help="engine, gas or aqueous (chemsolve.bench.SUITES)")
+    p_b.add_argument("suite", nargs="?", help="engine, gas, aqueous, sweep or flash (chemsolve.bench.SUITES)")
     p_b.add_argument("--n", type=int, help="size: states or waters (default: the suite's, seconds on 2 cores)")
     p_b.add_argument("--threads", type=int, help="numba threads (default: all cores)")
     p_b.add_argument("--format", choices=("table", "json"), default="table", help="output format")

@@ -36,7 +36,8 @@ INTERNAL = "chemsolve could not check this file (a bug, please report it with th
 Where = Callable[..., str]  # where(*key) -> "file:line" of a key (a path of keys), for messages
 
 # quantity -> (chemsolve's unit, pint dimension)
-_QUANTITIES = {"T": ("K", "[temperature]"), "P": ("Pa", "[pressure]"), "density": ("kg/L", "[density]")}
+_QUANTITIES = {"T": ("K", "[temperature]"), "P": ("Pa", "[pressure]"), "density": ("kg/L", "[density]"),
+               "H": ("J/mol", "[energy]/[substance]"), "S": ("J/mol/K", "[energy]/[substance]/[temperature]")}
 # whole unit texts read otherwise than pint would (pint's C is the coulomb, its ppm a pure number)
 _ALIASES = {"C": "degC", "°C": "degC", "degc": "degC", "F": "degF", "°F": "degF", "k": "K", "pa": "Pa",
             "kpa": "kPa", "ppm": "mg/kgs", "ppb": "ug/kgs"}

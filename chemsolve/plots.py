@@ -361,15 +361,18 @@ _COLUMN_LABELS = {"T_K": "T [K]", "P_Pa": "P [Pa]", "pH": "pH [-]", "ionic_stren
                   "T": "T [K]", "P": "P [Pa]", "phi": "equivalence ratio \N{GREEK SMALL LETTER PHI} [-]",
                   "pe": "pe [-]"}
 # column families of a sweep table sharing one panel: prefix -> (axis label, log scale)
-_FAMILIES = {"X_": ("mole fraction [-]", True), "m_": ("molality [mol/kgw]", True),
-             "n_": ("moles per mole of feed [-]", False), "x_": ("unknowns x [-]", False)}
+_COMMON_FAMILIES = {"X_": ("mole fraction [-]", True), "m_": ("molality [mol/kgw]", True),
+                    "n_": ("moles per mole of feed [-]", False), "x_": ("unknowns x [-]", False)}
 
 
-def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title: str = "") -> str:
+def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title: str = "",
+                 families: dict[str, tuple[str, bool]] | None = None) -> str:
     """A sweep's table as a figure: every output column vs the first column (the swept input), one
     panel each; a family of columns (``X_*`` mole fractions, ``m_*`` molalities, ``n_*`` condensed
-    amounts, ``x_*`` unknowns) shares one panel. Columns constant over the sweep are left out. Rows
+    amounts, ``x_*`` unknowns, and a model kind's own ``families``: {prefix: (axis label, log scale)},
+    ``ModelKind.column_families``) shares one panel. Columns constant over the sweep are left out. Rows
     whose "status" is not CONVERGED are red crosses. Writes a PNG to ``path`` and returns the path."""
+    fams = {**_COMMON_FAMILIES, **(families or {})}
     key = header[0]
     x = np.array([float(r[0]) for r in rows])
     ok = (np.array([r[header.index("status")] == "CONVERGED" for r in rows]) if "status" in header
@@ -380,9 +383,10 @@ def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title
             data[c] = np.array([float(r[k]) for r in rows])
         except (TypeError, ValueError):
             continue  # status and other text
-    fam = {c: next((p for p in _FAMILIES if c.startswith(p)), None) for c in data}
-    groups = [[c] for c in data if fam[c] is None and np.ptp(data[c]) > 0]
-    groups += [[c for c in data if fam[c] == p] for p in _FAMILIES if p in fam.values()]
+    fam = {c: next((p for p in fams if c.startswith(p)), None) for c in data}
+    varies = {c: bool(np.isfinite(v).any() and np.nanmax(v) > np.nanmin(v)) for c, v in data.items()}  # NaN: absent
+    groups = [[c] for c in data if fam[c] is None and varies[c]]
+    groups += [[c for c in data if fam[c] == p] for p in fams if p in fam.values()]
     if not groups:
         raise InvalidInputError(f"nothing to plot: no output column of {header} varies over the sweep")
     fig = _figure((7.0, 1.2 + 2.2 * len(groups)))
@@ -393,8 +397,8 @@ def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title
             ax.plot(x, data[c], lw=1.5, label=c[len(p):] if p else None, gid=c)
             _mark_failed(ax, x, data[c], ok)
         if p:
-            ax.set_ylabel(_FAMILIES[p][0])
-            ax.set_yscale("log" if _FAMILIES[p][1] else "linear")
+            ax.set_ylabel(fams[p][0])
+            ax.set_yscale("log" if fams[p][1] else "linear")
             ax.legend(fontsize=7, ncol=4)
         else:
             ax.set_ylabel(_COLUMN_LABELS.get(group[0], group[0]))

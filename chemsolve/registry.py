@@ -23,6 +23,7 @@ KINDS: dict[str, str] = {
     "aqueous": "chemsolve.aqueous.kind",
     "gas": "chemsolve.gas.kind",
     "engine": "chemsolve.engine_kind",
+    "flash": "chemsolve.flash.kind",
 }
 
 
@@ -37,6 +38,8 @@ class ModelKind:
     sweep_help : what ``chemsolve sweep`` may vary, for messages (e.g. "T [K], pH").
     amount_prefix : the prefix of the amount columns of its sweep tables ("X_", "m_"), or None.
     damping_types : the damping schedule types an advisor may propose (``advisors.FLAT_DAMPING_TYPES``).
+    column_families : {prefix of sweep output columns: (axis label, log scale)} for the kind's own column
+        families in a sweep's figure (``plots.plot_columns``), beside the common ones.
     """
 
     name: str = ""
@@ -45,6 +48,7 @@ class ModelKind:
     sweep_help: str = ""
     amount_prefix: str | None = None
     damping_types: tuple[str, ...] = ("constant", "ramp", "adaptive", "linesearch")
+    column_families: dict[str, tuple[str, bool]] = {}
 
     # -- model files
     def load(self, path: Path, data: dict, where: Callable[..., str]) -> Any:

@@ -29,10 +29,10 @@ def blocked(module, *args):
 def test_list_and_bad_input_exit_2_with_one_line():
     out = run("bench", "--list")
     assert out.returncode == 0, out.stderr
-    assert [ln.split()[0] for ln in out.stdout.splitlines()[2:]] == ["engine", "gas", "aqueous", "sweep"]
+    assert [ln.split()[0] for ln in out.stdout.splitlines()[2:]] == ["engine", "gas", "aqueous", "sweep", "flash"]
     bad = run("bench", "nosuch")
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: unknown suite 'nosuch'; suites: engine, gas, aqueous, sweep"
+    assert bad.stderr.strip() == "error: unknown suite 'nosuch'; suites: engine, gas, aqueous, sweep, flash"
     for args, culprit in ((["engine", "--n", "0"], "--n"), (["engine", "--threads", "0"], "--threads"), ([], "--list")):
         bad = run("bench", *args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and culprit in bad.stderr, bad.stderr

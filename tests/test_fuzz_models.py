@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from chemsolve import models as M
 from chemsolve import registry
 from chemsolve.errors import InvalidInputError
+from chemsolve.flash.model import FlashModel
 from chemsolve.models import EngineModel, GasModel, Model, load_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -199,7 +200,7 @@ def documents(draw):
     """(text, how it was made) of one model file, before encoding."""
     rnd = draw(st.randoms(use_true_random=False))
     how = draw(st.sampled_from(["tree"] * 6 + ["mutant"] * 8 + ["bomb"] * 2 + ["deep"] * 2 + ["big", "long"]))
-    kind = draw(st.sampled_from(["aqueous", "gas", "engine", "engine", "other"]))
+    kind = draw(st.sampled_from(["aqueous", "gas", "engine", "engine", "flash", "other"]))
     head = [] if kind == "other" else [("kind", ("s", kind))]
     if how == "tree":
         pairs = head + draw(st.lists(st.tuples(KEYS, TREES), max_size=12))
@@ -361,7 +362,7 @@ def check_in_process(work, data: bytes) -> None:
             _one_line(str(e))
             COUNTS["error"] += 1
         else:
-            assert isinstance(m, (Model, GasModel, EngineModel))
+            assert isinstance(m, (Model, GasModel, EngineModel, FlashModel))
             COUNTS["valid"] += 1
         if not small:
             return

@@ -252,7 +252,7 @@ def test_bad_engine_files_name_file_line_and_key(tmp_path, old, new, match):
 
 
 def test_unknown_kind_lists_the_supported_ones(tmp_path):
-    with pytest.raises(ModelError, match=r"m.yaml:1: kind: 'plasma' is not supported \(supported: aqueous, gas, engine\)"):
+    with pytest.raises(ModelError, match=r"m.yaml:1: kind: 'plasma' is not supported \(supported: aqueous, gas, engine, flash\)"):
         load_model(_write(tmp_path, ENGINE.replace("kind: engine", "kind: plasma")))
 
 
@@ -300,7 +300,7 @@ def test_every_example_in_the_schema_reference_loads(tmp_path):
 
     text = open(os.path.join(ROOT, "models", "README.md"), encoding="utf-8").read()
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
-    assert {b.split("\n")[0] for b in blocks} == {"kind: aqueous", "kind: gas", "kind: engine"}
+    assert {b.split("\n")[0] for b in blocks} == {"kind: aqueous", "kind: gas", "kind: engine", "kind: flash"}
     for b in blocks:
         assert load_model(_write(tmp_path, b)).kind == b.split("\n")[0].split()[1]
 

@@ -117,3 +117,15 @@ def test_no_front_door_tests_kind_names():
               "advisors/llm.py", "advisors/base.py"):
         hits = [ln for ln in (root / f).read_text().splitlines() if pat.search(ln)]
         assert hits == [], (f, hits)
+
+
+def test_every_registered_kind_implements_the_protocol():
+    """Each registered kind (aqueous, gas, engine, flash) provides what the generic front doors call: its
+    loader, sweep check and block, run report and figure (the defaults raise NotImplementedError)."""
+    for name in registry.names():
+        kind = registry.get(name)
+        assert kind.name == name and kind.about and kind.keys.get("kind") is True
+        for method in ("load", "check_sweep", "sweep_block", "report", "plot"):
+            assert getattr(type(kind), method) is not getattr(registry.ModelKind, method), (name, method)
+    assert "flash" in registry.names()
+    assert registry.get("flash").column_families  # its x_ / y_ columns are labelled in a sweep's figure

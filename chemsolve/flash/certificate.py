@@ -57,20 +57,20 @@ def _where_names(k: str, idx: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
 
 
 def _raw(spec_code: int, target: np.ndarray, T: np.ndarray, P: np.ndarray, Z: np.ndarray, X: np.ndarray,
-         Y: np.ndarray, st: np.ndarray, status: np.ndarray, comp: np.ndarray, kij: np.ndarray, eosp: np.ndarray,
-         serial: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+         Y: np.ndarray, st: np.ndarray, status: np.ndarray, comp: np.ndarray, kij: np.ndarray,
+         eosp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from ..kernels import flash_cert as fc
+    from .parallel import run_rows
 
     nrow = T.shape[0]
     vals = np.full((nrow, fc.N_CK), np.nan)
     where = np.full((nrow, fc.N_CK), -1, dtype=np.int64)
     checked = np.zeros(nrow, dtype=np.bool_)
-    args = (int(spec_code), np.ascontiguousarray(target, dtype=np.float64), T, P, Z, X, Y, st, status, comp, kij, eosp,
-            vals, where, checked)
-    if serial:
-        fc.certify_rows(0, nrow, *args)
-    else:
-        fc.certify_batch(*args)
+    from ..kernels import first_use
+
+    with first_use("the flash certificate", fc.certify_rows):
+        run_rows(fc.certify_rows, nrow, None, int(spec_code), np.ascontiguousarray(target, dtype=np.float64), T, P, Z,
+                 X, Y, st, status, comp, kij, eosp, vals, where, checked)
     return vals, where, checked
 
 
@@ -82,7 +82,7 @@ def certify_one(spec_code: int, target: float, T: float, P: float, z: np.ndarray
     from ..kernels import codes as _c
 
     vals, where, checked = _raw(spec_code, np.array([target]), np.array([T]), np.array([P]), z[None, :], x[None, :],
-                                y[None, :], st[None, :], np.array([status], dtype=np.int8), comp, kij, eosp, True)
+                                y[None, :], st[None, :], np.array([status], dtype=np.int8), comp, kij, eosp)
     if not checked[0]:
         return None, status
     cert = Certificate({k: Check(float(vals[0, j]), TOLERANCES[k], UNITS[k],
@@ -93,13 +93,12 @@ def certify_one(spec_code: int, target: float, T: float, P: float, z: np.ndarray
 
 def certify_arrays(spec_code: int, target: np.ndarray, T: np.ndarray, P: np.ndarray, Z: np.ndarray,
                    X: np.ndarray, Y: np.ndarray, st: np.ndarray, status: np.ndarray, comp: np.ndarray,
-                   kij: np.ndarray, eosp: np.ndarray, names: tuple[str, ...],
-                   serial: bool = False) -> tuple[BatchCertificate, np.ndarray]:
-    """Certify the converged rows; returns the BatchCertificate and the status with refused rows set to
-    CHECK_FAILED. ``serial``: on the calling thread (few rows) instead of numba's parallel loop."""
+                   kij: np.ndarray, eosp: np.ndarray, names: tuple[str, ...]) -> tuple[BatchCertificate, np.ndarray]:
+    """Certify the converged rows (on as many threads as numba's setting allows); returns the
+    BatchCertificate and the status with refused rows set to CHECK_FAILED."""
     from ..kernels import codes as _c
 
-    vals, where, checked = _raw(spec_code, target, T, P, Z, X, Y, st, status, comp, kij, eosp, serial)
+    vals, where, checked = _raw(spec_code, target, T, P, Z, X, Y, st, status, comp, kij, eosp)
     values = {k: vals[:, j].copy() for j, k in enumerate(NAMES)}
     wh = {k: _where_names(k, where[:, j], names) for j, k in enumerate(NAMES)}
     cert = BatchCertificate(values, dict(TOLERANCES), wh, dict(UNITS), checked.copy(), "flash")

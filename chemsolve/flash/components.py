@@ -69,7 +69,7 @@ class Component:
         if not isinstance(d, Mapping):
             raise InvalidInputError(f"{at}a component must be a name or a mapping, got {d!r}")
         allowed = {"name", "Tc", "Pc", "omega", "MW", "cp", "cp_range", "Z_RA"}
-        extra = sorted(set(d) - allowed)
+        extra = sorted((k for k in d if k not in allowed), key=str)
         if extra:
             raise InvalidInputError(f"{at}unknown key(s) {extra} in component {d.get('name', '?')!r}; "
                                     f"allowed: {sorted(allowed)}")
@@ -82,17 +82,21 @@ class Component:
             if k in d:
                 try:
                     kw[k] = float(d[k])
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise InvalidInputError(f"{at}component {d['name']!r}: {k}={d[k]!r} is not a number") from None
         if "Z_RA" in d:
-            kw["Z_RA"] = float(d["Z_RA"])
-        if "cp" in d:
             try:
-                kw["cp"] = tuple(float(a) for a in d["cp"])
-            except (TypeError, ValueError):
-                raise InvalidInputError(f"{at}component {d['name']!r}: cp={d['cp']!r} must be 5 numbers") from None
-        if "cp_range" in d:
-            kw["cp_range"] = tuple(float(a) for a in d["cp_range"])
+                kw["Z_RA"] = float(d["Z_RA"])
+            except (TypeError, ValueError, OverflowError):
+                raise InvalidInputError(f"{at}component {d['name']!r}: Z_RA={d['Z_RA']!r} is not a number") from None
+        for k, size in (("cp", 5), ("cp_range", 2)):
+            if k in d:
+                try:
+                    kw[k] = tuple(float(a) for a in d[k])
+                except (TypeError, ValueError, OverflowError):
+                    raise InvalidInputError(f"{at}component {d['name']!r}: {k}={d[k]!r} must be {size} numbers") from None
+                if len(kw[k]) != size:
+                    raise InvalidInputError(f"{at}component {d['name']!r}: {k}={d[k]!r} must be {size} numbers")
         kw["source"] = {"constants": "given by the user"}
         try:
             return cls(**kw)

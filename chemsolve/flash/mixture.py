@@ -110,16 +110,18 @@ class Mixture:
         if isinstance(kij, Mapping):
             k = np.zeros((n, n))
             for pair, v in kij.items():
-                a, b = (pair.split("/") if isinstance(pair, str) else tuple(pair)) if pair else ("", "")
+                parts = pair.split("/") if isinstance(pair, str) else pair if isinstance(pair, tuple) else ()
                 try:
+                    a, b = parts
                     i, j = self.names.index(str(a).strip()), self.names.index(str(b).strip())
                 except ValueError:
-                    raise InvalidInputError(f"Mixture: kij pair {pair!r} names a component not in {list(self.names)}") from None
+                    raise InvalidInputError(f"Mixture: kij pair {pair!r} is not 'name/name' of two components of "
+                                            f"{list(self.names)}") from None
                 if i == j:
                     raise InvalidInputError(f"Mixture: kij pair {pair!r} pairs a component with itself")
                 try:
                     val = float(v)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise InvalidInputError(f"Mixture: kij[{pair!r}]={v!r} is not a number") from None
                 if not math.isfinite(val) or abs(val) >= 1.0:
                     raise InvalidInputError(f"Mixture: kij[{pair!r}]={v!r} must be finite with |k| < 1")
@@ -127,7 +129,7 @@ class Mixture:
             return k, "given (pairs)", []
         try:
             k = np.array(kij, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidInputError(f"Mixture: kij={kij!r} is not a matrix of numbers") from None
         if k.shape != (n, n):
             raise InvalidInputError(f"Mixture: kij has shape {k.shape}; expected ({n}, {n})")
@@ -153,7 +155,7 @@ class Mixture:
             return _eos.peneloux_shift(self.eos, self.Tc, self.Pc, np.array([c.Z_RA for c in self.components]))
         try:
             c = np.array(vs, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InvalidInputError(f"Mixture: volume_shift={vs!r} is not a list of numbers") from None
         if c.shape != (self.n,) or not np.all(np.isfinite(c)):
             raise InvalidInputError(f"Mixture: volume_shift must be {self.n} finite numbers [m^3/mol]")
@@ -196,7 +198,8 @@ class Mixture:
     # ------------------------------------------------------------------ the verbs
     def flash(self, *, z: Any, T: Any = None, P: Any = None, H: Any = None, S: Any = None, VF: Any = None,
               K0: Any = None, warm_start: bool = False, options: FlashOptions | Mapping[str, Any] | None = None,
-              throw: bool = False, threads: int | None = None, **option_fields: Any) -> FlashResult | FlashBatch:
+              throw: bool = False, threads: int | None = None, chunk: int | None = None,
+              **option_fields: Any) -> FlashResult | FlashBatch:
         """Flash the feed ``z`` at a pair of T [K], P [Pa], H [J/mol], S [J/mol/K] or VF (vapour mole
         fraction): T+P, P+H, P+S, T+VF or P+VF. Numbers give one state (``FlashResult``); arrays (and a
         (N, n) z) give N states in one compiled call (``FlashBatch``; scalars are broadcast).
@@ -211,6 +214,9 @@ class Mixture:
         throw : raise ``chemsolve.ConvergenceError`` unless every state converged (a batch raises for
             its first failed row, ``err.result``; the whole batch is ``err.batch``).
         threads : numba threads for this call (default: numba's setting).
+        chunk : rows per warm-started chunk of a ``warm_start`` batch (each chunk's first row starts cold);
+            default one chunk per thread. A row's answer depends on its chunk only, never on the thread
+            that solved it (``chemsolve.sweep`` passes its own chunk).
 
         A row with a non-finite or non-positive T/P or a bad feed gets status INVALID_INPUT in a batch
         (nothing is raised); for one state it raises ``InvalidInputError`` naming the value.
@@ -254,8 +260,11 @@ class Mixture:
             source = "K0"
         elif warm_start:
             source = "warm_start"
+        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
+            raise InvalidInputError(f"flash: chunk={chunk!r} must be an integer >= 1")
         with self._threads(threads):
-            res = self._run(spec, full, Zf, lnK, start, bool(warm_start), opts, single, source)
+            res = self._run(spec, full, Zf, lnK, start, bool(warm_start), opts, single, source,
+                            None if chunk is None else int(chunk))
         if single:
             if throw and not res.success:
                 raise ConvergenceError(res)
@@ -355,9 +364,11 @@ class Mixture:
             raise InvalidInputError("flash: the feed z is empty (all zero)")
 
     def _run(self, spec: str, cols: dict[str, np.ndarray], Zf: np.ndarray, lnK: np.ndarray, start: np.ndarray,
-             sweep: bool, opts: FlashOptions, single: bool = False, source: str = "default") -> Any:
+             sweep: bool, opts: FlashOptions, single: bool = False, source: str = "default",
+             chunk: int | None = None) -> Any:
         from ..kernels import first_use
         from ..kernels import flash_layout as L
+        from .parallel import run_rows, threads_in_use
 
         nrow = Zf.shape[0]
         fopt, dkind, dpar = opts.pack()
@@ -365,93 +376,63 @@ class Mixture:
         Y = np.zeros((nrow, self.n))
         st = np.zeros((nrow, L.N_ST))
         status = np.zeros(nrow, dtype=np.int8)
-        chunk = self._chunk(nrow, sweep)
-        serial = self._serial(nrow)
+        if sweep and chunk is None:
+            chunk = max(1, -(-nrow // threads_in_use()))  # one warm-started chunk per thread
         hs = 1 if self.has_cp else 0
         if spec == "TP":
             from ..kernels import flash_tp as k
 
+            what, kernel = "the flash (T, P) kernel", k.tp_rows
             target = np.zeros(nrow)
             T, P = cols["T"], cols["P"]
-
-            def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
-                if rows is None:
-                    if serial:
-                        k.tp_rows(0, nrow, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw, hs,
-                                  X, Y, st, status)
-                    else:
-                        k.tp_batch(T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar, sw, chunk,
-                                   hs, X, Y, st, status)
-                    return
-                sub = [a[rows].copy() for a in (X, Y, st, status)]
-                k.tp_batch(T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar,
-                           0, 16, hs, *sub)
-                for a, b in zip((X, Y, st, status), sub):
-                    a[rows] = b
-                lnK[rows] = lk
-
-            with first_use("the flash (T, P) kernel", k.tp_rows if serial else k.tp_batch):
-                solve(None, lnK, start, 1 if sweep else 0)
         elif spec in ("PH", "PS"):
             from ..kernels import flash_spec as k
 
+            what, kernel = "the flash (P, H / P, S) kernel", k.spec_rows
             target = cols["H"] if spec == "PH" else cols["S"]
-            P = cols["P"]
             T = np.full(nrow, opts.T_guess if opts.T_guess > 0 else np.nan)
-            code = _SPEC_CODE[spec]
-
-            def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
-                if rows is None:
-                    if serial:
-                        k.spec_rows(0, nrow, code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt,
-                                    dkind, dpar, sw, X, Y, st, status)
-                    else:
-                        k.spec_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind,
-                                     dpar, sw, chunk, X, Y, st, status)
-                    return
-                sub = [a[rows].copy() for a in (X, Y, st, status)]
-                k.spec_batch(code, target[rows], T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp,
-                             fopt, dkind, dpar, 0, 16, *sub)
-                for a, b in zip((X, Y, st, status), sub):
-                    a[rows] = b
-                lnK[rows] = lk
-
-            with first_use("the flash (P, H / P, S) kernel", k.spec_rows if serial else k.spec_batch):
-                solve(None, lnK, start, 1 if sweep else 0)
+            P = cols["P"]
         else:
             from ..kernels import flash_sat as k
 
+            what, kernel = "the flash (T, VF / P, VF) kernel", k.sat_rows
             target = cols["VF"]
             held_T = spec == "TVF"
             T = cols["T"] if held_T else np.full(nrow, opts.T_guess if opts.T_guess > 0 else np.nan)
             P = cols["P"] if not held_T else np.full(nrow, opts.P_guess if opts.P_guess > 0 else np.nan)
-            code = _SPEC_CODE[spec]
+        code = _SPEC_CODE[spec]
+        comp, kij, eosp = self._comp, self.kij, self._eosp
 
-            def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
-                if rows is None:
-                    if serial:
-                        k.sat_rows(0, nrow, code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt,
-                                   dkind, dpar, sw, hs, X, Y, st, status)
-                    else:
-                        k.sat_batch(code, target, T, P, Zf, lk, stt, self._comp, self.kij, self._eosp, fopt, dkind, dpar,
-                                    sw, chunk, hs, X, Y, st, status)
-                    return
-                sub = [a[rows].copy() for a in (X, Y, st, status)]
-                k.sat_batch(code, target[rows], T[rows], P[rows], Zf[rows], lk, stt, self._comp, self.kij, self._eosp,
-                            fopt, dkind, dpar, 0, 16, hs, *sub)
-                for a, b in zip((X, Y, st, status), sub):
+        def solve(rows: np.ndarray | None, lk: np.ndarray, stt: np.ndarray, sw: int) -> None:
+            """Solve every row (rows None, in ``chunk``s), or again the ``rows`` given, each cold."""
+            if rows is None:
+                outs: tuple = (X, Y, st, status)
+                ins: tuple = (code, target, T, P, Zf, lk, stt)
+            else:
+                outs = tuple(a[rows].copy() for a in (X, Y, st, status))
+                ins = (code, target[rows], T[rows], P[rows], Zf[rows], lk, stt)
+            if spec == "TP":
+                run_rows(kernel, len(ins[2]), chunk if rows is None else None, *ins[2:], comp, kij, eosp, fopt,
+                         dkind, dpar, sw, hs, *outs)
+            elif spec in ("PH", "PS"):
+                run_rows(kernel, len(ins[2]), chunk if rows is None else None, *ins, comp, kij, eosp, fopt, dkind,
+                         dpar, sw, *outs)
+            else:
+                run_rows(kernel, len(ins[2]), chunk if rows is None else None, *ins, comp, kij, eosp, fopt, dkind,
+                         dpar, sw, hs, *outs)
+            if rows is not None:
+                for a, b in zip((X, Y, st, status), outs):
                     a[rows] = b
                 lnK[rows] = lk
 
-            with first_use("the flash (T, VF / P, VF) kernel", k.sat_rows if serial else k.sat_batch):
-                solve(None, lnK, start, 1 if sweep else 0)
+        with first_use(what, kernel):
+            solve(None, lnK, start, 1 if sweep else 0)
         Zn = Zf / np.where(Zf.sum(axis=1, keepdims=True) > 0, Zf.sum(axis=1, keepdims=True), 1.0)
         if single:
             return self._one(spec, float(target[0]), Zn[0], X, Y, lnK, st, status, solve, source)
         Tst = st[:, L.ST_T].copy()
         Pst = st[:, L.ST_P].copy()
-        cert, new = certify_arrays(_SPEC_CODE[spec], target, Tst, Pst, Zn, X, Y, st, status, self._comp, self.kij,
-                                   self._eosp, self.names, serial)
+        cert, new = certify_arrays(code, target, Tst, Pst, Zn, X, Y, st, status, comp, kij, eosp, self.names)
         # a row solved from a warm K without stability analysis and refuted by the certificate: solve it
         # again cold (stability analysis first), and certify again
         warm_rows = np.nonzero((new == Status.CHECK_FAILED) & (st[:, L.ST_PATH] == L.PATH_WARM))[0]
@@ -459,8 +440,7 @@ class Mixture:
             solve(warm_rows, np.zeros((len(warm_rows), self.n)), np.zeros(len(warm_rows), dtype=np.int8), 0)
             Tst = st[:, L.ST_T].copy()
             Pst = st[:, L.ST_P].copy()
-            cert, new = certify_arrays(_SPEC_CODE[spec], target, Tst, Pst, Zn, X, Y, st, status, self._comp,
-                                       self.kij, self._eosp, self.names, serial)
+            cert, new = certify_arrays(code, target, Tst, Pst, Zn, X, Y, st, status, comp, kij, eosp, self.names)
         b = self._batch(spec, Zn, X, Y, lnK, st, new, cert)
         return FlashBatch(**{**b.__dict__, "guess_source": source})
 
@@ -498,25 +478,6 @@ class Mixture:
                            Zt, V, float(st[L.ST_H]), float(st[L.ST_S]), Status(int(new)), int(st[L.ST_NIT]),
                            int(st[L.ST_NSTAB]), float(st[L.ST_TPD]), PATH_NAMES.get(int(st[L.ST_PATH]), "?"),
                            self.names, "", source, None, cert)
-
-    @staticmethod
-    def _serial(nrow: int) -> bool:
-        """Run the rows on the calling thread (the kernels' ``*_rows``) instead of numba's parallel loop: for a
-        handful of rows, or with one numba thread, waking the thread pool costs more than it gives (about
-        a millisecond per call, measured on a single state)."""
-        from ..kernels import threads
-
-        return nrow <= 4 or threads()[0] == 1
-
-    @staticmethod
-    def _chunk(nrow: int, sweep: bool) -> int:
-        """Rows per prange chunk: along a warm sweep one contiguous chunk per thread (each chunk's first
-        row starts cold), else 16 rows for load balance."""
-        if not sweep:
-            return 16
-        from ..kernels import threads
-
-        return max(1, -(-nrow // threads()[0]))
 
     def _batch(self, spec: str, Zn: np.ndarray, X: np.ndarray, Y: np.ndarray, lnK: np.ndarray, st: np.ndarray,
                status: np.ndarray, cert: Any) -> FlashBatch:

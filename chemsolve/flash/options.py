@@ -128,7 +128,7 @@ def acceleration(value: Any, owner: str = "FlashOptions") -> Acceleration:
         if cls is None:
             raise InvalidInputError(f"{owner}: acceleration type {value['type']!r}; expected one of {sorted(_ACC)}")
         allowed = {f.name for f in fields(cls)}
-        extra = sorted(set(value) - allowed - {"type"})
+        extra = sorted((k for k in value if k not in allowed and k != "type"), key=str)
         if extra:
             raise InvalidInputError(f"{owner}: unknown key(s) {extra} for acceleration {value['type']!r}; "
                                     f"allowed: {sorted(allowed)}")
@@ -242,13 +242,42 @@ class FlashOptions:
         if not isinstance(d, Mapping):
             raise InvalidInputError(f"{at}flash options must be a mapping, got {d!r}")
         allowed = {f.name for f in fields(cls)}
-        extra = sorted(set(d) - allowed)
+        extra = sorted((k for k in d if k not in allowed), key=str)
         if extra:
             raise InvalidInputError(f"{at}unknown flash option(s) {extra}; allowed: {sorted(allowed)}")
         try:
             return cls(**dict(d))
         except InvalidInputError as e:
             raise InvalidInputError(f"{at}{e}") from None
+
+    @classmethod
+    def given(cls, mapping: Any, where: Any = None) -> dict[str, Any]:
+        """The options a model file's ``solver:`` mapping gives, each validated, as {field: value} of those
+        fields only (``chemsolve.modelfile.solver_mapping`` calls this). Errors are ``ModelError`` naming
+        ``where('solver', field)`` — the file and line — the field and the value."""
+        from ..modelfile import ModelError, show
+
+        at = where if callable(where) else (lambda *key: str(where or "solver"))
+        if mapping is None:
+            return {}
+        if not isinstance(mapping, Mapping):
+            raise ModelError(f"{at('solver')}: solver is a mapping option: value, e.g. {{acceleration: anderson}}")
+        allowed = [f.name for f in fields(cls)]
+        out: dict[str, Any] = {}
+        for k, v in mapping.items():
+            if k not in allowed:
+                raise ModelError(f"{at('solver', k)}: unknown solver option {show(k)} for kind flash; "
+                                 f"allowed: {sorted(allowed)}")
+            try:
+                out[k] = getattr(cls(**{k: v}), k)
+            except InvalidInputError as e:
+                reason = str(e).removeprefix("FlashOptions: ")
+                raise ModelError(f"{at('solver', k)}: solver.{k} = {show(v)}: {reason}") from None
+        try:
+            cls(**out)
+        except InvalidInputError as e:  # a check of several fields together
+            raise ModelError(f"{at('solver')}: {e}") from None
+        return out
 
     def replace(self, **kw: Any) -> FlashOptions:
         """A copy with some fields changed (validated again); unknown names are errors."""

@@ -30,7 +30,7 @@ Checks (worst value per row, with the index of the component or trial it belongs
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .codes import CONVERGED
 from .flash_layout import (
@@ -45,7 +45,6 @@ from .flash_layout import (
     E_D1,
     E_D2,
     P_REF,
-    PRANGE_ONLY,
     ST_BETA,
     ST_PHASES,
     ST_ZL,
@@ -526,9 +525,9 @@ def certify_row(spec, target, T, P, z, x, y, st, comp, kij, eosp, a, da, wk, val
             vals[k] = np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def certify_rows(lo, hi, spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp, vals, where, checked):
-    """Rows lo..hi-1 of ``certify_batch`` on one thread."""
+    """Certify rows lo..hi-1 whose status is CONVERGED (others: checked False, values NaN); the GIL released."""
     n = Z.shape[1]
     a = np.empty((n, n))
     da = np.empty((n, n))
@@ -543,13 +542,3 @@ def certify_rows(lo, hi, spec, target, T, P, Z, X, Y, st, status, comp, kij, eos
         checked[r] = True
         certify_row(spec, target[r], T[r], P[r], Z[r], X[r], Y[r], st[r], comp, kij, eosp, a, da, wk, vals[r],
                     where[r])
-
-
-@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
-def certify_batch(spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp, vals, where, checked):
-    """Certify every row whose status is CONVERGED (others: checked False, values NaN); 16 rows a task."""
-    nrow = T.shape[0]
-    nchunk = (nrow + 15) // 16
-    for ck in prange(nchunk):
-        certify_rows(ck * 16, min(nrow, ck * 16 + 16), spec, target, T, P, Z, X, Y, st, status, comp, kij, eosp,
-                     vals, where, checked)

@@ -1,5 +1,4 @@
-"""Array layouts shared by the flash kernels and ``chemsolve.flash`` (plain integers, no numba), and the
-parallel-compilation options of the batch kernels.
+"""Array layouts shared by the flash kernels and ``chemsolve.flash`` (plain integers, no numba).
 
 The Python layer packs a mixture into a component table ``comp`` (N_COMP_ROWS, n) and an EOS vector
 ``eosp``, and the options into ``fopt``; the kernels read them by these indices.
@@ -30,13 +29,6 @@ ROOT_VAPOUR = 2  # the largest root
 
 T_REF = 298.15  # reference temperature of ideal-gas enthalpy and entropy [K]
 P_REF = 101325.0  # reference pressure of ideal-gas entropy [Pa]
-
-# numba's parallel transformations for the batch kernels (``parallel=PRANGE_ONLY``): only prange. Their
-# prange bodies are one call per chunk, so array-expression fusion, reductions and the rest have nothing to
-# do, and leaving them out cuts a parallel kernel's own compile time (tp_batch: 17.5 s -> 10.9 s, measured
-# on a busy 2-core machine).
-PRANGE_ONLY = {"prange": True, "comprehension": False, "numpy": False, "reduction": False, "setitem": False,
-               "stencil": False, "fusion": False, "inplace_binop": False}
 
 # --- options vector ``fopt`` (packed by chemsolve.flash.options.FlashOptions.pack) -------------
 FO_TOL = 0  # converged when max_i |ln K_i + ln phi_i^V - ln phi_i^L| <= tol

@@ -17,7 +17,7 @@ Rachford-Rice condition with K's dependence on it taken from Wilson's form (K ~ 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .codes import CONVERGED, INVALID_INPUT, MAX_ITER, NONFINITE, SINGULAR, STAGNATED
 from .flash_eos import R, departures, lnphi, lnphi_derivs, t_params
@@ -33,7 +33,6 @@ from .flash_layout import (
     FO_TOL,
     N_ST,
     PATH_SAT,
-    PRANGE_ONLY,
     ROOT_LIQUID,
     ROOT_MIN_G,
     ROOT_VAPOUR,
@@ -590,9 +589,13 @@ def sat_bracket(spec, beta, T, P, S0, z, lnk, comp, kij, eosp, fopt, dkind, dpar
     return a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def sat_rows(lo, hi, spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, hs, X, Y, st, status):
-    """Rows lo..hi-1 of ``sat_batch`` on one thread (its own workspace)."""
+    """T-VF (spec 3) or P-VF (4) flash of rows lo..hi-1 (its own workspace; the GIL released): beta (N,) vapour
+    fractions; T (N,) held (TVF) or a start (PVF, NaN: none); P likewise; Z (N, n); lnK (N, n) in/out with
+    start (N,) int8 (1: use it and the free variable's start). With ``sweep``, a row starts from the answer of
+    the row before it (from lo on). A row that Newton cannot solve from Wilson's K is bracketed by (T, P)
+    flashes (``sat_bracket``)."""
     n = Z.shape[1]
     wv, wm, lu, hist = workspace(n)
     F = np.zeros(n + 1)
@@ -636,19 +639,6 @@ def sat_rows(lo, hi, spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dki
                             wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX], lu[0])
             st[r, ST_H] = h
             st[r, ST_S] = s
-
-
-@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
-def sat_batch(spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
-    """T-VF (spec 3) or P-VF (4) flash of every row: beta (N,) vapour fractions; T (N,) held (TVF) or
-    a start (PVF, NaN: none); P likewise; Z (N, n); lnK (N, n) in/out with start (N,) int8 (1: use it and
-    the free variable's start). With ``sweep``, a row starts from the answer of the row before it. A row
-    that Newton cannot solve from Wilson's K is bracketed by (T, P) flashes (``sat_bracket``)."""
-    nrow = Z.shape[0]
-    nchunk = (nrow + chunk - 1) // chunk
-    for ck in prange(nchunk):
-        sat_rows(ck * chunk, min(nrow, ck * chunk + chunk), spec, beta, T, P, Z, lnK, start, comp, kij, eosp, fopt,
-                 dkind, dpar, sweep, hs, X, Y, st, status)
 
 
 @njit(cache=True, error_model="numpy")

@@ -16,7 +16,7 @@ the answer is the two-phase state at that temperature with the vapour fraction o
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .codes import CONVERGED, INVALID_INPUT, MAX_ITER, STAGNATED
 from .flash_eos import R, lnphi, t_params
@@ -26,7 +26,6 @@ from .flash_layout import (
     FO_E_TOL,
     FO_T_MAX,
     FO_T_MIN,
-    PRANGE_ONLY,
     ROOT_LIQUID,
     ROOT_VAPOUR,
     ST_BETA,
@@ -244,10 +243,12 @@ def _lever(spec, target, T, P, z, comp, kij, eosp, wv, wm, lu, x, y, st):
     return CONVERGED
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def spec_rows(lo, hi, spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, X, Y, st,
               status):
-    """Rows lo..hi-1 of ``spec_batch`` on one thread (its own workspace)."""
+    """P-H (spec 1) or P-S (spec 2) flash of rows lo..hi-1 (its own workspace; the GIL released); T0 (N,) first
+    temperatures (NaN: estimated); lnK (N, n) starts where start[r] == 1. With ``sweep``, a row starts from the
+    answer (T and K) of the row before it (from lo on)."""
     n = Z.shape[1]
     wv, wm, lu, hist = workspace(n)
     for r in range(lo, hi):
@@ -262,16 +263,3 @@ def spec_rows(lo, hi, spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt,
                     lnK[r, i] = np.nan
         status[r] = spec_row(spec, target[r], t0, P[r], Z[r], lnK[r], comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu,
                              hist, X[r], Y[r], st[r])
-
-
-@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
-def spec_batch(spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, X, Y, st,
-               status):
-    """P-H (spec 1) or P-S (spec 2) flash of every row; T0 (N,) first temperatures (NaN: estimated);
-    lnK (N, n) starts where start[r] == 1. With ``sweep``, a row starts from the answer (T and K) of the row
-    before it."""
-    nrow = Z.shape[0]
-    nchunk = (nrow + chunk - 1) // chunk
-    for ck in prange(nchunk):
-        spec_rows(ck * chunk, min(nrow, ck * chunk + chunk), spec, target, T0, P, Z, lnK, start, comp, kij, eosp, fopt,
-                  dkind, dpar, sweep, X, Y, st, status)

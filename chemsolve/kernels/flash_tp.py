@@ -35,7 +35,7 @@ Nothing allocates inside a row; kernels never raise (status codes from ``codes``
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .codes import (
     ACC_ANDERSON,
@@ -75,7 +75,6 @@ from .flash_layout import (
     PATH_STABLE,
     PATH_WARM,
     PATH_WILSON,
-    PRANGE_ONLY,
     ROOT_MIN_G,
     ST_BETA,
     ST_H,
@@ -1118,9 +1117,13 @@ def _single_out(T, P, zn, lnk, nit, comp, eosp, fopt, dkind, dpar, wv, wm, lu, h
     return CONVERGED
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def tp_rows(lo, hi, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, hs, X, Y, st, status):
-    """Rows lo..hi-1 of ``tp_batch`` on one thread (its own workspace)."""
+    """TP flash of rows lo..hi-1 (its own workspace; the GIL released: ``chemsolve.flash.parallel`` runs chunks
+    of rows on several threads): T (N,), P (N,), Z (N, n) feeds; lnK (N, n) in/out; start (N,) int8: 1 to try
+    a two-phase solve from the given lnK[r] first. With ``sweep`` 1, a row whose start is 0 takes the ln K of
+    the row before it (from lo on) when that row converged to two phases. With ``hs`` 1 (every component has
+    Cp data) the molar H and S of converged rows are computed. Outputs X, Y (N, n), st (N, N_ST), status (N,)."""
     n = Z.shape[1]
     wv, wm, lu, hist = workspace(n)
     for r in range(lo, hi):
@@ -1141,18 +1144,3 @@ def tp_rows(lo, hi, T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, swe
                             int(st[r, ST_PHASES]), wm[M_AIJ], wm[M_DAIJ], comp, eosp, wv[V_PSI], wv[V_AUX], lu[0])
             st[r, ST_H] = h
             st[r, ST_S] = s
-
-
-@njit(cache=True, parallel=PRANGE_ONLY, error_model="numpy")
-def tp_batch(T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar, sweep, chunk, hs, X, Y, st, status):
-    """TP flash of every row: T (N,), P (N,), Z (N, n) feeds; lnK (N, n) in/out; start (N,) int8: 1 to
-    try a two-phase solve from the given lnK[r] first. With ``sweep`` 1, a row whose start is 0 takes
-    the ln K of the row before it (same chunk) when that row converged to two phases. Rows are split in
-    chunks of ``chunk`` (prange over chunks; the body is one call, which keeps numba's parallel
-    compilation short). With ``hs`` 1 (every component has Cp data) the molar H and S of converged rows
-    are computed. Outputs X, Y (N, n), st (N, N_ST), status (N,)."""
-    nrow = T.shape[0]
-    nchunk = (nrow + chunk - 1) // chunk
-    for ck in prange(nchunk):
-        tp_rows(ck * chunk, min(nrow, ck * chunk + chunk), T, P, Z, lnK, start, comp, kij, eosp, fopt, dkind, dpar,
-                sweep, hs, X, Y, st, status)
