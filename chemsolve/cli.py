@@ -314,7 +314,7 @@ def list_models(root: str | None, out=sys.stdout) -> int:
         try:
             data, _ = read(f)
         except Exception as e:  # noqa: BLE001 - list the broken file with its reason
-            rows.append([_cell(str(f.relative_to(base))), "?", _cell(f"unreadable: {e}", 100)])
+            rows.append([_cell(str(f.relative_to(base))), "?", _cell(f"unreadable: {e}")])
             continue
         if isinstance(data, dict) and "kind" in data:
             rows.append([_cell(str(f.relative_to(base))), _cell(str(data.get("kind")), 20),
