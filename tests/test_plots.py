@@ -265,7 +265,7 @@ def test_plot_model_engine_stand_in(tmp_path, monkeypatch):
     with pytest.raises(InvalidInputError, match="dampin"):
         plots.plot_model(bad, tmp_path / "bad.png")
     with pytest.raises(InvalidInputError, match="kind"):
-        plots.plot_model(SimpleNamespace(kind="flash"), tmp_path / "x.png")
+        plots.plot_model(SimpleNamespace(kind="plasma"), tmp_path / "x.png")
 
 
 def cli(*args, pre=None):

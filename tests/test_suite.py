@@ -62,6 +62,7 @@ def test_known_bad_entries_name_real_cases():
         assert pname in names and solver in P.SOLVERS and label in labels and len(reason) > 30
 
 
+@pytest.mark.slow  # 40 s: every problem and start of the library, twice (the per-problem tests stay fast)
 def test_default_newton_at_least_matches_scipy_hybr():
     """The issue's bar: default Newton solves at least as many (problem, start) pairs as hybr.
 
