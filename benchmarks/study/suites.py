@@ -6,14 +6,17 @@ hard for the model's defaults:
 
 - ``engine``: the MGH / Chandrasekhar / propane problems of tests/problems.py, shifted and rotated
   (x = Q y + b with a random orthogonal Q and shift b, so the root in y is not the textbook root) and
-  started far away (the textbook start's offset from the root scaled by 10^U(1, 3) and turned by a random
+  started far away (the textbook start's offset from the root scaled by 10^U(2, 4) and turned by a random
   rotation). Newton is affine-covariant, so the transformation keeps each problem's difficulty but
   defeats a model that recites a textbook root (the contamination check compares the guess with it).
-- ``aqueous``: waters at pH 0.3-1.3 or 12.7-13.7 (or the pH of charge balance), ionic strength to ~6
-  mol/kgw, redox (Fe and S given as wholes, linked by a pe from -8 to 16), and minerals/gases at fixed
-  saturation (calcite, gypsum, CO2(g), Fe(OH)3(a), pyrite) — phreeqc.dat.
-- ``gas``: very rich (phi 2-12) hydrocarbon/air or O2 feeds on gri30 + graphite at 300-1200 K and
-  1e-3-1e3 atm, TP, HP and SP: graphite on the edge of forming, and trace-dominated gas.
+- ``aqueous``: waters at pH 0.5-1.5 or 12.5-13.5 (or, half of them, the pH of charge balance), NaCl
+  0.3-4 mol/kgw,
+  redox (Fe and S given as wholes, linked by a pe from -6 to 14), and at most one mineral/gases at fixed
+  saturation (calcite, gypsum, CO2(g), Fe(OH)3(a), siderite) — phreeqc.dat.
+- ``gas``: very rich (phi 1.5-30) CH4, C2H2, C3H8 / air or O2 feeds on gri30 + graphite at 1e-5-10 atm:
+  TP at 250-4000 K, and HP/SP (four in five) from 250-800 K: graphite on the edge of forming, trace-
+  dominated gas, the temperature found by the outer loop (the defaults never failed on 60 such states
+  in calibration, but a fifth to a quarter needed more than 3x the median iterations).
 - ``flash``: random natural-gas-like mixtures (N2, CO2, C1-nC6) of Peng-Robinson, at T and P within
   a few per cent of the mixture's critical point (found on its phase envelope).
 """
@@ -60,7 +63,8 @@ def record(r: Any) -> dict[str, Any]:
     (status, iterations, source), advisor seconds, and the accepted suggestion's schedule."""
     ok = bool(np.all(r.success))
     adv = getattr(r, "advice", None) or {}
-    atts = adv.get("attempts") or [{"status": getattr(r.status, "name", str(r.status)), "iterations": int(r.nit),
+    work = int(np.sum(r.nit)) + int(np.sum(getattr(r, "nstab", 0) or 0))  # a flash: + stability iterations
+    atts = adv.get("attempts") or [{"status": getattr(r.status, "name", str(r.status)), "iterations": work,
                                     "source": "default"}]
     it = int(adv.get("total_iterations", sum(int(a.get("iterations", 0)) for a in atts)))
     return {"converged": ok, "iterations": it, "attempts": len(atts),
@@ -103,7 +107,7 @@ def engine_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
         x0 = np.asarray(p.x0, dtype=float)
         Q = _orth(rng, d)
         b = rng.normal(size=d) * (1.0 + np.abs(xs))
-        scale = 10 ** rng.uniform(1.0, 3.0)
+        scale = 10 ** rng.uniform(2.0, 4.0)
         off = x0 - xs if np.any(x0 != xs) else np.ones(d)
         start_x = xs + scale * (_orth(rng, d) @ off)
         y0 = Q.T @ (start_x - b)
@@ -151,17 +155,17 @@ def aqueous_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
     rng = rng_for("aqueous", rep, salt)
     out = []
     for i in range(n):
-        nacl = float(10 ** rng.uniform(0.0, math.log10(6.0)))
+        nacl = float(10 ** rng.uniform(-0.5, math.log10(4.0)))
         tot = {"Na": nacl, "Cl": nacl * float(rng.uniform(0.8, 1.2)), "Ca": float(10 ** rng.uniform(-3, -0.7)),
                "Mg": float(10 ** rng.uniform(-3, -0.7)), "C(4)": float(10 ** rng.uniform(-4, -1.5)),
                "S": float(10 ** rng.uniform(-4, -1.3)), "Fe": float(10 ** rng.uniform(-6, -2.5))}
         u = rng.uniform()
-        pH = None if u < 0.3 else float(rng.uniform(0.3, 1.3) if u < 0.65 else rng.uniform(12.7, 13.7))
-        pe = float(rng.uniform(-8.0, 16.0))
+        pH = None if u < 0.5 else float(rng.uniform(0.5, 1.5) if u < 0.75 else rng.uniform(12.5, 13.5))
+        pe = float(rng.uniform(-6.0, 14.0))
         T = float(rng.uniform(273.15 + 5, 273.15 + 95))
         ph_opts = [("Calcite", 0.0), ("Gypsum", 0.0), ("CO2(g)", float(rng.uniform(-4.0, 0.0))),
-                   ("Fe(OH)3(a)", 0.0), ("Pyrite", 0.0)]
-        k = int(rng.integers(0, 3))
+                   ("Fe(OH)3(a)", 0.0), ("Siderite", 0.0)]
+        k = int(rng.integers(0, 2))
         phases = {nm: si for nm, si in [ph_opts[j] for j in rng.choice(len(ph_opts), size=k, replace=False)]}
 
         def run(advisor=None, damping=None, tot=tot, pH=pH, pe=pe, T=T, phases=phases):
@@ -191,12 +195,13 @@ def gas_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
     rng = rng_for("gas", rep, salt)
     out = []
     for i in range(n):
-        fuel = str(rng.choice(["CH4", "C2H2", "C2H4", "C2H6", "C3H8"]))
+        fuel = str(rng.choice(["CH4", "C2H2", "C3H8"]))
         ox = str(rng.choice(["air", "O2"]))
-        phi = float(10 ** rng.uniform(math.log10(2.0), math.log10(12.0)))
-        mode = str(rng.choice(["TP", "TP", "HP", "SP"]))
-        T = float(rng.uniform(300.0, 1200.0)) if mode == "TP" else float(rng.uniform(300.0, 600.0))
-        P = 101325.0 * 10 ** float(rng.uniform(-3, 3))
+        phi = float(10 ** rng.uniform(math.log10(1.5), math.log10(30.0)))
+        mode = str(rng.choice(["TP", "HP", "SP", "HP", "SP"]))
+        T = float(10 ** rng.uniform(math.log10(250.0), math.log10(4000.0))) if mode == "TP" else \
+            float(rng.uniform(250.0, 800.0))
+        P = 101325.0 * 10 ** float(rng.uniform(-5, 1))
         X = feed(fuel, ox, phi)
 
         def run(advisor=None, damping=None, X=X, T=T, P=P, mode=mode):
@@ -308,7 +313,8 @@ def _flash_runner(mix: Any, z: np.ndarray, T: float, P: float, advbase: Any) -> 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 r = mix.flash(z=z, T=T, P=P, options=opts, K0=p.get("initial_guess"))
-            rec = {"status": r.status.name, "converged": bool(r.success), "iterations": int(r.nit),
+            # the work of a flash: its two-phase iterations and its stability-analysis iterations
+            rec = {"status": r.status.name, "converged": bool(r.success), "iterations": int(r.nit) + int(r.nstab),
                    "residual_trace": [], "damping": opts.damping.to_dict(),
                    "solution": {"K": [float(v) for v in r.K]} if np.all(np.isfinite(r.K)) else {}}
             return r, rec
@@ -334,8 +340,8 @@ CONTEXT = {
                                          "rotated, started 10-1000 times farther from the root than usual"},
     "aqueous": {"kind": "aqueous", "what": "brines to 6 mol/kg NaCl with Ca, Mg, C(4), S, Fe at pH 0.3-1.3, "
                                            "12.7-13.7 or charge balance, pe -8..16, with minerals and CO2(g)"},
-    "gas": {"kind": "gas", "what": "very rich (phi 2-12) hydrocarbon feeds with graphite, 300-1200 K, "
-                                   "1e-3-1e3 atm, TP/HP/SP; Gibbs minimisation in element potentials"},
+    "gas": {"kind": "gas", "what": "very rich (phi 1.5-30) hydrocarbon feeds with graphite, 1e-5-10 atm, TP "
+                                   "250-4000 K or HP/SP from 250-800 K; Gibbs minimisation in element potentials"},
     "flash": {"kind": "flash", "what": "Peng-Robinson flash of natural-gas-like mixtures within a few per cent "
                                        "of their critical point; successive substitution then Newton on ln K"},
 }
