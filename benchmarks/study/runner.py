@@ -39,7 +39,7 @@ from . import suites as S
 BUDGETS = (4, 8, 16, 32)
 N_TUNE, N_TEST = 8, 12
 ATTEMPTS = 2
-EVERY, MAX_CONSULTS = 5, 12  # damping controller: consulted every 5 iterations, at most 12 times a solve
+EVERY, MAX_CONSULTS = 5, 8  # damping controller: consulted every 5 iterations, at most 8 times a solve
 OPRO_PER_STEP = 4  # proposals per OPRO step (the paper used 8 with budgets of hundreds; 32 here)
 TUNERS = {"random": adv.RandomSearchTuner, "tpe": adv.TPETuner, "cmaes": adv.CMAESTuner, "gp": adv.GPTuner}
 
@@ -236,7 +236,7 @@ def _write(path: str, data: dict[str, Any]) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=0, default=str)
+        json.dump(data, f, separators=(",", ":"), default=str)
     os.replace(tmp, path)
 
 
