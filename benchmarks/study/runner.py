@@ -187,6 +187,7 @@ class Objective:
         self.iterations = 0
         self.seconds = 0.0
         self.evaluations = 0
+        self.per_eval: list[tuple[int, float]] = []  # (iterations, seconds) of each evaluation, in order
 
     def __call__(self, flat: dict[str, Any]) -> float:
         try:
@@ -195,9 +196,11 @@ class Objective:
             return math.inf
         t = time.perf_counter()
         recs = [_solve(x, None, sched) for x in self.tuning]
-        self.seconds += time.perf_counter() - t
+        dt = time.perf_counter() - t
+        self.seconds += dt
         self.evaluations += 1
         self.iterations += sum(r["iterations"] for r in recs)
+        self.per_eval.append((sum(r["iterations"] for r in recs), dt))
         return float(np.mean([r["iterations"] + (0 if r["converged"] else S.MAX_ITER) for r in recs]))
 
 
@@ -230,6 +233,13 @@ def _tuned_rows(label: str, history: list[dict[str, Any]], held: list[S.Instance
         rows[f"{label}@{b}"] = {"records": done[key], "schedule": flat, "tuning_score": score, "budget": b,
                                 "tuning": {**cost, "fraction": b / len(history) if history else 0.0}}
     rows[f"{label}@curve"] = {"curve": curve(history), "history": history}
+
+
+def _eval_cost(obj: Objective, history: list[dict[str, Any]]) -> list[list[float]]:
+    """(iterations, seconds) of the tuning solves behind each entry of ``history`` (an invalid proposal
+    cost no solve)."""
+    it = iter(obj.per_eval)
+    return [[0, 0.0] if h.get("schedule") is None else list(next(it, (0, 0.0))) for h in history]
 
 
 def _write(path: str, data: dict[str, Any]) -> None:
@@ -267,6 +277,7 @@ def classical_unit(suite: str, rep: int, n_tune: int = N_TUNE, n_test: int = N_T
         tuner.tune(obj, default=S.DEFAULTS[suite])
         cost = {"seconds": time.perf_counter() - t, "iterations": obj.iterations, "evaluations": obj.evaluations,
                 "solver_seconds": obj.seconds}
+        cost["per_eval"] = _eval_cost(obj, tuner.history)
         _tuned_rows(name, tuner.history, held, cost, rows, budgets)
         log(f"   {suite} rep {rep} {name}: best {tuner.best_score:.1f} ({cost['seconds']:.0f} s)")
     if suite == "engine":
@@ -323,6 +334,7 @@ def llm_unit(suite: str, rep: int, arm: str, tape: Tape, make_llm: Callable[...,
     it.tune(obj, budget=max(budgets), default=S.DEFAULTS[suite], context=S.CONTEXT[suite])
     cost = {"seconds": time.perf_counter() - t, "iterations": obj.iterations, "evaluations": obj.evaluations,
             "solver_seconds": obj.seconds, "invalid_proposals": sum(1 for h in it.history if h["schedule"] is None)}
+    cost["per_eval"] = _eval_cost(obj, it.history)
     tape.label = "LLM OPRO (held-out)"
     _tuned_rows("LLM OPRO", it.history, held, cost, rows, budgets)
     log(f"   {suite} rep {rep} {arm}: OPRO best {it.best_score:.1f}")
