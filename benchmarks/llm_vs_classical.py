@@ -61,7 +61,8 @@ class Models:
             return openai.OpenAI(base_url=self.stub.base_url, api_key="none", max_retries=0), "stub"
         if arm == "endpoint":
             model = os.environ.get("CHEMSOLVE_LLM_MODEL", "default")
-            return openai.OpenAI(base_url=os.environ["OPENAI_BASE_URL"], api_key=os.environ.get("OPENAI_API_KEY", "none"),
+            return openai.OpenAI(base_url=os.environ["OPENAI_BASE_URL"],
+                                 api_key=os.environ.get("OPENAI_API_KEY", "none"),
                                  timeout=self.timeout, max_retries=0), model
         if arm not in self.servers:
             from chemsolve.advisors.local import LocalModel  # noqa: PLC0415

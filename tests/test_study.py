@@ -69,7 +69,6 @@ def test_tape_refuses_a_request_it_never_recorded(tmp_path):
 
 def test_holm_bootstrap_and_wilcoxon():
     from scipy.stats import wilcoxon
-
     from study import stats
 
     # Holm (1979) by hand: sorted 0.01, 0.03, 0.04, 0.5 -> 4*0.01, max(.04, 3*.03), max(.09, 2*.04), max(.09, .5)
@@ -90,7 +89,8 @@ def test_new_tuners_start_at_the_default_and_improve_on_it(name):
 
     def obj(f):  # a smooth toy landscape: best at adaptive, start 0.3, growth 1.5
         pen = {"adaptive": 0, "ramp": 1, "constant": 3, "linesearch": 2}[f["type"]]
-        return 10 + 5 * pen + 20 * (math.log(f.get("start", 1)) - math.log(0.3)) ** 2 + 4 * (f.get("growth", 2) - 1.5) ** 2
+        return (10 + 5 * pen + 20 * (math.log(f.get("start", 1)) - math.log(0.3)) ** 2
+                + 4 * (f.get("growth", 2) - 1.5) ** 2)
 
     default = {"type": "linesearch", "start": 1.0}
     t = getattr(adv, name)(budget=24, seed=3)
@@ -134,7 +134,6 @@ def test_damping_controller_takes_numbers_only(monkeypatch):
 
 def test_engine_suite_hides_the_textbook_root():
     import problems as P
-
     from study import suites as S
 
     for x in S.engine_instances(rep=5, n=6):
@@ -157,7 +156,8 @@ def test_contamination_check_flags_a_recited_root(tmp_path):
                           {"name": "b", "textbook": {"textbook_root": [1.0, 1.0], "textbook_x0": [-1.2, 1.0],
                                                      "root": [0.2, 4.0]}}],
             "rows": {"LLM one-shot": {"records": [
-                {"name": "a", "converged": True, "iterations": 3, "suggestions": [{"initial_guess": {"x": [1.0, 1.0]}}]},
+                {"name": "a", "converged": True, "iterations": 3,
+                 "suggestions": [{"initial_guess": {"x": [1.0, 1.0]}}]},
                 {"name": "b", "converged": True, "iterations": 3,
                  "suggestions": [{"initial_guess": {"x": [0.2, 4.0]}}]}]}}}
     d = tmp_path / "units" / "engine" / "smollm2-135m"

@@ -99,7 +99,7 @@ def calibration(ix: Index) -> list[dict[str, Any]]:
         if not d:
             continue
         fails, hards = [], []
-        for rep, recs in sorted(d.items()):
+        for _, recs in sorted(d.items()):
             it = np.array([r["iterations"] for r in recs.values()])
             ok = np.array([r["converged"] for r in recs.values()])
             med = float(np.median(it[ok])) if ok.any() else 0.0
@@ -405,7 +405,8 @@ def readme_line(ix: Index, comp: list[dict[str, Any]]) -> str:
     worse = [r for r in key if r["verdict"] in ("fewer solved", "more iterations")]
     nrep = max((len(ix.reps(s, "classical")) for s in SUITES), default=0)
     models = sorted({ARM_LABEL.get(r["arm"], r["arm"]) for r in key})
-    head = (f"Advisor study ({nrep} replicates at most, suites {', '.join(s for s in SUITES if ix.reps(s, 'classical'))}; "
+    ran = ", ".join(s for s in SUITES if ix.reps(s, "classical"))
+    head = (f"Advisor study ({nrep} replicates at most, suites {ran}; "
             f"models {', '.join(models) or 'none yet'}): ")
     if not key:
         return head + "no language-model comparison has run yet."

@@ -26,8 +26,9 @@ import os
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -91,7 +92,8 @@ class Tape:
             u = d.get("usage") or {}
             e = {"key": k, "label": self.label, "request": kw,
                  "content": d.get("choices", [{}])[0].get("message", {}).get("content"),
-                 "usage": {"prompt_tokens": u.get("prompt_tokens", 0), "completion_tokens": u.get("completion_tokens", 0)},
+                 "usage": {"prompt_tokens": u.get("prompt_tokens", 0),
+                           "completion_tokens": u.get("completion_tokens", 0)},
                  "timings": d.get("timings") or extra.get("timings") or {}, "wall_s": wall}
             with open(self.path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(e, default=str) + "\n")
@@ -208,7 +210,8 @@ def best_so_far(history: list[dict[str, Any]], budgets=BUDGETS) -> dict[int, tup
     out = {}
     for b in budgets:
         hs = [h for h in history[:b] if h.get("schedule") is not None and math.isfinite(h["score"])]
-        out[b] = (min(hs, key=lambda h: h["score"])["schedule"], min(h["score"] for h in hs)) if hs else (None, math.inf)
+        best = min(hs, key=lambda h: h["score"]) if hs else None
+        out[b] = (best["schedule"], best["score"]) if best else (None, math.inf)
     return out
 
 
@@ -298,7 +301,7 @@ def _controlled(held: list[S.Instance], make: Callable[[], Any]) -> list[dict[st
         c = make()
         t = time.perf_counter()
         try:
-            r = _quiet(lambda: x.controlled(c, EVERY, MAX_CONSULTS))
+            r = _quiet(lambda x=x, c=c: x.controlled(c, EVERY, MAX_CONSULTS))
             a = r.advice
             rec = {"converged": bool(r.success), "iterations": int(r.nit), "attempts": 1,
                    "statuses": [r.status.name], "factors": a["factors"], "consultations": a["consultations"],

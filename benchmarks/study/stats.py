@@ -11,7 +11,7 @@ over every comparison the report makes.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

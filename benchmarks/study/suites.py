@@ -27,9 +27,10 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Callable
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def record(r: Any) -> dict[str, Any]:
 
 # -- engine -------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _root(name: str) -> tuple[float, ...]:
     import problems as P  # noqa: PLC0415
 
@@ -139,7 +140,7 @@ def engine_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
 
 # -- aqueous ------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _phreeqc_db() -> Any:
     from chemsolve.aqueous import load_database  # noqa: PLC0415
 
@@ -181,7 +182,7 @@ def aqueous_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
 
 # -- gas ----------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _gri() -> Any:
     from chemsolve.gas import GasMixture  # noqa: PLC0415
 
@@ -217,7 +218,7 @@ def gas_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
 FLASH_COMPONENTS = ("nitrogen", "carbon dioxide", "methane", "ethane", "propane", "n-butane", "n-pentane", "n-hexane")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _flash_mixture(names: tuple[str, ...]) -> Any:
     import chemsolve as cs  # noqa: PLC0415
 

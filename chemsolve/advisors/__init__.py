@@ -21,8 +21,16 @@ from __future__ import annotations
 from typing import Any
 
 from .base import AdviceWarning, Advisor, Suggestion, consult, damping_from_flat
-from .classical import (CMAESTuner, DefaultAdvisor, FixedAdvisor, GPTuner, RandomSearchTuner, RetryLadder, TPETuner,
-                        WarmStartAdvisor)
+from .classical import (
+    CMAESTuner,
+    DefaultAdvisor,
+    FixedAdvisor,
+    GPTuner,
+    RandomSearchTuner,
+    RetryLadder,
+    TPETuner,
+    WarmStartAdvisor,
+)
 
 __all__ = ["Advisor", "Suggestion", "AdviceWarning", "consult", "damping_from_flat", "DefaultAdvisor",
            "FixedAdvisor", "WarmStartAdvisor", "RetryLadder", "RandomSearchTuner", "TPETuner", "CMAESTuner", "GPTuner",

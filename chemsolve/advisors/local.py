@@ -201,7 +201,7 @@ class LocalModel:
     def close(self) -> None:
         self._server = None
 
-    def __enter__(self) -> "LocalModel":
+    def __enter__(self) -> LocalModel:
         return self
 
     def __exit__(self, *exc) -> None:
