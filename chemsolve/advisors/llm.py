@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from ..errors import ChemsolveError
 from .base import FLAT_DAMPING_TYPES, Advisor, Suggestion, damping_from_flat
 
@@ -130,7 +132,12 @@ class OpenAIAdvisor(Advisor):
         in the reply used, and that reply is not cached); a cached reply that is rejected later,
         or that holds the key, is deleted.
     consult : "before" (one-shot: asked before the first attempt of each solve) or "on_failure"
-        (asked only when the default failed, with that attempt's trace).
+        (rescue: asked only when the default failed, with that attempt's record).
+    show_trace : in rescue, show the failed attempt's iterations and residual trace (True) or only its
+        status and schedule (False).
+    proposals_per_step : schedules proposed per OPRO step in ``tune``.
+    client : an object with ``.chat.completions.create(**kw)`` used instead of the SDK's client (to
+        record or replay exchanges); ``base_url`` and the key are still those given.
     After ``tune`` (the iterative, OPRO-style mode), every solve gets the best schedule found,
     without further calls. ``usage`` counts calls, cache hits, tokens, seconds and failures.
     """
@@ -139,7 +146,8 @@ class OpenAIAdvisor(Advisor):
                  timeout: float = 60.0, max_retries: int = 2, backoff: float = 0.5, max_backoff: float = 8.0,
                  cache_dir: str | os.PathLike | bool | None = None, temperature: float = 0.0, seed: int = 0,
                  max_tokens: int = 600, consult: str = "before", max_chars: int = 20000,
-                 response_format: str = "json_schema"):
+                 response_format: str = "json_schema", show_trace: bool = True, proposals_per_step: int = 1,
+                 client: Any = None):
         from ..errors import require  # noqa: PLC0415
 
         openai = require("openai")
@@ -150,6 +158,15 @@ class OpenAIAdvisor(Advisor):
         self._secret = key
         self._client = openai.OpenAI(base_url=base_url, api_key=key, timeout=float(timeout), max_retries=0)
         self.base_url = str(self._client.base_url)
+        # a transport of the same shape (``.chat.completions.create(**kw)``), e.g. one that records every
+        # exchange or replays recorded ones (the advisor study); its replies are checked like any other
+        self._transport = client if client is not None else self._client
+        if isinstance(show_trace, (bool, np.bool_)) is False:
+            raise ValueError(f"show_trace={show_trace!r}: expected True or False")
+        self.show_trace = bool(show_trace)
+        if isinstance(proposals_per_step, bool) or not isinstance(proposals_per_step, int) or proposals_per_step < 1:
+            raise ValueError(f"proposals_per_step={proposals_per_step!r}: expected a positive integer")
+        self.proposals_per_step = proposals_per_step
         self.name = f"llm:{self.model}"
         if consult not in ("before", "on_failure"):
             raise ValueError(f"consult={consult!r}: expected 'before' or 'on_failure'")
@@ -166,8 +183,10 @@ class OpenAIAdvisor(Advisor):
         else:
             self.cache_dir = Path(cache_dir if isinstance(cache_dir, (str, os.PathLike)) else
                                   os.environ.get("CHEMSOLVE_LLM_CACHE", Path.home() / ".cache" / "chemsolve" / "llm"))
+        # seconds: wall clock of the calls; server_prompt_ms / server_predicted_ms: the server's own
+        # prompt-processing and generation times, where it reports them (llama.cpp's ``timings``)
         self.usage = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "seconds": 0.0,
-                      "failures": 0, "retries": 0}
+                      "failures": 0, "retries": 0, "server_prompt_ms": 0.0, "server_predicted_ms": 0.0}
         self.history: list[dict[str, Any]] = []
         self._last: dict[str, Any] | None = None  # the last reply of _call, until reviewed
         self._pending: dict[int, tuple[Suggestion, dict[str, Any]]] = {}  # id(suggestion) -> (it, reply)
@@ -252,7 +271,7 @@ class OpenAIAdvisor(Advisor):
                                      "json_schema": {"name": "suggestion", "schema": schema, "strict": True}}
         elif self._format == "json_object":
             kw["response_format"] = {"type": "json_object"}
-        return self._client.chat.completions.create(**kw)
+        return self._transport.chat.completions.create(**kw)
 
     def _call(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> dict[str, Any]:
         """One chat completion as a JSON object: cache, format fallback, retries, accounting."""
@@ -310,6 +329,14 @@ class OpenAIAdvisor(Advisor):
                     time.sleep(wait)
                     attempt += 1
                     self.usage["retries"] += 1
+            tm = getattr(resp, "timings", None)
+            if tm is None and isinstance(getattr(resp, "model_extra", None), dict):
+                tm = resp.model_extra.get("timings")
+            if isinstance(tm, dict):
+                for k, field_ in (("server_prompt_ms", "prompt_ms"), ("server_predicted_ms", "predicted_ms")):
+                    v = tm.get(field_)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                        self.usage[k] += float(v)
             u = getattr(resp, "usage", None)
             if u is not None:
                 self.usage["prompt_tokens"] += int(getattr(u, "prompt_tokens", 0) or 0)
@@ -348,9 +375,10 @@ class OpenAIAdvisor(Advisor):
         shown = {k: v for k, v in summary.items() if k not in ("features", "signature")}
         user = f"Problem: {json.dumps(shown, separators=(',', ':'))}\n{guess_text}"
         if attempt is not None:
-            user += ("\nThe default attempt failed: " + json.dumps(
-                {k: attempt.get(k) for k in ("status", "iterations", "residual_trace", "damping")},
-                separators=(",", ":")) + "\nSuggest something different.")
+            keys = ("status", "iterations", "residual_trace", "damping") if self.show_trace else ("status", "damping")
+            user += ("\nThe default attempt failed: " + json.dumps({k: attempt.get(k) for k in keys},
+                                                                  separators=(",", ":"))
+                     + "\nSuggest something different.")
         reply = self._call([{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
                            _schema(summary))
         sug = self._to_suggestion(reply, summary)
@@ -361,28 +389,40 @@ class OpenAIAdvisor(Advisor):
 
     def tune(self, objective: Callable[[dict[str, Any]], float], budget: int = 16,
              default: dict[str, Any] | None = None, context: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        """OPRO-style: the model sees every (schedule, score) tried so far and proposes the next.
+        """OPRO (Yang et al., "Large language models as optimizers", ICLR 2024): at each step the model
+        sees the best (schedule, score) pairs so far, sorted worst first (so the best are nearest the
+        instruction), and proposes ``proposals_per_step`` new schedules (one request each, seeds
+        differing, at this advisor's temperature); all are evaluated before the next step's prompt.
 
-        ``objective(flat_schedule) -> score`` (lower is better) is evaluated ``budget`` times,
-        the first on ``default``; a proposal that fails validation (or a failed call) uses up its
+        ``objective(flat_schedule) -> score`` (lower is better) is evaluated ``budget`` times, the
+        first on ``default``; a proposal that fails validation (or a failed call) uses up its
         evaluation and is recorded with the reason. ``context``: a class summary for the prompt.
+        ``history`` keeps every evaluation in order (best-so-far curves read it).
         """
         t = time.perf_counter()
         ctx = dict(context or {"kind": "engine"})
         schema = _schema(ctx, with_guess=False)
-        for i in range(int(budget)):
-            if i == 0 and default is not None:
-                flat, note = default, "default"
-            else:
-                tried = sorted(self.history, key=lambda h: -h["score"] if math.isfinite(h["score"]) else -1e300)
-                lines = "\n".join(json.dumps({"schedule": h["schedule"], "score": round(h["score"], 2)}
-                                             if math.isfinite(h["score"]) else
-                                             {"schedule": h["schedule"], "score": "invalid"})
-                                  for h in tried[-20:])
-                user = (f"Problem class: {json.dumps({k: v for k, v in ctx.items() if k != 'features'})}\n"
-                        "Score = mean Newton iterations over the tuning problems, 1000 for each failure; lower is "
-                        f"better. Schedules tried so far, worst first:\n{lines}\n"
-                        "Propose one new schedule, different from those above, with a lower score.")
+        n, i, step = int(budget), 0, 0
+        if default is not None and n > 0:
+            s0 = float(objective(default))
+            self.history.append({"schedule": default, "score": s0, "note": "default"})
+            self.best, self.best_score = default, s0
+            i = 1
+        seed0 = self.seed
+        while i < n:
+            tried = sorted((h for h in self.history if h["schedule"] is not None),
+                           key=lambda h: -h["score"] if math.isfinite(h["score"]) else -1e300)
+            lines = "\n".join(json.dumps({"schedule": h["schedule"], "score": round(h["score"], 2)}
+                                         if math.isfinite(h["score"]) else
+                                         {"schedule": h["schedule"], "score": "invalid"})
+                              for h in tried[-20:])
+            user = (f"Problem class: {json.dumps({k: v for k, v in ctx.items() if k != 'features'})}\n"
+                    "Score = mean Newton iterations over the tuning problems, 1000 for each failure; lower is "
+                    f"better. Schedules tried so far, worst first:\n{lines}\n"
+                    "Propose one new schedule, different from those above, with a lower score.")
+            batch: list[tuple[dict[str, Any] | None, str]] = []
+            for j in range(min(self.proposals_per_step, n - i)):
+                self.seed = seed0 + 1000 * step + j  # the requests of one step differ by their seed only
                 try:
                     reply = self._call([{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
                                        schema)
@@ -390,16 +430,21 @@ class OpenAIAdvisor(Advisor):
                     sched = damping_from_flat(flat or {})
                     if sched.name not in _types(ctx.get("kind")):
                         raise LLMError(f"schedule {sched.name!r} is not used by the {ctx.get('kind')} model")
-                    note = "llm"
                     self._commit(self._last)
+                    batch.append((flat, "llm"))
                 except Exception as e:  # noqa: BLE001 - an untrusted proposal uses up its evaluation, no more
                     self._drop(self._last)
-                    self.history.append({"schedule": None, "score": math.inf,
-                                         "note": self._clean(f"{type(e).__name__}: {e}")[:200]})
-                    continue
-            s = float(objective(flat))
-            self.history.append({"schedule": flat, "score": s, "note": note})
-            if s < self.best_score:
-                self.best, self.best_score = flat, s
+                    batch.append((None, self._clean(f"{type(e).__name__}: {e}")[:200]))
+            self.seed = seed0
+            for flat, note in batch:
+                if flat is None:
+                    self.history.append({"schedule": None, "score": math.inf, "note": note, "step": step})
+                else:
+                    sc = float(objective(flat))
+                    self.history.append({"schedule": flat, "score": sc, "note": note, "step": step})
+                    if sc < self.best_score:
+                        self.best, self.best_score = flat, sc
+                i += 1
+            step += 1
         self.tune_seconds = time.perf_counter() - t
         return self.best
