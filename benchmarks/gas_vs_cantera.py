@@ -26,10 +26,9 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from gas_cases import feed, feed_matrix, random_feeds  # noqa: E402
-
 import cantera as ct  # noqa: E402
 import numba  # noqa: E402
+from gas_cases import feed, feed_matrix, random_feeds  # noqa: E402
 
 from chemsolve.bench import best_of, rel_dx  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402

@@ -551,7 +551,7 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
     return rep.finish()
 
 
-def _cantera_flame_loop(case: str, m, mix, cols, pick) -> "Row":
+def _cantera_flame_loop(case: str, m, mix, cols, pick) -> Row:
     """The reference row of a gas sweep: Cantera's equilibrate('HP'), one state at a time."""
     import cantera as ct
 
@@ -567,7 +567,7 @@ def _cantera_flame_loop(case: str, m, mix, cols, pick) -> "Row":
                (time.perf_counter() - t) / len(pick), peer=True)
 
 
-def _speciate_loop(case: str, m, db, cols, pick) -> "Row":
+def _speciate_loop(case: str, m, db, cols, pick) -> Row:
     """The reference row of a water sweep: chemsolve's speciate, one water at a time."""
     from . import aqueous
 
@@ -583,8 +583,8 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     sweep on this process's cores and the same chunks on a LocalCluster of 2 worker processes; the
     two tables must be identical. The peer row (ratio 1) is the obvious loop of one solve per state,
     on a sample of 200 states."""
-    from .kernels import threads
     from .errors import InvalidInputError
+    from .kernels import threads
     from .modelfile import bundled_models_dir
     from .sweeps import as_model, grid_columns, resource_of, sweep
 
@@ -614,7 +614,7 @@ def _sweep(n: int, peer: str | None, log) -> Report:
         client = Client(cluster)
     try:
         t0 = time.perf_counter()
-        for kind, path, grid, species, _ in cases:
+        for _kind, path, grid, species, _ in cases:
             small = {key: v[:3] for key, v in grid.items()}
             sweep(path, small, species=species)
             if client is not None:
@@ -724,8 +724,8 @@ def render(rep: Report) -> str:
 def command(name: str | None, n: int | None = None, threads: int | None = None, fmt: str = "table",
             quiet: bool = False, out=sys.stdout, list_only: bool = False) -> int:
     """``chemsolve bench``: run a suite and print it; 0 agreement, 1 disagreement, 2 bad input (raised)."""
-    from .tables import table as _table
     from .errors import InvalidInputError
+    from .tables import table as _table
 
     if list_only:
         print(_table([[k, s.default_n, s.peer, s.about] for k, s in SUITES.items()],

@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 import time
-
 from typing import Any
 
 import numpy as np
@@ -180,7 +179,8 @@ def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
     """The ``k`` most abundant species over a probe of at most 24 grid points (cold solves), for
     the columns of a CLI sweep; None for the engine (its unknowns are all shown)."""
     from .registry import kind_of
-    from .sweeps import grid_columns, sweep as run_sweep
+    from .sweeps import grid_columns
+    from .sweeps import sweep as run_sweep
 
     pre = kind_of(model).amount_prefix
     if pre is None:

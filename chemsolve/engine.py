@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import replace
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import damping as _damping
+from .certificate import BatchCertificate, Certificate, Check, failed_message
 from .errors import ConvergenceError, InvalidInputError
 from .kernels import codes as _c
-from .certificate import BatchCertificate, Certificate, Check, failed_message
 from .options import OptionError, Options
 from .result import BatchResult, History, SolveResult
 from .status import Status

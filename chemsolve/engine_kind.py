@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidInputError
 from .engine import EngineOptions
+from .errors import InvalidInputError
 from .modelfile import COMMON_KEYS, ModelError, Where, check_keys, numbers, show, solver_mapping, texts, units_of
 from .registry import ModelKind
 from .tables import table, write_rows

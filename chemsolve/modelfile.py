@@ -20,8 +20,9 @@ import collections
 import functools
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .errors import InvalidInputError
 
@@ -80,7 +81,7 @@ _EXACT = {("degC", "K"): (1.0, 273.15), ("atm", "Pa"): (101325.0, 0.0), ("bar", 
           ("kPa", "Pa"): (1e3, 0.0)}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _linear(unit: str, target: str, dim: str) -> tuple[float, float]:
     """(scale, offset) such that value [target] = scale * value [unit] + offset; ValueError saying
     why when ``unit`` is not a unit of dimension ``dim``."""

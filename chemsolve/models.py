@@ -15,8 +15,19 @@ from typing import Any
 
 from . import registry
 from .errors import InvalidInputError
-from .modelfile import (INTERNAL, MAX_ALIASES, MAX_BYTES, MAX_DEPTH, MAX_INT_CHARS, MAX_NODES, ModelError, bundled_models_dir,
-                        read_model_file, resolve_model_path, show)
+from .modelfile import (
+    INTERNAL,
+    MAX_ALIASES,
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_INT_CHARS,
+    MAX_NODES,
+    ModelError,
+    bundled_models_dir,
+    read_model_file,
+    resolve_model_path,
+    show,
+)
 
 __all__ = ["Model", "GasModel", "EngineModel", "ModelError", "KINDS", "ENGINE_PROBLEMS", "load_model",  # noqa: F822
            "run_model", "resolve_model_path", "bundled_models_dir", "MAX_BYTES", "MAX_NODES", "MAX_ALIASES",

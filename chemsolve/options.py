@@ -16,7 +16,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from .errors import InvalidInputError
 
@@ -178,7 +179,7 @@ class Options:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None, where: Callable[..., str] | None = None,
-                     **defaults: Any) -> "Options":
+                     **defaults: Any) -> Options:
         """Build from a mapping (a model file's ``solver:``, ``--set solver.KEY``): unknown keys and
         bad values are errors naming the key (and, with ``where(key)``, the file and line)."""
         from .modelfile import ModelError, show
@@ -206,7 +207,7 @@ class Options:
         o = cls.from_mapping(mapping, where)
         return {k: getattr(o, k) for k in (mapping or {})}
 
-    def replace(self, **changes: Any) -> "Options":
+    def replace(self, **changes: Any) -> Options:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 

@@ -13,8 +13,9 @@ Adding a model kind touches its own folder plus the one line that registers it i
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["KINDS", "ModelKind", "get", "kind_of", "names"]
 

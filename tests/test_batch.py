@@ -5,10 +5,10 @@ import os
 
 import numba
 import numpy as np
+import problems as P
 import pytest
 
 import chemsolve as cs
-import problems as P
 from chemsolve.kernels import examples as ex
 
 # under NUMBA_DISABLE_JIT the prange kernel runs as Python: that run (tests/test_nojit.py) is in the fast tier;

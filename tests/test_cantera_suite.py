@@ -60,11 +60,12 @@ import pytest
 
 ct = pytest.importorskip("cantera")
 
+from gas_cases import mixture_potential_defect, set_mixture_to, state_from_cantera  # noqa: E402
+
 from chemsolve import Status  # noqa: E402
 from chemsolve.errors import InvalidInputError  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402
 from chemsolve.gas import certificate as gcert  # noqa: E402
-from gas_cases import mixture_potential_defect, set_mixture_to, state_from_cantera  # noqa: E402
 
 ATM = ct.one_atm
 XTOL = 1e-6
@@ -161,7 +162,7 @@ def test_relaxed_temperature_limit():
         gas.TPX = 299.999, 100002.0, feed
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            if _try(lambda: gas.equilibrate("HP", solver=solver)) is not None or solver == "auto":
+            if _try(lambda: gas.equilibrate("HP", solver=solver)) is not None or solver == "auto":  # noqa: B023 - called here
                 break
     assert abs(eq.T - gas.T) < TTOL and _rel_err(eq.X, gas.X) < XTOL
     with pytest.raises(InvalidInputError, match=r"infeasible HP target .* above"):
@@ -187,7 +188,7 @@ phases:
     assert eq.X[mix.species_index("CO2")] == pytest.approx(1.0)
     for solver in ("gibbs", "vcs"):  # the test's solver (gibbs) fails in Cantera 3.2
         gas.TPX = 300.0, 1e5, "CO2:1"
-        if _try(lambda: gas.equilibrate("TP", solver, max_steps=10000)) is not None:
+        if _try(lambda: gas.equilibrate("TP", solver, max_steps=10000)) is not None:  # noqa: B023 - called here
             break
     else:
         pytest.fail("no Cantera solver converged")

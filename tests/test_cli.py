@@ -305,7 +305,7 @@ def _bounded_cli(*args, cwd=ROOT):
 
 
 _BOMB = "kind: engine\n" + "".join(
-    f"l{i}: &l{i} {{" + ", ".join(f"k{j}: {'*l%d' % (i - 1) if i else 'lol'}" for j in range(10)) + "}\n"
+    f"l{i}: &l{i} {{" + ", ".join(f"k{j}: {'*l' + str(i - 1) if i else 'lol'}" for j in range(10)) + "}\n"
     for i in range(8)) + "name: *l7\n"
 
 

@@ -25,12 +25,13 @@ import pytest
 
 ct = pytest.importorskip("cantera")
 
+from gas_cases import cho_grid, equilibrium_defects, feed, feed_matrix, random_feeds  # noqa: E402
+
 import chemsolve as cs  # noqa: E402
 import chemsolve.damping as dmp  # noqa: E402
 from chemsolve import Status  # noqa: E402
 from chemsolve.errors import InvalidInputError  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402
-from gas_cases import cho_grid, equilibrium_defects, feed, feed_matrix, random_feeds  # noqa: E402
 
 ATM = 101325.0
 N_RANDOM = 2000

@@ -26,11 +26,12 @@ import pytest
 
 ct = pytest.importorskip("cantera")
 
+from gas_cases import state_from_cantera  # noqa: E402
+
 from chemsolve import Status  # noqa: E402
 from chemsolve.errors import InvalidInputError  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402
 from chemsolve.gas import certificate as gcert  # noqa: E402
-from gas_cases import state_from_cantera  # noqa: E402
 
 ATM = 101325.0
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -89,7 +89,7 @@ def bomb(kind: str = "map", width: int = 10, levels: int = 9, key: str = "name")
 def test_alias_bombs_under_1kB_are_refused_at_once(tmp_path, kind, key):
     text = bomb(kind, key=key)
     assert len(text.encode()) < 1024
-    msg = _fails(_write(tmp_path, text), rf"m\.yaml:\d+: more than 10,000 nodes with aliases expanded")
+    msg = _fails(_write(tmp_path, text), r"m\.yaml:\d+: more than 10,000 nodes with aliases expanded")
     assert msg.startswith(f"{tmp_path / 'm.yaml'}:")
 
 

@@ -2,8 +2,8 @@
 recomputed here; a result that did not converge never says so."""
 
 import numba
-import pytest
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays

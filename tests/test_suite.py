@@ -7,10 +7,10 @@ fail honestly (no false "converged"), and a fix shows up as an unexpected pass.
 """
 
 import numpy as np
+import problems as P
 import pytest
 
 import chemsolve as cs
-import problems as P
 
 FTOL = 1e-10
 # roots that are unique and where the Jacobian there is well conditioned: |x - x*| is

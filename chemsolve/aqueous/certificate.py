@@ -327,7 +327,7 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
     for k in whole:
         avail |= masters_of(k)
     expected = []
-    for name, sp in db.species.items():
+    for name in db.species:
         if name in ("H2O", "e-"):
             continue
         ex = expand(name)

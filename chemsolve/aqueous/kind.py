@@ -19,8 +19,21 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..modelfile import (COMMON_KEYS, ModelError, Where, _ALIASES, _check_unit_text, _ureg, check_keys, in_units,
-                         numbers, show, solver_mapping, texts, units_of)
+from ..modelfile import (
+    _ALIASES,
+    COMMON_KEYS,
+    ModelError,
+    Where,
+    _check_unit_text,
+    _ureg,
+    check_keys,
+    in_units,
+    numbers,
+    show,
+    solver_mapping,
+    texts,
+    units_of,
+)
 from ..registry import ModelKind
 from ..tables import table, write_rows
 from .options import AqueousOptions
@@ -77,7 +90,7 @@ _TOTAL_FORMS = [(n, d) for n in (("[substance]", "mol"), ("[mass]", "g"))
 _MOLALITY = {"mol/kgw": 1.0, "mmol/kgw": 1e-3, "umol/kgw": 1e-6}  # no need to import pint for these
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _total_form(unit: str) -> tuple[bool, str, float]:
     """(mass?, basis kgw | kgs | L, factor to mol or g per basis) of a totals unit."""
     unit = _ALIASES.get(unit, unit)

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -298,7 +298,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
     arr = lambda: np.zeros(ns)  # noqa: E731
     nu_h, nu_w, nu_e, log_k, z, ga, gb = arr(), arr(), arr(), arr(), arr(), arr(), arr()
     gk = np.zeros(ns, dtype=np.int64)
-    for i, (name, sp, coefs, lk) in enumerate(rows):
+    for i, (_name, sp, coefs, lk) in enumerate(rows):
         for b, v in coefs.items():
             if b == "H+":
                 nu_h[i] = v
@@ -314,7 +314,7 @@ def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4
             gk[i], ga[i], gb[i] = GAMMA_WATEQ, sp.gamma[0], sp.gamma[1]
         else:
             gk[i] = GAMMA_DAVIES if sp.charge != 0 else GAMMA_NEUTRAL
-    for j, m in enumerate(masters):
+    for j, _m in enumerate(masters):
         if not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
     present = {r[0] for r in rows} | {"H2O"}

@@ -152,7 +152,7 @@ def validation_cases(n_mixtures: int, per_mixture: int, seed: int, eos: str = "P
 
     rng = np.random.default_rng(seed)
     cases = []
-    for m in range(n_mixtures):
+    for _m in range(n_mixtures):
         k = int(rng.integers(2, 11))
         names = [POOL[i] for i in sorted(rng.choice(len(POOL), size=k, replace=False))]
         z = rng.dirichlet(np.full(k, 0.7))

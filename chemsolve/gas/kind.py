@@ -18,7 +18,18 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..modelfile import COMMON_KEYS, ModelError, Where, check_keys, in_units, numbers, show, solver_mapping, texts, units_of
+from ..modelfile import (
+    COMMON_KEYS,
+    ModelError,
+    Where,
+    check_keys,
+    in_units,
+    numbers,
+    show,
+    solver_mapping,
+    texts,
+    units_of,
+)
 from ..registry import ModelKind
 from ..status import Status
 from ..tables import table, write_rows

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -382,7 +383,7 @@ class GasMixture:
     @classmethod
     def from_cantera(cls, source: Any, *, species: Sequence[str] | None = None,
                      elements: Sequence[str] | None = None, condensed: Sequence[Any] = (),
-                     phase: str | None = None) -> "GasMixture":
+                     phase: str | None = None) -> GasMixture:
         """Read species from a Cantera YAML file (``gri30.yaml``, a species-only file such as
         ``nasa_gas.yaml``, a user's file) or a ``cantera.Solution``.
 
@@ -667,7 +668,7 @@ class GasMixture:
             if sched != dmp.ControlFactor():
                 # a failure pinned at a T bound under another schedule may be the schedule's doing:
                 # the target is called infeasible only if the default fails there too
-                def recheck(idx, kw=dict(mode=mode_u, X=Xb, P=Pb, T=Tb, H=H, U=U, S=S)):
+                def recheck(idx, kw=dict(mode=mode_u, X=Xb, P=Pb, T=Tb, H=H, U=U, S=S)):  # noqa: B006 - bound now, never mutated
                     sub = {k: (np.broadcast_to(np.asarray(v, dtype=float), (n,) + np.shape(v)[1:])[idx]
                                if k != "X" else v[idx]) for k, v in kw.items() if v is not None and k != "mode"}
                     r = self.equilibrate(sub.pop("T"), sub.pop("P"), sub.pop("X"), mode=kw["mode"], max_iter=max_iter,
@@ -843,7 +844,7 @@ class GasMixture:
         return np.where(r.success, tgt - prop, np.nan)
 
 
-def _targets(mix: "GasMixture", mode_u: str, Xb: np.ndarray, n: int, H: Any = None, U: Any = None,
+def _targets(mix: GasMixture, mode_u: str, Xb: np.ndarray, n: int, H: Any = None, U: Any = None,
              S: Any = None) -> np.ndarray:
     """The held property per mole of feed (H/R [K], U/R [K] or S/R [-]) from H, U [J/kg] or S [J/kg/K]
     given for n states of feed rows Xb; NaN where the feed's own value is held."""

@@ -13,10 +13,29 @@ from collections import namedtuple
 import numpy as np
 from numba import njit, prange
 
-from .codes import CONVERGED, DAMP_LINESEARCH, GAMMA_DAVIES, GAMMA_WATEQ, MAX_ITER, METHOD_NEWTON, N_DAMP_PARAMS, N_OPTS
-from .codes import NONFINITE, STAGNATED
-from .codes import OPT_ANDERSON_M, OPT_ATOL, OPT_DIVERGE, OPT_FD_STEP, OPT_FTOL, OPT_MAX_BACKTRACK
-from .codes import OPT_MAX_ITER, OPT_MAX_REL_STEP, OPT_MAX_STEP, OPT_RTOL, OPT_STALL
+from .codes import (
+    CONVERGED,
+    DAMP_LINESEARCH,
+    GAMMA_DAVIES,
+    GAMMA_WATEQ,
+    MAX_ITER,
+    METHOD_NEWTON,
+    N_DAMP_PARAMS,
+    N_OPTS,
+    NONFINITE,
+    OPT_ANDERSON_M,
+    OPT_ATOL,
+    OPT_DIVERGE,
+    OPT_FD_STEP,
+    OPT_FTOL,
+    OPT_MAX_BACKTRACK,
+    OPT_MAX_ITER,
+    OPT_MAX_REL_STEP,
+    OPT_MAX_STEP,
+    OPT_RTOL,
+    OPT_STALL,
+    STAGNATED,
+)
 from .solver import make_workspace, register_builtin, solve_rows
 
 LN10 = math.log(10.0)

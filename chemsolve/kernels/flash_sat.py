@@ -128,7 +128,7 @@ def _solve_free(z, beta, lnk, held_T, T, P, comp, lo, hi, K):
         u = 0.5 * (a + b)
     use_y = beta <= 0.5
     found = False
-    for it in range(200):
+    for _it in range(200):
         sy = 0.0
         dsy = 0.0
         for i in range(n):
@@ -283,7 +283,7 @@ def pure_sat(held_T, T, P, zn, comp, kij, eosp, wv, wm, tol, maxit):
     zl = np.nan
     zv = np.nan
     step = 0.0
-    for it in range(maxit):
+    for _it in range(maxit):
         t_params(T, comp, kij, aij, daij)
         zl = lnphi(zn, T, P, aij, comp, eosp, _K[ROOT_LIQUID], wv[V_PSI], wv[V_LNPL])
         zv = lnphi(zn, T, P, aij, comp, eosp, _K[ROOT_VAPOUR], wv[V_PSI], wv[V_LNPV])
@@ -414,7 +414,7 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
     if not ok:
         return NONFINITE
     res = _norm(F, zn, n)
-    for it in range(min(maxit, 30 if not have else 0)):
+    for _it in range(min(maxit, 30 if not have else 0)):
         if res < 1e-3:
             break
         for i in range(n):
@@ -443,7 +443,7 @@ def sat_row(spec, beta, T, P, z, lnk, warm, comp, kij, eosp, fopt, wv, wm, lu, F
     # Newton on (ln K, ln free)
     fc = n if not held_T else n + 1  # the Jacobian column of the free variable
     code = MAX_ITER
-    for it in range(maxit):
+    for _it in range(maxit):
         ok, zl, zv, sx, sy = sat_eval(zn, beta, lnk, T, P, comp, kij, eosp, wv, wm, F, J, _B[1], _B[0])
         if not ok:
             code = NONFINITE
@@ -574,7 +574,7 @@ def sat_bracket(spec, beta, T, P, S0, z, lnk, comp, kij, eosp, fopt, dkind, dpar
         a = b
         b = t
         sa = 1
-    for it in range(60):
+    for _it in range(60):
         if abs(math.log(a / b)) < 1e-6:
             break
         m = math.sqrt(a * b)

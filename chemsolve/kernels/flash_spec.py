@@ -124,7 +124,7 @@ def spec_row(spec, target, T0, P, z, lnk, comp, kij, eosp, fopt, dkind, dpar, wv
     fp = np.nan
     confirmed = False
     result = MAX_ITER
-    for it in range(_MAX_OUTER):
+    for _it in range(_MAX_OUTER):
         scale = max(abs(target), R * T) if spec == SPEC_PH else max(abs(target), R)
         if f < 0.0:
             a = T

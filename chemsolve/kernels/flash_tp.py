@@ -844,7 +844,7 @@ def gibbs_newton(T, P, z, lnk, comp, eosp, fopt, wv, wm, lu, from_trial):
         lnphi_derivs(wv[V_Y], T, P, zv, aij, daij, comp, eosp, wv[V_PSI], wv[V_AUX], wv[V_DT], wv[V_DP], wm[M_PV])
         shift = 0.0
         ok = False
-        for attempt in range(6):
+        for _attempt in range(6):
             for i in range(n):
                 for j in range(n):
                     h = (wm[M_PV, i, j] - 1.0) / beta + (wm[M_PL, i, j] - 1.0) / (1.0 - beta)
