@@ -186,7 +186,8 @@ class PhreeqcPeer:
             lines += [f" {k} {si:.15g} {amt:.15g}" for k, (si, amt) in eq.items()]
         si = ", ".join([f'SI("{p}")' for p in phases] + [f'-EQUI_DELTA("{p}")' for p in eq]) or "0"
         lines += ["SELECTED_OUTPUT 1", " -reset false", "USER_PUNCH 1",
-                  " -headings " + " ".join(["pH", "mu", "aw", "n"] + [f"si{i}" for i in range(max(len(phases) + len(eq), 1))]),
+                  " -headings " + " ".join(["pH", "mu", "aw", "n"]
+                                           + [f"si{i}" for i in range(max(len(phases) + len(eq), 1))]),
                   ' 10 PUNCH -LA("H+"), MU, ACT("H2O")', ' 20 t = SYS("aq", count, name$, type$, moles)',
                   " 30 PUNCH count", f" 35 PUNCH {si}", " 40 FOR i = 1 TO count",
                   " 50 PUNCH name$(i), LM(name$(i))", " 60 NEXT i"]
@@ -207,7 +208,8 @@ class PhreeqcPeer:
         """Values of PHREEQC BASIC expressions (e.g. 'DH_A') in pure water at T [K]."""
         heads = " ".join(f"c{i}" for i in range(len(expressions)))
         body = "\n".join(f" {10 * (i + 1)} PUNCH {e}" for i, e in enumerate(expressions))
-        inp = f"SOLUTION 1\n temp {T - 273.15:.15g}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n -headings {heads}\n{body}\nEND\n"
+        inp = (f"SOLUTION 1\n temp {T - 273.15:.15g}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n"
+               f" -headings {heads}\n{body}\nEND\n")
         if self.ip.RunString(inp) != 0:
             raise RuntimeError(self.ip.GetErrorString())
         out = self.ip.GetSelectedOutput()
@@ -341,7 +343,8 @@ def _engine(n: int, peer: str | None, log) -> Report:
     f, j, p0 = ex.propane, ex.propane_jac, ex.PAPER_PARAMS
     kw = {"jac": j, "max_rel_step": 0.9}  # the step cap keeps every amount positive (see chemsolve demo)
     log("engine: first calls (numba compile of the batch kernel for this residual)")
-    rep.compile_s = first_call(lambda: (cs.solve_batch(f, X0[:2], params[:2], **kw), cs.solve(f, X0[0], args=(p0,), **kw)))
+    rep.compile_s = first_call(lambda: (cs.solve_batch(f, X0[:2], params[:2], **kw),
+                                        cs.solve(f, X0[0], args=(p0,), **kw)))
     resid = lambda x, p: float(np.max(np.abs(f(x, p))))
     claimed: list[float] = []  # max|F| of every state chemsolve reports converged
 
@@ -373,7 +376,8 @@ def _engine(n: int, peer: str | None, log) -> Report:
     rs = [cs.solve(f, X0[i], args=(params[i],), **kw) for i in range(n)]
     t = (time.perf_counter() - t0) / n
     rep.rows.append(Row(case, "chemsolve solve, one call per state",
-                        sum(judged(r.success, r.x, params[i]) for i, r in enumerate(rs)), n, t, _med(r.nit for r in rs)))
+                        sum(judged(r.success, r.x, params[i]) for i, r in enumerate(rs)), n, t,
+                        _med(r.nit for r in rs)))
     t, b = best_of(lambda: cs.solve_batch(f, X0, params, **kw), 3)
     rep.rows.append(Row(case, f"chemsolve solve_batch, {_threads_text(rep.threads)}",
                         sum(judged(b.success[i], b.x[i], params[i]) for i in range(n)), n, t / n, _med(b.nit)))
@@ -481,7 +485,8 @@ def _gas(n: int, peer: str | None, log) -> Report:
         if key not in xd:
             continue
         fx, x_, t_ = flags[key], np.array(xd[key]), np.array(td[key])
-        for q, v, tol, s in (("max rel dX (X > 1e-12)", x_, XTOL, "tests/test_gas.py XTOL"), ("max |dT| [K]", t_, TTOL, "tests/test_gas.py TTOL")):
+        for q, v, tol, s in (("max rel dX (X > 1e-12)", x_, XTOL, "tests/test_gas.py XTOL"),
+                             ("max |dT| [K]", t_, TTOL, "tests/test_gas.py TTOL")):
             if key == "TP" and q.startswith("max |dT|"):
                 continue
             out = v > tol
@@ -541,7 +546,8 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
             diffs.append(aqueous_diff(o.pH, o.molality, o.saturation_index, th))
         if b.success[r]:
             diffs.append(aqueous_diff(b.pH[r], {s: b.molality[r, col[s]] for s in th.log_molality if s in col},
-                                      {p: b.saturation_index[r, pcol[p]] for p in th.saturation_index if p in pcol}, th))
+                                      {p: b.saturation_index[r, pcol[p]] for p in th.saturation_index if p in pcol},
+                                      th))
         for dd in diffs:
             for key, v in zip(d, dd):
                 d[key].append(v)

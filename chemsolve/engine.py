@@ -687,7 +687,9 @@ def solve_batch(
     inplace : bool
         True for ``fun(x, p, out)`` / ``jac(x, p, out)`` writing into ``out``: no allocation per
         iteration (fastest).
-    method, damping, rtol, atol, max_iter, ftol, fscale, max_step, max_rel_step, anderson_m, stall_iter, diverge, options
+    method, damping, rtol, atol, max_iter, ftol, fscale, max_step, max_rel_step
+        As in ``solve``.
+    anderson_m, stall_iter, diverge, options
         As in ``solve``.
 
     Returns

@@ -27,8 +27,8 @@ from typing import Any
 from .errors import InvalidInputError
 
 __all__ = ["ModelError", "Where", "read", "read_model_file", "apply_overrides", "show", "check_keys", "texts",
-           "numbers", "units_of", "in_units", "as_float", "load_text", "solver_mapping", "bundled_models_dir", "resolve_model_path",
-           "COMMON_KEYS", "MAX_BYTES", "MAX_NODES", "MAX_ALIASES", "MAX_DEPTH", "MAX_INT_CHARS"]
+           "numbers", "units_of", "in_units", "as_float", "load_text", "solver_mapping", "bundled_models_dir",
+           "resolve_model_path", "COMMON_KEYS", "MAX_BYTES", "MAX_NODES", "MAX_ALIASES", "MAX_DEPTH", "MAX_INT_CHARS"]
 
 # keys every model file has: (required?)
 COMMON_KEYS = {"kind": True, "name": True, "provenance": True, "solver": False}
@@ -363,7 +363,8 @@ def _tree(v: Any) -> Any:
 
 def read(path: Path) -> tuple[Any, dict[tuple, int]]:
     """The file's data (bounded, safe: ``load_text``) plus the line number of every mapping
-    key (as a path tuple of the keys as read: ``1`` and ``0x1`` are the integer 1). Keys reached through an alias are not walked again: their line is
+    key (as a path tuple of the keys as read: ``1`` and ``0x1`` are the integer 1). Keys reached through an
+    alias are not walked again: their line is
     that of the first path to them; other paths have no line (the message names the file)."""
     import yaml
 

@@ -21,7 +21,8 @@ from typing import Any, ClassVar
 
 from .errors import InvalidInputError
 
-__all__ = ["Options", "OptionError", "number", "integer", "choice", "boolean", "temperature_range", "optional", "damping_schedule"]
+__all__ = ["Options", "OptionError", "number", "integer", "choice", "boolean", "temperature_range", "optional",
+           "damping_schedule"]
 
 _NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
 
@@ -198,7 +199,8 @@ class Options:
             if where is None:
                 raise
             sep = ":" if str(e) == e.reason else ""
-            raise ModelError(f"{where('solver', e.field)}: solver.{e.field} = {show(e.value)}{sep} {e.reason}") from None
+            raise ModelError(f"{where('solver', e.field)}: "
+                             f"solver.{e.field} = {show(e.value)}{sep} {e.reason}") from None
 
     @classmethod
     def given(cls, mapping: Mapping[str, Any] | None, where: Callable[..., str] | None = None) -> dict[str, Any]:

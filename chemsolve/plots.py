@@ -304,7 +304,8 @@ def engine_plot_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
     known = set(inspect.signature(solve).parameters) - {"fun", "x0", "jac", "args", "advisor", "throw"}
     extra = sorted(set(opts) - known)
     if extra:
-        raise InvalidInputError(f"{getattr(model, 'path', model.name)}: solver option(s) {extra} unknown; chemsolve.solve takes {sorted(known)}")
+        raise InvalidInputError(f"{getattr(model, 'path', model.name)}: solver option(s) {extra} unknown; "
+                                f"chemsolve.solve takes {sorted(known)}")
     method = str(opts.pop("method", "newton")).lower()
     own = opts.pop("damping", None)
     sets = standard_schedules(method)

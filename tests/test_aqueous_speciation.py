@@ -130,7 +130,8 @@ def test_mass_and_charge_balance_hold():
     "totals, kw, match",
     [
         ({"Xx": 1e-3}, {}, r"unknown element or valence state 'Xx'"),
-        ({"Fe(7)": 1e-3}, {}, r"unknown element or valence state 'Fe\(7\)'.*for this element: \['Fe', 'Fe\(\+2\)', 'Fe\(\+3\)'\]"),
+        ({"Fe(7)": 1e-3}, {},
+         r"unknown element or valence state 'Fe\(7\)'.*for this element: \['Fe', 'Fe\(\+2\)', 'Fe\(\+3\)'\]"),
         ({"Na": -1.0}, {}, r"total of 'Na' must be a positive finite molality"),
         ({"Na": float("nan")}, {}, r"total of 'Na' must be a positive finite"),
         ({"Na": "lots"}, {}, r"total of 'Na' is 'lots', not a number"),

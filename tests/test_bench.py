@@ -96,7 +96,8 @@ def test_disagreement_beyond_the_tolerance_exits_1():
                    "sys.exit(main(['bench', 'aqueous', '--n', '3', '--quiet']))")
     assert out.returncode == 1, out.stderr
     err = out.stderr.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: bench aqueous: ") and "tests/test_aqueous_speciation.py TOL" in err[0]
+    assert (len(err) == 1 and err[0].startswith("error: bench aqueous: ")
+            and "tests/test_aqueous_speciation.py TOL" in err[0])
     assert " NO" in out.stdout
 
 

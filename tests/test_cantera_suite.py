@@ -319,7 +319,8 @@ def test_koh_tp(koh, T):
     n = np.asarray(cm.species_moles)
     for k, p in enumerate(phases):
         name = p.species_names[0]
-        assert abs(eq.condensed[name] * feed_moles - n[k]) <= 1e-6 * max(n[k], 1e-8), (name, eq.condensed[name] * feed_moles, n[k])
+        assert abs(eq.condensed[name] * feed_moles - n[k]) <= 1e-6 * max(n[k], 1e-8), \
+            (name, eq.condensed[name] * feed_moles, n[k])
     ngas = n[len(phases):]
     xr = ngas / ngas.sum()
     xs = np.array([eq.X[mix.species_index(s)] for s in gas.species_names])

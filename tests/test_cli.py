@@ -147,7 +147,8 @@ params: {R: 10, P: 40}
 @pytest.mark.parametrize("text, old, new, culprit", [
     (BAD_AQ, "pH: 7", "pH: 7\ncolour: blue", "m.yaml:9: unknown key 'colour' for kind aqueous"),
     (BAD_AQ, "T: degC", "T: blorp", "m.yaml:6: unit 'blorp' for T is not a unit pint knows"),
-    (BAD_AQ, "totals: mmol/kgw", "totals: mmol/s", "m.yaml:5: unit 'mmol/s' for totals has dimension [substance] / [time]"),
+    (BAD_AQ, "totals: mmol/kgw", "totals: mmol/s",
+     "m.yaml:5: unit 'mmol/s' for totals has dimension [substance] / [time]"),
     (BAD_AQ, "T: degC", "T: atm", "m.yaml:6: unit 'atm' for T has dimension"),
     (BAD_AQ, "pH: 7", "pH: 7\nsolver:\n  dampin: ramp", "m.yaml:10: unknown solver option 'dampin' for kind aqueous"),
     (BAD_ENGINE, "problem: propane", "problem: rosenbrock", "m.yaml:4: problem 'rosenbrock' is not a residual bundled"),

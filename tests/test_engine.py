@@ -48,7 +48,8 @@ def test_newton_converges_with_every_schedule(damping):
 
 
 @pytest.mark.parametrize("method", ["fixed_point", "anderson"])
-@pytest.mark.parametrize("damping", [None, dmp.Constant(0.5), dmp.Ramp(), dmp.Adaptive(start=0.5), dmp.LineSearch()], ids=repr)
+@pytest.mark.parametrize("damping", [None, dmp.Constant(0.5), dmp.Ramp(), dmp.Adaptive(start=0.5), dmp.LineSearch()],
+                         ids=repr)
 def test_fixed_point_methods(method, damping):
     res = cs.solve(cos_map, [0.0, 0.0], method=method, damping=damping)
     assert res.success, res
@@ -213,7 +214,8 @@ def test_residual_that_raises_keeps_the_cause():
     def bad(x):
         raise ZeroDivisionError("boom")
 
-    with pytest.raises(cs.InvalidInputError, match=r"raised ZeroDivisionError at the initial guess x0=\[1.0\]: boom") as ei:
+    with pytest.raises(cs.InvalidInputError,
+                       match=r"raised ZeroDivisionError at the initial guess x0=\[1.0\]: boom") as ei:
         cs.solve(bad, [1.0])
     assert isinstance(ei.value.__cause__, ZeroDivisionError)
 
@@ -232,14 +234,15 @@ def test_input_is_not_modified():
 
 
 def test_wrong_jacobian_shape():
-    with pytest.raises(cs.InvalidInputError, match=r"the jac returned shape \(2,\) for x0 of shape \(2,\); expected \(2, 2\)"):
+    with pytest.raises(cs.InvalidInputError,
+                       match=r"the jac returned shape \(2,\) for x0 of shape \(2,\); expected \(2, 2\)"):
         cs.solve(sqrt2, [1.0, 1.0], jac=lambda x: np.zeros(2))
 
 
 # ---------------------------------------------------------------- damping objects
 @pytest.mark.parametrize(
-    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0), dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8),
-              dmp.ControlFactor(1.0, 20.0, 9.0)]
+    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0),
+              dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8), dmp.ControlFactor(1.0, 20.0, 9.0)]
 )
 def test_damping_json_round_trip(sched):
     d = json.loads(json.dumps(sched.to_dict()))

@@ -301,7 +301,8 @@ def files(draw):
         op = rnd.choice(["insert", "insert", "truncate", "bom"])
         j = rnd.randrange(len(data) + 1)
         if op == "insert":
-            data = data[:j] + bytes([rnd.choice([0x00, 0xFF, 0xFE, 0xC3, 0x80, 0x1B, 0x7F, 0x85, 0xE2, 0x0D])]) + data[j:]
+            data = (data[:j] + bytes([rnd.choice([0x00, 0xFF, 0xFE, 0xC3, 0x80, 0x1B, 0x7F, 0x85, 0xE2, 0x0D])])
+                    + data[j:])
         elif op == "truncate":
             data = data[:j]
         else:

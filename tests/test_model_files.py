@@ -228,8 +228,8 @@ phi: {start: 0.5, stop: 2, num: NUM}
     m = load_model(_write(tmp_path, gas.replace("NUM", "3")))
     assert np.allclose(m.phi, [0.5, 1.25, 2.0]) and len(m.feeds) == 3
     # found by the fuzzer: keys of several types in the sweep (sorting them raised TypeError)
-    _fails(_write(tmp_path, gas.replace("NUM", "3, 1: a, x: b")), r"m\.yaml:11: a phi sweep is \{start:, stop:, num:\}; "
-                                                                  r"unknown key 1")
+    _fails(_write(tmp_path, gas.replace("NUM", "3, 1: a, x: b")),
+           r"m\.yaml:11: a phi sweep is \{start:, stop:, num:\}; unknown key 1")
 
 
 @pytest.mark.parametrize("unit, match", [

@@ -176,4 +176,5 @@ def test_aqueous_model_with_equilibrium_phases_sweeps_state_by_state_like_run():
     assert (df["status"] == "CONVERGED").all() and (df["iterations"] > 0).all()
     for i, T in enumerate((283.15, 298.15)):
         r = load_model(path, {"T": f"{T}K"}).run()  # the same speciate call, one state: same answer
-        assert df["pH"].iat[i] == r.pH and df["m_Ca+2"].iat[i] == r.molality["Ca+2"] and df["iterations"].iat[i] == r.nit
+        assert (df["pH"].iat[i] == r.pH and df["m_Ca+2"].iat[i] == r.molality["Ca+2"]
+                and df["iterations"].iat[i] == r.nit)

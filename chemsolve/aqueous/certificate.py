@@ -62,8 +62,8 @@ TOLERANCES = {
     "species set": 0.5,  # count of species present that should not be or missing that should be: any fails
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
-         "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "", "saturation index": "log10",
-         "phase amount": "rel", "species set": "species"}
+         "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
+         "saturation index": "log10", "phase amount": "rel", "species set": "species"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -455,7 +455,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
 
-        vals["activity coefficients"][rows], where["activity coefficients"][rows] = _worst(np.abs(lg_rep - lg), cs.species)
+        vals["activity coefficients"][rows], where["activity coefficients"][rows] = _worst(np.abs(lg_rep - lg),
+                                                                                          cs.species)
         vals["ionic strength"][rows] = np.abs(I[rows] - I_c) / np.maximum(I_c, 1.0)
         vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
 
@@ -478,7 +479,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         vals["species set"][rows] = float(bad_set)
         if bad_set:
             desc = ("missing " + ", ".join(cs.missing[:3]) if cs.missing else "") + \
-                   ("; " if cs.missing and cs.extra else "") + ("unexpected " + ", ".join(cs.extra[:3]) if cs.extra else "")
+                   ("; " if cs.missing and cs.extra else "") + \
+                   ("unexpected " + ", ".join(cs.extra[:3]) if cs.extra else "")
             where["species set"][rows] = desc
 
 

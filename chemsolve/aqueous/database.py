@@ -520,7 +520,8 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
             entry = None
             block = first.upper()
             if block in _OTHER_MODELS:
-                raise DatabaseError(f"{where}: {block}: this database uses {_OTHER_MODELS[block]}; chemsolve implements "
+                raise DatabaseError(f"{where}: {block}: this database uses "
+                                    f"{_OTHER_MODELS[block]}; chemsolve implements "
                                     "PHREEQC's ion-association model only (phreeqc.dat, wateq4f.dat, minteq.v4.dat), "
                                     "and would silently give another answer")
             if block not in _READ and block != "END":
@@ -635,7 +636,8 @@ def _master_row(db: Database, block: str, toks: list[str], stmt: str, where: str
         return
     base = el.split("(")[0]
     if base not in ("E", "e", "Alkalinity") and base not in sp:
-        raise DatabaseError(f"{where}: master species {sp!r} must contain the element {base!r} (PHREEQC refuses it too)")
+        raise DatabaseError(f"{where}: master species {sp!r} must contain the element {base!r} "
+                            "(PHREEQC refuses it too)")
     if el[0] != "[" and any(c.isupper() for c in base[1:]):
         raise DatabaseError(f"{where}: {el!r}: an element or valence name must hold one element")
     if len(toks) < 4:

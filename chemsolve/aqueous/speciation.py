@@ -103,7 +103,8 @@ class SpeciationResult(Result):
         key = component if component in self.composition else next(
             (k for k in self.composition if k.split("(")[0] == component), None)
         if key is None:
-            raise InvalidInputError(f"{component!r} is not a component of this water; components: {sorted(self.composition)}")
+            raise InvalidInputError(f"{component!r} is not a component of this water; "
+                                    f"components: {sorted(self.composition)}")
         amounts = {s: c * self.molality[s] for s, c in self.composition[key].items()}
         total = sum(amounts.values())
         return dict(sorted(((s, a / total) for s, a in amounts.items()), key=lambda kv: -kv[1]))
@@ -557,7 +558,8 @@ def _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, ionic_strength
 def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping,
                   guess: dict | None = None) -> SpeciationResult:
     if not (isinstance(T, (int, float)) and math.isfinite(T) and T_RANGE[0] <= T <= T_RANGE[1]):
-        raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K (the range of the water-property fits)")
+        raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K "
+                                "(the range of the water-property fits)")
     pe = check_pe(pe)
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
@@ -568,7 +570,8 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
     nc, npp = len(sys.components), len(pnames)
     log_e = -float(pe)
     # charge scale: what the component master species could carry, plus water's 1e-7
-    qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters]) @ np.maximum(sys.totals, 1e-3 * (sys.totals == 0))) + 1e-7
+    qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters])
+                   @ np.maximum(sys.totals, 1e-3 * (sys.totals == 0))) + 1e-7
     x0 = np.where(sys.totals > 0, np.log10(np.where(sys.totals > 0, sys.totals, 1.0)), -5.0)
     lh0, pcf = -7.0, True
     if guess:  # an advisor's start, already checked; it replaces the continued-fraction start
@@ -789,7 +792,8 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
 
         def parts(v):
             lh = v[nc] if charge_eq else log_h
-            lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, 10.0 ** v[-1], A, B) if inner_I else lg_fixed
+            lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b,
+                           10.0 ** v[-1], A, B) if inner_I else lg_fixed
             _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
             P = sys.totals + fixed_release + v[off_n:off_n + na] @ pb_a
             return lh, m, m @ sys.nu_mb, P
@@ -820,7 +824,8 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
                 D[:, nc] = m * LN10 * sys.nu_h
             if inner_I:
                 Iv = 10.0 ** v[-1]
-                D[:, -1] = -m * LN10 * LN10 * Iv * dlog_gamma_dI(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, Iv, A, B)
+                D[:, -1] = -m * LN10 * LN10 * Iv * dlog_gamma_dI(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b,
+                                                                 Iv, A, B)
             J = np.zeros((nv, nv))
             rowscale = np.where(touched, lin_scale, S * LN10)
             J[:nc] = (sys.nu_mb.T @ D) / rowscale[:, None]
@@ -851,7 +856,8 @@ def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log
         I_new = max(0.5 * float(z2 @ m), 1e-300) if fixed_I is None else I
         aw_new = 1.0 - 0.017 * float(np.sum(m))
         if fixed_I is not None and aw_new <= 0.0:
-            status, message = Status.NONFINITE, f"water activity {aw_new:.3g} at I = {I:.3g}: outside the activity model"
+            status, message = Status.NONFINITE, (f"water activity {aw_new:.3g} at I = {I:.3g}: "
+                                                 "outside the activity model")
             break
         # I settled relative to itself: an absolute 1e-12 (as before) let dilute waters stop with
         # I off by 1e-5 of itself, i.e. gamma and the mass balances off by ~1e-9 (the certificate saw it)
@@ -1108,17 +1114,20 @@ def speciate_batch(
     pH_a = _float_array("pH", np.nan if pH is None else pH)
     sizes |= {a.shape[0] for a in (T_a, pe_a, pH_a) if a.shape[0] != 1}
     if len(sizes) > 1:
-        raise InvalidInputError(f"totals, T, pH and pe must have one common length (or be scalars); got lengths {sorted(sizes)}")
+        raise InvalidInputError("totals, T, pH and pe must have one common length (or be scalars); "
+                                f"got lengths {sorted(sizes)}")
     N = sizes.pop() if sizes else 1
     for k, a in arrays.items():
         if a.ndim != 1:
             raise InvalidInputError(f"totals[{k!r}] must be 1-D, got shape {a.shape}")
         bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
         if bad.size:
-            raise InvalidInputError(f"totals[{k!r}] must be positive and finite; bad rows {bad[:10].tolist()}: {a[bad[:10]].tolist()}")
+            raise InvalidInputError(f"totals[{k!r}] must be positive and finite; bad rows "
+                                    f"{bad[:10].tolist()}: {a[bad[:10]].tolist()}")
     bad = np.flatnonzero(~(np.isfinite(T_a) & (T_a >= T_RANGE[0]) & (T_a <= T_RANGE[1])))
     if bad.size:
-        raise InvalidInputError(f"T must lie in {T_RANGE[0]}-{T_RANGE[1]} K; bad rows {bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
+        raise InvalidInputError(f"T must lie in {T_RANGE[0]}-{T_RANGE[1]} K; bad rows "
+                                f"{bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
     bad = np.flatnonzero(~(np.isnan(pH_a) | ((pH_a >= -2) & (pH_a <= 16))))
     if bad.size:
         raise InvalidInputError(f"pH must be in [-2, 16] or NaN (charge balance); bad rows {bad[:10].tolist()}")
@@ -1127,15 +1136,18 @@ def speciate_batch(
         raise InvalidInputError(f"pe must be finite and in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}]; bad rows "
                                 f"{bad[:10].tolist()}: {pe_a[bad[:10]].tolist()}")
     sys = build_system(db, {k: float(a[0]) for k, a in arrays.items()}, float(T_a[0]))
-    TOT_el = np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components])  # element moles
-    TOT = np.ascontiguousarray(TOT_el / np.array([_atoms_in_master(db, c) for c in sys.components]))  # master species moles
+    # element moles
+    TOT_el = np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components])
+    # master species moles
+    TOT = np.ascontiguousarray(TOT_el / np.array([_atoms_in_master(db, c) for c in sys.components]))
     zc = np.abs([_charge_of(db, ms) for ms in sys.masters])
     QS = TOT @ zc + 1e-7
     ns = len(sys.species)
     out_m, out_lg, out_res = np.empty((N, ns)), np.empty((N, ns)), np.empty((N, 5))
     _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
-                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h, sys.nu_w, sys.nu_e, sys.log_k_coef,
-                      sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b, bool(warm_start), int(chunk), out_m, out_lg, out_res)
+                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h,
+                      sys.nu_w, sys.nu_e, sys.log_k_coef, sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b,
+                      bool(warm_start), int(chunk), out_m, out_lg, out_res)
     # saturation indices of every phase present, row by row
     names = list(sys.phases)
     col = {s: i for i, s in enumerate(sys.species)}

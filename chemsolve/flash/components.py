@@ -94,7 +94,8 @@ class Component:
                 try:
                     kw[k] = tuple(float(a) for a in d[k])
                 except (TypeError, ValueError, OverflowError):
-                    raise InvalidInputError(f"{at}component {d['name']!r}: {k}={d[k]!r} must be {size} numbers") from None
+                    raise InvalidInputError(f"{at}component {d['name']!r}: "
+                                            f"{k}={d[k]!r} must be {size} numbers") from None
                 if len(kw[k]) != size:
                     raise InvalidInputError(f"{at}component {d['name']!r}: {k}={d[k]!r} must be {size} numbers")
         kw["source"] = {"constants": "given by the user"}

@@ -29,7 +29,8 @@ def _spec(T: Any, P: Any, H: Any, S: Any, VF: Any) -> str:
                        ("PVF", {"P", "VF"})):
         if given == need:
             return spec
-    raise InvalidInputError(f"flash: give exactly one pair of T+P, P+H, P+S, T+VF or P+VF; got {sorted(given) or 'none'}")
+    raise InvalidInputError("flash: give exactly one pair of T+P, P+H, P+S, T+VF or P+VF; "
+                            f"got {sorted(given) or 'none'}")
 
 
 class Mixture:
@@ -147,7 +148,8 @@ class Mixture:
             return np.zeros(self.n)
         if isinstance(vs, str):
             if vs.strip().lower() != "peneloux":
-                raise InvalidInputError(f"Mixture: volume_shift={vs!r}; expected None, 'peneloux' or (n,) shifts [m^3/mol]")
+                raise InvalidInputError(f"Mixture: volume_shift={vs!r}; "
+                                        "expected None, 'peneloux' or (n,) shifts [m^3/mol]")
             missing = [c.name for c in self.components if c.Z_RA is None]
             if missing:
                 raise InvalidInputError(f"Mixture: volume_shift='peneloux' needs Z_RA, which {missing} lack; give "
@@ -474,8 +476,8 @@ class Mixture:
         T, P = float(T), float(P)
         from .results import PATH_NAMES, _label
 
-        return FlashResult(spec, T, P, z.copy(), phases, _label(phases, int(st[L.ST_LABEL])), beta, x.copy(), y.copy(), K,
-                           Zt, V, float(st[L.ST_H]), float(st[L.ST_S]), Status(int(new)), int(st[L.ST_NIT]),
+        return FlashResult(spec, T, P, z.copy(), phases, _label(phases, int(st[L.ST_LABEL])), beta, x.copy(), y.copy(),
+                           K, Zt, V, float(st[L.ST_H]), float(st[L.ST_S]), Status(int(new)), int(st[L.ST_NIT]),
                            int(st[L.ST_NSTAB]), float(st[L.ST_TPD]), PATH_NAMES.get(int(st[L.ST_PATH]), "?"),
                            self.names, "", source, None, cert)
 

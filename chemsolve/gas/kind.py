@@ -224,7 +224,8 @@ class GasKind(ModelKind):
             import warnings
 
             warnings.warn(f"{model.path}: the model's phi range ({len(model.phi)} values) is not swept: a table of "
-                          f"rows has no phi column, so every row uses phi = {model.phi[0]:g}", UserWarning, stacklevel=3)
+                          f"rows has no phi column, so every row uses phi = {model.phi[0]:g}",
+                          UserWarning, stacklevel=3)
         return grid
 
     def check_sweep(self, model: GasModel, cols: dict[str, np.ndarray]) -> None:

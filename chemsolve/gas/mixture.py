@@ -297,7 +297,8 @@ class GasBatch(BatchResultBase):
         st = Status(int(self.status[i]))
         d = self.diagnostics[i]
         cert = self.certificate.row(i) if self.certificate is not None else None
-        msg = failed_message(cert) if (st == Status.CHECK_FAILED and cert is not None) else GAS_MESSAGES.get(st, st.message)
+        msg = (failed_message(cert) if (st == Status.CHECK_FAILED and cert is not None)
+               else GAS_MESSAGES.get(st, st.message))
         return GasEquilibrium(
             X=self.X[i].copy(), ln_X=self.ln_X[i].copy(), T=float(self.T[i]), P=float(self.P[i]),
             moles=float(self.moles[i]),
@@ -541,7 +542,8 @@ class GasMixture:
         mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
         properties: HP holds the feed's enthalpy and P, UV its internal energy and volume, and
         so on. ``elements={'C': 1, 'H': 4, 'O': 4}`` gives the element amounts instead of X
-        (TP only: element amounts carry no enthalpy and no volume). ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
+        (TP only: element amounts carry no enthalpy and no volume). ``H`` [J/kg], ``U`` [J/kg] or
+        ``S`` [J/kg/K] override the feed's value (HP, UV,
         SP). Scalars give a ``GasEquilibrium``; arrays of T / P or an (n, ng) X give a
         ``GasBatch`` (solved in parallel; ``warm_start=True`` starts each state from the previous
         one, for sweeps). damping : ``ControlFactor()`` (NASA CEA's, the default) or any engine
@@ -710,7 +712,8 @@ class GasMixture:
             "kind": "gas", "mode": mode_u, "signature": f"gas:{self.source}:{mode_u}:{','.join(self.element_names)}",
             "elements": elems, "T": float(Ta[0]), "P": float(Pa[0]),
             "feed": {self.species_names[i]: float(x0[i] / x0.sum()) for i in top if x0[i] > 0},
-            "condensed": list(self.condensed_names), "batch_size": int(max(Ta.size, Pa.size, np.atleast_2d(feed).shape[0])),
+            "condensed": list(self.condensed_names),
+            "batch_size": int(max(Ta.size, Pa.size, np.atleast_2d(feed).shape[0])),
             "features": [*(v for v in elems.values()), math.log(float(Ta[0])) , math.log(float(Pa[0]))],
         }
         lo_t, hi_t = float(kw["T_bounds"][0]), float(kw["T_bounds"][1])

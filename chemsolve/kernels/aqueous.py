@@ -511,8 +511,9 @@ def _nested_I(xf, ceq, lh0, I0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk,
                     _solve_water(xc, True, xc[nc], T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
                                  dpar, opts, fscale, ws_cb, out_m, out_lg, res, attempt == 0, math.exp(uu))
                 else:
-                    _solve_water(xc[:nc], False, lh0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb, tot,
-                                 dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, attempt == 0, math.exp(uu))
+                    _solve_water(xc[:nc], False, lh0, T, le, qscale, nu, numb, nu_h, nu_w, nu_e, logk, z, gk, ga, gb,
+                                 tot, dpar, opts, fscale[:nc], ws_fixed, out_m, out_lg, res, attempt == 0,
+                                 math.exp(uu))
                     xc[nc] = lh0
             else:
                 xs = xl[:nc].copy()

@@ -709,7 +709,8 @@ def envelope_trace(z, P0, step0, maxpts, comp, kij, eosp, fopt, Tout, Pout, lnKo
     the bubble point at P0) or after maxpts points.
 
     Outputs Tout, Pout (maxpts,), lnKout (maxpts, n) (K = incipient / feed... stored as ln(feed/incipient)
-    of the dew formulation, y = z), kind (maxpts,) 0 dew (the incipient phase is the denser, by mass) / 1 bubble; info: [status, points, Tc, Pc,
+    of the dew formulation, y = z), kind (maxpts,) 0 dew (the incipient phase is the denser, by mass) / 1 bubble;
+    info: [status, points, Tc, Pc,
     steps, index after which the critical point lies]."""
     n = z.shape[0]
     wv, wm, lu, _hist = workspace(n)

@@ -992,7 +992,8 @@ def tp_row(T, P, z, lnk, warm, comp, kij, eosp, fopt, dkind, dpar, wv, wm, lu, h
         # (or the spinodal) the trial's stationary point can lie barely off the feed, and both substitution
         # and Newton on ln K may slide to the trivial solution or a spurious negative-flash root. Next:
         # minimise G from the trial phase itself (as the second phase, in the amount of lowest G), then
-        # from three times the trial's ln K (the split lies further out along the same direction); then accelerated substitution with Newton only at the end (|g| < 1e-6),
+        # from three times the trial's ln K (the split lies further out along the same direction); then accelerated
+        # substitution with Newton only at the end (|g| < 1e-6),
         # which converges slowly but surely near a critical point, with ten times the iterations, from
         # the trial's K and from Wilson's. Whatever comes out, the certificate judges.
         for i in range(n):

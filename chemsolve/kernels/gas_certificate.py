@@ -353,7 +353,8 @@ def certify_rows(first, step, chunk, mode, Xfeed, Treq, Preq, target, AT, aptr, 
                 inside = cwin[c, 0] <= T <= cwin[c, 1]
                 if n > 0.0:
                     if not inside:
-                        wv[CK_WINDOW], wi[CK_WINDOW] = _worse(wv[CK_WINDOW], wi[CK_WINDOW], max(cwin[c, 0] - T, T - cwin[c, 1]), c)
+                        wv[CK_WINDOW], wi[CK_WINDOW] = _worse(wv[CK_WINDOW], wi[CK_WINDOW],
+                                                              max(cwin[c, 0] - T, T - cwin[c, 1]), c)
                     cp, h, s = nasa(ccoeffs, cbounds, cnreg, c, T, lnT)
                     if tfree:
                         if mode == MODE_SP:
@@ -371,7 +372,8 @@ def certify_rows(first, step, chunk, mode, Xfeed, Treq, Preq, target, AT, aptr, 
             for i in range(ne):
                 d = abs(bal[i] - b[i])
                 scale = max(abs(b[i]), sc[i])
-                wv[CK_ELEMENT], wi[CK_ELEMENT] = _worse(wv[CK_ELEMENT], wi[CK_ELEMENT], d / scale if scale > 0.0 else (0.0 if d == 0.0 else np.inf), i)
+                wv[CK_ELEMENT], wi[CK_ELEMENT] = _worse(wv[CK_ELEMENT], wi[CK_ELEMENT],
+                                                        d / scale if scale > 0.0 else (0.0 if d == 0.0 else np.inf), i)
             # ---- the held state variables
             if mode == MODE_TP or mode == MODE_TV:
                 wv[CK_T], wi[CK_T] = _worse(wv[CK_T], wi[CK_T], abs(T - Treq[r]) / Treq[r], none)
@@ -381,7 +383,8 @@ def certify_rows(first, step, chunk, mode, Xfeed, Treq, Preq, target, AT, aptr, 
                 v_req = Treq[r] / Preq[r]  # V / R per mole of feed
                 wv[CK_PV], wi[CK_PV] = _worse(wv[CK_PV], wi[CK_PV], abs(moles * T / P - v_req) / v_req, none)
             if tfree:
-                wv[CK_PROPERTY], wi[CK_PROPERTY] = _worse(wv[CK_PROPERTY], wi[CK_PROPERTY], abs(prop - tgt) / (abs(tgt) + pscale), none)
+                wv[CK_PROPERTY], wi[CK_PROPERTY] = _worse(wv[CK_PROPERTY], wi[CK_PROPERTY],
+                                                          abs(prop - tgt) / (abs(tgt) + pscale), none)
             for k in range(N_CK):
                 values[r, k] = wv[k]
                 where[r, k] = wi[k]
