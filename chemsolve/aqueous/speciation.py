@@ -1101,6 +1101,7 @@ def speciate_batch(
     first call on a machine compiles them (about a minute), later processes load them.
     """
     from ..kernels import aqueous as _k
+    from ..kernels import first_use
 
     if not isinstance(totals, dict) or not totals:
         raise InvalidInputError("totals must be a non-empty dict of arrays, e.g. {'Na': [0.01, 0.02], 'Cl': ...}")
@@ -1144,10 +1145,11 @@ def speciate_batch(
     QS = TOT @ zc + 1e-7
     ns = len(sys.species)
     out_m, out_lg, out_res = np.empty((N, ns)), np.empty((N, ns)), np.empty((N, 5))
-    _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
-                      np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h,
-                      sys.nu_w, sys.nu_e, sys.log_k_coef, sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b,
-                      bool(warm_start), int(chunk), out_m, out_lg, out_res)
+    with first_use("the aqueous batch kernels", _k.speciate_batch):
+        _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
+                          np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h,
+                          sys.nu_w, sys.nu_e, sys.log_k_coef, sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b,
+                          bool(warm_start), int(chunk), out_m, out_lg, out_res)
     # saturation indices of every phase present, row by row
     names = list(sys.phases)
     col = {s: i for i, s in enumerate(sys.species)}
