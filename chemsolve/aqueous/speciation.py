@@ -498,32 +498,54 @@ def speciate(
 ) -> SpeciationResult:
     """Speciate one water, optionally in equilibrium with minerals and gases.
 
-    totals : {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3}.
-    T : temperature [K]. pH : fixed pH, or None for the pH of electroneutrality.
-    pe : fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
-    equilibrium_phases : {phase: SI} or {phase: (SI, moles available per kgw)}, as PHREEQC's
-        EQUILIBRIUM_PHASES: each phase dissolves or precipitates until its saturation index is
-        SI (for a gas, SI = log10 partial pressure [atm], e.g. {"CO2(g)": -3.5}); a phase whose
-        available moles (default 10) run out dissolves completely and is left undersaturated.
-        Moles dissolved (negative: precipitated) come back in ``phase_moles``.
-    ionic_strength : "newton" (default): log10 I is a Newton unknown with its own equation;
-        "outer": Newton at fixed activity coefficients inside a damped fixed point on I. Both give
-        the same answer (7e-11); on 1,000 random waters "newton" needed a median of 7 Newton and 3
-        outer iterations against 13 and 7, and 11 % less time, both converging on all
-        (benchmarks/aqueous_ionic_strength.py), hence the default. speciate_batch still uses "outer".
-    damping : schedule of the inner Newton solves (default: ``LineSearch()``).
-    options : an ``AqueousOptions`` (ionic_strength, max_outer, damping at once: the object a model file's
-        ``solver:`` builds); then leave those keywords at their defaults.
-    throw : raise ``chemsolve.ConvergenceError`` (carrying the result) unless converged.
-    advisor : a ``chemsolve.advisors`` advisor. It may suggest the initial guess
-        ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the
-        default start, a positive-continued-fraction sweep), a damping schedule and
-        ``{"ionic_strength": ...}``. Checked: known masters, finite, log10 activity in
-        [-40, log10(total) + 1] (no more of a component free than there is in total), pH in
-        [-2, 16]; a bad part is replaced by the default and the reason kept in ``advice``.
-    Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and
-    returns a ``BatchSpeciation`` (arrays, one status per row).
-    Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
+    Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and returns a
+    ``BatchSpeciation`` (arrays, one status per row).
+
+    Parameters
+    ----------
+    db : Database
+        The thermodynamic database (``load_database``).
+    totals : dict
+        {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3}.
+    T : float
+        Temperature [K].
+    pH : float or None
+        Fixed pH, or None for the pH of electroneutrality.
+    pe : float
+        Fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
+    equilibrium_phases : dict, optional
+        {phase: SI} or {phase: (SI, moles available per kgw)}, as PHREEQC's EQUILIBRIUM_PHASES: each
+        phase dissolves or precipitates until its saturation index is SI (for a gas, SI = log10 partial
+        pressure [atm], e.g. {"CO2(g)": -3.5}); a phase whose available moles (default 10) run out
+        dissolves completely and is left undersaturated. Moles dissolved (negative: precipitated) come
+        back in ``phase_moles``.
+    ionic_strength : {"newton", "outer"}
+        "newton" (default): log10 I is a Newton unknown with its own equation; "outer": Newton at fixed
+        activity coefficients inside a damped fixed point on I. Both give the same answer (7e-11); on
+        1,000 random waters "newton" needed a median of 7 Newton and 3 outer iterations against 13 and
+        7, and 11 % less time, both converging on all (benchmarks/aqueous_ionic_strength.py), hence the
+        default. ``speciate_batch`` still uses "outer".
+    max_outer : int
+        Most outer iterations.
+    damping : damping schedule, optional
+        Schedule of the inner Newton solves (default: ``LineSearch()``).
+    advisor : advisor, optional
+        A ``chemsolve.advisors`` advisor. It may suggest the initial guess
+        ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the default
+        start, a positive-continued-fraction sweep), a damping schedule and ``{"ionic_strength": ...}``.
+        Checked: known masters, finite, log10 activity in [-40, log10(total) + 1] (no more of a
+        component free than there is in total), pH in [-2, 16]; a bad part is replaced by the default
+        and the reason kept in ``advice``.
+    options : AqueousOptions, optional
+        ionic_strength, max_outer and damping at once (the object a model file's ``solver:`` builds);
+        then leave those keywords at their defaults.
+    throw : bool
+        Raise ``chemsolve.ConvergenceError`` (carrying the result) unless converged.
+
+    Returns
+    -------
+    SpeciationResult
+        A failed solve has ``success`` False and says why.
     """
     from .options import AqueousOptions  # noqa: PLC0415
 
