@@ -22,7 +22,8 @@ Adding a suite: write ``def _sweep(n: int, peer: str | None, log) -> Report``
 stderr unless --quiet) that fills ``Report.rows`` (``Row``: one ``peer=True`` row per case gives the
 ratio column) and ``Report.checks`` (``Check``: largest difference, tolerance and where it comes
 from) and returns ``rep.finish()``; then add one entry to ``SUITES``:
-``"name": Suite(_fn, default_n=..., peer="importable module", about="one line")``.
+``"name": Suite(_fn, default_n=..., peer="importable module", about="one line")``, or, for a model kind's
+own suite kept in its folder, set ``bench_suite`` on its ``ModelKind`` (``suites()`` lists both).
 The CLI (``chemsolve bench name``), ``--list``, ``--n``, ``--threads``, the table, ``--format json``
 and the exit code pick it up from there.
 
@@ -662,29 +663,44 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     return rep.finish()
 
 
-def _flash(n: int, peer: str | None, log) -> Report:
-    """The (T, P) flash against thermo (the suite's peer) and thermopack (looked for apart): chemsolve.flash.bench."""
-    from .flash.bench import suite
-
-    return suite(n, peer, log)
-
-
 SUITES: dict[str, Suite] = {
     "engine": Suite(_engine, 2000, "scipy", "chemsolve solve / solve_batch vs scipy.optimize.root on propane"),
     "gas": Suite(_gas, 200, "cantera", "gas equilibrium (gri30, TP, HP, warm phi sweep) vs Cantera"),
     "aqueous": Suite(_aqueous, 200, "phreeqc", "aqueous speciation (phreeqc.dat) vs PHREEQC"),
     "sweep": Suite(_sweep, 100_000, "distributed", "chemsolve.sweep locally vs a Dask LocalCluster (same table)"),
-    "flash": Suite(_flash, 1000, "thermo", "(T, P) flash of five alkanes vs thermo and thermopack, cold and warm"),
 }
+
+
+def _kind_suite(target: str) -> Callable[[int, str | None, Callable[[str], None]], Report]:
+    def run(n: int, peer: str | None, log: Callable[[str], None]) -> Report:
+        import importlib
+
+        module, _, fn = target.partition(":")
+        return getattr(importlib.import_module(module), fn)(n, peer, log)
+
+    return run
+
+
+def suites() -> dict[str, Suite]:
+    """The built-in suites (``SUITES``) and every registered model kind's own (``ModelKind.bench_suite``)."""
+    from .registry import get, names
+
+    out = dict(SUITES)
+    for kind in names():
+        spec = get(kind).bench_suite
+        if spec is not None and kind not in out:
+            out[kind] = Suite(_kind_suite(spec[0]), spec[1], spec[2], spec[3])
+    return out
 
 
 def run_suite(name: str, n: int | None = None, threads: int | None = None,
               log: Callable[[str], None] = lambda s: None) -> Report:
-    """Run one suite of ``SUITES`` (n: its size, default ``Suite.default_n``; threads: numba threads)."""
+    """Run one suite of ``suites()`` (n: its size, default ``Suite.default_n``; threads: numba threads)."""
     from .errors import InvalidInputError
 
-    if name not in SUITES:
-        raise InvalidInputError(f"unknown suite {name!r}; suites: {', '.join(SUITES)}")
+    every = suites()
+    if name not in every:
+        raise InvalidInputError(f"unknown suite {name!r}; suites: {', '.join(every)}")
     if n is not None and n < 1:
         raise InvalidInputError(f"--n must be >= 1, got {n}")
     from .kernels import threads as _threads
@@ -694,7 +710,7 @@ def run_suite(name: str, n: int | None = None, threads: int | None = None,
         if not 1 <= threads <= most:
             raise InvalidInputError(f"--threads must be in 1..{most} (NUMBA_NUM_THREADS), got {threads}")
         _threads(threads)
-    s = SUITES[name]
+    s = every[name]
     with warnings.catch_warnings():  # the suites silence warnings they count themselves
         return s.run(n or s.default_n, _peer_version(s.peer), log)
 
@@ -734,11 +750,11 @@ def command(name: str | None, n: int | None = None, threads: int | None = None, 
     from .tables import table as _table
 
     if list_only:
-        print(_table([[k, s.default_n, s.peer, s.about] for k, s in SUITES.items()],
+        print(_table([[k, s.default_n, s.peer, s.about] for k, s in suites().items()],
                      ["suite", "default --n", "peer", "what"]), file=out)
         return 0
     if name is None:
-        raise InvalidInputError(f"give a suite ({', '.join(SUITES)}) or --list")
+        raise InvalidInputError(f"give a suite ({', '.join(suites())}) or --list")
     log = (lambda s: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     rep = run_suite(name, n, threads, log)
     if fmt == "json":

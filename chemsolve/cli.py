@@ -355,7 +355,7 @@ def _main(argv: list[str] | None) -> int:
 
     def common(p):
         p.add_argument("model", help="a model YAML file, or a bundled model's name as `chemsolve models` lists it "
-                                     "(e.g. gas/hydrogen_air); its kind: picks aqueous, gas, engine or flash")
+                                     "(e.g. gas/hydrogen_air); its kind: picks the model kind (chemsolve.registry)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 --set params.R=20 "
                             "--set solver.max_iter=50 (repeatable)")
@@ -365,7 +365,7 @@ def _main(argv: list[str] | None) -> int:
         p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
         p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
 
-    p_run = sub.add_parser("run", help="solve a model file (models/aqueous, models/gas, models/engine, models/flash; "
+    p_run = sub.add_parser("run", help="solve a model file (the bundled ones: chemsolve models; "
                                        "schema: models/README.md)")
     common(p_run)
     p_run.add_argument("--json", action="store_true", help="same as --format json")
@@ -382,7 +382,7 @@ def _main(argv: list[str] | None) -> int:
     p_mod = sub.add_parser("models", help="list the model files (one line each)")
     p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
     p_b = sub.add_parser("bench", help="speed and agreement against a peer (suites: chemsolve bench --list)")
-    p_b.add_argument("suite", nargs="?", help="engine, gas, aqueous, sweep or flash (chemsolve.bench.SUITES)")
+    p_b.add_argument("suite", nargs="?", help="a suite name (chemsolve bench --list)")
     p_b.add_argument("--n", type=int, help="size: states or waters (default: the suite's, seconds on 2 cores)")
     p_b.add_argument("--threads", type=int, help="numba threads (default: all cores)")
     p_b.add_argument("--format", choices=("table", "json"), default="table", help="output format")

@@ -41,6 +41,9 @@ class ModelKind:
     damping_types : the damping schedule types an advisor may propose (``advisors.FLAT_DAMPING_TYPES``).
     column_families : {prefix of sweep output columns: (axis label, log scale)} for the kind's own column
         families in a sweep's figure (``plots.plot_columns``), beside the common ones.
+    bench_suite : the kind's own ``chemsolve bench`` suite, or None: ("module:function", default size,
+        peer module, one line); the function takes (n, peer version or None, log) and returns a
+        ``chemsolve.bench.Report`` (``chemsolve.bench.suites`` lists it beside the built-in ones).
     """
 
     name: str = ""
@@ -50,6 +53,7 @@ class ModelKind:
     amount_prefix: str | None = None
     damping_types: tuple[str, ...] = ("constant", "ramp", "adaptive", "linesearch")
     column_families: dict[str, tuple[str, bool]] = {}
+    bench_suite: tuple[str, int, str, str] | None = None
 
     # -- model files
     def load(self, path: Path, data: dict, where: Callable[..., str]) -> Any:

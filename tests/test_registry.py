@@ -38,6 +38,7 @@ TOY = textwrap.dedent('''
         name = "toy"
         keys = {**COMMON_KEYS, "a": True}
         sweep_help = "a"
+        bench_suite = ("toy_kind:bench", 3, "scipy", "toy roots")
 
         def load(self, path, data, where):
             check_keys(data, self.keys, "toy", path, where)
@@ -60,6 +61,16 @@ TOY = textwrap.dedent('''
             ax.plot([0, model.a], [0, model.run().x[0] ** 2])
 
     KIND = ToyKind()
+
+
+    def bench(n, peer, log):
+        from chemsolve.bench import Check, Report
+
+        rep = Report("toy", "toy roots", n, 1, f"scipy {peer}")
+        rs = [cs.solve(lambda x, a=a: x ** 2 - a, [1.0]) for a in range(1, n + 1)]
+        err = max(abs(r.x[0] - np.sqrt(a)) for a, r in zip(range(1, n + 1), rs))
+        rep.checks.append(Check("max |x - sqrt(a)|", err, 1e-10, "the toy's own", n, 0))
+        return rep.finish()
 ''')
 
 
@@ -94,6 +105,12 @@ def test_a_new_kind_is_one_module_plus_one_registration(toy, tmp_path):
     from chemsolve.plots import plot_model
 
     assert plot_model(m, tmp_path / "toy.png") and (tmp_path / "toy.png").stat().st_size > 0
+    from chemsolve import bench
+
+    out = io.StringIO()
+    assert bench.command(None, out=out, list_only=True) == 0 and "toy roots" in out.getvalue()
+    out = io.StringIO()
+    assert bench.command("toy", quiet=True, out=out) == 0 and "max |x - sqrt(a)|" in out.getvalue()
 
 
 def test_unregistered_kind_is_one_line_listing_the_registered():

@@ -91,6 +91,8 @@ class FlashKind(ModelKind):
     amount_prefix = "x_"
     column_families = {"x_": ("liquid mole fraction x [-]", True), "y_": ("vapour mole fraction y [-]", True)}
     damping_types = ("constant", "ramp", "adaptive")
+    bench_suite = ("chemsolve.flash.bench:suite", 1000, "thermo",
+                   "(T, P) flash of five alkanes vs thermo and thermopack, cold and warm")
 
     def load(self, path: Path, data: dict, where: Where) -> FlashModel:
         return load(path, data, where)
