@@ -20,32 +20,15 @@ import time
 
 RECORD = r"""
 import json, sys, time
-from numba.core import event as ev
+from chemsolve.kernels.compile_events import compile_times
 t0 = time.perf_counter()
-with ev.install_recorder("numba:compile") as rec:
+with compile_times() as rows:
     from chemsolve.cli import main
     try:
         main(sys.argv[1:])
     except SystemExit:
         pass
 wall = time.perf_counter() - t0
-open_ = {}
-rows = {}
-stack = []
-for ts, e in rec.buffer:
-    d = e.data["dispatcher"]
-    name = f"{d.py_func.__module__}.{d.py_func.__qualname__}"
-    if e.is_start:
-        stack.append([name, ts, 0.0])
-    else:
-        nm, t1, child = stack.pop()
-        dt = ts - t1
-        r = rows.setdefault(nm, [0.0, 0.0, 0])
-        r[0] += dt
-        r[1] += dt - child
-        r[2] += 1
-        if stack:
-            stack[-1][2] += dt
 print("@@" + json.dumps({"wall": wall, "kernels": rows}), file=sys.stderr)
 """
 

@@ -319,56 +319,33 @@ def format_table(d: dict[str, Any], n: int) -> str:
 
 _COMPILE_SCRIPT = r"""
 import json, sys, time
-from numba.core import event as ev
-
-
-class Rec(ev.Listener):
-    def __init__(self):
-        self.buffer = []
-
-    def on_start(self, event):
-        self.buffer.append((time.process_time(), event))
-
-    def on_end(self, event):
-        self.buffer.append((time.process_time(), event))
-
-
-rec = Rec()
-ev.register("numba:compile", rec)
+from chemsolve.kernels.compile_events import compile_times
 import numpy as np
 from chemsolve.flash import Mixture
 fl = Mixture(["methane", "ethane", "propane", "n-butane", "n-pentane"])
 z = [0.5, 0.2, 0.15, 0.1, 0.05]
 what = sys.argv[1]
 t0, c0 = time.perf_counter(), time.process_time()
-if what == "tp":
-    fl.flash(T=[250.0] * 8, P=[20e5] * 8, z=z)
-elif what == "tp_single":
-    fl.flash(T=250.0, P=20e5, z=z)
-elif what == "ph":
-    fl.flash(P=[20e5] * 8, H=[-1e4] * 8, z=z)
-elif what == "sat":
-    fl.flash(T=[250.0] * 8, VF=[0.0] * 8, z=z)
-elif what == "envelope":
-    fl.envelope(z)
+with compile_times(time.process_time) as rows:
+    if what == "tp":
+        fl.flash(T=[250.0] * 8, P=[20e5] * 8, z=z)
+    elif what == "tp_single":
+        fl.flash(T=250.0, P=20e5, z=z)
+    elif what == "ph":
+        fl.flash(P=[20e5] * 8, H=[-1e4] * 8, z=z)
+    elif what == "sat":
+        fl.flash(T=[250.0] * 8, VF=[0.0] * 8, z=z)
+    elif what == "envelope":
+        fl.envelope(z)
 total, cpu = time.perf_counter() - t0, time.process_time() - c0
-stack, selft = [], {}
-for ts, e in rec.buffer:
-    key = e.data["dispatcher"].py_func.__qualname__
-    if e.is_start:
-        stack.append([key, ts, 0.0])
-    else:
-        k, t, child = stack.pop()
-        selft[k] = selft.get(k, 0.0) + (ts - t) - child
-        if stack:
-            stack[-1][2] += ts - t
+selft = {k: v[1] for k, v in rows.items()}
 print(json.dumps({"total": total, "cpu": cpu, "self": selft}))
 """
 
 
 def compile_times(entries: tuple[str, ...] = ("tp_single", "tp", "ph", "sat", "envelope")) -> dict[str, Any]:
     """Cold numba compile time of each entry point, each in a fresh process with an empty cache: {entry:
-    {"total": wall seconds of the first call (compile included), "cpu": its CPU seconds, "self": {function:
+    {"total": wall seconds of the first call (compile included), "cpu": its CPU seconds, "self": {module.function:
     CPU seconds of its own compilation, callees excluded}}}. An entry's total includes every kernel it calls
     that the process had not compiled yet (for "tp": the (T, P) kernels and the certificate). On a shared
     machine compare the CPU seconds, back to back. Prints a summary."""
