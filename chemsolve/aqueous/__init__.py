@@ -22,18 +22,18 @@ from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_ba
 
 __all__ = [
     "BUNDLED",
+    "BatchSpeciation",
     "Database",
     "DatabaseError",
     "DatabaseWarning",
     "MasterSpecies",
     "Phase",
     "Reaction",
+    "SpeciationResult",
     "Species",
     "load_database",
     "parse_formula",
-    "species_charge",
     "speciate",
     "speciate_batch",
-    "SpeciationResult",
-    "BatchSpeciation",
+    "species_charge",
 ]

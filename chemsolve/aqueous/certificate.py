@@ -35,7 +35,7 @@ import numpy as np
 from ..certificate import BatchCertificate, Certificate
 from .database import Database, parse_formula
 
-__all__ = ["TOLERANCES", "certify_states", "certify_result", "CertSystem", "cert_system", "measure_cost"]
+__all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "measure_cost"]
 
 # Tolerances, each with its reason. The solver stops at max |log10(sum/total)| <= 1e-12 in its
 # mass balances, a charge residual <= 1e-12 of the charge the totals carry, an ionic strength settled
@@ -233,6 +233,8 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
     # has no total of its own, only what the phases released. Keyed as the solver keys a component a
     # phase brings in: by the valence state of the master species it reaches, if the database has one.
     covered = {_element(k) for k in keys}
+    if "Alkalinity" in keys and db.masters["Alkalinity"].species in master_el:
+        covered.add(master_el[db.masters["Alkalinity"].species][0])  # carbonate: held by the alkalinity
     state_key = {}
     for k, m in db.masters.items():
         if "(" in k:
@@ -244,6 +246,7 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
                 covered.add(master_el[ms][0])
                 keys.append(state_key.get(ms, master_el[ms][0]))
 
+    alk_expand = _Expander(db)  # terminal: every master species, H+, H2O, e- (PHREEQC's rxn_s)
     exps = {s: expand(s) for s in species}
     for s in species:
         cover(exps[s])
@@ -258,9 +261,24 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
 
     key_masters = [masters_of(k) for k in keys]
 
+    # alkalinity of each master species (PHREEQC's calc_alk reads the valence-state row of a
+    # secondary master, else the primary row; the Alkalinity row itself names no species' alk)
+    master_alk: dict[str, float] = {}
+    for k, mrow in db.masters.items():
+        if k == "Alkalinity":
+            continue
+        if "(" in k or mrow.species not in master_alk:
+            master_alk[mrow.species] = mrow.alk if "(" in k else master_alk.get(mrow.species, mrow.alk)
+    for k, mrow in db.masters.items():
+        if "(" in k and k != "Alkalinity":
+            master_alk[mrow.species] = mrow.alk
+
     def composition(name: str) -> np.ndarray:
         row = np.zeros(len(keys))
         sp = db.species.get(name)
+        if "Alkalinity" in keys:  # eq of alkalinity per mole: its reaction over the master species
+            ex_alk = alk_expand(name) or {}
+            row[keys.index("Alkalinity")] = sum(c * master_alk.get(ms, 0.0) for ms, c in ex_alk.items())
         if sp is not None and sp.mass_balance:  # -mass_balance: what the database says one mole counts
             for ek, n in sp.mass_balance.items():
                 el = _element(ek)
@@ -274,7 +292,8 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
             return row
         ex = expand(name) or {}
         for j, ms_set in enumerate(key_masters):
-            row[j] = sum(c * master_el[ms][1] for ms, c in ex.items() if ms in ms_set)
+            if keys[j] != "Alkalinity":
+                row[j] = sum(c * master_el[ms][1] for ms, c in ex.items() if ms in ms_set)
         return row
 
     comp = np.array([composition(s) for s in species]).reshape(ns, len(keys))
