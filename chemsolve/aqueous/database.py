@@ -305,8 +305,12 @@ _COEF_RE = re.compile(r"^(\d+\.?\d*|\.\d+)(?=[A-Za-z(\[])")
 def _parse_side(side: str) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     coef = None
+    sign = 1.0
     for tok in side.split():
         if tok == "+":
+            continue
+        if tok == "-":  # "KH = K+ - H+": the next species with a negative coefficient (PHREEQC's parse)
+            sign = -sign
             continue
         try:
             coef = float(tok)
@@ -318,8 +322,9 @@ def _parse_side(side: str) -> list[tuple[str, float]]:
             c, tok = float(m.group(1)), tok[m.end():]
         else:
             c = 1.0
-        out.append((normalize_species_name(tok), c * (coef if coef is not None else 1.0)))
+        out.append((normalize_species_name(tok), sign * c * (coef if coef is not None else 1.0)))
         coef = None
+        sign = 1.0
     if coef is not None or not out:
         raise ValueError(f"cannot read reaction side {side!r}")
     return out
@@ -459,13 +464,23 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     ``strict_balance=False`` turns these into warnings), or a file that is not there.
     """
     path = _resolve(name_or_path)
-    raw = path.read_bytes()
+    return parse_database(read_text(path), str(path), strict_balance=strict_balance, _stacklevel=3)
+
+
+def read_text(path: Path) -> str:
+    """A database or input file's text (UTF-8, else Latin-1: old databases carry Latin-1 accents)."""
+    raw = Path(path).read_bytes()
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # old databases carry Latin-1 accents in comments
+        return raw.decode("latin-1")
+
+
+def parse_database(text: str, path: str, *, strict_balance: bool = True, _stacklevel: int = 2) -> Database:
+    """``load_database`` on a text: ``path`` names it in messages (e.g. a database file with the
+    database blocks of a PHREEQC input appended)."""
     db = Database(str(path))
-    fname = path.name
+    fname = Path(path).name
     block: str | None = None
     entry: _Entry | None = None
     ignored_opts: dict[str, str] = {}
@@ -590,7 +605,7 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     if unbalanced:
         notes.append(f"{len(unbalanced)} unbalanced reactions kept (strict_balance=False): " + "; ".join(unbalanced))
     if notes:
-        warnings.warn(f"{fname}: chemsolve skipped " + ", ".join(notes), DatabaseWarning, stacklevel=2)
+        warnings.warn(f"{fname}: chemsolve skipped " + ", ".join(notes), DatabaseWarning, stacklevel=_stacklevel)
     return db
 
 

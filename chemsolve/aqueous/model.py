@@ -20,6 +20,7 @@ _METHOD_TEXT = {
     _c.AQM_NESTED_I: "the ionic strength as a bracketed 1-D root (nested search)",
     _c.AQM_NESTED_PH: "the charge balance as a bracketed 1-D root over pH (nested search)",
     _c.AQM_NEWTON: "the ionic strength inside Newton",
+    _c.AQM_PHASES: "the equilibrium phases added one at a time",
 }
 
 
@@ -125,8 +126,10 @@ def status_message(res_row: np.ndarray, first_mode: str = "newton", max_outer: i
         why = Status(first).name
         if first_mode == "outer" and first == _c.MAX_ITER:
             why += f" in {max_outer} outer iterations"
-        return st, (f"converged ({_METHOD_TEXT[method]}, after "
-                    f"{_METHOD_TEXT[_c.AQM_OUTER if first_mode == 'outer' else _c.AQM_NEWTON]} failed: {why})")
+        mode_code = _c.AQM_OUTER if first_mode == "outer" else _c.AQM_NEWTON
+        if method == mode_code:
+            return st, f"converged (from the cold start, after the warm start failed: {why})"
+        return st, f"converged ({_METHOD_TEXT[method]}, after {_METHOD_TEXT[mode_code]} failed: {why})"
     return st, (f"{st.name}: no formulation converged ({_METHOD_TEXT[_c.AQM_NEWTON]}, the outer fixed point, the "
                 "nested ionic-strength search and, for a charge-balance pH, the nested pH search); "
                 f"{st.message if hasattr(st, 'message') else ''}".rstrip("; "))

@@ -359,7 +359,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
 
     mode "initial": a SOLUTION's components; "reaction": every key an element with all its valence
     states. phases : equilibrium phases (their components come in with a total of zero if not
-    given). couples : element -> "Fe(2)/Fe(3)" (per-element redox couples of an initial solution);
+    given). couples : element -> "Fe(2)/Fe(3)" or "pe" (per-element redox of an initial solution);
     default_couple : the solution's ``redox`` couple (None: the pe). extra_reactions : phases whose
     saturation index fixes a total, pH or pe (must be formed by the species present).
     add_formulas : phase -> the formula that dissolves in its place (reaction steps).
@@ -392,7 +392,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     couples = dict(couples or {})
     couple_list: list[str] = []
     for cp in list(couples.values()) + ([default_couple] if default_couple else []):
-        if cp and cp not in couple_list:
+        if cp and cp != "pe" and cp not in couple_list:
             couple_list.append(cp)
     ne = 1 + len(couple_list)
 
@@ -401,7 +401,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             cp = couples.get(el) if el is not None else None
             if cp is None and el is not None:
                 cp = default_couple
-            if cp:
+            if cp and cp != "pe":
                 return f"e-#{1 + couple_list.index(cp)}"
         return "e-#0"
 
@@ -532,7 +532,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     ph_rx = np.array([rnames.index(p) for p in phases], dtype=np.int64)
     ph_rel = np.zeros((len(phases), nbal))
     for q, p in enumerate(phases):
-        ph_rel[q] = _phase_release(db, p, col, bal, ns, nc + ne + 1, nc + 1,
+        ph_rel[q] = _phase_release(db, p, col, bal, ns, nc + ne + 1, nc + 1, nb,
                                    (add_formulas or {}).get(p), c, comps)
     t = Tableau(comps, masters, couple_list, species, nu, lkc, bal, wcoef, z, gk, ga, gb, vm, rnames,
                 np.array(rrows).reshape(nrx, ns + 1 + ne), np.array(rlkc).reshape(nrx, 6),
@@ -602,7 +602,7 @@ def _canonical_difference(db, a: str, b: str):
     return {k: v for k, v in d.items() if abs(v) > 1e-12}, la - lb
 
 
-def _phase_release(db, pname: str, col, bal, ns_cols: int, ib_water: int, ib_e: int,
+def _phase_release(db, pname: str, col, bal, ns_cols: int, ib_water: int, ib_e: int, ib_charge: int,
                    add_formula: str | None = None, c: Chem | None = None, comps: list[str] | None = None) -> np.ndarray:
     """What one mole of the phase dissolving adds to each balance column: the balance rows of the
     species it releases (H+ among them), plus its H2O and electrons (a formula given instead,
@@ -622,8 +622,9 @@ def _phase_release(db, pname: str, col, bal, ns_cols: int, ib_water: int, ib_e: 
     for s, cf in db.phases[pname].products.items():
         if s == "H2O":
             out[ib_water] += cf
-        elif s == "e-":
+        elif s == "e-":  # electrons carry their charge too: a phase's release is neutral
             out[ib_e] += cf
+            out[ib_charge] -= cf
         else:
             out += cf * bal[col[s]]
     return out

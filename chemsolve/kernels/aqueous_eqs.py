@@ -243,7 +243,10 @@ def species_state(v, tab, present, logk, lg, la, m):
         for q in range(sp_ptr[i], sp_ptr[i + 1]):
             s += sp_val[q] * v[sp_col[q]]
         la[i] = s
-        m[i] = 10.0 ** (s - lg[i])
+        e = s - lg[i]
+        # a molality above 1e250 mol/kgw is no water (its balance is off by 250 orders): held there, so
+        # that sums of such iterates stay finite and the first guess can walk back from them
+        m[i] = 10.0 ** (min(250.0, e))
 
 
 @njit(cache=True)
@@ -347,7 +350,11 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
                 dY = 1.0
             else:
                 if not (Y > 0.0):
-                    return False
+                    if strict:
+                        return False
+                    F[k] = np.nan
+                    S[k] = 1.0
+                    continue
                 F[k] = math.log10(Y / val[k])
                 S[k] = 1.0
                 dY = 1.0 / (Y * LN10)
@@ -396,7 +403,11 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
         elif K == AQ_IONIC:
             Ic = 0.5 * z2sum
             if not (Ic > 0.0):
-                return False
+                if strict:
+                    return False
+                F[k] = np.nan
+                S[k] = 1.0
+                continue
             F[k] = math.log10(Ic) - v[iI]
             S[k] = 1.0
             if want_jac:

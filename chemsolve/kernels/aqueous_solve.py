@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from .aqueous_eqs import (
+    ABSENT_LOG_A,
     LN10,
     WP_AW,
     WP_T,
@@ -47,6 +48,7 @@ from .codes import (
     AQM_NESTED_I,
     AQM_NESTED_PH,
     AQM_OUTER,
+    AQM_PHASES,
     CONVERGED,
     DIVERGED,
     LINE_SEARCH_FAILED,
@@ -58,6 +60,8 @@ from .codes import (
 from .damping import adapt, backtracks, first_factor, search_params
 from .linalg import lu_solve, regularized_solve
 
+ABSENT_LA = ABSENT_LOG_A
+SWAP = False  # first guess: let each active phase set a component through its SI (see first_guess)
 FTOL = 1e-12  # stopping test: max |F_r| / S_r (log10 units for logarithmic rows, relative for balances)
 MAX_ITER_NEWTON = 200
 STEP_LOG = 2.0  # largest change of a log10 activity or of log10 I in one Newton step
@@ -109,7 +113,7 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
     aw = 10.0 ** v[iw]
     # water properties: again whenever a(H2O) moved (PHREEQC 3.8.6 scales the saturation pressure by
     # a(H2O), and the density of water depends on the pressure above it)
-    if wp[0] != wp[0] or wp[WP_T] != T or wp[8] != P or aw != wp[WP_AW]:
+    if math.isnan(wp[0]) or wp[WP_T] != T or wp[8] != P or aw != wp[WP_AW]:
         water_props(T, P, aw, wp)
         wp[8] = P
     I = 10.0 ** v[iI]
@@ -126,7 +130,7 @@ def _norm(F, S):
     for i in range(F.shape[0]):
         q = abs(F[i]) / S[i]
         if not (q <= r):
-            r = q if q == q else np.inf
+            r = q if not math.isnan(q) else np.inf
     return r
 
 
@@ -149,9 +153,8 @@ def _direction(F, S, J, d, lu, normal, rhs):
         rhs[r] = -F[r] * s
         for c in range(n):
             J[r, c] *= s
-    if lu_solve(J, rhs, lu, d) != 0:
-        if regularized_solve(J, rhs, 1e-10, lu, normal, work_vec(n), d) != 0:
-            return 1
+    if lu_solve(J, rhs, lu, d) != 0 and regularized_solve(J, rhs, 1e-10, lu, normal, work_vec(n), d) != 0:
+        return 1
     return 0
 
 
@@ -217,14 +220,18 @@ def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_it
                     q = Ft[r] / S[r]
                     trial += q * q
                 trial *= 0.5
-                if not searching or trial <= phi + c_arm * alpha * slope or ftn <= FTOL:
+                # Armijo on the sum of squares, or any decrease of the largest scaled residual: a
+                # saturation-index row is linear in the unknowns and can sit far off (e.g. pyrite at
+                # SI +112 in pure water) while the balances' exponentials make the sum of squares
+                # refuse every long step; PHREEQC takes such capped steps without a merit test
+                if not searching or trial <= phi + c_arm * alpha * slope or ftn < fn or ftn <= FTOL:
                     accepted = True
                     break
             alpha *= shrink
             if alpha < amin:
                 break
         if not accepted:
-            return (LINE_SEARCH_FAILED if ftn == ftn else NONFINITE), it + 1
+            return (LINE_SEARCH_FAILED if not math.isnan(ftn) else NONFINITE), it + 1
         alpha_state = adapt(dkind, dpar, alpha / cap, tries, alpha_state)
         big = 0.0
         for k in range(n):
@@ -270,7 +277,7 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
     x0 = min(max(v[k], a), b)
     v[k] = x0
     f0 = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work)[0]
-    if f0 != f0:
+    if math.isnan(f0):
         return
     step = -1.0 if f0 > 0.0 else 1.0
     xa, fa = x0, f0
@@ -282,7 +289,7 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
             break
         v[k] = xb
         fb = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work)[0]
-        if fb != fb:
+        if math.isnan(fb):
             break
         if abs(fb) < fbest:
             best, fbest = xb, abs(fb)
@@ -299,7 +306,7 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
         mid = 0.5 * (lo_x + hi_x)
         v[k] = mid
         fm = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work)[0]
-        if fm != fm:
+        if math.isnan(fm):
             break
         if (fm > 0.0) == (flo > 0.0):
             lo_x, flo = mid, fm
@@ -312,8 +319,8 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
 def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
     """Improve a cold start by continued-fraction sweeps (Carrayrou et al. 2002, AIChE J. 48, 894):
     each component held by a positive balance is scaled by (total / computed)^(1/nu_max); the mass
-    of water is set from the water balance; an unknown held by a saturation index is solved from its
-    (linear) condition; every 4th sweep the charge balance (log a(H+)) and the electron balance
+    of water is set from the water balance (rows held by saturation indices are linear in the
+    unknowns, Newton solves them in one step: they are left alone); every 4th sweep the charge balance (log a(H+)) and the electron balance
     (log a(e-)) are bisected. Cheap and robust far from the root; Newton takes over near it.
     Components an active equilibrium phase can supply are not swept by their balance: the phase's
     saturation condition sets one of them instead (a basis swap, preferring components with no
@@ -339,7 +346,7 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
     ctl = np.full(npp, -1, dtype=np.int64)
     ctl_c = np.zeros(npp)
     taken = np.zeros(nb, dtype=np.int8)
-    for pass_ in range(2):
+    for pass_ in range(2 if SWAP else 0):
         for p in range(npp):
             if act[p] == 0 or ctl[p] >= 0:
                 continue
@@ -364,6 +371,9 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
                 ctl[p] = best
                 ctl_c[p] = _rx_coef(tab[20][p], best, tab)
                 taken[best] = 1
+    for p in range(npp):
+        if act[p] != 0:
+            _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c)
     for rnd in range(3):
         _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, numax, ctl, ctl_c)
         # the activity coefficients (held fixed during the sweeps): I and a(H2O) from the swept
@@ -372,7 +382,7 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
             return
         moved = 0.0
         for k in (nb - 1, nb + 1):
-            if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and F[k] == F[k]:
+            if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
                 old = v[k]
                 if kind[k] == AQ_AW:
                     y = 10.0 ** v[k] - F[k]  # 1 - 0.017 sum m
@@ -385,6 +395,92 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
 
 
 @njit(cache=True)
+def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own):
+    """SI_p - target with 10**x moles of phase p dissolved and the components it alone supplies
+    (``own``) fitted to what it released, the rest swept as in ``first_guess``."""
+    nc = tab[0][0]
+    nb = nc + tab[0][1] + 2
+    ip = nb + 2
+    ph_rel = tab[21]
+    F, S = work[19], work[20]
+    for k in range(v.shape[0]):
+        v[k] = v0[k]
+    v[ip + p] = 10.0 ** x
+    for j in range(nc):
+        if own[j] != 0:
+            v[j] = x + math.log10(ph_rel[p, j]) - 0.3
+    for it in range(12):
+        _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, 4, touched, numax, ctl, ctl_c)
+        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+            return np.nan
+        worst = 0.0
+        for j in range(nc):
+            if own[j] == 0 or math.isnan(F[j]):
+                continue
+            total = val[j]
+            for q in range(act.shape[0]):
+                total += ph_rel[q, j] * v[ip + q]
+            have = F[j] + total
+            if total > 0.0 and have > 0.0:
+                d = math.log10(have / total) / numax[j]
+                worst = max(worst, abs(d))
+                v[j] -= d
+        if worst < 1e-3:
+            break
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+        return np.nan
+    return F[ip + p]
+
+
+@njit(cache=True)
+def _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c):
+    """An active phase that alone supplies components with no total of their own (K-feldspar's
+    elements in pure water, through ``Gibbsite 0 KAlSi3O8 10``): its moles dissolved are found by
+    bisection in log10 moles of its saturation index, each trial fitting those components to what
+    it released (Newton from la = -10 and 0 moles does not find them: the balances are
+    exponential in the unknowns over many decades)."""
+    nc = tab[0][0]
+    ph_rel = tab[21]
+    own = np.zeros(nc, dtype=np.int8)
+    anyown = False
+    for j in range(nc):
+        if (kind[j] == AQ_BAL or kind[j] == AQ_BALLOG) and val[j] == 0.0 and aux[j] == j and ph_rel[p, j] > 0.0:
+            alone = True
+            for q in range(act.shape[0]):
+                if q != p and ph_rel[q, j] != 0.0 and (act[q] != 0 or fix[q] != 0.0):
+                    alone = False
+            if alone:
+                own[j] = 1
+                anyown = True
+    if not anyown:
+        return
+    v0 = v.copy()
+    a, b = -14.0, 1.0
+    fa = _supply_trial(a, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own)
+    fb = _supply_trial(b, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own)
+    if not (fa < 0.0 and fb > 0.0):
+        x = a if abs(fa) < abs(fb) else b  # no bracket (NaN compares False): the nearer end
+        if not (abs(fa) < abs(fb) or abs(fb) <= abs(fa)):
+            for k in range(v.shape[0]):
+                v[k] = v0[k]
+            return
+        _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own)
+        return
+    while b - a > 0.02:
+        mid = 0.5 * (a + b)
+        fm = _supply_trial(mid, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl,
+                           ctl_c, own)
+        if math.isnan(fm):
+            break
+        if fm < 0.0:
+            a = mid
+        else:
+            b = mid
+    _supply_trial(0.5 * (a + b), p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl,
+                  ctl_c, own)
+
+
+@njit(cache=True)
 def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, numax, ctl, ctl_c):
     """The continued-fraction sweeps of ``first_guess`` at fixed activity coefficients."""
     nc, ne = tab[0][0], tab[0][1]
@@ -394,6 +490,7 @@ def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, n
     F, S = work[19], work[20]
     for sweep in range(sweeps):
         if sweep % 4 == 0:
+            _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work)
             for k in range(nc, nc + 1 + ne):  # H+ and the electron columns
                 if kind[k] == AQ_BAL and touched[k] == 0:
                     lo_k, hi_k = (-16.0, 2.0) if k == nc else (-30.0, 30.0)
@@ -402,7 +499,7 @@ def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, n
             break
         worst = 0.0
         for k in range(nb + 1):
-            if touched[k] != 0:
+            if touched[k] != 0 or math.isnan(F[k]):
                 continue
             if kind[k] == AQ_BALLOG and k < nc:
                 worst = max(worst, abs(F[k]))
@@ -410,18 +507,50 @@ def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, n
             elif kind[k] == AQ_BALLOG and k == ilw:
                 worst = max(worst, abs(F[k]))
                 v[k] -= F[k]
-            elif kind[k] == AQ_RX and k < nb:
-                c = _rx_coef(aux[k], k, tab)
-                if c != 0.0:
-                    worst = max(worst, abs(F[k]))
-                    v[k] -= F[k] / c
         for p in range(npp):
-            if ctl[p] >= 0:
+            if ctl[p] >= 0 and not math.isnan(F[nb + 2 + p]):
                 f = F[nb + 2 + p]
                 worst = max(worst, abs(f))
                 v[ctl[p]] -= f / ctl_c[p]
         if worst < 1e-3:
             break
+
+
+@njit(cache=True)
+def _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work):
+    """The unknowns held by saturation indices (``AQ_RX``: a total fixed by a phase, a redox couple)
+    solved together at the current activity coefficients: their rows are linear in them, so one
+    linear solve is exact there (``K 1 K_H 8; Al 1 Gibbsite; Si 1 K-mica`` at pH 11 puts log a(Al+3)
+    near -25, far from any start Newton could use: the water's sums overflow at the start)."""
+    nb = tab[0][0] + tab[0][1] + 2
+    n = 0
+    for k in range(nb):
+        if kind[k] == AQ_RX:
+            n += 1
+    if n == 0:
+        return
+    idx = np.zeros(n, dtype=np.int64)
+    n = 0
+    for k in range(nb):
+        if kind[k] == AQ_RX:
+            idx[n] = k
+            n += 1
+    F, S = work[19], work[20]
+    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False)
+    A = np.zeros((n, n))
+    b = np.zeros(n)
+    for i in range(n):
+        b[i] = -F[idx[i]]
+        if math.isnan(b[i]):
+            return
+        for j in range(n):
+            A[i, j] = _rx_coef(aux[idx[i]], idx[j], tab)
+    d = np.zeros(n)
+    if lu_solve(A, b, np.zeros((n, n + 1)), d) != 0:
+        return
+    for i in range(n):
+        if not math.isnan(d[i]):
+            v[idx[i]] += min(max(d[i], -40.0), 40.0)
 
 
 @njit(cache=True)
@@ -636,7 +765,7 @@ def nested_ph(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
     nc = tab[0][0]
     nit = 0
     lmin, lmax = -17.0, 3.0
-    start = v[nc] if (v[nc] == v[nc] and lmin < v[nc] < lmax) else -7.0
+    start = v[nc] if (not math.isnan(v[nc]) and lmin < v[nc] < lmax) else -7.0
     st, it, ga_ = _charge_at(start, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
     nit += it
     if st != CONVERGED:
@@ -761,44 +890,49 @@ def _dependent(p, q, tab, kind, aux):
 
 
 @njit(cache=True)
-def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode, max_outer,
-              res):
-    """One water: the fallback chain inside an active-set loop over the equilibrium phases.
+def _refresh_absent(tab, kind, kind_r, aux, val, act, fix, v, vcold) -> bool:
+    """A component with no total of its own (its balance at val 0; not a component held by the
+    charge balance, also at val 0) is in the water only while a phase supplies it
+    (active, or fixed at moles it has given): else its row is ABSENT and its species are left out.
+    Updates ``kind_r`` from ``kind``; True when something changed (the species set must be redone)."""
+    nc = tab[0][0]
+    npp = act.shape[0]
+    ph_rel = tab[21]
+    changed = False
+    for j in range(nc):
+        if not ((kind[j] == AQ_BAL or kind[j] == AQ_BALLOG) and val[j] == 0.0 and aux[j] == j):
+            continue
+        supplied = False
+        for p in range(npp):
+            if ph_rel[p, j] != 0.0 and (act[p] == 1 or fix[p] != 0.0):
+                supplied = True
+        want = kind[j] if supplied else AQ_ABSENT
+        if want != kind_r[j]:
+            changed = True
+            kind_r[j] = want
+            start = -10.0 if supplied else ABSENT_LA
+            v[j] = start
+            vcold[j] = start
+    return changed
 
-    A phase is active (held at its target saturation index, its moles dissolved free) or inactive
-    (moles fixed: used up at ``hi``, at a finite lower bound ``lo`` (dissolve-only), or not
-    present). Start: ``act`` as given (>= 0), else active when it has moles to dissolve. After each
-    solve: an active phase beyond a bound is fixed at it; else an inactive phase on the wrong side of
-    its target (used up but supersaturated, at its lower bound but undersaturated) becomes active,
-    the most violating first; of two dependent phases (same composition but water) the one above its
-    target replaces the other, which dissolves completely. Ends when nothing changes.
-    On return ``act`` holds the final set (a warm start for the next water)."""
+
+@njit(cache=True)
+def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, on, act, fix, work, dkind, dpar,
+                mode, max_outer, res):
+    """The fallback chain inside an active-set loop over the equilibrium phases (see solve_row).
+    Returns with res[0] the status."""
     npp = act.shape[0]
     nb = tab[0][0] + tab[0][1] + 2
     ip = nb + 2
-    row_setup(tab, T, kind, work)
-    fix = np.zeros(npp)
-    for p in range(npp):
-        if on[p] == 0 or hi[p] <= lo[p]:
-            act[p] = 0
-            fix[p] = min(max(0.0, lo[p]), hi[p]) if on[p] != 0 else 0.0
-        elif act[p] < 0:
-            act[p] = 1 if hi[p] > 0.0 else 0
-            fix[p] = 0.0
-            if act[p] == 1:
-                for q in range(p):
-                    if act[q] == 1 and _dependent(p, q, tab, kind, aux):
-                        act[p] = 0
-                        break
-        elif act[p] == 0:
-            fix[p] = v[ip + p] if warm else 0.0
     nit = 0
     for rnd in range(3 * npp + 3):
         for p in range(npp):
             if act[p] == 0:
                 vcold[ip + p] = fix[p]
                 v[ip + p] = fix[p]
-        solve_chain(v, vcold, warm or rnd > 0, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, mode,
+        _refresh_absent(tab, kind, kind_r, aux, val, act, fix, v, vcold)
+        row_setup(tab, T, kind_r, work)
+        solve_chain(v, vcold, warm or rnd > 0, tab, T, P, kind_r, aux, val, si, act, fix, work, dkind, dpar, mode,
                     max_outer, res)
         nit += int(res[1])
         res[1] = nit
@@ -806,7 +940,7 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
             return
         # the saturation indices at the solution
         F, S = work[19], work[20]
-        evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False)
+        evaluate(v, tab, T, P, kind_r, aux, val, si, act, fix, work, F, S, work[18], False, False)
         la, rx_logk = work[6], work[3]
         worst = 0.0
         pick = -1
@@ -830,7 +964,7 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
             elif fix[p] <= lo[p] and d < -1e-9:
                 viol = -d  # at its lower bound (dissolve-only), undersaturated: it dissolves
             elif lo[p] < fix[p] < hi[p]:
-                viol = abs(d) + 1e-300  # set aside (a dependent phase): decided now
+                viol = abs(d) + 1e-300  # set aside (a dependent twin, or not yet added): decided now
             if viol > worst:
                 worst = viol
                 pick = p
@@ -851,6 +985,74 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
                 fix[dep] = hi[dep]
             act[p] = 1
     res[0] = MAX_ITER
+
+
+@njit(cache=True)
+def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode, max_outer,
+              res):
+    """One water: the fallback chain inside an active-set loop over the equilibrium phases.
+
+    A phase is active (held at its target saturation index, its moles dissolved free) or inactive
+    (moles fixed: used up at ``hi``, at a finite lower bound ``lo`` (dissolve-only), or not
+    present). Start: ``act`` as given (>= 0), else active when it has moles to dissolve. After each
+    solve: an active phase beyond a bound is fixed at it; else an inactive phase on the wrong side of
+    its target (used up but supersaturated, at its lower bound but undersaturated) becomes active,
+    the most violating first; of two dependent phases (same composition but water) the one above its
+    target replaces the other, which dissolves completely. Ends when nothing changes. When that
+    fails from the default start, once more from no phase active, adding them one at a time (each
+    solve starts from the last: a continuation, robust where all phases at once are not: a redox
+    assemblage in pure water).
+    On return ``act`` holds the final set (a warm start for the next water) and ``kind`` the rows
+    of this water (components no phase supplied are ABSENT)."""
+    npp = act.shape[0]
+    nb = tab[0][0] + tab[0][1] + 2
+    ip = nb + 2
+    nc = tab[0][0]
+    for j in range(nc):  # absent components start (and stay) at their fixed log activity
+        if kind[j] == AQ_ABSENT:
+            v[j] = ABSENT_LA
+            vcold[j] = ABSENT_LA
+    kind_r = kind.copy()
+    fix = np.zeros(npp)
+    act0 = act.copy()
+    v0 = v.copy()
+    for p in range(npp):
+        if on[p] == 0 or hi[p] <= lo[p]:
+            act[p] = 0
+            fix[p] = min(max(0.0, lo[p]), hi[p]) if on[p] != 0 else 0.0
+        elif act[p] < 0:
+            act[p] = 1 if hi[p] > 0.0 else 0
+            fix[p] = 0.0
+            if act[p] == 1:
+                for q in range(p):
+                    if act[q] == 1 and _dependent(p, q, tab, kind, aux):
+                        act[p] = 0
+                        break
+        elif act[p] == 0:
+            fix[p] = v[ip + p] if warm else 0.0
+    _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, on, act, fix, work, dkind, dpar,
+                mode, max_outer, res)
+    if res[0] != CONVERGED and npp > 0:
+        first = res[0]
+        nit = res[1]
+        for p in range(npp):  # again, from no phase active
+            act[p] = 0
+            fix[p] = min(max(0.0, lo[p]), hi[p]) if (on[p] == 0 or hi[p] <= lo[p]) and on[p] != 0 else 0.0
+        for k in range(v.shape[0]):
+            v[k] = v0[k]
+        for j in range(nc):
+            kind_r[j] = kind[j]
+        _active_set(v, vcold, False, tab, T, P, kind, kind_r, aux, val, lo, hi, si, on, act, fix, work, dkind, dpar,
+                    mode, max_outer, res)
+        res[1] += nit
+        if res[0] == CONVERGED:
+            res[2] = AQM_PHASES
+            res[3] = first
+    for j in range(nc):
+        kind[j] = kind_r[j]
+    if res[0] != CONVERGED:
+        for p in range(npp):
+            act[p] = act0[p]
 
 
 @njit(cache=True)
@@ -900,6 +1102,9 @@ def solve_batch(tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI, SI, ON, A
         lo_r = c * chunk
         hi_r = min(N, lo_r + chunk)
         prev_ok = False
+        X0 = X[lo_r:hi_r].copy()  # each row's own start, kept for a retry when the chained one fails
+        K0 = KIND[lo_r:hi_r].copy()
+        A0 = ACT[lo_r:hi_r].copy()
         for r in range(lo_r, hi_r):
             w = warm[r] != 0
             if chain and prev_ok:
@@ -909,8 +1114,21 @@ def solve_batch(tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI, SI, ON, A
                     if ACT[r, k] < 0:
                         ACT[r, k] = ACT[r - 1, k]
                 w = True
+            x_own = X0[r - lo_r]
+            kind_own = K0[r - lo_r]
+            act_own = A0[r - lo_r]
             solve_row(X[r], XC[r], w, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r], ON[r], ACT[r],
                       work, dkind, dp, mode, max_outer, RES[r])
+            if RES[r, 0] != CONVERGED and chain and prev_ok:
+                # the predecessor's solution was no good start: the row's own (as if alone)
+                for k in range(X.shape[1]):
+                    X[r, k] = x_own[k]
+                for k in range(KIND.shape[1]):
+                    KIND[r, k] = kind_own[k]
+                for k in range(ACT.shape[1]):
+                    ACT[r, k] = act_own[k]
+                solve_row(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r],
+                          ON[r], ACT[r], work, dkind, dp, mode, max_outer, RES[r])
             prev_ok = RES[r, 0] == CONVERGED
             row_outputs(X[r], tab, T[r], P[r], KIND[r], AUX[r], VAL[r], SI[r], ACT[r], work,
                         OUT_M[r], OUT_LG[r], OUT_LA[r], OUT_SI[r])

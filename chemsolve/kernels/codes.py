@@ -81,3 +81,4 @@ AQM_NEWTON = 0  # ionic strength inside Newton (the default)
 AQM_OUTER = 1  # ionic strength in an outer fixed point around Newton
 AQM_NESTED_I = 2  # ionic strength as a bracketed 1-D root
 AQM_NESTED_PH = 3  # charge balance as a bracketed 1-D root over pH
+AQM_PHASES = 4  # equilibrium phases added one at a time (after all at once failed)
