@@ -22,7 +22,7 @@ from .database import (
     species_charge,
 )
 from .phreeqc_input import PhreeqcRun, run_phreeqc_input
-from .react import BatchReaction, ReactionResult, WaterState, mix, react
+from .reaction_step import BatchReaction, ReactionResult, WaterState, mix, react
 from .solution import Solution
 from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_batch
 

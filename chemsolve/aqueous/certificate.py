@@ -247,7 +247,6 @@ class CertSystem:
     vm: np.ndarray = None  # (ns, 10) -Vm data of each species (zeros: none)
     canon: np.ndarray = None  # (ns, 3) H column, electrons, water each species carries (module doc)
     ph_vm0: np.ndarray = None  # (np,) molar volume of each phase [cm3/mol]
-    ph_pflag: np.ndarray = None  # (np,) 1: pressure term applies, 0: not (H2O(g))
     ph_canon: np.ndarray = None  # (np, 3) what one mole dissolving adds to the three columns
     gfw_water: float = 0.018016
 
@@ -473,7 +472,6 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
                       np.array(ph_rows).reshape(len(ph_rows), ns + 2), np.array(ph_coef).reshape(len(ph_coef), 6),
                       np.array(ph_rel).reshape(len(ph_rel), len(keys)), missing, extra, vm, canon,
                       np.array([db.phases[p].vm0 for p in phases], dtype=float),
-                      np.array([0.0 if p.lower() == "h2o(g)" else 1.0 for p in phases]),
                       np.array(ph_canon).reshape(len(phases), 3), gfw_w)
 
 
@@ -723,8 +721,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         if cs.phases:
             rows_p = np.where(np.isnan(cs.ph_rows), 0.0, cs.ph_rows)
             lkp = _log_k(cs.ph_coef, T_)
-            if press.any():  # dissolution dV less the phase's own volume (none for H2O(g))
-                lkp = lkp - ((vol_ext @ rows_p.T) - cs.ph_vm0[None, :]) * cs.ph_pflag[None, :] * fP[:, None]
+            if press.any():  # dissolution dV (H2O's too, as PHREEQC's calc_delta_v) less the phase's own volume
+                lkp = lkp - ((vol_ext @ rows_p.T) - cs.ph_vm0[None, :]) * fP[:, None]
             fz = np.where(np.isfinite(full), full, 0.0)
             si = fz @ rows_p.T - lkp
             gone = (~np.isfinite(full)).astype(float) @ (rows_p != 0).T > 0  # a species of it absent: -inf

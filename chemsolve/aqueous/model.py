@@ -1,6 +1,7 @@
 """The one path every aqueous calculation takes to the compiled model: a tableau
 (``system.Tableau``) and, per water, which equation holds each unknown (``Rows``); ``run`` solves
-them all in one call of ``kernels.aqueous_solve.solve_batch`` (a single water is a batch of one) and
+them all in one call of ``kernels.aqueous_solve.solve_batch`` (a single water is a batch of one; a
+batch of one chunk calls ``solve_chunk``, the same code without the parallel region) and
 returns the raw arrays; ``status_message`` turns a row's result codes into its status and message.
 """
 
@@ -103,15 +104,22 @@ def run(t: Tableau, rows: Rows, *, mode: str = "newton", damping=None, chain: bo
     X = np.ascontiguousarray(rows.X, dtype=np.float64).copy()
     XC = np.ascontiguousarray(rows.XC, dtype=np.float64).copy()
     act = np.ascontiguousarray(rows.act, dtype=np.int64).copy()
-    with first_use("the aqueous model", _k.solve_batch):
-        _k.solve_batch(t.arrays(), X, XC, np.ascontiguousarray(rows.warm, dtype=np.int8),
-                       bool(chain), np.ascontiguousarray(rows.T, dtype=np.float64),
-                       np.ascontiguousarray(rows.P, dtype=np.float64), np.ascontiguousarray(rows.kind),
-                       np.ascontiguousarray(rows.aux), np.ascontiguousarray(rows.val),
-                       np.ascontiguousarray(rows.lo), np.ascontiguousarray(rows.hi), np.ascontiguousarray(rows.si),
-                       np.ascontiguousarray(rows.on), act, int(sched.kind), sched.params(),
-                       _c.AQM_OUTER if mode == "outer" else _c.AQM_NEWTON, int(max(1, max_outer)), int(max(1, chunk)),
-                       res, m, lg, la, si)
+    # one chunk (a single water, a short batch): its rows in order, without the parallel region
+    # (whose compile is the largest single one of the model); more: chunks in parallel
+    args = (t.arrays(), X, XC, np.ascontiguousarray(rows.warm, dtype=np.int8), bool(chain),
+            np.ascontiguousarray(rows.T, dtype=np.float64), np.ascontiguousarray(rows.P, dtype=np.float64),
+            np.ascontiguousarray(rows.kind), np.ascontiguousarray(rows.aux), np.ascontiguousarray(rows.val),
+            np.ascontiguousarray(rows.lo), np.ascontiguousarray(rows.hi), np.ascontiguousarray(rows.si),
+            np.ascontiguousarray(rows.on), act, int(sched.kind), sched.params(),
+            _c.AQM_OUTER if mode == "outer" else _c.AQM_NEWTON, int(max(1, max_outer)))
+    outs = (res, m, lg, la, si)
+    chunk = int(max(1, chunk))
+    if N <= chunk:
+        with first_use("the aqueous model", _k.solve_chunk):
+            _k.solve_chunk(0, N, *args, *outs)
+    else:
+        with first_use("the aqueous model (batch)", _k.solve_batch):
+            _k.solve_batch(*args, chunk, *outs)
     return Raw(X, res, m, lg, la, si, act)
 
 

@@ -46,7 +46,7 @@ from .database import (
     parse_database,
     read_text,
 )
-from .react import WaterState, add_formulas, mix, phase_specs, react
+from .reaction_step import WaterState, add_formulas, mix, phase_specs, react
 from .solution import Solution, normalize_units
 
 __all__ = ["MAX_CHARS", "MAX_STEPS", "PhreeqcRun", "StepRecord", "run_file", "run_phreeqc_input"]
@@ -211,7 +211,9 @@ def _logical_lines(text: str, fname: str):
 
 
 def read_blocks(text: str, fname: str) -> list[list[Block]]:
-    """The input as simulations (lists of blocks, each ending at END or the end of the text)."""
+    """The input as simulations (lists of blocks, each ending at END or the end of the text). An
+    empty simulation (END after END) keeps its number, as in PHREEQC; nothing after the last END is
+    no simulation."""
     if len(text) > MAX_CHARS:
         raise InvalidInputError(f"{fname}: input of {len(text)} characters is larger than {MAX_CHARS}")
     sims: list[list[Block]] = [[]]
@@ -234,7 +236,9 @@ def read_blocks(text: str, fname: str) -> list[list[Block]]:
         if cur is None:
             raise InvalidInputError(f"{fname}:{no}: {line!r} before any keyword")
         cur.lines.append(Line(no, line))
-    return [s for s in sims if s]
+    while sims and not sims[-1]:
+        sims.pop()
+    return sims
 
 
 # ------------------------------------------------------------------ numbers of blocks

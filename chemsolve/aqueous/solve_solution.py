@@ -12,7 +12,7 @@ from ..certificate import failed_message
 from ..kernels import codes as _c
 from ..status import Status
 from . import model as _model
-from .react import pr_log10_phi, water_state
+from .reaction_step import pr_log10_phi, water_state
 from .speciation import SpeciationResult
 from .system import build
 

@@ -517,7 +517,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         rrows.append(row)
         rlkc.append(ph.reaction.log_k_coeffs())
         rvm0.append(ph.vm0)
-        rpf.append(2 if pname.lower() == "h2o(g)" else 1)
+        rpf.append(1)
     for cp in couple_list:
         row, lk = _couple_row(db, cp, col, ns, ne, 1 + couple_list.index(cp))
         rnames.append(f"couple {cp}")

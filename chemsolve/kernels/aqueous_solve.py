@@ -61,7 +61,7 @@ from .damping import adapt, backtracks, first_factor, search_params
 from .linalg import lu_solve, regularized_solve
 
 ABSENT_LA = ABSENT_LOG_A
-SWAP = False  # first guess: let each active phase set a component through its SI (see first_guess)
+SWAP = True  # first guess: let each active phase set a component through its SI (see first_guess)
 FTOL = 1e-12  # stopping test: max |F_r| / S_r (log10 units for logarithmic rows, relative for balances)
 MAX_ITER_NEWTON = 200
 STEP_LOG = 2.0  # largest change of a log10 activity or of log10 I in one Newton step
@@ -101,8 +101,10 @@ def row_setup(tab, T, kind, work):
 
 
 @njit(cache=True)
-def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac, strict=True):
-    """Species state and the residual (and Jacobian) at v. False when not finite."""
+def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac, strict):
+    """Species state and the residual (and Jacobian) at v. False when not finite (``strict``; else
+    rows outside the model's domain are NaN). Callers pass runtime booleans (``yes``/``no`` from a
+    comparison), never the literals True/False: numba compiles a specialization per literal value."""
     logk0, rx_logk0, logk, rx_logk, lg, dlg = work[0], work[1], work[2], work[3], work[4], work[5]
     la, m, present, vsp, wp = work[6], work[7], work[8], work[9], work[10]
     nc, ne = tab[0][0], tab[0][1]
@@ -179,6 +181,7 @@ def _cap(v, d, nb, npp):
 @njit(cache=True)
 def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_iter):
     """Damped Newton from v (overwritten with the last iterate). Returns (status, iterations)."""
+    yes = v.shape[0] > 0  # a runtime boolean: literals would each compile a specialization
     F, S, J, Fs, d, Jt, Ft, St, xt = work[13], work[14], work[15], work[16], work[17], work[18], work[19], \
         work[20], work[21]
     lu, normal = work[22], work[23]
@@ -186,7 +189,7 @@ def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_it
     nc, ne = tab[0][0], tab[0][1]
     nb = nc + ne + 2
     npp = tab[0][5]
-    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, True):
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, yes, yes):
         return NONFINITE, 0
     fn = _norm(F, S)
     if fn <= FTOL:
@@ -212,7 +215,7 @@ def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_it
             tries = bt
             for k in range(n):
                 xt[k] = v[k] + alpha * d[k]
-            ok = evaluate(xt, tab, T, P, kind, aux, val, si, act, fix, work, Ft, St, Jt, True)
+            ok = evaluate(xt, tab, T, P, kind, aux, val, si, act, fix, work, Ft, St, Jt, yes, yes)
             if ok:
                 ftn = _norm(Ft, St)
                 trial = 0.0
@@ -258,16 +261,20 @@ def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_it
 
 # ------------------------------------------------------------------------------------ first guess
 @njit(cache=True)
-def _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work):
-    """(F_k, S_k) at v, without the Jacobian (for the first-guess sweeps)."""
+def _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
+    """(F_k, S_k) at v, without the Jacobian (for the first-guess sweeps), the unknowns held by
+    saturation indices first moved to them (``_rx_solve``: CO2(g) sets carbonate as the pH moves)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     F, S = work[19], work[20]
-    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+    _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work, ctl)
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
         return np.nan, 1.0
     return F[k], S[k]
 
 
 @njit(cache=True)
-def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
+def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl, a, b, tol):
     """Move v[k] to the sign change of row k's residual nearest its current value within [a, b]:
     walk out one unit at a time, then bisect the unit bracket (the charge balance in log a(H+), the
     electron balance in log a(e-): at fixed master activities these need not be monotone, e.g.
@@ -276,7 +283,7 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
     point of smallest |residual| seen is kept."""
     x0 = min(max(v[k], a), b)
     v[k] = x0
-    f0 = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work)[0]
+    f0 = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl)[0]
     if math.isnan(f0):
         return
     step = -1.0 if f0 > 0.0 else 1.0
@@ -288,7 +295,7 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
         if xb == xa:
             break
         v[k] = xb
-        fb = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work)[0]
+        fb = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl)[0]
         if math.isnan(fb):
             break
         if abs(fb) < fbest:
@@ -305,7 +312,7 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
     while hi_x - lo_x > tol:
         mid = 0.5 * (lo_x + hi_x)
         v[k] = mid
-        fm = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work)[0]
+        fm = _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl)[0]
         if math.isnan(fm):
             break
         if (fm > 0.0) == (flo > 0.0):
@@ -319,12 +326,16 @@ def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, a, b, tol):
 def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
     """Improve a cold start by continued-fraction sweeps (Carrayrou et al. 2002, AIChE J. 48, 894):
     each component held by a positive balance is scaled by (total / computed)^(1/nu_max); the mass
-    of water is set from the water balance (rows held by saturation indices are linear in the
-    unknowns, Newton solves them in one step: they are left alone); every 4th sweep the charge balance (log a(H+)) and the electron balance
-    (log a(e-)) are bisected. Cheap and robust far from the root; Newton takes over near it.
-    Components an active equilibrium phase can supply are not swept by their balance: the phase's
-    saturation condition sets one of them instead (a basis swap, preferring components with no
-    total of their own)."""
+    of water is set from the water balance; the charge balance (log a(H+)) and the electron balance
+    (log a(e-)) are bisected every 4th sweep. The rows held by saturation indices (totals fixed by a
+    phase, redox couples, and each active equilibrium phase with the unknown it sets: a basis swap,
+    preferring components with no total of their own, then the electrons, never H+) are solved
+    together, linearly, before every sweep. A phase that alone supplies components with no total of
+    their own sets no unknown: its moles are found by bisection on its SI (``_supply_guess``). After
+    the sweeps the ionic strength and a(H2O) are updated from the swept molalities and the sweeps
+    repeated (3 rounds at most). Cheap and robust far from the root; Newton takes over near it."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     nc, ne = tab[0][0], tab[0][1]
     nb = nc + ne + 2
     npp = tab[0][5]
@@ -346,39 +357,53 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
     ctl = np.full(npp, -1, dtype=np.int64)
     ctl_c = np.zeros(npp)
     taken = np.zeros(nb, dtype=np.int8)
-    for pass_ in range(2 if SWAP else 0):
+    # a greedy matching: the phase with the fewest candidates first (CO2(g) can only set carbon;
+    # CH4(g) beside it then sets the electrons, calcite the calcium)
+    own = np.zeros(nc, dtype=np.int8)
+    for _ in range(npp if SWAP else 0):
+        pick, pick_n, pick_j = -1, 1 << 30, -1
         for p in range(npp):
-            if act[p] == 0 or ctl[p] >= 0:
-                continue
-            nz = 0
-            for j in range(nc):
-                if ph_rel[p, j] != 0.0:
-                    nz += 1
-            if pass_ == 0 and nz > 1:
-                continue
+            if act[p] == 0 or ctl[p] >= 0 or _own(p, tab, kind, aux, val, act, fix, own):
+                continue  # (a phase that alone supplies components: its moles are searched, _supply_guess)
+            ncand = 0
             best = -1
             bscore = -1.0
-            for j in range(nc):
-                if touched[j] == 0 or taken[j] != 0 or ph_rel[p, j] == 0.0:
-                    continue
+            for j in range(nc + 1 + ne):
+                if j == nc or touched[j] == 0 or taken[j] != 0 or ph_rel[p, j] == 0.0:
+                    continue  # (not H+: the charge balance keeps the pH)
+                if j > nc and kind[j] != AQ_BAL:
+                    continue  # an electron column not held by its balance
                 c = _rx_coef(tab[20][p], j, tab)
                 if c == 0.0:
                     continue
-                score = abs(c) + (10.0 if val[j] == 0.0 else 0.0)
+                ncand += 1
+                # components with no total of their own first (the phase is their only source), then
+                # the electrons (a redox phase in an unpoised water sets the pe), then the rest
+                score = abs(c) + (20.0 if (j < nc and val[j] == 0.0) else (10.0 if j > nc else 0.0))
                 if score > bscore:
                     best, bscore = j, score
-            if best >= 0:
-                ctl[p] = best
-                ctl_c[p] = _rx_coef(tab[20][p], best, tab)
-                taken[best] = 1
+            if best >= 0 and ncand < pick_n:
+                pick, pick_n, pick_j = p, ncand, best
+        if pick < 0:
+            break
+        ctl[pick] = pick_j
+        ctl_c[pick] = _rx_coef(tab[20][pick], pick_j, tab)
+        taken[pick_j] = 1
+    if SWAP:  # what a phase does not set is swept by its balance as if the phases had not dissolved yet
+        for k in range(nb + 1):
+            touched[k] = 0
+        for p in range(npp):
+            if ctl[p] >= 0:
+                touched[ctl[p]] = 1
     for p in range(npp):
         if act[p] != 0:
             _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c)
+    n_sweeps = max(sweeps, 1)  # not the literal the callers pass (one specialization of _sweeps)
     for rnd in range(3):
-        _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, numax, ctl, ctl_c)
+        _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, n_sweeps, touched, numax, ctl, ctl_c)
         # the activity coefficients (held fixed during the sweeps): I and a(H2O) from the swept
         # molalities, within physical bounds; then sweep again at them
-        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
             return
         moved = 0.0
         for k in (nb - 1, nb + 1):
@@ -398,6 +423,9 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
 def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own):
     """SI_p - target with 10**x moles of phase p dissolved and the components it alone supplies
     (``own``) fitted to what it released, the rest swept as in ``first_guess``."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    four = 4 if v.shape[0] > 0 else 0
     nc = tab[0][0]
     nb = nc + tab[0][1] + 2
     ip = nb + 2
@@ -410,8 +438,8 @@ def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, to
         if own[j] != 0:
             v[j] = x + math.log10(ph_rel[p, j]) - 0.3
     for it in range(12):
-        _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, 4, touched, numax, ctl, ctl_c)
-        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+        _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, four, touched, numax, ctl, ctl_c)
+        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
             return np.nan
         worst = 0.0
         for j in range(nc):
@@ -427,9 +455,29 @@ def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, to
                 v[j] -= d
         if worst < 1e-3:
             break
-    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
         return np.nan
     return F[ip + p]
+
+
+@njit(cache=True)
+def _own(p, tab, kind, aux, val, act, fix, own) -> bool:
+    """Marks in ``own`` the components phase p alone supplies (no total of their own, no other
+    phase active or holding moles that has them); True if any."""
+    nc = tab[0][0]
+    ph_rel = tab[21]
+    anyown = False
+    for j in range(nc):
+        own[j] = 0
+        if (kind[j] == AQ_BAL or kind[j] == AQ_BALLOG) and val[j] == 0.0 and aux[j] == j and ph_rel[p, j] > 0.0:
+            alone = True
+            for q in range(act.shape[0]):
+                if q != p and ph_rel[q, j] != 0.0 and (act[q] != 0 or fix[q] != 0.0):
+                    alone = False
+            if alone:
+                own[j] = 1
+                anyown = True
+    return anyown
 
 
 @njit(cache=True)
@@ -439,20 +487,8 @@ def _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, 
     bisection in log10 moles of its saturation index, each trial fitting those components to what
     it released (Newton from la = -10 and 0 moles does not find them: the balances are
     exponential in the unknowns over many decades)."""
-    nc = tab[0][0]
-    ph_rel = tab[21]
-    own = np.zeros(nc, dtype=np.int8)
-    anyown = False
-    for j in range(nc):
-        if (kind[j] == AQ_BAL or kind[j] == AQ_BALLOG) and val[j] == 0.0 and aux[j] == j and ph_rel[p, j] > 0.0:
-            alone = True
-            for q in range(act.shape[0]):
-                if q != p and ph_rel[q, j] != 0.0 and (act[q] != 0 or fix[q] != 0.0):
-                    alone = False
-            if alone:
-                own[j] = 1
-                anyown = True
-    if not anyown:
+    own = np.zeros(tab[0][0], dtype=np.int8)
+    if not _own(p, tab, kind, aux, val, act, fix, own):
         return
     v0 = v.copy()
     a, b = -14.0, 1.0
@@ -483,19 +519,21 @@ def _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, 
 @njit(cache=True)
 def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, numax, ctl, ctl_c):
     """The continued-fraction sweeps of ``first_guess`` at fixed activity coefficients."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     nc, ne = tab[0][0], tab[0][1]
     nb = nc + ne + 2
     ilw = nb
     npp = tab[0][5]
     F, S = work[19], work[20]
     for sweep in range(sweeps):
+        _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work, ctl)
         if sweep % 4 == 0:
-            _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work)
             for k in range(nc, nc + 1 + ne):  # H+ and the electron columns
                 if kind[k] == AQ_BAL and touched[k] == 0:
                     lo_k, hi_k = (-16.0, 2.0) if k == nc else (-30.0, 30.0)
-                    _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, lo_k, hi_k, 1e-4)
-        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False):
+                    _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl, lo_k, hi_k, 1e-4)
+        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
             break
         worst = 0.0
         for k in range(nb + 1):
@@ -509,48 +547,60 @@ def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, n
                 v[k] -= F[k]
         for p in range(npp):
             if ctl[p] >= 0 and not math.isnan(F[nb + 2 + p]):
-                f = F[nb + 2 + p]
-                worst = max(worst, abs(f))
-                v[ctl[p]] -= f / ctl_c[p]
+                worst = max(worst, abs(F[nb + 2 + p]))
         if worst < 1e-3:
             break
 
 
 @njit(cache=True)
-def _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work):
-    """The unknowns held by saturation indices (``AQ_RX``: a total fixed by a phase, a redox couple)
-    solved together at the current activity coefficients: their rows are linear in them, so one
-    linear solve is exact there (``K 1 K_H 8; Al 1 Gibbsite; Si 1 K-mica`` at pH 11 puts log a(Al+3)
-    near -25, far from any start Newton could use: the water's sums overflow at the start)."""
+def _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
+    """The unknowns held by saturation indices solved together at the current activity
+    coefficients: rows ``AQ_RX`` (a total fixed by a phase, a redox couple) and each active
+    equilibrium phase with the unknown it sets in the first guess (``ctl[p]``). These rows are linear
+    in the unknowns, so one linear solve is exact there (``K 1 K_H 8; Al 1 Gibbsite; Si 1 K-mica`` at
+    pH 11 puts log a(Al+3) near -25; CH4(g) at 50 atm puts the pe near -4: starts Newton could not
+    reach, the water's sums overflowing on the way)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     nb = tab[0][0] + tab[0][1] + 2
+    npp = ctl.shape[0]
     n = 0
     for k in range(nb):
         if kind[k] == AQ_RX:
+            n += 1
+    for p in range(npp):
+        if ctl[p] >= 0 and act[p] != 0:
             n += 1
     if n == 0:
         return
-    idx = np.zeros(n, dtype=np.int64)
+    row = np.zeros(n, dtype=np.int64)  # residual row
+    unk = np.zeros(n, dtype=np.int64)  # the unknown it sets
+    rx = np.zeros(n, dtype=np.int64)  # its reaction
     n = 0
     for k in range(nb):
         if kind[k] == AQ_RX:
-            idx[n] = k
+            row[n], unk[n], rx[n] = k, k, aux[k]
+            n += 1
+    for p in range(npp):
+        if ctl[p] >= 0 and act[p] != 0:
+            row[n], unk[n], rx[n] = nb + 2 + p, ctl[p], tab[20][p]
             n += 1
     F, S = work[19], work[20]
-    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False)
+    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no)
     A = np.zeros((n, n))
     b = np.zeros(n)
     for i in range(n):
-        b[i] = -F[idx[i]]
+        b[i] = -F[row[i]]
         if math.isnan(b[i]):
             return
         for j in range(n):
-            A[i, j] = _rx_coef(aux[idx[i]], idx[j], tab)
+            A[i, j] = _rx_coef(rx[i], unk[j], tab)
     d = np.zeros(n)
     if lu_solve(A, b, np.zeros((n, n + 1)), d) != 0:
         return
     for i in range(n):
         if not math.isnan(d[i]):
-            v[idx[i]] += min(max(d[i], -40.0), 40.0)
+            v[unk[i]] += min(max(d[i], -40.0), 40.0)
 
 
 @njit(cache=True)
@@ -740,6 +790,8 @@ def nested_I(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpa
 @njit(cache=True)
 def _charge_at(lh, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
     """Solve with log a(H+) fixed at lh; return (status, nit, relative charge residual)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     nc = tab[0][0]
     kH = kind.copy()
     vH = val.copy()
@@ -751,7 +803,7 @@ def _charge_at(lh, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar
         return st, it, np.nan
     F, S = work[13], work[14]
     # the charge row itself was replaced: evaluate it with the original kinds
-    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[15], False)
+    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[15], no, yes)
     return st, it, F[nc] / S[nc]
 
 
@@ -921,6 +973,8 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
                 mode, max_outer, res):
     """The fallback chain inside an active-set loop over the equilibrium phases (see solve_row).
     Returns with res[0] the status."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     npp = act.shape[0]
     nb = tab[0][0] + tab[0][1] + 2
     ip = nb + 2
@@ -940,7 +994,7 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
             return
         # the saturation indices at the solution
         F, S = work[19], work[20]
-        evaluate(v, tab, T, P, kind_r, aux, val, si, act, fix, work, F, S, work[18], False, False)
+        evaluate(v, tab, T, P, kind_r, aux, val, si, act, fix, work, F, S, work[18], no, no)
         la, rx_logk = work[6], work[3]
         worst = 0.0
         pick = -1
@@ -1004,6 +1058,8 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
     assemblage in pure water).
     On return ``act`` holds the final set (a warm start for the next water) and ``kind`` the rows
     of this water (components no phase supplied are ABSENT)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     npp = act.shape[0]
     nb = tab[0][0] + tab[0][1] + 2
     ip = nb + 2
@@ -1042,7 +1098,7 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
             v[k] = v0[k]
         for j in range(nc):
             kind_r[j] = kind[j]
-        _active_set(v, vcold, False, tab, T, P, kind, kind_r, aux, val, lo, hi, si, on, act, fix, work, dkind, dpar,
+        _active_set(v, vcold, no, tab, T, P, kind, kind_r, aux, val, lo, hi, si, on, act, fix, work, dkind, dpar,
                     mode, max_outer, res)
         res[1] += nit
         if res[0] == CONVERGED:
@@ -1069,10 +1125,12 @@ def _done(v, tab, res, st, nit, method, first, iI, iw):
 def row_outputs(v, tab, T, P, kind, aux, val, si, act, work, out_m, out_lg, out_la, out_si):
     """Molalities, log10 gamma, log10 activities of the species and the saturation index of every
     reaction of the tableau at the solution v (the state of the last evaluation is not trusted)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
     F, S = work[19], work[20]
     row_setup(tab, T, kind, work)
     fix = v[v.shape[0] - act.shape[0]:].copy()
-    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], False, False)
+    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no)
     lg, la, m, rx_logk = work[4], work[6], work[7], work[3]
     for i in range(m.shape[0]):
         out_m[i] = m[i]
@@ -1093,43 +1151,49 @@ def solve_batch(tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI, SI, ON, A
     T [K], P [atm] (N,); KIND, AUX, VAL (N, nb + 2): the equation of each unknown; LO, HI, SI, ON
     (N, np): phase bounds on moles dissolved, target SI, participation; ACT (N, np): the starting
     set of active phases (-1: decide), overwritten with the final one. RES (N, N_RES);
-    OUT_M, OUT_LG, OUT_LA (N, ns); OUT_SI (N, nrx)."""
+    OUT_M, OUT_LG, OUT_LA (N, ns); OUT_SI (N, nrx). The parallel loop only calls ``solve_chunk``
+    (a parallel region's compile time grows with its body)."""
     N = X.shape[0]
     nchunks = (N + chunk - 1) // chunk
     for c in prange(nchunks):
-        work = make_work(tab)
-        dp = dpar.copy()
-        lo_r = c * chunk
-        hi_r = min(N, lo_r + chunk)
-        prev_ok = False
-        X0 = X[lo_r:hi_r].copy()  # each row's own start, kept for a retry when the chained one fails
-        K0 = KIND[lo_r:hi_r].copy()
-        A0 = ACT[lo_r:hi_r].copy()
-        for r in range(lo_r, hi_r):
-            w = warm[r] != 0
-            if chain and prev_ok:
-                for k in range(X.shape[1]):
-                    X[r, k] = X[r - 1, k]
-                for k in range(ACT.shape[1]):
-                    if ACT[r, k] < 0:
-                        ACT[r, k] = ACT[r - 1, k]
-                w = True
-            x_own = X0[r - lo_r]
-            kind_own = K0[r - lo_r]
-            act_own = A0[r - lo_r]
-            solve_row(X[r], XC[r], w, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r], ON[r], ACT[r],
-                      work, dkind, dp, mode, max_outer, RES[r])
-            if RES[r, 0] != CONVERGED and chain and prev_ok:
-                # the predecessor's solution was no good start: the row's own (as if alone)
-                for k in range(X.shape[1]):
-                    X[r, k] = x_own[k]
-                for k in range(KIND.shape[1]):
-                    KIND[r, k] = kind_own[k]
-                for k in range(ACT.shape[1]):
-                    ACT[r, k] = act_own[k]
-                solve_row(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r],
-                          ON[r], ACT[r], work, dkind, dp, mode, max_outer, RES[r])
-            prev_ok = RES[r, 0] == CONVERGED
-            row_outputs(X[r], tab, T[r], P[r], KIND[r], AUX[r], VAL[r], SI[r], ACT[r], work,
-                        OUT_M[r], OUT_LG[r], OUT_LA[r], OUT_SI[r])
+        solve_chunk(c * chunk, min(N, c * chunk + chunk), tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI,
+                    SI, ON, ACT, dkind, dpar, mode, max_outer, RES, OUT_M, OUT_LG, OUT_LA, OUT_SI)
     return 0
+
+
+@njit(cache=True)
+def solve_chunk(lo_r, hi_r, tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI, SI, ON, ACT, dkind, dpar, mode,
+                max_outer, RES, OUT_M, OUT_LG, OUT_LA, OUT_SI):
+    """Rows lo_r..hi_r-1 of ``solve_batch``, in order (the chain of warm starts). Called directly for
+    a batch of one chunk (a single water): no parallel region to compile, the same results."""
+    work = make_work(tab)
+    dp = dpar.copy()
+    prev_ok = False
+    X0 = X[lo_r:hi_r].copy()  # each row's own start, kept for a retry when the chained one fails
+    K0 = KIND[lo_r:hi_r].copy()
+    A0 = ACT[lo_r:hi_r].copy()
+    for r in range(lo_r, hi_r):
+        w = warm[r] != 0
+        if chain and prev_ok:
+            for k in range(X.shape[1]):
+                X[r, k] = X[r - 1, k]
+            for k in range(ACT.shape[1]):
+                if ACT[r, k] < 0:
+                    ACT[r, k] = ACT[r - 1, k]
+            w = True
+        solve_row(X[r], XC[r], w, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r], ON[r], ACT[r],
+                  work, dkind, dp, mode, max_outer, RES[r])
+        if RES[r, 0] != CONVERGED and chain and prev_ok:
+            # the predecessor's solution was no good start: the row's own (as if alone)
+            for k in range(X.shape[1]):
+                X[r, k] = X0[r - lo_r, k]
+            for k in range(KIND.shape[1]):
+                KIND[r, k] = K0[r - lo_r, k]
+            for k in range(ACT.shape[1]):
+                ACT[r, k] = A0[r - lo_r, k]
+            solve_row(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r],
+                      ON[r], ACT[r], work, dkind, dp, mode, max_outer, RES[r])
+        prev_ok = RES[r, 0] == CONVERGED
+        row_outputs(X[r], tab, T[r], P[r], KIND[r], AUX[r], VAL[r], SI[r], ACT[r], work,
+                    OUT_M[r], OUT_LG[r], OUT_LA[r], OUT_SI[r])
+

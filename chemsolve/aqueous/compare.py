@@ -1,0 +1,200 @@
+"""chemsolve against IPhreeqc on the same PHREEQC input text, step by step.
+
+``compare_input(text, database)`` runs the input in both (``run_phreeqc_input`` and
+``peer.IPhreeqcPeer``) and pairs their calculations in order. For each it reports the differences the
+validation reads: pH, pe, log10 molality of every species above 1e-12 mol/kgw in either, saturation
+indices, mass of water and the moles of the equilibrium phases (relative to the largest of the phase's
+moles before, after, the change and 1e-12 mol), with the species or phase where each is largest.
+
+The pe of a reaction step is fixed by the conservation of electrons. Where almost nothing in the
+water can take or give electrons (no redox couple above trace level: gypsum in pure water) PHREEQC
+cannot resolve it: its hydrogen balance, which carries the electrons, stops at
+``convergence_tolerance x (moles H + 2 moles O)`` (PHREEQC 3.8.6 model.cpp, check_residuals; 1e-8 x
+~222 mol per kg of water), and a pe change of dpe moves the electron total by only about
+``ln 10 W sum e_i^2 m_i dpe`` (``e_i`` the electrons of species i relative to the primary master
+species). A step is *unpoised* when that tolerance allows PHREEQC a pe error above ``TOL_LOG``. Where such a
+step's pe differs by more than ``TOL_LOG`` and PHREEQC's own state is inside its tolerance on the
+electrons (computed here from its molalities), the pe and every quantity that depends on it (species
+and phases with electrons: O2, H2, CH4, HS-, pyrite...) are reported but not compared (``pe_excused``);
+chemsolve's certificate holds its own electron balance to 1e-9 relative. Everything else is compared
+in every step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..status import Status
+from .database import Database, load_database
+from .system import chem
+
+__all__ = ["TOL_LOG", "TOL_REL", "Comparison", "StepDiff", "compare_input"]
+
+TOL_LOG = 1e-5  # pH, pe, log10 molality, SI: the issue's agreement
+TOL_REL = 1e-6  # mass of water and phase moles, relative
+M_FLOOR = 1e-12  # [mol/kgw] species compared when above it in either program
+N_FLOOR = 1e-12  # [mol] phase moles are compared relative to at least this (1e-33 mol and 0 are the same)
+PHREEQC_TOL = 1e-8  # PHREEQC's default convergence_tolerance (Phreeqc.cpp)
+PURE_WATER_NOTE = ("pure water (no solutes): PHREEQC reports its starting point without iterating (with pH 7 "
+                   "given it prints pH 6.99993; with 1e-10 mol Na added, 7.0)")
+
+
+@dataclass
+class StepDiff:
+    """One calculation in both programs (see the module doc)."""
+
+    sim: int
+    state: str
+    step: int
+    status: str  # chemsolve's
+    certified: bool  # chemsolve's certificate passed
+    peer_ok: bool
+    poised: bool = True
+    pe_resolution: float = 0.0  # the pe error PHREEQC's convergence criterion allows (react steps)
+    peer_e_residual: float = 0.0  # |electrons in PHREEQC's state - electrons conserved| [mol]
+    pe_excused: bool = False  # unpoised, pe differs, PHREEQC's state inside its tolerance: pe not compared
+    dlogm_redox: float = 0.0  # the largest difference of species with electrons (compared unless excused)
+    dsi_redox: float = 0.0
+    e_tolerance: float = 0.0  # PHREEQC's tolerance on that residual [mol]
+    dpH: float = 0.0
+    dpe: float = 0.0
+    dlogm: float = 0.0
+    dlogm_where: str = ""
+    dsi: float = 0.0
+    dsi_where: str = ""
+    dW: float = 0.0
+    dphase: float = 0.0
+    dphase_where: str = ""
+    n_species: int = 0
+    n_phases: int = 0
+    note: str = ""
+    dlogm_all: list[float] = field(default_factory=list, repr=False)
+    dsi_all: list[float] = field(default_factory=list, repr=False)
+    dphase_all: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def agrees(self) -> bool:
+        """Within the tolerances on everything compared (pe and what depends on it unless excused)."""
+        if not (self.peer_ok and self.status == "CONVERGED" and self.certified):
+            return False
+        logs = [self.dpH, self.dlogm, self.dsi] + ([] if self.pe_excused else [self.dpe])
+        return all(d <= TOL_LOG for d in logs) and self.dW <= TOL_REL and self.dphase <= TOL_REL
+
+
+@dataclass
+class Comparison:
+    steps: list[StepDiff]
+    peer_error: str = ""
+    n_ours: int = 0
+    n_peer: int = 0
+
+    @property
+    def aligned(self) -> bool:
+        return self.n_ours == self.n_peer and not self.peer_error
+
+
+def _electrons_of_formula(c, elements: dict[str, float]) -> float:
+    return c.formula_invariants(elements)[2]
+
+
+def compare_input(text: str, database: str | Database = "phreeqc.dat", *, name: str = "input") -> Comparison:
+    """Run ``text`` in chemsolve and in IPhreeqc (on the same database file) and compare step by step."""
+    from .peer import IPhreeqcPeer
+    from .phreeqc_input import run_phreeqc_input
+
+    db = database if isinstance(database, Database) else load_database(database)
+    ours = run_phreeqc_input(text, db, name=name)
+    peer = IPhreeqcPeer(db.path if isinstance(database, Database) else database)
+    theirs = peer.run(text)
+    if theirs is None:
+        return Comparison([], peer.error.strip().splitlines()[0] if peer.error.strip() else "PHREEQC failed",
+                          len(ours.steps), 0)
+    dbx = ours.steps[0].result.state.db if ours.steps and getattr(ours.steps[0].result, "state", None) else db
+    out = [_diff(dbx, a, b) for a, b in zip(ours.steps, theirs)]
+    return Comparison(out, "", len(ours.steps), len(theirs))
+
+
+def _diff(db: Database, a, b) -> StepDiff:
+    r = a.result
+    c = chem(db)
+    st = r.status.name
+    cert = r.certificate is not None and bool(r.certificate.passed)
+    d = StepDiff(a.sim, a.state, a.step, st, cert, True)
+    if (a.sim, a.state) != (b.sim, b.state) or (a.state == "react" and a.step != b.step):
+        d.peer_ok = False
+        d.note = f"misaligned: ours {a.sim}/{a.state}/{a.step}, PHREEQC {b.sim}/{b.state}/{b.step}"
+        return d
+    if r.status != Status.CONVERGED:
+        d.note = r.message.splitlines()[0][:160]
+        return d
+    if a.state == "i_soln" and not any(v > 0 for v in (r.totals or {}).values()):
+        d.note = PURE_WATER_NOTE
+    W = float(getattr(r, "water_mass", 1.0))
+    e_sp = {s: c.canon.get(s, (0.0, 0.0, 0.0))[1] for s in r.molality}
+    if a.state == "react":
+        # the pe PHREEQC's hydrogen balance can resolve (module doc)
+        beta = math.log(10.0) * W * sum(e_sp[s] ** 2 * m for s, m in r.molality.items())
+        n_h = sum(m * c.counts.get(s, {}).get("H", 0.0) for s, m in r.molality.items()) * W + 2.0 * W / c.gfw_water
+        n_o = sum(m * c.counts.get(s, {}).get("O", 0.0) for s, m in r.molality.items()) * W + W / c.gfw_water
+        d.e_tolerance = PHREEQC_TOL * (n_h + 2.0 * n_o)
+        d.pe_resolution = d.e_tolerance / beta if beta > 0 else math.inf
+        d.poised = d.pe_resolution <= TOL_LOG
+        e_ours = sum(e_sp[s] * m for s, m in r.molality.items()) * W
+        e_peer = sum(c.canon.get(s, (0.0, 0.0, 0.0))[1] * 10.0 ** lm for s, lm in b.log_molality.items()) * b.water_mass
+        d.peer_e_residual = abs(e_peer - e_ours)
+    d.dpH = abs(r.pH - b.pH)
+    d.dpe = abs(r.pe - b.pe)
+    sp_d, sp_r = [], []  # (difference, species) without / with electrons
+    for s in set(b.log_molality) | {k for k, m in r.molality.items() if m > M_FLOOR}:
+        lp = b.log_molality.get(s, -math.inf)
+        mo = r.molality.get(s, 0.0)
+        if max(10.0 ** lp if lp > -300 else 0.0, mo) <= M_FLOOR:
+            continue
+        dd = abs(math.log10(mo) - lp) if (mo > 0 and lp > -300) else math.inf
+        (sp_r if c.canon.get(s, (0.0, 0.0, 0.0))[1] != 0.0 else sp_d).append((dd, s))
+    si_d, si_r = [], []
+    for p, sp in b.saturation_index.items():
+        if sp <= -998.0:
+            continue  # PHREEQC's "not computed"
+        so = r.saturation_index.get(p)
+        dd = abs(so - sp) if (so is not None and math.isfinite(so)) else math.inf
+        redox = p in db.phases and _electrons_of_formula(c, db.phases[p].elements) != 0.0
+        (si_r if redox else si_d).append((dd, p))
+    # the pe-dependent quantities count unless PHREEQC cannot resolve the pe and its own state shows it
+    d.pe_excused = (not d.poised) and d.dpe > TOL_LOG and d.peer_e_residual <= d.e_tolerance
+    sp_all = sp_d + ([] if d.pe_excused else sp_r)
+    si_all = si_d + ([] if d.pe_excused else si_r)
+    d.dlogm, d.dlogm_where = max(sp_all, default=(0.0, ""))
+    d.dsi, d.dsi_where = max(si_all, default=(0.0, ""))
+    d.dlogm_all, d.dsi_all = [x for x, _ in sp_all], [x for x, _ in si_all]
+    d.n_species, d.n_phases = len(sp_all), len(si_all)
+    d.dlogm_redox = max((x for x, _ in sp_r), default=0.0)
+    d.dsi_redox = max((x for x, _ in si_r), default=0.0)
+    d.dW = abs(W - b.water_mass) / b.water_mass
+    worst, where, alld = 0.0, "", []
+    if a.state == "react":
+        pm = dict(getattr(r, "phase_moles", {}) or {})
+        pd = dict(getattr(r, "phase_dissolved", {}) or {})
+        for p, mp in b.phase_moles.items():
+            mo = pm.get(p)
+            if mo is None:
+                dd = math.inf
+            else:
+                scale = max(abs(mp), abs(mo + pd.get(p, 0.0)), abs(pd.get(p, 0.0)), N_FLOOR)
+                dd = abs(mo - mp) / scale
+            alld.append(dd)
+            if dd > worst or not where:
+                worst, where = dd, p
+    d.dphase, d.dphase_where, d.dphase_all = worst, where, alld
+    return d
+
+
+def summary(steps: list[StepDiff]) -> dict[str, np.ndarray]:
+    """The distribution of every difference over steps where both converged: name -> sorted array."""
+    ok = [s for s in steps if s.peer_ok and s.status == "CONVERGED"]
+    return {"pH": np.sort([s.dpH for s in ok]), "pe": np.sort([s.dpe for s in ok if not s.pe_excused]),
+            "log10 m": np.sort([x for s in ok for x in s.dlogm_all]), "SI": np.sort([x for s in ok for x in s.dsi_all]),
+            "water mass": np.sort([s.dW for s in ok]), "phase moles": np.sort([x for s in ok for x in s.dphase_all])}
