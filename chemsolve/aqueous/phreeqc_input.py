@@ -148,10 +148,11 @@ class PhreeqcRun:
     steps: list[StepRecord]
     selected: dict[int, list[dict[str, Any]]]
     database: str
+    stopped: str = ""  # where and why the run stopped early (a calculation did not converge), as PHREEQC
 
     @property
     def success(self) -> bool:
-        return all(s.result.status == Status.CONVERGED for s in self.steps)
+        return not self.stopped and all(s.result.status == Status.CONVERGED for s in self.steps)
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -160,7 +161,7 @@ class PhreeqcRun:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"database": self.database, "steps": [s.to_dict() for s in self.steps],
+        return {"database": self.database, "stopped": self.stopped, "steps": [s.to_dict() for s in self.steps],
                 "selected_output": {str(k): v for k, v in self.selected.items()}}
 
     def to_csv(self) -> str:
@@ -713,8 +714,15 @@ def run_phreeqc_input(text: str, database: str | Database = "phreeqc.dat", *, na
                 appended.append((f"{b.keyword} {b.head}@{b.line}", b.lines, name))
             db = _database(base_text, base_path, appended)
             store = _rebind(store, db)
-        _simulation(store, blocks, sim_no, name, steps, selected, ionic_strength)
+        try:
+            _simulation(store, blocks, sim_no, name, steps, selected, ionic_strength)
+        except _Stop as stop:  # PHREEQC stops at a calculation that does not converge: so does this
+            return PhreeqcRun(steps, selected, base_path, str(stop))
     return PhreeqcRun(steps, selected, base_path)
+
+
+class _Stop(Exception):
+    """A calculation did not converge: the run ends there, as PHREEQC's."""
 
 
 def _rebind(store: _Store, db: Database) -> _Store:
@@ -784,6 +792,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
                 store.solution_results[n] = r
             else:
                 store.solutions.pop(n, None)
+        if r.status != Status.CONVERGED:
+            raise _Stop(f"{sol.where or fname}: simulation {sim}, initial solution {a}: {r.message.splitlines()[0]}")
     # 2. the batch reaction
     which = {**defined, **use}
     reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "reaction", "mix", "temperature",
@@ -855,6 +865,8 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
         rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k])
         steps.append(rec)
         _punch(store, rec, selected)
+        if r.status != Status.CONVERGED:
+            raise _Stop(f"{where}: simulation {sim}, reaction step {k + 1}: {r.message.splitlines()[0]}")
         if k == count - 1 and r.status == Status.CONVERGED:
             last_state = r.state
             if pp is not None:
@@ -970,11 +982,8 @@ def run_file(path: str, fmt: str = "json", out=None, database: str | None = None
         out.write(json.dumps(run.to_dict(), allow_nan=True, default=float) + "\n")
     else:
         out.write(run.to_csv())
-    bad = [s for s in run.steps if s.result.status != Status.CONVERGED]
-    if bad:
-        s = bad[0]
-        print(f"{len(bad)} of {len(run.steps)} calculations did not converge; first: simulation {s.sim} {s.state} "
-              f"step {s.step}: {s.result.message}", file=sys.stderr)
+    if run.stopped:
+        print(f"stopped: {run.stopped} ({len(run.steps)} calculations done)", file=sys.stderr)
         return 1
     return 0
 

@@ -477,7 +477,8 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
             rows.hi[r, q] = 0.0 if p.only == "precipitate" else p.moles
             rows.lo[r, q] = 0.0 if p.only == "dissolve" else -np.inf
     raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
-    return _batch_result(db, t, raw, rows, rows_states, eq, mode)
+    idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
+    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle)
 
 
 def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec]) -> Tableau:
@@ -493,7 +494,10 @@ def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec]) -> Tab
     return t
 
 
-def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode) -> BatchReaction:
+def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None) -> BatchReaction:
+    """idle : phases of the assemblage that took no part (their elements absent, nothing to give):
+    reported with their moles unchanged, as PHREEQC lists them."""
+    idle = dict(idle or {})
     N = raw.m.shape[0]
     status = raw.status.copy()
     msgs = [_model.status_message(raw.res[r], mode)[1] for r in range(N)]
@@ -526,8 +530,8 @@ def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode) -> BatchReac
                 activity=dict(zip(t.species, (10.0 ** raw.la[r]).tolist())),
                 log_gamma=dict(zip(t.species, raw.lg[r].tolist())),
                 saturation_index={p: float(si[r, i]) for i, p in enumerate(phases)},
-                phase_moles={p.name: float(amounts[r, q] - n[r, q]) for q, p in enumerate(eq)},
-                phase_dissolved={p.name: float(n[r, q]) for q, p in enumerate(eq)},
+                phase_moles={**{p.name: float(amounts[r, q] - n[r, q]) for q, p in enumerate(eq)}, **idle},
+                phase_dissolved={**{p.name: float(n[r, q]) for q, p in enumerate(eq)}, **dict.fromkeys(idle, 0.0)},
                 totals={el: float(tot[r, j]) for j, el in enumerate(t.components)},
                 nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new)
         return make

@@ -12,7 +12,7 @@ from ..certificate import failed_message
 from ..kernels import codes as _c
 from ..status import Status
 from . import model as _model
-from .reaction_step import pr_log10_phi, water_state
+from .reaction_step import _peff, pr_log10_phi, water_state
 from .speciation import SpeciationResult
 from .system import build
 
@@ -132,7 +132,10 @@ def solve(sol, *, ionic_strength: str = "newton", damping=None):
                           couples=couples, default_couple=sol._redox).row(0)
     if not cert.passed:
         return replace(res, status=Status.CHECK_FAILED, message=failed_message(cert), certificate=cert)
-    state = water_state(db, t_.species, m, W, T, float(sol.P), la, pH_r, pe_r, res.ionic_strength,
+    # the water keeps the pressure it was at: above 100 C the saturation pressure (x a(H2O)), which a
+    # later step at a lower temperature keeps (PHREEQC stores patm_x with the solution)
+    state = water_state(db, t_.species, m, W, T, _peff(T, float(sol.P), res.water_activity), la, pH_r, pe_r,
+                        res.ionic_strength,
                         res.water_activity)
     return replace(res, certificate=cert, state=state)
 

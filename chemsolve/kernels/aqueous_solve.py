@@ -147,11 +147,17 @@ def _merit(F, S):
 
 @njit(cache=True)
 def _direction(F, S, J, d, lu, normal, rhs):
-    """Newton direction of the row-scaled system (a Levenberg-Marquardt step when J is singular).
-    Returns 0, or 1 when no step can be computed."""
+    """Newton direction (a Levenberg-Marquardt step when J is singular). Each row is equilibrated by
+    its largest Jacobian entry before the factorization (the direction is the same; the pivoting is
+    not: the electron balance of a water with no redox element has terms of 1e-30 mol, and scaled by
+    its residual scale its row would dwarf the others by 1e38). Returns 0, or 1 when no step can be
+    computed."""
     n = F.shape[0]
     for r in range(n):
-        s = 1.0 / S[r]
+        big = 0.0
+        for c in range(n):
+            big = max(big, abs(J[r, c]))
+        s = 1.0 / big if (big > 0.0 and np.isfinite(big)) else 1.0 / S[r]
         rhs[r] = -F[r] * s
         for c in range(n):
             J[r, c] *= s
