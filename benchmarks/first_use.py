@@ -90,12 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     for k, (inc, exc, n, m) in sorted(kernels.items(), key=lambda kv: -kv[1][1]):
         if exc >= 0.05:
             klines.append(f"| `{k}` | {inc:.2f} | {exc:.2f} | {n} | {m} |")
-    text = "\n".join(lines) + "\n\nCompile time per kernel (cold cache; kernels under 0.05 s left out):\n\n" + "\n".join(klines)
+    text = ("\n".join(lines) + "\n\nCompile time per kernel (cold cache; kernels under 0.05 s left out):\n\n"
+            + "\n".join(klines))
     print("\n" + "\n".join(klines))
     if a.out:
-        from chemsolve.outfile import write_text
+        from chemsolve.outfile import atomic_open
 
-        write_text(a.out, text + "\n")
+        with atomic_open(a.out) as f:
+            f.write(text + "\n")
     return 0
 
 

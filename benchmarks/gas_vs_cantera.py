@@ -26,10 +26,9 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from gas_cases import feed, feed_matrix, random_feeds  # noqa: E402
-
 import cantera as ct  # noqa: E402
 import numba  # noqa: E402
+from gas_cases import feed, feed_matrix, random_feeds  # noqa: E402
 
 from chemsolve.bench import best_of, rel_dx  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402
@@ -115,7 +114,7 @@ def main() -> None:
             kk = min(n, 200)
             t_cea = _per_state(lambda: [cea_peer.cea_equilibrium(sel[i][0], T[i], P[i], mode) for i in range(kk)], kk)
         rows.append((mode, n, res.counts(), int((~ok_ct).sum()), rel[both].max(), dT, t_ct, t_cea, t_single,
-                     t_b1, t_bn, float(np.median(res.iterations))))
+                     t_b1, t_bn, float(np.median(res.nit))))
 
     print("\n| mode | states | chemsolve status | Cantera failed | max rel dX (X>1e-12) | max dT HP [K] "
           "| Cantera ms/state | CEA ms/state | chemsolve single ms | batch 1 thread us (ratio) "
@@ -152,7 +151,7 @@ def main() -> None:
     cold = mix.equilibrate(300.0, 101325.0, X, mode="HP")
     tref = np.array([(gas.__setattr__("TPX", (300.0, 101325.0, X[i])), gas.equilibrate("HP"), gas.T)[2] for i in idx])
     print(f"\nWarm-started HP sweep, CH4-air, phi 0.5-2.0, {args.sweep} points: status {r.counts()}, "
-          f"median iterations {np.median(r.iterations):.0f} (cold batch: {np.median(cold.iterations):.0f}), "
+          f"median iterations {np.median(r.nit):.0f} (cold batch: {np.median(cold.nit):.0f}), "
           f"max |T - T_Cantera| {np.abs(r.T[idx] - tref).max():.1e} K, peak {r.T.max():.1f} K at "
           f"phi {phi[np.argmax(r.T)]:.3f}")
     print("\n| sweep | time per state | ratio vs Cantera |")

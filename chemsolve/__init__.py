@@ -2,7 +2,7 @@
 
 The engine (``solve``, ``solve_batch``, ``damping``, ``Status``) works on any residual;
 ``sweep`` solves a model file over a grid of conditions (local cores or Dask).
-The models and tools are submodules that load on first use (``cs.aqueous``, ``cs.gas``,
+The models and tools are submodules that load on first use (``cs.aqueous``, ``cs.gas``, ``cs.flash``,
 ``cs.advisors``, ``cs.models``, ``cs.plots``, ``cs.sweeps``, ``cs.certificate``), as in SciPy.
 Importing chemsolve compiles nothing and does not import numba; kernels load on first use.
 """
@@ -17,7 +17,7 @@ from .sweeps import sweep
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it from here)
 
 # submodules resolved on first attribute access (PEP 562), so that ``import chemsolve`` stays light
-_LAZY = frozenset({"aqueous", "gas", "advisors", "models", "plots", "sweeps", "certificate", "bench", "cli",
+_LAZY = frozenset({"aqueous", "gas", "flash", "advisors", "models", "plots", "sweeps", "certificate", "bench", "cli",
                    "kernels", "engine", "result", "status", "errors"})
 
 

@@ -9,7 +9,9 @@ Each suite runs chemsolve and a peer on the same inputs in one process, reports 
 - ``gas``: gri30 vs Cantera's ``equilibrate`` on random TP and HP states and a warm HP sweep over phi;
 - ``aqueous``: random waters on phreeqc.dat vs PHREEQC (IPhreeqc, PyPI package ``phreeqc``);
 - ``sweep``: ``chemsolve.sweep`` of the bundled flame and seawater models, locally and on a Dask
-  LocalCluster (the two tables must be identical), beside a loop of one solve per state.
+  LocalCluster (the two tables must be identical), beside a loop of one solve per state;
+- ``flash``: the (T, P) flash of five alkanes vs ``thermo`` and ``thermopack``, cold and warm-started
+  (``chemsolve.flash.bench``).
 
 A missing peer is reported ("peer not installed") and the suite shows chemsolve's own numbers.
 Exit codes (``command``): 0 agreement within tolerance, 1 a disagreement or a state chemsolve
@@ -20,7 +22,8 @@ Adding a suite: write ``def _sweep(n: int, peer: str | None, log) -> Report``
 stderr unless --quiet) that fills ``Report.rows`` (``Row``: one ``peer=True`` row per case gives the
 ratio column) and ``Report.checks`` (``Check``: largest difference, tolerance and where it comes
 from) and returns ``rep.finish()``; then add one entry to ``SUITES``:
-``"name": Suite(_fn, default_n=..., peer="importable module", about="one line")``.
+``"name": Suite(_fn, default_n=..., peer="importable module", about="one line")``, or, for a model kind's
+own suite kept in its folder, set ``bench_suite`` on its ``ModelKind`` (``suites()`` lists both).
 The CLI (``chemsolve bench name``), ``--list``, ``--n``, ``--threads``, the table, ``--format json``
 and the exit code pick it up from there.
 
@@ -184,7 +187,8 @@ class PhreeqcPeer:
             lines += [f" {k} {si:.15g} {amt:.15g}" for k, (si, amt) in eq.items()]
         si = ", ".join([f'SI("{p}")' for p in phases] + [f'-EQUI_DELTA("{p}")' for p in eq]) or "0"
         lines += ["SELECTED_OUTPUT 1", " -reset false", "USER_PUNCH 1",
-                  " -headings " + " ".join(["pH", "mu", "aw", "n"] + [f"si{i}" for i in range(max(len(phases) + len(eq), 1))]),
+                  " -headings " + " ".join(["pH", "mu", "aw", "n"]
+                                           + [f"si{i}" for i in range(max(len(phases) + len(eq), 1))]),
                   ' 10 PUNCH -LA("H+"), MU, ACT("H2O")', ' 20 t = SYS("aq", count, name$, type$, moles)',
                   " 30 PUNCH count", f" 35 PUNCH {si}", " 40 FOR i = 1 TO count",
                   " 50 PUNCH name$(i), LM(name$(i))", " 60 NEXT i"]
@@ -205,7 +209,8 @@ class PhreeqcPeer:
         """Values of PHREEQC BASIC expressions (e.g. 'DH_A') in pure water at T [K]."""
         heads = " ".join(f"c{i}" for i in range(len(expressions)))
         body = "\n".join(f" {10 * (i + 1)} PUNCH {e}" for i, e in enumerate(expressions))
-        inp = f"SOLUTION 1\n temp {T - 273.15:.15g}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n -headings {heads}\n{body}\nEND\n"
+        inp = (f"SOLUTION 1\n temp {T - 273.15:.15g}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n"
+               f" -headings {heads}\n{body}\nEND\n")
         if self.ip.RunString(inp) != 0:
             raise RuntimeError(self.ip.GetErrorString())
         out = self.ip.GetSelectedOutput()
@@ -339,7 +344,8 @@ def _engine(n: int, peer: str | None, log) -> Report:
     f, j, p0 = ex.propane, ex.propane_jac, ex.PAPER_PARAMS
     kw = {"jac": j, "max_rel_step": 0.9}  # the step cap keeps every amount positive (see chemsolve demo)
     log("engine: first calls (numba compile of the batch kernel for this residual)")
-    rep.compile_s = first_call(lambda: (cs.solve_batch(f, X0[:2], params[:2], **kw), cs.solve(f, X0[0], args=(p0,), **kw)))
+    rep.compile_s = first_call(lambda: (cs.solve_batch(f, X0[:2], params[:2], **kw),
+                                        cs.solve(f, X0[0], args=(p0,), **kw)))
     resid = lambda x, p: float(np.max(np.abs(f(x, p))))
     claimed: list[float] = []  # max|F| of every state chemsolve reports converged
 
@@ -371,7 +377,8 @@ def _engine(n: int, peer: str | None, log) -> Report:
     rs = [cs.solve(f, X0[i], args=(params[i],), **kw) for i in range(n)]
     t = (time.perf_counter() - t0) / n
     rep.rows.append(Row(case, "chemsolve solve, one call per state",
-                        sum(judged(r.success, r.x, params[i]) for i, r in enumerate(rs)), n, t, _med(r.nit for r in rs)))
+                        sum(judged(r.success, r.x, params[i]) for i, r in enumerate(rs)), n, t,
+                        _med(r.nit for r in rs)))
     t, b = best_of(lambda: cs.solve_batch(f, X0, params, **kw), 3)
     rep.rows.append(Row(case, f"chemsolve solve_batch, {_threads_text(rep.threads)}",
                         sum(judged(b.success[i], b.x[i], params[i]) for i in range(n)), n, t / n, _med(b.nit)))
@@ -389,11 +396,9 @@ def _gas(n: int, peer: str | None, log) -> Report:
     rep = Report("gas", f"gri30: {n} random TP/HP states and a {10 * n}-point warm HP sweep over phi "
                  "(CH4-air, 300 K, 1 atm)", n, threads()[0],
                  f"Cantera {peer} equilibrate (default solver)" if peer else "Cantera: peer not installed")
-    if not peer:
-        rep.notes.append("chemsolve reads gri30's thermo through Cantera as well: nothing to run "
-                         "(pip install cantera)")
-        return rep
-    import cantera as ct
+    from .errors import require
+
+    ct = require("cantera")  # chemsolve reads gri30's thermo through Cantera too: without it, bad input (exit 2)
 
     from .gas import GasMixture, ThermoRangeWarning
 
@@ -465,9 +470,9 @@ def _gas(n: int, peer: str | None, log) -> Report:
         k = min(m, 50)
         t1, one = best_of(lambda: [mix.equilibrate(T[i], P[i], X[i], mode=mode) for i in range(k)], 1)  # noqa: B023
         rep.rows.append(Row(case, f"chemsolve equilibrate, one call per state ({k} states)",
-                            sum(r.success for r in one), k, t1 / k, _med(r.iterations for r in one)))
+                            sum(r.success for r in one), k, t1 / k, _med(r.nit for r in one)))
         rep.rows.append(Row(case, f"chemsolve batch, {_threads_text(rep.threads)}", int(res.success.sum()), m, t / m,
-                            _med(res.iterations)))
+                            _med(res.nit)))
     ns = len(phi)
     case = f"HP sweep, phi 0.5-2, {ns} points"
     log(f"gas: {case}")
@@ -476,12 +481,13 @@ def _gas(n: int, peer: str | None, log) -> Report:
     t_ct, ok_ct = compare("sweep", sw, Xs, np.full(ns, 300.0), np.full(ns, ONE_ATM), "HP", idx)
     rep.rows.append(Row(case, f"Cantera equilibrate ({len(idx)} of the points)", ok_ct, len(idx), t_ct, peer=True))
     rep.rows.append(Row(case, f"chemsolve warm sweep, {_threads_text(rep.threads)}", int(sw.success.sum()), ns, t / ns,
-                        _med(sw.iterations)))
+                        _med(sw.nit)))
     for key, label in (("TP", "TP"), ("HP", "HP"), ("sweep", "HP sweep")):
         if key not in xd:
             continue
         fx, x_, t_ = flags[key], np.array(xd[key]), np.array(td[key])
-        for q, v, tol, s in (("max rel dX (X > 1e-12)", x_, XTOL, "tests/test_gas.py XTOL"), ("max |dT| [K]", t_, TTOL, "tests/test_gas.py TTOL")):
+        for q, v, tol, s in (("max rel dX (X > 1e-12)", x_, XTOL, "tests/test_gas.py XTOL"),
+                             ("max |dT| [K]", t_, TTOL, "tests/test_gas.py TTOL")):
             if key == "TP" and q.startswith("max |dT|"):
                 continue
             out = v > tol
@@ -510,8 +516,10 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
     Tb = np.array([w[1] for w in W])
     pHb = np.array([np.nan if w[2] is None else w[2] for w in W])
     log("aqueous: first calls (speciation kernels: numba compile on a cold cache, else cache load)")
+    # two rows in chunks of one reach the parallel batch kernel (one chunk runs the single-water one)
     rep.compile_s = first_call(lambda: (aq.speciate(db, {"Na": 1e-3, "Cl": 1e-3}, 298.15, 7.0),
-                                        aq.speciate_batch(db, {k: v[:2] for k, v in tot.items()}, Tb[:2], pHb[:2])))
+                                        aq.speciate_batch(db, {k: v[:2] for k, v in tot.items()}, Tb[:2], pHb[:2],
+                                                          chunk=1)))
     case = f"{n} random waters"
     log(f"aqueous: {case}, one call per water, then one batch")
     theirs: list = [None] * n
@@ -541,7 +549,8 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
             diffs.append(aqueous_diff(o.pH, o.molality, o.saturation_index, th))
         if b.success[r]:
             diffs.append(aqueous_diff(b.pH[r], {s: b.molality[r, col[s]] for s in th.log_molality if s in col},
-                                      {p: b.saturation_index[r, pcol[p]] for p in th.saturation_index if p in pcol}, th))
+                                      {p: b.saturation_index[r, pcol[p]] for p in th.saturation_index if p in pcol},
+                                      th))
         for dd in diffs:
             for key, v in zip(d, dd):
                 d[key].append(v)
@@ -551,15 +560,42 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
     return rep.finish()
 
 
+def _cantera_flame_loop(case: str, m, mix, cols, pick) -> Row:
+    """The reference row of a gas sweep: Cantera's equilibrate('HP'), one state at a time."""
+    import cantera as ct
+
+    from .gas.kind import mix_feed
+
+    gas = ct.Solution(m.mechanism)
+    t = time.perf_counter()
+    for i in pick:
+        gas.TPX = float(cols["T"][i]), m.P, mix_feed(m.fuel, m.oxidizer, float(cols["phi"][i]), m.path,
+                                                      lambda *a: m.path)
+        gas.equilibrate("HP")
+    return Row(case, "Cantera equilibrate('HP'), one state at a time (200 of them)", len(pick), len(pick),
+               (time.perf_counter() - t) / len(pick), peer=True)
+
+
+def _speciate_loop(case: str, m, db, cols, pick) -> Row:
+    """The reference row of a water sweep: chemsolve's speciate, one water at a time."""
+    from . import aqueous
+
+    t = time.perf_counter()
+    one = [aqueous.speciate(db, {**m.totals, "Na": float(cols["totals.Na"][i])}, m.T, float(cols["pH"][i]), m.pe)
+           for i in pick]
+    return Row(case, "chemsolve speciate, one water at a time (200 of them)", sum(r.success for r in one), len(pick),
+               (time.perf_counter() - t) / len(pick), _med(r.nit for r in one), peer=True)
+
+
 def _sweep(n: int, peer: str | None, log) -> Report:
     """n states per bundled model (gas flame: T x phi, Cantera needed; seawater: Na x pH), one warm
     sweep on this process's cores and the same chunks on a LocalCluster of 2 worker processes; the
     two tables must be identical. The peer row (ratio 1) is the obvious loop of one solve per state,
     on a sample of 200 states."""
-    from .kernels import threads
-    from .models import _mix_feed, bundled_models_dir
     from .errors import InvalidInputError
-    from .sweeps import _load, _resource, grid_columns, sweep
+    from .kernels import threads
+    from .modelfile import bundled_models_dir
+    from .sweeps import as_model, grid_columns, resource_of, sweep
 
     rep = Report("sweep", f"{n} states per model: chemsolve.sweep locally and on a Dask LocalCluster "
                  "(2 processes x 1 thread), warm-started chunks of 1024", n, threads()[0],
@@ -568,12 +604,14 @@ def _sweep(n: int, peer: str | None, log) -> Report:
     if root is None:
         raise InvalidInputError("bench sweep: the bundled models/ folder is not installed")
     k = max(1, int(round(math.sqrt(n))))
+    # (label, model file, grid, species columns, the one-state-at-a-time loop that is the reference row)
     cases = [("aqueous", root / "aqueous" / "seawater.yaml",
-              {"totals.Na": np.linspace(0.3, 0.6, max(1, n // k)), "pH": np.linspace(6.0, 9.0, k)}, ["HCO3-", "CO3-2"])]
+              {"totals.Na": np.linspace(0.3, 0.6, max(1, n // k)), "pH": np.linspace(6.0, 9.0, k)}, ["HCO3-", "CO3-2"],
+              _speciate_loop)]
     if _peer_version("cantera"):
         cases.insert(0, ("gas", root / "gas" / "methane_air_flame.yaml",
                          {"T": np.linspace(300.0, 700.0, max(1, n // k)), "phi": np.linspace(0.5, 2.0, k)},
-                         ["CO2", "CO", "OH", "NO"]))
+                         ["CO2", "CO", "OH", "NO"], _cantera_flame_loop))
     else:
         rep.notes.append("gas case skipped: the flame model reads gri30 through Cantera (pip install cantera)")
     client = cluster = None
@@ -585,40 +623,20 @@ def _sweep(n: int, peer: str | None, log) -> Report:
         client = Client(cluster)
     try:
         t0 = time.perf_counter()
-        for kind, path, grid, species in cases:
+        for _kind, path, grid, species, _ in cases:
             small = {key: v[:3] for key, v in grid.items()}
             sweep(path, small, species=species)
             if client is not None:
                 sweep(path, small, client, species=species)
         rep.compile_s = time.perf_counter() - t0
-        for kind, path, grid, species in cases:
-            m = _load(path)
+        for kind, path, grid, species, reference in cases:
+            m = as_model(path)
             cols = grid_columns(grid)
             size = len(next(iter(cols.values())))
             case = f"{kind}: {Path(m.path).stem}, {size} states"
             log(f"sweep: {case}")
             pick = np.linspace(0, size - 1, min(size, 200)).round().astype(int)
-            res = _resource(m)
-            if kind == "gas":
-                import cantera as ct
-
-                gas = ct.Solution(m.mechanism)
-                t = time.perf_counter()
-                for i in pick:
-                    gas.TPX = float(cols["T"][i]), m.P, _mix_feed(m.fuel, m.oxidizer, float(cols["phi"][i]),
-                                                                   Path(m.path), lambda *a: m.path)
-                    gas.equilibrate("HP")
-                rep.rows.append(Row(case, "Cantera equilibrate('HP'), one state at a time (200 of them)", len(pick),
-                                    len(pick), (time.perf_counter() - t) / len(pick), peer=True))
-            else:
-                from . import aqueous
-
-                t = time.perf_counter()
-                one = [aqueous.speciate(res, {**m.totals, "Na": float(cols["totals.Na"][i])}, m.T,
-                                        float(cols["pH"][i]), m.pe) for i in pick]
-                rep.rows.append(Row(case, "chemsolve speciate, one water at a time (200 of them)",
-                                    sum(r.success for r in one), len(pick), (time.perf_counter() - t) / len(pick),
-                                    _med(r.nit for r in one), peer=True))
+            rep.rows.append(reference(case, m, resource_of(m), cols, pick))
             t = time.perf_counter()
             local = sweep(path, grid, species=species)
             t_local = time.perf_counter() - t
@@ -655,13 +673,36 @@ SUITES: dict[str, Suite] = {
 }
 
 
+def _kind_suite(target: str) -> Callable[[int, str | None, Callable[[str], None]], Report]:
+    def run(n: int, peer: str | None, log: Callable[[str], None]) -> Report:
+        import importlib
+
+        module, _, fn = target.partition(":")
+        return getattr(importlib.import_module(module), fn)(n, peer, log)
+
+    return run
+
+
+def suites() -> dict[str, Suite]:
+    """The built-in suites (``SUITES``) and every registered model kind's own (``ModelKind.bench_suite``)."""
+    from .registry import get, names
+
+    out = dict(SUITES)
+    for kind in names():
+        spec = get(kind).bench_suite
+        if spec is not None and kind not in out:
+            out[kind] = Suite(_kind_suite(spec[0]), spec[1], spec[2], spec[3])
+    return out
+
+
 def run_suite(name: str, n: int | None = None, threads: int | None = None,
               log: Callable[[str], None] = lambda s: None) -> Report:
-    """Run one suite of ``SUITES`` (n: its size, default ``Suite.default_n``; threads: numba threads)."""
+    """Run one suite of ``suites()`` (n: its size, default ``Suite.default_n``; threads: numba threads)."""
     from .errors import InvalidInputError
 
-    if name not in SUITES:
-        raise InvalidInputError(f"unknown suite {name!r}; suites: {', '.join(SUITES)}")
+    every = suites()
+    if name not in every:
+        raise InvalidInputError(f"unknown suite {name!r}; suites: {', '.join(every)}")
     if n is not None and n < 1:
         raise InvalidInputError(f"--n must be >= 1, got {n}")
     from .kernels import threads as _threads
@@ -671,7 +712,7 @@ def run_suite(name: str, n: int | None = None, threads: int | None = None,
         if not 1 <= threads <= most:
             raise InvalidInputError(f"--threads must be in 1..{most} (NUMBA_NUM_THREADS), got {threads}")
         _threads(threads)
-    s = SUITES[name]
+    s = every[name]
     with warnings.catch_warnings():  # the suites silence warnings they count themselves
         return s.run(n or s.default_n, _peer_version(s.peer), log)
 
@@ -682,7 +723,7 @@ def _dur(s: float) -> str:
 
 def render(rep: Report) -> str:
     """The report as tables (cli._table): timings with the ratio column, then agreement."""
-    from .cli import _table
+    from .tables import table as _table
 
     lines = [f"chemsolve bench {rep.suite}: {rep.title}", f"peer: {rep.peer}; numba threads {rep.threads}",
              f"first calls (numba compile or cache load, not counted below): {rep.compile_s:.2f} s",
@@ -707,15 +748,15 @@ def render(rep: Report) -> str:
 def command(name: str | None, n: int | None = None, threads: int | None = None, fmt: str = "table",
             quiet: bool = False, out=sys.stdout, list_only: bool = False) -> int:
     """``chemsolve bench``: run a suite and print it; 0 agreement, 1 disagreement, 2 bad input (raised)."""
-    from .cli import _table
     from .errors import InvalidInputError
+    from .tables import table as _table
 
     if list_only:
-        print(_table([[k, s.default_n, s.peer, s.about] for k, s in SUITES.items()],
+        print(_table([[k, s.default_n, s.peer, s.about] for k, s in suites().items()],
                      ["suite", "default --n", "peer", "what"]), file=out)
         return 0
     if name is None:
-        raise InvalidInputError(f"give a suite ({', '.join(SUITES)}) or --list")
+        raise InvalidInputError(f"give a suite ({', '.join(suites())}) or --list")
     log = (lambda s: None) if quiet else (lambda s: print(s, file=sys.stderr, flush=True))
     rep = run_suite(name, n, threads, log)
     if fmt == "json":

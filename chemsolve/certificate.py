@@ -19,8 +19,9 @@ This module holds the result objects only; it imports nothing heavy.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class BatchCertificate:
                 "passed": self.passed.tolist()}
 
     @staticmethod
-    def empty(n: int, domain: str = "") -> "BatchCertificate":
+    def empty(n: int, domain: str = "") -> BatchCertificate:
         return BatchCertificate({}, {}, {}, {}, np.zeros(n, dtype=bool), domain)
 
 

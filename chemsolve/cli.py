@@ -8,18 +8,19 @@ configuration fails anywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 import time
+from typing import Any
 
 import numpy as np
 
 from . import __version__
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
-    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+from .tables import need_parquet as _need_parquet
+from .tables import table as _table
 
 
 def demo(n_states: int = 10_000, out=sys.stdout) -> int:
@@ -67,7 +68,7 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     cs.solve_batch(ex.propane, X0[:2], params[:2], jac=ex.propane_jac, max_rel_step=0.9)
     compile_s = time.perf_counter() - t
     rows = []
-    worst = None
+    worst: Any = None
     for cap in (np.inf, 0.9):
         t = time.perf_counter()
         b = cs.solve_batch(ex.propane, X0, params, jac=ex.propane_jac, max_rel_step=cap)
@@ -87,169 +88,15 @@ def demo(n_states: int = 10_000, out=sys.stdout) -> int:
     return 0
 
 
-def _need_parquet(dest: str | None) -> None:
-    from .errors import InvalidInputError
-
-    if not dest:
-        raise InvalidInputError("--format parquet writes a file: give --output FILE.parquet")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise InvalidInputError("--format parquet needs pyarrow: pip install 'chemsolve[parquet]'") from None
-
-
-def _csv(rows: list[list], header: list[str], out, digits: int = 10) -> None:
-    """Rows as CSV (floats with ``digits`` significant digits), or as a Parquet file when ``out`` is a path."""
-    import csv
-
-    if isinstance(out, str):
-        import pandas as pd
-
-        pd.DataFrame(rows, columns=header).to_parquet(out, index=False)
-        return
-    rows = [[f"{c:.{digits}g}" if isinstance(c, float) else c for c in r] for r in rows]
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-
-
 def run(path: str, as_json: bool = False, out=sys.stdout, overrides: dict[str, str] | None = None,
         fmt: str | None = None) -> int:
-    """Solve one model file and print the result; exit 1 if it did not converge."""
-    import json
-    import warnings
-
-    from .aqueous import DatabaseWarning
+    """Solve one model file and print the result (its kind's ``report``); exit 1 if it did not converge."""
     from .models import load_model
+    from .registry import kind_of
 
     fmt = fmt or ("json" if as_json else "table")
-    as_json = fmt == "json"
     model = load_model(path, overrides)
-    if model.kind == "gas":
-        return _run_gas(model, fmt, out)
-    if model.kind == "engine":
-        return _run_engine(model, fmt, out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DatabaseWarning)  # skipped database blocks: listed by load_database
-        r = model.run()
-    if fmt in ("csv", "parquet"):
-        _csv([[sp, float(m), float(r.log_gamma[sp])] for sp, m in sorted(r.molality.items(), key=lambda kv: -kv[1])],
-             ["species", "molality_mol_per_kgw", "log10_gamma"], out)
-    elif as_json:
-        json.dump({"model": model.name, "file": model.path, "status": r.status.name, "message": r.message,
-                   "T_K": r.T, "pH": r.pH, "pe": r.pe, "ionic_strength": r.ionic_strength,
-                   "water_activity": r.water_activity, "charge_balance": r.charge_balance,
-                   "molality": r.molality, "log_gamma": r.log_gamma, "saturation_index": r.saturation_index,
-                   "phase_moles": r.phase_moles,
-                   "distribution": {c: r.distribution(c) for c in r.composition}}, out, indent=1)
-        out.write("\n")
-    else:
-        print(f"{model.name}  [{model.path}]", file=out)
-        print(f"status {r.status.name}   T {r.T - 273.15:.2f} C   pH {r.pH:.4f}   pe {r.pe:g}   "
-              f"I {r.ionic_strength:.5g} mol/kgw   a(H2O) {r.water_activity:.5f}", file=out)
-        top = sorted(r.molality.items(), key=lambda kv: -kv[1])[:15]
-        print(_table([[s, f"{m:.4e}", f"{r.log_gamma[s]:+.4f}"] for s, m in top],
-                     ["species", "molality [mol/kgw]", "log gamma"]), file=out)
-        dist = []
-        for comp in r.composition:
-            top3 = list(r.distribution(comp).items())[:3]
-            dist.append([comp, ", ".join(f"{s} {f:.1%}" for s, f in top3)])
-        print(_table(dist, ["component", "distribution (largest species)"]), file=out)
-        if r.phase_moles:
-            print(_table([[p, f"{n:+.4e}", f"{r.saturation_index[p]:+.4f}"] for p, n in r.phase_moles.items()],
-                         ["equilibrium phase", "moles dissolved", "SI"]), file=out)
-        sis = sorted(((p, v) for p, v in r.saturation_index.items() if p not in r.phase_moles), key=lambda kv: -kv[1])
-        if sis:
-            print("saturation indices: " + ", ".join(f"{p} {v:+.2f}" for p, v in sis[:12]), file=out)
-    if not r.success:
-        print(f"error: {model.path}: did not converge: {r.status.name}: {r.message}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _run_gas(model, fmt: str, out) -> int:
-    import json
-
-    import numpy as np
-
-    as_json = fmt == "json"
-    r = model.run()
-    names = r.species_names
-    if model.phi is None and fmt in ("csv", "parquet"):
-        _csv([[s, float(x)] for s, x in sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])],
-             ["species", "mole_fraction"], out)
-        ok, bad = r.success, ([] if r.success else [0])
-    elif model.phi is None:
-        if as_json:
-            json.dump({"model": model.name, "file": model.path, "mode": r.mode, "status": r.status.name,
-                       "message": r.message, "T_K": r.T, "P_Pa": r.P, "moles_per_mole_feed": r.moles,
-                       "X": r.mole_fraction_dict(1e-12), "condensed": r.condensed,
-                       "iterations": r.iterations, "diagnostics": r.diagnostics}, out, indent=1)
-            out.write("\n")
-        else:
-            print(f"{model.name}  [{model.path}]", file=out)
-            print(f"status {r.status.name}   mode {r.mode}   T {r.T:.3f} K   P {r.P:.6g} Pa   "
-                  f"iterations {r.iterations}", file=out)
-            top = sorted(r.mole_fraction_dict(1e-12).items(), key=lambda kv: -kv[1])[:15]
-            print(_table([[s, f"{x:.6e}"] for s, x in top], ["species", "mole fraction"]), file=out)
-            if r.condensed:
-                print(_table([[c, f"{v:.6e}"] for c, v in r.condensed.items()],
-                             ["condensed", "moles per mole of feed"]), file=out)
-        ok, bad = r.success, ([] if r.success else [0])
-    else:
-        phi = np.asarray(model.phi)
-        top = [names[j] for j in np.argsort(-r.X.max(axis=0))[:6]]
-        if fmt in ("csv", "parquet"):
-            _csv([[float(phi[i]), Status_name(r.status[i]), float(r.T[i])]
-                  + [float(r.X[i, names.index(s)]) for s in top] for i in range(len(phi))],
-                 ["phi", "status", "T_K"] + [f"X_{s}" for s in top], out)
-        elif as_json:
-            json.dump({"model": model.name, "file": model.path, "mode": r.mode, "phi": phi.tolist(),
-                       "status": [str(Status_name(s)) for s in r.status], "T_K": r.T.tolist(),
-                       "P_Pa": r.P.tolist(),
-                       "X": {s: r.X[:, names.index(s)].tolist() for s in top},
-                       "condensed": {c: r.condensed[:, k].tolist() for k, c in enumerate(r.condensed_names)}},
-                      out, indent=1)
-            out.write("\n")
-        else:
-            print(f"{model.name}  [{model.path}]   mode {r.mode}, {len(phi)} states, warm-started", file=out)
-            rows = [[f"{phi[i]:.3f}", Status_name(r.status[i]), f"{r.T[i]:.2f}"]
-                    + [f"{r.X[i, names.index(s)]:.4e}" for s in top] for i in range(len(phi))]
-            print(_table(rows, ["phi", "status", "T [K]"] + top), file=out)
-        ok = bool(r.success.all())
-        bad = list(np.flatnonzero(~r.success))
-    if not ok:
-        first = f"phi = {model.phi[bad[0]]:.6g}" if model.phi is not None else "the state"
-        print(f"error: {model.path}: {len(bad)} state(s) did not converge (first: {first})", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _run_engine(model, fmt: str, out) -> int:
-    """An engine problem: status, iterations, residual and the solution x."""
-    import json
-
-    r = model.run()
-    names = [f"x{i + 1}" for i in range(r.x.size)]
-    if fmt in ("csv", "parquet"):
-        _csv([[n, float(v)] for n, v in zip(names, r.x)], ["unknown", "value"], out, digits=17)
-    elif fmt == "json":
-        json.dump({"model": model.name, "file": model.path, "problem": model.problem, "status": r.status.name,
-                   "message": r.message, "nit": r.nit, "nfev": r.nfev, "residual_norm": r.residual_norm,
-                   "params": dict(zip(model.param_names, model.params.tolist())), "x": r.x.tolist()}, out, indent=1)
-        out.write("\n")
-    else:
-        print(f"{model.name}  [{model.path}]", file=out)
-        print(f"problem {model.problem}   " + "   ".join(f"{k} {v:g}" for k, v in zip(model.param_names, model.params)),
-              file=out)
-        print(f"status {r.status.name}   nit {r.nit}   nfev {r.nfev}   max|F| {r.residual_norm:.3e}   "
-              f"method {r.method}   damping {r.damping.name}", file=out)
-        print(_table([[n, f"{v:.10g}", f"{x0:.6g}"] for n, v, x0 in zip(names, r.x, model.x0)],
-                     ["unknown", "x", "x0"]), file=out)
-    if not r.success:
-        print(f"error: {model.path}: did not converge: {r.status.name}: {' '.join(r.message.split())}", file=sys.stderr)
-        return 1
-    return 0
+    return kind_of(model).report(model, model.run(), fmt, out)
 
 
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
@@ -264,36 +111,79 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _parse_sweep(text: str) -> tuple[str, np.ndarray]:
-    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0]) (stop included when on the grid);
-    ``T=300,350,400`` -> ("T", [300, 350, 400])."""
+_UNIT_TAIL = __import__("re").compile(r"^(.*?[\d.])\s*([A-Za-z\u00b0%][\w/*\u00b0^.]*)$")
+
+
+def _parse_sweep(text: str) -> tuple[str, np.ndarray, str | None]:
+    """``phi=0.5:2.0:0.01`` -> ("phi", [0.5, 0.51, ..., 2.0], None) (stop included when on the grid);
+    ``T=300,350,400`` -> ("T", [300, 350, 400], None); ``P=1:3:1bar`` -> ("P", [1, 2, 3], "bar"): a unit
+    after the last number applies to all of them."""
     from .errors import InvalidInputError
 
+    unit = None
     try:
         key, rng = text.split("=", 1)
+        m = _UNIT_TAIL.match(rng.strip())
+        if m:
+            rng, unit = m.group(1), m.group(2)
         if "," in rng or ":" not in rng:
             vals = np.array([float(x) for x in rng.split(",")])
             if not np.isfinite(vals).all():
                 raise ValueError
-            return key.strip(), vals
+            return key.strip(), vals, unit
         a, b, c = (float(x) for x in rng.split(":"))
     except ValueError:
-        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP or KEY=V1,V2,..., "
-                                "e.g. phi=0.5:2.0:0.01") from None
+        raise InvalidInputError(f"--sweep {text!r}: expected KEY=START:STOP:STEP or KEY=V1,V2,... with an optional "
+                                "unit after the last number, e.g. phi=0.5:2.0:0.01 or P=1:3:1bar") from None
     if not (np.isfinite([a, b, c]).all() and c != 0 and (b - a) / c >= 0):
         raise InvalidInputError(f"--sweep {text!r}: STEP must be non-zero and lead from START to STOP")
     n = int(np.floor((b - a) / c + 1e-9)) + 1
     if n > 100_000_000:
         raise InvalidInputError(f"--sweep {text!r}: {n:,} points; at most 100,000,000")
-    return key.strip(), a + c * np.arange(n)
+    return key.strip(), a + c * np.arange(n), unit
+
+
+def _sweep_units(path: str, overrides: dict[str, str] | None, key: str, values: np.ndarray,
+                 unit: str | None) -> np.ndarray:
+    """``--sweep`` values read as ``--set`` reads a value: in the unit written after them, else in the
+    file's unit for that quantity (its ``units:``), converted to chemsolve's (K, Pa, mol/kgw)."""
+    from .aqueous.kind import _MOLALITY
+    from .errors import InvalidInputError
+    from .modelfile import _ALIASES, _QUANTITIES, _linear, read_model_file
+
+    q = key if key in ("T", "P", "H", "S") else ("totals" if key.startswith("totals.") else None)
+    if q is None:
+        if unit is not None:
+            raise InvalidInputError(f"--sweep {key}: takes no unit (got {unit!r}); units apply to T, P and totals")
+        return values
+    _, data, _ = read_model_file(path, overrides)
+    units = data.get("units")
+    file_units: dict = units if isinstance(units, dict) else {}
+    given = unit or str(file_units.get(q, "mol/kgw" if q == "totals" else _QUANTITIES[q][0]))
+    if q == "totals":
+        factor = _MOLALITY.get(_ALIASES.get(given, given))
+        if factor is None:
+            raise InvalidInputError(f"--sweep {key}: totals sweep in a molality unit (mol/kgw, mmol/kgw, umol/kgw), "
+                                    f"not {given!r}" + ("" if unit else " (the file's units.totals): give one, e.g. "
+                                                        f"{key}=1:5:1mmol/kgw"))
+        return values * factor
+    target, dim = _QUANTITIES[q]
+    try:
+        scale, offset = _linear(given, target, dim)
+    except ValueError as e:
+        raise InvalidInputError(f"--sweep {key}: unit {given!r} {e}") from None
+    return values * scale + offset
 
 
 def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
     """The ``k`` most abundant species over a probe of at most 24 grid points (cold solves), for
     the columns of a CLI sweep; None for the engine (its unknowns are all shown)."""
-    from .sweeps import grid_columns, sweep as run_sweep
+    from .registry import kind_of
+    from .sweeps import grid_columns
+    from .sweeps import sweep as run_sweep
 
-    if model.kind == "engine":
+    pre = kind_of(model).amount_prefix
+    if pre is None:
         return None
     cols = grid_columns(grid)
     n = len(next(iter(cols.values())))
@@ -301,7 +191,6 @@ def _default_species(model, grid: dict, k: int = 6) -> list[str] | None:
     import pandas as pd
 
     probe = run_sweep(model, pd.DataFrame({c: a[pick] for c, a in cols.items()}), chunk=1)
-    pre = "X_" if model.kind == "gas" else "m_"
     amounts = probe[[c for c in probe.columns if c.startswith(pre)]].max()
     return [c[2:] for c in amounts.sort_values(ascending=False).index[:k]]
 
@@ -311,12 +200,10 @@ def _dask_client(spec: str | None):
     text is a scheduler address (``tcp://host:8786``)."""
     if spec is None:
         return None, None
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        from .errors import InvalidInputError
+    from .errors import require
 
-        raise InvalidInputError("--dask needs dask.distributed: pip install 'chemsolve[dask]'") from None
+    distributed = require("distributed")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
     if spec == "local" or spec.startswith("local:"):
         n = int(spec.split(":", 1)[1]) if ":" in spec else 2
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
@@ -337,11 +224,18 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     specs = [specs] if isinstance(specs, str) else list(specs)
     grid: dict[str, np.ndarray] = {}
     for text in specs:
-        key, values = _parse_sweep(text)
-        grid[key] = values
+        key, values, unit = _parse_sweep(text)
+        grid[key] = _sweep_units(path, overrides, key, values, unit)
     if plot and len(grid) != 1:
         raise InvalidInputError(f"--plot draws a sweep of one input, not of {len(grid)} ({', '.join(grid)})")
     model = load_model(path, overrides)
+    from .registry import kind_of
+
+    full = kind_of(model).complete_grid(model, grid)  # a range of the file the grid leaves out is kept
+    if set(full) != set(grid) and not quiet:
+        extra = ", ".join(f"{k} ({len(full[k])} values)" for k in full if k not in grid)
+        print(f"note: the model file's own range is swept too: {extra}", file=sys.stderr)
+    grid = full
     n = int(np.prod([len(v) for v in grid.values()]))
     sp = [s.strip() for s in species.split(",") if s.strip()] if species else _default_species(model, grid)
     client, cluster = _dask_client(dask)
@@ -356,7 +250,10 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     dt = time.perf_counter() - t0
     df["status"] = df["status"].astype(str)
     if fmt == "parquet":
-        df.to_parquet(out)
+        from .outfile import atomic_path
+
+        with atomic_path(out) as tmp:
+            df.to_parquet(tmp)
     elif fmt == "csv":
         df.to_csv(out, index=False, float_format="%.10g", lineterminator="\n")
     elif fmt == "json":
@@ -375,7 +272,8 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     if plot:
         from .plots import plot_columns
 
-        plot_columns(list(df.columns), df.to_numpy().tolist(), plot, title=f"{model.name}: sweep of {key}")
+        plot_columns(list(df.columns), df.to_numpy().tolist(), plot, title=f"{model.name}: sweep of {key}",
+                     families=kind_of(model).column_families)
     if not quiet:
         where = "on Dask" if client is not None else "locally"
         print(f"{n:,} states in {dt:.2f} s ({n / dt:,.0f} states/s, {where})", file=sys.stderr)
@@ -388,13 +286,21 @@ def sweep(path: str, specs: list[str] | str, out=sys.stdout, overrides: dict[str
     return 0
 
 
+def _cell(text: str, width: int = 0) -> str:
+    """One table cell on one line whatever a file holds: runs of white space (NEL, LS and PS included)
+    become one space, other unprintable characters are shown escaped, long text is cut with '...'."""
+    text = " ".join(text.split())
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if not width or len(text) <= width else text[: width - 3] + "..."
+
+
 def list_models(root: str | None, out=sys.stdout) -> int:
     """One line per model file under ``root`` (default: the bundled models, from this checkout or as
     installed with the wheel); ``chemsolve run NAME`` runs a bundled one by the name listed."""
     from pathlib import Path
 
     from .errors import InvalidInputError
-    from .models import _read, bundled_models_dir
+    from .modelfile import bundled_models_dir, read
 
     if root is None:
         found = bundled_models_dir()
@@ -406,36 +312,50 @@ def list_models(root: str | None, out=sys.stdout) -> int:
     rows = []
     for f in files:
         try:
-            data, _ = _read(f)
+            data, _ = read(f)
         except Exception as e:  # noqa: BLE001 - list the broken file with its reason
-            rows.append([str(f.relative_to(base)), "?", f"unreadable: {e}"])
+            rows.append([_cell(str(f.relative_to(base))), "?", _cell(f"unreadable: {e}")])
             continue
         if isinstance(data, dict) and "kind" in data:
-            rows.append([str(f.relative_to(base)), str(data.get("kind")), str(data.get("name", "")).strip()])
+            rows.append([_cell(str(f.relative_to(base))), _cell(str(data.get("kind")), 20),
+                         _cell(str(data.get("name", "")), 100)])
     if not rows:
         raise InvalidInputError(f"no model files (*.yaml with kind:) under {root!r}")
     print(_table(rows, ["model", "kind", "name"]), file=out)
     return 0
 
 
-def Status_name(code) -> str:
-    from .status import Status
+def warmup(out=sys.stdout) -> int:
+    """Compile (or load) every model kind's kernels once, so that no later first run waits; an install
+    script can run it. A kind whose optional package is missing is skipped and said so."""
+    from .errors import MissingExtraError
+    from .registry import get, names
 
-    return Status(int(code)).name
+    for name in names():
+        t = time.perf_counter()
+        try:
+            what = get(name).warmup()
+        except MissingExtraError as e:
+            print(f"{name}: skipped ({e})", file=out)
+            continue
+        print(f"{name}: {what}: {time.perf_counter() - t:.1f} s", file=out, flush=True)
+    return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str] | None) -> int:
     from .errors import ChemsolveError
+    from .outfile import atomic_open
 
     parser = argparse.ArgumentParser(prog="chemsolve", description="Fast, honest equilibrium solvers.")
     parser.add_argument("--version", action="version", version=f"chemsolve {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="solve the bundled propane-combustion example")
     p_demo.add_argument("--states", type=int, default=10_000, help="batch size (default 10000)")
+    sub.add_parser("warmup", help="compile every model's kernels once (first use on a machine), e.g. after install")
 
     def common(p):
         p.add_argument("model", help="a model YAML file, or a bundled model's name as `chemsolve models` lists it "
-                                     "(e.g. gas/hydrogen_air); its kind: picks aqueous, gas or engine")
+                                     "(e.g. gas/hydrogen_air); its kind: picks the model kind (chemsolve.registry)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override an input, e.g. --set T=350K --set pH=7 --set totals.Na=0.5 --set params.R=20 "
                             "--set solver.max_iter=50 (repeatable)")
@@ -445,15 +365,16 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--quiet", "-q", action="store_true", help="no progress or timing on stderr")
         p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
 
-    p_run = sub.add_parser("run", help="solve a model file (models/aqueous, models/gas, models/engine; "
+    p_run = sub.add_parser("run", help="solve a model file (the bundled ones: chemsolve models; "
                                        "schema: models/README.md)")
     common(p_run)
     p_run.add_argument("--json", action="store_true", help="same as --format json")
     p_sw = sub.add_parser("sweep", help="solve a model over a grid of inputs (warm-started chunks, local or Dask)")
     common(p_sw)
     p_sw.add_argument("--sweep", required=True, action="append", metavar="KEY=START:STOP:STEP",
-                      help="an input range in chemsolve's units (T [K], P [Pa], totals [mol/kgw]), whatever "
-                           "the file's units: e.g. phi=0.5:2.0:0.01 or T=300,350,400; repeat for a grid")
+                      help="an input range, read as --set reads a value: in the unit written after the last "
+                           "number, else in the file's units: e.g. phi=0.5:2.0:0.01, T=300,350,400, P=1:3:1bar, "
+                           "T=20:80:10degC; repeat for a grid")
     p_sw.add_argument("--species", metavar="A,B,...", help="species columns (default: the 6 most abundant)")
     p_sw.add_argument("--chunk", type=int, default=1024, help="rows per warm-started chunk (default 1024)")
     p_sw.add_argument("--dask", metavar="ADDRESS|local[:N]",
@@ -461,64 +382,122 @@ def main(argv: list[str] | None = None) -> int:
     p_mod = sub.add_parser("models", help="list the model files (one line each)")
     p_mod.add_argument("dir", nargs="?", help="folder to search (default: the bundled models/)")
     p_b = sub.add_parser("bench", help="speed and agreement against a peer (suites: chemsolve bench --list)")
-    p_b.add_argument("suite", nargs="?", help="engine, gas or aqueous (chemsolve.bench.SUITES)")
+    p_b.add_argument("suite", nargs="?", help="a suite name (chemsolve bench --list)")
     p_b.add_argument("--n", type=int, help="size: states or waters (default: the suite's, seconds on 2 cores)")
     p_b.add_argument("--threads", type=int, help="numba threads (default: all cores)")
     p_b.add_argument("--format", choices=("table", "json"), default="table", help="output format")
+    p_b.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     p_b.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     p_b.add_argument("--list", action="store_true", help="list the suites")
     args = parser.parse_args(argv)
-    out = None
+    if getattr(args, "quiet", False):  # -q: nothing on stderr but errors, compile notices included
+        os.environ["CHEMSOLVE_QUIET"] = "1"
     try:
-        if args.command == "demo":
-            if args.states < 1:
-                parser.error(f"--states must be >= 1, got {args.states}")
-            return demo(args.states)
-        if args.command == "models":
-            return list_models(args.dir)
-        if args.command == "bench":
-            from .bench import command
+        with contextlib.ExitStack() as files:  # an output file is renamed into place only when complete
+            def output():
+                return files.enter_context(atomic_open(args.output)) if args.output else sys.stdout
 
-            return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list)
-        if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
-            from .plots import require_matplotlib
+            if args.command == "demo":
+                if args.states < 1:
+                    parser.error(f"--states must be >= 1, got {args.states}")
+                return demo(args.states)
+            if args.command == "warmup":
+                return warmup()
+            if args.command == "models":
+                return list_models(args.dir)
+            if args.command == "bench":
+                from .bench import command
 
-            require_matplotlib()
-        sets = _parse_sets(args.set)
-        if args.format == "parquet":
-            _need_parquet(args.output)
-            out = args.output
-        else:
-            out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-        if args.command == "run":
-            fmt = args.format or ("json" if args.json else "table")
-            code = run(args.model, out=out, overrides=sets, fmt=fmt)
-            if args.plot:
-                import warnings
+                return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list,
+                               out=output())
+            if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
+                from .plots import require_matplotlib
 
-                from .aqueous import DatabaseWarning
-                from .models import load_model
-                from .plots import plot_model
+                require_matplotlib()
+            sets = _parse_sets(args.set)
+            if args.format == "parquet":
+                _need_parquet(args.output)
+                out = args.output
+            else:
+                out = output()
+            if args.command == "run":
+                fmt = args.format or ("json" if args.json else "table")
+                code = run(args.model, out=out, overrides=sets, fmt=fmt)
+                if args.plot:
+                    import warnings
 
-                with warnings.catch_warnings():  # skipped database blocks: listed by load_database
-                    warnings.simplefilter("ignore", DatabaseWarning)
-                    plot_model(load_model(args.model, sets), args.plot)
-            return code
-        if args.command == "sweep":
-            if args.chunk < 1:
-                parser.error(f"--chunk must be >= 1, got {args.chunk}")
-            return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
-                         quiet=args.quiet, species=args.species, chunk=args.chunk, dask=args.dask, plot=args.plot)
+                    from .aqueous import DatabaseWarning
+                    from .models import load_model
+                    from .plots import plot_model
+
+                    with warnings.catch_warnings():  # skipped database blocks: listed by load_database
+                        warnings.simplefilter("ignore", DatabaseWarning)
+                        plot_model(load_model(args.model, sets), args.plot)
+                return code
+            if args.command == "sweep":
+                if args.chunk < 1:
+                    parser.error(f"--chunk must be >= 1, got {args.chunk}")
+                return sweep(args.model, args.sweep, out=out, overrides=sets, fmt=args.format or "table",
+                             quiet=args.quiet, species=args.species, chunk=args.chunk, dask=args.dask,
+                             plot=args.plot)
     except ChemsolveError as e:  # bad input: one line, the culprit named, non-zero exit
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
+    except BrokenPipeError:
+        raise
     except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
+        _error(e)
         return 2
-    finally:
-        if out is not None and out is not sys.stdout and not isinstance(out, str):
-            out.close()
     return 2
+
+
+def _error(e: BaseException) -> None:
+    """``error: <message>`` on one line of at most ~2,000 characters, whatever the message holds."""
+    text = " ".join(str(e).split())
+    print(f"error: {text if len(text) <= 2000 else text[:1996] + ' ...'}", file=sys.stderr)
+
+
+def _interrupted_again(signum, frame):  # noqa: ARG001 - signal handler signature
+    """A second Ctrl-C while the first one's clean-up runs: leave at once (a temporary output file
+    may stay behind; its name ends in .part)."""
+    os.write(2, b"chemsolve: interrupted again; exiting without clean-up\n")
+    os._exit(130)
+
+
+def _on_sigint(signum, frame):  # noqa: ARG001
+    signal.signal(signal.SIGINT, _interrupted_again)
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``chemsolve`` command. Exit status: 0 done (converged), 1 some state did not converge,
+    2 bad input (one line on stderr: ``error: ...``), 130 interrupted by Ctrl-C (one line, no
+    traceback, no partial output file), 141 when the reader of stdout went away (``| head``)."""
+    handler = None
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        handler = signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
+    except KeyboardInterrupt:  # (our handler already turned a second Ctrl-C into an immediate exit)
+        with contextlib.suppress(OSError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError):
+            print("chemsolve: interrupted", file=sys.stderr, flush=True)
+        return 130
+    except BrokenPipeError:
+        # the reader (head, less) has gone: say nothing, and keep the interpreter's final flush of
+        # stdout from failing again ("Exception ignored ... BrokenPipeError")
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        return 141  # 128 + SIGPIPE: what a shell reports for a C tool stopped by a closed pipe
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 if __name__ == "__main__":

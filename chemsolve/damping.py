@@ -11,7 +11,7 @@ JSON-friendly dict (``to_dict`` / ``from_dict``), the form in which advisors exc
   first steps, full steps later.
 - ``Adaptive(start, grow, shrink, min, max)``: multiplied by ``grow`` after a step accepted at
   once, by ``shrink`` while a trial step fails the decrease test (Armijo for Newton, plain
-  decrease of |G(x) - x| for fixed point); below ``min`` the step fails.
+  decrease of abs(G(x) - x) for fixed point); below ``min`` the step fails.
 - ``LineSearch(start, c, shrink, min)``: Armijo backtracking from ``start`` each iteration
   (sufficient decrease of 0.5|F/fscale|^2 with constant ``c``); the default for Newton.
 - ``ControlFactor(max_change, trace_ln, trace_target_ln)``: the control factor of NASA CEA

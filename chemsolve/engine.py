@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import replace
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import damping as _damping
+from .certificate import BatchCertificate, Certificate, Check, failed_message
 from .errors import ConvergenceError, InvalidInputError
 from .kernels import codes as _c
-from .certificate import BatchCertificate, Certificate, Check, failed_message
+from .options import OptionError, Options
 from .result import BatchResult, History, SolveResult
 from .status import Status
 
-__all__ = ["solve", "solve_batch", "certify", "METHODS"]
+__all__ = ["solve", "solve_batch", "certify", "EngineOptions", "METHODS"]
 
 METHODS = {
     "newton": _c.METHOD_NEWTON,
@@ -66,55 +68,183 @@ def _guarded(fun: Callable, raised: list, inplace: bool, jacobian: bool = False)
     return call
 
 
+def _compiled_failure(e: BaseException) -> InvalidInputError:
+    """The one-line error for an exception out of a compiled solver call. Compiled code cannot
+    step around a residual that raises (the Python path treats such a point as outside the domain):
+    the raise ends the whole call. In a parallel batch numba reports it as a SystemError whose
+    cause is the residual's exception. A numba error here means the solver could not be compiled
+    for this residual."""
+    if isinstance(e, SystemError) and e.__cause__ is not None:
+        e = e.__cause__
+    first = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), "")
+    if type(e).__module__.split(".")[0] == "numba":
+        return InvalidInputError(f"the compiled solver could not be built for this residual: {type(e).__name__}: "
+                                 f"{first[:300]}")
+    return InvalidInputError(
+        f"the @njit residual (or jac) raised {type(e).__name__} during the iteration: {first[:300]}; compiled code "
+        "cannot step around a raise: return NaN where the residual is undefined (or pass fun.py_func to solve, "
+        "which treats a raise as outside the domain)")
+
+
 def _method_code(method: str) -> int:
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise InvalidInputError(f"unknown method {method!r}; expected one of {sorted(METHODS)}")
     return METHODS[method.lower()]
 
 
-def _positive(name: str, value: Any, allow_inf: bool = False, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name}={value!r} is not a number") from None
-    if math.isnan(v) or (math.isinf(v) and not allow_inf) or v < 0 or (v == 0 and not allow_zero):
-        what = "non-negative" if allow_zero else "positive"
-        raise InvalidInputError(f"{name}={value!r} must be a {what}{'' if allow_inf else ' finite'} number")
+def _positive(allow_inf: bool = False, allow_zero: bool = False) -> Callable[[Any], float]:
+    """A number > 0 (>= 0 with ``allow_zero``), finite unless ``allow_inf``."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("is not a number")
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("is not a number") from None
+        if math.isnan(v) or (math.isinf(v) and not allow_inf) or v < 0 or (v == 0 and not allow_zero):
+            what = "non-negative" if allow_zero else "positive"
+            raise ValueError(f"must be a {what}{'' if allow_inf else ' finite'} number")
+        return v
+
+    return check
+
+
+def _count(lo: int, hi: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        try:
+            v = operator.index(value)
+        except TypeError:
+            raise ValueError("must be an integer") from None
+        if isinstance(value, bool) or not lo <= v <= hi:
+            raise ValueError(f"must be an integer in [{lo}, {hi}]")
+        return int(v)
+
+    return check
+
+
+def _ftol(value: Any) -> float:
+    v = _positive()(value)
+    if v > FTOL_MAX:
+        raise ValueError(f"must be at most {FTOL_MAX:g}: it bounds max|F/fscale| at a root, and above that any "
+                         "point can pass; give the residual's typical size as fscale instead")
     return v
 
 
-def _count(name: str, value: Any, lo: int, hi: int) -> int:
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise InvalidInputError(f"{name}={value!r} must be an integer") from None
-    if isinstance(value, bool) or not lo <= v <= hi:
-        raise InvalidInputError(f"{name}={value!r} must be an integer in [{lo}, {hi}]")
+def _rtol(value: Any) -> float:
+    v = _positive(allow_zero=True)(value)
+    if v >= 1.0:
+        raise ValueError("must be below 1 (it is a relative step tolerance)")
     return v
 
 
-def _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge) -> np.ndarray:
-    opts = np.empty(_c.N_OPTS)
-    opts[_c.OPT_FTOL] = _positive("ftol", ftol)
-    if opts[_c.OPT_FTOL] > FTOL_MAX:
-        raise InvalidInputError(
-            f"ftol={ftol!r} must be at most {FTOL_MAX:g}: it bounds max|F/fscale| at a root, and above that "
-            "any point can pass; give the residual's typical size as fscale instead")
-    opts[_c.OPT_RTOL] = _positive("rtol", rtol, allow_zero=True)
-    opts[_c.OPT_ATOL] = _positive("atol", atol, allow_zero=True)
-    if opts[_c.OPT_RTOL] >= 1.0:
-        raise InvalidInputError(f"rtol={rtol!r} must be below 1 (it is a relative step tolerance)")
-    opts[_c.OPT_MAX_ITER] = _count("max_iter", max_iter, 0, 10**9)
-    opts[_c.OPT_MAX_STEP] = _positive("max_step", max_step, allow_inf=True)
-    opts[_c.OPT_MAX_REL_STEP] = _positive("max_rel_step", max_rel_step, allow_inf=True)
-    opts[_c.OPT_ANDERSON_M] = _count("anderson_m", anderson_m, 1, 100)
-    opts[_c.OPT_STALL] = _count("stall_iter", stall_iter, 1, 10**9)
-    opts[_c.OPT_DIVERGE] = _positive("diverge", diverge, allow_inf=True)
-    if opts[_c.OPT_DIVERGE] <= 1.0:
-        raise InvalidInputError(f"diverge={diverge!r} must exceed 1")
-    opts[_c.OPT_FD_STEP] = math.sqrt(np.finfo(np.float64).eps)
-    opts[_c.OPT_MAX_BACKTRACK] = 60
-    return opts
+def _diverge(value: Any) -> float:
+    v = _positive(allow_inf=True)(value)
+    if v <= 1.0:
+        raise ValueError("must exceed 1")
+    return v
+
+
+def _method(value: Any) -> str:
+    _method_code(value)
+    return str(value).lower()
+
+
+def _fscale_values(value: Any) -> Any:
+    """A positive finite scalar, or a sequence of them (checked against n when solving)."""
+    try:
+        s = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"fscale={value!r} cannot be read as positive numbers: {e}") from None
+    if s.ndim > 1 or not np.all(np.isfinite(s) & (s > 0)):
+        bad = np.flatnonzero(~(np.isfinite(s) & (s > 0)).reshape(-1))
+        raise InvalidInputError(f"fscale must be positive and finite; bad entries at {bad.tolist()}: "
+                                f"{s.reshape(-1)[bad].tolist()}")
+    return float(s) if s.ndim == 0 else tuple(s.tolist())
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError("must be true, false or None (automatic)")
+    return value
+
+
+@dataclass(frozen=True)
+class EngineOptions(Options):
+    """Options of the engine's solvers (``solve``, ``solve_batch``), validated once at construction.
+
+    Each field is checked when the object is made; a bad value raises ``InvalidInputError`` naming the
+    field. The same object is built from the verbs' keywords, a model file's ``solver:`` mapping and
+    ``--set solver.KEY=VALUE``. Fields: ``method``, ``damping`` (None: the method's default), ``ftol``,
+    ``rtol``, ``atol``, ``max_iter``, ``fscale``, ``max_step``, ``max_rel_step``, ``anderson_m``,
+    ``stall_iter``, ``diverge`` and ``jit``, each with the meaning it has in ``solve``.
+    """
+
+    MODEL: ClassVar[str] = "engine"
+    CHECKS: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "method": _method, "ftol": _ftol, "rtol": _rtol, "atol": _positive(allow_zero=True),
+        "max_iter": _count(0, 10**9), "fscale": _fscale_values, "max_step": _positive(allow_inf=True),
+        "max_rel_step": _positive(allow_inf=True), "anderson_m": _count(1, 100), "stall_iter": _count(1, 10**9),
+        "diverge": _diverge, "jit": _optional_bool,
+    }
+
+    method: str = "newton"
+    damping: Any = None
+    ftol: float = 1e-10
+    rtol: float = 1e-10
+    atol: float = 1e-12
+    max_iter: int = 200
+    fscale: Any = 1.0
+    max_step: float = math.inf
+    max_rel_step: float = math.inf
+    anderson_m: int = 5
+    stall_iter: int = 50
+    diverge: float = 1e12
+    jit: bool | None = None
+
+    def _validate(self) -> None:
+        try:
+            sched = _damping.resolve(self.damping, self.method)
+        except InvalidInputError as e:
+            raise OptionError("damping", self.damping, str(e), whole=True) from None
+        object.__setattr__(self, "damping", sched)
+
+    def pack(self) -> np.ndarray:
+        """The float64 options vector of the kernels (``codes.OPT_*``)."""
+        opts = np.empty(_c.N_OPTS)
+        opts[_c.OPT_FTOL] = self.ftol
+        opts[_c.OPT_RTOL] = self.rtol
+        opts[_c.OPT_ATOL] = self.atol
+        opts[_c.OPT_MAX_ITER] = self.max_iter
+        opts[_c.OPT_MAX_STEP] = self.max_step
+        opts[_c.OPT_MAX_REL_STEP] = self.max_rel_step
+        opts[_c.OPT_ANDERSON_M] = self.anderson_m
+        opts[_c.OPT_STALL] = self.stall_iter
+        opts[_c.OPT_DIVERGE] = self.diverge
+        opts[_c.OPT_FD_STEP] = math.sqrt(np.finfo(np.float64).eps)
+        opts[_c.OPT_MAX_BACKTRACK] = 60
+        return opts
+
+
+def _engine_options(options: EngineOptions | None, **kw: Any) -> EngineOptions:
+    """``options`` when given (then the option keywords must be left at their defaults), else the
+    options built from the keywords — validated once, here."""
+    if options is None:
+        return EngineOptions(**kw)
+    if not isinstance(options, EngineOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.engine.EngineOptions")
+    default = EngineOptions()
+    clash = sorted(k for k, v in kw.items() if not _same(v, getattr(default, k) if k != "damping" else None))
+    if clash:
+        raise InvalidInputError(f"give the solver options either as options= or as keywords, not both ({clash})")
+    return options
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a is b or a == b)
+    except Exception:  # noqa: BLE001 - arrays
+        return False
 
 
 def _fscale(fscale: Any, n: int) -> np.ndarray:
@@ -210,72 +340,100 @@ def solve(
     inplace: bool = False,
     jit: bool | None = None,
     advisor: Any = None,
+    options: EngineOptions | None = None,
 ) -> SolveResult:
     """Solve a square nonlinear system from ``x0``.
 
     Parameters
     ----------
-    fun : callable ``fun(x, *args) -> (n,)``. For ``method="newton"`` it is the residual
-        F(x), solved for F(x) = 0. For ``"fixed_point"`` and ``"anderson"`` it is the map
-        G(x), solved for G(x) = x (the residual is then G(x) - x).
-    x0 : (n,) initial guess.
-    jac : optional ``jac(x, *args) -> (n, n)``, dF/dx (Newton only); forward differences
-        otherwise (n extra evaluations per iteration).
-    method : "newton" (damped Newton; singular Jacobians get a Levenberg-Marquardt step),
-        "fixed_point" (relaxation x <- x + a (G(x) - x)) or "anderson" (Anderson mixing of
-        depth ``anderson_m`` with safeguarded restart: a mixed step that increases
-        |G(x) - x| is dropped for a plain relaxation step and the history cleared).
-    damping : a ``chemsolve.damping`` schedule, its name, its dict or a float (Constant).
-        Default ``LineSearch()`` for Newton, ``Constant(1.0)`` otherwise.
-    rtol, atol : step tolerance: three steps in a row with |dx_i| <= atol + rtol |x_i| for
-        every i that each cut the residual by less than 10 %, while it is still above ``ftol``,
-        stop with STAGNATED.
-        ``atol`` also floors ``|x_i|`` in the relative step cap.
-    max_iter : maximum number of iterations.
-    throw : raise ``ConvergenceError`` (carrying the result) unless converged.
-    args : extra arguments passed to ``fun`` and ``jac``.
-    ftol : convergence test, the only one: converged iff max_i |F_i(x)| / fscale_i <= ftol.
-    fscale : scalar or (n,) typical magnitudes of the residual components.
-    max_step : cap on max_i |dx_i| of the undamped step (the whole step is scaled).
-    max_rel_step : cap on |dx_i| / max(|x_i|, atol): keeps positive unknowns positive
-        (e.g. 0.9); in log variables use ``max_step`` instead, which is then relative.
-    stall_iter : iterations without a 1e-6 relative improvement of the best residual before
-        STAGNATED. diverge : DIVERGED when the residual exceeds diverge * max(|F(x0)|, 1).
-    inplace : False: ``fun`` returns a new array. True: ``fun(x, *args, out)`` writes F into
-        ``out`` (and ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
-    jit : None (auto): a numba-jitted ``fun`` (and ``jac``, if given) runs the compiled
-        kernel, anything else runs the same algorithm as plain Python. False forces Python.
-    advisor : a ``chemsolve.advisors`` advisor: it may suggest ``{"x": [...]}`` as the initial
-        guess, a damping schedule and ``{"max_step": ...}``. Suggestions are checked (length,
-        finite, |x| within 1e6 (1 + max|x0|), residual finite there, schedule parameters in range)
-        and replaced by ``x0`` / ``damping`` when bad; ``guess_source`` and ``advice`` on the
-        result record what was used and why.
-
-    Speed of the two paths (measured on a 2-core machine, see README):
-    - plain Python ``fun``: no compilation; roughly 20-100 us of interpreter overhead per
-      iteration for small n, plus the cost of ``fun``.
-    - ``@numba.njit`` ``fun``: the solver is compiled for that function in every new process
-      (a cached kernel that receives a function argument cannot be reused across
-      processes): about 3-10 s on the first call of each residual; then the kernel needs
-      ~0.1 us per iteration for small n, but ``solve`` itself adds ~50 us of Python-side
-      checks per call. Worth it for many solves of the same residual: use ``solve_batch``.
+    fun : callable
+        ``fun(x, *args) -> (n,)``. For ``method="newton"`` the residual F(x), solved for F(x) = 0; for
+        ``"fixed_point"`` and ``"anderson"`` the map G(x), solved for G(x) = x (the residual is then
+        G(x) - x).
+    x0 : array_like, shape (n,)
+        Initial guess.
+    jac : callable, optional
+        ``jac(x, *args) -> (n, n)``, dF/dx (Newton only); forward differences otherwise (n extra
+        evaluations per iteration).
+    method : {"newton", "fixed_point", "anderson"}
+        Damped Newton (a singular Jacobian gets a Levenberg-Marquardt step), relaxation
+        x <- x + a (G(x) - x), or Anderson mixing of depth ``anderson_m`` with a safeguarded restart.
+    damping : Damping, str, dict or float, optional
+        A ``chemsolve.damping`` schedule, its name, its dict or a float (Constant). Default
+        ``LineSearch()`` for Newton, ``Constant(1.0)`` otherwise.
+    rtol, atol : float
+        Step tolerance: three steps in a row with abs(dx_i) <= atol + rtol abs(x_i) for every i, each
+        cutting the residual by less than 10 %, while it is still above ``ftol``, stop with STAGNATED.
+        ``atol`` also floors abs(x_i) in the relative step cap.
+    max_iter : int
+        Maximum number of iterations.
+    throw : bool
+        Raise ``ConvergenceError`` (carrying the result) unless converged.
+    args : tuple
+        Extra arguments passed to ``fun`` and ``jac``.
+    ftol : float
+        The convergence test, the only one: converged iff max_i abs(F_i(x)) / fscale_i <= ftol
+        (at most 1e-2); the certificate then recomputes F at the returned x.
+    fscale : float or array_like, shape (n,)
+        Typical magnitudes of the residual components.
+    max_step : float
+        Cap on max_i abs(dx_i) of the undamped step (the whole step is scaled).
+    max_rel_step : float
+        Cap on abs(dx_i) / max(abs(x_i), atol): keeps positive unknowns positive (e.g. 0.9); in log
+        variables use ``max_step`` instead.
+    anderson_m : int
+        Anderson depth.
+    stall_iter : int
+        Iterations without a 1e-6 relative improvement of the best residual before STAGNATED.
+    diverge : float
+        DIVERGED when the residual exceeds diverge * max(abs(F(x0)), 1).
+    inplace : bool
+        False: ``fun`` returns a new array. True: ``fun(x, *args, out)`` writes F into ``out`` (and
+        ``jac(x, *args, out)`` writes J), so nothing is allocated per iteration.
+    jit : bool or None
+        None (automatic): a numba-jitted ``fun`` (and ``jac``) runs the compiled kernel, anything else
+        runs the same algorithm as plain Python. False forces Python.
+    advisor : Advisor, optional
+        A ``chemsolve.advisors`` advisor. It may suggest ``{"x": [...]}`` as the initial guess, a
+        damping schedule and ``{"max_step": ...}``; suggestions are checked and replaced by the
+        defaults when bad; ``guess_source`` and ``advice`` on the result record what was used and why.
+    options : EngineOptions, optional
+        All of the solver options above at once (the object a model file's ``solver:`` builds); then
+        leave the option keywords at their defaults.
 
     Returns
     -------
-    SolveResult with x, success, status, message, nit, nfev, njev, residual_norm, history.
+    SolveResult
+        x, success, status, message, nit, nfev, njev, residual_norm, history and the certificate.
+
+    Notes
+    -----
+    A plain-Python ``fun`` is not compiled: roughly 20-100 us of interpreter overhead per iteration
+    for small n. For a ``numba.njit`` residual the solver is compiled for that function once per
+    process (3-10 s; a bundled residual's kernel is cached on disk); then ~0.1 us per iteration, but
+    ``solve`` adds ~50 us of checks per call: for many solves use ``solve_batch``.
     """
+    if options is not None:  # the options object's values, as keywords (after the clash check)
+        o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol,
+                            max_iter=max_iter, fscale=fscale, max_step=max_step, max_rel_step=max_rel_step,
+                            anderson_m=anderson_m, stall_iter=stall_iter, diverge=diverge, jit=jit)
+        method, damping, ftol, rtol, atol, max_iter = o.method, o.damping, o.ftol, o.rtol, o.atol, o.max_iter
+        fscale, max_step, max_rel_step, anderson_m = o.fscale, o.max_step, o.max_rel_step, o.anderson_m
+        stall_iter, diverge, jit, options = o.stall_iter, o.diverge, o.jit, None
     if advisor is not None:
         return _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace,
                         dict(rtol=rtol, atol=atol, max_iter=max_iter, throw=throw, ftol=ftol, fscale=fscale,
                              max_rel_step=max_rel_step, anderson_m=anderson_m, stall_iter=stall_iter,
                              diverge=diverge, jit=jit))
-    mcode = _method_code(method)
-    mname = method.lower()
-    sched = _damping.resolve(damping, mname)
+    o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol, max_iter=max_iter,
+                        fscale=fscale, max_step=max_step, max_rel_step=max_rel_step, anderson_m=anderson_m,
+                        stall_iter=stall_iter, diverge=diverge, jit=jit)
+    mname, sched, jit = o.method, o.damping, o.jit
+    mcode = METHODS[mname]
     x0 = _as_vector("x0", x0)
     n = x0.shape[0]
-    opts = _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge)
-    fs = _fscale(fscale, n)
+    opts = o.pack()
+    fs = _fscale(o.fscale, n)
     if not isinstance(args, tuple):
         args = (args,)
     if jac is not None and mname != "newton":
@@ -305,8 +463,13 @@ def solve(
 
     raised: list[BaseException] = []  # an exception at a trial point, kept for the message
     if compiled:
-        core = _k.solve_rows
-        f, j = fun, (jac if jac is not None else _k._no_jacobian)
+        core: Any = _k.solve_rows
+        f: Any = fun
+        j: Any = jac if jac is not None else _k._no_jacobian
+        fm = _k.marker_for(fun)
+        jm = (_k.marker_for(jac) if jac is not None else _k.NoJacobian(0)) if fm is not None else None
+        if fm is not None and jm is not None and not inplace:  # a bundled residual: the disk-cached kernel
+            core, f, j = _k.solve_rows_builtin, fm, jm
     else:
         core = getattr(_k.solve_rows, "py_func", _k.solve_rows)
         f = _guarded(fun, raised, inplace)
@@ -321,11 +484,21 @@ def solve(
 
     from .kernels import first_use
 
-    notice = (first_use(f"the solver for {getattr(fun, '__name__', 'this residual')}", core,
-                        note="once per process for a user's jitted residual") if compiled else nullcontext())
-    with notice:
-        core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
-             sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
+    if not compiled:
+        notice: Any = nullcontext()
+    elif core is _k.solve_rows_builtin:
+        notice = first_use("the solver for the bundled residual", core)
+    else:
+        notice = first_use(f"the solver for {getattr(fun, '__name__', 'this residual')}", core,
+                           note="once per process for a user's jitted residual")
+    try:
+        with notice:
+            core(f, j, jac is not None, x0.reshape(1, n), np.empty((1, 0)), np.empty(0), args, 0, 1, False, mcode,
+                 sched.kind, sched.params(), opts, fs, X, *out, fnorm, hist, ws, True if inplace else None)
+    except Exception as e:  # noqa: BLE001 - a raise inside compiled code: the user's residual (or numba)
+        if not compiled:
+            raise
+        raise _compiled_failure(e) from e
     x = X[0]
     status, nit, nfev, njev = (int(o[0]) for o in out)
     nfev += 1  # the Python-side check at x0
@@ -336,8 +509,8 @@ def solve(
     history = History(hist[:kept, 0].copy(), hist[:kept, 1].copy(), hist[:kept, 2].copy())
     message = ""
     if raised and status == Status.NONFINITE:
-        e = raised[-1]
-        message = (f"{status.message} The residual raised {type(e).__name__} at a trial point ({e}); "
+        last = raised[-1]
+        message = (f"{status.message} The residual raised {type(last).__name__} at a trial point ({last}); "
                    "such points were treated as outside its domain.")
     if status == Status.INVALID_INPUT:
         message = (
@@ -407,7 +580,9 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
             return out
         return np.asarray(fun(x, *args), dtype=float)
 
-    f0 = resid(x0)
+    # the same first check as without an advisor: a residual that raises (or returns the wrong shape)
+    # at x0 is bad input, named as such, before any advisor is asked
+    f0 = _first_eval(fun, x0, args, "residual" if mname == "newton" else "fixed-point map", inplace)
     summary = {
         "kind": "engine", "n": n, "method": mname, "damping": sched0.to_dict(),
         "signature": f"engine:{getattr(fun, '__qualname__', type(fun).__name__)}:{n}",
@@ -423,14 +598,14 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
         if g is not None:
             x = g.get("x") if isinstance(g, dict) else g
             if isinstance(g, dict) and set(g) - {"x"}:
-                parts["initial_guess"] = _adv._Part(None, f"unknown key(s) {sorted(map(str, set(g) - {'x'}))}")
+                parts["initial_guess"] = _adv.Part(None, f"unknown key(s) {sorted(map(str, set(g) - {'x'}))}")
             elif not isinstance(x, (list, tuple, np.ndarray)) or len(x) != n:
-                parts["initial_guess"] = _adv._Part(None, f"x must be a list of {n} numbers, got {x!r:.80}")
+                parts["initial_guess"] = _adv.Part(None, f"x must be a list of {n} numbers, got {x!r:.80}")
             else:
                 xs = [_adv.finite_number(v, -bound, bound, f"x[{i}]") for i, v in enumerate(x)]
                 bad = [p.reason for p in xs if p.reason]
                 if bad:
-                    parts["initial_guess"] = _adv._Part(None, bad[0])
+                    parts["initial_guess"] = _adv.Part(None, bad[0])
                 else:
                     xv = np.array([p.value for p in xs])
                     with np.errstate(all="ignore"):
@@ -439,15 +614,15 @@ def _advised(advisor, fun, x0, jac, method, damping, args, max_step, inplace, kw
                             ok = fx.shape == (n,) and bool(np.all(np.isfinite(fx)))
                         except Exception:  # noqa: BLE001 - outside the residual's domain
                             ok = False
-                    parts["initial_guess"] = _adv._Part(xv) if ok else _adv._Part(
+                    parts["initial_guess"] = _adv.Part(xv) if ok else _adv.Part(
                         None, "the residual is not finite at the suggested x")
         opts = dict(sug.options or {})
         if opts:
             ms = opts.pop("max_step", None)
-            parts["options"] = (_adv._Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['max_step']")
+            parts["options"] = (_adv.Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['max_step']")
                                 if opts else _adv.finite_number(ms, 1e-6, 1e6, "max_step"))
             if not parts["options"].reason:
-                parts["options"] = _adv._Part({"max_step": parts["options"].value})
+                parts["options"] = _adv.Part({"max_step": parts["options"].value})
         return parts
 
     def attempt(p):
@@ -487,27 +662,47 @@ def solve_batch(
     warm_start: bool = False,
     chunk: int = 64,
     inplace: bool = False,
+    options: EngineOptions | None = None,
 ) -> BatchResult:
     """Solve N independent problems of one shape: ``fun(X[i], params[i]) = 0``.
 
-    fun : ``@numba.njit`` residual ``fun(x, p) -> (n,)`` (a map G for the fixed-point
-        methods), with ``x`` of shape (n,) and ``p`` one row of ``params``; ``jac(x, p) ->
-        (n, n)`` likewise, optional. The problems run in parallel (numba ``prange``) over
-        fixed chunks of ``chunk`` rows. The kernel is compiled for ``fun`` once per process
-        (5-13 s measured on a 2-core machine); then 0.3-4 us per problem of 2-10 unknowns.
-    X0 : (N, n) initial guesses; a row that is not finite gets status INVALID_INPUT.
-    params : (N, k) per-problem parameters (k may be 0); None means no parameters.
-    inplace : True for ``fun(x, p, out)`` / ``jac(x, p, out)`` that write their result into
-        ``out`` instead of returning a new array: no allocation per iteration (fastest).
-    warm_start : inside each chunk, start row i from row i-1's solution when that converged
-        (falling back to ``X0[i]`` if the warm start fails) — for sweeps along a path.
-    Other arguments as in ``solve``. A failed row never stops the others.
+    Parameters
+    ----------
+    fun : numba-jitted callable
+        ``fun(x, p) -> (n,)`` (a map G for the fixed-point methods), with ``x`` of shape (n,) and ``p``
+        one row of ``params``. The problems run in parallel (numba ``prange``) over fixed chunks of
+        ``chunk`` rows. The kernel is compiled for ``fun`` once per process (5-13 s on a 2-core
+        machine; bundled residuals are cached on disk), then 0.3-4 us per problem of 2-10 unknowns.
+    X0 : array_like, shape (N, n)
+        Initial guesses; a row that is not finite gets status INVALID_INPUT.
+    params : array_like, shape (N, k), optional
+        Per-problem parameters (k may be 0).
+    jac : numba-jitted callable, optional
+        ``jac(x, p) -> (n, n)``.
+    warm_start : bool
+        Inside each chunk, start row i from row i-1's solution when that converged (falling back to
+        ``X0[i]`` if the warm start fails), for sweeps along a path.
+    chunk : int
+        Rows per parallel chunk (independent of the thread count: results are reproducible).
+    inplace : bool
+        True for ``fun(x, p, out)`` / ``jac(x, p, out)`` writing into ``out``: no allocation per
+        iteration (fastest).
+    method, damping, rtol, atol, max_iter, ftol, fscale, max_step, max_rel_step
+        As in ``solve``.
+    anderson_m, stall_iter, diverge, options
+        As in ``solve``.
 
-    Returns a ``BatchResult`` (x (N, n), status (N,), nit (N,), nfev (N,), residual_norm (N,)).
+    Returns
+    -------
+    BatchResult
+        x (N, n), status (N,), nit (N,), nfev (N,), residual_norm (N,) and the certificate of every
+        converged row (its residual recomputed at x). A failed row never stops the others.
     """
-    mcode = _method_code(method)
-    mname = method.lower()
-    sched = _damping.resolve(damping, mname)
+    o = _engine_options(options, method=method, damping=damping, ftol=ftol, rtol=rtol, atol=atol, max_iter=max_iter,
+                        fscale=fscale, max_step=max_step, max_rel_step=max_rel_step, anderson_m=anderson_m,
+                        stall_iter=stall_iter, diverge=diverge)
+    mname, sched = o.method, o.damping
+    mcode = METHODS[mname]
     try:
         X0 = np.array(X0, dtype=np.float64, order="C")
     except (TypeError, ValueError) as e:
@@ -526,9 +721,12 @@ def solve_batch(
             P = P.reshape(N, 1)
         if P.ndim != 2 or P.shape[0] != N:
             raise InvalidInputError(f"params must have shape (N={N}, k); got {P.shape}")
-    opts = _options(ftol, rtol, atol, max_iter, max_step, max_rel_step, anderson_m, stall_iter, diverge)
-    fs = _fscale(fscale, n)
-    chunk = _count("chunk", chunk, 1, 10**9)
+    opts = o.pack()
+    fs = _fscale(o.fscale, n)
+    try:
+        chunk = _count(1, 10**9)(chunk)
+    except ValueError as e:
+        raise InvalidInputError(f"chunk={chunk!r} {e}") from None
     if jac is not None and mname != "newton":
         raise InvalidInputError(f"jac is only used by method='newton', not {method!r}")
     from .kernels import solver as _k
@@ -554,7 +752,7 @@ def solve_batch(
     njev = np.zeros(N, dtype=np.int64)
     fnorm = np.empty(N)
     cert = np.empty(N)
-    j = jac if jac is not None else _k._no_jacobian
+    j: Any = jac if jac is not None else _k._no_jacobian
     kernel = _k.solve_batch_kernel
     fm = _k.marker_for(fun) if jit_on else None
     jm = (_k.marker_for(jac) if jac is not None else _k.NoJacobian(0)) if fm is not None else None
@@ -565,12 +763,15 @@ def solve_batch(
     from .kernels import first_use
 
     if kernel is _k.solve_batch_builtin:
-        with first_use("the batch solver for the bundled residual", kernel):
-            kernel(*args)
+        notice = first_use("the batch solver for the bundled residual", kernel)
     else:
-        with first_use(f"the batch solver for {getattr(fun, '__name__', 'this residual')}", kernel,
-                       note="once per process for a user's residual"):
+        notice = first_use(f"the batch solver for {getattr(fun, '__name__', 'this residual')}", kernel,
+                           note="once per process for a user's residual")
+    try:
+        with notice:
             kernel(*args)
+    except Exception as e:  # noqa: BLE001 - see _compiled_failure
+        raise _compiled_failure(e) from e
     checked = ~np.isnan(cert) | (status == _c.CHECK_FAILED)
     certificate = BatchCertificate({"max|F/fscale|": cert}, {"max|F/fscale|": float(opts[_c.OPT_FTOL])},
                                    checked=checked, domain="engine")

@@ -16,11 +16,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from .errors import InvalidInputError
 
-__all__ = ["Options", "number", "integer", "choice", "boolean", "temperature_range", "optional", "damping_schedule"]
+__all__ = ["Options", "OptionError", "number", "integer", "choice", "boolean", "temperature_range", "optional",
+           "damping_schedule"]
 
 _NUMBER = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?"
 
@@ -51,9 +53,9 @@ def number(lo: float = -math.inf, hi: float = math.inf, *, lo_open: bool = True,
     def check(v: Any) -> float:
         x = _as_float(v)
         ok = x is not None and not math.isnan(x)
-        if ok and x == math.inf:
+        if x is not None and ok and x == math.inf:
             ok = inf
-        elif ok:
+        elif x is not None and ok:
             ok = (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi) and math.isfinite(x)
         if not ok:
             left = "(" if lo_open else "["
@@ -136,6 +138,15 @@ def damping_schedule(method: str = "newton") -> Callable[[Any], Any]:
     return check
 
 
+class OptionError(InvalidInputError):
+    """A bad option value: ``field``, ``value`` and ``reason`` are kept so that a model file's loader
+    can name the file, line and key (``solver.max_iter = 0 must be ...``)."""
+
+    def __init__(self, field: str, value: Any, reason: str, whole: bool = False):
+        self.field, self.value, self.reason = field, value, reason
+        super().__init__(reason if whole else f"{field}={value!r} {reason}")
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
     """Base of the per-model options. Subclasses are frozen dataclasses with a default for every
@@ -152,8 +163,12 @@ class Options:
             v = getattr(self, f.name)
             try:
                 object.__setattr__(self, f.name, check(v))
-            except ValueError as e:
-                raise InvalidInputError(f"{f.name}={v!r} {e}") from None
+            except OptionError:
+                raise
+            except InvalidInputError as e:  # a check with a whole message of its own
+                raise OptionError(f.name, v, str(e), whole=True) from None
+            except ValueError as e:  # "must be ...": prefixed with the field and the value
+                raise OptionError(f.name, v, str(e)) from None
         self._validate()
 
     def _validate(self) -> None:
@@ -165,26 +180,36 @@ class Options:
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None, where: Callable[..., str] | None = None,
-                     **defaults: Any) -> "Options":
+                     **defaults: Any) -> Options:
         """Build from a mapping (a model file's ``solver:``, ``--set solver.KEY``): unknown keys and
         bad values are errors naming the key (and, with ``where(key)``, the file and line)."""
+        from .modelfile import ModelError, show
+
         mapping = dict(mapping or {})
         allowed = cls.names()
         for k in mapping:
             if k not in allowed:
-                at = f"{where(k)}: " if where else ""
-                raise InvalidInputError(f"{at}unknown solver option {k!r} for {cls.MODEL or cls.__name__}; "
-                                        f"allowed: {sorted(allowed)}")
-        kw = {**defaults, **mapping}
+                at = f"{where('solver', k)}: " if where else ""
+                raise (ModelError if where else InvalidInputError)(
+                    f"{at}unknown solver option {show(k)} for kind {cls.MODEL or cls.__name__}; "
+                    f"allowed: {sorted(allowed)}")
         try:
-            return cls(**kw)
-        except InvalidInputError as e:
+            return cls(**{**defaults, **mapping})
+        except OptionError as e:
             if where is None:
                 raise
-            key = str(e).split("=", 1)[0]
-            raise InvalidInputError(f"{where(key) if key in kw else where()}: solver option {e}") from None
+            sep = ":" if str(e) == e.reason else ""
+            raise ModelError(f"{where('solver', e.field)}: "
+                             f"solver.{e.field} = {show(e.value)}{sep} {e.reason}") from None
 
-    def replace(self, **changes: Any) -> "Options":
+    @classmethod
+    def given(cls, mapping: Mapping[str, Any] | None, where: Callable[..., str] | None = None) -> dict[str, Any]:
+        """The options a model file's ``solver:`` mapping gives, validated (``from_mapping``), as a dict of
+        only those keys: what the model passes on to its verb as keywords."""
+        o = cls.from_mapping(mapping, where)
+        return {k: getattr(o, k) for k in (mapping or {})}
+
+    def replace(self, **changes: Any) -> Options:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 

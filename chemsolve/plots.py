@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ChemsolveError, InvalidInputError
+from .errors import ChemsolveError, InvalidInputError, MissingExtraError, require
 
 __all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame", "plot_columns", "plot_model",
            "require_matplotlib", "standard_schedules"]
@@ -27,17 +27,9 @@ __all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame"
 _FAILED = {"marker": "x", "color": "tab:red", "linestyle": "none", "markersize": 7, "zorder": 5}
 
 
-class MissingExtraError(ChemsolveError, ImportError):
-    """matplotlib (the ``plot`` extra) is not installed."""
-
-
 def require_matplotlib():
     """Import matplotlib or raise ``MissingExtraError`` naming the extra to install."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise MissingExtraError("plots need matplotlib: pip install 'chemsolve[plot]'") from None
-    return matplotlib
+    return require("matplotlib")
 
 
 def _axes(ax):
@@ -61,7 +53,7 @@ def _mark_failed(ax, x, y, ok, what: str = "state") -> None:
 def _component(db, comps: list[str], want: str | None) -> str:
     """The component of ``comps`` (database spelling, e.g. "C(+4)") that ``want`` names:
     a totals key ("C(4)"), the database's key, or a plain element ("C") with one component."""
-    from .aqueous.speciation import _total_key
+    from .aqueous.speciation import total_key as _total_key
 
     if want is None:
         return next((c for c in comps if c.split("(")[0] == "C" and c != "C(-4)"), comps[0])
@@ -81,14 +73,21 @@ def bjerrum(model: Any, component: str | None = None, pH: Any = None, ax: Any = 
             T: float | None = None, pe: float | None = None, min_fraction: float = 0.01):
     """Speciation (Bjerrum) diagram: fraction of ``component``'s total in each species vs pH.
 
-    model : an aqueous ``Model`` (its totals, T, pe and database), or a dict of totals [mol/kgw]
+    Parameters
+    ----------
+    model
+        an aqueous ``Model`` (its totals, T, pe and database), or a dict of totals [mol/kgw]
         together with ``db`` (a loaded database or its name) and optionally ``T`` [K] (298.15) and
         ``pe`` (4). The totals stay fixed; the pH is imposed (no charge balance), and equilibrium
         phases of the model are not applied (``speciate_batch`` has none).
-    component : a total's key ("C(4)", "S(6)", "Ca") or a plain element; default the carbonate
+    component
+        a total's key ("C(4)", "S(6)", "Ca") or a plain element; default the carbonate
         component C(4) when present, else the first. pH : grid [-], default ``linspace(2, 12, 201)``.
-    min_fraction : a species gets a line when its fraction reaches this anywhere on the grid.
+    min_fraction
+        a species gets a line when its fraction reaches this anywhere on the grid.
 
+    Notes
+    -----
     One line per species (label: the species name), y = count of the component in the species x its
     molality / the component's total [-], so the lines sum to at most 1 (species below
     ``min_fraction`` are left out). pH values where the speciation did not converge are NaN in the
@@ -154,12 +153,19 @@ def _species_lines(ax, x, X, names: list[str], species, ok, min_x: float = 1e-3,
 def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any = None):
     """Equilibrium mole fractions (log axis) and temperature (twin axis) vs equivalence ratio.
 
-    model : a gas ``GasModel`` given by ``fuel:``, ``oxidizer:`` and ``phi:``, solved in its own mode
+    Parameters
+    ----------
+    model
+        a gas ``GasModel`` given by ``fuel:``, ``oxidizer:`` and ``phi:``, solved in its own mode
         (HP: the adiabatic flame temperature) at its T and P, all states in one warm-started batch.
-    phi : equivalence ratios [-]; default the model's phi sweep, or ``linspace(0.5, 2.0, 31)`` for a
+    phi
+        equivalence ratios [-]; default the model's phi sweep, or ``linspace(0.5, 2.0, 31)`` for a
         single phi (feeds from the model's ``fuel`` and ``oxidizer``).
-    species : names to draw; default up to 8 species whose mole fraction reaches 1e-3.
+    species
+        names to draw; default up to 8 species whose mole fraction reaches 1e-3.
 
+    Notes
+    -----
     A model given by its feed ``X:`` has no equivalence ratio: ``InvalidInputError`` (use
     ``composition``). Lines: one per species (label and gid the name; NaN where a state failed);
     on the twin axis ``ax.figure.axes``, the temperature line (gid "T", the batch's T unchanged, failed
@@ -167,7 +173,7 @@ def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any
     """
     from dataclasses import replace
 
-    from .models import _mix_feed
+    from .gas.kind import mix_feed
 
     if getattr(model, "fuel", None) is None:
         raise InvalidInputError(f"{model.path} gives its feed as X:, so it has no equivalence ratio to plot "
@@ -179,7 +185,7 @@ def flame(model: Any, phi: Any = None, species: list[str] | None = None, ax: Any
         grid = np.linspace(0.5, 2.0, 31) if phi is None else np.atleast_1d(np.asarray(phi, dtype=float))
         if not (np.isfinite(grid).all() and (grid > 0).all()):
             raise InvalidInputError(f"phi must be positive and finite, got {grid.tolist()[:10]}")
-        feeds = [_mix_feed(model.fuel, model.oxidizer, float(f), model.path, lambda *k: str(model.path)) for f in grid]
+        feeds = [mix_feed(model.fuel, model.oxidizer, float(f), model.path, lambda *k: str(model.path)) for f in grid]
         m = replace(model, feeds=feeds, phi=[float(f) for f in grid])
     r = m.run()
     x = np.asarray(m.phi)
@@ -286,7 +292,7 @@ def convergence(fun: Any, x0: Any, schedules: Any = None, jac: Any = None, args:
     return ax
 
 
-def _engine_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def engine_plot_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
     """``model.solver`` (None, a method name or a dict of ``solve`` keywords) -> method, the other
     options, and the schedules to draw: the model's own damping (if any) first, then the standard set."""
     import inspect
@@ -298,7 +304,8 @@ def _engine_options(model) -> tuple[str, dict[str, Any], dict[str, Any]]:
     known = set(inspect.signature(solve).parameters) - {"fun", "x0", "jac", "args", "advisor", "throw"}
     extra = sorted(set(opts) - known)
     if extra:
-        raise InvalidInputError(f"{getattr(model, 'path', model.name)}: solver option(s) {extra} unknown; chemsolve.solve takes {sorted(known)}")
+        raise InvalidInputError(f"{getattr(model, 'path', model.name)}: solver option(s) {extra} unknown; "
+                                f"chemsolve.solve takes {sorted(known)}")
     method = str(opts.pop("method", "newton")).lower()
     own = opts.pop("damping", None)
     sets = standard_schedules(method)
@@ -321,8 +328,12 @@ def _figure(size=(7.0, 4.5)):
 
 
 def _save(fig, path) -> str:
+    from .outfile import atomic_path
+
     fig.tight_layout()
-    fig.savefig(str(path), dpi=100, metadata={"Software": None})  # no version stamp: same bytes each run
+    fmt = Path(path).suffix[1:].lower() or "png"  # the temporary name ends in .part: say the format
+    with atomic_path(path) as tmp:  # renamed into place when complete (chemsolve.outfile)
+        fig.savefig(tmp, format=fmt, dpi=100, metadata={"Software": None})  # no version stamp: same bytes each run
     return str(path)
 
 
@@ -334,21 +345,15 @@ def plot_model(model: Any, path: str | Path) -> str:
     -> (fun, jac) from ``model.x0`` with ``args=(model.params,)`` and ``model.solver`` (None, a
     method name or a dict of ``solve`` keywords; its damping is drawn beside the standard set).
     """
+    from .registry import kind_of
+
+    try:
+        kind = kind_of(model)
+    except KeyError:
+        raise InvalidInputError(f"cannot plot a model of kind {getattr(model, 'kind', None)!r}; "
+                                "a model has a registered kind (chemsolve.registry)") from None
     fig = _figure()
-    ax = fig.add_subplot()
-    kind = getattr(model, "kind", None)
-    if kind == "aqueous":
-        bjerrum(model, ax=ax)
-    elif kind == "gas":
-        (flame if getattr(model, "fuel", None) is not None else composition)(model, ax=ax)
-    elif kind == "engine":
-        fun, jac = model.functions()
-        method, opts, sets = _engine_options(model)
-        args = () if model.params is None else (model.params,)
-        convergence(fun, model.x0, sets, jac=jac, args=args, ax=ax, method=method, **opts)
-        ax.set_title(f"{model.name}: {method}", fontsize=10)
-    else:
-        raise InvalidInputError(f"cannot plot a model of kind {kind!r} (aqueous, gas or engine)")
+    kind.plot(model, fig.add_subplot())
     return _save(fig, path)
 
 
@@ -357,15 +362,18 @@ _COLUMN_LABELS = {"T_K": "T [K]", "P_Pa": "P [Pa]", "pH": "pH [-]", "ionic_stren
                   "T": "T [K]", "P": "P [Pa]", "phi": "equivalence ratio \N{GREEK SMALL LETTER PHI} [-]",
                   "pe": "pe [-]"}
 # column families of a sweep table sharing one panel: prefix -> (axis label, log scale)
-_FAMILIES = {"X_": ("mole fraction [-]", True), "m_": ("molality [mol/kgw]", True),
-             "n_": ("moles per mole of feed [-]", False), "x_": ("unknowns x [-]", False)}
+_COMMON_FAMILIES = {"X_": ("mole fraction [-]", True), "m_": ("molality [mol/kgw]", True),
+                    "n_": ("moles per mole of feed [-]", False), "x_": ("unknowns x [-]", False)}
 
 
-def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title: str = "") -> str:
+def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title: str = "",
+                 families: dict[str, tuple[str, bool]] | None = None) -> str:
     """A sweep's table as a figure: every output column vs the first column (the swept input), one
     panel each; a family of columns (``X_*`` mole fractions, ``m_*`` molalities, ``n_*`` condensed
-    amounts, ``x_*`` unknowns) shares one panel. Columns constant over the sweep are left out. Rows
+    amounts, ``x_*`` unknowns, and a model kind's own ``families``: {prefix: (axis label, log scale)},
+    ``ModelKind.column_families``) shares one panel. Columns constant over the sweep are left out. Rows
     whose "status" is not CONVERGED are red crosses. Writes a PNG to ``path`` and returns the path."""
+    fams = {**_COMMON_FAMILIES, **(families or {})}
     key = header[0]
     x = np.array([float(r[0]) for r in rows])
     ok = (np.array([r[header.index("status")] == "CONVERGED" for r in rows]) if "status" in header
@@ -376,9 +384,10 @@ def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title
             data[c] = np.array([float(r[k]) for r in rows])
         except (TypeError, ValueError):
             continue  # status and other text
-    fam = {c: next((p for p in _FAMILIES if c.startswith(p)), None) for c in data}
-    groups = [[c] for c in data if fam[c] is None and np.ptp(data[c]) > 0]
-    groups += [[c for c in data if fam[c] == p] for p in _FAMILIES if p in fam.values()]
+    fam = {c: next((p for p in fams if c.startswith(p)), None) for c in data}
+    varies = {c: bool(np.isfinite(v).any() and np.nanmax(v) > np.nanmin(v)) for c, v in data.items()}  # NaN: absent
+    groups = [[c] for c in data if fam[c] is None and varies[c]]
+    groups += [[c for c in data if fam[c] == p] for p in fams if p in fam.values()]
     if not groups:
         raise InvalidInputError(f"nothing to plot: no output column of {header} varies over the sweep")
     fig = _figure((7.0, 1.2 + 2.2 * len(groups)))
@@ -389,8 +398,8 @@ def plot_columns(header: list[str], rows: list[list], path: str | Path, *, title
             ax.plot(x, data[c], lw=1.5, label=c[len(p):] if p else None, gid=c)
             _mark_failed(ax, x, data[c], ok)
         if p:
-            ax.set_ylabel(_FAMILIES[p][0])
-            ax.set_yscale("log" if _FAMILIES[p][1] else "linear")
+            ax.set_ylabel(fams[p][0])
+            ax.set_yscale("log" if fams[p][1] else "linear")
             ax.legend(fontsize=7, ncol=4)
         else:
             ax.set_ylabel(_COLUMN_LABELS.get(group[0], group[0]))

@@ -154,13 +154,19 @@ class History:
 class SolveResult(Result):
     """Outcome of ``chemsolve.solve``.
 
-    x : (n,) solution, or the last iterate when ``success`` is False.
-    success : True exactly when ``status is Status.CONVERGED``.
-    status, message : why it stopped, and what to try next.
-    nit, nfev, njev : iterations, residual and Jacobian evaluations (finite-difference
+    Attributes
+    ----------
+    x
+        (n,) solution, or the last iterate when ``success`` is False.
+    status, message
+        why it stopped, and what to try next (``success`` is True exactly when status is CONVERGED).
+    nit, nfev, njev
+        iterations, residual and Jacobian evaluations (finite-difference
         evaluations count in ``nfev``).
-    residual_norm : max|F(x)/fscale| at ``x``.
-    certificate : the independent check of a converged ``x`` (``chemsolve.engine.certify``): the
+    residual_norm
+        max|F(x)/fscale| at ``x``.
+    certificate
+        the independent check of a converged ``x`` (``chemsolve.engine.certify``): the
         residual recomputed at x; a state that fails it has status CHECK_FAILED.
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 from .kernels import codes as _c
 
@@ -24,6 +25,9 @@ class Status(IntEnum):
     def message(self) -> str:
         """What happened and what to try next."""
         return MESSAGES[self]
+
+    def __str__(self) -> str:  # print(result.status) shows the name, not the number
+        return self.name
 
 
 MESSAGES = {
@@ -73,7 +77,7 @@ MESSAGES = {
 class StatusRows:
     """Mixin for batch results with a ``status`` array of codes: success, counts and len."""
 
-    status: object
+    status: Any
 
     @property
     def success(self):

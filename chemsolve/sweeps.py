@@ -28,34 +28,31 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidInputError
+from .registry import kind_of
 from .status import Status
 
-__all__ = ["sweep", "grid_columns", "SWEEP_KEYS"]
+__all__ = ["sweep", "grid_columns", "as_model", "resource_of"]
 
-SWEEP_KEYS = {
-    "gas": "phi (needs fuel:/oxidizer: in the model), T [K], P [Pa]",
-    "aqueous": "T [K], pH, pe, totals.<element> [mol/kgw]",
-    "engine": "params.<name>",
-}
 _RESOURCES: dict[tuple, Any] = {}  # per process: the database or the mixture of a model, loaded once
 
 
-def _load(model):
+def as_model(model):
+    """A loaded model: ``model`` itself, or the model file it names (``load_model``)."""
     if isinstance(model, (str, Path)):
         from .models import load_model
 
         return load_model(model)
-    if getattr(model, "kind", None) not in SWEEP_KEYS:
-        raise InvalidInputError(f"sweep: expected a model file or a loaded model, got {type(model).__name__}")
+    try:
+        kind_of(model)
+    except KeyError:
+        raise InvalidInputError(f"sweep: expected a model file or a loaded model, got {type(model).__name__}") from None
     return model
 
 
-def _resource(model):
-    """The model's database or gas mixture, loaded once per process (also in each Dask worker)."""
-    key = (model.kind, getattr(model, "database", None), getattr(model, "mechanism", None),
-           tuple(getattr(model, "condensed", ()) or ()))
-    if model.kind == "engine":
-        return None
+def resource_of(model):
+    """What the model needs besides its numbers (the database, the gas mixture; ``model.resource()``),
+    loaded once per process (also in each Dask worker)."""
+    key = kind_of(model).resource_key(model)
     if key not in _RESOURCES:
         from .aqueous import DatabaseWarning
 
@@ -92,66 +89,6 @@ def grid_columns(grid) -> dict[str, np.ndarray]:
     return cols
 
 
-def _check_keys(model, cols: dict[str, np.ndarray]) -> None:
-    kind = model.kind
-    for k, a in cols.items():
-        ok = False
-        if kind == "gas":
-            ok = k in ("T", "P") or (k == "phi" and getattr(model, "fuel", None) is not None)
-            if k == "phi" and not ok:
-                raise InvalidInputError(f"sweep phi: {model.path} gives X:, not fuel:/oxidizer:/phi:")
-            if ok and (a <= 0).any():
-                i = int(np.flatnonzero(a <= 0)[0])
-                raise InvalidInputError(f"sweep {k}={a[i]:g}: must be > 0")
-        elif kind == "aqueous":
-            ok = k in ("T", "pH", "pe") or (k.startswith("totals.") and len(k) > 7)
-            from .aqueous.speciation import T_RANGE
-
-            if k == "T" and ((a < T_RANGE[0]) | (a > T_RANGE[1])).any():
-                i = int(np.flatnonzero((a < T_RANGE[0]) | (a > T_RANGE[1]))[0])
-                raise InvalidInputError(f"sweep T={a[i]:g} K: outside {T_RANGE[0]}-{T_RANGE[1]} K, the range of "
-                                        "the database's log K fits")
-            if k == "pH" and ((a < -2) | (a > 16)).any():
-                raise InvalidInputError(f"sweep pH: values outside [-2, 16] (first {a[(a < -2) | (a > 16)][0]:g})")
-            if k.startswith("totals.") and (a <= 0).any():
-                raise InvalidInputError(f"sweep {k}={a[a <= 0][0]:g}: a total must be > 0 mol/kgw")
-        elif kind == "engine":
-            ok = k.startswith("params.") and k[7:] in tuple(model.param_names)
-        if not ok:
-            raise InvalidInputError(f"sweep: {k!r} cannot be swept in the {kind} model; use {SWEEP_KEYS[kind]}")
-
-
-def _species_columns(model, res, species) -> list[int] | None:
-    """Indices of the requested species (None: all)."""
-    if species is None or model.kind == "engine":
-        return None
-    names = list(res.species_names) if model.kind == "gas" else None
-    if names is None:
-        return list(species)  # aqueous: names checked against the batch's species in the block
-    out = []
-    for s in species:
-        if s not in names:
-            raise InvalidInputError(f"species {s!r} is not in {model.mechanism}")
-        out.append(names.index(s))
-    return out
-
-
-def _gas_feed(model, mix, phi: np.ndarray | None) -> np.ndarray:
-    def vec(d):
-        v = np.zeros(mix.n_species)
-        for k, a in d.items():
-            v[mix.species_index(k)] += a
-        return v
-
-    if phi is None:
-        return vec(model.feeds[0])[None, :]
-    from .models import _mix_feed
-
-    fuel = vec(model.fuel)
-    ox_at_1 = vec(_mix_feed(model.fuel, model.oxidizer, 1.0, Path(model.path), lambda *k: model.path)) - fuel
-    return fuel[None, :] + ox_at_1[None, :] / phi[:, None]  # oxidizer scales as 1/phi
-
-
 def _solve_block(model, cols: dict[str, np.ndarray], chunk: int, species, threads: int | None):
     """Solve one block of rows (one batch-kernel call); returns ``(status, iterations, outputs)``
     with outputs an ordered mapping column -> array. Runs in this process or in a Dask worker."""
@@ -161,77 +98,11 @@ def _solve_block(model, cols: dict[str, np.ndarray], chunk: int, species, thread
     if threads:
         numba_threads(max(1, min(int(threads), most)))
     try:
-        res = _resource(model)
+        res = resource_of(model)
         n = len(next(iter(cols.values())))
-        if model.kind == "gas":
-            return _gas_block(model, res, cols, n, chunk, species)
-        if model.kind == "aqueous":
-            return _aqueous_block(model, res, cols, n, chunk, species)
-        return _engine_block(model, cols, n, chunk)
+        return kind_of(model).sweep_block(model, res, cols, n, chunk, species)
     finally:
         numba_threads(prev)
-
-
-def _gas_block(model, mix, cols, n, chunk, species):
-    X = _gas_feed(model, mix, cols.get("phi"))
-    T = cols.get("T", np.full(n, model.T))
-    P = cols.get("P", np.full(n, model.P))
-    opts = dict(getattr(model, "solver", None) or {})
-    r = mix.equilibrate(T, P, np.broadcast_to(X, (n, mix.n_species)), mode=model.mode, warm_start=True,
-                        chunk=chunk, **opts)
-    idx = range(mix.n_species) if species is None else species
-    out = {"T_K": r.T, "P_Pa": r.P}
-    out.update({f"X_{r.species_names[j]}": r.X[:, j] for j in idx})
-    out.update({f"n_{c}": r.condensed[:, k] for k, c in enumerate(r.condensed_names)})
-    return r.status, r.iterations, out
-
-
-def _aqueous_block(model, db, cols, n, chunk, species):
-    from . import aqueous
-
-    totals = {k: np.full(n, v) for k, v in model.totals.items()}
-    for k, a in cols.items():
-        if k.startswith("totals."):
-            totals[k[7:]] = a
-    T = cols.get("T", np.full(n, model.T))
-    pH = cols.get("pH", np.full(n, np.nan if model.pH is None else model.pH))
-    pe = cols.get("pe", np.full(n, model.pe))
-    opts = dict(getattr(model, "solver", None) or {})
-    if model.equilibrium_phases or opts:  # the batch kernel has neither: state by state
-        rows = [aqueous.speciate(db, {k: float(a[i]) for k, a in totals.items()}, float(T[i]),
-                                 None if np.isnan(pH[i]) else float(pH[i]), float(pe[i]),
-                                 equilibrium_phases=model.equilibrium_phases or None, **opts) for i in range(n)]
-        names = sorted({s for r in rows for s in r.molality}) if species is None else list(species)
-        out = {"pH": np.array([r.pH for r in rows]), "ionic_strength": np.array([r.ionic_strength for r in rows]),
-               "water_activity": np.array([r.water_activity for r in rows])}
-        for s in names:
-            out[f"m_{s}"] = np.array([r.molality.get(s, 0.0) for r in rows])
-        return (np.array([int(r.status) for r in rows], dtype=np.int8),
-                np.array([r.nit for r in rows]), out)
-    b = aqueous.speciate_batch(db, totals, T, pH, pe, warm_start=True, chunk=chunk)
-    out = {"pH": b.pH, "ionic_strength": b.ionic_strength, "water_activity": b.water_activity}
-    names = b.species if species is None else list(species)
-    for s in names:
-        if s not in b.species:
-            raise InvalidInputError(f"species {s!r} is not among this water's species ({len(b.species)} species)")
-        out[f"m_{s}"] = b.molality[:, b.species.index(s)]
-    return b.status, b.nit, out
-
-
-def _engine_block(model, cols, n, chunk):
-    from .engine import solve_batch
-
-    fun, jac = model.functions()
-    params = np.tile(np.asarray(model.params, dtype=float), (n, 1))
-    for j, name in enumerate(model.param_names):
-        if f"params.{name}" in cols:
-            params[:, j] = cols[f"params.{name}"]
-    X0 = np.tile(np.asarray(model.x0, dtype=float), (n, 1))
-    opts = {k: v for k, v in (model.solver or {}).items() if k != "jit"}  # a batch always runs compiled
-    b = solve_batch(fun, X0, params, jac=jac, warm_start=True, chunk=chunk, **opts)
-    out = {"residual_norm": b.residual_norm}
-    out.update({f"x_{i}": b.x[:, i] for i in range(b.x.shape[1])})
-    return b.status, b.nit, out
 
 
 def _frame(cols, status, iterations, out):
@@ -255,32 +126,46 @@ def sweep(model, grid, scheduler=None, *, chunk: int = 1024, block: int | None =
           species: list[str] | None = None, threads: int | None = None, progress: bool = False):
     """Solve ``model`` at every point of ``grid``; one row per state, in grid order.
 
-    model : a model file path or a loaded model (``chemsolve.models.load_model``).
-    grid : ``{input: 1-D values}`` (Cartesian product, first key slowest) or a DataFrame of
-        inputs (its rows as given). Inputs: gas ``phi``, ``T`` [K], ``P`` [Pa]; aqueous ``T`` [K],
-        ``pH``, ``pe``, ``totals.<element>`` [mol/kgw]; engine ``params.<name>``.
-    scheduler : None (this process, all cores) or a ``dask.distributed.Client``: each block is one
+    Parameters
+    ----------
+    model
+        a model file path or a loaded model (``chemsolve.models.load_model``).
+    grid
+        ``{input: 1-D values}`` (Cartesian product, first key slowest) or a DataFrame of
+        inputs (its rows as given). Inputs, per model kind (``registry.get(kind).sweep_help``): gas
+        ``phi``, ``T`` [K], ``P`` [Pa]; aqueous ``T`` [K], ``pH``, ``pe``, ``totals.<element>``
+        [mol/kgw]; engine ``params.<name>``.
+    scheduler
+        None (this process, all cores) or a ``dask.distributed.Client``: each block is one
         task; the table is the same.
-    chunk : rows per warm-started chunk (the first row of each starts cold).
-    block : rows per kernel call / Dask task (a multiple of ``chunk``; default 64 chunks).
-    species : output columns to keep (gas: mole fractions ``X_<s>``; aqueous: molalities
+    chunk
+        rows per warm-started chunk (the first row of each starts cold).
+    block
+        rows per kernel call / Dask task (a multiple of ``chunk``; default 64 chunks).
+    species
+        output columns to keep (gas: mole fractions ``X_<s>``; aqueous: molalities
         ``m_<s>``); default all. For 10^6 states name a few: every column is 8 MB.
-    threads : numba threads per block (default: all locally, 1 per Dask task).
-    progress : a progress bar (tqdm, on stderr) when the sweep lasts more than a second.
+    threads
+        numba threads per block (default: all locally, 1 per Dask task).
+    progress
+        a progress bar (tqdm, on stderr) when the sweep lasts more than a second.
 
+    Notes
+    -----
     A state that did not converge keeps its row, with its ``status``; nothing is dropped. For an
     ``xarray.Dataset`` of a Cartesian grid: ``df.set_index(list(grid)).to_xarray()``.
     """
-    model = _load(model)
+    model = as_model(model)
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
         raise InvalidInputError(f"chunk={chunk!r}: must be an integer >= 1")
     block = int(block or 64 * chunk)
     if block < chunk or block % chunk:
         raise InvalidInputError(f"block={block}: must be a positive multiple of chunk={chunk}")
-    cols = grid_columns(grid)
-    _check_keys(model, cols)
+    kind = kind_of(model)
+    cols = grid_columns(kind.complete_grid(model, grid))
+    kind.check_sweep(model, cols)
     n = len(next(iter(cols.values())))
-    sp = _species_columns(model, _resource(model), species)
+    sp = kind.sweep_columns(model, resource_of(model), species)
     starts = list(range(0, n, block))
     parts = [{k: a[s:s + block] for k, a in cols.items()} for s in starts]
     import pandas as pd

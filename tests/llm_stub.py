@@ -5,7 +5,9 @@
 - ``("text", str)``: content verbatim (malformed JSON, code fences, huge payloads...);
 - ``("status", code, body, headers)``: an HTTP error (401, 429 with Retry-After, 500...);
 - ``("reject_schema",)``: 400 when the request asks for ``json_schema``, else like the next one;
-- ``("hang", seconds)``: sleep before answering (the client's timeout fires first).
+- ``("hang", seconds)``: sleep before answering (the client's timeout fires first);
+- ``("echo", dict)``: like ``("ok", dict)`` with the request's Authorization header as the
+  ``rationale`` (an endpoint that echoes what it was sent).
 Every request body is kept in ``requests``.
 """
 
@@ -56,6 +58,8 @@ class StubLLM:
                     b = ("ok", {})
                 if b[0] == "status":
                     return self._send(b[1], b[2], b[3] if len(b) > 3 else None)
+                if b[0] == "echo":
+                    b = ("ok", {**b[1], "rationale": f"you sent: {req['_auth']}"})
                 content = json.dumps(b[1]) if b[0] == "ok" else b[1]
                 body = {"id": "stub", "object": "chat.completion", "created": 0, "model": req.get("model", "stub"),
                         "choices": [{"index": 0, "finish_reason": "stop",

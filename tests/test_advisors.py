@@ -319,9 +319,9 @@ def test_gas_batch_consults_once_and_retries_only_failed_states(mix):
     assert calls and set(calls) == {6}
     assert b.success.all()
     np.testing.assert_array_equal(b.T[ok], first.T[ok])  # states that converged were not touched
-    np.testing.assert_array_equal(b.iterations[ok], first.iterations[ok])
+    np.testing.assert_array_equal(b.nit[ok], first.nit[ok])
     np.testing.assert_allclose(b.T, ref.T, rtol=0, atol=1e-6)
-    assert b.advice["total_iterations"] == b.iterations.sum()
+    assert b.advice["total_iterations"] == b.nit.sum()
     assert [b.advice["row_source"][i] == "default" for i in range(6)] == ok.tolist()
     assert "default x" in b.guess_source and "heuristic x" in b.guess_source
 
@@ -493,6 +493,66 @@ def test_llm_reply_cache_on_disk(stub, tmp_path):
     assert len(files) == 1 and KEY not in files[0].read_text()
     cs.solve(circle, [1.0, 3.1], advisor=a)  # another prompt: another call
     assert len(stub.requests) == 2
+
+
+def test_llm_reply_echoing_the_key_is_scrubbed_and_never_cached(stub, tmp_path, capsys):
+    stub.behaviours = [("echo", GOOD)]
+    a = llm(stub, cache_dir=tmp_path)
+    r = cs.solve(circle, [1.0, 3.0], advisor=a)
+    assert stub.requests[-1]["_auth"] == f"Bearer {KEY}"  # the endpoint did get (and echo) the key
+    assert r.success and r.guess_source == "llm:stub-model"  # the reply is otherwise fine: used
+    assert list(tmp_path.iterdir()) == []  # but nothing on disk: not the reply, no temporary file
+    out = capsys.readouterr()
+    assert KEY not in repr(r) + json.dumps(r.advice, default=str) + out.out + out.err
+    cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert len(stub.requests) == 2  # not served from a cache
+
+
+@pytest.mark.parametrize("bad, why", [
+    ({**GOOD, "guess": [1.0, 2.0, 3.0]}, "list of 2"),  # the guess rejected, the schedule accepted
+    ({**GOOD, "start": 40.0}, "must lie in"),  # the schedule rejected, the guess accepted
+    ({"dampening": "ramp"}, "empty suggestion"),  # nothing usable
+])
+def test_llm_reply_that_failed_validation_is_not_cached(stub, tmp_path, bad, why):
+    stub.behaviours = [("ok", bad)]
+    r1 = cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert r1.success and why in " ".join(r1.advice["rejected"]) + r1.guess_source
+    assert list(tmp_path.iterdir()) == []
+    stub.behaviours = [("ok", GOOD)]  # asked again (not served the bad reply), and this one is kept
+    r2 = cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert len(stub.requests) == 2 and r2.guess_source == "llm:stub-model"
+    assert len(list(tmp_path.glob("*.json"))) == 1 and not list(tmp_path.glob(".*"))
+    r3 = cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert len(stub.requests) == 2 and r3.guess_source == "llm:stub-model"
+
+
+def test_llm_cached_reply_rejected_later_or_holding_the_key_is_deleted(stub, tmp_path):
+    stub.behaviours = [("ok", GOOD)]
+    cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    (f,) = tmp_path.glob("*.json")
+    # a reply cached before validation was required (an older chemsolve): rejected now, so deleted
+    f.write_text(json.dumps({"model": "stub-model", "reply": {**GOOD, "guess": [float("nan"), 1.0]}}))
+    r = cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert len(stub.requests) == 1 and "not finite" in r.guess_source  # served once, from the cache ...
+    assert not f.exists()  # ... then removed
+    cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert len(stub.requests) == 2 and f.exists()  # asked again; the good reply is cached
+    f.write_text(json.dumps({"model": "stub-model", "reply": {**GOOD, "rationale": KEY}}))
+    r = cs.solve(circle, [1.0, 3.0], advisor=llm(stub, cache_dir=tmp_path))
+    assert len(stub.requests) == 3 and r.guess_source == "llm:stub-model"  # never served: asked again
+    assert KEY not in f.read_text()
+
+
+def test_llm_tuning_caches_only_valid_proposals(stub, tmp_path):
+    stub.behaviours = [("ok", {"damping": "constant", "start": 9.0, "growth": 1.0, "rationale": "r"}),
+                       ("ok", {"damping": "cea", "start": 1.0, "growth": 1.0, "rationale": "r"}),
+                       ("ok", {"damping": "ramp", "start": 0.3, "growth": 2.0, "rationale": "r"})]
+    a = llm(stub, cache_dir=tmp_path)
+    a.tune(lambda f: _objective(f, STARTS), budget=3, context={"kind": "engine", "n": 2})
+    notes = " ".join(str(h.get("note")) for h in a.history)
+    assert "must lie in" in notes and "not used by the engine model" in notes
+    cached = [json.loads(p.read_text())["reply"] for p in tmp_path.glob("*.json")]
+    assert cached == [{"damping": "ramp", "start": 0.3, "growth": 2.0, "rationale": "r"}]
 
 
 def test_llm_on_failure_mode_sees_the_failed_attempt(stub):

@@ -19,7 +19,7 @@ import pytest
 import chemsolve as cs
 from chemsolve import advisors as adv
 
-pytestmark = pytest.mark.llm
+pytestmark = [pytest.mark.llm, pytest.mark.slow]  # the real model: a minute
 pytest.importorskip("openai")
 
 from chemsolve.advisors import local  # noqa: E402

@@ -34,7 +34,8 @@ def test_batch_equals_single_waters(db):
     col = {s: i for i, s in enumerate(b.species)}
     pcol = {p: i for i, p in enumerate(b.phases)}
     for r in range(150):
-        s = speciate(db, {k: float(v[r]) for k, v in tot.items()}, float(T[r]), None if np.isnan(pH[r]) else float(pH[r]))
+        s = speciate(db, {k: float(v[r]) for k, v in tot.items()}, float(T[r]),
+                     None if np.isnan(pH[r]) else float(pH[r]))
         assert s.success
         # same equations, same solver settings: agreement far inside the 1e-3 required of PHREEQC
         assert abs(s.pH - b.pH[r]) <= 1e-9
@@ -67,7 +68,8 @@ def test_batch_against_phreeqc(db):
 
 def test_a_failed_row_does_not_stop_the_others(db):
     # 60 mol/kgw NaCl: far outside the activity model (a_w would be negative); it must fail honestly
-    b = speciate_batch(db, {"Na": [1e-3, 60.0, 2e-3], "Cl": [1e-3, 60.0, 2e-3]}, 298.15, np.array([7.0, np.nan, np.nan]))
+    b = speciate_batch(db, {"Na": [1e-3, 60.0, 2e-3], "Cl": [1e-3, 60.0, 2e-3]}, 298.15,
+                       np.array([7.0, np.nan, np.nan]))
     assert list(b.success) == [True, False, True]
     assert b.status[1] != cs.Status.CONVERGED
 
@@ -86,7 +88,8 @@ def test_warm_start_changes_nothing_but_the_work(db):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(totals={"Na": [1e-3, -1.0], "Cl": [1e-3, 1e-3]}), r"totals\['Na'\] must be positive and finite; bad rows \[1\]"),
+        (dict(totals={"Na": [1e-3, -1.0], "Cl": [1e-3, 1e-3]}),
+         r"totals\['Na'\] must be positive and finite; bad rows \[1\]"),
         (dict(totals={"Na": [1e-3, 1e-3], "Cl": [1e-3, 1e-3, 1e-3]}), r"one common length"),
         (dict(totals={"Na": [1e-3], "Cl": [1e-3]}, T=100.0), r"T must lie in 273.14-623.15 K; bad rows \[0\]"),
         (dict(totals={"Na": [1e-3], "Cl": [1e-3]}, pH=20.0), r"pH must be in \[-2, 16\]"),

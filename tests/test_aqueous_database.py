@@ -13,11 +13,22 @@ pytestmark = pytest.mark.nojit
 DATA = Path(aq.__file__).resolve().parent.parent / "data"
 
 
-def _load(name):
+def _load(name, fresh=True):
+    """The database and the DatabaseWarnings its loading gave (``fresh``: as the first load in a process)."""
+    from chemsolve.aqueous import database
+
+    if fresh:
+        database._LISTED.clear()
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         db = aq.load_database(name)
     return db, [x for x in w if issubclass(x.category, aq.DatabaseWarning)]
+
+
+def test_what_is_skipped_is_listed_once_per_process_not_on_every_load():
+    _, first = _load("wateq4f.dat")
+    _, again = _load("wateq4f.dat", fresh=False)
+    assert len(first) == 1 and again == []
 
 
 # counts taken from the files themselves (a grep of the reaction lines of each block)
@@ -173,12 +184,14 @@ def test_a_small_user_database(tmp_path):
     [
         ("-log_k -14.0;", "-log_k minus14;", r"my.dat:15: log_k: 'minus14' is not a number"),
         ("-delta_h 13.362 kcal", "-delta_h 13.362 furlongs", r"my.dat:15: delta_h unit 'furlongs' unknown"),
-        ("H2O = OH- + H+", "H2O = OH- + 2H+", r"my.dat:14: species 'OH-' is not balanced \(H off by \+1, charge off by \+1\)"),
+        ("H2O = OH- + H+", "H2O = OH- + 2H+",
+         r"my.dat:14: species 'OH-' is not balanced \(H off by \+1, charge off by \+1\)"),
         ("NaCl = Na+ + Cl-", "NaCl = Na+ + Cl- = x", r"my.dat:18: a reaction needs exactly one '='"),
         ("Na+ = Na+\n", "Na+ = Na+\n    -gamma 4.0\n", r"my.dat:12: -gamma needs two numbers"),
         ("Halite\n", "", r"my.dat:17: a PHASES reaction needs a phase name on the line above"),
         ("SOLUTION_MASTER_SPECIES\n", "hello\nSOLUTION_MASTER_SPECIES\n", r"my.dat:1: text before the first keyword"),
-        ("Na    Na+   0   Na 22.99", "Na    Na+   zero   Na 22.99", r"my.dat:5: alkalinity of Na: 'zero' is not a number"),
+        ("Na    Na+   0   Na 22.99", "Na    Na+   zero   Na 22.99",
+         r"my.dat:5: alkalinity of Na: 'zero' is not a number"),
         ("Cl- = Cl-\n", "Cl- = Cl-\nCl-2 = Cl-)(\n", r"my.dat:14: species 'Cl-\)\(': cannot read formula"),
     ],
 )
@@ -201,7 +214,8 @@ def test_unknown_option_is_not_silent(tmp_path):
     # PHREEQC refuses an option it does not know ("Unknown option."), so chemsolve does too (issue 12
     # item 6: a mistyped -log_kk would otherwise leave log K at 0); it used to be listed in a warning
     with pytest.raises(aq.DatabaseError, match=r"my.dat:13: unknown option '-frobnicate' in SOLUTION_SPECIES"):
-        aq.load_database(_write(tmp_path, GOOD.replace("    -gamma 4.0 0.075", "    -gamma 4.0 0.075\n    -frobnicate 3")))
+        aq.load_database(_write(tmp_path, GOOD.replace("    -gamma 4.0 0.075",
+                                                       "    -gamma 4.0 0.075\n    -frobnicate 3")))
 
 
 def test_missing_database_names_the_choices():

@@ -132,12 +132,14 @@ def test_options_are_matched_as_phreeqc_matches_them(tmp_path):
     db = aq.load_database(_write(tmp_path, text))
     assert db.species["OH-"].reaction.delta_h == pytest.approx(13.362 * 4.184)
     assert db.species["NaCl"].reaction.analytic == (-0.5, 0.001)
-    unbalanced = BASE.replace("H2O = OH- + H+", "H2O = OH- + 2H+").replace("    -log_k -14.0", "    -no\n    -log_k -14.0")
+    unbalanced = (BASE.replace("H2O = OH- + H+", "H2O = OH- + 2H+")
+                  .replace("    -log_k -14.0", "    -no\n    -log_k -14.0"))
     assert "OH-" in aq.load_database(_write(tmp_path, unbalanced)).species
 
 
 def test_species_names_are_normalised_as_phreeqc_stores_them():
-    assert [normalize_species_name(s) for s in ("Cu+1", "Fe++", "CO3--", "Fe+3", "HCO3-", "X+0", "e-", "H2O", "Ca+2.0")] \
+    assert [normalize_species_name(s)
+            for s in ("Cu+1", "Fe++", "CO3--", "Fe+3", "HCO3-", "X+0", "e-", "H2O", "Ca+2.0")] \
         == ["Cu+", "Fe+2", "CO3-2", "Fe+3", "HCO3-", "X", "e-", "H2O", "Ca+2"]
     db = aq.load_database("phreeqc.dat")
     assert db.masters["Cu(+1)"].species == "Cu+" and "Cu+" in db.species  # the file writes Cu+1 in the master row

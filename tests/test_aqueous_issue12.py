@@ -88,8 +88,8 @@ def test_hard_waters_in_the_batch(minteq):
     assert b.success.all() and b.certificate.passed.all()
     peer = _peer("minteq.v4.dat")
     for i, (totals, T) in enumerate(W):
-        assert abs(_charge(b.species, b.molality[i])) <= 1e-10 * float(np.abs(b.molality[i]) @
-                                                                        np.abs([aq.species_charge(s) for s in b.species]))
+        assert abs(_charge(b.species, b.molality[i])) <= 1e-10 * float(
+            np.abs(b.molality[i]) @ np.abs([aq.species_charge(s) for s in b.species]))
         assert abs(b.pH[i] - peer.solution(totals, T, None).pH) <= TOL
 
 
@@ -235,7 +235,8 @@ def test_pe_in_a_model_file_names_the_line(tmp_path):
 
 
 # ------------------------------------------------------------------ -mass_balance
-@pytest.mark.parametrize("totals, pH, pe", [({"S": 1e-2, "Na": 2e-2}, 8.0, -6.0), ({"S(-2)": 1e-2, "Na": 2e-2}, 8.0, -6.0),
+@pytest.mark.parametrize("totals, pH, pe", [({"S": 1e-2, "Na": 2e-2}, 8.0, -6.0),
+                                            ({"S(-2)": 1e-2, "Na": 2e-2}, 8.0, -6.0),
                                             ({"S(-2)": 1e-2, "Na": 2e-2, "Ag": 1e-5}, None, -6.0)])
 def test_polysulfides_count_their_sulfur(totals, pH, pe):
     """wateq4f.dat: "HS- = S4-2 + H+" with -mass_balance S(-2)4. Counting one S per S4-2 put HS- 24 %

@@ -130,7 +130,8 @@ def test_mass_and_charge_balance_hold():
     "totals, kw, match",
     [
         ({"Xx": 1e-3}, {}, r"unknown element or valence state 'Xx'"),
-        ({"Fe(7)": 1e-3}, {}, r"unknown element or valence state 'Fe\(7\)'.*for this element: \['Fe', 'Fe\(\+2\)', 'Fe\(\+3\)'\]"),
+        ({"Fe(7)": 1e-3}, {},
+         r"unknown element or valence state 'Fe\(7\)'.*for this element: \['Fe', 'Fe\(\+2\)', 'Fe\(\+3\)'\]"),
         ({"Na": -1.0}, {}, r"total of 'Na' must be a positive finite molality"),
         ({"Na": float("nan")}, {}, r"total of 'Na' must be a positive finite"),
         ({"Na": "lots"}, {}, r"total of 'Na' is 'lots', not a number"),
@@ -216,3 +217,22 @@ def test_per_element_distribution():
     assert d["(CO2)2"] == pytest.approx(2 * r.molality["(CO2)2"] / 4e-3, rel=1e-9)
     with pytest.raises(cs.InvalidInputError, match="'Fe' is not a component"):
         r.distribution("Fe")
+
+
+def test_aqueous_options_object_keywords_and_throw():
+    """AqueousOptions is what speciate's keywords and a model file's solver: build; throw= raises."""
+    import chemsolve as cs
+    from chemsolve.aqueous import AqueousOptions
+
+    db = aq.load_database("phreeqc.dat")
+    w = {"Ca": 1e-3, "C(4)": 2e-3}
+    a = aq.speciate(db, w, 298.15, None, ionic_strength="outer", max_outer=50)
+    b = aq.speciate(db, w, 298.15, None, options=AqueousOptions(ionic_strength="outer", max_outer=50))
+    assert a.success and a.pH == b.pH and a.nit == b.nit
+    with pytest.raises(cs.InvalidInputError, match=r"ionic_strength='inner' must be one of"):
+        aq.speciate(db, w, 298.15, None, ionic_strength="inner")
+    with pytest.raises(cs.InvalidInputError, match="either as options= or as keywords"):
+        aq.speciate(db, w, 298.15, None, options=AqueousOptions(), max_outer=3)
+    with pytest.raises(cs.ConvergenceError) as e:
+        aq.speciate(db, w, 298.15, None, ionic_strength="outer", max_outer=1, throw=True)
+    assert not e.value.result.success and e.value.result.message

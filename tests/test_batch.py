@@ -5,13 +5,15 @@ import os
 
 import numba
 import numpy as np
+import problems as P
 import pytest
 
 import chemsolve as cs
-import problems as P
 from chemsolve.kernels import examples as ex
 
-pytestmark = pytest.mark.nojit  # under NUMBA_DISABLE_JIT the prange kernel runs as Python
+# under NUMBA_DISABLE_JIT the prange kernel runs as Python: that run (tests/test_nojit.py) is in the fast tier;
+# compiled, every test compiles the batch kernel for its own residual (~10 s each): the full tier
+pytestmark = [pytest.mark.nojit, pytest.mark.slow]
 
 
 @numba.njit(cache=True)

@@ -29,10 +29,10 @@ def blocked(module, *args):
 def test_list_and_bad_input_exit_2_with_one_line():
     out = run("bench", "--list")
     assert out.returncode == 0, out.stderr
-    assert [ln.split()[0] for ln in out.stdout.splitlines()[2:]] == ["engine", "gas", "aqueous", "sweep"]
+    assert [ln.split()[0] for ln in out.stdout.splitlines()[2:]] == ["engine", "gas", "aqueous", "sweep", "flash"]
     bad = run("bench", "nosuch")
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: unknown suite 'nosuch'; suites: engine, gas, aqueous, sweep"
+    assert bad.stderr.strip() == "error: unknown suite 'nosuch'; suites: engine, gas, aqueous, sweep, flash"
     for args, culprit in ((["engine", "--n", "0"], "--n"), (["engine", "--threads", "0"], "--threads"), ([], "--list")):
         bad = run("bench", *args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and culprit in bad.stderr, bad.stderr
@@ -81,10 +81,12 @@ def test_missing_peer_is_reported_not_a_crash():
     assert out.returncode == 0, out.stderr
     assert "PHREEQC (phreeqc): peer not installed" in out.stdout
     assert "chemsolve speciate_batch" in out.stdout and " 3/3 " in out.stdout  # chemsolve's own numbers
+    # the gas suite has nothing to run without Cantera (chemsolve reads gri30 through it too): bad input,
+    # one line naming the extra, exit 2 (issue 13: it printed "nothing to run" and exited 0)
     gas = blocked("cantera", "bench", "gas", "--format", "json", "--quiet")
-    assert gas.returncode == 0, gas.stderr
-    d = json.loads(gas.stdout)
-    assert d["peer"] == "Cantera: peer not installed" and d["ok"] and d["notes"]
+    assert gas.returncode == 2 and gas.stdout == ""
+    assert gas.stderr.strip().splitlines() == ["error: the gas model reads its mechanisms with Cantera: "
+                                               "pip install 'chemsolve[cantera]'"]
 
 
 def test_disagreement_beyond_the_tolerance_exits_1():
@@ -94,7 +96,8 @@ def test_disagreement_beyond_the_tolerance_exits_1():
                    "sys.exit(main(['bench', 'aqueous', '--n', '3', '--quiet']))")
     assert out.returncode == 1, out.stderr
     err = out.stderr.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: bench aqueous: ") and "tests/test_aqueous_speciation.py TOL" in err[0]
+    assert (len(err) == 1 and err[0].startswith("error: bench aqueous: ")
+            and "tests/test_aqueous_speciation.py TOL" in err[0])
     assert " NO" in out.stdout
 
 

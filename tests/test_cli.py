@@ -147,7 +147,8 @@ params: {R: 10, P: 40}
 @pytest.mark.parametrize("text, old, new, culprit", [
     (BAD_AQ, "pH: 7", "pH: 7\ncolour: blue", "m.yaml:9: unknown key 'colour' for kind aqueous"),
     (BAD_AQ, "T: degC", "T: blorp", "m.yaml:6: unit 'blorp' for T is not a unit pint knows"),
-    (BAD_AQ, "totals: mmol/kgw", "totals: mmol/s", "m.yaml:5: unit 'mmol/s' for totals has dimension [substance] / [time]"),
+    (BAD_AQ, "totals: mmol/kgw", "totals: mmol/s",
+     "m.yaml:5: unit 'mmol/s' for totals has dimension [substance] / [time]"),
     (BAD_AQ, "T: degC", "T: atm", "m.yaml:6: unit 'atm' for T has dimension"),
     (BAD_AQ, "pH: 7", "pH: 7\nsolver:\n  dampin: ramp", "m.yaml:10: unknown solver option 'dampin' for kind aqueous"),
     (BAD_ENGINE, "problem: propane", "problem: rosenbrock", "m.yaml:4: problem 'rosenbrock' is not a residual bundled"),
@@ -288,3 +289,137 @@ def test_wheel_ships_every_model_and_the_installed_command_finds_them(tmp_path):
     assert run.returncode == 0, run.stderr
     d = json.loads(run.stdout)
     assert d["status"] == "CONVERGED" and d["file"].startswith(models_dir)
+
+
+# -- bad files, bounded; pipes; output files written whole (issue 12, items 8-11) ------------------
+
+def _bounded_cli(*args, cwd=ROOT):
+    """The command under a 4 GB address-space limit: a bomb that expanded would fail on memory
+    instead of swapping the machine (chemsolve itself peaks under 1 GB of address space)."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    return subprocess.run([sys.executable, "-m", "chemsolve.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=300, preexec_fn=limit, env={**os.environ, "PYTHONPATH": ROOT})
+
+
+_BOMB = "kind: engine\n" + "".join(
+    f"l{i}: &l{i} {{" + ", ".join(f"k{j}: {'*l' + str(i - 1) if i else 'lol'}" for j in range(10)) + "}\n"
+    for i in range(8)) + "name: *l7\n"
+
+
+@pytest.mark.parametrize("data, culprit", [
+    (_BOMB.encode(), "m.yaml:5: more than 10,000 nodes with aliases expanded"),  # stopped at 10^4 leaves, not 10^8
+    (BAD_ENGINE.replace("a test", "caf\u00e9").encode("latin-1"), "m.yaml:3: not UTF-8 text (byte 0xe9"),
+    (BAD_ENGINE.encode() + b"x0: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "m.yaml:6: nested more than 32 levels"),
+    (BAD_ENGINE.encode() + b"name: again\n", "m.yaml:6: duplicate key 'name' (also on line 2)"),
+    (b"kind: gas\nname: g\nprovenance: p\nmechanism: h2o2.yaml\nmode: TP\nunits: {T: K, P: atm}\nT: 1000\nP: 1\n"
+     b"fuel: {H2: 1}\noxidizer: {O2: 1, N2: 3.76}\nphi: {start: 0.5, stop: 2, num: 1000000000}\n",
+     "m.yaml:11: phi.num = 1000000000 must be an integer in [1, 100,000]"),
+])
+def test_hostile_files_exit_2_with_one_line(tmp_path, data, culprit):
+    assert len(data) < 1024 or b"[[[" in data
+    f = tmp_path / "m.yaml"
+    f.write_bytes(data)
+    out = _bounded_cli("run", str(f))
+    assert out.returncode == 2 and out.stdout == "", out.stderr[-2000:]
+    assert out.stderr.count("\n") == 1 and out.stderr.startswith("error: ") and culprit in out.stderr, out.stderr
+    listed = _bounded_cli("models", str(tmp_path))  # the listing names the file (unreadable or not) in one row
+    assert listed.returncode == 0 and listed.stderr == "", listed.stderr[-2000:]
+    (row,) = listed.stdout.splitlines()[2:]
+    assert row.startswith("m.yaml ") and (culprit in row or "phi.num" in culprit), row
+
+
+def test_a_closed_pipe_is_quiet():
+    """`chemsolve ... | head`: the reader goes away; no "error: [Errno 32] Broken pipe", no
+    traceback; status 141 as for a C tool stopped by SIGPIPE."""
+    for args in (["models"], ["bench", "--list"], ["run", "engine/propane", "--format", "csv"]):
+        p = subprocess.Popen([sys.executable, "-m", "chemsolve.cli", *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT})
+        p.stdout.close()  # before the command writes anything: its first write meets a closed pipe
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=300) == 141 and err == "", (args, err)
+
+
+def test_output_file_is_replaced_only_by_a_complete_result(tmp_path):
+    dest = tmp_path / "out.json"
+    dest.write_text("an earlier result\n")
+    bad = tmp_path / "m.yaml"
+    bad.write_text(BAD_ENGINE.replace("problem: propane", "problem: nope"))
+    out = cli("run", str(bad), "--format", "json", "--output", str(dest))
+    assert out.returncode == 2 and dest.read_text() == "an earlier result\n"  # untouched by a failed run
+    out = cli("run", "engine/propane", "--format", "json", "--output", str(dest))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(dest.read_text())["status"] == "CONVERGED"
+    assert sorted(os.listdir(tmp_path)) == ["m.yaml", "out.json"]  # no temporary file left
+    link = tmp_path / "link.json"
+    link.symlink_to(dest)
+    assert cli("run", "engine/propane", "--format", "csv", "--output", str(link)).returncode == 0
+    assert link.is_symlink() and dest.read_text().startswith("unknown,value\n")  # the link's target replaced
+
+
+def test_bench_writes_its_report_to_output(tmp_path):
+    dest = tmp_path / "suites.txt"
+    out = cli("bench", "--list", "--output", str(dest))
+    assert out.returncode == 0 and out.stdout == "", out.stderr
+    assert dest.read_text().splitlines()[0].split()[:2] == ["suite", "default"]
+    bad = cli("bench", "nope", "--output", str(tmp_path / "nope.txt"))
+    assert bad.returncode == 2 and "unknown suite 'nope'" in bad.stderr and sorted(os.listdir(tmp_path)) == [
+        "suites.txt"]
+
+
+@pytest.mark.parametrize("module, args, extra", [
+    ("cantera", ["run", "gas/hydrogen_air"], "cantera"),
+    ("matplotlib", ["run", "engine/propane", "--plot", "x.png"], "plot"),
+    ("pyarrow", ["run", "engine/propane", "--format", "parquet", "-o", "x.parquet"], "parquet"),
+    ("distributed", ["sweep", "engine/propane", "--sweep", "params.R=10,20", "--dask", "local:1"], "dask"),
+])
+def test_a_missing_extra_is_one_line_naming_it(module, args, extra, tmp_path):
+    code = (f"import sys; sys.modules[{module!r}] = None; from chemsolve.cli import main; "
+            f"sys.exit(main({args!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and len(lines) == 1, out.stderr
+    assert lines[0].startswith("error: ") and f"pip install 'chemsolve[{extra}]'" in lines[0]
+
+
+def test_sweep_values_take_units_as_set_does(tmp_path):
+    """--sweep reads numbers in the unit written after them, else in the file's units (issue 13: P=1:3:1
+    on an atm file ran at 1-3 Pa)."""
+    pytest.importorskip("cantera")
+    f = os.path.join(GAS, "hydrogen_air.yaml")  # units {T: K, P: atm}
+    runs = [cli("sweep", f, "--sweep", spec, "--format", "csv", "--quiet") for spec in
+            ("P=1:3:1", "P=1:3:1atm", "P=101325,202650,303975Pa", "P=1.01325,2.0265,3.03975bar")]
+    tables = [list(csv.DictReader(io.StringIO(r.stdout))) for r in runs]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    for t in tables:
+        assert [round(float(r["P_Pa"])) for r in t] == [101325, 202650, 303975]
+    bad = cli("sweep", f, "--sweep", "P=1:3:1furlong")
+    assert bad.returncode == 2 and "unit 'furlong'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    nounit = cli("sweep", f, "--sweep", "phi=1:2:1atm")
+    assert nounit.returncode == 2 and "takes no unit" in nounit.stderr
+
+
+def test_sweeping_T_on_a_model_with_a_phi_range_keeps_the_range():
+    pytest.importorskip("cantera")
+    out = cli("sweep", os.path.join(GAS, "methane_air_flame.yaml"), "--sweep", "T=300,400", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    from chemsolve.models import load_model
+
+    phi = load_model(os.path.join(GAS, "methane_air_flame.yaml")).phi
+    assert len(rows) == 2 * len(phi) and {float(r["T"]) for r in rows} == {300.0, 400.0}
+    assert [float(r["phi"]) for r in rows[: len(phi)]] == pytest.approx(phi)
+    assert "the model file's own range is swept too: phi" in out.stderr
+
+
+def test_warmup_compiles_every_kind_once():
+    out = cli("warmup")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    from chemsolve import registry
+
+    assert [ln.split(":")[0] for ln in lines] == registry.names()
+    assert all(ln.rstrip().endswith(" s") or "skipped" in ln for ln in lines)

@@ -6,6 +6,7 @@ module also runs under NUMBA_DISABLE_JIT=1 (marker ``nojit``).
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -47,7 +48,8 @@ def test_newton_converges_with_every_schedule(damping):
 
 
 @pytest.mark.parametrize("method", ["fixed_point", "anderson"])
-@pytest.mark.parametrize("damping", [None, dmp.Constant(0.5), dmp.Ramp(), dmp.Adaptive(start=0.5), dmp.LineSearch()], ids=repr)
+@pytest.mark.parametrize("damping", [None, dmp.Constant(0.5), dmp.Ramp(), dmp.Adaptive(start=0.5), dmp.LineSearch()],
+                         ids=repr)
 def test_fixed_point_methods(method, damping):
     res = cs.solve(cos_map, [0.0, 0.0], method=method, damping=damping)
     assert res.success, res
@@ -212,7 +214,8 @@ def test_residual_that_raises_keeps_the_cause():
     def bad(x):
         raise ZeroDivisionError("boom")
 
-    with pytest.raises(cs.InvalidInputError, match=r"raised ZeroDivisionError at the initial guess x0=\[1.0\]: boom") as ei:
+    with pytest.raises(cs.InvalidInputError,
+                       match=r"raised ZeroDivisionError at the initial guess x0=\[1.0\]: boom") as ei:
         cs.solve(bad, [1.0])
     assert isinstance(ei.value.__cause__, ZeroDivisionError)
 
@@ -231,14 +234,15 @@ def test_input_is_not_modified():
 
 
 def test_wrong_jacobian_shape():
-    with pytest.raises(cs.InvalidInputError, match=r"the jac returned shape \(2,\) for x0 of shape \(2,\); expected \(2, 2\)"):
+    with pytest.raises(cs.InvalidInputError,
+                       match=r"the jac returned shape \(2,\) for x0 of shape \(2,\); expected \(2, 2\)"):
         cs.solve(sqrt2, [1.0, 1.0], jac=lambda x: np.zeros(2))
 
 
 # ---------------------------------------------------------------- damping objects
 @pytest.mark.parametrize(
-    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0), dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8),
-              dmp.ControlFactor(1.0, 20.0, 9.0)]
+    "sched", [dmp.Constant(0.3), dmp.Ramp(0.1, 1.5, 0.9), dmp.Adaptive(0.5, 1.5, 0.25, 1e-6, 1.0),
+              dmp.LineSearch(1.0, 1e-3, 0.3, 1e-8), dmp.ControlFactor(1.0, 20.0, 9.0)]
 )
 def test_damping_json_round_trip(sched):
     d = json.loads(json.dumps(sched.to_dict()))
@@ -374,6 +378,7 @@ def test_nonsense_ftol_can_no_longer_certify_a_non_root():
         cs.solve_batch(sqrt2, np.ones((2, 2)), ftol=1e300)
 
 
+@pytest.mark.slow  # compiles the solver for a new residual
 @pytest.mark.skipif(__import__("os").environ.get("NUMBA_DISABLE_JIT") == "1", reason="nothing is compiled")
 def test_a_long_first_compilation_says_so_on_stderr():
     # a jitted residual compiles the solver in every process (seconds): the user is told, once
@@ -387,3 +392,101 @@ def test_a_long_first_compilation_says_so_on_stderr():
     assert out.stdout.split() == ["True", "True"]
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 2 and "compiling the solver for <lambda>" in lines[0] and "ready (" in lines[1]
+
+
+# -- a residual that raises: one line, InvalidInputError, on every path (issue 12, item 10) ----------
+
+def _raises_beyond(x, p):
+    """Root x = (sqrt p, 1); from x0 = (0.5, 1) Newton's first step for p = 4 goes to x = 4.25, where the
+    residual raises (its domain ends at 3)."""
+    if x[0] > 3.0:
+        raise ValueError("outside the table")
+    out = np.empty(2)
+    out[0] = x[0] * x[0] - p[0]
+    out[1] = x[1] - 1.0
+    return out
+
+
+def _njit(f):
+    import numba  # (the tests import numba freely; the package keeps it in chemsolve/kernels)
+
+    return numba.njit(cache=True)(f)
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_DISABLE_JIT") == "1",
+                    reason="without JIT the residual is plain Python, and solve steps around a raise")
+@pytest.mark.slow  # compiles the solver for a new residual
+def test_njit_residual_that_raises_during_solve_is_one_line_invalid_input():
+    fun = _njit(_raises_beyond)
+    with pytest.raises(cs.InvalidInputError, match=r"^the @njit residual \(or jac\) raised ValueError during the "
+                                                   r"iteration: outside the table; compiled code cannot step") as e:
+        cs.solve(fun, [0.5, 1.0], args=(np.array([4.0]),))
+    assert "\n" not in str(e.value) and isinstance(e.value.__cause__, ValueError)
+    # its plain-Python form steps around the raise, as documented, and converges
+    r = cs.solve(fun.py_func, [0.5, 1.0], args=(np.array([4.0]),))
+    assert r.success and abs(r.x[0] - 2.0) < 1e-10
+
+
+@pytest.mark.slow  # compiles the batch solver for a new residual
+def test_njit_residual_that_raises_inside_solve_batch_is_not_a_system_error():
+    """In the parallel kernel numba reported a SystemError ("returned a result with an exception set")."""
+    fun = _njit(_raises_beyond)
+    with pytest.raises(cs.InvalidInputError, match=r"^the @njit residual \(or jac\) raised ValueError during the "
+                                                   r"iteration: outside the table;") as e:
+        cs.solve_batch(fun, np.full((3, 2), 0.5), np.array([[1.0], [4.0], [1.0]]))
+    assert "\n" not in str(e.value)
+    ok = cs.solve_batch(fun, np.ones((2, 2)), np.array([[1.0], [2.0]]))  # from 1: never beyond 3
+    assert ok.success.all()
+
+
+def test_residual_that_raises_at_x0_with_an_advisor_is_the_same_invalid_input():
+    from chemsolve.advisors import DefaultAdvisor, RetryLadder
+
+    def bad(x):
+        return {}["k"]
+
+    msgs = []
+    for advisor in (None, DefaultAdvisor(), RetryLadder()):
+        with pytest.raises(cs.InvalidInputError, match=r"the residual raised KeyError at the initial guess") as e:
+            cs.solve(bad, [1.0, 2.0], advisor=advisor)
+        msgs.append(str(e.value))
+    assert len(set(msgs)) == 1
+
+
+# -- one options object per model, shared by keywords, model files and --set (issue 13) ----------
+def test_engine_options_are_validated_once_and_name_the_field():
+    from chemsolve.engine import EngineOptions
+
+    o = EngineOptions(method="anderson", ftol=1e-8, max_iter=50)
+    assert o.damping == dmp.Constant(1.0)  # the method's default schedule, resolved at construction
+    assert cs.solve(lambda x: np.cos(x), [0.0], options=o).success
+    for bad, match in ((dict(max_iter=-1), r"max_iter=-1 must be an integer"),
+                       (dict(method="bisect"), r"unknown method 'bisect'"),
+                       (dict(damping="wobbly"), r"unknown damping 'wobbly'")):
+        with pytest.raises(cs.InvalidInputError, match=match):
+            EngineOptions(**bad)
+    with pytest.raises(cs.InvalidInputError, match="either as options= or as keywords"):
+        cs.solve(sqrt2, [1.0, 1.0], options=EngineOptions(), ftol=1e-6)
+    # the keywords and the options object give the very same solve
+    a = cs.solve(sqrt2, [1.0, 1.0], damping=dmp.Ramp(0.2, 2.0, 1.0), max_iter=30)
+    b = cs.solve(sqrt2, [1.0, 1.0], options=EngineOptions(damping=dmp.Ramp(0.2, 2.0, 1.0), max_iter=30))
+    assert a.nit == b.nit and np.array_equal(a.x, b.x)
+
+
+def test_throw_on_a_batch_names_the_count_and_the_first():
+    from chemsolve.kernels import examples as ex
+
+    # the bundled propane residual (its kernel is cached); row 1's start is not finite
+    X0 = np.tile(ex.PAPER_START, (3, 1))
+    X0[1, 0] = np.nan
+    P = np.tile(ex.PAPER_PARAMS, (3, 1))
+    b = cs.solve_batch(ex.propane, X0, P, jac=ex.propane_jac, max_rel_step=0.9)
+    assert b.status.tolist() == [cs.Status.CONVERGED, cs.Status.INVALID_INPUT, cs.Status.CONVERGED]
+    err = cs.ConvergenceError(b)
+    assert str(err) == "1 of 3 state(s) did not converge (first: row 1, INVALID_INPUT)"
+    assert err.result is b
+
+
+def test_status_prints_its_name():
+    assert str(cs.solve(sqrt2, [1.0, 1.0]).status) == "CONVERGED"
+    assert f"{cs.Status.MAX_ITER}" == "MAX_ITER"

@@ -25,11 +25,13 @@ import pytest
 
 ct = pytest.importorskip("cantera")
 
+from gas_cases import cho_grid, equilibrium_defects, feed, feed_matrix, random_feeds  # noqa: E402
+
+import chemsolve as cs  # noqa: E402
 import chemsolve.damping as dmp  # noqa: E402
 from chemsolve import Status  # noqa: E402
 from chemsolve.errors import InvalidInputError  # noqa: E402
 from chemsolve.gas import GasMixture, ThermoRangeWarning  # noqa: E402
-from gas_cases import cho_grid, equilibrium_defects, feed, feed_matrix, random_feeds  # noqa: E402
 
 ATM = 101325.0
 N_RANDOM = 2000
@@ -247,7 +249,7 @@ def test_warm_sweep_matches_cold(mix):
     assert cold.success.all() and warm.success.all()
     np.testing.assert_allclose(warm.T, cold.T, rtol=0, atol=1e-8)
     np.testing.assert_allclose(warm.X, cold.X, rtol=1e-7, atol=1e-15)
-    assert warm.iterations.mean() < cold.iterations.mean()
+    assert warm.nit.mean() < cold.nit.mean()
     assert 2200 < warm.T[np.argmin(abs(phi - 1.0))] < 2240  # CH4-air adiabatic flame temperature
 
 
@@ -483,3 +485,26 @@ def test_liquid_water_condenses():
     # the vapour left is at the saturation pressure of the NASA data: about 3.5 kPa at 300 K
     pw = eq.X[mix.species_index("H2O")] * ATM
     assert 3.0e3 < pw < 4.0e3
+
+
+def test_gas_options_object_keywords_and_throw(mix):
+    """One options object (GasOptions) is what the keywords and a model file's solver: build; throw=
+    raises with the result attached."""
+    from chemsolve.gas import GasOptions
+
+    feed = {"CH4": 1, "O2": 2, "N2": 7.52}
+    a = mix.equilibrate(300.0, 101325.0, feed, mode="HP", max_iter=80, tol=1e-10)
+    b = mix.equilibrate(300.0, 101325.0, feed, mode="HP", options=GasOptions(max_iter=80, tol=1e-10))
+    assert a.success and a.T == b.T and a.nit == b.nit
+    for bad, match in ((dict(tol=0.5), r"tol=0.5 must be a number in \(0, 0.01\)"),
+                       (dict(T_bounds=(300, 200)), r"T_bounds=\(300, 200\) must be \[low, high\]"),
+                       (dict(max_iter=0), r"max_iter=0 must be an integer")):
+        with pytest.raises(cs.InvalidInputError, match=match):
+            GasOptions(**bad)
+        with pytest.raises(cs.InvalidInputError, match=match):
+            mix.equilibrate(300.0, 101325.0, feed, **bad)
+    with pytest.raises(cs.ConvergenceError) as e:
+        mix.equilibrate(300.0, 101325.0, feed, mode="HP", max_iter=2, throw=True)
+    assert e.value.result.status == cs.Status.MAX_ITER and e.value.result.T > 0
+    with pytest.raises(cs.ConvergenceError, match=r"state\(s\) did not converge"):
+        mix.equilibrate(np.array([300.0, 400.0]), 101325.0, feed, mode="HP", max_iter=2, throw=True)

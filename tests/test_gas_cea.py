@@ -19,9 +19,9 @@ cea_peer = pytest.importorskip("cea_peer")
 if not cea_peer.available():
     pytest.skip("NASA CEA (package 'cea') is not installed", allow_module_level=True)
 
-from chemsolve.gas import GasMixture  # noqa: E402
 from gas_cases import random_feeds  # noqa: E402
 
+from chemsolve.gas import GasMixture  # noqa: E402
 
 PRODUCTS = {"H2O", "CO2", "CO", "H2", "O2", "N2", "AR", "OH", "H", "O", "NO"}
 

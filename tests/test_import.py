@@ -13,7 +13,8 @@ import json, sys, time
 t = time.perf_counter()
 import chemsolve
 dt = time.perf_counter() - t
-heavy = [m for m in ("numba", "chemsolve.kernels.solver", "openai", "cantera", "dask", "matplotlib") if m in sys.modules]
+heavy = [m for m in ("numba", "chemsolve.kernels.solver", "openai", "cantera", "dask", "matplotlib") \
+if m in sys.modules]
 print(json.dumps([dt, heavy]))
 """
 

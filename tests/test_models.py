@@ -85,8 +85,10 @@ def test_units_are_converted(tmp_path):
         ("pH: 7\n", "pH: 7\ndensity: -1\n", r"m.yaml:7: density must be > 0"),
         ("pH: 7\n", "pH: 7\nsolver:\n  max_outr: 3\n", r"m.yaml:8: unknown solver option 'max_outr' for kind aqueous"),
         ("pH: 7\n", "pH: 7\nsolver: {max_outer: 0}\n", r"m.yaml:7: solver.max_outer = 0 must be an integer"),
-        ("pH: 7\n", "pH: 7\nsolver: {ionic_strength: inner}\n", r"m.yaml:7: solver.ionic_strength = 'inner' must be one of"),
-        ("pH: 7\n", "pH: 7\nsolver: {damping: wobbly}\n", r"m.yaml:7: solver.damping = 'wobbly' is not a damping schedule"),
+        ("pH: 7\n", "pH: 7\nsolver: {ionic_strength: inner}\n",
+         r"m.yaml:7: solver.ionic_strength = 'inner' must be one of"),
+        ("pH: 7\n", "pH: 7\nsolver: {damping: wobbly}\n",
+         r"m.yaml:7: solver.damping = 'wobbly' is not a damping schedule"),
         ("pH: 7\n", "pH: 7\nsolver: {damping: {type: ramp, begin: 0.1}}\n",
          r"m.yaml:7: solver.damping = .* unknown key\(s\) \['begin'\] for damping type 'ramp'"),
         ("  Na: 1\n", "  Na: lots\n", r"m.yaml:8: totals.Na = 'lots' is not a finite number"),
@@ -125,13 +127,15 @@ def test_pint_is_not_imported_with_chemsolve_nor_for_chemsolves_own_units():
 
 def test_the_shortcut_units_are_pints():
     """The few conversions done without importing pint equal pint's."""
-    import chemsolve.models as cm
+    import chemsolve.aqueous.kind as am
+    import chemsolve.modelfile as cm
 
     for (unit, target), (scale, offset) in cm._EXACT.items():
         q = cm._ureg().Quantity
         assert (float(q(1.0, unit).to(target).m) - float(q(0.0, unit).to(target).m), float(q(0.0, unit).to(target).m)) \
             == pytest.approx((scale, offset), rel=1e-15)
-    assert all(cm._ureg().Quantity(1.0, u).to("mol/kgw").m == pytest.approx(f, rel=1e-15) for u, f in cm._MOLALITY.items())
+    assert all(cm._ureg().Quantity(1.0, u).to("mol/kgw").m == pytest.approx(f, rel=1e-15)
+               for u, f in am._MOLALITY.items())
 
 
 WATER_MGL = {"Ca": 80, "Mg": 20, "Na": 300, "K": 3, "Cl": 500, "S(6)": 96, "C(4)": 244, "Si": 15, "N(5)": 10}
@@ -240,7 +244,8 @@ solver:
     ("x0: [0.005, 0.005, 0.05, 0.5, 0.05]", "x0: [1, 2]", r"m.yaml:6: x0 is a list of 5 numbers"),
     ("  max_iter: 50", "  max_iter: 50\n  maxiter: 5", r"m.yaml:9: unknown solver option 'maxiter' for kind engine"),
     ("  max_iter: 50", "  max_iter: 50\n  method: anderson", r"m.yaml:9: problem 'propane' is a residual F\(x\) = 0"),
-    ("  max_iter: 50", "  max_iter: 50\n  max_rel_step: -1", r"m.yaml:9: solver.max_rel_step = -1 must be a number in \(0"),
+    ("  max_iter: 50", "  max_iter: 50\n  max_rel_step: -1",
+     r"m.yaml:9: solver.max_rel_step = -1 must be a positive number"),
     ("problem: propane", "problem: propane\nunits: {P: atm}", r"m.yaml:5: unknown key 'P' in units for kind engine"),
     ("problem: propane", "problem: propane\ncode: import os", r"m.yaml:5: unknown key 'code' for kind engine"),
 ])
@@ -251,7 +256,8 @@ def test_bad_engine_files_name_file_line_and_key(tmp_path, old, new, match):
 
 
 def test_unknown_kind_lists_the_supported_ones(tmp_path):
-    with pytest.raises(ModelError, match=r"m.yaml:1: kind: 'plasma' is not supported \(supported: aqueous, gas, engine\)"):
+    with pytest.raises(ModelError,
+                       match=r"m.yaml:1: kind: 'plasma' is not supported \(supported: aqueous, gas, engine, flash\)"):
         load_model(_write(tmp_path, ENGINE.replace("kind: engine", "kind: plasma")))
 
 
@@ -275,7 +281,8 @@ solver: {max_iter: 100, damping: {type: cea, max_change: 1.0}}
     ("{T: K, P: atm}", "{T: K, P: atm, X: mol}", r"m.yaml:5: unknown key 'X' in units for kind gas"),
     ("max_iter: 100", "max_iter: 100, maxiter: 5", r"m.yaml:12: unknown solver option 'maxiter' for kind gas"),
     ("num: 3}", "num: 3, step: 1}", r"m.yaml:11: a phi sweep is \{start:, stop:, num:\}; unknown key 'step'"),
-    ("max_change: 1.0}", "max_change: 1.0, trace: 2}", r"m.yaml:12: .*unknown key\(s\) \['trace'\] for damping type 'cea'"),
+    ("max_change: 1.0}", "max_change: 1.0, trace: 2}",
+     r"m.yaml:12: .*unknown key\(s\) \['trace'\] for damping type 'cea'"),
     ("{T: K, P: atm}", "{T: K, P: m}", r"m.yaml:5: unit 'm' for P has dimension \[length\]"),
     ("max_iter: 100", "T_bounds: [300, 200]", r"m.yaml:12: solver.T_bounds = \[300, 200\] must be \[low, high\]"),
     ("max_iter: 100", "tol: 0.5", r"m.yaml:12: solver.tol = 0.5 must be a number in \(0, 0.01\)"),
@@ -299,7 +306,7 @@ def test_every_example_in_the_schema_reference_loads(tmp_path):
 
     text = open(os.path.join(ROOT, "models", "README.md"), encoding="utf-8").read()
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
-    assert {b.split("\n")[0] for b in blocks} == {"kind: aqueous", "kind: gas", "kind: engine"}
+    assert {b.split("\n")[0] for b in blocks} == {"kind: aqueous", "kind: gas", "kind: engine", "kind: flash"}
     for b in blocks:
         assert load_model(_write(tmp_path, b)).kind == b.split("\n")[0].split()[1]
 

@@ -84,7 +84,8 @@ def test_bjerrum_fractions_match_single_speciation_and_sum_to_one(buffer):
         assert r.success
         comp = r.composition["C(+4)"]
         for s in ln:
-            assert ln[s].get_ydata()[i] == pytest.approx(comp[s] * r.molality[s] / m.totals["C(4)"], rel=1e-6, abs=1e-12)
+            assert ln[s].get_ydata()[i] == pytest.approx(comp[s] * r.molality[s] / m.totals["C(4)"],
+                                                         rel=1e-6, abs=1e-12)
         shown = sum(comp[s] * r.molality[s] for s in ln) / m.totals["C(4)"]
         assert Y[:, i].sum() == pytest.approx(shown, rel=1e-6)
     # every species of the component drawn: mass balance, fractions sum to 1
@@ -265,7 +266,7 @@ def test_plot_model_engine_stand_in(tmp_path, monkeypatch):
     with pytest.raises(InvalidInputError, match="dampin"):
         plots.plot_model(bad, tmp_path / "bad.png")
     with pytest.raises(InvalidInputError, match="kind"):
-        plots.plot_model(SimpleNamespace(kind="flash"), tmp_path / "x.png")
+        plots.plot_model(SimpleNamespace(kind="plasma"), tmp_path / "x.png")
 
 
 def cli(*args, pre=None):

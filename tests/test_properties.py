@@ -3,6 +3,7 @@ recomputed here; a result that did not converge never says so."""
 
 import numba
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -53,6 +54,7 @@ def test_converged_means_small_residual(A, b, c, x0, method, damping, ftol):
         assert abs(res.residual_norm - true_norm * scale) <= 1e-12 * max(1.0, true_norm)
 
 
+@pytest.mark.slow  # compiles the batch kernel for its residual
 @settings(max_examples=30, deadline=None)
 @given(
     P=arrays(np.float64, (16, 2), elements=st.floats(-10, 10)),

@@ -7,10 +7,10 @@ fail honestly (no false "converged"), and a fix shows up as an unexpected pass.
 """
 
 import numpy as np
+import problems as P
 import pytest
 
 import chemsolve as cs
-import problems as P
 
 FTOL = 1e-10
 # roots that are unique and where the Jacobian there is well conditioned: |x - x*| is
@@ -35,6 +35,7 @@ def _residual(problem, x):
     return float(np.max(np.abs(problem.fun.py_func(x) if hasattr(problem.fun, "py_func") else problem.fun(x))))
 
 
+@pytest.mark.slow  # each case compiles the solver for its residual; the nojit subset runs in the fast tier
 @pytest.mark.parametrize("problem, solver, label, x0", CASES)
 def test_solver_on_problem(problem, solver, label, x0):
     res = P.run(problem, solver, x0, ftol=FTOL, max_iter=500)
@@ -61,6 +62,7 @@ def test_known_bad_entries_name_real_cases():
         assert pname in names and solver in P.SOLVERS and label in labels and len(reason) > 30
 
 
+@pytest.mark.slow  # 40 s: every problem and start of the library, twice (the per-problem tests stay fast)
 def test_default_newton_at_least_matches_scipy_hybr():
     """The issue's bar: default Newton solves at least as many (problem, start) pairs as hybr.
 

@@ -123,6 +123,7 @@ def cli(*args):
                           cwd=ROOT, timeout=900)
 
 
+@pytest.mark.slow  # 10^6 states twice, and a Dask cluster
 def test_cli_million_state_sweep_with_progress_bar_and_the_same_table_on_dask(tmp_path):
     """The issue's acceptance check: 10^6 states from the command line, a progress bar, parquet out,
     and the Dask path (LocalCluster, 2 worker processes) writing the identical table."""
@@ -175,4 +176,5 @@ def test_aqueous_model_with_equilibrium_phases_sweeps_state_by_state_like_run():
     assert (df["status"] == "CONVERGED").all() and (df["iterations"] > 0).all()
     for i, T in enumerate((283.15, 298.15)):
         r = load_model(path, {"T": f"{T}K"}).run()  # the same speciate call, one state: same answer
-        assert df["pH"].iat[i] == r.pH and df["m_Ca+2"].iat[i] == r.molality["Ca+2"] and df["iterations"].iat[i] == r.nit
+        assert (df["pH"].iat[i] == r.pH and df["m_Ca+2"].iat[i] == r.molality["Ca+2"]
+                and df["iterations"].iat[i] == r.nit)

@@ -9,8 +9,9 @@ advisor time, tokens).
 - ``WarmStartAdvisor``: the solution of the nearest state solved so far.
 - ``RetryLadder``: default first; on failure smaller steps, then stronger damping, then the
   other formulation (as PHREEQC retries with smaller steps and other options).
-- ``RandomSearchTuner``, ``TPETuner`` (Optuna): tune a damping schedule over a set of problem
-  instances with a fixed evaluation budget; then advise that schedule.
+- ``RandomSearchTuner``, ``TPETuner`` (Optuna), ``CMAESTuner`` (``cmaes``), ``GPTuner`` (numpy/scipy):
+  tune a damping schedule over a set of problem instances with a fixed evaluation budget; then advise
+  that schedule.
 - ``OpenAIAdvisor`` (``chemsolve[llm]``): a language model behind any OpenAI-compatible
   endpoint; one-shot or iterative (OPRO-style). Imported lazily: the core never imports openai.
 """
@@ -20,10 +21,20 @@ from __future__ import annotations
 from typing import Any
 
 from .base import AdviceWarning, Advisor, Suggestion, consult, damping_from_flat
-from .classical import DefaultAdvisor, FixedAdvisor, RandomSearchTuner, RetryLadder, TPETuner, WarmStartAdvisor
+from .classical import (
+    CMAESTuner,
+    DefaultAdvisor,
+    FixedAdvisor,
+    GPTuner,
+    RandomSearchTuner,
+    RetryLadder,
+    TPETuner,
+    WarmStartAdvisor,
+)
 
 __all__ = ["Advisor", "Suggestion", "AdviceWarning", "consult", "damping_from_flat", "DefaultAdvisor",
-           "FixedAdvisor", "WarmStartAdvisor", "RetryLadder", "RandomSearchTuner", "TPETuner", "OpenAIAdvisor"]
+           "FixedAdvisor", "WarmStartAdvisor", "RetryLadder", "RandomSearchTuner", "TPETuner", "CMAESTuner", "GPTuner",
+           "OpenAIAdvisor"]
 
 
 def __getattr__(name: str) -> Any:

@@ -18,15 +18,16 @@ import math
 import numbers
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .. import damping as _damping
 from ..errors import ChemsolveError, InvalidInputError
 
-__all__ = ["Suggestion", "Advisor", "AdviceWarning", "consult", "damping_from_flat", "FLAT_DAMPING_TYPES",
+__all__ = ["Suggestion", "Advisor", "AdviceWarning", "Part", "consult", "damping_from_flat", "FLAT_DAMPING_TYPES",
            "trace_of"]
 
 #: schedule types an advisor may name in the flat form (see ``damping_from_flat``)
@@ -41,14 +42,21 @@ class AdviceWarning(UserWarning):
 class Suggestion:
     """What an advisor proposes for one problem. Every part is optional.
 
-    initial_guess : in the model's own variables: engine ``{"x": [...]}``; aqueous
+    Attributes
+    ----------
+    initial_guess
+        in the model's own variables: engine ``{"x": [...]}``; aqueous
         ``{"log_a": {master species: log10 activity}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV).
-    damping : a ``chemsolve.damping`` schedule, its ``to_dict`` form or the flat form of
+    damping
+        a ``chemsolve.damping`` schedule, its ``to_dict`` form or the flat form of
         ``damping_from_flat``.
-    options : formulation switches the model allows: engine ``{"max_step": ...}``, aqueous
+    options
+        formulation switches the model allows: engine ``{"max_step": ...}``, aqueous
         ``{"ionic_strength": "newton" | "outer"}``; the gas model has none.
-    rationale : a short reason, kept in the record.
-    source : informative only; ``guess_source`` is named after the advisor that was consulted.
+    rationale
+        a short reason, kept in the record.
+    source
+        informative only; ``guess_source`` is named after the advisor that was consulted.
     """
 
     initial_guess: dict[str, Any] | None = None
@@ -66,10 +74,14 @@ class Suggestion:
 class Advisor:
     """Base class. Subclasses override ``suggest``; ``observe`` is told every finished solve.
 
-    consult : "before" — asked before the first attempt (tuned schedules, warm starts, LLM
+    Attributes
+    ----------
+    consult
+        "before" — asked before the first attempt (tuned schedules, warm starts, LLM
         one-shot); "on_failure" — the model's default runs first and the advisor is asked only
         if it fails, with that attempt's record (retry ladder, LLM rescue).
-    max_attempts : attempts per solve, the first included.
+    max_attempts
+        attempts per solve, the first included.
     """
 
     name: str = "advisor"
@@ -81,6 +93,11 @@ class Advisor:
 
     def observe(self, summary: dict[str, Any], solution: dict[str, Any], converged: bool) -> None:
         """Called after each solve with the model's variables at the end (for warm starts)."""
+
+    def review(self, summary: dict[str, Any], suggestion: Suggestion, accepted: list[str],
+               rejected: list[str]) -> None:
+        """Called after the model checked ``suggestion``: the parts it accepted and the reasons of
+        those it rejected (e.g. so that an advisor keeps only replies that validated)."""
 
 
 _FLAT_KEYS = {"type", "start", "growth", "max_change"}
@@ -94,18 +111,18 @@ def damping_from_flat(d: dict[str, Any]) -> _damping.Damping:
         raise InvalidInputError(f"a damping schedule must be a dict, got {type(d).__name__}")
     if set(d) - _FLAT_KEYS:
         return _damping.from_dict(d)
-    kind = str(d.get("type", "")).lower()
+    stype = str(d.get("type", "")).lower()
     start = d.get("start", 1.0)
     growth = d.get("growth", 2.0)
-    if kind == "constant":
+    if stype == "constant":
         return _damping.Constant(start)
-    if kind == "ramp":
+    if stype == "ramp":
         return _damping.Ramp(start, growth, 1.0)
-    if kind == "adaptive":
+    if stype == "adaptive":
         return _damping.Adaptive(start, growth, 0.5, 1e-8, 1.0)
-    if kind == "linesearch":
+    if stype == "linesearch":
         return _damping.LineSearch(start)
-    if kind == "cea":
+    if stype == "cea":
         return _damping.ControlFactor(d.get("max_change", 2.0))
     return _damping.from_dict(d)  # the full dict form, or a clear error naming the type
 
@@ -119,12 +136,14 @@ def trace_of(history_norms: Any, limit: int = 24) -> list[float]:
 
 
 @dataclass
-class _Part:
+class Part:
+    """One checked part of a suggestion: its ``value`` when it passed, or None and the ``reason`` it did not."""
+
     value: Any
     reason: str = ""
 
 
-def _validated(sug: Any, check: Callable[[Suggestion], dict[str, _Part]], who: str) -> tuple[
+def _validated(sug: Any, check: Callable[[Suggestion], dict[str, Part]], who: str) -> tuple[
         dict[str, Any], list[str]]:
     """Run the model's checks; return the accepted parts and the reasons for the rejected."""
     if sug is None:
@@ -142,11 +161,11 @@ def _validated(sug: Any, check: Callable[[Suggestion], dict[str, _Part]], who: s
     return ok, bad
 
 
-def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[Suggestion], dict[str, _Part]],
+def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[Suggestion], dict[str, Part]],
             attempt: Callable[[dict[str, Any]], tuple[Any, dict[str, Any]]]) -> tuple[Any, str, dict[str, Any]]:
     """Drive one solve with an advisor.
 
-    check(suggestion) -> {"initial_guess"|"damping"|"options": _Part(value, reason)}: the model's
+    check(suggestion) -> {"initial_guess"|"damping"|"options": Part(value, reason)}: the model's
     validation; a part with a reason is rejected and the default used in its place.
     attempt(parts) -> (result, record): one solve with the accepted parts (empty: the default);
     the record has at least "status", "converged", "iterations", "residual_trace".
@@ -181,6 +200,11 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     n_total = 0
     for k in range(max(1, int(advisor.max_attempts))):
         parts, bad = _validated(sug, check, who)
+        if isinstance(sug, Suggestion) and callable(getattr(advisor, "review", None)):
+            try:
+                advisor.review(summary, sug, sorted(parts), list(bad))
+            except Exception as e:  # noqa: BLE001 - advisors are untrusted
+                log["rejected"].append(f"{who}.review failed: {type(e).__name__}: {e}")
         src = who
         if bad:
             log["rejected"].extend(bad)
@@ -219,32 +243,32 @@ def consult(advisor: Advisor | None, summary: dict[str, Any], check: Callable[[S
     return res, source, log
 
 
-def finite_number(v: Any, lo: float, hi: float, what: str) -> _Part:
+def finite_number(v: Any, lo: float, hi: float, what: str) -> Part:
     """A real number (numpy scalars included, bools not) inside [lo, hi], or a rejection."""
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-        return _Part(None, f"{what}={str(v)[:40]!r} is not a number")
+        return Part(None, f"{what}={str(v)[:40]!r} is not a number")
     try:
         v = float(v)
     except (OverflowError, ValueError):
-        return _Part(None, f"{what} is not representable as a float")
+        return Part(None, f"{what} is not representable as a float")
     if not math.isfinite(v):
-        return _Part(None, f"{what}={v!r} is not finite")
+        return Part(None, f"{what}={v!r} is not finite")
     if not lo <= v <= hi:
-        return _Part(None, f"{what}={v:g} is outside [{lo:g}, {hi:g}]")
-    return _Part(v)
+        return Part(None, f"{what}={v:g} is outside [{lo:g}, {hi:g}]")
+    return Part(v)
 
 
-def check_damping(d: Any, allowed: tuple[str, ...] | None = None) -> _Part:
+def check_damping(d: Any, allowed: tuple[str, ...] | None = None) -> Part:
     """A schedule object, its dict or flat dict; rejected with the schedule's own message."""
     if d is None:
-        return _Part(None)
+        return Part(None)
     try:
         sched = d if isinstance(d, _damping.Damping) else damping_from_flat(d) if isinstance(d, dict) \
             else _damping.resolve(d, "newton")
     except ChemsolveError as e:
-        return _Part(None, str(e))
+        return Part(None, str(e))
     except (TypeError, ValueError) as e:
-        return _Part(None, f"{type(e).__name__}: {e}")
+        return Part(None, f"{type(e).__name__}: {e}")
     if allowed is not None and sched.name not in allowed:
-        return _Part(None, f"schedule {sched.name!r} is not used by this model (allowed: {list(allowed)})")
-    return _Part(sched)
+        return Part(None, f"schedule {sched.name!r} is not used by this model (allowed: {list(allowed)})")
+    return Part(sched)

@@ -21,12 +21,14 @@ from .database import (
     parse_formula,
     species_charge,
 )
+from .options import AqueousOptions
 from .phreeqc_input import PhreeqcRun, run_phreeqc_input
 from .reaction_step import BatchReaction, ReactionResult, WaterState, mix, react
 from .solution import Solution
 from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_batch
 
 __all__ = [
+    "AqueousOptions",
     "BUNDLED",
     "BatchReaction",
     "BatchSpeciation",

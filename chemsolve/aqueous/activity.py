@@ -39,7 +39,8 @@ def debye_huckel_ab(T: float, P: float = 1.0, aw: float = 1.0) -> tuple[float, f
     return float(A), float(B)
 
 
-def log_gamma(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray, I: float, A: float, B: float) -> np.ndarray:
+def log_gamma(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray,
+              I: float, A: float, B: float) -> np.ndarray:
     """log10 activity coefficients of all species (arrays of one entry per species)."""
     from ..kernels import aqueous as _k
 
@@ -48,7 +49,8 @@ def log_gamma(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray, I: 
     return out
 
 
-def dlog_gamma_dI(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray, I: float, A: float, B: float) -> np.ndarray:
+def dlog_gamma_dI(kind: np.ndarray, z: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  I: float, A: float, B: float) -> np.ndarray:
     """d(log10 gamma)/dI of every species, for the formulation with I inside Newton."""
     sq = np.sqrt(max(I, 1e-300))
     z2 = z * z

@@ -58,7 +58,8 @@ TOLERANCES = {
     "ionic strength": 1e-9,  # |I reported - 0.5 sum z^2 m| / max(I, 1 mol/kgw) [-], as the solver's own test
     "water activity": 1e-12,  # |a_w reported - (1 - 0.017 sum m)| [-]
     "saturation index": 1e-8,  # |SI - target| (held phases) or max(SI - target, 0) (used up) [log10 units]
-    "phase amount": 1e-9,  # max(n dissolved - n available, lower bound - n dissolved, 0) / max(n available, 1 mol) [-]
+    # max(n dissolved - n available, lower bound - n dissolved, 0) / max(n available, 1 mol) [-]
+    "phase amount": 1e-9,
     "species set": 0.5,  # count of species present that should not be or missing that should be: any fails
     # reaction steps (pe and the mass of water solved): the conserved totals, each relative to the
     # sum of the absolute terms as the mass balances; the solver stops at 1e-12 of that
@@ -66,8 +67,9 @@ TOLERANCES = {
     "water balance": 1e-9,  # the same for the water total (W/gfw + sum w_i n_i) [-]
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
-         "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "", "saturation index": "log10",
-         "phase amount": "rel", "species set": "species", "electron balance": "rel", "water balance": "rel"}
+         "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
+         "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
+         "water balance": "rel"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -394,7 +396,7 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
     for k in whole:
         avail |= masters_of(k)
     expected = []
-    for name, sp in db.species.items():
+    for name in db.species:
         if name in ("H2O", "e-"):
             continue
         ex = expand(name)
@@ -438,7 +440,8 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
         return np.array([hh, e, w])
 
     canon = np.array([canon_of(element_counts(s), db.species[s].elements.get("H", 0.0),
-                               db.species[s].elements.get("O", 0.0), db.species[s].charge) for s in species]).reshape(ns, 3)
+                               db.species[s].elements.get("O", 0.0), db.species[s].charge)
+                      for s in species]).reshape(ns, 3)
     formulas = list(formulas or [None] * len(phases))
     ph_canon = []
     for q, p in enumerate(phases):
@@ -516,7 +519,8 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
         def _ext(a, fill):
             base = np.zeros((N0, 0)) if a is None else np.asarray(a, dtype=float).reshape(N0, k0)
             return np.concatenate([base, np.full((N0, len(fixed_si)), fill)], axis=1)
-        si_target = np.concatenate([np.zeros((N0, 0)) if si_target is None else np.asarray(si_target, dtype=float).reshape(N0, k0),
+        si_target = np.concatenate([np.zeros((N0, 0)) if si_target is None
+                                    else np.asarray(si_target, dtype=float).reshape(N0, k0),
                                     np.column_stack([np.broadcast_to(np.asarray(v, dtype=float), (N0,))
                                                      for v in fixed_si.values()])], axis=1)
         amount = _ext(amount, np.inf)
@@ -596,8 +600,10 @@ def _couple_columns(db: Database, cs: CertSystem, couples: dict, default: str | 
         ca, la_ = _canon_primary(db, a)
         cb, lb_ = _canon_primary(db, b)
         diff = {k: ca.get(k, 0.0) - cb.get(k, 0.0) for k in set(ca) | set(cb)}
-        out.append((np.array(rws), (cs.species.index(a) if a != "H2O" else -1, cs.species.index(b) if b != "H2O" else -1,
-                                    diff.get("H+", 0.0), diff.get("H2O", 0.0), diff.get("e-", 0.0), la_ - lb_, cs.h_col)))
+        ia = cs.species.index(a) if a != "H2O" else -1
+        ib = cs.species.index(b) if b != "H2O" else -1
+        out.append((np.array(rws), (ia, ib, diff.get("H+", 0.0), diff.get("H2O", 0.0), diff.get("e-", 0.0),
+                                    la_ - lb_, cs.h_col)))
     return out
 
 
@@ -713,7 +719,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
 
-        vals["activity coefficients"][rows], where["activity coefficients"][rows] = _worst(np.abs(lg_rep - lg), cs.species)
+        vals["activity coefficients"][rows], where["activity coefficients"][rows] = _worst(np.abs(lg_rep - lg),
+                                                                                          cs.species)
         vals["ionic strength"][rows] = np.abs(I[rows] - I_c) / np.maximum(I_c, 1.0)
         vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
 
@@ -739,7 +746,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                            np.where(at_low, np.maximum(tgt - si, 0.0), np.abs(si - tgt)))
             dev = np.where(at_up & at_low, 0.0, dev)  # no room either way (nothing present, precipitate-only...)
             vals["saturation index"][rows], where["saturation index"][rows] = _worst(dev, cs.phases)
-            over = np.maximum(np.maximum(nn - up, np.where(np.isfinite(low), low - nn, 0.0)), 0.0) / np.maximum(amt, 1.0)
+            over = (np.maximum(np.maximum(nn - up, np.where(np.isfinite(low), low - nn, 0.0)), 0.0)
+                    / np.maximum(amt, 1.0))
             vals["phase amount"][rows], where["phase amount"][rows] = _worst(over, cs.phases)
         else:
             vals["saturation index"][rows] = 0.0
@@ -748,7 +756,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         vals["species set"][rows] = float(bad_set)
         if bad_set:
             desc = ("missing " + ", ".join(cs.missing[:3]) if cs.missing else "") + \
-                   ("; " if cs.missing and cs.extra else "") + ("unexpected " + ", ".join(cs.extra[:3]) if cs.extra else "")
+                   ("; " if cs.missing and cs.extra else "") + \
+                   ("unexpected " + ", ".join(cs.extra[:3]) if cs.extra else "")
             where["species set"][rows] = desc
 
 

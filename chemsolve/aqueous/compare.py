@@ -231,9 +231,10 @@ _REACTANTS = ("NaCl", "CaCO3", "CaSO4", "MgCl2", "CO2", "O2", "HCl", "NaOH", "Fe
 def random_reaction_input(rng: np.random.Generator) -> str:
     """One random reaction step as PHREEQC input: a random water (Na K Ca Mg S(6) C(4), Fe, Al, Si at
     10^U(-3, 1.5) mmol/kgw, Cl near electroneutrality, pH from the charge balance or fixed with Cl
-    adjusted, the pe from log10 P(O2) in U(-60, -1): inside water's stability field; 0-150 C), an assemblage of 1-4 phases of ``RANDOM_PHASES`` (SI 0 for minerals, random log10 P for the
-    gases; 10^U(-4, 0.5) mol, sometimes 0 or dissolve-only), a REACTION of 1-2 formulas (1e-5 to
-    1e-2 mol; water removed: evaporation) and a REACTION_TEMPERATURE of 0-150 C."""
+    adjusted, the pe from log10 P(O2) in U(-60, -1): inside water's stability field; 0-150 C), an
+    assemblage of 1-4 phases of ``RANDOM_PHASES`` (SI 0 for minerals, random log10 P for the gases;
+    10^U(-4, 0.5) mol, sometimes 0 or dissolve-only), a REACTION of 1-2 formulas (1e-5 to 1e-2 mol;
+    water removed: evaporation) and a REACTION_TEMPERATURE of 0-150 C."""
     T0 = float(rng.uniform(0.0, 150.0))
     T1 = float(rng.uniform(0.0, 150.0))
     phases = list(rng.choice(RANDOM_PHASES, size=int(rng.integers(1, 5)), replace=False))
@@ -315,8 +316,10 @@ def markdown(paths, database: str = "phreeqc.dat") -> str:
         cert = sum(d.certified for d in st)
         rows.append(
             f"| {p.stem} | {len(st)} | {cnv} | {cert} | {agree} | {'; '.join(why) or '-'} | "
-            f"{sum(d.pe_excused for d in st)} | {_fmt(max((d.dpH for d in ok if d.note != PURE_WATER_NOTE), default=0))} | "
-            f"{_fmt(max((d.dpe for d in ok if not d.pe_excused), default=0))} | {_fmt(max((d.dlogm for d in ok), default=0))} | "
+            f"{sum(d.pe_excused for d in st)} | "
+            f"{_fmt(max((d.dpH for d in ok if d.note != PURE_WATER_NOTE), default=0))} | "
+            f"{_fmt(max((d.dpe for d in ok if not d.pe_excused), default=0))} | "
+            f"{_fmt(max((d.dlogm for d in ok), default=0))} | "
             f"{_fmt(max((d.dsi for d in ok), default=0))} | {_fmt(max((d.dW for d in ok), default=0))} | "
             f"{_fmt(max((d.dphase for d in ok), default=0))} |")
     head = ("| input | steps | chemsolve converged | certified | agree | differ (why) | pe not resolved by PHREEQC | "
@@ -345,7 +348,8 @@ if __name__ == "__main__":
     ap.add_argument("--database", default="phreeqc.dat")
     ap.add_argument("--markdown", action="store_true", help="print the markdown table")
     a = ap.parse_args()
-    files = a.inputs or sorted((Path(__file__).resolve().parents[2] / "tests" / "data" / "phreeqc_examples").glob("*.pqi"))
+    files = a.inputs or sorted(
+        (Path(__file__).resolve().parents[2] / "tests" / "data" / "phreeqc_examples").glob("*.pqi"))
     if a.markdown:
         sys.stdout.write(markdown(files, a.database))
     else:

@@ -48,7 +48,12 @@ LN10 = math.log(10.0)
 # Keyword blocks chemsolve reads, and the others PHREEQC knows (skipped with a warning).
 _READ = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES")
 _SKIPPED_KEYWORDS = frozenset(
-    ["EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "RATES", "PITZER", "SIT", "LLNL_AQUEOUS_MODEL_PARAMETERS", "NAMED_EXPRESSIONS", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "CALCULATE_VALUES", "ISOTOPES", "ISOTOPE_RATIOS", "ISOTOPE_ALPHAS", "SOLUTION", "SOLUTION_SPREAD", "SELECTED_OUTPUT", "USER_PUNCH", "USER_PRINT", "USER_GRAPH", "KNOBS", "EQUILIBRIUM_PHASES", "EXCHANGE", "SURFACE", "GAS_PHASE", "KINETICS", "REACTION", "REACTION_TEMPERATURE", "REACTION_PRESSURE", "MIX", "PRINT", "TITLE", "DATABASE", "SAVE", "USE", "INCREMENTAL_REACTIONS", "INVERSE_MODELING", "SOLID_SOLUTIONS", "TRANSPORT", "ADVECTION", "COPY", "DELETE", "RUN_CELLS", "DUMP"]
+    """EXCHANGE_MASTER_SPECIES EXCHANGE_SPECIES SURFACE_MASTER_SPECIES SURFACE_SPECIES RATES PITZER SIT
+    LLNL_AQUEOUS_MODEL_PARAMETERS NAMED_EXPRESSIONS GAS_BINARY_PARAMETERS MEAN_GAMMAS CALCULATE_VALUES
+    ISOTOPES ISOTOPE_RATIOS ISOTOPE_ALPHAS SOLUTION SOLUTION_SPREAD SELECTED_OUTPUT USER_PUNCH USER_PRINT
+    USER_GRAPH KNOBS EQUILIBRIUM_PHASES EXCHANGE SURFACE GAS_PHASE KINETICS REACTION REACTION_TEMPERATURE
+    REACTION_PRESSURE MIX PRINT TITLE DATABASE SAVE USE INCREMENTAL_REACTIONS INVERSE_MODELING
+    SOLID_SOLUTIONS TRANSPORT ADVECTION COPY DELETE RUN_CELLS DUMP""".split()
 )
 _KEYWORDS = frozenset(_READ) | _SKIPPED_KEYWORDS | {"END"}
 # blocks that switch PHREEQC to another activity model: refused (chemsolve would use ion association)
@@ -105,8 +110,12 @@ class DatabaseWarning(UserWarning):
 class Reaction:
     """``sum(coef * species) = 0`` with products positive: ``{"HCO3-": 1, "CO3-2": -1, "H+": -1}``.
 
-    log_k : log10 K at 298.15 K. delta_h : reaction enthalpy [kJ/mol] or None.
-    analytic : up to six coefficients A1..A6 of
+    Attributes
+    ----------
+    log_k
+        log10 K at 298.15 K. delta_h : reaction enthalpy [kJ/mol] or None.
+    analytic
+        up to six coefficients A1..A6 of
         log10 K = A1 + A2 T + A3/T + A4 log10(T) + A5/T^2 + A6 T^2  (T in K), or None.
     """
 
@@ -548,7 +557,8 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
             entry = None
             block = first.upper()
             if block in _OTHER_MODELS:
-                raise DatabaseError(f"{where}: {block}: this database uses {_OTHER_MODELS[block]}; chemsolve implements "
+                raise DatabaseError(f"{where}: {block}: this database uses "
+                                    f"{_OTHER_MODELS[block]}; chemsolve implements "
                                     "PHREEQC's ion-association model only (phreeqc.dat, wateq4f.dat, minteq.v4.dat), "
                                     "and would silently give another answer")
             if block not in _READ and block != "END":
@@ -604,9 +614,14 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
         notes.append(f"{len(redefined)} entries defined twice, the later definition kept: {', '.join(redefined)}")
     if unbalanced:
         notes.append(f"{len(unbalanced)} unbalanced reactions kept (strict_balance=False): " + "; ".join(unbalanced))
-    if notes:
-        warnings.warn(f"{fname}: chemsolve skipped " + ", ".join(notes), DatabaseWarning, stacklevel=_stacklevel)
+    text = f"{fname}: chemsolve skipped " + ", ".join(notes)
+    if notes and text not in _LISTED:  # once per database per process, not on every load
+        _LISTED.add(text)
+        warnings.warn(text, DatabaseWarning, stacklevel=_stacklevel)
     return db
+
+
+_LISTED: set[str] = set()  # the DatabaseWarning texts already shown in this process
 
 
 def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> None:
@@ -658,7 +673,8 @@ def _master_row(db: Database, block: str, toks: list[str], stmt: str, where: str
         return
     base = el.split("(")[0]
     if base not in ("E", "e", "Alkalinity") and base not in sp:
-        raise DatabaseError(f"{where}: master species {sp!r} must contain the element {base!r} (PHREEQC refuses it too)")
+        raise DatabaseError(f"{where}: master species {sp!r} must contain the element {base!r} "
+                            "(PHREEQC refuses it too)")
     if el[0] != "[" and any(c.isupper() for c in base[1:]):
         raise DatabaseError(f"{where}: {el!r}: an element or valence name must hold one element")
     if len(toks) < 4:

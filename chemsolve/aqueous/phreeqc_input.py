@@ -76,7 +76,8 @@ _ALIASES = {
     "solution_s": "SOLUTION_SPREAD", "solution_spread": "SOLUTION_SPREAD", "spread_solution": "SOLUTION_SPREAD",
     "user_print": "USER_PRINT", "user_punch": "USER_PUNCH", "solid_solutions": "SOLID_SOLUTIONS",
     "solid_solution": "SOLID_SOLUTIONS", "user_graph": "USER_GRAPH",
-    "llnl_aqueous_model_parameters": "LLNL_AQUEOUS_MODEL_PARAMETERS", "llnl_aqueous_model": "LLNL_AQUEOUS_MODEL_PARAMETERS",
+    "llnl_aqueous_model_parameters": "LLNL_AQUEOUS_MODEL_PARAMETERS",
+    "llnl_aqueous_model": "LLNL_AQUEOUS_MODEL_PARAMETERS",
     "database": "DATABASE", "named_analytical_expression": "NAMED_EXPRESSIONS",
     "named_analytical_expressions": "NAMED_EXPRESSIONS", "named_expressions": "NAMED_EXPRESSIONS",
     "named_log_k": "NAMED_EXPRESSIONS", "isotopes": "ISOTOPES", "calculate_values": "CALCULATE_VALUES",
@@ -136,7 +137,8 @@ class StepRecord:
                                   if hasattr(r, "charge_balance") else float("nan")),
              "molality": {k: v for k, v in r.molality.items()}, "si": dict(r.saturation_index),
              "phase_moles": eq,
-             "phase_delta": {k: -v for k, v in getattr(r, "phase_dissolved", {}).items()} if self.state == "react" else {}}
+             "phase_delta": ({k: -v for k, v in getattr(r, "phase_dissolved", {}).items()}
+                             if self.state == "react" else {})}
         return d
 
 
@@ -870,7 +872,8 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
         if k == count - 1 and r.status == Status.CONVERGED:
             last_state = r.state
             if pp is not None:
-                last_pp = {n: {**spec, "moles": r.phase_moles.get(n, spec.get("moles", 10.0))} for n, spec in pp.items()}
+                last_pp = {n: {**spec, "moles": r.phase_moles.get(n, spec.get("moles", 10.0))}
+                           for n, spec in pp.items()}
     return last_state, last_pp
 
 
@@ -882,8 +885,9 @@ def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
             continue
         row: dict[str, Any] = {}
         ident = {"sim": rec.sim, "state": rec.state, "soln": rec.soln, "dist_x": -99, "time": -99, "step": rec.step,
-                 "pH": r.pH, "pe": r.pe, "reaction": rec.reaction if rec.state == "react" and not math.isnan(rec.reaction)
-                 else -99, "temp": r.T - 273.15, "mu": r.ionic_strength, "water": getattr(r, "water_mass", 1.0)}
+                 "pH": r.pH, "pe": r.pe,
+                 "reaction": rec.reaction if rec.state == "react" and not math.isnan(rec.reaction) else -99,
+                 "temp": r.T - 273.15, "mu": r.ionic_strength, "water": getattr(r, "water_mass", 1.0)}
         names = {"temp": "temp(C)", "alk": "Alk(eq/kgw)", "water": "mass_H2O", "charge": "charge(eq)"}
         for k in _SO_ORDER:
             if spec.get(k):

@@ -99,7 +99,7 @@ def water_state(db: Database, species: list[str], m: np.ndarray, W: float, T: fl
     w += W / c.gfw_water
     guess = {"pH": pH, "pe": pe, "I": I, "aw": aw}
     col = {s: i for i, s in enumerate(species)}
-    for el, ms in c.primary.items():
+    for _el, ms in c.primary.items():
         if ms in col and math.isfinite(la[col[ms]]):
             guess[ms] = float(la[col[ms]])
     return WaterState(db, float(T), float(P), float(W), {k: v for k, v in els.items() if v > 0}, e, w, q, h, guess, w)
@@ -163,7 +163,8 @@ def add_formulas(state: WaterState, formulas: dict[str, float]) -> WaterState:
         try:
             elements = parse_formula(formula)
         except ValueError as err:
-            raise InvalidInputError(f"reaction: {name!r} is neither a phase of the database nor a formula ({err})") from None
+            raise InvalidInputError(f"reaction: {name!r} is neither a phase of the database "
+                                    f"nor a formula ({err})") from None
         for el in elements:
             if el not in ("H", "O") and el not in c.primary:
                 raise InvalidInputError(f"reaction: element {el!r} of {name!r} is not in the database {db.path}")
@@ -311,7 +312,8 @@ def phase_specs(phases, db: Database) -> list[PhaseSpec]:
             if extra:
                 raise InvalidInputError(f"equilibrium phase {name!r}: unknown keys {sorted(extra)}; allowed: "
                                         "si, moles, formula, only")
-            si, moles, formula, only = spec.get("si", 0.0), spec.get("moles", 10.0), spec.get("formula"), spec.get("only")
+            si, moles = spec.get("si", 0.0), spec.get("moles", 10.0)
+            formula, only = spec.get("formula"), spec.get("only")
         elif isinstance(spec, (tuple, list)):
             parts = list(spec) + [10.0] * (2 - len(spec)) if len(spec) < 2 else list(spec)
             si, moles = parts[0], parts[1]
@@ -401,7 +403,8 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: 
         Tr = st.T if math.isnan(Tr) else float(Tr)
         Pr = st.P if math.isnan(Pr) else float(Pr)
         if not (T_RANGE[0] <= Tr <= T_RANGE[1]):
-            raise InvalidInputError(f"T={Tr!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K (the range of the water-property fits)")
+            raise InvalidInputError(f"T={Tr!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K "
+                                    "(the range of the water-property fits)")
         if not (math.isfinite(Pr) and 0.0 < Pr <= 1000.0):
             raise InvalidInputError(f"P={Pr!r} atm must be in (0, 1000] (PHREEQC's range of the water-density fit)")
         rows_states.append((st, Tr, Pr))
@@ -426,7 +429,8 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     for p in specs:
         for e in _phase_elements(db, p):
             if e not in ("H", "O") and e not in c.primary:
-                raise InvalidInputError(f"equilibrium phase {p.name!r}: element {e!r} has no master species in {db.path}")
+                raise InvalidInputError(f"equilibrium phase {p.name!r}: element {e!r} has no master species "
+                                        f"in {db.path}")
     keys = sorted(els, key=lambda e: list(c.primary).index(e))
     # phases whose elements are absent and that have nothing to give take no part
     on_phase = [all(e in els or e in ("H", "O") for e in _phase_elements(db, p)) for p in specs]

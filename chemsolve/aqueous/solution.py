@@ -163,11 +163,13 @@ def _couple(db: Database, text: str, pre: str = "") -> str:
     keys = []
     for p in parts:
         if "(" not in p:
-            raise InvalidInputError(f"{pre}redox couple {text!r}: element name must be followed by a valence in parentheses")
+            raise InvalidInputError(f"{pre}redox couple {text!r}: element name must be followed by a valence "
+                                    "in parentheses")
         try:
             keys.append(total_key(db, p))
         except InvalidInputError:
-            raise InvalidInputError(f"{pre}redox couple {text!r}: {p!r} is not a valence state of the database") from None
+            raise InvalidInputError(f"{pre}redox couple {text!r}: {p!r} is not a valence state "
+                                    "of the database") from None
     if keys[0].split("(")[0] != keys[1].split("(")[0]:
         raise InvalidInputError(f"{pre}redox couple {text!r} must join two valence states of one element")
     return "/".join(keys)
@@ -259,7 +261,8 @@ class Solution:
             raise InvalidInputError(f"{pre}Alkalinity with carbon: the pH is adjusted to the alkalinity, so it cannot "
                                     "also come from the charge balance or a phase (PHREEQC refuses it too)")
         if alk and next(t for t in self._totals if t.key == "Alkalinity").how != "mb":
-            raise InvalidInputError(f"{pre}Alkalinity cannot be used with charge balance or a phase (PHREEQC refuses it too)")
+            raise InvalidInputError(f"{pre}Alkalinity cannot be used with charge balance or a phase "
+                                    "(PHREEQC refuses it too)")
         if self.redox is not None:
             self._redox = _couple(self.db, str(self.redox), pre)
         else:

@@ -23,14 +23,15 @@ from typing import Any
 import numpy as np
 
 from ..certificate import BatchCertificate, Certificate, failed_message
-from ..errors import InvalidInputError
+from ..errors import ConvergenceError, InvalidInputError
 from ..kernels import codes as _c
-from ..status import Status, StatusRows
+from ..result import BatchResultBase, Result
+from ..status import Status
 from . import model as _model
 from .database import Database, log_k_basis
 from .system import Tableau, atoms_in_master, build, check_total, total_key
 
-__all__ = ["BatchSpeciation", "SpeciationResult", "build_system", "speciate", "speciate_batch"]
+__all__ = ["BatchSpeciation", "SpeciationResult", "build_system", "speciate", "speciate_batch", "total_key"]
 
 LN10 = math.log(10.0)
 T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fits (PHREEQC caps at 350 C)
@@ -63,7 +64,7 @@ def check_pe(pe) -> float:
 
 
 @dataclass(frozen=True)
-class SpeciationResult:
+class SpeciationResult(Result):
     """Speciation of one water. Molalities [mol/kgw]; activities; log10 activity coefficients."""
 
     status: Status
@@ -90,10 +91,6 @@ class SpeciationResult:
     P: float = 1.0  # [atm] the pressure the state holds at (the saturation pressure above 100 C)
     state: Any = None  # what a reaction step conserves (``aqueous.react``): ``react.WaterState``
 
-    @property
-    def success(self) -> bool:
-        return self.status == Status.CONVERGED
-
     def distribution(self, component: str) -> dict[str, float]:
         """Fraction of a component's dissolved total in each species, largest first:
         ``r.distribution("C(+4)") -> {"HCO3-": 0.89, "CO2": 0.07, ...}`` (keys as in ``composition``;
@@ -101,14 +98,15 @@ class SpeciationResult:
         key = component if component in self.composition else next(
             (k for k in self.composition if k.split("(")[0] == component), None)
         if key is None:
-            raise InvalidInputError(f"{component!r} is not a component of this water; components: {sorted(self.composition)}")
+            raise InvalidInputError(f"{component!r} is not a component of this water; "
+                                    f"components: {sorted(self.composition)}")
         amounts = {s: c * self.molality[s] for s, c in self.composition[key].items()}
         total = sum(amounts.values())
         return dict(sorted(((s, a / total) for s, a in amounts.items()), key=lambda kv: -kv[1]))
 
 
 @dataclass(frozen=True)
-class BatchSpeciation(StatusRows):
+class BatchSpeciation(BatchResultBase):
     """Speciation of N waters: row r of every array belongs to water r.
 
     species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
@@ -131,6 +129,14 @@ class BatchSpeciation(StatusRows):
     components: list[str]
     certificate: BatchCertificate | None = None
     message: list[str] = field(default_factory=list)  # per row: which formulation converged, or why none did
+    guess_source: str = "default"
+    advice: dict | None = None
+
+    def _frame_columns(self) -> dict[str, Any]:
+        cols = super()._frame_columns()
+        cols.update({f"m_{s}": self.molality[:, j] for j, s in enumerate(self.species)})
+        cols.update({f"SI_{p}": self.saturation_index[:, j] for j, p in enumerate(self.phases)})
+        return cols
 
 
 # ------------------------------------------------------------------ the initial-solution tableau
@@ -269,40 +275,94 @@ def speciate(
     max_outer: int = 100,
     damping: Any = None,
     advisor: Any = None,
+    options: Any = None,
+    throw: bool = False,
 ) -> SpeciationResult:
     """Speciate one water, optionally in equilibrium with minerals and gases.
 
-    db : a database (``load_database``), or an ``aqueous.Solution`` (PHREEQC's SOLUTION: units,
-        density, charge on an element, totals fixed by phases, redox couples; then the other
-        arguments are not used).
-    totals : {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3};
+    PHREEQC's initial SOLUTION in mol/kgw on the one compiled aqueous model (a single water is a batch
+    of one). Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and
+    returns a ``BatchSpeciation`` (arrays, one status per row).
+
+    When the formulation tried first fails, the fallback chain runs in the same compiled call: the
+    other ionic-strength formulation, the ionic strength as a bracketed 1-D root, then (pH from the
+    charge balance) the charge balance as a bracketed root over pH; the message says which one
+    converged. A state is labelled CONVERGED only after the independent certificate
+    (``aqueous.certificate``) passes.
+
+    Parameters
+    ----------
+    db : Database or Solution
+        The thermodynamic database (``load_database``), or an ``aqueous.Solution`` (PHREEQC's SOLUTION:
+        units, density, charge on an element, totals fixed by phases, redox couples); with a Solution,
+        totals, T, pH, pe, equilibrium_phases and advisor are not used.
+    totals : dict
+        {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3}.
         "Alkalinity" [eq/kgw] as PHREEQC: with carbon given, the pH is adjusted to it (pass a pH as
         the start; the charge balance cannot also be asked); without, it fixes the carbonate.
-    T : temperature [K]. pH : fixed pH, or None for the pH of electroneutrality.
-    pe : fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
-    equilibrium_phases : {phase: SI} or {phase: (SI, moles available per kgw)}: each phase dissolves
-        or precipitates until its saturation index is SI (for a gas, SI = log10 partial pressure
-        [atm], e.g. {"CO2(g)": -3.5}); a phase whose available moles (default 10) run out
-        dissolves completely and is left undersaturated. Moles dissolved (negative: precipitated)
-        come back in ``phase_moles``. (pe and the 1 kg of water stay fixed: PHREEQC's reaction step,
-        which conserves electrons and water, is ``aqueous.react``.)
-    ionic_strength : the formulation tried first: "newton" (default: log10 I is a Newton unknown
-        with its own equation) or "outer" (Newton at fixed activity coefficients inside a damped
-        fixed point on I). When it fails, the other, then the nested searches, are tried; the
-        message says which converged.
-    max_outer : iterations of the outer fixed point on I (the "outer" formulation); when it runs
-        out, the fallback chain goes on and the message says so.
-    damping : schedule of the Newton steps (default: ``LineSearch()``).
-    advisor : a ``chemsolve.advisors`` advisor. It may suggest the initial guess
-        ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the
-        default start, a positive-continued-fraction sweep), a damping schedule and
-        ``{"ionic_strength": ...}``. Checked: known masters, finite, log10 activity in
-        [-40, log10(total) + 1] (no more of a component free than there is in total), pH in
-        [-2, 16]; a bad part is replaced by the default and the reason kept in ``advice``.
-    Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and
-    returns a ``BatchSpeciation`` (arrays, one status per row).
-    Returns a ``SpeciationResult``; a failed solve has ``success`` False and says why.
+    T : float
+        Temperature [K].
+    pH : float or None
+        Fixed pH, or None for the pH of electroneutrality.
+    pe : float
+        Fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
+    equilibrium_phases : dict, optional
+        {phase: SI} or {phase: (SI, moles available per kgw)}: each phase dissolves or precipitates until
+        its saturation index is SI (for a gas, SI = log10 partial pressure [atm], e.g.
+        {"CO2(g)": -3.5}); a phase whose available moles (default 10) run out dissolves completely and
+        is left undersaturated. Moles dissolved (negative: precipitated) come back in
+        ``phase_moles``. pe and the 1 kg of water stay fixed: PHREEQC's reaction step, which conserves
+        electrons and water, is ``aqueous.react``.
+    ionic_strength : {"newton", "outer"}
+        The formulation tried first: "newton" (default: log10 I is a Newton unknown with its own
+        equation) or "outer" (Newton at fixed activity coefficients inside a damped fixed point on I).
+        When it fails, the other, then the nested searches, are tried; the message says which
+        converged.
+    max_outer : int
+        Iterations of the outer fixed point on I (the "outer" formulation); when it runs out, the
+        fallback chain goes on and the message says so.
+    damping : damping schedule, optional
+        Schedule of the Newton steps (default: ``LineSearch()``).
+    advisor : advisor, optional
+        A ``chemsolve.advisors`` advisor. It may suggest the initial guess
+        ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the default
+        start), a damping schedule and ``{"ionic_strength": ...}``. Checked: known masters, finite,
+        log10 activity in [-40, log10(total) + 1] (no more of a component free than there is in
+        total), pH in [-2, 16]; a bad part is replaced by the default and the reason kept in
+        ``advice``.
+    options : AqueousOptions, optional
+        ionic_strength, max_outer and damping at once (the object a model file's ``solver:`` builds);
+        then leave those keywords at their defaults.
+    throw : bool
+        Raise ``chemsolve.ConvergenceError`` (carrying the result) unless converged.
+
+    Returns
+    -------
+    SpeciationResult
+        A failed solve has ``success`` False and says why (a batch returns a ``BatchSpeciation``).
     """
+    o = _options(options, ionic_strength, max_outer, damping)
+    res = _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, o.ionic_strength, o.max_outer, o.damping,
+                             advisor)
+    if throw and not bool(np.all(res.success)):
+        raise ConvergenceError(res)
+    return res
+
+
+def _options(options, ionic_strength, max_outer, damping):
+    """The ``AqueousOptions`` of a call: ``options=`` or the keywords (validated once), never both."""
+    from .options import AqueousOptions
+
+    if options is None:
+        return AqueousOptions(ionic_strength=ionic_strength, max_outer=max_outer, damping=damping)
+    if not isinstance(options, AqueousOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.aqueous.AqueousOptions")
+    if (ionic_strength, max_outer, damping) != ("newton", 100, None):
+        raise InvalidInputError("give the solver options either as options= or as keywords, not both")
+    return options
+
+
+def _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping, advisor):
     if not isinstance(db, Database) and callable(getattr(db, "speciate", None)):  # an aqueous.Solution
         return db.speciate(ionic_strength=ionic_strength, damping=damping)
     if totals is None:
@@ -312,7 +372,10 @@ def speciate(
             raise InvalidInputError("equilibrium_phases are not supported for arrays of waters yet; loop over speciate")
         if advisor is not None or damping is not None:
             raise InvalidInputError("advisor= and damping= apply to single waters; speciate_batch uses its own")
-        return speciate_batch(db, totals, T, pH, pe)
+        from .options import AqueousOptions
+
+        return speciate_batch(db, totals, T, pH, pe,
+                              options=AqueousOptions(ionic_strength=ionic_strength, max_outer=max_outer))
     if advisor is not None:
         return _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer,
                                  damping)
@@ -323,7 +386,8 @@ def _check_one(db, totals, T, pH, pe, ionic_strength, allow_empty: bool = False)
     if not isinstance(totals, dict) or (not totals and not allow_empty):
         raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
     if not (isinstance(T, (int, float)) and math.isfinite(T) and T_RANGE[0] <= T <= T_RANGE[1]):
-        raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K (the range of the water-property fits)")
+        raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K "
+                                "(the range of the water-property fits)")
     pe = check_pe(pe)
     if pH is not None and not (isinstance(pH, (int, float)) and math.isfinite(pH) and -2 <= pH <= 16):
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
@@ -448,7 +512,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
         g = sug.initial_guess
         if g is not None:
             if not isinstance(g, dict) or set(g) - {"log_a", "pH"}:
-                parts["initial_guess"] = adv._Part(None, f"expected keys log_a, pH; got {g!r:.80}")
+                parts["initial_guess"] = adv.Part(None, f"expected keys log_a, pH; got {g!r:.80}")
             else:
                 la = g.get("log_a") or {}
                 out, why = {}, ""
@@ -474,13 +538,13 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
                         guess["pH"] = p.value
                 if not why and not out and "pH" not in guess:
                     why = "empty guess"
-                parts["initial_guess"] = adv._Part(None, why) if why else adv._Part(guess)
+                parts["initial_guess"] = adv.Part(None, why) if why else adv.Part(guess)
         opts = dict(sug.options or {})
         if opts:
             v = opts.pop("ionic_strength", None)
-            parts["options"] = (adv._Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['ionic_strength']")
-                                if opts else adv._Part({"ionic_strength": v}) if v in ("newton", "outer")
-                                else adv._Part(None, f"ionic_strength={v!r}: expected 'newton' or 'outer'"))
+            parts["options"] = (adv.Part(None, f"unknown option(s) {sorted(opts)}; allowed: ['ionic_strength']")
+                                if opts else adv.Part({"ionic_strength": v}) if v in ("newton", "outer")
+                                else adv.Part(None, f"ionic_strength={v!r}: expected 'newton' or 'outer'"))
         return parts
 
     def attempt(p):
@@ -509,38 +573,71 @@ def speciate_batch(
     warm_start: bool = True,
     chunk: int = 64,
     ionic_strength: str = "newton",
+    max_outer: int = 100,
+    damping: Any = None,
+    options: Any = None,
+    throw: bool = False,
 ) -> BatchSpeciation:
     """Speciate N waters in one compiled call (numba ``prange`` over chunks of rows).
 
-    totals : {element or valence state (or Alkalinity [eq/kgw]): (N,) totals [mol/kgw]} (scalars
-        broadcast); every total must be positive in every row. T : (N,) [K]. pH : (N,) fixed pH,
-        NaN (or None for all rows) for the pH of electroneutrality. pe : (N,).
-    warm_start : each row of a chunk starts from its predecessor's solution (sweeps).
     The same model, the same compiled algorithm and fallback chain as ``speciate`` (which is this
     with one row). A failed row gets its status and never stops the others. The kernels are cached on
-    disk: the first call on a machine compiles them (about a minute), later processes load them.
+    disk: the first call on a machine compiles them (about a minute, said on stderr), later processes
+    load them.
+
+    Parameters
+    ----------
+    db : Database
+        The thermodynamic database (``load_database``).
+    totals : dict
+        {element or valence state (or Alkalinity [eq/kgw]): (N,) totals [mol/kgw]} (scalars
+        broadcast); every total must be positive in every row.
+    T : array_like
+        (N,) temperatures [K].
+    pH : array_like or None
+        (N,) fixed pH, NaN (or None for all rows) for the pH of electroneutrality.
+    pe : array_like
+        (N,) pe.
+    warm_start : bool
+        Each row of a chunk starts from its predecessor's solution (sweeps).
+    chunk : int
+        Rows per parallel chunk.
+    ionic_strength, max_outer, damping
+        As in ``speciate``.
+    options : AqueousOptions, optional
+        ionic_strength, max_outer and damping at once; then leave those keywords at their defaults.
+    throw : bool
+        Raise ``chemsolve.ConvergenceError`` (carrying the batch) unless every row converged.
+
+    Returns
+    -------
+    BatchSpeciation
+        One row per water, one status and message per row.
     """
+    o = _options(options, ionic_strength, max_outer, damping)
     if not isinstance(totals, dict) or not totals:
         raise InvalidInputError("totals must be a non-empty dict of arrays, e.g. {'Na': [0.01, 0.02], 'Cl': ...}")
-    if ionic_strength not in ("outer", "newton"):
-        raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
+    ionic_strength = o.ionic_strength
     arrays = {str(k): _float_array(f"totals[{str(k)!r}]", v) for k, v in totals.items()}
     sizes = {a.shape[0] for a in arrays.values() if a.shape[0] != 1}
     T_a, pe_a = _float_array("T", T), _float_array("pe", pe)
     pH_a = _float_array("pH", np.nan if pH is None else pH)
     sizes |= {a.shape[0] for a in (T_a, pe_a, pH_a) if a.shape[0] != 1}
     if len(sizes) > 1:
-        raise InvalidInputError(f"totals, T, pH and pe must have one common length (or be scalars); got lengths {sorted(sizes)}")
+        raise InvalidInputError("totals, T, pH and pe must have one common length (or be scalars); "
+                                f"got lengths {sorted(sizes)}")
     N = sizes.pop() if sizes else 1
     for k, a in arrays.items():
         if a.ndim != 1:
             raise InvalidInputError(f"totals[{k!r}] must be 1-D, got shape {a.shape}")
         bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
         if bad.size:
-            raise InvalidInputError(f"totals[{k!r}] must be positive and finite; bad rows {bad[:10].tolist()}: {a[bad[:10]].tolist()}")
+            raise InvalidInputError(f"totals[{k!r}] must be positive and finite; bad rows "
+                                    f"{bad[:10].tolist()}: {a[bad[:10]].tolist()}")
     bad = np.flatnonzero(~(np.isfinite(T_a) & (T_a >= T_RANGE[0]) & (T_a <= T_RANGE[1])))
     if bad.size:
-        raise InvalidInputError(f"T must lie in {T_RANGE[0]}-{T_RANGE[1]} K; bad rows {bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
+        raise InvalidInputError(f"T must lie in {T_RANGE[0]}-{T_RANGE[1]} K; bad rows "
+                                f"{bad[:10].tolist()}: {T_a[bad[:10]].tolist()}")
     bad = np.flatnonzero(~(np.isnan(pH_a) | ((pH_a >= -2) & (pH_a <= 16))))
     if bad.size:
         raise InvalidInputError(f"pH must be in [-2, 16] or NaN (charge balance); bad rows {bad[:10].tolist()}")
@@ -564,17 +661,21 @@ def speciate_batch(
     if alk_ph:
         rows.XC[:, t.ih] = -pHb
         rows.X[:, t.ih] = -pHb
-    raw = _model.run(t, rows, mode=ionic_strength, chain=bool(warm_start), chunk=chunk)
+    raw = _model.run(t, rows, mode=ionic_strength, damping=o.damping, chain=bool(warm_start), chunk=chunk,
+                     max_outer=o.max_outer)
     status = raw.status.copy()
-    msgs = [_model.status_message(raw.res[r], ionic_strength)[1] for r in range(N)]
+    msgs = [_model.status_message(raw.res[r], ionic_strength, o.max_outer)[1] for r in range(N)]
     phases = [p for p in t.reactions if not p.startswith("couple ")]
     si = raw.si[:, :len(phases)]
     TOT_user = np.column_stack([np.broadcast_to(arrays[u], (N,)) for u in user])
     cert = _certify_batch(db, t, raw, pHb, peb, Tb, user, TOT_user, status)
     for r in np.flatnonzero(status == Status.CHECK_FAILED):
         msgs[r] = failed_message(cert.row(int(r)))
-    return BatchSpeciation(t.species, raw.m, raw.lg, -raw.X[:, t.ih], raw.res[:, 4], raw.res[:, 5], status,
-                           raw.res[:, 1].astype(np.int64), phases, si, list(t.components), cert, msgs)
+    res = BatchSpeciation(t.species, raw.m, raw.lg, -raw.X[:, t.ih], raw.res[:, 4], raw.res[:, 5], status,
+                          raw.res[:, 1].astype(np.int64), phases, si, list(t.components), cert, msgs)
+    if throw and not bool(res.success.all()):
+        raise ConvergenceError(res)
+    return res
 
 
 def _certify_batch(db, t, raw, pH_a, pe_a, T_a, user_keys, TOT_user, status) -> BatchCertificate:
@@ -598,6 +699,7 @@ def _float_array(name: str, v) -> np.ndarray:
         raise InvalidInputError(f"{name} must be numbers, got {v!r:.80}") from None
 
 
-# compatibility names used elsewhere in the package
+# compatibility names used elsewhere in the package (``total_key`` is the public one: model files, plots
+# and the certificate resolve total keys with it)
 _total_key = total_key
 _atoms_in_master = atoms_in_master

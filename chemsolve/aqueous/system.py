@@ -464,7 +464,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     z, ga, gb = np.zeros(ns), np.zeros(ns), np.zeros(ns)
     gk = np.zeros(ns, dtype=np.int64)
     vm = np.zeros((ns, 10))
-    for i, (name, sp, coefs, lk) in enumerate(rows):
+    for i, (_name, sp, coefs, lk) in enumerate(rows):
         for b, v in coefs.items():
             nu[i, bidx[b]] = v
         lkc[i] = lk
@@ -476,7 +476,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         if sp.vm is not None:
             vm[i] = sp.vm
     species = [r[0] for r in rows]
-    for j, ms in enumerate(masters):
+    for j, _ms in enumerate(masters):
         if comps[j] != "Alkalinity" and not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
     atoms = np.array([atoms_in_master(db, k) for k in comps])

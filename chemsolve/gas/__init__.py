@@ -7,9 +7,12 @@
 Cantera is used only to *read* species thermo (NASA 7 / NASA 9 polynomials) and composition;
 the equilibrium itself is solved by the compiled kernels of ``chemsolve.kernels.gas``
 (formulation documented there). Import cost: importing this module imports neither Cantera
-nor numba; ``from_cantera`` imports Cantera, the first solve loads the (disk-cached) kernels.
+nor numba; ``from_cantera`` imports Cantera, the first solve loads the (disk-cached) kernels
+(``warmup()`` loads or compiles them all at once).
 """
 
 from .mixture import GasBatch, GasEquilibrium, GasMixture, ThermoRangeWarning
+from .options import GasOptions
+from .warmup import warmup
 
-__all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "ThermoRangeWarning"]
+__all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "GasOptions", "ThermoRangeWarning", "warmup"]

@@ -5,15 +5,20 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .. import damping as dmp
-from ..errors import InvalidInputError
+from ..certificate import BatchCertificate, Certificate, failed_message
+from ..errors import ConvergenceError, InvalidInputError, require
 from ..kernels import codes as _c
-from ..status import Status, StatusRows
+from ..result import BatchResultBase, Result
+from ..status import Status
+from . import certificate as _cert
+from .options import GasOptions
 
 __all__ = ["GasMixture", "GasEquilibrium", "GasBatch", "ThermoRangeWarning"]
 
@@ -23,8 +28,9 @@ _MAX_REGIONS = 3
 
 GAS_MESSAGES = {
     Status.CONVERGED: (
-        "Converged: element balances, gas moles and the fixed property hold to tol, every gas "
-        "species sits at its equilibrium condition, no absent condensed species would lower G."
+        "Converged and certified: element balances, gas moles and the fixed property hold to tol, every "
+        "gas species sits at its equilibrium condition, no absent condensed species would lower G "
+        "(checked independently of the solver: see the result's certificate)."
     ),
     Status.MAX_ITER: (
         "No converged state within max_iter iterations (or the condensed phase set kept "
@@ -117,7 +123,7 @@ def _thermo_rows(species: Sequence[Any]) -> _Thermo:
 
 def _load_species(source: Any, phase: str | None) -> tuple[list[Any], str, Any]:
     """Species objects of a Cantera phase, a species-only YAML file, or a Cantera object."""
-    import cantera as ct
+    ct = require("cantera")
 
     if isinstance(source, ct.ThermoPhase):
         if source.thermo_model not in ("ideal-gas", "IdealGas"):
@@ -149,7 +155,7 @@ def _first_line(err: Exception) -> str:
 
 def _condensed_species(spec: Any) -> list[Any]:
     """'graphite.yaml' (a fixed-stoichiometry phase), 'nasa_condensed.yaml:H2O(L)', a ct.Species."""
-    import cantera as ct
+    ct = require("cantera")
 
     if isinstance(spec, ct.Species):
         return [spec]
@@ -204,7 +210,7 @@ def _parse_composition(text: str) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class GasEquilibrium:
+class GasEquilibrium(Result):
     """One equilibrium state. Arrays line up with ``GasMixture.species_names``.
 
     X : (ng,) gas mole fractions [-]. ln_X : (ng,) their natural logs (exact for trace species
@@ -212,7 +218,9 @@ class GasEquilibrium:
     T [K], P [Pa]. moles : gas moles per mole of feed. condensed : {name: moles per mole of feed}
     for every condensed species of the mixture (0 when absent). element_potentials :
     {element: mu/RT}. diagnostics: final element-balance and energy residuals (relative), the
-    most negative driving force of an absent condensed species, phase changes.
+    most negative driving force of an absent condensed species, phase changes. certificate : the
+    independent check of the state (``chemsolve.gas.certificate``; empty unless the solver
+    converged); a state it refuses has status CHECK_FAILED and a message naming the worst residual.
     """
 
     X: np.ndarray
@@ -222,7 +230,7 @@ class GasEquilibrium:
     moles: float
     condensed: dict[str, float]
     status: Status
-    iterations: int
+    nit: int
     element_potentials: dict[str, float]
     diagnostics: dict[str, float]
     mode: str
@@ -230,10 +238,7 @@ class GasEquilibrium:
     message: str = ""
     guess_source: str = "default"
     advice: dict | None = None  # with an advisor: attempts, rejected suggestions, advisor time
-
-    @property
-    def success(self) -> bool:
-        return self.status == Status.CONVERGED
+    certificate: Certificate | None = field(default=None, repr=False)  # the independent check
 
     def mole_fraction_dict(self, threshold: float = 0.0) -> dict[str, float]:
         """{species: X} for X above ``threshold``."""
@@ -257,10 +262,11 @@ def _to_cantera(gas: Any, names: list[str], T: float, P: float, X: np.ndarray) -
 
 
 @dataclass(frozen=True)
-class GasBatch(StatusRows):
+class GasBatch(BatchResultBase):
     """Many equilibrium states: X (n, ng), ln_X (n, ng), T (n,), P (n,), moles (n,),
     condensed (n, nc) moles per mole of feed (columns: ``condensed_names``), status (n,),
-    iterations (n,), element_potentials (n, ne) (columns: ``element_names``)."""
+    nit (n,) iterations, element_potentials (n, ne) (columns: ``element_names``), certificate (a
+    ``BatchCertificate``: every check's worst residual per row, and which rows were checked)."""
 
     X: np.ndarray
     ln_X: np.ndarray
@@ -269,7 +275,7 @@ class GasBatch(StatusRows):
     moles: np.ndarray
     condensed: np.ndarray
     status: np.ndarray
-    iterations: np.ndarray
+    nit: np.ndarray
     element_potentials: np.ndarray
     diagnostics: np.ndarray = field(repr=False)
     mode: str = "TP"
@@ -278,19 +284,29 @@ class GasBatch(StatusRows):
     element_names: list[str] = field(default_factory=list, repr=False)
     guess_source: str = "default"
     advice: dict | None = None
+    certificate: BatchCertificate | None = field(default=None, repr=False)  # the independent check, per row
+
+    def _frame_columns(self) -> dict[str, Any]:
+        cols = super()._frame_columns()
+        cols.update({f"X_{s}": self.X[:, j] for j, s in enumerate(self.species_names)})
+        cols.update({f"n_{c}": self.condensed[:, k] for k, c in enumerate(self.condensed_names)})
+        return cols
 
     def row(self, i: int) -> GasEquilibrium:
         """State ``i`` as a ``GasEquilibrium``."""
         st = Status(int(self.status[i]))
         d = self.diagnostics[i]
+        cert = self.certificate.row(i) if self.certificate is not None else None
+        msg = (failed_message(cert) if (st == Status.CHECK_FAILED and cert is not None)
+               else GAS_MESSAGES.get(st, st.message))
         return GasEquilibrium(
             X=self.X[i].copy(), ln_X=self.ln_X[i].copy(), T=float(self.T[i]), P=float(self.P[i]),
             moles=float(self.moles[i]),
             condensed={n: float(v) for n, v in zip(self.condensed_names, self.condensed[i])},
-            status=st, iterations=int(self.iterations[i]),
+            status=st, nit=int(self.nit[i]),
             element_potentials={n: float(v) for n, v in zip(self.element_names, self.element_potentials[i])},
             diagnostics=_diag(d), mode=self.mode, species_names=self.species_names,
-            message=GAS_MESSAGES.get(st, st.message), guess_source=self.guess_source, advice=self.advice,
+            message=msg, guess_source=self.guess_source, advice=self.advice, certificate=cert,
         )
 
     def to_cantera(self, gas: Any, i: int) -> Any:
@@ -318,7 +334,7 @@ class GasMixture:
     """
 
     def __init__(self, gas_species: list[Any], condensed_species: list[Any], source: str, phase: Any = None):
-        import cantera as ct
+        ct = require("cantera")
 
         if not gas_species:
             raise InvalidInputError(f"{source}: no gas species")
@@ -358,13 +374,17 @@ class GasMixture:
             [], np.zeros((0, _MAX_REGIONS, 9)), np.zeros((0, _MAX_REGIONS + 1)), np.zeros(0, np.int64),
             np.zeros(0), np.zeros(0), np.zeros(0))
         self.T_fit = np.column_stack([self._gas.tmin, self._gas.tmax])
+        # where each condensed species may take part (its fit; the lowest phase of a formula also
+        # below it): see chemsolve.gas.certificate.condensed_windows
+        self._cwin = np.ascontiguousarray(_cert.condensed_windows(self.Ac, self._cond.tmin, self._cond.tmax))
+        self.condensed_windows = self._cwin
         self._index = {n: i for i, n in enumerate(names)}
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_cantera(cls, source: Any, *, species: Sequence[str] | None = None,
                      elements: Sequence[str] | None = None, condensed: Sequence[Any] = (),
-                     phase: str | None = None) -> "GasMixture":
+                     phase: str | None = None) -> GasMixture:
         """Read species from a Cantera YAML file (``gri30.yaml``, a species-only file such as
         ``nasa_gas.yaml``, a user's file) or a ``cantera.Solution``.
 
@@ -435,8 +455,15 @@ class GasMixture:
         return arr / tot
 
     def _check_range(self, T: np.ndarray, x: np.ndarray, what: str) -> None:
+        """Warn when T lies outside the fit of a gas species of the feed x ("feed") or of any gas
+        species made of the feed's elements ("equilibrium")."""
         Tf = np.atleast_1d(T)
-        present = np.atleast_2d(x).max(axis=0) > 0.0 if what == "feed" else np.ones(self.n_species, bool)
+        used = np.atleast_2d(x).max(axis=0) > 0.0
+        if what == "feed":
+            present = used
+        else:
+            elems = np.abs(self.A[used]).sum(axis=0) > 0.0
+            present = np.all((self.A == 0.0) | elems[None, :], axis=1)
         lo, hi = self._gas.tmin[present], self._gas.tmax[present]
         names = [n for n, p in zip(self.species_names, present) if p]
         bad_lo = Tf.min() < lo
@@ -448,6 +475,23 @@ class GasMixture:
                 f"{what} temperature {Tf.min():.6g}..{Tf.max():.6g} K is outside the thermo fit of "
                 f"{bad.size} species (e.g. {names[j]}: {lo[j]:g}-{hi[j]:g} K); the fits are "
                 "extrapolated, as Cantera does",
+                ThermoRangeWarning, stacklevel=3,
+            )
+
+    def _check_condensed_range(self, T: np.ndarray, nc: np.ndarray) -> None:
+        """Warn when a condensed species is present outside its fit (the lowest phase of a formula
+        may be: see ``condensed_windows``)."""
+        if nc.size == 0:
+            return
+        th = self._cond
+        out = (nc > 0.0) & ((T[:, None] < th.tmin[None, :]) | (T[:, None] > th.tmax[None, :]))
+        if out.any():
+            i, k = (int(v) for v in np.argwhere(out)[0])
+            warnings.warn(
+                f"condensed species {self.condensed_names[k]} is present at {T[i]:.6g} K, outside its thermo "
+                f"fit {th.tmin[k]:g}-{th.tmax[k]:g} K ({int(out.any(axis=0).sum())} species, "
+                f"{int(out.any(axis=1).sum())} states): it is the lowest-temperature phase of its formula "
+                "in this mixture, so its fit is extrapolated down; add the phase below for better data",
                 ThermoRangeWarning, stacklevel=3,
             )
 
@@ -491,30 +535,49 @@ class GasMixture:
                     warm_start: bool = False, H: Any = None, U: Any = None, S: Any = None,
                     max_iter: int = 500, tol: float = 1e-9, T_guess: float | None = None,
                     T_bounds: tuple[float, float] = (100.0, 20000.0), chunk: int | None = None,
-                    throw_on_input: bool = True, advisor: Any = None) -> GasEquilibrium | GasBatch:
+                    throw_on_input: bool = True, advisor: Any = None, options: GasOptions | None = None,
+                    throw: bool = False) -> GasEquilibrium | GasBatch:
         """Chemical equilibrium of the feed (T [K], P [Pa], X) holding two properties fixed.
 
         mode : 'TP', 'HP', 'SP', 'TV', 'UV'. As in Cantera, the feed state fixes the held
         properties: HP holds the feed's enthalpy and P, UV its internal energy and volume, and
         so on. ``elements={'C': 1, 'H': 4, 'O': 4}`` gives the element amounts instead of X
-        (TP only: element amounts carry no enthalpy and no volume). ``H`` [J/kg], ``U`` [J/kg] or ``S`` [J/kg/K] override the feed's value (HP, UV,
+        (TP only: element amounts carry no enthalpy and no volume). ``H`` [J/kg], ``U`` [J/kg] or
+        ``S`` [J/kg/K] override the feed's value (HP, UV,
         SP). Scalars give a ``GasEquilibrium``; arrays of T / P or an (n, ng) X give a
         ``GasBatch`` (solved in parallel; ``warm_start=True`` starts each state from the previous
         one, for sweeps). damping : ``ControlFactor()`` (NASA CEA's, the default) or any engine
         schedule (Constant, Ramp, Adaptive, LineSearch). tol : relative residual of the final
         element-balance and energy check. T_guess : first temperature of a cold HP/SP/UV solve
-        (default: CEA's 3800 K). T_bounds : T is kept inside while iterating [K].
+        (default: CEA's 3800 K). T_bounds : the search for T in HP, SP and UV stays inside [K]
+        (TP and TV states are solved at the T given, whatever T_bounds; outside the species' fits
+        with a ThermoRangeWarning). Every state the solver calls converged is then certified
+        (``chemsolve.gas.certificate``); one the certificate refuses is CHECK_FAILED.
+        options : a ``GasOptions`` holding damping, max_iter, tol, T_guess, T_bounds and chunk at once (the
+        object a model file's ``solver:`` builds); then leave those keywords at their defaults.
+        throw : raise ``chemsolve.ConvergenceError`` (carrying the result) unless every state converged.
         advisor : a ``chemsolve.advisors`` advisor, consulted once per call (a batch is one
         problem: never once per state). It may suggest ``{"T": K}`` (the first temperature of
         HP/SP/UV, inside T_bounds) and a damping schedule; bad parts are replaced by the defaults
         and the reason kept in ``advice``. A retry re-solves only the states that failed.
         """
+        if options is not None:  # the options object's values, as keywords (after the clash check)
+            o = _gas_options(options, damping=damping, max_iter=max_iter, tol=tol, T_guess=T_guess,
+                             T_bounds=T_bounds, chunk=chunk)
+            damping, max_iter, tol, T_guess, T_bounds, chunk = (o.damping, o.max_iter, o.tol, o.T_guess, o.T_bounds,
+                                                                 o.chunk)
+            options = None
         if advisor is not None:
-            return self._advised(advisor, dict(T=T, P=P, X=X, mode=mode, elements=elements, damping=damping,
-                                               warm_start=warm_start, H=H, U=U, S=S, max_iter=max_iter, tol=tol,
-                                               T_guess=T_guess, T_bounds=T_bounds, chunk=chunk,
-                                               throw_on_input=throw_on_input))
+            out = self._advised(advisor, dict(T=T, P=P, X=X, mode=mode, elements=elements, damping=damping,
+                                              warm_start=warm_start, H=H, U=U, S=S, max_iter=max_iter, tol=tol,
+                                              T_guess=T_guess, T_bounds=T_bounds, chunk=chunk,
+                                              throw_on_input=throw_on_input))
+            if throw and not bool(np.all(out.success)):
+                raise ConvergenceError(out)
+            return out
+        from ..kernels import first_use  # noqa: PLC0415
         from ..kernels import gas as kg  # noqa: PLC0415 - numba only when solving
+        from ..kernels import gas_certificate as kc  # noqa: PLC0415
 
         mode_u = str(mode).upper()
         if mode_u not in _c.MODE_NAMES:
@@ -546,50 +609,30 @@ class GasMixture:
             if bad.size:
                 where = f"[{bad[0]}]" if batch else ""
                 raise InvalidInputError(f"{nm}{where} = {float(arr[bad[0]])!r} {unit}: must be finite and > 0")
-        target = np.full(n, np.nan)
-        for nm, val, ok_mode in (("H", H, "HP"), ("U", U, "UV"), ("S", S, "SP")):
-            if val is None:
-                continue
-            if mode_u != ok_mode:
-                raise InvalidInputError(f"{nm}= is only used with mode='{ok_mode}', not {mode_u!r}")
+        for val in (H, U, S):  # an H (U, S) sweep at one feed state
             try:
-                v = np.asarray(val, dtype=float)
+                shp = np.shape(np.asarray(val, dtype=float)) if val is not None else ()
             except (TypeError, ValueError):
-                raise InvalidInputError(f"{nm} = {val!r} is not a number") from None
-            if v.ndim > 1 or (v.ndim == 1 and n != 1 and v.shape[0] != n):
-                raise InvalidInputError(f"{nm} has shape {v.shape}; expected a scalar or ({n},) like T")
-            if v.ndim == 1 and n == 1 and v.shape[0] > 1:  # an H sweep at one feed state
-                n = v.shape[0]
+                continue  # _targets names it
+            if n == 1 and len(shp) == 1 and shp[0] > 1:
+                n = shp[0]
                 batch = True
                 Tb = np.ascontiguousarray(np.broadcast_to(Tb, (n,)))
                 Pb = np.ascontiguousarray(np.broadcast_to(Pb, (n,)))
                 Xb = np.ascontiguousarray(np.broadcast_to(Xb, (n, self.n_species)))
-                target = np.full(n, np.nan)
-            v = np.broadcast_to(v, (n,))
-            if not np.all(np.isfinite(v)):
-                raise InvalidInputError(f"{nm} = {val!r}: must be finite")
-            mw = Xb @ self.molecular_weights * 1e-3  # kg/mol of feed
-            target = v * mw / R  # per mole of feed: H/R [K], U/R [K] or S/R [-]
-        sched = dmp.resolve(damping if damping is not None else dmp.ControlFactor(), "newton")
-        lo_t, hi_t = float(T_bounds[0]), float(T_bounds[1])
-        if not (0.0 < lo_t < hi_t and math.isfinite(hi_t)):
-            raise InvalidInputError(f"T_bounds={T_bounds!r}: need 0 < low < high")
-        if T_guess is not None and not (math.isfinite(float(T_guess)) and float(T_guess) > 0.0):
-            raise InvalidInputError(f"T_guess={T_guess!r}: must be finite and > 0")
-        if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-            raise InvalidInputError(f"max_iter={max_iter!r}: must be an integer >= 1")
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 < float(tol) < 1e-2):
-            raise InvalidInputError(f"tol={tol!r}: must be a number in (0, 1e-2)")
-        if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer))
-                                  or chunk < 1):
-            raise InvalidInputError(f"chunk={chunk!r}: must be an integer >= 1")
+        target = _targets(self, mode_u, Xb, n, H=H, U=U, S=S)
+        o = _gas_options(options, damping=damping, max_iter=max_iter, tol=tol, T_guess=T_guess, T_bounds=T_bounds,
+                         chunk=chunk)
+        sched, max_iter, tol, T_guess, chunk = o.damping, o.max_iter, o.tol, o.T_guess, o.chunk
+        lo_t, hi_t = o.T_bounds
+        T_bounds = o.T_bounds
         gopt = np.zeros(kg.N_GOPT)
         gopt[kg.GOPT_MAX_ITER] = int(max_iter)
         gopt[kg.GOPT_TOL] = float(tol)
         gopt[kg.GOPT_TMIN] = lo_t
         gopt[kg.GOPT_TMAX] = hi_t
         gopt[kg.GOPT_T_GUESS] = 3800.0 if T_guess is None else float(T_guess)
-        self._check_range(Tb, Xb, "feed")
+        self._check_range(Tb, Xb, "feed" if mode_u in ("HP", "SP", "UV") else "equilibrium")
 
         ng, ne, ncs = self.n_species, len(self.element_names), len(self.condensed_names)
         lnn = np.empty((n, ng))  # every row is written by the kernel (NaN if not solved)
@@ -602,33 +645,48 @@ class GasMixture:
             chunk = kg.default_chunk(n, bool(warm_start))
         g, c = self._gas, self._cond
         X_out = np.empty((n, ng))
-        kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
-                       self.Ac, c.coeffs, c.bounds, c.nreg, sched.kind, sched.params(),
-                       gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)
-        ln_x = lnn  # the kernel leaves ln mole fractions here
-        moles = np.exp(st[:, kg.ST_LNSUM])
-        Tout = Tb.copy() if mode_u in ("TP", "TV") else st[:, kg.ST_T].copy()
-        Pout = st[:, kg.ST_P].copy()
-        conv_T = Tout[status == _c.CONVERGED]
-        if conv_T.size and mode_u not in ("TP", "TV"):
-            self._check_range(conv_T, X_out, "equilibrium")
+        # the first call in a process loads the compiled kernels from numba's disk cache, or
+        # compiles them (first use on this machine): the latter is said on stderr
+        with first_use("the gas kernels", kg.equil_rows, kc.certify_rows):
+            kg.equil_batch(mcode, Xb, Tb, Pb, target, self.A, g.coeffs, g.bounds, g.nreg, g.lnpref,
+                           self.Ac, c.coeffs, c.bounds, c.nreg, self._cwin, sched.kind, sched.params(),
+                           gopt, 1 if warm_start else 0, int(chunk), lnn, nc, cact, pi, st, status, X_out)
+            ln_x = lnn  # the kernel leaves ln mole fractions here
+            moles = np.exp(st[:, kg.ST_LNSUM])
+            T_used = st[:, kg.ST_T].copy()  # the temperature the kernel solved at (TP, TV: must be T)
+            Tout = Tb.copy() if mode_u in ("TP", "TV") else T_used
+            Pout = st[:, kg.ST_P].copy()
+            # the certificate: every state the solver calls converged is checked independently;
+            # those that fail become CHECK_FAILED
+            cert = _cert.certify_arrays(self, mode_u, Xb, Tb, Pb, target, T_used, Pout, X_out, ln_x, moles, nc,
+                                        pi, status, float(tol))
+        conv = status == _c.CONVERGED
+        if conv.any():
+            if mode_u in ("HP", "SP", "UV"):
+                self._check_range(Tout[conv], Xb[conv], "equilibrium")
+            self._check_condensed_range(Tout[conv], nc[conv])
         if mode_u in ("HP", "SP", "UV"):
             recheck = None
             if sched != dmp.ControlFactor():
                 # a failure pinned at a T bound under another schedule may be the schedule's doing:
                 # the target is called infeasible only if the default fails there too
-                def recheck(idx, kw=dict(mode=mode_u, X=Xb, P=Pb, T=Tb, H=H, U=U, S=S)):
+                def recheck(idx, kw=dict(mode=mode_u, X=Xb, P=Pb, T=Tb, H=H, U=U, S=S)):  # noqa: B006 - bound now, never mutated
                     sub = {k: (np.broadcast_to(np.asarray(v, dtype=float), (n,) + np.shape(v)[1:])[idx]
                                if k != "X" else v[idx]) for k, v in kw.items() if v is not None and k != "mode"}
                     r = self.equilibrate(sub.pop("T"), sub.pop("P"), sub.pop("X"), mode=kw["mode"], max_iter=max_iter,
                                          tol=tol, T_guess=T_guess, T_bounds=T_bounds, throw_on_input=False, **sub)
                     return np.atleast_1d(r.success)
-            self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input, recheck)
+            self._infeasible_targets(status, Tout, lo_t, hi_t, mode_u, batch and not throw_on_input, recheck,
+                                     (Xb, Tb, Pb, target, float(tol), int(max_iter)))
         res = GasBatch(X=X_out, ln_X=ln_x, T=Tout, P=Pout, moles=moles, condensed=nc, status=status,
-                       iterations=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
+                       nit=st[:, kg.ST_ITER].astype(np.int64), element_potentials=pi,
                        diagnostics=st, mode=mode_u, species_names=self.species_names,
-                       condensed_names=self.condensed_names, element_names=self.element_names)
-        return res if batch else res.row(0)
+                       condensed_names=self.condensed_names, element_names=self.element_names,
+                       certificate=cert)
+        out = res if batch else res.row(0)
+        if throw and not bool(np.all(out.success)):
+            raise ConvergenceError(out)
+        return out
 
 
     def _advised(self, advisor: Any, kw: dict[str, Any]) -> GasEquilibrium | GasBatch:
@@ -654,7 +712,8 @@ class GasMixture:
             "kind": "gas", "mode": mode_u, "signature": f"gas:{self.source}:{mode_u}:{','.join(self.element_names)}",
             "elements": elems, "T": float(Ta[0]), "P": float(Pa[0]),
             "feed": {self.species_names[i]: float(x0[i] / x0.sum()) for i in top if x0[i] > 0},
-            "condensed": list(self.condensed_names), "batch_size": int(max(Ta.size, Pa.size, np.atleast_2d(feed).shape[0])),
+            "condensed": list(self.condensed_names),
+            "batch_size": int(max(Ta.size, Pa.size, np.atleast_2d(feed).shape[0])),
             "features": [*(v for v in elems.values()), math.log(float(Ta[0])) , math.log(float(Pa[0]))],
         }
         lo_t, hi_t = float(kw["T_bounds"][0]), float(kw["T_bounds"][1])
@@ -665,13 +724,13 @@ class GasMixture:
             g = sug.initial_guess
             if g is not None:
                 if not isinstance(g, dict) or set(g) - {"T"}:
-                    parts["initial_guess"] = adv._Part(None, f"expected {{'T': K}}, got {g!r:.80}")
+                    parts["initial_guess"] = adv.Part(None, f"expected {{'T': K}}, got {g!r:.80}")
                 elif not free_T:
-                    parts["initial_guess"] = adv._Part(None, f"mode {mode_u} fixes T: a T guess is not used")
+                    parts["initial_guess"] = adv.Part(None, f"mode {mode_u} fixes T: a T guess is not used")
                 else:
                     parts["initial_guess"] = adv.finite_number(g.get("T"), lo_t, hi_t, "T")
             if sug.options:
-                parts["options"] = adv._Part(None, f"unknown option(s) {sorted(sug.options)}; the gas model has none")
+                parts["options"] = adv.Part(None, f"unknown option(s) {sorted(sug.options)}; the gas model has none")
             return parts
 
         best: list[Any] = []
@@ -688,7 +747,7 @@ class GasMixture:
             n_att[0] += 1
             if prev is None:
                 r = self.equilibrate(**args)
-                work = int(np.sum(r.iterations))
+                work = int(np.sum(r.nit))
                 if isinstance(r, GasBatch):
                     row_attempt[:] = [np.zeros(len(r), dtype=np.int64)]
             else:  # a retry: only the states that failed, patched into the earlier result
@@ -702,10 +761,11 @@ class GasMixture:
                     if rows.ndim == 2:
                         args["X"] = np.broadcast_to(rows, (n, rows.shape[1]))[idx]
                 sub = self.equilibrate(**args)
-                work = int(np.sum(sub.iterations))
+                work = int(np.sum(sub.nit))
                 fields_ = ("X", "ln_X", "T", "P", "moles", "condensed", "status", "element_potentials", "diagnostics")
                 r = replace(prev, **{f: _patched(getattr(prev, f), getattr(sub, f), idx) for f in fields_},
-                            iterations=_patched(prev.iterations, prev.iterations[idx] + sub.iterations, idx))
+                            nit=_patched(prev.nit, prev.nit[idx] + sub.nit, idx),
+                            certificate=_patched_certificate(prev.certificate, sub.certificate, idx))
                 row_attempt[0][idx] = n_att[0] - 1
             best[:] = [r]
             conv = bool(np.all(r.success))
@@ -725,27 +785,115 @@ class GasMixture:
                 source = ", ".join(f"{a} x{c}" for a, c in counts.items())
         return replace(res, guess_source=source, advice=log)
 
-    def _infeasible_targets(self, status, T, lo, hi, mode, quiet, recheck=None) -> None:
-        """A state that failed with T pinned at a bound has a target outside the reachable range
-        (with a non-default schedule: only if the default schedule fails there too)."""
-        pinned = (status != _c.CONVERGED) & ((np.abs(T - lo) < 1e-9 * lo) | (np.abs(T - hi) < 1e-9 * hi))
+    def _infeasible_targets(self, status, T, lo, hi, mode, quiet, recheck=None, request=None) -> None:
+        """A state that failed with T pinned at a bound may have a target outside the reachable
+        range. It is called infeasible (INVALID_INPUT) only when the TP (UV: TV) equilibrium at
+        that bound confirms it: the held property of that state lies on the far side of the
+        target (with a non-default schedule, also only if the default fails there too). The
+        equilibrium H, U and S rise with T (``condensed_windows``), so the confirmation is exact."""
+        failed = (status != _c.CONVERGED) & (status != _c.CHECK_FAILED)
+        at_lo = failed & (np.abs(T - lo) < 1e-9 * lo)
+        at_hi = failed & (np.abs(T - hi) < 1e-9 * hi)
+        pinned = at_lo | at_hi
         if not np.any(pinned):
             return
         if recheck is not None:
             idx = np.flatnonzero(pinned)
             pinned[idx[recheck(idx)]] = False
-            if not np.any(pinned):
-                return
-        i = int(np.flatnonzero(pinned)[0])
-        side = "below" if abs(T[i] - lo) < 1e-9 * lo else "above"
+        gap = np.full(T.shape[0], np.nan)  # target - property at the bound, per mole of feed
+        if request is not None and np.any(pinned):
+            gap[pinned] = self._gap_at_bound(np.flatnonzero(pinned), np.where(at_lo, lo, hi)[pinned], mode, *request)
+        confirmed = pinned & np.where(at_lo, gap < 0.0, gap > 0.0)
+        if not np.any(confirmed):
+            return
+        i = int(np.flatnonzero(confirmed)[0])
+        side = "below" if at_lo[i] else "above"
         what = {"HP": "enthalpy", "UV": "internal energy", "SP": "entropy"}[mode]
         bound = lo if side == "below" else hi
         msg = (f"infeasible {mode} target (state {i}): the {what} to hold lies {side} the equilibrium "
                f"{what} at T_bounds {side.replace('below', 'low').replace('above', 'high')} end "
-               f"{bound:g} K; check H/U/S or widen T_bounds")
-        status[pinned] = _c.INVALID_INPUT
+               f"{bound:g} K (by {abs(gap[i]):.4g}{'' if mode == 'SP' else ' K'} in {mode[0]}/R per mole of feed); "
+               "check H/U/S or widen T_bounds")
+        status[confirmed] = _c.INVALID_INPUT
         if not quiet:
             raise InvalidInputError(msg)
+
+    def _gap_at_bound(self, idx, Tbound, mode, Xb, Tb, Pb, target, tol, max_iter) -> np.ndarray:
+        """target - (the held property of the TP (UV: TV) equilibrium at Tbound) for rows idx, per
+        mole of feed; NaN where that equilibrium does not converge."""
+        from ..kernels import first_use  # noqa: PLC0415
+        from ..kernels import gas_certificate as kc  # noqa: PLC0415
+
+        fixed = "TP" if mode in ("HP", "SP") else "TV"
+        # TV at Tbound holds the feed's volume R T0 / P0: the kernel takes V from (T, P), so P scales with T
+        P = Pb[idx] if fixed == "TP" else Pb[idx] * Tbound / Tb[idx]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ThermoRangeWarning)
+            r = self.equilibrate(np.ascontiguousarray(Tbound, dtype=float), np.ascontiguousarray(P, dtype=float),
+                                 Xb[idx], mode=fixed, tol=tol, max_iter=max_iter, throw_on_input=False)
+        mcode = _c.MODE_NAMES[mode]
+        g, c = self._gas, self._cond
+        prop = np.empty(len(idx))
+        tgt = target[idx].copy()
+        own = np.isnan(tgt)
+        with first_use("the gas property kernels", kc.property_batch, kc.feed_property_batch):
+            kc.property_batch(mcode, r.T, r.P, r.X, r.ln_X, r.moles, r.condensed, g.coeffs, g.bounds, g.nreg,
+                              g.lnpref, c.coeffs, c.bounds, c.nreg, prop)
+            if own.any():
+                fp = np.empty(int(own.sum()))
+                kc.feed_property_batch(mcode, np.ascontiguousarray(Xb[idx][own]), np.ascontiguousarray(Tb[idx][own]),
+                                       np.ascontiguousarray(Pb[idx][own]), g.coeffs, g.bounds, g.nreg, g.lnpref, fp)
+                tgt[own] = fp
+        return np.where(r.success, tgt - prop, np.nan)
+
+
+def _targets(mix: GasMixture, mode_u: str, Xb: np.ndarray, n: int, H: Any = None, U: Any = None,
+             S: Any = None) -> np.ndarray:
+    """The held property per mole of feed (H/R [K], U/R [K] or S/R [-]) from H, U [J/kg] or S [J/kg/K]
+    given for n states of feed rows Xb; NaN where the feed's own value is held."""
+    target = np.full(n, np.nan)
+    for nm, val, ok_mode in (("H", H, "HP"), ("U", U, "UV"), ("S", S, "SP")):
+        if val is None:
+            continue
+        if mode_u != ok_mode:
+            raise InvalidInputError(f"{nm}= is only used with mode='{ok_mode}', not {mode_u!r}")
+        try:
+            v = np.asarray(val, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{nm} = {val!r} is not a number") from None
+        if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n):
+            raise InvalidInputError(f"{nm} has shape {v.shape}; expected a scalar or ({n},) like T")
+        v = np.broadcast_to(v, (n,))
+        if not np.all(np.isfinite(v)):
+            raise InvalidInputError(f"{nm} = {val!r}: must be finite")
+        mw = Xb @ mix.molecular_weights * 1e-3  # kg/mol of feed
+        target = v * mw / R  # per mole of feed: H/R [K], U/R [K] or S/R [-]
+    return target
+
+
+def _patched_certificate(prev: BatchCertificate | None, new: BatchCertificate | None,
+                         rows: np.ndarray) -> BatchCertificate | None:
+    """``prev`` with the certificates of rows ``rows`` taken from ``new`` (a re-solve of those rows)."""
+    if prev is None or new is None:
+        return prev
+    where = {k: _cert.IndexedNames(_patched(w.idx, new.where[k].idx, rows), w.names) for k, w in prev.where.items()}
+    return BatchCertificate({k: _patched(v, new.values[k], rows) for k, v in prev.values.items()},
+                            dict(prev.tolerances), where, dict(prev.units), _patched(prev.checked, new.checked, rows),
+                            prev.domain)
+
+
+def _gas_options(options: GasOptions | None, **kw: Any) -> GasOptions:
+    """``options``, or the options built from the keywords (validated once, by ``GasOptions``)."""
+    if options is None:
+        return GasOptions(**kw)
+    if not isinstance(options, GasOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.gas.GasOptions")
+    default = GasOptions()
+    clash = sorted(k for k, v in kw.items() if v is not None and k != "damping" and v != getattr(default, k))
+    if clash or kw.get("damping") is not None:
+        raise InvalidInputError("give the solver options either as options= or as keywords, not both "
+                                f"({clash or ['damping']})")
+    return options
 
 
 def _patched(prev: np.ndarray, new: np.ndarray, rows: np.ndarray) -> np.ndarray:

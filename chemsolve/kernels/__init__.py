@@ -10,8 +10,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 # A kernel call that has not returned after this many seconds on its first use in a process is
 # compiling (a cached kernel loads in well under a second): say so on stderr, so that nobody waits
@@ -25,7 +26,7 @@ def threads(n: int | None = None) -> tuple[int, int]:
 
     if n is not None:
         numba.set_num_threads(n)
-    return numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS
+    return numba.get_num_threads(), int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
 _announced: set[str] = set()

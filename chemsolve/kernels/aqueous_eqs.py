@@ -293,9 +293,10 @@ def _reaction_row(r, tab, J, row):
 def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, dlg, la, m, present,
              colsum, colabs, F, S, J, want_jac, strict):
     """A balance row reads: W sum_i bal_ib m_i (+ W/gfw for water) - sum_p rel_pb n_p = total, n_p
-    the moles of phase p dissolved. Residual F, scales S (|F_r| / S_r is the relative residual the stopping test reads) and, if
-    ``want_jac``, the Jacobian J of the Newton system at v. The species state (la, m at lg) must be
-    current. Returns False when a residual is not finite (the caller rejects the point); with
+    the moles of phase p dissolved. Residual F, scales S (|F_r| / S_r is the relative residual the
+    stopping test reads) and, if ``want_jac``, the Jacobian J of the Newton system at v. The species
+    state (la, m at lg) must be current. Returns False when a residual is not finite (the caller
+    rejects the point); with
     ``strict`` False (first-guess sweeps, which read only some rows) a row outside its domain is NaN
     and the others are still computed."""
     ints = tab[0]

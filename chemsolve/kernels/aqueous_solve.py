@@ -405,7 +405,7 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
         if act[p] != 0:
             _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c)
     n_sweeps = max(sweeps, 1)  # not the literal the callers pass (one specialization of _sweeps)
-    for rnd in range(3):
+    for _rnd in range(3):
         _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, n_sweeps, touched, numax, ctl, ctl_c)
         # the activity coefficients (held fixed during the sweeps): I and a(H2O) from the swept
         # molalities, within physical bounds; then sweep again at them
@@ -443,7 +443,7 @@ def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, to
     for j in range(nc):
         if own[j] != 0:
             v[j] = x + math.log10(ph_rel[p, j]) - 0.3
-    for it in range(12):
+    for _it in range(12):
         _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, four, touched, numax, ctl, ctl_c)
         if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
             return np.nan
@@ -646,7 +646,7 @@ def outer_I(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_o
     prev = 0.0
     have_prev = False
     nit = 0
-    for outer in range(max_outer):
+    for _outer in range(max_outer):
         vI[iI] = v[iI]
         st, it = newton(v, tab, T, P, kI, aux, vI, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
         nit += it

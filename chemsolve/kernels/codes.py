@@ -82,3 +82,8 @@ AQM_OUTER = 1  # ionic strength in an outer fixed point around Newton
 AQM_NESTED_I = 2  # ionic strength as a bracketed 1-D root
 AQM_NESTED_PH = 3  # charge balance as a bracketed 1-D root over pH
 AQM_PHASES = 4  # equilibrium phases added one at a time (after all at once failed)
+
+# --- acceleration of successive substitution (chemsolve.flash.options) ------------------------
+ACC_NONE = 0
+ACC_DEM = 1  # dominant eigenvalue method (Crowe & Nishio 1975; Michelsen 1982b): params [every, max_factor]
+ACC_ANDERSON = 2  # Anderson mixing (Anderson 1965; Walker & Ni 2011): params [depth m, regularisation]

@@ -633,3 +633,5 @@ def _solve_batch(fun, jac, has_jac, X0, P, method, dkind, dpar, opts, fscale, wa
 # built-in markers (``register_builtin``), which are cached on disk like the model kernels.
 solve_batch_kernel = njit(parallel=True)(_solve_batch)
 solve_batch_builtin = njit(parallel=True, cache=True)(_solve_batch)
+# and of the one-problem loop: ``solve`` with a registered built-in residual (cached on disk)
+solve_rows_builtin = njit(cache=True)(getattr(solve_rows, "py_func", solve_rows))
