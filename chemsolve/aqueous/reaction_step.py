@@ -61,6 +61,12 @@ class WaterState:
     guess: dict[str, float] = field(default_factory=dict)
     water_at_start: float | None = None  # the water total when water_mass was computed (a REACTION may change it)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (a result's ``to_dict`` calls it): the database by its path, every number as is."""
+        return {"database": self.db.path, "T": self.T, "P": self.P, "water_mass": self.water_mass,
+                "elements": dict(self.elements), "electrons": self.electrons, "water": self.water,
+                "charge": self.charge, "h": self.h, "guess": dict(self.guess), "water_at_start": self.water_at_start}
+
     def __repr__(self) -> str:
         els = ", ".join(f"{k} {v:.4g}" for k, v in self.elements.items())
         return (f"WaterState(T={self.T:.2f} K, P={self.P:.4g} atm, {self.water_mass:.6g} kg water, {els}; "
