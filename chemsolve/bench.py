@@ -516,8 +516,10 @@ def _aqueous(n: int, peer: str | None, log) -> Report:
     Tb = np.array([w[1] for w in W])
     pHb = np.array([np.nan if w[2] is None else w[2] for w in W])
     log("aqueous: first calls (speciation kernels: numba compile on a cold cache, else cache load)")
+    # two rows in chunks of one reach the parallel batch kernel (one chunk runs the single-water one)
     rep.compile_s = first_call(lambda: (aq.speciate(db, {"Na": 1e-3, "Cl": 1e-3}, 298.15, 7.0),
-                                        aq.speciate_batch(db, {k: v[:2] for k, v in tot.items()}, Tb[:2], pHb[:2])))
+                                        aq.speciate_batch(db, {k: v[:2] for k, v in tot.items()}, Tb[:2], pHb[:2],
+                                                          chunk=1)))
     case = f"{n} random waters"
     log(f"aqueous: {case}, one call per water, then one batch")
     theirs: list = [None] * n

@@ -46,8 +46,14 @@ def test_bundled_databases_load(name, n_master, n_species, n_phases):
 def test_what_phreeqc_dat_says():
     db, warns = _load("phreeqc.dat")
     msg = str(warns[0].message)
-    for part in ("EXCHANGE_SPECIES", "RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -vm", "option -dw"):
+    for part in ("EXCHANGE_SPECIES", "RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -dw"):
         assert part in msg
+    # molar volumes and Peng-Robinson data are read now (pressure terms of log K, gas fugacities)
+    assert "option -vm" not in msg and "option -t_c" not in msg
+    assert db.species["Ca+2"].vm[5:] == (5.0, 1.6, -57.1, -6.12e-3, 1.0)  # W, b_Av, i1..i4 as written
+    assert db.species["Ca+2"].vm[0] == pytest.approx(-0.3456 * 4.184004)  # a1 [cal/(mol bar)] -> cm3/mol
+    assert db.phases["Calcite"].vm0 == 36.9
+    assert (db.phases["CO2(g)"].t_c, db.phases["CO2(g)"].p_c, db.phases["CO2(g)"].omega) == (304.2, 72.86, 0.225)
     assert db.masters["C(+4)"].species == "CO3-2" and db.masters["Alkalinity"].alk == 1.0
     assert db.masters["Ca"].gfw == 40.08
     hco3 = db.species["HCO3-"]

@@ -233,6 +233,16 @@ def test_aqueous_options_object_keywords_and_throw():
         aq.speciate(db, w, 298.15, None, ionic_strength="inner")
     with pytest.raises(cs.InvalidInputError, match="either as options= or as keywords"):
         aq.speciate(db, w, 298.15, None, options=AqueousOptions(), max_outer=3)
+    # a starved outer loop is no failure any more: the fallback chain converges, and the message says so
+    r = aq.speciate(db, w, 298.15, None, ionic_strength="outer", max_outer=1, throw=True)
+    assert r.success and "outer fixed point around Newton failed: MAX_ITER in 1 outer iterations" in r.message
+    # 60 mol/kgw NaCl is outside the activity model (a_w would be negative): it fails, and throw= raises
+    salt = {"Na": 60.0, "Cl": 60.0}
     with pytest.raises(cs.ConvergenceError) as e:
-        aq.speciate(db, w, 298.15, None, ionic_strength="outer", max_outer=1, throw=True)
+        aq.speciate(db, salt, 298.15, None, throw=True)
     assert not e.value.result.success and e.value.result.message
+    assert not aq.speciate(db, salt, 298.15, None).success  # without throw=: the failed result
+    with pytest.raises(cs.ConvergenceError) as e:
+        aq.speciate_batch(db, {"Na": [1e-3, 60.0], "Cl": [1e-3, 60.0]}, 298.15, None,
+                          options=AqueousOptions(max_outer=50), throw=True)
+    assert list(e.value.result.success) == [True, False]

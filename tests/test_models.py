@@ -184,8 +184,8 @@ def test_solver_options_reach_the_solver(tmp_path):
     base = os.path.join(ROOT, "models", "aqueous", "seawater.yaml")
     starved = load_model(base, {"solver.ionic_strength": "outer", "solver.max_outer": "2"})
     assert starved.solver == {"ionic_strength": "outer", "max_outer": 2}
-    r = starved.run()
-    assert not r.success and "2 outer iterations" in r.message
+    r = starved.run()  # the starved outer loop fails; the fallback chain (issue 14) then converges, and says so
+    assert "outer fixed point around Newton failed: MAX_ITER in 2 outer iterations" in r.message
     assert load_model(base, {"solver.ionic_strength": "outer"}).run().success
 
 

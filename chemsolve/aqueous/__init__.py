@@ -2,7 +2,10 @@
 
 ``load_database("phreeqc.dat")`` reads a bundled database (USGS PHREEQC 3, public domain; see
 ``chemsolve/data/README.md``) or any PHREEQC-format file by path; ``speciate(db, totals, T, pH)``
-speciates one water with PHREEQC's ion-association equations.
+speciates one water with PHREEQC's ion-association equations; ``Solution`` is PHREEQC's SOLUTION
+block (units, ``as``/``gfw``, charge, totals fixed by phases, redox couples); ``react`` a reaction
+step (EQUILIBRIUM_PHASES, REACTION, temperature and pressure; ``mix`` is MIX);
+``run_phreeqc_input`` runs a PHREEQC input file.
 """
 
 from .database import (
@@ -19,23 +22,34 @@ from .database import (
     species_charge,
 )
 from .options import AqueousOptions
+from .phreeqc_input import PhreeqcRun, run_phreeqc_input
+from .reaction_step import BatchReaction, ReactionResult, WaterState, mix, react
+from .solution import Solution
 from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_batch
 
 __all__ = [
     "AqueousOptions",
     "BUNDLED",
+    "BatchReaction",
+    "BatchSpeciation",
     "Database",
     "DatabaseError",
     "DatabaseWarning",
     "MasterSpecies",
     "Phase",
+    "PhreeqcRun",
     "Reaction",
+    "ReactionResult",
+    "Solution",
+    "SpeciationResult",
     "Species",
+    "WaterState",
     "load_database",
+    "mix",
     "parse_formula",
-    "species_charge",
+    "react",
+    "run_phreeqc_input",
     "speciate",
     "speciate_batch",
-    "SpeciationResult",
-    "BatchSpeciation",
+    "species_charge",
 ]

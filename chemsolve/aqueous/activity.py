@@ -9,10 +9,11 @@ These are the equations of the PHREEQC 3 manual (Parkhurst & Appelo 2013, eqs. 1
 
 Debye-Hueckel A and B follow PHREEQC's route: the relative permittivity of water from Bradley &
 Pitzer (1979, J. Phys. Chem. 83, 1599) and the density of water along saturation from Wagner &
-Pruss (2002, JPCRD 31, 387, eq. 2.6) with PHREEQC's pressure polynomial above saturation; the
-numerical constants (in ``chemsolve.kernels.aqueous``, which holds the one implementation, compiled
-and cached) are those published fits and the physical constants PHREEQC uses, so that A and B agree
-with PHREEQC's DH_A and DH_B to 1e-7, checked live in the tests.
+Pruss (2002, JPCRD 31, 387, eq. 2.6) with PHREEQC's pressure polynomial above saturation, both at
+P or, when higher, the saturation pressure x a(H2O) (PHREEQC 3.8.6); the numerical constants (in
+``chemsolve.kernels.aqueous_eqs``, which holds the one implementation, compiled and cached) are
+those published fits and the physical constants PHREEQC uses, so that A and B agree with PHREEQC's
+DH_A and DH_B to 1e-7, checked live in the tests.
 """
 
 from __future__ import annotations

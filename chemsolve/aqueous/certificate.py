@@ -35,7 +35,7 @@ import numpy as np
 from ..certificate import BatchCertificate, Certificate
 from .database import Database, parse_formula
 
-__all__ = ["TOLERANCES", "certify_states", "certify_result", "CertSystem", "cert_system", "measure_cost"]
+__all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "measure_cost"]
 
 # Tolerances, each with its reason. The solver stops at max |log10(sum/total)| <= 1e-12 in its
 # mass balances, a charge residual <= 1e-12 of the charge the totals carry, an ionic strength settled
@@ -58,12 +58,18 @@ TOLERANCES = {
     "ionic strength": 1e-9,  # |I reported - 0.5 sum z^2 m| / max(I, 1 mol/kgw) [-], as the solver's own test
     "water activity": 1e-12,  # |a_w reported - (1 - 0.017 sum m)| [-]
     "saturation index": 1e-8,  # |SI - target| (held phases) or max(SI - target, 0) (used up) [log10 units]
-    "phase amount": 1e-9,  # max(n dissolved - n available, 0) / max(n available, 1 mol) [-]
+    # max(n dissolved - n available, lower bound - n dissolved, 0) / max(n available, 1 mol) [-]
+    "phase amount": 1e-9,
     "species set": 0.5,  # count of species present that should not be or missing that should be: any fails
+    # reaction steps (pe and the mass of water solved): the conserved totals, each relative to the
+    # sum of the absolute terms as the mass balances; the solver stops at 1e-12 of that
+    "electron balance": 1e-9,  # |sum e_i n_i - released - total| / (sum |e_i| n_i + |released| + |total|)
+    "water balance": 1e-9,  # the same for the water total (W/gfw + sum w_i n_i) [-]
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
-         "saturation index": "log10", "phase amount": "rel", "species set": "species"}
+         "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
+         "water balance": "rel"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -84,23 +90,59 @@ _PPOLY = np.array([
 ])
 
 
-def _dh_ab(T: np.ndarray, aw: np.ndarray, P: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Debye-Hueckel A, B at T [K] (capped at 350 C as the fits), P [atm], water activity aw."""
+def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
+    """Water properties at T [K] (capped at 350 C as the fits), P [atm] and water activity aw, at the
+    pressure PHREEQC 3.8.6 takes: P or, when higher, the saturation pressure x aw: Debye-Hueckel A
+    and B, the limiting slope of molar volumes Av, the Born factor Q, the density [g/cm3] and that
+    pressure [atm] (keys A, B, Av, Q, rho, P)."""
     tc = np.minimum(T - 273.15, 350.0)
     Tk = tc + 273.15
     theta = 1.0 - Tk / 647.096
     rho_sat = 322.0 * (1.0 + sum(c * theta**e for c, e in _WP))  # [kg/m3]
     poly = [np.polyval(row[::-1], tc) for row in _PPOLY]
     psat = np.exp(11.6702 - 3816.44 / (Tk - 46.13)) * np.minimum(aw, 1.0)  # [atm]
-    pa = np.maximum(P, psat) - (psat - 1e-6)
-    rho = (rho_sat + pa * (poly[0] + pa * (poly[1] + pa * (poly[2] + np.sqrt(pa) * poly[3])))) / 1e3  # [g/cm3]
+    Peff = np.maximum(P, psat)
+    pa = Peff - (psat - 1e-6)
+    rho_kg = rho_sat + pa * (poly[0] + pa * (poly[1] + pa * (poly[2] + np.sqrt(pa) * poly[3])))
+    kappa0 = (poly[0] + pa * (2 * poly[1] + pa * (3 * poly[2] + np.sqrt(pa) * 3.5 * poly[3]))) / rho_kg
+    rho = rho_kg / 1e3  # [g/cm3]
     u = _BP9
     eps1000 = u[0] * np.exp(u[1] * Tk + u[2] * Tk * Tk)
-    eps = eps1000 + (u[3] + u[4] / (u[5] + Tk)) * np.log((u[6] + u[7] / Tk + u[8] * Tk + P * 1.01325)
-                                                         / (u[6] + u[7] / Tk + u[8] * Tk + 1e3))
+    c = u[3] + u[4] / (u[5] + Tk)
+    b = u[6] + u[7] / Tk + u[8] * Tk
+    pb = Peff * 1.01325
+    eps = eps1000 + c * np.log((b + pb) / (b + 1e3))
     e2_over_eps_kT = 1.671008e-3 / (eps * Tk)  # q_e^2/(eps k T) [cm], constants as PHREEQC
     kappa = np.sqrt(8.0 * math.pi * 6.02252e23 * e2_over_eps_kT * rho / 1e3)  # [1/cm] per sqrt(mol/kg)
-    return kappa * e2_over_eps_kT / (2.0 * LN10), kappa * 1e-8
+    Av = kappa * e2_over_eps_kT * 0.0820597 * 1e3 * Tk * (c / (b + pb) * 1.01325 / eps - kappa0 / 3.0)
+    return {"A": kappa * e2_over_eps_kT / (2.0 * LN10), "B": kappa * 1e-8, "Av": Av,
+            "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff}
+
+
+def _dh_ab(T: np.ndarray, aw: np.ndarray, P=1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Debye-Hueckel A, B at T [K] (capped at 350 C as the fits), P [atm], water activity aw."""
+    w = _water(np.asarray(T, dtype=float), np.asarray(aw, dtype=float), P)
+    return w["A"], w["B"]
+
+
+def _volumes(vm: np.ndarray, z: np.ndarray, T: np.ndarray, I: np.ndarray, w: dict) -> np.ndarray:
+    """(R, ns) molar volumes [cm3/mol] of the species with -Vm data (0 for the others): the supcrt
+    terms at the pressure, the Born term, Redlich's z^2 Av/2 sqrt(I) (limited by b_Av), the I terms
+    (PHREEQC's calc_vm, written again)."""
+    tc = (T - 273.15)[:, None]
+    pb_s = 2600.0 + w["P"][:, None] * 1.01325
+    TK_s = tc + 45.15
+    sq = np.sqrt(I)[:, None]
+    a1, a2, a3, a4, W, bav, i1, i2, i3, i4 = (vm[:, k][None, :] for k in range(10))
+    v = a1 + a2 / pb_s + (a3 + a4 / pb_s) / TK_s - W * w["Q"][:, None]
+    z2 = (z * z)[None, :]
+    dh = np.where(bav < 1e-5, z2 * 0.5 * w["Av"][:, None] * sq,
+                  z2 * 0.5 * w["Av"][:, None] * sq / (1.0 + bav * w["B"][:, None] * sq))
+    bi = i1 + i2 / TK_s + i3 * TK_s
+    Ib = np.broadcast_to(I[:, None], v.shape)
+    iterm = np.where(i4 == 1.0, bi * Ib, bi * np.power(np.maximum(Ib, 0.0), i4))
+    v = v + np.where(z2 != 0, dh + np.where((i1 != 0) | (i2 != 0) | (i3 != 0), iterm, 0.0), 0.0)
+    return np.where(vm[:, 0][None, :] != 0.0, v, 0.0)
 
 
 def _log_k(coef: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -204,20 +246,28 @@ class CertSystem:
     ph_release: np.ndarray  # (np, nk) moles of each key released per mole dissolved
     missing: list[str]  # species the database forms from these components that are absent
     extra: list[str]  # species present that it does not form
+    vm: np.ndarray = None  # (ns, 10) -Vm data of each species (zeros: none)
+    canon: np.ndarray = None  # (ns, 3) H column, electrons, water each species carries (module doc)
+    ph_vm0: np.ndarray = None  # (np,) molar volume of each phase [cm3/mol]
+    ph_canon: np.ndarray = None  # (np, 3) what one mole dissolving adds to the three columns
+    gfw_water: float = 0.018016
 
 
 def cert_system(db: Database, species: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...],
-                phases: list[str] | tuple[str, ...] = ()) -> CertSystem:
+                phases: list[str] | tuple[str, ...] = (), formulas=None) -> CertSystem:
     """The certificate's own reading of the database for these species, total keys and phases
-    (cached on the database object, so a batch or a sweep builds it once)."""
+    (cached on the database object, so a batch or a sweep builds it once). ``formulas``: per phase,
+    a formula that dissolves in its place (or None)."""
     cache = db.__dict__.setdefault("_certificate_cache", {})
-    ck = (tuple(species), tuple(keys), tuple(phases))
+    formulas = tuple(formulas) if formulas is not None else (None,) * len(phases)
+    ck = (tuple(species), tuple(keys), tuple(phases), formulas)
     if ck not in cache:
-        cache[ck] = _build(db, list(species), list(keys), list(phases))
+        cache[ck] = _build(db, list(species), list(keys), list(phases), list(formulas))
     return cache[ck]
 
 
-def _build(db: Database, species: list[str], user_keys: list[str], phases: list[str]) -> CertSystem:
+def _build(db: Database, species: list[str], user_keys: list[str], phases: list[str],
+           formulas: list | None = None) -> CertSystem:
     expand = _Expander(db)
     col = {s: i for i, s in enumerate(species)}
     ns = len(species)
@@ -233,6 +283,8 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
     # has no total of its own, only what the phases released. Keyed as the solver keys a component a
     # phase brings in: by the valence state of the master species it reaches, if the database has one.
     covered = {_element(k) for k in keys}
+    if "Alkalinity" in keys and db.masters["Alkalinity"].species in master_el:
+        covered.add(master_el[db.masters["Alkalinity"].species][0])  # carbonate: held by the alkalinity
     state_key = {}
     for k, m in db.masters.items():
         if "(" in k:
@@ -244,6 +296,7 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
                 covered.add(master_el[ms][0])
                 keys.append(state_key.get(ms, master_el[ms][0]))
 
+    alk_expand = _Expander(db)  # terminal: every master species, H+, H2O, e- (PHREEQC's rxn_s)
     exps = {s: expand(s) for s in species}
     for s in species:
         cover(exps[s])
@@ -258,9 +311,24 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
 
     key_masters = [masters_of(k) for k in keys]
 
+    # alkalinity of each master species (PHREEQC's calc_alk reads the valence-state row of a
+    # secondary master, else the primary row; the Alkalinity row itself names no species' alk)
+    master_alk: dict[str, float] = {}
+    for k, mrow in db.masters.items():
+        if k == "Alkalinity":
+            continue
+        if "(" in k or mrow.species not in master_alk:
+            master_alk[mrow.species] = mrow.alk if "(" in k else master_alk.get(mrow.species, mrow.alk)
+    for k, mrow in db.masters.items():
+        if "(" in k and k != "Alkalinity":
+            master_alk[mrow.species] = mrow.alk
+
     def composition(name: str) -> np.ndarray:
         row = np.zeros(len(keys))
         sp = db.species.get(name)
+        if "Alkalinity" in keys:  # eq of alkalinity per mole: its reaction over the master species
+            ex_alk = alk_expand(name) or {}
+            row[keys.index("Alkalinity")] = sum(c * master_alk.get(ms, 0.0) for ms, c in ex_alk.items())
         if sp is not None and sp.mass_balance:  # -mass_balance: what the database says one mole counts
             for ek, n in sp.mass_balance.items():
                 el = _element(ek)
@@ -274,7 +342,8 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
             return row
         ex = expand(name) or {}
         for j, ms_set in enumerate(key_masters):
-            row[j] = sum(c * master_el[ms][1] for ms, c in ex.items() if ms in ms_set)
+            if keys[j] != "Alkalinity":
+                row[j] = sum(c * master_el[ms][1] for ms, c in ex.items() if ms in ms_set)
         return row
 
     comp = np.array([composition(s) for s in species]).reshape(ns, len(keys))
@@ -336,11 +405,77 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
     present = set(species)
     missing = [s for s in expected if s not in present]
     extra = [s for s in species if s not in set(expected)]
+    # the conserved columns of a reaction step, from the element counts, the formula's H and O and
+    # the charge, with each element's primary master species (its charge, H, O and atoms)
+    prim: dict[str, tuple[float, float, float, float]] = {}
+    for k, mrow in db.masters.items():
+        if "(" in k or k in ("H", "O", "E", "Alkalinity") or mrow.species in _FIXED:
+            continue
+        f = parse_formula(mrow.species)
+        zc = db.species[mrow.species].charge if mrow.species in db.species else 0.0
+        prim[k] = (zc, f.get("H", 0.0), f.get("O", 0.0), f.get(k, 0.0) or 1.0)
+
+    def element_counts(name: str) -> dict[str, float]:
+        sp = db.species.get(name)
+        out: dict[str, float] = {}
+        if sp is not None and sp.mass_balance:
+            for ek, nk in sp.mass_balance.items():
+                out[_element(ek)] = out.get(_element(ek), 0.0) + nk
+            return out
+        for ms, cf in (expand(name) or {}).items():
+            if ms in master_el:
+                el, at = master_el[ms]
+                out[el] = out.get(el, 0.0) + cf * at
+        return out
+
+    def canon_of(cnt: dict[str, float], h: float, o: float, zz: float) -> np.ndarray:
+        hh, e, w = h - 2.0 * o, (h - 2.0 * o) - zz, o
+        for el, nk in cnt.items():
+            if el in ("H", "O") or el not in prim:
+                continue
+            zp, hp, op, ap = prim[el]
+            hh -= (hp - 2.0 * op) / ap * nk
+            e += (zp - hp + 2.0 * op) / ap * nk
+            w -= op / ap * nk
+        return np.array([hh, e, w])
+
+    canon = np.array([canon_of(element_counts(s), db.species[s].elements.get("H", 0.0),
+                               db.species[s].elements.get("O", 0.0), db.species[s].charge)
+                      for s in species]).reshape(ns, 3)
+    formulas = list(formulas or [None] * len(phases))
+    ph_canon = []
+    for q, p in enumerate(phases):
+        if formulas[q]:
+            f = parse_formula(formulas[q])
+            ph_canon.append(canon_of({e: v for e, v in f.items() if e not in ("H", "O")}, f.get("H", 0.0),
+                                     f.get("O", 0.0), 0.0))
+            rel = np.zeros(len(keys))
+            for e, v in f.items():
+                if e in keys:
+                    rel[keys.index(e)] += v
+            ph_rel[q] = rel
+            continue
+        acc = np.zeros(3)
+        for s, cf in db.phases[p].products.items():
+            if s == "H2O":
+                acc[2] += cf
+            elif s == "e-":
+                acc[1] += cf
+            elif s in col:
+                acc += cf * canon[col[s]]
+        ph_canon.append(acc)
+    vm = np.array([db.species[s].vm if db.species[s].vm is not None else (0.0,) * 10 for s in species]).reshape(ns, 10)
+    try:
+        gfw_w = 1e-3 * (2 * db.masters["H"].gfw + db.masters["O"].gfw)
+    except (KeyError, TypeError):
+        gfw_w = 0.018016
     return CertSystem(species, keys, comp, z, gkind, ga, gb,
                       np.array(ma_rows).reshape(len(ma_rows), ns + 2), np.array(ma_coef).reshape(len(ma_coef), 6),
                       ma_names, col.get("H+", -1), list(phases),
                       np.array(ph_rows).reshape(len(ph_rows), ns + 2), np.array(ph_coef).reshape(len(ph_coef), 6),
-                      np.array(ph_rel).reshape(len(ph_rel), len(keys)), missing, extra)
+                      np.array(ph_rel).reshape(len(ph_rel), len(keys)), missing, extra, vm, canon,
+                      np.array([db.phases[p].vm0 for p in phases], dtype=float),
+                      np.array(ph_canon).reshape(len(phases), 3), gfw_w)
 
 
 def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], master_el) -> bool:
@@ -355,7 +490,9 @@ def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], 
 
 # ------------------------------------------------------------------ the checks
 def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
-                   phases=(), si_target=None, amount=None, n=None, checked=None) -> BatchCertificate:
+                   phases=(), si_target=None, amount=None, n=None, checked=None, lower=None, upper=None,
+                   formulas=None, P=None, W=None, conserved=None, gas_phi=None, fixed_si=None, couples=None,
+                   default_couple=None) -> BatchCertificate:
     """Certify N returned states at once.
 
     species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
@@ -363,8 +500,35 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     electroneutrality; keys : total keys (user's or database spelling), totals : (N, nk) [mol of
     the element / kgw]; phases : names, si_target, amount [mol], n (moles dissolved) : (N, np);
     checked : (N,) bool, rows to check (the others hold NaN).
+    Reaction steps also give: lower, upper (N, np) bounds on the moles dissolved (dissolve- or
+    precipitate-only); formulas: per phase, a formula dissolving in its place; P (N,) [atm]: the
+    pressure asked (log K then carries PHREEQC's pressure term above 1 atm); W (N,) [kg] water;
+    conserved: {"charge", "electrons", "water"} (N,) totals [eq, mol] the step conserves (the charge
+    check then reads the carried imbalance); gas_phi: {gas phase: (N,) log10 Peng-Robinson fugacity
+    coefficient added to its target}.
+    Initial solutions also give: fixed_si {phase: target} (a total, the pH or the pe held by a
+    phase's saturation index); couples {element: "A(x)/A(y)" or "pe"} and default_couple (the
+    valence states of those elements follow the couple's electron activity, computed here from the
+    couple's own species); a total of NaN (held by the charge balance or a phase) is not checked.
     """
-    cs = cert_system(db, species, keys, phases)
+    fixed_si = dict(fixed_si or {})
+    N0 = np.asarray(m).shape[0]
+    if fixed_si:  # phases held at an SI with no moles of their own: checked as phases that never run out
+        phases = list(phases) + [p for p in fixed_si]
+        k0 = len(phases) - len(fixed_si)
+        def _ext(a, fill):
+            base = np.zeros((N0, 0)) if a is None else np.asarray(a, dtype=float).reshape(N0, k0)
+            return np.concatenate([base, np.full((N0, len(fixed_si)), fill)], axis=1)
+        si_target = np.concatenate([np.zeros((N0, 0)) if si_target is None
+                                    else np.asarray(si_target, dtype=float).reshape(N0, k0),
+                                    np.column_stack([np.broadcast_to(np.asarray(v, dtype=float), (N0,))
+                                                     for v in fixed_si.values()])], axis=1)
+        amount = _ext(amount, np.inf)
+        n = _ext(n, 0.0)
+        lower = _ext(lower, -np.inf) if lower is not None else None
+        upper = _ext(upper, np.inf) if upper is not None else None
+        formulas = (list(formulas) if formulas is not None else [None] * k0) + [None] * len(fixed_si)
+    cs = cert_system(db, species, keys, phases, formulas)
     m = np.asarray(m, dtype=float)
     N = m.shape[0]
     checked = np.ones(N, dtype=bool) if checked is None else np.asarray(checked, dtype=bool)
@@ -373,12 +537,84 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     tot[:, :len(keys)] = np.asarray(totals, dtype=float).reshape(N, len(keys))
     vals = {k: np.full(N, np.nan) for k in TOLERANCES}
     where = {k: np.full(N, "", dtype=object) for k in TOLERANCES}
+    npp = len(cs.phases)
+    extra = {
+        "P": np.broadcast_to(np.asarray(1.0 if P is None else P, dtype=float), (N,)),
+        "W": np.broadcast_to(np.asarray(1.0 if W is None else W, dtype=float), (N,)),
+        "lower": np.full((N, npp), -np.inf) if lower is None else np.asarray(lower, dtype=float).reshape(N, npp),
+        "upper": None if upper is None else np.asarray(upper, dtype=float).reshape(N, npp),
+        "conserved": None if conserved is None else {k: np.broadcast_to(np.asarray(v, dtype=float), (N,))
+                                                      for k, v in conserved.items()},
+        "phi": np.zeros((N, npp)),
+    }
+    for name, v in (gas_phi or {}).items():
+        extra["phi"][:, cs.phases.index(name)] = np.broadcast_to(np.asarray(v, dtype=float), (N,))
+    extra["couples"] = _couple_columns(db, cs, couples or {}, default_couple)
     if rows.size:
         _check_rows(cs, rows, m, np.asarray(lg, dtype=float), *(np.broadcast_to(np.asarray(a, dtype=float), (N,))
                                                                 for a in (pH, pe, T, I, aw)),
                     np.broadcast_to(np.asarray(charge, dtype=bool), (N,)), tot,
-                    si_target, amount, n, vals, where)
+                    si_target, amount, n, vals, where, extra)
+    for k in ("electron balance", "water balance"):
+        if extra["conserved"] is None:
+            vals[k][rows] = 0.0
     return BatchCertificate(vals, dict(TOLERANCES), where, dict(UNITS), checked, "aqueous")
+
+
+def _canon_primary(db: Database, name: str, depth: int = 0):
+    """(coefficients over primary master species, H+, H2O, e-; log K coefficients) of a species'
+    formation, the certificate's own recursion over the database reactions."""
+    primaries = {m.species for k, m in db.masters.items() if "(" not in k} | set(_FIXED)
+    if name in primaries or depth > 40:
+        return {name: 1.0}, np.zeros(6)
+    sp = db.species[name]
+    acc: dict[str, float] = {}
+    lk = _coeffs(sp.reaction)
+    for other, c in sp.reaction.stoich.items():
+        if other == name:
+            continue
+        sub, slk = _canon_primary(db, other, depth + 1)
+        for k, v in sub.items():
+            acc[k] = acc.get(k, 0.0) - c * v
+        lk = lk - c * slk
+    return acc, lk
+
+
+def _couple_columns(db: Database, cs: CertSystem, couples: dict, default: str | None):
+    """[(mass-action rows whose e- follows a couple, the couple's definition)]: a row's species is
+    a valence-state master of an element distributed by a couple (its own, else the default;
+    "pe" for the pe itself); H2 and O2 follow the default."""
+    state_el = {m.species: _element(k) for k, m in db.masters.items() if "(" in k and m.species not in _FIXED}
+    groups: dict[str, list[int]] = {}
+    for r, name in enumerate(cs.ma_names):
+        el = state_el.get(name)
+        if el is None or "e-" not in db.species[name].reaction.stoich:
+            continue
+        cp = couples.get(el, default)
+        if cp is None or cp == "pe":
+            continue
+        groups.setdefault(cp, []).append(r)
+    out = []
+    for cp, rws in groups.items():
+        a, b = (db.masters[_db_key(db, k)].species for k in cp.split("/"))
+        ca, la_ = _canon_primary(db, a)
+        cb, lb_ = _canon_primary(db, b)
+        diff = {k: ca.get(k, 0.0) - cb.get(k, 0.0) for k in set(ca) | set(cb)}
+        ia = cs.species.index(a) if a != "H2O" else -1
+        ib = cs.species.index(b) if b != "H2O" else -1
+        out.append((np.array(rws), (ia, ib, diff.get("H+", 0.0), diff.get("H2O", 0.0), diff.get("e-", 0.0),
+                                    la_ - lb_, cs.h_col)))
+    return out
+
+
+def _couple_le(c_def, log_a, law, lk_pairs):
+    """log10 a(e-) of a couple: la(a) - la(b) = log K + dH lh + dW law + de le."""
+    ia, ib, dH, dW, de, lkc, ih = c_def
+    (T_,) = lk_pairs
+    lk = _log_k(lkc[None, :], T_)[:, 0]
+    la_a = log_a[:, ia] if ia >= 0 else law
+    la_b = log_a[:, ib] if ib >= 0 else law
+    return (la_a - la_b - lk - dH * log_a[:, ih] - dW * law) / de
 
 
 def _worst(a: np.ndarray, names: list[str]):
@@ -391,15 +627,24 @@ def _worst(a: np.ndarray, names: list[str]):
 
 
 def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, tot, si_target, amount, n,
-                vals, where) -> None:
+                vals, where, extra) -> None:
     m, lg_rep = m_all[rows], lg_all[rows]
     R = rows.size
     T_, pH_, pe_ = T[rows], pH[rows], pe[rows]
+    W = extra["W"][rows]
     with np.errstate(all="ignore"):
         # ionic strength and water activity from the molalities, then gamma with them
         I_c = 0.5 * (m @ (cs.z * cs.z))
         aw_c = 1.0 - 0.017 * m.sum(axis=1)
-        A, B = _dh_ab(T_, aw_c)
+        wat = _water(T_, aw_c, extra["P"][rows])
+        A, B = wat["A"], wat["B"]
+        # above 1 atm, log K carries the pressure term -dV (P - 1) / (ln10 R T), dV from molar volumes
+        dp = (wat["P"] - 1.0) * 1.01325e5
+        press = dp > 0
+        if press.any():
+            vol = _volumes(cs.vm, cs.z, T_, I_c, wat)
+            vol_ext = np.concatenate([vol, (18.016 / wat["rho"])[:, None], np.zeros((R, 1))], axis=1)
+            fP = np.where(press, 1e-9 * dp / (LN10 * T_ * 8.31470e-3), 0.0)
         sq = np.sqrt(I_c)[:, None]
         z2 = (cs.z * cs.z)[None, :]
         lg = np.where(cs.gkind == 0, -A[:, None] * z2 * sq / (1.0 + B[:, None] * cs.ga * sq) + cs.gb * I_c[:, None],
@@ -414,8 +659,13 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             lk = _log_k(cs.ma_coef, T_)
             ma = cs.ma.copy()
             ma_fin = np.where(np.isnan(ma), 0.0, ma)
+            if press.any():
+                lk = lk - (vol_ext @ ma_fin.T) * fP[:, None]
             fullz = np.where(np.isfinite(full), full, 0.0)
             res = fullz @ ma_fin.T - lk
+            for c_rows, c_def in extra["couples"]:  # laws whose electrons follow a redox couple
+                le_c = _couple_le(c_def, log_a, np.log10(aw_c), lk_pairs=(T_,))
+                res[:, c_rows] += ma_fin[c_rows, -1][None, :] * (le_c + pe_)[:, None]
             # Molalities below 1e-290 carry no usable digits (subnormal, or 0 after underflow): a law
             # whose species is that small passes if the law puts it below 1e-280 too (it is nothing
             # either way); a law with such a reactant and a species above it cannot be checked: fails.
@@ -440,18 +690,32 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         have = m @ cs.comp
         released = np.zeros_like(have)
         if cs.phases:
-            nn = np.asarray(n, dtype=float)[rows]
-            released = nn @ cs.ph_release
+            nn = np.asarray(n, dtype=float)[rows]  # moles dissolved
+            released = (nn / W[:, None]) @ cs.ph_release
         target = tot[rows] + released
         scale = np.abs(have) + np.abs(tot[rows]) + np.abs(released)
         mb = np.where(scale > 0, np.abs(have - target) / np.where(scale > 0, scale, 1.0), 0.0)
+        mb = np.where(np.isnan(tot[rows]), 0.0, mb)  # totals held by the charge balance or a phase
         vals["mass balance"][rows], where["mass balance"][rows] = _worst(mb, cs.keys)
 
-        # charge balance (pH from electroneutrality) or the pH itself
+        # charge balance (pH from electroneutrality; in a reaction step, the carried imbalance) or the pH itself
         q = m @ cs.z
         qs = m @ np.abs(cs.z)
         ch = charge[rows]
-        vals["charge balance"][rows] = np.where(ch, np.abs(q) / np.where(qs > 0, qs, 1.0), 0.0)
+        cons = extra["conserved"]
+        if cons is None:
+            vals["charge balance"][rows] = np.where(ch, np.abs(q) / np.where(qs > 0, qs, 1.0), 0.0)
+        else:
+            Q = cons["charge"][rows]
+            vals["charge balance"][rows] = np.abs(q * W - Q) / (qs * W + np.abs(Q))
+            # electrons and water: what the species hold, less what the phases took in (dissolved: added)
+            nn = np.asarray(n, dtype=float)[rows] if cs.phases else np.zeros((R, 0))
+            for kname, j, base in (("electron balance", 1, 0.0), ("water balance", 2, 1.0 / cs.gfw_water)):
+                have_c = (m @ cs.canon[:, j] + base) * W
+                rel_c = nn @ cs.ph_canon[:, j] if cs.phases else np.zeros(R)
+                tot_c = cons["electrons" if j == 1 else "water"][rows]
+                scale_c = (m @ np.abs(cs.canon[:, j]) + base) * W + np.abs(rel_c) + np.abs(tot_c)
+                vals[kname][rows] = np.abs(have_c - rel_c - tot_c) / scale_c
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
 
@@ -462,15 +726,28 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
 
         # phases: at the target SI, or used up (all available dissolved) and not oversaturated
         if cs.phases:
-            si = full @ np.where(np.isnan(cs.ph_rows), 0.0, cs.ph_rows).T - _log_k(cs.ph_coef, T_)
+            rows_p = np.where(np.isnan(cs.ph_rows), 0.0, cs.ph_rows)
+            lkp = _log_k(cs.ph_coef, T_)
+            if press.any():  # dissolution dV (H2O's too, as PHREEQC's calc_delta_v) less the phase's own volume
+                lkp = lkp - ((vol_ext @ rows_p.T) - cs.ph_vm0[None, :]) * fP[:, None]
+            fz = np.where(np.isfinite(full), full, 0.0)
+            si = fz @ rows_p.T - lkp
+            gone = (~np.isfinite(full)).astype(float) @ (rows_p != 0).T > 0  # a species of it absent: -inf
+            si = np.where(gone, -np.inf, si)
             si = np.where(np.isnan(cs.ph_rows).any(axis=1)[None, :], np.nan, si)
-            tgt = np.asarray(si_target, dtype=float)[rows]
+            tgt = np.asarray(si_target, dtype=float)[rows] + extra["phi"][rows]
             amt = np.asarray(amount, dtype=float)[rows]
+            up = amt if extra["upper"] is None else extra["upper"][rows]
+            low = extra["lower"][rows]
             nn = np.asarray(n, dtype=float)[rows]
-            used_up = nn >= amt * (1.0 - 1e-12)
-            dev = np.where(used_up, np.maximum(si - tgt, 0.0), np.abs(si - tgt))
+            at_up = nn >= up - 1e-12 * np.maximum(np.abs(up), 1.0)
+            at_low = np.isfinite(low) & (nn <= low + 1e-12 * np.maximum(np.abs(low), 1.0))
+            dev = np.where(at_up, np.maximum(si - tgt, 0.0),
+                           np.where(at_low, np.maximum(tgt - si, 0.0), np.abs(si - tgt)))
+            dev = np.where(at_up & at_low, 0.0, dev)  # no room either way (nothing present, precipitate-only...)
             vals["saturation index"][rows], where["saturation index"][rows] = _worst(dev, cs.phases)
-            over = np.maximum(nn - amt, 0.0) / np.maximum(amt, 1.0)
+            over = (np.maximum(np.maximum(nn - up, np.where(np.isfinite(low), low - nn, 0.0)), 0.0)
+                    / np.maximum(amt, 1.0))
             vals["phase amount"][rows], where["phase amount"][rows] = _worst(over, cs.phases)
         else:
             vals["saturation index"][rows] = 0.0

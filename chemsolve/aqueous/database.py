@@ -2,9 +2,11 @@
 
 Reads SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES and PHASES: reaction equations (parsed into
 stoichiometry), ``log_k``, ``delta_h`` (van 't Hoff), ``-analytic`` temperature expressions and
-``-gamma a b`` (WATEQ Debye-Hueckel parameters). Every other keyword block (exchange, surface,
-rates, Pitzer, SIT, ...) and every option chemsolve does not use (molar volumes, diffusion
-coefficients, viscosity, ...) is skipped and listed in *one* warning, never silently. Reactions
+``-gamma a b`` (WATEQ Debye-Hueckel parameters), ``-Vm`` (molar volumes of species and phases: the
+pressure dependence of log K) and ``-T_c``, ``-P_c``, ``-Omega`` (Peng-Robinson data of gases).
+Every other keyword block (exchange, surface, rates, Pitzer, SIT, ...) and every option chemsolve
+does not use (diffusion coefficients, viscosity, ...) is skipped and listed in *one* warning, never
+silently. Reactions
 are checked for element and charge balance unless marked ``-no_check``, as PHREEQC does.
 A malformed line raises ``DatabaseError`` naming the file and line.
 
@@ -25,6 +27,7 @@ import numpy as np
 from ..errors import InvalidInputError
 
 __all__ = [
+    "BUNDLED",
     "Database",
     "DatabaseError",
     "DatabaseWarning",
@@ -35,7 +38,6 @@ __all__ = [
     "load_database",
     "parse_formula",
     "species_charge",
-    "BUNDLED",
 ]
 
 BUNDLED = ("phreeqc.dat", "wateq4f.dat", "minteq.v4.dat")
@@ -177,6 +179,7 @@ class Species:
     gamma: tuple[float, float] | None
     line: int
     mass_balance: dict[str, float] | None = None  # -mass_balance: counts in mass balances, e.g. {"S(-2)": 4}
+    vm: tuple[float, ...] | None = None  # -Vm: a1..a4 [cm3/mol with PHREEQC's factors applied], W, b_Av, i1..i4
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,10 @@ class Phase:
     elements: dict[str, float]
     line: int
     products: dict[str, float] = field(default_factory=dict)
+    vm0: float = 0.0  # -Vm: molar volume of the phase [cm3/mol]; 0 when not given
+    t_c: float = 0.0  # -T_c [K], -P_c [atm], -Omega: Peng-Robinson data of a gas (0 when not given)
+    p_c: float = 0.0
+    omega: float = 0.0
 
 
 @dataclass
@@ -307,8 +314,12 @@ _COEF_RE = re.compile(r"^(\d+\.?\d*|\.\d+)(?=[A-Za-z(\[])")
 def _parse_side(side: str) -> list[tuple[str, float]]:
     out: list[tuple[str, float]] = []
     coef = None
+    sign = 1.0
     for tok in side.split():
         if tok == "+":
+            continue
+        if tok == "-":  # "KH = K+ - H+": the next species with a negative coefficient (PHREEQC's parse)
+            sign = -sign
             continue
         try:
             coef = float(tok)
@@ -320,8 +331,9 @@ def _parse_side(side: str) -> list[tuple[str, float]]:
             c, tok = float(m.group(1)), tok[m.end():]
         else:
             c = 1.0
-        out.append((normalize_species_name(tok), c * (coef if coef is not None else 1.0)))
+        out.append((normalize_species_name(tok), sign * c * (coef if coef is not None else 1.0)))
         coef = None
+        sign = 1.0
     if coef is not None or not out:
         raise ValueError(f"cannot read reaction side {side!r}")
     return out
@@ -390,6 +402,17 @@ def _logical_lines(text: str):
                 yield no, stmt
 
 
+def _leading_numbers(tokens: list[str]) -> list[float]:
+    """The numbers at the start of ``tokens`` (as C's sscanf reads them: up to the first that is not one)."""
+    out = []
+    for t in tokens:
+        try:
+            out.append(float(t))
+        except ValueError:
+            break
+    return out
+
+
 def _numbers(tokens: list[str], where: str, what: str) -> list[float]:
     vals = []
     for t in tokens:
@@ -412,6 +435,9 @@ class _Entry:
         self.gamma: tuple[float, float] | None = None
         self.no_check = False
         self.mass_balance: dict[str, float] | None = None
+        self.vm: tuple[float, ...] | None = None
+        self.vm0 = 0.0
+        self.crit = [0.0, 0.0, 0.0]  # T_c, P_c, omega
 
 
 def _option(stmt: str, opts: tuple[str, ...], where: str, block: str) -> tuple[str, list[str]] | None:
@@ -447,13 +473,23 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     ``strict_balance=False`` turns these into warnings), or a file that is not there.
     """
     path = _resolve(name_or_path)
-    raw = path.read_bytes()
+    return parse_database(read_text(path), str(path), strict_balance=strict_balance, _stacklevel=3)
+
+
+def read_text(path: Path) -> str:
+    """A database or input file's text (UTF-8, else Latin-1: old databases carry Latin-1 accents)."""
+    raw = Path(path).read_bytes()
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # old databases carry Latin-1 accents in comments
+        return raw.decode("latin-1")
+
+
+def parse_database(text: str, path: str, *, strict_balance: bool = True, _stacklevel: int = 2) -> Database:
+    """``load_database`` on a text: ``path`` names it in messages (e.g. a database file with the
+    database blocks of a PHREEQC input appended)."""
     db = Database(str(path))
-    fname = path.name
+    fname = Path(path).name
     block: str | None = None
     entry: _Entry | None = None
     ignored_opts: dict[str, str] = {}
@@ -488,7 +524,7 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
                 raise DatabaseError(msg + "; mark it -no_check if that is intended")
             unbalanced.append(msg)
         for n, _ in (lhs[1:] + rhs if e.kind == "phase" else lhs + rhs[1:]):
-            if e.kind == "phase" and re.search(r"\((g|s)\)$", n, re.I):
+            if e.kind == "phase" and re.search(r"\((g|s)\)$", n, re.IGNORECASE):
                 phase_refs.append((n, e.line, f"the reaction of phase {e.name!r}"))
             elif n != e.name:
                 refs.append((n, e.line, f"the reaction of {e.kind} {e.name!r}"))
@@ -502,12 +538,13 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
             if e.kind == "species":
                 elements = parse_formula(e.name)
                 db.species[e.name] = Species(e.name, rx, species_charge(e.name), elements, e.gamma, e.line,
-                                             e.mass_balance)
+                                             e.mass_balance, e.vm)
                 formulas.append((e.name, e.line, "species"))
             else:
-                formula = re.sub(r"\((g|s)\)$", "", lhs[0][0], flags=re.I)
+                formula = re.sub(r"\((g|s)\)$", "", lhs[0][0], flags=re.IGNORECASE)
                 products = _stoich(lhs[1:], rhs)
-                db.phases[e.name] = Phase(e.name, formula, rx, parse_formula(formula), e.line, products)
+                db.phases[e.name] = Phase(e.name, formula, rx, parse_formula(formula), e.line, products, e.vm0,
+                                          *e.crit)
                 formulas.append((formula, e.line, f"phase {e.name!r}"))
         except ValueError as err:
             raise DatabaseError(f"{fname}:{e.line}: {e.kind} {e.name!r}: {err}") from None
@@ -580,7 +617,7 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     text = f"{fname}: chemsolve skipped " + ", ".join(notes)
     if notes and text not in _LISTED:  # once per database per process, not on every load
         _LISTED.add(text)
-        warnings.warn(text, DatabaseWarning, stacklevel=2)
+        warnings.warn(text, DatabaseWarning, stacklevel=_stacklevel)
     return db
 
 
@@ -614,7 +651,7 @@ def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> Non
 
 
 def _phase_token(name: str, coef: float) -> tuple[str, float]:
-    n = re.sub(r"\(aq\)$", "", name, flags=re.I)
+    n = re.sub(r"\(aq\)$", "", name, flags=re.IGNORECASE)
     return ("H2O" if n.lower() == "h2o(l)" else n), coef
 
 
@@ -672,7 +709,7 @@ def _check_as_phreeqc(db: Database, fname: str, refs, other_species, other_maste
             raise DatabaseError(f"{fname}:{line}: species {name!r}, named in {who}, is never defined by a reaction "
                                 "(PHREEQC: 'Elements in species have not been tabulated'); is the file cut short?")
     for name, line, who in phase_refs:
-        base = re.sub(r"\((g|s)\)$", "", name, flags=re.I)
+        base = re.sub(r"\((g|s)\)$", "", name, flags=re.IGNORECASE)
         if name not in db.phases and base not in db.phases:
             raise DatabaseError(f"{fname}:{line}: phase {name!r}, named in {who}, is not in PHASES")
     primaries = {k for k in list(db.masters) + list(other_masters) if "(" not in k}
@@ -793,6 +830,29 @@ def _apply_option(entry: _Entry, opt: str, args: list[str], where: str, ignored:
             entry.mass_balance = parse_mass_balance(args[0])
         except ValueError as err:
             raise DatabaseError(f"{where}: {err}") from None
+    elif opt == "vm" and block in ("SOLUTION_SPECIES", "PHASES"):
+        vals = _leading_numbers(args)
+        if not vals:
+            raise DatabaseError(f"{where}: option -vm needs a number first (PHREEQC refuses it too)")
+        if block == "PHASES":  # molar volume of the phase, cm3/mol unless a unit follows (read_vm_only)
+            unit = args[len(vals)].lower() if len(args) > len(vals) else ""
+            factor = 1e3 if "dm3" in unit else 1e6 if "m3" in unit and "cm3" not in unit else 1.0
+            entry.vm0 = vals[0] * factor
+        else:  # a1..a4 (cal-based, scaled to cm3/mol as PHREEQC's read_aq_species_vm_parms), W, b_Av, i1..i4
+            v = (vals + [0.0] * 10)[:10]
+            if len(vals) < 10:
+                v[9] = 1.0  # the exponent i4 defaults to 1
+            v[0] *= 41.84004e-1
+            v[1] *= 41.84004e2
+            v[2] *= 41.84004
+            v[3] *= 41.84004e4
+            v[4] *= 1e5
+            entry.vm = tuple(v)
+    elif opt in ("t_c", "p_c", "omega") and block == "PHASES":
+        vals = _leading_numbers(args)
+        if not vals:
+            raise DatabaseError(f"{where}: option -{opt} needs a number first (PHREEQC refuses it too)")
+        entry.crit[("t_c", "p_c", "omega").index(opt)] = vals[0]
     elif opt in _UNSUPPORTED and block in ("SOLUTION_SPECIES", "PHASES"):
         raise DatabaseError(f"{where}: option -{opt} ({_UNSUPPORTED[opt]}) is not supported by chemsolve: the "
                             f"log K or activity of {entry.name!r} would differ from PHREEQC's")

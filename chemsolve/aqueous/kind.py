@@ -243,7 +243,7 @@ class AqueousKind(ModelKind):
         pH = cols.get("pH", np.full(n, np.nan if model.pH is None else model.pH))
         pe = cols.get("pe", np.full(n, model.pe))
         opts = dict(getattr(model, "solver", None) or {})
-        if model.equilibrium_phases or opts:  # the batch kernel has neither: state by state
+        if model.equilibrium_phases:  # speciate_batch takes no phases yet: state by state (the same kernel)
             rows = [speciate(db, {k: float(a[i]) for k, a in totals.items()}, float(T[i]),
                              None if np.isnan(pH[i]) else float(pH[i]), float(pe[i]),
                              equilibrium_phases=model.equilibrium_phases or None, **opts) for i in range(n)]
@@ -254,7 +254,7 @@ class AqueousKind(ModelKind):
                 out[f"m_{s}"] = np.array([r.molality.get(s, 0.0) for r in rows])
             return (np.array([int(r.status) for r in rows], dtype=np.int8),
                     np.array([r.nit for r in rows]), out)
-        b = speciate_batch(db, totals, T, pH, pe, warm_start=True, chunk=chunk)
+        b = speciate_batch(db, totals, T, pH, pe, warm_start=True, chunk=chunk, **opts)
         out = {"pH": b.pH, "ionic_strength": b.ionic_strength, "water_activity": b.water_activity}
         names = b.species if species is None else list(species)
         for s in names:
@@ -312,7 +312,8 @@ class AqueousKind(ModelKind):
 
         db = self.quiet_database("phreeqc.dat")
         speciate(db, {"Ca": 1e-3, "C(4)": 2e-3}, 298.15, None)
-        speciate_batch(db, {"Ca": [1e-3, 2e-3], "C(4)": 2e-3}, 298.15, None)
+        # two rows in chunks of one: the parallel batch kernel (a batch of one chunk runs the single one)
+        speciate_batch(db, {"Ca": [1e-3, 2e-3], "C(4)": 2e-3}, 298.15, None, chunk=1)
         return "the aqueous kernels (single water and batch)"
 
     @staticmethod

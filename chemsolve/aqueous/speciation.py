@@ -1,42 +1,40 @@
-"""Aqueous speciation (ion association, PHREEQC's equations) on the chemsolve engine.
+"""Aqueous speciation (ion association, PHREEQC's equations) on the compiled aqueous model.
 
-Unknowns are log10 activities of the component master species (tableau style) and, when the pH
-comes from electroneutrality, log10 a(H+). Mass balances (and the charge balance) are solved by the
-engine's damped Newton with an analytic Jacobian at fixed activity coefficients; ionic strength and
-water activity are updated around it as an outer fixed point, as PHREEQC does.
-
-If that coupled solve fails, the fallback chain is: the ionic strength as a bracketed 1-D root
-over solves at fixed activity coefficients (``_solve_nested_I``), then, for a charge-balance pH, the
-charge balance as a bracketed root over pH (``_solve_nested_ph``). Whatever the solver reports, a
-state is labelled CONVERGED only after the independent certificate (``aqueous.certificate``) passes.
-
-Scope so far: totals in mol/kgw of elements or valence states (moles of the element, as PHREEQC),
-T, pH fixed or from charge balance, pe fixed (it only matters for elements given as a whole, e.g.
-"Fe", whose valence states are then distributed by pe), equilibrium phases (single waters).
-Not yet: Alkalinity as a total (refused), Pitzer/SIT databases (refused by the reader).
+``speciate(db, totals, T, pH, pe)`` is PHREEQC's initial SOLUTION in mol/kgw: one kilogram of water,
+the given totals (elements, valence states, or ``Alkalinity`` in eq/kgw), the pH fixed or from the
+charge balance, pe fixed; optionally equilibrium phases held at their saturation indices in the same
+solve (``equilibrium_phases``). ``speciate_batch`` does the same for arrays of waters. Both go through
+``model.run``: the one compiled algorithm (``kernels.aqueous_solve``), a single water being a batch
+of one. Its fallback chain when Newton with the ionic strength among the unknowns fails: the ionic
+strength in an outer fixed point, then as a bracketed 1-D root, then (pH from the charge balance)
+the charge balance as a bracketed root over pH; the message says which one converged. Whatever the
+solver reports, a state is labelled CONVERGED only after the independent certificate
+(``aqueous.certificate``) passes. PHREEQC's full SOLUTION block (units, density, ``charge`` on an
+element, totals fixed by phases, redox couples) is ``aqueous.Solution``; reaction steps are
+``aqueous.react``.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..certificate import BatchCertificate, Certificate, failed_message
-from ..engine import solve
 from ..errors import ConvergenceError, InvalidInputError
+from ..kernels import codes as _c
 from ..result import BatchResultBase, Result
 from ..status import Status
-from .activity import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ, debye_huckel_ab, dlog_gamma_dI, log_gamma
-from .database import Database, log_k_basis, parse_formula
+from . import model as _model
+from .database import Database, log_k_basis
+from .system import Tableau, atoms_in_master, build, check_total, total_key
 
-__all__ = ["speciate", "SpeciationResult", "AqueousSystem", "build_system"]
+__all__ = ["BatchSpeciation", "SpeciationResult", "build_system", "speciate", "speciate_batch", "total_key"]
 
 LN10 = math.log(10.0)
-T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fits
+T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fits (PHREEQC caps at 350 C)
 # pe range. Water is stable (neither H2 nor O2 above 1 atm) for 0 < pe + pH < 20.78 at 25 C
 # (log f(O2) = 4 (pe + pH) - 83.1, log f(H2) = -2 (pe + pH)); with pH in [-2, 16] that is pe in
 # about [-16, 22.8]. Outside [-20, 20] every pH gives H2 or O2 activities of 10^8 or more (pe
@@ -44,17 +42,12 @@ T_RANGE = (273.14, 623.15)  # [K]: the range of the water-property and log K fit
 # (e.g. Eh in mV), refused by name rather than solved into an overflow. The corner given up,
 # 20 < pe < 22.8 at pH < 0.8, is an extreme oxidising acid a user can still reach with pe 20.
 PE_RANGE = (-20.0, 20.0)
+_BASIS_FIXED = ("H+", "H2O", "e-")
 
 
 def _unsupported_total(key: str) -> str | None:
-    """Why a total key is refused, or None. 'Alkalinity' is a master row of every PHREEQC database
-    (its master species is CO3-2), so without this check a total of it would silently become a
-    carbon total; PHREEQC's alkalinity input (charge-equivalents fixing the carbonate) is not
-    implemented yet."""
-    if str(key).strip().lower().startswith("alk"):
-        return (f"{key!r} as a total is not supported yet: chemsolve would count it as carbon, which it "
-                "is not (alkalinity is eq/kgw of acid-neutralising capacity); give the carbonate as "
-                "C(4) [mol/kgw of carbon] instead")
+    """Why a total key is refused, or None. Nothing is refused any more: Alkalinity [eq/kgw] is
+    PHREEQC's (the pH is adjusted to it when carbon is given, else the carbonate is)."""
     return None
 
 
@@ -68,7 +61,6 @@ def check_pe(pe) -> float:
         raise InvalidInputError(f"pe={pe!r} must be a finite number in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}] "
                                 "(beyond it H2 or O2 would be far above 1 atm at any usual pH; is it Eh in mV?)")
     return v
-_BASIS_FIXED = ("H+", "H2O", "e-")
 
 
 @dataclass(frozen=True)
@@ -95,6 +87,9 @@ class SpeciationResult(Result):
     phase_moles: dict[str, float] = field(default_factory=dict)  # equilibrium phases: moles dissolved
     composition: dict[str, dict[str, float]] = field(default_factory=dict)  # component -> {species: atoms}
     certificate: Certificate | None = None  # the independent check of a state the solver called converged
+    water_mass: float = 1.0  # [kg]
+    P: float = 1.0  # [atm] the pressure the state holds at (the saturation pressure above 100 C)
+    state: Any = None  # what a reaction step conserves (``aqueous.react``): ``react.WaterState``
 
     def distribution(self, component: str) -> dict[str, float]:
         """Fraction of a component's dissolved total in each species, largest first:
@@ -110,355 +105,142 @@ class SpeciationResult(Result):
         return dict(sorted(((s, a / total) for s, a in amounts.items()), key=lambda kv: -kv[1]))
 
 
-@dataclass
-class AqueousSystem:
-    """The tableau of one set of components at one temperature: species rows, component columns."""
+@dataclass(frozen=True)
+class BatchSpeciation(BatchResultBase):
+    """Speciation of N waters: row r of every array belongs to water r.
 
-    components: list[str]  # total keys as the database spells them, e.g. "C(+4)"
-    masters: list[str]  # their master species, e.g. "CO3-2"
-    totals: np.ndarray  # (nc,) [mol/kgw] of the master species (a total of O(0) in O2: half the O atoms)
+    species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
+    pH, ionic_strength [mol/kgw], water_activity, nit : (N,); status : (N,) int8 (``Status`` codes);
+    phases, saturation_index (N, nph): every phase of the database whose species are present.
+    certificate : the independent check of every row the solver called converged (rows that fail
+    it have status ``CHECK_FAILED``); ``certificate.row(i)`` is row i's ``Certificate``.
+    """
+
     species: list[str]
-    nu: np.ndarray  # (ns, nc) component coefficients of each species
-    nu_h: np.ndarray  # (ns,) H+ coefficients
-    nu_w: np.ndarray  # (ns,) H2O coefficients
-    nu_e: np.ndarray  # (ns,) e- coefficients
-    log_k: np.ndarray  # (ns,) log10 K of formation from the basis at T
+    molality: np.ndarray
+    log_gamma: np.ndarray
+    pH: np.ndarray
+    ionic_strength: np.ndarray
+    water_activity: np.ndarray
+    status: np.ndarray
+    nit: np.ndarray
+    phases: list[str]
+    saturation_index: np.ndarray
+    components: list[str]
+    certificate: BatchCertificate | None = None
+    message: list[str] = field(default_factory=list)  # per row: which formulation converged, or why none did
+    guess_source: str = "default"
+    advice: dict | None = None
+
+    def _frame_columns(self) -> dict[str, Any]:
+        cols = super()._frame_columns()
+        cols.update({f"m_{s}": self.molality[:, j] for j, s in enumerate(self.species)})
+        cols.update({f"SI_{p}": self.saturation_index[:, j] for j, p in enumerate(self.phases)})
+        return cols
+
+
+# ------------------------------------------------------------------ the initial-solution tableau
+def _keys_of(db: Database, totals: dict) -> tuple[list[str], list[str], bool]:
+    """(component keys, the user's key of each, alkalinity sets the pH) of a totals dict."""
+    user = [str(k) for k in totals]
+    keys = [total_key(db, k) for k in user]
+    alk_ph = "Alkalinity" in keys and any(k.split("(")[0] == "C" and db.masters[k].species ==
+                                          db.masters["Alkalinity"].species for k in keys if k != "Alkalinity")
+    return keys, user, alk_ph
+
+
+def tableau(db: Database, keys: list[str], phases: tuple[str, ...] = (), *, alk_ph: bool = False,
+            couples: dict | None = None, default_couple: str | None = None, extra: tuple[str, ...] = (),
+            T: float = 298.15) -> Tableau:
+    """The initial-solution tableau of these keys (cached on the database)."""
+    comp = tuple(k for k in keys if not (alk_ph and k == "Alkalinity"))
+    ck = ("initial", comp, tuple(phases), tuple(sorted((couples or {}).items())), default_couple, tuple(extra))
+    cache = db.__dict__.setdefault("_model_tableaux", {})
+    t = cache.get(ck)
+    if t is None:
+        t = build(db, list(comp), mode="initial", phases=tuple(phases), couples=couples,
+                  default_couple=default_couple, extra_reactions=tuple(extra))
+        if len(cache) > 256:
+            cache.clear()
+        cache[ck] = t
+    t._logk_T = t.lkc @ log_k_basis(T)  # type: ignore[attr-defined]
+    return t
+
+
+@dataclass(frozen=True)
+class SystemView:
+    """What ``speciate`` solves for one set of totals at one temperature, in the component basis:
+    species, components and their master species, nu (ns, nc) coefficients of each species'
+    formation from the component master species (with H+, H2O, e- besides), log_k (ns,) at T,
+    charges z, and the totals [mol/kgw of the master species] (an O(0) total in O2: half the O)."""
+
+    species: list[str]
+    components: list[str]
+    masters: list[str]
+    nu: np.ndarray
+    log_k: np.ndarray
     z: np.ndarray
-    gamma_kind: np.ndarray
-    gamma_a: np.ndarray
-    gamma_b: np.ndarray
-    T: float
-    phases: dict[str, tuple[dict[str, float], float]] = field(default_factory=dict)  # name -> (stoich, log K(T))
-    eq_phases: list[str] = field(default_factory=list)  # phases held at a saturation index
-    pb: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (np, nc) component coefficients
-    pvec: np.ndarray = field(default_factory=lambda: np.zeros((4, 0)))  # H+, H2O, e- coefficients, constant
-    log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # log K(T) coefficients per species
-    phase_log_k_coef: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))  # per phase in ``phases``
-    nu_mb: np.ndarray | None = None  # (ns, nc) mass-balance coefficients; differ from nu under -mass_balance
-
-    def __post_init__(self) -> None:
-        if self.nu_mb is None:
-            self.nu_mb = self.nu
-
-
-def _total_key(db: Database, key: str) -> str:
-    if key in db.masters:
-        return key
-    m = re.fullmatch(r"([A-Z][a-z_]*)\(([+-]?)(\d+(?:\.\d+)?)\)", key)
-    if m:
-        el, sign, val = m.groups()
-        v = float(val)
-        val = str(int(v)) if v == int(v) else val
-        for cand in ([f"{el}({sign}{val})"] if sign else [f"{el}(+{val})", f"{el}({val})"]):
-            if cand in db.masters:
-                return cand
-    known = sorted(k for k in db.masters if k[0].isupper())
-    close = [k for k in known if k.split("(")[0] == key.split("(")[0]]
-    hint = f"; for this element: {close}" if close else f"; known: {known}"
-    raise InvalidInputError(f"unknown element or valence state {key!r} in totals (database {db.path}){hint}")
-
-
-def _atoms_in_master(db: Database, key: str) -> float:
-    """Atoms of the key's element in its master species: 2 for O(0) (O2), N(0) (N2), H(0) (H2) and
-    Hg(1) (Hg2+2 in minteq.v4.dat), else 1. A total is moles of the element in that valence state,
-    as in PHREEQC, so the mass balance of the master species' own units gets total / atoms."""
-    el = key.split("(")[0]
-    n = parse_formula(db.masters[key].species).get(el, 0.0)
-    return n if n > 0 else 1.0
-
-
-def _primary_of(db: Database, name: str, seen: frozenset = frozenset()) -> set[str]:
-    """Primary master species (identity reactions) a species is built from, without H+, H2O, e-."""
-    sp = db.species.get(name)
-    if sp is None:
-        raise InvalidInputError(f"species {name!r} is not in {db.path}")
-    if not sp.reaction.stoich:
-        return set() if name in _BASIS_FIXED else {name}
-    out: set[str] = set()
-    for other in sp.reaction.stoich:
-        if other != name and other not in seen and other not in _BASIS_FIXED:
-            out |= _primary_of(db, other, seen | {name})
-    return out
-
-
-def _key_for_master(db: Database, species: str) -> str:
-    """The valence-state key of a master species if the database has one ("C(+4)" for CO3-2),
-    so that a phase does not switch on redox for its element; else the element key."""
-    keys = [k for k, m in db.masters.items() if m.species == species]
-    for k in keys:
-        if "(" in k:
-            return k
-    if not keys:
-        raise InvalidInputError(f"{species!r} is no master species in {db.path}")
-    return keys[0]
+    totals: np.ndarray
+    tableau: Tableau
 
 
 def build_system(db: Database, totals: dict[str, float], T: float, pe: float = 4.0,
-                 phases: tuple[str, ...] = ()) -> AqueousSystem:
-    """Components, species and stoichiometry for ``totals`` at ``T`` [K].
-
-    A species is included when its formation reaction, rewritten in terms of the component
-    master species, H+, H2O and e-, uses only given components. Valence states follow PHREEQC:
-    the master species of a valence state (Fe+3 for Fe(3)) is a component when that state's
-    total is given; it is reached from the element's primary master through e- (linked by pe)
-    when the element is given as a whole ("Fe"); otherwise that state and every species built
-    on it are absent. Water's own H2 and O2 are always present.
-    """
+                 phases: tuple[str, ...] = ()) -> SystemView:
+    """The tableau ``speciate`` solves for ``totals`` at ``T`` [K] (species, components, log K at T)."""
     if not isinstance(totals, dict) or (not totals and not phases):
         raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
-    comps, masters, tvals, whole = [], [], [], set()
-    for key, val in totals.items():
-        try:
-            v = float(val)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"total of {key!r} is {val!r}, not a number [mol/kgw]") from None
-        if not math.isfinite(v) or v <= 0:
-            raise InvalidInputError(f"total of {key!r} must be a positive finite molality [mol/kgw], got {val!r}")
-        why = _unsupported_total(str(key))
-        if why:
-            raise InvalidInputError(why)
-        k = _total_key(db, str(key))
-        ms = db.masters[k].species
-        if ms in _BASIS_FIXED:
-            raise InvalidInputError(f"{key!r} (master species {ms}) is set by pH, pe or the solvent, not by a total")
-        if ms in masters:
-            other = comps[masters.index(ms)]
-            raise InvalidInputError(f"{key!r} and {other!r} both give the total of master species {ms}")
-        comps.append(k)
-        masters.append(ms)
-        tvals.append(v / _atoms_in_master(db, k))
-        if "(" not in k:
-            whole.add(ms)
-    for pname in phases:  # components a phase brings in start with a total of zero
-        if pname not in db.phases:
-            raise InvalidInputError(f"phase {pname!r} is not in {db.path}")
-        ph = db.phases[pname]
-        for sname in ph.products:
-            if sname in _BASIS_FIXED:
-                continue
-            for ms in sorted(_primary_of(db, sname)):
-                if ms not in masters:
-                    comps.append(_key_for_master(db, ms))
-                    masters.append(ms)
-                    tvals.append(0.0)
-    basis = set(masters) | set(_BASIS_FIXED)
-    whole_el = {k for k in comps if "(" not in k}
-    # master species of a valence state ("Fe+3" of Fe(+3), "HS-" of S(-2)): outside the basis
-    # they are reached from the element's primary master through e- (the pe), which is allowed
-    # only for elements given as a whole, and for water's own H(0) and O(0) (H2, O2)
-    state_master = {m.species: k.split("(")[0] for k, m in db.masters.items()
-                    if "(" in k and m.species not in _BASIS_FIXED}
-    memo: dict[str, tuple[dict[str, float], np.ndarray] | None] = {}
-    basis_T = log_k_basis(T)
-
-    def expand(name: str, depth: int = 0) -> tuple[dict[str, float], np.ndarray] | None:
-        """(basis coefficients, log K temperature coefficients) of a species' formation."""
-        if name in basis:
-            return {name: 1.0}, np.zeros(6)
-        if name in memo:
-            return memo[name]
-        sp = db.species.get(name)
-        memo[name] = None  # guards against cycles
-        if sp is None or depth > 50 or not sp.reaction.stoich:
-            return None  # unknown, or a primary master species that is not a component
-        el = state_master.get(name)
-        if el is not None and el not in whole_el and el not in ("H", "O"):
-            return None  # a valence state that is not in this water
-        acc: dict[str, float] = {}
-        lk = np.array(sp.reaction.log_k_coeffs())
-        for other, coef in sp.reaction.stoich.items():
-            if other == name:
-                continue
-            sub = expand(other, depth + 1)
-            if sub is None:
-                return None
-            c = -coef  # reactants have negative coefficients in the stored reaction
-            for b, v in sub[0].items():
-                acc[b] = acc.get(b, 0.0) + c * v
-            lk += c * sub[1]
-        res = ({k: v for k, v in acc.items() if abs(v) > 1e-12}, lk)
-        memo[name] = res
-        return res
-
-    rows = []
-    for name, sp in db.species.items():
-        if name in ("H2O", "e-"):
-            continue
-        ex = expand(name)
-        if ex is None:
-            continue
-        coefs, lk = ex
-        used = [b for b in coefs if b not in _BASIS_FIXED]
-        if name not in state_master and "e-" in sp.reaction.stoich and not all(b in whole for b in used):
-            continue
-        rows.append((name, sp, coefs, lk))
-    ns, nc = len(rows), len(comps)
-    log_k_coef = np.array([r[3] for r in rows]).reshape(ns, 6)
-    nu = np.zeros((ns, nc))
-    idx = {m: j for j, m in enumerate(masters)}
-    arr = lambda: np.zeros(ns)  # noqa: E731
-    nu_h, nu_w, nu_e, log_k, z, ga, gb = arr(), arr(), arr(), arr(), arr(), arr(), arr()
-    gk = np.zeros(ns, dtype=np.int64)
-    for i, (_name, sp, coefs, lk) in enumerate(rows):
-        for b, v in coefs.items():
-            if b == "H+":
-                nu_h[i] = v
-            elif b == "H2O":
-                nu_w[i] = v
-            elif b == "e-":
-                nu_e[i] = v
-            else:
-                nu[i, idx[b]] = v
-        log_k[i] = float(lk @ basis_T)
-        z[i] = sp.charge
-        if sp.gamma is not None:
-            gk[i], ga[i], gb[i] = GAMMA_WATEQ, sp.gamma[0], sp.gamma[1]
-        else:
-            gk[i] = GAMMA_DAVIES if sp.charge != 0 else GAMMA_NEUTRAL
-    for j, _m in enumerate(masters):
-        if not np.any(nu[:, j]):
-            raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
-    present = {r[0] for r in rows} | {"H2O"}
-    all_phases, phase_coef = {}, []
-    for pname, ph in db.phases.items():
-        rx = ph.products
-        if rx and all(k in present for k in rx):
-            phase_coef.append(ph.reaction.log_k_coeffs())
-            all_phases[pname] = (rx, float(np.dot(phase_coef[-1], basis_T)))
-    # equilibrium phases: F_p = pb.x + pb_h log a(H+) + pb_w log a_w + pb_e log a(e-) + pconst - SI_p,
-    # and pb[p, j] is also the moles of component j released per mole of phase dissolved
-    npp = len(phases)
-    pb, pvec = np.zeros((npp, nc)), np.zeros((4, npp))  # rows of pvec: h, w, e, const
-    rowix = {r[0]: i for i, r in enumerate(rows)}
-    for p_i, pname in enumerate(phases):
-        if pname not in all_phases:
-            raise InvalidInputError(f"phase {pname!r} needs species that are not in this system")
-        rx, lkp = all_phases[pname]
-        const = -lkp
-        for sname, c in rx.items():
-            if sname == "H2O":
-                pvec[1, p_i] += c
-                continue
-            i = rowix[sname]
-            pb[p_i] += c * nu[i]
-            pvec[0, p_i] += c * nu_h[i]
-            pvec[1, p_i] += c * nu_w[i]
-            pvec[2, p_i] += c * nu_e[i]
-            const += c * log_k[i]
-        pvec[3, p_i] = const
-    nu_mb = _mass_balance_rows(db, [r[0] for r in rows], comps, nu)
-    return AqueousSystem(comps, masters, np.array(tvals), [r[0] for r in rows], nu, nu_h, nu_w, nu_e,
-                         log_k, z, gk, ga, gb, T, all_phases, list(phases), pb, pvec, log_k_coef,
-                         np.array(phase_coef).reshape(len(phase_coef), 6), nu_mb)
+    keys, user, alk_ph = _keys_of(db, totals)
+    t = tableau(db, keys, tuple(phases), alk_ph=alk_ph, T=T)
+    by_key = dict(zip(keys, user))
+    tot = np.array([float(totals[by_key[c]]) if c in by_key else 0.0 for c in t.components]) / t.atoms
+    return SystemView(list(t.species), list(t.components), list(t.masters), t.nu[:, :t.nc].copy(),
+                      t.lkc @ log_k_basis(T), t.z.copy(), tot, t)
 
 
-def _valence_of(key: str) -> tuple[str, float | None]:
-    m = re.fullmatch(r"([A-Z][a-z_]*)(?:\(([+-]?\d+(?:\.\d+)?)\))?", key)
-    if not m:
-        return key, None
-    return m.group(1), (float(m.group(2)) if m.group(2) is not None else None)
+def initial_rows(t: Tableau, tot: np.ndarray, T: np.ndarray, pH: np.ndarray, pe: np.ndarray, *, alk: np.ndarray | None,
+                 W: float = 1.0, ph_si=None, ph_amount=None):
+    """Rows of N initial solutions: ``tot`` (N, nc) totals [mol of element (eq for Alkalinity) per
+    kgw] in the tableau's component order; pH NaN: from the charge balance; ``alk`` (N,) eq/kgw when
+    the alkalinity sets the pH (else None); phases: (N, np) targets and amounts."""
+    N = tot.shape[0]
+    rows = _model.new_rows(t, N)
+    rows.T[:] = T
+    rows.P[:] = 1.0
+    nc = t.nc
+    npp = len(t.eq_phases)
+    touched = np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0 if npp else np.zeros(nc, dtype=bool)
+    for j, k in enumerate(t.components):
+        v = tot[:, j] * W
+        rows.aux[:, j] = j
+        rows.val[:, j] = v
+        log_ok = (v > 0) & ~touched[j] & (k != "Alkalinity")
+        rows.kind[:, j] = np.where(log_ok, _c.AQ_BALLOG, _c.AQ_BAL)
+        rows.XC[:, j] = np.where(v > 0, np.log10(np.where(v > 0, v, 1.0) / W / t.atoms[j]), -10.0)
+    charge = np.isnan(pH)
+    if alk is not None:
+        rows.kind[:, t.ih] = _c.AQ_BAL
+        rows.aux[:, t.ih] = t.b_alk
+        rows.val[:, t.ih] = alk * W
+    else:
+        rows.kind[:, t.ih] = np.where(charge, _c.AQ_BAL, _c.AQ_FIXED)
+        rows.aux[:, t.ih] = t.b_charge
+        rows.val[:, t.ih] = np.where(charge, 0.0, -np.nan_to_num(pH))
+    rows.XC[:, t.ih] = np.where(charge, -7.0, -np.nan_to_num(pH, nan=7.0))
+    rows.kind[:, nc + 1] = _c.AQ_FIXED
+    rows.val[:, nc + 1] = -pe
+    rows.XC[:, nc + 1] = -pe
+    rows.kind[:, t.ilw] = _c.AQ_FIXED
+    rows.val[:, t.ilw] = math.log10(W)
+    rows.XC[:, t.ilw] = math.log10(W)
+    rows.XC[:, t.iI] = np.log10(np.maximum(0.5 * np.abs(tot).sum(axis=1), 1e-7))
+    if npp:
+        rows.si[:] = ph_si
+        rows.hi[:] = ph_amount
+    rows.X[:] = rows.XC
+    return rows
 
 
-def _mass_balance_rows(db: Database, species: list[str], comps: list[str], nu: np.ndarray) -> np.ndarray:
-    """Mass-balance coefficients: ``nu`` (the formation reaction rewritten to the components), except
-    for species with PHREEQC's -mass_balance, which count what it says (wateq4f.dat's S4-2, formed
-    from one HS-, counts four S(-2); PHREEQC's tidy_species uses next_secondary the same way). A bare
-    element there means its primary master species' valence state. In master-species units."""
-    special = [i for i, sname in enumerate(species) if db.species[sname].mass_balance]
-    if not special:
-        return nu
-    out = nu.copy()
-    comp_ev = [_valence_of(c) for c in comps]
-    atoms = [_atoms_in_master(db, c) for c in comps]
-    for i in special:
-        out[i] = 0.0
-        for key, count in db.species[species[i]].mass_balance.items():
-            el, val = _valence_of(key)
-            if el in ("H", "O"):
-                continue  # water and pH: not mass balances here
-            if val is None and el in db.masters:  # the primary master species' valence state
-                prim = db.masters[el].species
-                states = [_valence_of(k)[1] for k, m in db.masters.items() if "(" in k and k.split("(")[0] == el
-                          and m.species == prim]
-                val = states[0] if states else None
-            for j, (cel, cval) in enumerate(comp_ev):
-                if cel == el and (cval is None or cval == val):
-                    out[i, j] += count / atoms[j]
-    return out
-
-
-def _pcf_start(sys, x, charge_eq, log_h, log_aw, log_e, lg, qscale, sweeps: int = 40, skip=None, fix=None):
-    """Improve the first guess by positive-continued-fraction sweeps (Carrayrou et al. 2002,
-    AIChE J. 48, 894): scale each component's activity by (total / computed total)^(1/nu_max),
-    and, for a charge-balance pH, bisect log a(H+) to neutrality with the rest fixed. Cheap,
-    robust far from the root, slow near it: Newton takes over from there. ``fix(x, log_h)`` sets
-    the components that equilibrium phases control from their saturation conditions."""
-    nc = len(sys.components)
-    x = x.copy()
-    nu_max = np.maximum(sys.nu.max(axis=0), 1.0)
-    lh = x[nc] if charge_eq else log_h
-    for sweep in range(sweeps):
-        if charge_eq and sweep % 4 == 0:  # re-balance the charge every 4th sweep: bisection is the cost
-            lo, hi = -16.0, 2.0  # log a(H+) bracket
-            while hi - lo > 1e-4:  # a first guess: 1e-4 in log a(H+) is plenty
-                mid = 0.5 * (lo + hi)
-                if fix is not None:
-                    fix(x, mid)
-                _, m = _state(sys, x[:nc], mid, log_aw, log_e, lg)
-                if sys.z @ m > 0.0:
-                    hi = mid
-                else:
-                    lo = mid
-            lh = x[nc] = 0.5 * (lo + hi)
-        if fix is not None:
-            fix(x, lh)
-        _, m = _state(sys, x[:nc], lh, log_aw, log_e, lg)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.log10((m @ sys.nu_mb) / sys.totals)
-        if skip is not None:
-            f[skip] = 0.0  # components held by phases are left to Newton
-        if not np.all(np.isfinite(f)):
-            break
-        if np.max(np.abs(f)) < 1e-3:
-            break
-        x[:nc] -= f / nu_max
-    return x
-
-
-def _phase_guess(sys: AqueousSystem, act: np.ndarray, si: np.ndarray, touched: np.ndarray, log_aw: float,
-                 log_e: float):
-    """For the first guess: let each active phase set one component's activity from its saturation
-    condition (a basis swap), preferring components that have no total of their own."""
-    nc = len(sys.components)
-    ctl: list[tuple[int, int]] = []
-    taken: set[int] = set()
-    order = sorted(act, key=lambda p: np.count_nonzero(sys.pb[p]))  # single-component phases first
-    for p in order:
-        cands = [j for j in np.flatnonzero(sys.pb[p]) if j not in taken]
-        if not cands:
-            continue
-        j = min(cands, key=lambda j: (sys.totals[j] > 0, -abs(sys.pb[p, j])))
-        ctl.append((int(j), int(p)))
-        taken.add(int(j))
-
-    def fix(x, log_h):
-        for j, p in ctl:
-            rest = sys.pb[p] @ x[:nc] - sys.pb[p, j] * x[j]
-            x[j] = (si[p] - rest - sys.pvec[0, p] * log_h - sys.pvec[1, p] * log_aw - sys.pvec[2, p] * log_e
-                    - sys.pvec[3, p]) / sys.pb[p, j]
-
-    return fix
-
-
-def _charge_of(db: Database, species: str) -> float:
-    return db.species[species].charge if species in db.species else 0.0
-
-
-def _state(sys: AqueousSystem, x: np.ndarray, log_h: float, log_aw: float, log_e: float, lg: np.ndarray):
-    log_a = sys.log_k + sys.nu @ x + sys.nu_h * log_h + sys.nu_w * log_aw + sys.nu_e * log_e
-    return log_a, 10.0 ** (log_a - lg)
-
-
+# ------------------------------------------------------------------ single waters
 def _is_batch(totals, T, pH, pe) -> bool:
     """Array-valued totals, T, pH or pe (more than a scalar) make ``speciate`` a batch."""
     vals = list(totals.values()) if isinstance(totals, dict) else []
@@ -483,7 +265,7 @@ def _phase_args(equilibrium_phases) -> tuple[list[str], np.ndarray, np.ndarray]:
 
 def speciate(
     db: Database,
-    totals: dict[str, float],
+    totals: dict[str, float] | None = None,
     T: float = 298.15,
     pH: float | None = None,
     pe: float = 4.0,
@@ -498,15 +280,26 @@ def speciate(
 ) -> SpeciationResult:
     """Speciate one water, optionally in equilibrium with minerals and gases.
 
-    Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and returns a
-    ``BatchSpeciation`` (arrays, one status per row).
+    PHREEQC's initial SOLUTION in mol/kgw on the one compiled aqueous model (a single water is a batch
+    of one). Array-valued totals, T, pH or pe make it a batch: the call goes to ``speciate_batch`` and
+    returns a ``BatchSpeciation`` (arrays, one status per row).
+
+    When the formulation tried first fails, the fallback chain runs in the same compiled call: the
+    other ionic-strength formulation, the ionic strength as a bracketed 1-D root, then (pH from the
+    charge balance) the charge balance as a bracketed root over pH; the message says which one
+    converged. A state is labelled CONVERGED only after the independent certificate
+    (``aqueous.certificate``) passes.
 
     Parameters
     ----------
-    db : Database
-        The thermodynamic database (``load_database``).
+    db : Database or Solution
+        The thermodynamic database (``load_database``), or an ``aqueous.Solution`` (PHREEQC's SOLUTION:
+        units, density, charge on an element, totals fixed by phases, redox couples); with a Solution,
+        totals, T, pH, pe, equilibrium_phases and advisor are not used.
     totals : dict
         {element or valence state: total [mol/kgw]}, e.g. {"Na": 0.469, "Cl": 0.546, "C(4)": 2.1e-3}.
+        "Alkalinity" [eq/kgw] as PHREEQC: with carbon given, the pH is adjusted to it (pass a pH as
+        the start; the charge balance cannot also be asked); without, it fixes the carbonate.
     T : float
         Temperature [K].
     pH : float or None
@@ -514,28 +307,29 @@ def speciate(
     pe : float
         Fixed pe (links the valence states of elements given as a whole, and sets H2 and O2).
     equilibrium_phases : dict, optional
-        {phase: SI} or {phase: (SI, moles available per kgw)}, as PHREEQC's EQUILIBRIUM_PHASES: each
-        phase dissolves or precipitates until its saturation index is SI (for a gas, SI = log10 partial
-        pressure [atm], e.g. {"CO2(g)": -3.5}); a phase whose available moles (default 10) run out
-        dissolves completely and is left undersaturated. Moles dissolved (negative: precipitated) come
-        back in ``phase_moles``.
+        {phase: SI} or {phase: (SI, moles available per kgw)}: each phase dissolves or precipitates until
+        its saturation index is SI (for a gas, SI = log10 partial pressure [atm], e.g.
+        {"CO2(g)": -3.5}); a phase whose available moles (default 10) run out dissolves completely and
+        is left undersaturated. Moles dissolved (negative: precipitated) come back in
+        ``phase_moles``. pe and the 1 kg of water stay fixed: PHREEQC's reaction step, which conserves
+        electrons and water, is ``aqueous.react``.
     ionic_strength : {"newton", "outer"}
-        "newton" (default): log10 I is a Newton unknown with its own equation; "outer": Newton at fixed
-        activity coefficients inside a damped fixed point on I. Both give the same answer (7e-11); on
-        1,000 random waters "newton" needed a median of 7 Newton and 3 outer iterations against 13 and
-        7, and 11 % less time, both converging on all (benchmarks/aqueous_ionic_strength.py), hence the
-        default. ``speciate_batch`` still uses "outer".
+        The formulation tried first: "newton" (default: log10 I is a Newton unknown with its own
+        equation) or "outer" (Newton at fixed activity coefficients inside a damped fixed point on I).
+        When it fails, the other, then the nested searches, are tried; the message says which
+        converged.
     max_outer : int
-        Most outer iterations.
+        Iterations of the outer fixed point on I (the "outer" formulation); when it runs out, the
+        fallback chain goes on and the message says so.
     damping : damping schedule, optional
-        Schedule of the inner Newton solves (default: ``LineSearch()``).
+        Schedule of the Newton steps (default: ``LineSearch()``).
     advisor : advisor, optional
         A ``chemsolve.advisors`` advisor. It may suggest the initial guess
         ``{"log_a": {master species: log10 activity}, "pH": ...}`` (which then replaces the default
-        start, a positive-continued-fraction sweep), a damping schedule and ``{"ionic_strength": ...}``.
-        Checked: known masters, finite, log10 activity in [-40, log10(total) + 1] (no more of a
-        component free than there is in total), pH in [-2, 16]; a bad part is replaced by the default
-        and the reason kept in ``advice``.
+        start), a damping schedule and ``{"ionic_strength": ...}``. Checked: known masters, finite,
+        log10 activity in [-40, log10(total) + 1] (no more of a component free than there is in
+        total), pH in [-2, 16]; a bad part is replaced by the default and the reason kept in
+        ``advice``.
     options : AqueousOptions, optional
         ionic_strength, max_outer and damping at once (the object a model file's ``solver:`` builds);
         then leave those keywords at their defaults.
@@ -545,40 +339,52 @@ def speciate(
     Returns
     -------
     SpeciationResult
-        A failed solve has ``success`` False and says why.
+        A failed solve has ``success`` False and says why (a batch returns a ``BatchSpeciation``).
     """
-    from .options import AqueousOptions  # noqa: PLC0415
-
-    if options is None:
-        o = AqueousOptions(ionic_strength=ionic_strength, max_outer=max_outer, damping=damping)
-    elif not isinstance(options, AqueousOptions):
-        raise InvalidInputError(f"options={options!r}: expected a chemsolve.aqueous.AqueousOptions")
-    elif (ionic_strength, max_outer, damping) != ("newton", 100, None):
-        raise InvalidInputError("give the solver options either as options= or as keywords, not both")
-    else:
-        o = options
-    ionic_strength, max_outer, damping = o.ionic_strength, o.max_outer, o.damping
-    res = _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping, advisor)
+    o = _options(options, ionic_strength, max_outer, damping)
+    res = _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, o.ionic_strength, o.max_outer, o.damping,
+                             advisor)
     if throw and not bool(np.all(res.success)):
         raise ConvergenceError(res)
     return res
 
 
+def _options(options, ionic_strength, max_outer, damping):
+    """The ``AqueousOptions`` of a call: ``options=`` or the keywords (validated once), never both."""
+    from .options import AqueousOptions
+
+    if options is None:
+        return AqueousOptions(ionic_strength=ionic_strength, max_outer=max_outer, damping=damping)
+    if not isinstance(options, AqueousOptions):
+        raise InvalidInputError(f"options={options!r}: expected a chemsolve.aqueous.AqueousOptions")
+    if (ionic_strength, max_outer, damping) != ("newton", 100, None):
+        raise InvalidInputError("give the solver options either as options= or as keywords, not both")
+    return options
+
+
 def _speciate_dispatch(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping, advisor):
+    if not isinstance(db, Database) and callable(getattr(db, "speciate", None)):  # an aqueous.Solution
+        return db.speciate(ionic_strength=ionic_strength, damping=damping)
+    if totals is None:
+        raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
     if _is_batch(totals, T, pH, pe):
         if equilibrium_phases:
             raise InvalidInputError("equilibrium_phases are not supported for arrays of waters yet; loop over speciate")
         if advisor is not None or damping is not None:
             raise InvalidInputError("advisor= and damping= apply to single waters; speciate_batch uses its own")
-        return speciate_batch(db, totals, T, pH, pe)
+        from .options import AqueousOptions
+
+        return speciate_batch(db, totals, T, pH, pe,
+                              options=AqueousOptions(ionic_strength=ionic_strength, max_outer=max_outer))
     if advisor is not None:
         return _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer,
                                  damping)
     return _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping)
 
 
-def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping,
-                  guess: dict | None = None) -> SpeciationResult:
+def _check_one(db, totals, T, pH, pe, ionic_strength, allow_empty: bool = False) -> float:
+    if not isinstance(totals, dict) or (not totals and not allow_empty):
+        raise InvalidInputError("totals must be a non-empty dict like {'Na': 0.01, 'Cl': 0.01} [mol/kgw]")
     if not (isinstance(T, (int, float)) and math.isfinite(T) and T_RANGE[0] <= T <= T_RANGE[1]):
         raise InvalidInputError(f"T={T!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K "
                                 "(the range of the water-property fits)")
@@ -587,68 +393,84 @@ def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max
         raise InvalidInputError(f"pH={pH!r} must be a finite number in [-2, 16], or None for charge balance")
     if ionic_strength not in ("outer", "newton"):
         raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
+    for k, v in totals.items():
+        check_total(str(k), v)
+    return pe
+
+
+def _check_duplicates(db: Database, keys: list[str], user: list[str]) -> None:
+    """Two totals of one master species (e.g. "C" and "C(4)"): refused, naming both as written."""
+    seen: dict[str, str] = {}
+    for k, u in zip(keys, user):
+        ms = db.masters[k].species
+        if ms in seen and k != "Alkalinity" and seen[ms] != "Alkalinity":
+            raise InvalidInputError(f"{u!r} and {seen[ms]!r} both give the total of master species {ms}")
+        seen.setdefault(ms, u if k != "Alkalinity" else "Alkalinity")
+
+
+def _speciate_one(db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping,
+                  guess: dict | None = None) -> SpeciationResult:
     pnames, si_target, amount = _phase_args(equilibrium_phases)
-    sys = build_system(db, totals, T, pe, tuple(pnames))
-    nc, npp = len(sys.components), len(pnames)
-    log_e = -float(pe)
-    # charge scale: what the component master species could carry, plus water's 1e-7
-    qscale = float(np.abs([_charge_of(db, ms) for ms in sys.masters])
-                   @ np.maximum(sys.totals, 1e-3 * (sys.totals == 0))) + 1e-7
-    x0 = np.where(sys.totals > 0, np.log10(np.where(sys.totals > 0, sys.totals, 1.0)), -5.0)
-    lh0, pcf = -7.0, True
+    pe = _check_one(db, totals, T, pH, pe, ionic_strength, allow_empty=bool(pnames))
+    keys, user, alk_ph = _keys_of(db, totals)
+    _check_duplicates(db, keys, user)
+    if alk_ph and pH is None:
+        raise InvalidInputError("Alkalinity with carbon given: the pH is adjusted to the alkalinity, so it cannot "
+                                "also come from the charge balance; give a pH (it is used as the start)")
+    if alk_ph and pnames:
+        raise InvalidInputError("equilibrium_phases with Alkalinity and carbon: the pH is held by the alkalinity; "
+                                "speciate the water first, then react it (aqueous.react)")
+    t = tableau(db, keys, tuple(pnames), alk_ph=alk_ph, T=T)
+    vals = {k: check_total(u, totals[u]) for k, u in zip(keys, user)}
+    tot = np.array([[vals.get(k, 0.0) for k in t.components]])
+    alk = np.array([vals["Alkalinity"]]) if alk_ph else None
+    pH_arr = np.array([np.nan if pH is None else float(pH)])
+    rows = initial_rows(t, tot, np.array([float(T)]), pH_arr, np.array([pe]), alk=alk,
+                        ph_si=si_target[None, :], ph_amount=amount[None, :])
+    if alk_ph:
+        rows.XC[:, t.ih] = -float(pH)
+        rows.X[:, t.ih] = -float(pH)
     if guess:  # an advisor's start, already checked; it replaces the continued-fraction start
-        la = guess.get("log_a", {})  # only where it covers every master species
-        for j, ms in enumerate(sys.masters):
+        la = guess.get("log_a", {})
+        for j, ms in enumerate(t.masters):
             if ms in la:
-                x0[j] = la[ms]
-        lh0 = -float(guess.get("pH", 7.0))
-        pcf = not all(ms in la for ms in sys.masters)
-    ph = _Phases(si_target, np.ones(npp, dtype=bool), np.zeros(npp))
-    for _ in range(2 * npp + 1):  # active set: phases that run out leave the equation set
-        # fallback chain: everything in one Newton system (fast); if that fails, the ionic strength
-        # as a bracketed 1-D root over solves at fixed activity coefficients (robust where several
-        # ionic strengths fit); for a charge-balance pH, last, the charge balance as a bracketed
-        # root over pH, each step a fixed-pH solve
-        if pH is not None:
-            st = _solve(sys, x0, -float(pH), False, log_e, qscale, max_outer, ph, ionic_strength, damping, pcf)
-            if st.status != Status.CONVERGED:
-                st = _solve_nested_I(sys, x0, -float(pH), False, log_e, qscale, max_outer, st, ph, damping)
-        else:
-            st = _solve(sys, np.append(x0, lh0), lh0, True, log_e, qscale, max_outer, ph, ionic_strength, damping,
-                        pcf)
-            if st.status != Status.CONVERGED:
-                first = st
-                st = _solve_nested_I(sys, x0, lh0, True, log_e, qscale, max_outer, first, ph, damping)
-                if st.status != Status.CONVERGED:
-                    st = _solve_nested_ph(sys, x0, log_e, qscale, max_outer, replace(first, message=st.message),
-                                          ph, ionic_strength, damping)
-        pcf = True
-        if st.status != Status.CONVERGED or not npp:
-            break
-        la = dict(zip(sys.species, st.log_a))
-        la["H2O"] = math.log10(st.aw)
-        si_now = np.array([_si(sys, p, la) for p in pnames])
-        out = ph.active & (st.n > amount + 1e-12 * np.maximum(amount, 1.0))
-        back = ~ph.active & (si_now > si_target + 1e-9)
-        if not out.any() and not back.any():
-            break
-        ph = _Phases(si_target, (ph.active & ~out) | back, np.where(out, amount, ph.n_fixed))
-        x0 = st.x[:nc]
-    log_a, m, lg = st.log_a, st.m, st.lg
-    la = dict(zip(sys.species, log_a))
-    la["H2O"] = math.log10(st.aw)
-    si = {name: _si(sys, name, la) for name in sys.phases}
-    atoms = [_atoms_in_master(db, c) for c in sys.components]
-    r = SpeciationResult(
-        status=st.status, message=st.message, T=T, pH=-float(st.log_h), pe=float(pe), ionic_strength=st.I,
-        water_activity=st.aw, charge_balance=float(sys.z @ m), molality=dict(zip(sys.species, m.tolist())),
-        activity=dict(zip(sys.species, (10.0**log_a).tolist())), log_gamma=dict(zip(sys.species, lg.tolist())),
-        saturation_index=si, totals=dict(totals), nit=st.nit, outer_iterations=st.outer,
-        phase_moles=dict(zip(pnames, st.n.tolist())),
-        composition={c: {sys.species[i]: float(sys.nu_mb[i, j] * atoms[j]) for i in np.flatnonzero(sys.nu_mb[:, j])}
-                     for j, c in enumerate(sys.components)},
+                rows.X[0, j] = la[ms]
+                rows.XC[0, j] = la[ms]
+        if "pH" in guess and pH is None:
+            rows.X[0, t.ih] = rows.XC[0, t.ih] = -float(guess["pH"])
+        rows.warm[0] = 1 if all(ms in la for ms in t.masters) else 0
+    max_outer = _check_max_outer(max_outer)
+    raw = _model.run(t, rows, mode=ionic_strength, damping=damping, max_outer=max_outer)
+    return _result_one(db, t, raw, 0, totals, T, pe, pH is None, equilibrium_phases, pnames, ionic_strength,
+                       max_outer)
+
+
+def _check_max_outer(max_outer) -> int:
+    if isinstance(max_outer, bool) or not isinstance(max_outer, (int, np.integer)) or max_outer < 1:
+        raise InvalidInputError(f"max_outer={max_outer!r} must be a positive integer")
+    return int(max_outer)
+
+
+def _result_one(db, t: Tableau, raw, r: int, totals, T, pe, charge, equilibrium_phases, pnames, mode,
+                max_outer: int = 100) -> SpeciationResult:
+    status, message = _model.status_message(raw.res[r], mode, max_outer)
+    m, lg, la = raw.m[r], raw.lg[r], raw.la[r]
+    X = raw.X[r]
+    si = {name: float(raw.si[r, i]) for i, name in enumerate(t.reactions) if not name.startswith("couple ")}
+    comp = {}
+    for j, c in enumerate(t.components):
+        nz = np.flatnonzero(t.bal[:, j])
+        comp[c] = {t.species[i]: float(t.bal[i, j]) for i in nz}
+    res = SpeciationResult(
+        status=status, message=message, T=float(T), pH=-float(X[t.ih]), pe=float(pe),
+        ionic_strength=float(raw.res[r, 4]), water_activity=float(raw.res[r, 5]),
+        charge_balance=float(t.z @ m), molality=dict(zip(t.species, m.tolist())),
+        activity=dict(zip(t.species, (10.0 ** la).tolist())), log_gamma=dict(zip(t.species, lg.tolist())),
+        saturation_index=si, totals=dict(totals), nit=int(raw.res[r, 1]),
+        outer_iterations=0, phase_moles={p: float(X[t.nb + 2 + q]) for q, p in enumerate(pnames)},
+        composition=comp, water_mass=10.0 ** float(X[t.ilw]),
     )
-    return _certified(db, r, pH is None, equilibrium_phases)
+    return _certified(db, res, charge, equilibrium_phases)
 
 
 def _certified(db: Database, r: SpeciationResult, charge: bool, equilibrium_phases) -> SpeciationResult:
@@ -656,7 +478,7 @@ def _certified(db: Database, r: SpeciationResult, charge: bool, equilibrium_phas
     re-checks the returned state and refuses it (Status.CHECK_FAILED) if any equation fails."""
     if r.status != Status.CONVERGED:
         return r
-    from .certificate import certify_result  # noqa: PLC0415
+    from .certificate import certify_result
 
     cert = certify_result(db, r, charge, equilibrium_phases)
     if cert.passed:
@@ -666,23 +488,24 @@ def _certified(db: Database, r: SpeciationResult, charge: bool, equilibrium_phas
 
 def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_strength, max_outer, damping):
     """``speciate`` with an advisor (see ``chemsolve.advisors.consult``)."""
-    from ..advisors import base as adv  # noqa: PLC0415
+    from ..advisors import base as adv
 
     if ionic_strength not in ("outer", "newton"):
         raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
     pe = check_pe(pe)
     pnames, _, _ = _phase_args(equilibrium_phases)
-    sys = build_system(db, totals, T, pe, tuple(pnames))
-    comps = {c: float(t) for c, t in zip(sys.components, sys.totals)}
-    masters = dict(zip(sys.components, sys.masters))
+    sys_ = build_system(db, totals, T, pe, tuple(pnames))
+    tot = {k: check_total(str(u), totals[u]) for k, u in zip(*_keys_of(db, totals)[:2])}
+    comps = {c: tot.get(c, 0.0) / atoms_in_master(db, c) for c in sys_.components}
+    masters = dict(zip(sys_.components, sys_.masters))
     summary = {
         "kind": "aqueous", "signature": "aqueous:" + ",".join(sorted(comps)) + (":pH" if pH is None else ":fixedpH")
         + ":" + ",".join(sorted(pnames)),
         "components": comps, "masters": masters, "T": float(T), "pH": pH, "pe": float(pe),
         "equilibrium_phases": pnames, "ionic_strength": ionic_strength,
-        "features": [math.log10(max(t, 1e-30)) for t in sys.totals] + [float(T) / 100.0, float(pH or 0.0)],
+        "features": [math.log10(max(t, 1e-30)) for t in comps.values()] + [float(T) / 100.0, float(pH or 0.0)],
     }
-    top = {ms: math.log10(t) + 1.0 if t > 0 else -1.0 for ms, t in zip(sys.masters, sys.totals)}
+    top = {ms: math.log10(t) + 1.0 if t > 0 else -1.0 for ms, t in zip(sys_.masters, comps.values())}
 
     def check(sug):
         parts = {"damping": adv.check_damping(sug.damping, ("constant", "ramp", "adaptive", "linesearch"))}
@@ -728,7 +551,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
         r = _speciate_one(db, totals, T, pH, pe, equilibrium_phases,
                           p.get("options", {}).get("ionic_strength", ionic_strength), max_outer,
                           p.get("damping", damping), p.get("initial_guess"))
-        sol = {"log_a": {ms: math.log10(r.activity[ms]) for ms in sys.masters
+        sol = {"log_a": {ms: math.log10(r.activity[ms]) for ms in sys_.masters
                          if r.activity.get(ms, 0.0) > 0 and math.isfinite(r.activity[ms])}, "pH": r.pH}
         rec = {"status": r.status.name, "converged": r.success, "iterations": r.nit,
                "outer_iterations": r.outer_iterations, "residual_trace": [], "message": r.message[:200],
@@ -739,367 +562,7 @@ def _advised_speciate(advisor, db, totals, T, pH, pe, equilibrium_phases, ionic_
     return replace(res, guess_source=source, advice=log)
 
 
-def _si(sys: AqueousSystem, name: str, la: dict[str, float]) -> float:
-    rx, lk = sys.phases[name]
-    return float(sum(c * la[s] for s, c in rx.items()) - lk)
-
-
-@dataclass
-class _State:
-    status: Status
-    message: str
-    x: np.ndarray
-    log_h: float
-    I: float
-    aw: float
-    nit: int
-    outer: int
-    log_a: np.ndarray
-    m: np.ndarray
-    lg: np.ndarray
-    n: np.ndarray  # moles of each equilibrium phase dissolved (negative: precipitated)
-
-
-@dataclass
-class _Phases:
-    """Equilibrium phases of one solve: targets, which are active, amounts of the inactive."""
-
-    si: np.ndarray  # target saturation index of each phase
-    active: np.ndarray  # held at its target (else fully dissolved: n = amount)
-    n_fixed: np.ndarray  # moles dissolved of the inactive phases
-
-
-def _solve(sys: AqueousSystem, x: np.ndarray, log_h: float, charge_eq: bool, log_e: float, qscale: float,
-           max_outer: int, ph: _Phases | None = None, ionic: str = "outer", damping: Any = None,
-           pcf: bool = True, fixed_I: float | None = None) -> _State:
-    """Mass balances (and, with ``charge_eq``, the charge balance with log a(H+) as an unknown;
-    with equilibrium phases, their saturation conditions with the moles dissolved as unknowns)
-    by damped Newton, inside an outer fixed point on water activity. The ionic strength is either
-    updated in that outer loop (``ionic="outer"``: Newton at fixed activity coefficients) or is
-    itself a Newton unknown, log10 I, with its defining equation (``ionic="newton"``). With
-    ``fixed_I`` the activity coefficients are those of that ionic strength and only the water
-    activity is iterated: the returned state solves everything but I's own definition (the nested
-    ionic-strength search, ``_solve_nested_I``, finds the I that satisfies it)."""
-    nc = len(sys.components)
-    npp = len(sys.eq_phases)
-    if ph is None:
-        ph = _Phases(np.zeros(npp), np.ones(npp, dtype=bool), np.zeros(npp))
-    act = np.flatnonzero(ph.active)
-    na = len(act)
-    off_n = nc + (1 if charge_eq else 0)
-    inner_I = ionic == "newton" and fixed_I is None
-    nv = off_n + na + (1 if inner_I else 0)
-    pb_a = sys.pb[act]
-    fixed_release = ph.n_fixed[~ph.active] @ sys.pb[~ph.active] if npp else np.zeros(nc)
-    # mass balances touched by an active phase (or with no total of their own) are written linearly,
-    # sum(m) - total - release, scaled by a typical molality; the others in log form (see fun)
-    touched = (np.abs(pb_a).sum(axis=0) > 0) | (sys.totals == 0)
-    lin_scale = np.maximum(sys.totals, 1e-3)
-    z2 = sys.z * sys.z
-    T = sys.T
-    I = max(0.5 * float(np.sum(sys.totals)), 1e-7) if fixed_I is None else fixed_I  # first guess; refined below
-    aw = 1.0
-    omega, prev_d = 1.0, None
-    status, message, nit, outer = Status.MAX_ITER, "", 0, 0
-    x = np.asarray(x, dtype=float)
-    if len(x) < off_n + na:
-        x = np.concatenate([x, np.zeros(off_n + na - len(x))])
-    x = x[: off_n + na]
-    if inner_I:
-        x = np.append(x, math.log10(I))
-    for outer in range(1, max_outer + 1):
-        A, B = debye_huckel_ab(T, 1.0, aw)
-        lg_fixed = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, I, A, B)
-        log_aw = math.log10(aw)
-
-        def parts(v):
-            lh = v[nc] if charge_eq else log_h
-            lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b,
-                           10.0 ** v[-1], A, B) if inner_I else lg_fixed
-            _, m = _state(sys, v[:nc], lh, log_aw, log_e, lg)
-            P = sys.totals + fixed_release + v[off_n:off_n + na] @ pb_a
-            return lh, m, m @ sys.nu_mb, P
-
-        # Residuals in forms that keep Newton well scaled far from the solution: each mass
-        # balance as log10(sum_i nu_ij m_i / T_j) (zero at the root, ~linear in the unknowns),
-        # and the charge balance sum(z m) relative to the charge the totals can carry.
-        def fun(v):
-            lh, m, S, P = parts(v)
-            f = np.empty(nv)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                f[:nc] = np.where(touched, (S - P) / lin_scale, np.log10(S / np.where(touched, 1.0, P)))
-            if charge_eq:
-                f[nc] = (sys.z @ m) / qscale
-            if na:
-                f[off_n:off_n + na] = (pb_a @ v[:nc] + sys.pvec[0, act] * lh + sys.pvec[1, act] * log_aw
-                                       + sys.pvec[2, act] * log_e + sys.pvec[3, act] - ph.si[act])
-            if inner_I:
-                f[-1] = math.log10(max(0.5 * float(z2 @ m), 1e-300)) - v[-1]
-            return f
-
-        def jac(v):
-            lh, m, S, P = parts(v)
-            # D[i, k] = d m_i / d v_k, then every row is a contraction of D
-            D = np.zeros((len(m), nv))
-            D[:, :nc] = sys.nu * (m * LN10)[:, None]
-            if charge_eq:
-                D[:, nc] = m * LN10 * sys.nu_h
-            if inner_I:
-                Iv = 10.0 ** v[-1]
-                D[:, -1] = -m * LN10 * LN10 * Iv * dlog_gamma_dI(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b,
-                                                                 Iv, A, B)
-            J = np.zeros((nv, nv))
-            rowscale = np.where(touched, lin_scale, S * LN10)
-            J[:nc] = (sys.nu_mb.T @ D) / rowscale[:, None]
-            if charge_eq:
-                J[nc] = (sys.z @ D) / qscale
-            if na:
-                J[:nc, off_n:off_n + na] = -(pb_a / lin_scale).T * touched[:, None]
-                J[off_n:off_n + na, :nc] = pb_a
-                if charge_eq:
-                    J[off_n:off_n + na, nc] = sys.pvec[0, act]
-            if inner_I:
-                Ic = max(0.5 * float(z2 @ m), 1e-300)
-                J[-1] = 0.5 * (z2 @ D) / (Ic * LN10)
-                J[-1, -1] -= 1.0
-            return J
-
-        if outer == 1 and pcf:
-            fix = _phase_guess(sys, act, ph.si, touched, log_aw, log_e) if na else None
-            x[: off_n + na] = _pcf_start(sys, x[: off_n + na], charge_eq, log_h, log_aw, log_e, lg_fixed, qscale,
-                                         skip=touched, fix=fix)
-        res = solve(fun, x, jac=jac, ftol=1e-12, max_step=2.0, max_iter=200, damping=damping)
-        nit += res.nit
-        x = res.x
-        if not res.success:
-            status, message = res.status, f"inner Newton at outer iteration {outer}: {res.message}"
-            break
-        lh, m, _, _ = parts(x)
-        I_new = max(0.5 * float(z2 @ m), 1e-300) if fixed_I is None else I
-        aw_new = 1.0 - 0.017 * float(np.sum(m))
-        if fixed_I is not None and aw_new <= 0.0:
-            status, message = Status.NONFINITE, (f"water activity {aw_new:.3g} at I = {I:.3g}: "
-                                                 "outside the activity model")
-            break
-        # I settled relative to itself: an absolute 1e-12 (as before) let dilute waters stop with
-        # I off by 1e-5 of itself, i.e. gamma and the mass balances off by ~1e-9 (the certificate saw it)
-        if abs(I_new - I) <= 1e-12 * I and abs(aw_new - aw) <= 1e-14:
-            I, aw = I_new, aw_new
-            status, message = Status.CONVERGED, "converged"
-            break
-        if inner_I:  # I is already consistent with m: only the water activity moves
-            I, aw = I_new, aw + (max(aw_new, 1e-3) - aw)
-            continue
-        # damped update (in log I): where H+ or OH- carry the ionic strength at a fixed
-        # activity, the plain substitution I <- I(m(I)) can overshoot and oscillate
-        d = math.log(I_new / I)
-        if prev_d is not None and d * prev_d < 0 and abs(d) > 0.5 * abs(prev_d):
-            omega = max(0.5 * omega, 1.0 / 64.0)
-        prev_d = d
-        I = I * math.exp(omega * d)
-        aw = aw + omega * (max(aw_new, 1e-3) - aw)
-    else:
-        message = f"ionic strength did not settle in {max_outer} outer iterations (last water activity {aw:.3g})"
-    A, B = debye_huckel_ab(T, 1.0, aw)
-    lg = log_gamma(sys.gamma_kind, sys.z, sys.gamma_a, sys.gamma_b, I, A, B)
-    lh = float(x[nc]) if charge_eq else log_h
-    log_a, m = _state(sys, x[:nc], lh, math.log10(aw), log_e, lg)
-    n = ph.n_fixed.copy()
-    n[act] = x[off_n:off_n + na]
-    return _State(status, message, x[: off_n + na], lh, I, aw, nit, outer, log_a, m, lg, n)
-
-
-def _solve_nested_ph(sys, x0, log_e, qscale, max_outer, first: _State, ph: _Phases | None = None,
-                     ionic: str = "outer", damping: Any = None, fixed_I: float | None = None) -> _State:
-    """Charge balance as a 1-D root over log a(H+) (Brent), each evaluation a fixed-pH solve
-    (at the ionic strength ``fixed_I`` if given: then every evaluation has one solution and the
-    imbalance is continuous in pH)."""
-    from scipy.optimize import brentq
-
-    cache: dict[float, _State] = {}
-    last = [x0]
-
-    def g(lh: float) -> float:
-        st = _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping, True, fixed_I)
-        cache[lh] = st
-        if st.status != Status.CONVERGED:
-            raise _NestedFailure(st)
-        last[0] = st.x[: len(sys.components)] if len(st.x) > len(sys.components) else st.x
-        return float(sys.z @ st.m) / qscale
-
-    def at_root(lh: float) -> _State:
-        # A collapsed bracket is a root only if the imbalance there is zero: when the fixed-pH
-        # problems have two solutions (two ionic strengths; see _solve_nested_I) the imbalance can
-        # jump across a pH and the bracket collapses on the jump. Brent stops at |d log a(H+)| of
-        # 1e-13, where |imbalance| / qscale is below ~1e-11 on a true root (its slope is O(1-10)).
-        st = cache.get(lh) or _solve(sys, last[0], lh, False, log_e, qscale, max_outer, ph, ionic, damping, True,
-                                     fixed_I)
-        q = float(sys.z @ st.m) / qscale if st.status == Status.CONVERGED else math.nan
-        if not abs(q) <= 1e-10:
-            raise _NestedFailure(replace(st, status=Status.STAGNATED,
-                                         message=f"the charge imbalance jumps across pH {-lh:.6g} ({q:.3g} of the "
-                                                 "charge the totals carry): no pH balances it on this branch"))
-        return st
-
-    try:
-        # H+ (or OH-) never has to carry more charge than the totals can: the root lies between
-        # those extremes (x 3 for activity coefficients). Walk out from the coupled attempt's pH in
-        # steps of one pH unit until the imbalance changes sign, then bracket: extreme pH values,
-        # where the fixed-pH problems are hardest, are visited only if the root is there.
-        top = math.log10(3.0 * qscale)
-        lmin, lmax = max(-14.0 - top - 1.0, -17.0), top
-        start = first.log_h if math.isfinite(first.log_h) and lmin < first.log_h < lmax else -7.0
-        a, ga = start, g(start)
-        step = -1.0 if ga > 0 else 1.0  # too acidic -> raise the pH (lower log a(H+)), and v.v.
-        while True:
-            b = min(max(a + step, lmin), lmax)
-            gb = g(b)
-            if ga * gb <= 0:
-                break
-            if b in (lmin, lmax):
-                return replace(first, message=f"{first.message}; and no pH in [{-lmax:.2f}, {-lmin:.2f}] balances "
-                                              f"the charge (imbalance {gb:.3g} at pH {-b:.2f}, relative to the totals)")
-            a, ga = b, gb
-        lo, hi = min(a, b), max(a, b)
-        lh = brentq(g, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
-        st = at_root(lh)
-    except _NestedFailure as e:
-        return replace(e.state, message=f"{first.message}; the nested pH search failed too: {e.state.message}")
-    nit = first.nit + sum(s.nit for s in cache.values())
-    return replace(st, nit=nit, message="converged (nested pH search after the coupled Newton failed: "
-                                        f"{first.status.name})")
-
-
-def _solve_nested_I(sys, x0, log_h: float, charge_eq: bool, log_e, qscale, max_outer, first: _State,
-                    ph: _Phases | None = None, damping: Any = None) -> _State:
-    """The ionic strength as a bracketed 1-D root, each evaluation a solve at fixed activity coefficients.
-
-    At fixed activity coefficients the mass balances at a given pH have one solution (the problem
-    is convex), and the charge imbalance then moves one way with pH (bar contrived redox cases), so
-    at a fixed ionic strength I the water has one state; what can have several is I itself, the
-    fixed point I = I(m(I)). On concentrated waters (Fe, Al, Si near 1 mol/kgw on minteq.v4.dat)
-    the coupled Newton can stall between them, and a search over pH whose every step re-solves
-    I jumps from one to another (the charge imbalance is then discontinuous in pH: a bracket
-    collapses on the jump, not on a root). Here phi(u) = ln I(m(e^u)) - u is continuous in
-    u = ln I; it is positive at small I (water alone gives 1e-7) and negative at large I, so
-    walking out from the coupled attempt's I until it changes sign and then Illinois (regula
-    falsi) on the bracket finds a root that solves every equation. Returns a non-converged
-    state if an evaluation fails or no sign change is found in I = 1e-12 .. 1e3 mol/kgw."""
-    nc = len(sys.components)
-    z2 = sys.z * sys.z
-    last = {"x": np.asarray(x0, dtype=float).copy(), "lh": log_h, "warm": False}
-    nit = [first.nit]
-
-    cold = np.asarray(x0, dtype=float)[:nc].copy()
-
-    def g(u: float) -> tuple[float, _State]:
-        # from the previous evaluation's solution; if that start fails, from the cold start
-        # from the previous evaluation's solution, with and without the continued-fraction sweeps,
-        # then from the cold start; for a charge-balance pH, last, its own bracketed search over
-        # pH at this I (slow but sure: at fixed activity coefficients the imbalance is continuous in pH)
-        starts = [(last["x"], last["lh"], False), (last["x"], last["lh"], True)] if last["warm"] else []
-        for xs, lhs, pcf in starts + [(cold, log_h, True)]:
-            x = xs if not charge_eq else np.append(xs[:nc], lhs)
-            st = _solve(sys, x, lhs, charge_eq, log_e, qscale, max_outer, ph, "outer", damping, pcf, math.exp(u))
-            nit[0] += st.nit
-            if st.status == Status.CONVERGED:
-                break
-        if st.status != Status.CONVERGED and charge_eq:
-            st = _solve_nested_ph(sys, last["x"][:nc], log_e, qscale, max_outer, replace(st, log_h=last["lh"]), ph,
-                                  "outer", damping, math.exp(u))
-            nit[0] += st.nit
-        if st.status != Status.CONVERGED:
-            raise _NestedFailure(st)
-        last["x"], last["lh"], last["warm"] = st.x[:nc].copy(), st.log_h, True
-        return math.log(max(0.5 * float(z2 @ st.m), 1e-300)) - u, st
-
-    umin, umax = math.log(1e-12), math.log(1e3)
-    u0 = math.log(first.I) if math.isfinite(first.I) and 1e-12 < first.I < 1e3 else \
-        math.log(max(0.5 * float(np.sum(sys.totals)), 1e-7))
-    try:
-        a = u0
-        fa, sa = g(a)
-        if fa == 0.0:
-            return _nested_done(sa, nit[0], first)
-        step = 0.5 * LN10 if fa > 0 else -0.5 * LN10  # I(m) above I: the root is at larger I
-        while True:
-            b = min(max(a + step, umin), umax)
-            fb, sb = g(b)
-            if fa * fb <= 0.0:
-                break
-            if b in (umin, umax):
-                return replace(first, nit=nit[0], message=f"{first.message}; and the nested ionic-strength search "
-                                                           f"found no root in I = 1e-12 .. 1e3 mol/kgw")
-            a, fa, sa = b, fb, sb
-        best = (abs(fb), sb) if abs(fb) < abs(fa) else (abs(fa), sa)
-        for _ in range(200):  # Illinois: regula falsi with the stale end's value halved
-            if best[0] <= 1e-14 or abs(b - a) <= 1e-14 * max(1.0, abs(b)):
-                break
-            c = (fa * b - fb * a) / (fa - fb)
-            fc, sc = g(c)
-            if abs(fc) < best[0]:
-                best = (abs(fc), sc)
-            if fc * fb < 0.0:
-                a, fa = b, fb
-            else:
-                fa *= 0.5
-            b, fb = c, fc
-        st = best[1]
-    except _NestedFailure as e:
-        return replace(e.state, nit=nit[0], message=f"{first.message}; the nested ionic-strength search failed too: "
-                                                      f"{e.state.message}")
-    # a root of phi, not a jump: I(m) must equal I (the certificate checks it again, independently)
-    I_m = 0.5 * float(z2 @ st.m)
-    if not abs(I_m - st.I) <= 1e-11 * st.I:
-        return replace(st, status=Status.STAGNATED, nit=nit[0],
-                       message=f"{first.message}; the nested ionic-strength search stopped at I = {st.I:.6g} where the "
-                               f"molalities give {I_m:.6g}: not a root")
-    return _nested_done(st, nit[0], first)
-
-
-def _nested_done(st: _State, nit: int, first: _State) -> _State:
-    return replace(st, nit=nit, message="converged (nested ionic-strength search after the coupled Newton failed: "
-                                        f"{first.status.name})")
-
-
-class _NestedFailure(Exception):
-    def __init__(self, state: _State):
-        self.state = state
-
-
-@dataclass(frozen=True)
-class BatchSpeciation(BatchResultBase):
-    """Speciation of N waters: row r of every array belongs to water r.
-
-    species : names of the columns of ``molality`` / ``log_gamma`` (N, ns) [mol/kgw] / [-];
-    pH, ionic_strength [mol/kgw], water_activity, nit : (N,); status : (N,) int8 (``Status`` codes);
-    phases, saturation_index (N, nph): every phase of the database whose species are present.
-    certificate : the independent check of every row the solver called converged (rows that fail
-    it have status ``CHECK_FAILED``); ``certificate.row(i)`` is row i's ``Certificate``.
-    """
-
-    species: list[str]
-    molality: np.ndarray
-    log_gamma: np.ndarray
-    pH: np.ndarray
-    ionic_strength: np.ndarray
-    water_activity: np.ndarray
-    status: np.ndarray
-    nit: np.ndarray
-    phases: list[str]
-    saturation_index: np.ndarray
-    components: list[str]
-    certificate: BatchCertificate | None = None
-    guess_source: str = "default"
-    advice: dict | None = None
-
-    def _frame_columns(self) -> dict[str, Any]:
-        cols = super()._frame_columns()
-        cols.update({f"m_{s}": self.molality[:, j] for j, s in enumerate(self.species)})
-        cols.update({f"SI_{p}": self.saturation_index[:, j] for j, p in enumerate(self.phases)})
-        return cols
-
-
+# ------------------------------------------------------------------ batches
 def speciate_batch(
     db: Database,
     totals: dict[str, np.ndarray | float],
@@ -1109,28 +572,52 @@ def speciate_batch(
     *,
     warm_start: bool = True,
     chunk: int = 64,
+    ionic_strength: str = "newton",
+    max_outer: int = 100,
+    damping: Any = None,
+    options: Any = None,
     throw: bool = False,
 ) -> BatchSpeciation:
     """Speciate N waters in one compiled call (numba ``prange`` over chunks of rows).
 
-    totals : {element or valence state: (N,) totals [mol/kgw]} (scalars broadcast); every total
-        must be positive in every row. T : (N,) [K]. pH : (N,) fixed pH, NaN (or None for all rows)
-        for the pH of electroneutrality. pe : (N,).
-    warm_start : each row of a chunk starts from its predecessor's solution (sweeps).
-    throw : raise ``chemsolve.ConvergenceError`` (carrying the batch) unless every row converged.
-    Same model and fallback chain as ``speciate`` (equilibrium phases are not supported here yet).
-    A failed row gets its status and never stops the others. The kernels are cached on disk: the
-    first call on a machine compiles them (about a minute), later processes load them.
-    """
-    from ..kernels import aqueous as _k
-    from ..kernels import first_use
+    The same model, the same compiled algorithm and fallback chain as ``speciate`` (which is this
+    with one row). A failed row gets its status and never stops the others. The kernels are cached on
+    disk: the first call on a machine compiles them (about a minute, said on stderr), later processes
+    load them.
 
+    Parameters
+    ----------
+    db : Database
+        The thermodynamic database (``load_database``).
+    totals : dict
+        {element or valence state (or Alkalinity [eq/kgw]): (N,) totals [mol/kgw]} (scalars
+        broadcast); every total must be positive in every row.
+    T : array_like
+        (N,) temperatures [K].
+    pH : array_like or None
+        (N,) fixed pH, NaN (or None for all rows) for the pH of electroneutrality.
+    pe : array_like
+        (N,) pe.
+    warm_start : bool
+        Each row of a chunk starts from its predecessor's solution (sweeps).
+    chunk : int
+        Rows per parallel chunk.
+    ionic_strength, max_outer, damping
+        As in ``speciate``.
+    options : AqueousOptions, optional
+        ionic_strength, max_outer and damping at once; then leave those keywords at their defaults.
+    throw : bool
+        Raise ``chemsolve.ConvergenceError`` (carrying the batch) unless every row converged.
+
+    Returns
+    -------
+    BatchSpeciation
+        One row per water, one status and message per row.
+    """
+    o = _options(options, ionic_strength, max_outer, damping)
     if not isinstance(totals, dict) or not totals:
         raise InvalidInputError("totals must be a non-empty dict of arrays, e.g. {'Na': [0.01, 0.02], 'Cl': ...}")
-    for k in totals:
-        why = _unsupported_total(str(k))
-        if why:
-            raise InvalidInputError(why)
+    ionic_strength = o.ionic_strength
     arrays = {str(k): _float_array(f"totals[{str(k)!r}]", v) for k, v in totals.items()}
     sizes = {a.shape[0] for a in arrays.values() if a.shape[0] != 1}
     T_a, pe_a = _float_array("T", T), _float_array("pe", pe)
@@ -1158,53 +645,49 @@ def speciate_batch(
     if bad.size:
         raise InvalidInputError(f"pe must be finite and in [{PE_RANGE[0]:g}, {PE_RANGE[1]:g}]; bad rows "
                                 f"{bad[:10].tolist()}: {pe_a[bad[:10]].tolist()}")
-    sys = build_system(db, {k: float(a[0]) for k, a in arrays.items()}, float(T_a[0]))
-    # element moles
-    TOT_el = np.column_stack([np.broadcast_to(arrays[_user_key(db, arrays, c)], (N,)) for c in sys.components])
-    # master species moles
-    TOT = np.ascontiguousarray(TOT_el / np.array([_atoms_in_master(db, c) for c in sys.components]))
-    zc = np.abs([_charge_of(db, ms) for ms in sys.masters])
-    QS = TOT @ zc + 1e-7
-    ns = len(sys.species)
-    out_m, out_lg, out_res = np.empty((N, ns)), np.empty((N, ns)), np.empty((N, 5))
-    with first_use("the aqueous batch kernels", _k.speciate_batch):
-        _k.speciate_batch(TOT, np.broadcast_to(T_a, (N,)).copy(), np.broadcast_to(pH_a, (N,)).copy(),
-                          np.broadcast_to(pe_a, (N,)).copy(), QS, sys.nu, np.ascontiguousarray(sys.nu_mb), sys.nu_h,
-                          sys.nu_w, sys.nu_e, sys.log_k_coef, sys.z, sys.gamma_kind, sys.gamma_a, sys.gamma_b,
-                          bool(warm_start), int(chunk), out_m, out_lg, out_res)
-    # saturation indices of every phase present, row by row
-    names = list(sys.phases)
-    col = {s: i for i, s in enumerate(sys.species)}
-    with np.errstate(divide="ignore"):
-        log_a = np.log10(out_m) + out_lg
-    law = np.log10(np.clip(out_res[:, 3], 1e-300, None))
-    log_k_phases = sys.phase_log_k_coef @ log_k_basis(np.broadcast_to(T_a, (N,)))  # (nph, N)
-    si = np.empty((N, len(names)))
-    for p_i, name in enumerate(names):
-        rx, _ = sys.phases[name]
-        acc = -log_k_phases[p_i]
-        for s_name, c in rx.items():
-            acc = acc + c * (law if s_name == "H2O" else log_a[:, col[s_name]])
-        si[:, p_i] = acc
-    status = out_res[:, 0].astype(np.int8)
-    cert = _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status)
-    res = BatchSpeciation(sys.species, out_m, out_lg, -out_res[:, 4], out_res[:, 2], out_res[:, 3],
-                           status, out_res[:, 1].astype(np.int64), names, si, list(sys.components), cert)
+    keys, user, alk_ph = _keys_of(db, arrays)
+    _check_duplicates(db, keys, user)
+    Tb = np.broadcast_to(T_a, (N,)).astype(float)
+    pHb = np.broadcast_to(pH_a, (N,)).astype(float)
+    peb = np.broadcast_to(pe_a, (N,)).astype(float)
+    if alk_ph and np.isnan(pHb).any():
+        raise InvalidInputError("Alkalinity with carbon given: the pH is adjusted to the alkalinity, so it cannot "
+                                "also come from the charge balance; give a pH in every row (used as the start)")
+    t = tableau(db, keys, alk_ph=alk_ph, T=float(Tb[0]))
+    by_key = dict(zip(keys, user))
+    TOT = np.column_stack([np.broadcast_to(arrays[by_key[c]], (N,)) for c in t.components])
+    alk = np.broadcast_to(arrays[by_key["Alkalinity"]], (N,)).astype(float) if alk_ph else None
+    rows = initial_rows(t, TOT, Tb, pHb, peb, alk=alk)
+    if alk_ph:
+        rows.XC[:, t.ih] = -pHb
+        rows.X[:, t.ih] = -pHb
+    raw = _model.run(t, rows, mode=ionic_strength, damping=o.damping, chain=bool(warm_start), chunk=chunk,
+                     max_outer=o.max_outer)
+    status = raw.status.copy()
+    msgs = [_model.status_message(raw.res[r], ionic_strength, o.max_outer)[1] for r in range(N)]
+    phases = [p for p in t.reactions if not p.startswith("couple ")]
+    si = raw.si[:, :len(phases)]
+    TOT_user = np.column_stack([np.broadcast_to(arrays[u], (N,)) for u in user])
+    cert = _certify_batch(db, t, raw, pHb, peb, Tb, user, TOT_user, status)
+    for r in np.flatnonzero(status == Status.CHECK_FAILED):
+        msgs[r] = failed_message(cert.row(int(r)))
+    res = BatchSpeciation(t.species, raw.m, raw.lg, -raw.X[:, t.ih], raw.res[:, 4], raw.res[:, 5], status,
+                          raw.res[:, 1].astype(np.int64), phases, si, list(t.components), cert, msgs)
     if throw and not bool(res.success.all()):
         raise ConvergenceError(res)
     return res
 
 
-def _certify_batch(db, sys, out_m, out_lg, out_res, pH_a, pe_a, T_a, TOT_el, status) -> BatchCertificate:
+def _certify_batch(db, t, raw, pH_a, pe_a, T_a, user_keys, TOT_user, status) -> BatchCertificate:
     """Certify every row the kernel called converged (aqueous.certificate); a row that fails gets
     ``CHECK_FAILED`` in ``status`` (changed in place)."""
-    from .certificate import certify_states  # noqa: PLC0415
+    from .certificate import certify_states
 
-    N = out_m.shape[0]
+    N = raw.m.shape[0]
     ok = status == Status.CONVERGED
-    cert = certify_states(db, sys.species, sys.components, out_m, out_lg, -out_res[:, 4],
-                          np.broadcast_to(pe_a, (N,)), np.broadcast_to(T_a, (N,)), out_res[:, 2], out_res[:, 3],
-                          np.broadcast_to(np.isnan(pH_a), (N,)), TOT_el, checked=ok)
+    cert = certify_states(db, t.species, user_keys, raw.m, raw.lg, -raw.X[:, t.ih],
+                          np.broadcast_to(pe_a, (N,)), np.broadcast_to(T_a, (N,)), raw.res[:, 4], raw.res[:, 5],
+                          np.broadcast_to(np.isnan(pH_a), (N,)), TOT_user, checked=ok)
     status[ok & ~cert.passed] = Status.CHECK_FAILED
     return cert
 
@@ -1216,10 +699,7 @@ def _float_array(name: str, v) -> np.ndarray:
         raise InvalidInputError(f"{name} must be numbers, got {v!r:.80}") from None
 
 
-def _user_key(db: Database, arrays: dict, component: str) -> str:
-    for k in arrays:
-        if _total_key(db, k) == component:
-            return k
-    raise InvalidInputError(f"internal: component {component} has no total")  # pragma: no cover
-
-total_key = _total_key  # the public name: model files, plots and the certificate resolve total keys with it
+# compatibility names used elsewhere in the package (``total_key`` is the public one: model files, plots
+# and the certificate resolve total keys with it)
+_total_key = total_key
+_atoms_in_master = atoms_in_master

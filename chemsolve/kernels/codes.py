@@ -67,6 +67,22 @@ MODE_TV = 3
 MODE_UV = 4
 MODE_NAMES = {"TP": MODE_TP, "HP": MODE_HP, "SP": MODE_SP, "TV": MODE_TV, "UV": MODE_UV}
 
+# --- aqueous model: what each row of the Newton system says (chemsolve.aqueous.system) --
+AQ_FIXED = 0  # the unknown equals val
+AQ_BAL = 1  # balance column aux of the species (+ phases' releases) equals val [mol], linear
+AQ_BALLOG = 2  # the same balance as log10(sum / val): positive sums only (element totals, water)
+AQ_RX = 3  # reaction aux (a phase or a redox couple) has saturation index val
+AQ_ABSENT = 4  # a component with nothing of it in this water: its species are absent
+AQ_AW = 5  # a(H2O) = 1 - 0.017 sum m (the water-activity row, always)
+AQ_IONIC = 6  # log10 I = log10(0.5 sum z^2 m) (the ionic-strength row in Newton)
+
+# --- which formulation converged an aqueous row (the message says so) ---------------------
+AQM_NEWTON = 0  # ionic strength inside Newton (the default)
+AQM_OUTER = 1  # ionic strength in an outer fixed point around Newton
+AQM_NESTED_I = 2  # ionic strength as a bracketed 1-D root
+AQM_NESTED_PH = 3  # charge balance as a bracketed 1-D root over pH
+AQM_PHASES = 4  # equilibrium phases added one at a time (after all at once failed)
+
 # --- acceleration of successive substitution (chemsolve.flash.options) ------------------------
 ACC_NONE = 0
 ACC_DEM = 1  # dominant eigenvalue method (Crowe & Nishio 1975; Michelsen 1982b): params [every, max_factor]

@@ -1,0 +1,995 @@
+"""PHREEQC input files: ``run_phreeqc_input(text, database="phreeqc.dat")`` and ``chemsolve run input.pqi``.
+
+Reads the blocks of a PHREEQC input that chemsolve computes: SOLUTION, EQUILIBRIUM_PHASES, REACTION,
+MIX, USE, SAVE, REACTION_TEMPERATURE, REACTION_PRESSURE, SELECTED_OUTPUT (its plain columns), TITLE,
+END, and the database blocks of an input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES, PHASES; exchange
+and surface definitions are read and skipped as the database reader does). Any other block (KINETICS,
+GAS_PHASE, EXCHANGE, SURFACE, USER_PUNCH, USER_GRAPH, PRINT, ...) is refused, naming it and its line:
+a result that ignored it would silently differ from PHREEQC's.
+
+Simulations run as PHREEQC runs them (mainsubs.cpp, step.cpp): each simulation (to END) first
+calculates its new initial solutions, then, when it defines or USEs a reactant (EQUILIBRIUM_PHASES,
+REACTION, MIX, REACTION_TEMPERATURE, REACTION_PRESSURE), its batch reaction: every step starts
+again from the same solution (or mixture) and assemblage, with the reaction amount of that step,
+and the step's temperature and pressure; the steps of a simulation are one compiled batch. SAVE keeps
+the last step's solution or assemblage under a number.
+
+Every calculation is reported (``PhreeqcRun.steps``): simulation, state (``i_soln`` or ``react``),
+solution number, step, status, T, pH, pe, ionic strength, mass of water, charge imbalance,
+molalities, saturation indices and the moles of the equilibrium phases; SELECTED_OUTPUT's columns in
+``PhreeqcRun.selected``. The text is read as data (nothing is executed), and bounded: at most
+``MAX_CHARS`` characters, ``MAX_STEPS`` steps per reaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from ..status import Status
+from .database import (
+    Database,
+    DatabaseError,
+    DatabaseWarning,
+    _resolve,
+    parse_database,
+    read_text,
+)
+from .reaction_step import WaterState, add_formulas, mix, phase_specs, react
+from .solution import Solution, normalize_units
+
+__all__ = ["MAX_CHARS", "MAX_STEPS", "PhreeqcRun", "StepRecord", "run_file", "run_phreeqc_input"]
+
+MAX_CHARS = 20_000_000  # an input larger than this is refused (a PHREEQC input is kilobytes)
+MAX_STEPS = 100_000  # steps of one reaction
+MAX_LINE = 100_000  # characters of one line
+
+SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "REACTION", "MIX", "USE", "SAVE", "REACTION_TEMPERATURE",
+             "REACTION_PRESSURE", "SELECTED_OUTPUT", "TITLE", "END")
+DATABASE_BLOCKS = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "EXCHANGE_MASTER_SPECIES",
+                   "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")
+# PHREEQC's keywords and their synonyms (PhreeqcKeywords/Keywords.cpp), canonical name in capitals
+_ALIASES = {
+    "end": "END", "eof": "END", "solution": "SOLUTION", "solution_species": "SOLUTION_SPECIES",
+    "solution_master_species": "SOLUTION_MASTER_SPECIES", "phases": "PHASES", "pure_phases": "EQUILIBRIUM_PHASES",
+    "equilibrium_phases": "EQUILIBRIUM_PHASES", "equilibria": "EQUILIBRIUM_PHASES",
+    "equilibrium": "EQUILIBRIUM_PHASES", "pure": "EQUILIBRIUM_PHASES", "equilibrium_phase": "EQUILIBRIUM_PHASES",
+    "reaction": "REACTION", "mix": "MIX", "use": "USE", "save": "SAVE", "exchange_species": "EXCHANGE_SPECIES",
+    "exchange_master_species": "EXCHANGE_MASTER_SPECIES", "exchange": "EXCHANGE", "surface_species": "SURFACE_SPECIES",
+    "surface_master_species": "SURFACE_MASTER_SPECIES", "surface": "SURFACE",
+    "reaction_temperature": "REACTION_TEMPERATURE", "inverse_modeling": "INVERSE_MODELING", "gas_phase": "GAS_PHASE",
+    "transport": "TRANSPORT", "debug": "KNOBS", "knobs": "KNOBS", "selected_output": "SELECTED_OUTPUT",
+    "select_output": "SELECTED_OUTPUT", "selected_out": "SELECTED_OUTPUT", "select_out": "SELECTED_OUTPUT",
+    "print": "PRINT", "title": "TITLE", "comment": "TITLE", "advection": "ADVECTION", "kinetics": "KINETICS",
+    "incremental_reactions": "INCREMENTAL_REACTIONS", "incremental": "INCREMENTAL_REACTIONS", "rates": "RATES",
+    "solution_s": "SOLUTION_SPREAD", "solution_spread": "SOLUTION_SPREAD", "spread_solution": "SOLUTION_SPREAD",
+    "user_print": "USER_PRINT", "user_punch": "USER_PUNCH", "solid_solutions": "SOLID_SOLUTIONS",
+    "solid_solution": "SOLID_SOLUTIONS", "user_graph": "USER_GRAPH",
+    "llnl_aqueous_model_parameters": "LLNL_AQUEOUS_MODEL_PARAMETERS",
+    "llnl_aqueous_model": "LLNL_AQUEOUS_MODEL_PARAMETERS",
+    "database": "DATABASE", "named_analytical_expression": "NAMED_EXPRESSIONS",
+    "named_analytical_expressions": "NAMED_EXPRESSIONS", "named_expressions": "NAMED_EXPRESSIONS",
+    "named_log_k": "NAMED_EXPRESSIONS", "isotopes": "ISOTOPES", "calculate_values": "CALCULATE_VALUES",
+    "isotope_ratios": "ISOTOPE_RATIOS", "isotope_alphas": "ISOTOPE_ALPHAS", "copy": "COPY", "pitzer": "PITZER",
+    "sit": "SIT", "dump": "DUMP", "delete": "DELETE", "run_cells": "RUN_CELLS",
+    "reaction_pressure": "REACTION_PRESSURE", "reaction_pressures": "REACTION_PRESSURE", "mean_gammas": "MEAN_GAMMAS",
+    "gas_binary_parameters": "GAS_BINARY_PARAMETERS", "rate_parameters_pk": "RATE_PARAMETERS_PK",
+    "rate_parameters_svd": "RATE_PARAMETERS_SVD", "rate_parameters_hermanska": "RATE_PARAMETERS_HERMANSKA",
+}
+_RAW = ("solution_raw", "exchange_raw", "surface_raw", "equilibrium_phases_raw", "kinetics_raw",
+        "solid_solutions_raw", "gas_phase_raw", "reaction_raw", "mix_raw", "reaction_temperature_raw",
+        "reaction_pressure_raw", "solution_modify", "equilibrium_phases_modify", "exchange_modify",
+        "surface_modify", "solid_solutions_modify", "gas_phase_modify", "kinetics_modify", "reaction_modify",
+        "reaction_temperature_modify", "solid_solution_modify", "reaction_pressure_modify", "solution_mix",
+        "mix_solution", "exchange_mix", "mix_exchange", "gas_phase_mix", "mix_gas_phase", "kinetics_mix",
+        "mix_kinetics", "equilibrium_phases_mix", "mix_equilibrium_phases", "equilibrium_phase_mix",
+        "mix_equilibrium_phase", "solid_solutions_mix", "mix_solid_solutions", "solid_solution_mix",
+        "mix_solid_solution", "surface_mix", "mix_surface")
+for _k in _RAW:
+    _ALIASES[_k] = _k.upper()
+
+
+@dataclass
+class Line:
+    no: int
+    text: str
+
+
+@dataclass
+class Block:
+    keyword: str
+    head: str  # the rest of the keyword line (number, range, description)
+    line: int
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class StepRecord:
+    """One calculation: simulation, state ("i_soln" or "react"), solution number, reaction step, and
+    its result (``SpeciationResult`` or ``ReactionResult``; ``phase_moles``: the assemblage)."""
+
+    sim: int
+    state: str
+    soln: int
+    step: int
+    result: Any
+    title: str = ""
+    reaction: float = float("nan")  # moles of the REACTION of the step, PHREEQC's step_x
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.result
+        eq = dict(getattr(r, "phase_moles", {}) or {}) if self.state == "react" else {}
+        d = {"sim": self.sim, "state": self.state, "soln": self.soln, "step": self.step,
+             "status": r.status.name, "message": r.message, "temp_C": r.T - 273.15, "pH": r.pH, "pe": r.pe,
+             "mu": r.ionic_strength, "mass_H2O": getattr(r, "water_mass", 1.0),
+             "charge_eq": getattr(r, "charge_imbalance", r.charge_balance * getattr(r, "water_mass", 1.0)
+                                  if hasattr(r, "charge_balance") else float("nan")),
+             "molality": {k: v for k, v in r.molality.items()}, "si": dict(r.saturation_index),
+             "phase_moles": eq,
+             "phase_delta": ({k: -v for k, v in getattr(r, "phase_dissolved", {}).items()}
+                             if self.state == "react" else {})}
+        return d
+
+
+@dataclass
+class PhreeqcRun:
+    """What ``run_phreeqc_input`` computed: every calculation in order (``steps``), and the rows of
+    each SELECTED_OUTPUT (``selected``: number -> list of {column: value})."""
+
+    steps: list[StepRecord]
+    selected: dict[int, list[dict[str, Any]]]
+    database: str
+    stopped: str = ""  # where and why the run stopped early (a calculation did not converge), as PHREEQC
+
+    @property
+    def success(self) -> bool:
+        return not self.stopped and all(s.result.status == Status.CONVERGED for s in self.steps)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.steps:
+            out[s.result.status.name] = out.get(s.result.status.name, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"database": self.database, "stopped": self.stopped, "steps": [s.to_dict() for s in self.steps],
+                "selected_output": {str(k): v for k, v in self.selected.items()}}
+
+    def to_csv(self) -> str:
+        """One row per calculation: the identifiers, pH, pe, mu, mass of water, charge, then m_<species>,
+        si_<phase>, eq_<phase> and d_<phase> (moles in the assemblage and their change) for every name
+        seen."""
+        rows = [s.to_dict() for s in self.steps]
+        sp = sorted({k for r in rows for k in r["molality"]})
+        ph = sorted({k for r in rows for k in r["si"]})
+        eq = sorted({k for r in rows for k in r["phase_moles"]})
+        head = ["sim", "state", "soln", "step", "status", "temp_C", "pH", "pe", "mu", "mass_H2O", "charge_eq"]
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(head + [f"m_{s}" for s in sp] + [f"si_{p}" for p in ph] + [f"eq_{p}" for p in eq]
+                   + [f"d_{p}" for p in eq])
+        for r in rows:
+            w.writerow([r[h] for h in head] + [_num(r["molality"].get(s)) for s in sp]
+                       + [_num(r["si"].get(p)) for p in ph] + [_num(r["phase_moles"].get(p)) for p in eq]
+                       + [_num(r["phase_delta"].get(p)) for p in eq])
+        return buf.getvalue()
+
+
+def _num(v):
+    return "" if v is None else repr(float(v))
+
+
+# ------------------------------------------------------------------ reading
+def _logical_lines(text: str, fname: str):
+    """(line number, text) of the input: '#' comments removed, ';' splits a line, a trailing
+    backslash continues it."""
+    pending, start = "", 0
+    for no, raw in enumerate(text.splitlines(), start=1):
+        if len(raw) > MAX_LINE:
+            raise InvalidInputError(f"{fname}:{no}: line longer than {MAX_LINE} characters")
+        line = raw.split("#", 1)[0].rstrip()
+        if not pending:
+            start = no
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        for part in line.split(";"):
+            if part.strip():
+                yield start, part.strip()
+    if pending.strip():
+        yield start, pending.strip()
+
+
+def read_blocks(text: str, fname: str) -> list[list[Block]]:
+    """The input as simulations (lists of blocks, each ending at END or the end of the text). An
+    empty simulation (END after END) keeps its number, as in PHREEQC; nothing after the last END is
+    no simulation."""
+    if len(text) > MAX_CHARS:
+        raise InvalidInputError(f"{fname}: input of {len(text)} characters is larger than {MAX_CHARS}")
+    sims: list[list[Block]] = [[]]
+    cur: Block | None = None
+    for no, line in _logical_lines(text, fname):
+        first = line.split()[0]
+        key = _ALIASES.get(first.lower())
+        if key is not None and not first.startswith("-"):
+            if key not in SUPPORTED and key not in DATABASE_BLOCKS:
+                raise InvalidInputError(f"{fname}:{no}: {key} is not supported by chemsolve's PHREEQC input reader "
+                                        f"(it reads {', '.join(SUPPORTED[:-2])}, TITLE, END and the database blocks "
+                                        f"{', '.join(DATABASE_BLOCKS[:3])}); remove it or run PHREEQC")
+            if key == "END":
+                sims.append([])
+                cur = None
+                continue
+            cur = Block(key, line[len(first):].strip(), no)
+            sims[-1].append(cur)
+            continue
+        if cur is None:
+            raise InvalidInputError(f"{fname}:{no}: {line!r} before any keyword")
+        cur.lines.append(Line(no, line))
+    while sims and not sims[-1]:
+        sims.pop()
+    return sims
+
+
+# ------------------------------------------------------------------ numbers of blocks
+_RANGE = re.compile(r"^(-?\d+)(?:-(\d+))?$")
+
+
+def _number(head: str, where: str, default: int = 1) -> tuple[int, int, str]:
+    """(first, last, description) of "n", "n-m", "n description", or "" (the default)."""
+    toks = head.split()
+    if toks and _RANGE.match(toks[0]):
+        m = _RANGE.match(toks[0])
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        if b < a or b - a > 10_000:
+            raise InvalidInputError(f"{where}: bad number range {toks[0]!r}")
+        return a, b, " ".join(toks[1:])
+    return default, default, " ".join(toks)
+
+
+def _float(tok: str, where: str, what: str) -> float:
+    try:
+        v = float(tok)
+    except ValueError:
+        raise InvalidInputError(f"{where}: {what}: {tok!r} is not a number") from None
+    if not math.isfinite(v):
+        raise InvalidInputError(f"{where}: {what}: {tok!r} is not finite")
+    return v
+
+
+def _option(word: str, options: tuple[str, ...]) -> str | None:
+    """PHREEQC's get_option: "-temp" or "temp" (a prefix of one option, first in order wins)."""
+    w = word.lower().lstrip("-")
+    if not w:
+        return None
+    for o in options:
+        if o.startswith(w) and (word.startswith("-") or o == w):
+            return o
+    return None
+
+
+# ------------------------------------------------------------------ the blocks
+_SOL_OPTS = ("temp", "temperature", "dens", "density", "units", "redox", "ph", "pe", "unit", "isotope", "water",
+             "press", "pressure", "potential")
+
+
+def _solution(db: Database, b: Block, fname: str) -> tuple[Solution, int, int]:
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    kw: dict[str, Any] = {"units": "mmol/kgw", "T": 298.15, "pH": 7.0, "pe": 4.0, "density": 1.0, "water": 1.0,
+                          "P": 1.0, "redox": None}
+    totals: dict[str, Any] = {}
+    lines: dict[str, str] = {}
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        opt = _option(toks[0], _SOL_OPTS)
+        if opt is None and toks[0].startswith("-"):
+            raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in SOLUTION")
+        if opt in ("temp", "temperature"):
+            kw["T"] = _float(toks[1], w, "temperature") + 273.15 if len(toks) > 1 else kw["T"]
+        elif opt in ("dens", "density"):
+            if len(toks) < 2:
+                raise InvalidInputError(f"{w}: density needs a value [kg/L]")
+            kw["density"] = _float(toks[1], w, "density")
+            if len(toks) > 2:
+                raise InvalidInputError(f"{w}: 'density ... calc' (densities computed from molar volumes) is not "
+                                        "supported; give the density")
+        elif opt in ("units", "unit"):
+            if len(toks) > 1:
+                if normalize_units(toks[1]) is None:
+                    raise InvalidInputError(f"{w}: unknown units {toks[1]!r}")
+                kw["units"] = toks[1]
+        elif opt == "redox":
+            if len(toks) > 1:
+                kw["redox"] = toks[1] if toks[1].lower() != "pe" else None
+        elif opt == "ph":
+            kw["pH"] = tuple(toks[1:]) if len(toks) > 2 else (toks[1] if len(toks) > 1 else 7.0)
+        elif opt == "pe":
+            kw["pe"] = tuple(toks[1:]) if len(toks) > 2 else (toks[1] if len(toks) > 1 else 4.0)
+        elif opt == "water":
+            kw["water"] = _float(toks[1], w, "mass of water [kg]") if len(toks) > 1 else 1.0
+        elif opt in ("press", "pressure"):
+            kw["P"] = _float(toks[1], w, "pressure [atm]") if len(toks) > 1 else 1.0
+        elif opt == "isotope" or (toks[0][0].isdigit()):
+            raise InvalidInputError(f"{w}: isotopes are not supported")
+        elif opt == "potential":
+            raise InvalidInputError(f"{w}: -potential is not supported")
+        else:
+            key = toks[0]
+            if len(toks) > 1 and toks[1][0].isupper() and not _looks_number(toks[1]):
+                raise InvalidInputError(f"{w}: several master species on one line ({' '.join(toks[:2])}...) are not "
+                                        "supported; give each its own total")
+            totals[key] = " ".join(toks[1:])
+            lines[key] = w
+    for k in ("pH", "pe"):
+        v = kw[k]
+        if isinstance(v, str):
+            kw[k] = v
+    sol = Solution(db, totals, units=kw["units"], T=kw["T"], pH=kw["pH"], pe=kw["pe"], redox=kw["redox"],
+                   density=kw["density"], water=kw["water"], P=kw["P"], where=where, lines=lines)
+    return sol, first, last
+
+
+def _looks_number(t: str) -> bool:
+    try:
+        float(t)
+        return True
+    except ValueError:
+        return False
+
+
+def _pp(db: Database, b: Block, fname: str):
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    comps: dict[str, dict] = {}
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        if _option(toks[0], ("force_equality",)):
+            raise InvalidInputError(f"{w}: -force_equality is not supported")
+        if toks[0].startswith("-"):
+            raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in EQUILIBRIUM_PHASES")
+        name = toks[0]
+        if name not in db.phases:
+            raise InvalidInputError(f"{w}: phase {name!r} is not in the database")
+        spec: dict[str, Any] = {"si": 0.0, "moles": 10.0}
+        i = 1
+        if i < len(toks):
+            spec["si"] = _float(toks[i], w, f"saturation index of {name}")
+            i += 1
+        if i < len(toks) and toks[i][0].isalpha():
+            spec["formula"] = toks[i]
+            i += 1
+        if i < len(toks):
+            spec["moles"] = max(_float(toks[i], w, f"moles of {name}"), 0.0)
+            i += 1
+        if i < len(toks):
+            t = toks[i].lower()
+            if t.startswith("d"):
+                spec["only"] = "dissolve"
+            elif t.startswith("p"):
+                spec["only"] = "precipitate"
+            else:
+                raise InvalidInputError(f"{w}: unexpected {toks[i]!r} at the end of the equilibrium phase")
+            i += 1
+        if i < len(toks):
+            raise InvalidInputError(f"{w}: unexpected {' '.join(toks[i:])!r}")
+        comps[name] = spec
+        try:
+            phase_specs({name: spec}, db)
+        except InvalidInputError as err:
+            raise InvalidInputError(f"{w}: {err}") from None
+    return dict(sorted(comps.items())), first, last  # PHREEQC keeps the assemblage in name order
+
+
+@dataclass
+class ReactionDef:
+    reactants: dict[str, float]
+    steps: list[float]
+    equal: bool
+    count: int
+    factor: float
+
+    def n_steps(self) -> int:
+        return self.count if self.equal else len(self.steps)
+
+    def amount(self, k: int) -> float:
+        """Moles of reaction of step k (1-based), as PHREEQC's add_reaction (not incremental)."""
+        if self.equal:
+            x = self.steps[0] if k > self.count else self.steps[0] * k / self.count
+        else:
+            x = self.steps[min(k, len(self.steps)) - 1]
+        return x * self.factor
+
+
+def _reaction(db: Database, b: Block, fname: str):
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    reactants: dict[str, float] = {}
+    steps: list[float] = []
+    equal, count, factor = False, 0, 1.0
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        if toks[0][0].isalpha() or toks[0][0] in "([":
+            last_tok = None
+            for t in toks:
+                if t[0].isalpha() or t[0] in "([":
+                    reactants[t] = 1.0
+                    last_tok = t
+                else:
+                    if last_tok is None:
+                        raise InvalidInputError(f"{w}: a coefficient before any reactant")
+                    reactants[last_tok] = _float(t, w, f"coefficient of {last_tok}")
+            continue
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            if "*" in t:
+                a, _, v = t.partition("*")
+                try:
+                    n = int(a)
+                except ValueError:
+                    raise InvalidInputError(f"{w}: {t!r}: expected count*amount, e.g. 4*0.1") from None
+                if n < 0 or len(steps) + n > MAX_STEPS:
+                    raise InvalidInputError(f"{w}: {t!r}: too many steps (at most {MAX_STEPS})")
+                steps += [_float(v, w, "reaction amount")] * n
+                i += 1
+                continue
+            if not _looks_number(t):
+                break
+            steps.append(_float(t, w, "reaction amount"))
+            if len(steps) > MAX_STEPS:
+                raise InvalidInputError(f"{w}: more than {MAX_STEPS} reaction steps")
+            i += 1
+        if i < len(toks):
+            u = normalize_units(toks[i] + "/l")
+            if u is not None:
+                if "Mol" not in u:
+                    raise InvalidInputError(f"{w}: units of reaction steps must be moles, got {toks[i]!r}")
+                factor = {"m": 1e-3, "u": 1e-6}.get(u[0], 1.0)
+                i += 1
+            elif toks[i].lower() in ("nmol", "nmoles", "nanomol", "nanomoles"):
+                factor = 1e-9  # PHREEQC's add_reaction: units starting with n
+                i += 1
+        if i < len(toks):
+            if toks[i].lower() != "in" and not _looks_number(toks[i]):
+                raise InvalidInputError(f"{w}: unexpected {toks[i]!r} in REACTION steps")
+            j = i + 1 if toks[i].lower() == "in" else i
+            if len(steps) != 1:
+                raise InvalidInputError(f"{w}: equal increments need one reaction amount ('X in N steps')")
+            try:
+                count = int(toks[j])
+            except (ValueError, IndexError):
+                raise InvalidInputError(f"{w}: expected the number of equal increments") from None
+            if not 0 < count <= MAX_STEPS:
+                raise InvalidInputError(f"{w}: number of steps must be 1..{MAX_STEPS}, got {count}")
+            equal = True
+    for k in reactants:
+        if k not in db.phases:
+            try:
+                add_formulas(WaterState(db, 298.15, 1.0, 1.0, {}, 0.0, 55.5, 0.0, 0.0), {k: 1.0})
+            except InvalidInputError as err:
+                raise InvalidInputError(f"{where}: {err}") from None
+    if not steps:
+        steps = [1.0]
+    if equal and count == 0:
+        count = 1
+    return ReactionDef(reactants, steps, equal, count, factor), first, last
+
+
+@dataclass
+class ListDef:
+    values: list[float]
+    equal: bool
+    count: int
+
+    def n(self) -> int:
+        return self.count if self.equal else len(self.values)
+
+    def for_step(self, k: int) -> float:
+        if not self.values:
+            return float("nan")
+        if self.equal:
+            if k > self.count:
+                return self.values[1]
+            denom = 1 if self.count <= 1 else self.count - 1
+            return self.values[0] + (self.values[1] - self.values[0]) * (k - 1) / denom
+        return self.values[min(k, len(self.values)) - 1]
+
+
+def _list_block(b: Block, fname: str, what: str):
+    """REACTION_TEMPERATURE / REACTION_PRESSURE: "t1 t2 ... " or "t1 t2 in N steps"."""
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    vals: list[float] = []
+    equal, count = False, 0
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        i = 0
+        while i < len(toks) and _looks_number(toks[i]):
+            vals.append(_float(toks[i], w, what))
+            i += 1
+        if i < len(toks):
+            if toks[i].lower() != "in":
+                raise InvalidInputError(f"{w}: unexpected {toks[i]!r} in {b.keyword}")
+            if len(vals) != 2:
+                raise InvalidInputError(f"{w}: equal increments need two values ('25 75 in 51 steps')")
+            try:
+                count = int(toks[i + 1])
+            except (ValueError, IndexError):
+                raise InvalidInputError(f"{w}: expected the number of steps") from None
+            if not 0 < count <= MAX_STEPS:
+                raise InvalidInputError(f"{w}: number of steps must be 1..{MAX_STEPS}, got {count}")
+            equal = True
+    return ListDef(vals, equal, count), first, last
+
+
+def _mix(b: Block, fname: str):
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    fr: dict[int, float] = {}
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        if len(toks) != 2 or not _RANGE.match(toks[0]):
+            raise InvalidInputError(f"{w}: MIX lines are 'solution_number fraction', got {ln.text!r}")
+        fr[int(toks[0])] = _float(toks[1], w, "mixing fraction")
+    if not fr:
+        raise InvalidInputError(f"{where}: MIX without solutions")
+    return fr, first, last
+
+
+_USE_KEYS = {"solution": "solution", "equilibrium_phases": "equilibrium_phases", "pure_phases": "equilibrium_phases",
+             "equilibria": "equilibrium_phases", "equilibrium": "equilibrium_phases", "pure": "equilibrium_phases",
+             "equilibrium_phase": "equilibrium_phases", "reaction": "reaction", "mix": "mix",
+             "reaction_temperature": "temperature", "reaction_pressure": "pressure", "reaction_pressures": "pressure"}
+
+
+def _use(b: Block, fname: str) -> tuple[str, int | None]:
+    where = f"{fname}:{b.line}"
+    toks = b.head.split()
+    if not toks:
+        raise InvalidInputError(f"{where}: USE needs what to use, e.g. 'USE solution 1'")
+    kind = _USE_KEYS.get(toks[0].lower())
+    if kind is None:
+        raise InvalidInputError(f"{where}: USE {toks[0]}: chemsolve uses solution, equilibrium_phases, reaction, mix, "
+                                "reaction_temperature or reaction_pressure")
+    if len(toks) < 2:
+        return kind, 1
+    if toks[1].lower().startswith("n"):
+        return kind, None
+    m = _RANGE.match(toks[1])
+    if not m:
+        raise InvalidInputError(f"{where}: USE {toks[0]} {toks[1]}: expected a number")
+    return kind, int(m.group(1))
+
+
+def _save(b: Block, fname: str) -> tuple[str, int, int]:
+    where = f"{fname}:{b.line}"
+    toks = b.head.split()
+    kind = _USE_KEYS.get(toks[0].lower()) if toks else None
+    if kind not in ("solution", "equilibrium_phases"):
+        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution or equilibrium_phases, got {b.head!r}")
+    if len(toks) < 2 or not _RANGE.match(toks[1]):
+        raise InvalidInputError(f"{where}: SAVE {toks[0]}: expected a number")
+    m = _RANGE.match(toks[1])
+    a = int(m.group(1))
+    return kind, a, int(m.group(2)) if m.group(2) else a
+
+
+_SO_BOOL = {"reset": None, "simulation": "sim", "sim": "sim", "state": "state", "solution": "soln", "soln": "soln",
+            "distance": "dist_x", "dist": "dist_x", "time": "time", "step": "step", "reaction": "reaction",
+            "rxn": "reaction", "temperature": "temp", "temp": "temp", "ph": "pH", "pe": "pe", "alkalinity": "alk",
+            "alk": "alk", "ionic_strength": "mu", "mu": "mu", "water": "water", "charge_balance": "charge",
+            "percent_error": "pct_err", "high_precision": "high_precision", "selected_out": "active",
+            "selected_output": "active", "active": "active", "new_line": "new_line", "user_punch": "user_punch"}
+_SO_LIST = {"totals": "totals", "molalities": "molalities", "mol": "molalities", "activities": "activities",
+            "pure_phases": "phases", "equilibrium_phases": "phases", "equilibria": "phases", "equilibrium": "phases",
+            "pure": "phases", "equilibrium_phase": "phases", "si": "si", "saturation_indices": "si"}
+_SO_ORDER = ("sim", "state", "soln", "dist_x", "time", "step", "pH", "pe", "reaction", "temp", "alk", "mu", "water",
+             "charge", "pct_err")
+_SO_OPTS = ("file", "totals", "molalities", "activities", "pure_phases", "si", "saturation_indices", "gases",
+            "equilibrium_phases", "equilibria", "equilibrium", "pure", "inverse", "kinetic_reactants", "kinetics",
+            "solid_solutions", "inverse_modeling", "reset", "simulation", "sim", "state", "solution", "soln",
+            "distance", "dist", "time", "step", "reaction", "rxn", "temperature", "temp", "ph", "pe", "alkalinity",
+            "alk", "ionic_strength", "mu", "water", "high_precision", "user_punch", "mol", "kin", "charge_balance",
+            "percent_error", "selected_out", "selected_output", "isotopes", "calculate_values", "equilibrium_phase",
+            "active", "new_line")
+
+
+def _selected_output(b: Block, fname: str, old: dict | None) -> tuple[int, dict]:
+    where = f"{fname}:{b.line}"
+    n, _, _ = _number(b.head, where)
+    spec = dict(old) if old is not None else {
+        "sim": True, "state": True, "soln": True, "dist_x": True, "time": True, "step": True, "pH": True, "pe": True,
+        "reaction": False, "temp": False, "alk": False, "mu": False, "water": False, "charge": False,
+        "pct_err": False, "totals": [], "molalities": [], "activities": [], "phases": [], "si": [], "active": True}
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        opt = _option(toks[0], _SO_OPTS)
+        if opt is None:
+            raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in SELECTED_OUTPUT")
+        if opt == "gases":  # no GAS_PHASE is read: PHREEQC's columns then hold 0 moles
+            spec["gases"] = list(spec.get("gases", [])) + toks[1:]
+            continue
+        if opt in ("inverse", "kinetic_reactants", "kinetics", "solid_solutions", "inverse_modeling",
+                   "isotopes", "calculate_values", "kin"):
+            raise InvalidInputError(f"{w}: SELECTED_OUTPUT -{opt} is not supported (its blocks are not)")
+        if opt == "file":
+            continue  # chemsolve returns the rows; it writes no file of PHREEQC's
+        if opt in _SO_LIST:
+            spec[_SO_LIST[opt]] = list(spec[_SO_LIST[opt]]) + toks[1:]
+            continue
+        val = True
+        if len(toks) > 1:
+            t = toks[1].lower()
+            if t.startswith("f"):
+                val = False
+            elif not t.startswith("t"):
+                raise InvalidInputError(f"{w}: -{opt} takes true or false, got {toks[1]!r}")
+        key = _SO_BOOL.get(opt)
+        if opt == "reset":
+            for k in _SO_ORDER:
+                spec[k] = val
+        elif key in ("high_precision", "new_line", "user_punch"):
+            continue
+        else:
+            spec[key] = val
+    return n, spec
+
+
+# ------------------------------------------------------------------ running
+@dataclass
+class _Store:
+    db: Database
+    solutions: dict[int, Any] = field(default_factory=dict)  # number -> WaterState
+    solution_results: dict[int, Any] = field(default_factory=dict)
+    pp: dict[int, dict] = field(default_factory=dict)
+    reactions: dict[int, ReactionDef] = field(default_factory=dict)
+    mixes: dict[int, dict] = field(default_factory=dict)
+    temps: dict[int, ListDef] = field(default_factory=dict)
+    pressures: dict[int, ListDef] = field(default_factory=dict)
+    selected: dict[int, dict] = field(default_factory=dict)
+
+
+def _database(base_text: str, base_path: str, appended: list[tuple[str, list[Line], str]]) -> Database:
+    """The database with the input's database blocks appended (later definitions replace earlier
+    ones, as in PHREEQC); an error in an appended block names the input's file and line."""
+    lines = base_text.splitlines()
+    origin: list[str | None] = [None] * len(lines)
+    for kw_line, block_lines, fname in appended:
+        lines.append(kw_line.split("@", 1)[0])
+        origin.append(f"{fname}:{kw_line.split('@', 1)[1]}")
+        for ln in block_lines:
+            lines.append(ln.text)
+            origin.append(f"{fname}:{ln.no}")
+    text = "\n".join(lines) + "\n"
+    name = Path(base_path).name
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DatabaseWarning)
+            return parse_database(text, base_path)
+    except DatabaseError as err:
+        msg = str(err)
+        m = re.match(re.escape(name) + r":(\d+): ", msg)
+        if m and int(m.group(1)) - 1 < len(origin) and origin[int(m.group(1)) - 1] is not None:
+            raise InvalidInputError(origin[int(m.group(1)) - 1] + ": " + msg[m.end():]) from None
+        raise
+
+
+def run_phreeqc_input(text: str, database: str | Database = "phreeqc.dat", *, name: str = "input",
+                      ionic_strength: str = "newton") -> PhreeqcRun:
+    """Run a PHREEQC input text (see the module docstring); ``database``: a bundled name, a path, or
+    a loaded ``Database`` (the input's database blocks are then appended to its file's text)."""
+    base_path = database.path if isinstance(database, Database) else str(_resolve(database))
+    base_text = read_text(Path(base_path))
+    sims = read_blocks(text, name)
+    appended: list[tuple[str, list[Line], str]] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabaseWarning)
+        db = database if isinstance(database, Database) else parse_database(base_text, base_path)
+    store = _Store(db)
+    steps: list[StepRecord] = []
+    selected: dict[int, list[dict[str, Any]]] = {}
+    for sim_no, blocks in enumerate(sims, start=1):
+        new_db = [b for b in blocks if b.keyword in DATABASE_BLOCKS]
+        if new_db:
+            for b in new_db:
+                appended.append((f"{b.keyword} {b.head}@{b.line}", b.lines, name))
+            db = _database(base_text, base_path, appended)
+            store = _rebind(store, db)
+        try:
+            _simulation(store, blocks, sim_no, name, steps, selected, ionic_strength)
+        except _Stop as stop:  # PHREEQC stops at a calculation that does not converge: so does this
+            return PhreeqcRun(steps, selected, base_path, str(stop))
+    return PhreeqcRun(steps, selected, base_path)
+
+
+class _Stop(Exception):
+    """A calculation did not converge: the run ends there, as PHREEQC's."""
+
+
+def _rebind(store: _Store, db: Database) -> _Store:
+    """The stored solutions after the database changed (their numbers are kept; the conserved totals
+    do not depend on the database's species)."""
+    from dataclasses import replace
+
+    store.db = db
+    store.solutions = {k: replace(v, db=db) for k, v in store.solutions.items()}
+    return store
+
+
+def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps: list[StepRecord],
+                selected: dict, ionic_strength: str) -> None:
+    db = store.db
+    title = ""
+    use: dict[str, int | None] = {}
+    defined: dict[str, int] = {}
+    new_solutions: list[tuple[int, Solution, int]] = []
+    saves: list[tuple[str, int, int]] = []
+    for b in blocks:
+        k = b.keyword
+        if k == "TITLE":
+            title = " ".join([b.head] + [ln.text for ln in b.lines]).strip()
+        elif k == "SOLUTION":
+            sol, a, z = _solution(db, b, fname)
+            new_solutions.append((a, sol, z))
+            defined.setdefault("solution", a)
+        elif k == "EQUILIBRIUM_PHASES":
+            comps, a, z = _pp(db, b, fname)
+            for n in range(a, z + 1):
+                store.pp[n] = comps
+            defined.setdefault("equilibrium_phases", a)
+        elif k == "REACTION":
+            rd, a, z = _reaction(db, b, fname)
+            for n in range(a, z + 1):
+                store.reactions[n] = rd
+            defined.setdefault("reaction", a)
+        elif k == "MIX":
+            fr, a, z = _mix(b, fname)
+            for n in range(a, z + 1):
+                store.mixes[n] = fr
+            defined.setdefault("mix", a)
+        elif k in ("REACTION_TEMPERATURE", "REACTION_PRESSURE"):
+            ld, a, z = _list_block(b, fname, "temperature" if k == "REACTION_TEMPERATURE" else "pressure")
+            tgt = store.temps if k == "REACTION_TEMPERATURE" else store.pressures
+            for n in range(a, z + 1):
+                tgt[n] = ld
+            defined.setdefault("temperature" if k == "REACTION_TEMPERATURE" else "pressure", a)
+        elif k == "USE":
+            kind, n = _use(b, fname)
+            use[kind] = n
+        elif k == "SAVE":
+            saves.append(_save(b, fname))
+        elif k == "SELECTED_OUTPUT":
+            n, spec = _selected_output(b, fname, store.selected.get(1) if True else None)
+            store.selected[n] = spec
+    # 1. the new initial solutions, in number order
+    for a, sol, z in sorted(new_solutions, key=lambda t: t[0]):
+        r = sol.speciate(ionic_strength=ionic_strength)
+        rec = StepRecord(sim, "i_soln", a, -99, r, title)
+        steps.append(rec)
+        _punch(store, rec, selected)
+        for n in range(a, z + 1):
+            if r.state is not None:
+                store.solutions[n] = r.state
+                store.solution_results[n] = r
+            else:
+                store.solutions.pop(n, None)
+        if r.status != Status.CONVERGED:
+            raise _Stop(f"{sol.where or fname}: simulation {sim}, initial solution {a}: {r.message.splitlines()[0]}")
+    # 2. the batch reaction
+    which = {**defined, **use}
+    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "reaction", "mix", "temperature",
+                                                      "pressure"))
+    if not reactive:
+        for kind, a, z in saves:  # SAVE after initial solutions only: the solution as it is
+            if kind == "solution" and defined.get("solution") is not None:
+                for n in range(a, z + 1):
+                    if defined["solution"] in store.solutions:
+                        store.solutions[n] = store.solutions[defined["solution"]]
+        return
+    last_state, last_pp = _reaction_steps(store, which, sim, fname, blocks, steps, selected, title, ionic_strength)
+    for kind, a, z in saves:
+        for n in range(a, z + 1):
+            if kind == "solution" and last_state is not None:
+                store.solutions[n] = last_state
+            elif kind == "equilibrium_phases" and last_pp is not None:
+                store.pp[n] = last_pp
+
+
+def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, steps, selected, title, ionic):
+    where = f"{fname}:{blocks[0].line}" if blocks else fname
+    mix_n = which.get("mix")
+    if mix_n is not None:
+        if mix_n not in store.mixes:
+            raise InvalidInputError(f"{where}: MIX {mix_n} is not defined")
+        parts = []
+        for s, f in store.mixes[mix_n].items():
+            if s not in store.solutions:
+                raise InvalidInputError(f"{where}: MIX {mix_n}: solution {s} is not defined (or did not converge)")
+            parts.append((store.solutions[s], f))
+        base = mix(parts)
+        soln_no = mix_n
+    else:
+        s = which.get("solution")
+        if s is None:
+            return None, None
+        if s not in store.solutions:
+            raise InvalidInputError(f"{where}: solution {s} is not defined (or its calculation did not converge)")
+        base = store.solutions[s]
+        soln_no = s
+    pp_n = which.get("equilibrium_phases")
+    pp = store.pp.get(pp_n) if pp_n is not None else None
+    if pp_n is not None and pp is None:
+        raise InvalidInputError(f"{where}: EQUILIBRIUM_PHASES {pp_n} is not defined")
+    rx_n = which.get("reaction")
+    rd = store.reactions.get(rx_n) if rx_n is not None else None
+    if rx_n is not None and rd is None:
+        raise InvalidInputError(f"{where}: REACTION {rx_n} is not defined")
+    t_n, p_n = which.get("temperature"), which.get("pressure")
+    td = store.temps.get(t_n) if t_n is not None else None
+    pd = store.pressures.get(p_n) if p_n is not None else None
+    count = max([1] + [d.n_steps() for d in (rd,) if d is not None] + [d.n() for d in (td, pd) if d is not None])
+    waters, amounts, Ts, Ps = [], [], [], []
+    for k in range(1, count + 1):
+        st = base
+        x = float("nan")
+        if rd is not None:
+            x = rd.amount(k)
+            st = add_formulas(st, {name: c * x for name, c in rd.reactants.items()})
+        waters.append(st)
+        amounts.append(x)
+        Ts.append(td.for_step(k) + 273.15 if td is not None else st.T)
+        Ps.append(pd.for_step(k) if pd is not None else st.P)
+    res = react(waters, phases=pp or None, T=np.array(Ts), P=np.array(Ps), ionic_strength=ionic)
+    last_state = last_pp = None
+    for k in range(count):
+        r = res.row(k)
+        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k])
+        steps.append(rec)
+        _punch(store, rec, selected)
+        if r.status != Status.CONVERGED:
+            raise _Stop(f"{where}: simulation {sim}, reaction step {k + 1}: {r.message.splitlines()[0]}")
+        if k == count - 1 and r.status == Status.CONVERGED:
+            last_state = r.state
+            if pp is not None:
+                last_pp = {n: {**spec, "moles": r.phase_moles.get(n, spec.get("moles", 10.0))}
+                           for n, spec in pp.items()}
+    return last_state, last_pp
+
+
+def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
+    """A row of every active SELECTED_OUTPUT for this calculation (PHREEQC's punch columns)."""
+    r = rec.result
+    for n, spec in store.selected.items():
+        if not spec.get("active", True):
+            continue
+        row: dict[str, Any] = {}
+        ident = {"sim": rec.sim, "state": rec.state, "soln": rec.soln, "dist_x": -99, "time": -99, "step": rec.step,
+                 "pH": r.pH, "pe": r.pe,
+                 "reaction": rec.reaction if rec.state == "react" and not math.isnan(rec.reaction) else -99,
+                 "temp": r.T - 273.15, "mu": r.ionic_strength, "water": getattr(r, "water_mass", 1.0)}
+        names = {"temp": "temp(C)", "alk": "Alk(eq/kgw)", "water": "mass_H2O", "charge": "charge(eq)"}
+        for k in _SO_ORDER:
+            if spec.get(k):
+                if k in ("alk", "charge", "pct_err"):
+                    row[names.get(k, k)] = _derived(store.db, r, k)
+                else:
+                    row[names.get(k, k)] = ident[k]
+        for el in spec["totals"]:
+            row[f"{el}(mol/kgw)"] = _total(store.db, r, el)
+        for s in spec["molalities"]:
+            row[f"m_{s}(mol/kgw)"] = r.molality.get(s, 0.0)
+        for s in spec["activities"]:
+            a = r.activity.get(s, 0.0)
+            row[f"la_{s}"] = math.log10(a) if a > 0 else -999.999
+        for p in spec["phases"]:
+            eq = getattr(r, "phase_moles", {}) if rec.state == "react" else {}
+            dd = getattr(r, "phase_dissolved", {}) if rec.state == "react" else {}
+            row[p] = eq.get(p, 0.0)
+            row[f"d_{p}"] = -dd.get(p, 0.0)
+        for p in spec["si"]:
+            row[f"si_{p}"] = r.saturation_index.get(p, -999.999)
+        for g in spec.get("gases", []):
+            row[f"g_{g}"] = 0.0
+        selected.setdefault(n, []).append(row)
+
+
+def _derived(db: Database, r, k: str) -> float:
+    from .system import chem
+
+    c = chem(db)
+    W = getattr(r, "water_mass", 1.0)
+    if k == "alk":
+        return sum(c.alk.get(s, 0.0) * m for s, m in r.molality.items())
+    q = sum(db.species[s].charge * m for s, m in r.molality.items()) * W
+    if k == "charge":
+        return q
+    ions = sum(abs(db.species[s].charge) * m for s, m in r.molality.items()) * W
+    return 100.0 * q / ions if ions else 0.0
+
+
+def _total(db: Database, r, key: str) -> float:
+    """Molality of an element or valence state (PHREEQC's TOT / -totals column)."""
+    from .system import chem, total_key
+
+    if key.lower().startswith("alk"):
+        return _derived(db, r, "alk")
+    try:
+        k = total_key(db, key)
+    except InvalidInputError:
+        return 0.0
+    comp = getattr(r, "composition", None) or {}
+    if k in comp:
+        return sum(a * r.molality.get(s, 0.0) for s, a in comp[k].items())
+    c = chem(db)
+    el = k.split("(")[0]
+    if "(" in k:  # a valence state in a reaction step: the species of that state's master
+        ms = db.masters[k].species
+        sp = [s for s in r.molality if s == ms or _state_of(db, s) == ms]
+        return sum(c.counts.get(s, {}).get(el, 0.0) * r.molality[s] for s in sp)
+    return sum(c.counts.get(s, {}).get(el, 0.0) * m for s, m in r.molality.items())
+
+
+def _state_of(db: Database, species: str) -> str | None:
+    """The valence-state master species a species belongs to (its reaction's master of that element)."""
+    sp = db.species.get(species)
+    if sp is None:
+        return None
+    masters = {m.species for k, m in db.masters.items() if "(" in k}
+    for other in sp.reaction.stoich:
+        if other in masters and other != species:
+            return other
+    return None
+
+
+# ------------------------------------------------------------------ the CLI hook
+def run_file(path: str, fmt: str = "json", out=None, database: str | None = None) -> int:
+    """``chemsolve run input.pqi``: run a PHREEQC input file and write every calculation as JSON
+    (default) or CSV to ``out`` (stdout). The database: ``database``, else a DATABASE line... not read
+    (refused), else phreeqc.dat. Returns the exit code: 0 all converged, 1 some not (the count and
+    the first on stderr), 2 bad input (one line on stderr: file, line, what)."""
+    out = out if out is not None else sys.stdout
+    p = Path(path)
+    try:
+        if not p.is_file():
+            raise InvalidInputError(f"{path}: no such file")
+        if p.stat().st_size > MAX_CHARS:
+            raise InvalidInputError(f"{path}: input larger than {MAX_CHARS} characters")
+        if fmt not in ("json", "csv"):
+            raise InvalidInputError(f"--format {fmt}: a PHREEQC input run writes json or csv")
+        text = read_text(p)
+        run = run_phreeqc_input(text, database or "phreeqc.dat", name=p.name)
+    except InvalidInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if fmt == "json":
+        out.write(json.dumps(run.to_dict(), allow_nan=True, default=float) + "\n")
+    else:
+        out.write(run.to_csv())
+    if run.stopped:
+        print(f"stopped: {run.stopped} ({len(run.steps)} calculations done)", file=sys.stderr)
+        return 1
+    return 0
+
+
+

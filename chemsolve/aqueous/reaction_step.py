@@ -1,0 +1,586 @@
+"""PHREEQC's reaction step: ``react(water, phases=..., reaction=..., T=..., P=...)``.
+
+A water (the result of ``speciate``, of an earlier ``react``, or a ``mix`` of waters) carries what a
+reaction step conserves, as PHREEQC does (step.cpp, prep.cpp): the moles of every element (all its
+valence states together: redox equilibrium holds in a step), the charge imbalance, the electrons and
+the water (PHREEQC conserves total H - 2 total O and total O; the electron and water totals used here
+are those rewritten with the element totals, ``system`` module). The step adds an irreversible
+REACTION (moles of formulas or phases), sets T and P (REACTION_TEMPERATURE / _PRESSURE; above 100 C
+the pressure is at least the saturation pressure), and brings the water to equilibrium with
+EQUILIBRIUM_PHASES: each phase at its target saturation index while it has moles to give (or room to
+take: dissolve-only, precipitate-only), a gas at its partial pressure corrected by PHREEQC's
+Peng-Robinson fugacity coefficient when the database gives -T_c, -P_c, -Omega, a phase reacting through
+another formula (``Gibbsite 0 KAlSi3O8 10``). pH, pe and the mass of water are solved.
+
+Arrays of T, P or reaction amounts, or a list of waters, make a batch: one compiled call
+(``model.run``), one status per row; a single step is a batch of one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ..certificate import BatchCertificate, Certificate, failed_message
+from ..errors import InvalidInputError
+from ..kernels import codes as _c
+from ..result import BatchResultBase, Result
+from ..status import Status
+from . import model as _model
+from .database import Database, parse_formula
+from .system import Tableau, build, chem
+
+__all__ = ["BatchReaction", "ReactionResult", "WaterState", "mix", "pr_log10_phi", "react", "state_of"]
+
+T_RANGE = (273.14, 623.15)  # [K] as speciate: PHREEQC caps the water fits at 350 C
+MIN_TOTAL = 1e-25  # [mol] PHREEQC's MIN_TOTAL: an element below it is absent (step.cpp solution_check)
+
+
+@dataclass(frozen=True)
+class WaterState:
+    """What a water takes into a reaction step (PHREEQC's stored SOLUTION).
+
+    T [K], P [atm], water_mass [kg]; elements : {element: moles} (all valence states);
+    electrons, water : the conserved electron and water totals [mol] (see ``system``);
+    charge : the carried charge imbalance [eq]; h : the H column [mol] (redundant: kept for MIX);
+    guess : log10 activities of the primary master species, and "pH", "pe", "I", "aw": a start.
+    """
+
+    db: Database
+    T: float
+    P: float
+    water_mass: float
+    elements: dict[str, float]
+    electrons: float
+    water: float
+    charge: float
+    h: float
+    guess: dict[str, float] = field(default_factory=dict)
+    water_at_start: float | None = None  # the water total when water_mass was computed (a REACTION may change it)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (a result's ``to_dict`` calls it): the database by its path, every number as is."""
+        return {"database": self.db.path, "T": self.T, "P": self.P, "water_mass": self.water_mass,
+                "elements": dict(self.elements), "electrons": self.electrons, "water": self.water,
+                "charge": self.charge, "h": self.h, "guess": dict(self.guess), "water_at_start": self.water_at_start}
+
+    def __repr__(self) -> str:
+        els = ", ".join(f"{k} {v:.4g}" for k, v in self.elements.items())
+        return (f"WaterState(T={self.T:.2f} K, P={self.P:.4g} atm, {self.water_mass:.6g} kg water, {els}; "
+                f"charge {self.charge:.3g} eq)")
+
+
+def state_of(res, db: Database | None = None) -> WaterState:
+    """The ``WaterState`` of a result of ``speciate`` or ``react`` (or a WaterState itself)."""
+    if isinstance(res, WaterState):
+        return res
+    st = getattr(res, "state", None)
+    if isinstance(st, WaterState):
+        return st
+    raise InvalidInputError(f"{type(res).__name__} carries no water state: give the result of speciate() or react() "
+                            "(a converged one), or a WaterState")
+
+
+def water_state(db: Database, species: list[str], m: np.ndarray, W: float, T: float, P: float, la: np.ndarray,
+                pH: float, pe: float, I: float, aw: float) -> WaterState:
+    """The conserved totals of a water from its molalities (any tableau's species): moles of each
+    element, of electrons and of water, the charge imbalance, with the state as the next start."""
+    c = chem(db)
+    els: dict[str, float] = {}
+    e = w = q = h = 0.0
+    for s, mi in zip(species, m):
+        if mi == 0.0:
+            continue
+        n = mi * W
+        for el, k in c.counts.get(s, {}).items():
+            els[el] = els.get(el, 0.0) + k * n
+        hh, ee, ww = c.canon.get(s, (0.0, 0.0, 0.0))
+        e += ee * n
+        w += ww * n
+        h += hh * n
+        q += db.species[s].charge * n
+    w += W / c.gfw_water
+    guess = {"pH": pH, "pe": pe, "I": I, "aw": aw}
+    col = {s: i for i, s in enumerate(species)}
+    for _el, ms in c.primary.items():
+        if ms in col and math.isfinite(la[col[ms]]):
+            guess[ms] = float(la[col[ms]])
+    return WaterState(db, float(T), float(P), float(W), {k: v for k, v in els.items() if v > 0}, e, w, q, h, guess, w)
+
+
+def mix(waters, fractions=None) -> WaterState:
+    """PHREEQC's MIX: ``mix([(w1, 0.7), (w2, 0.3)])`` or ``mix([w1, w2], [0.7, 0.3])``: every conserved
+    total scaled and summed (extensive), T, P and the start averaged by the fractions' shares
+    (intensive), as PHREEQC's add_solution."""
+    if fractions is None:
+        pairs = list(waters)
+    else:
+        pairs = list(zip(waters, fractions))
+    if not pairs:
+        raise InvalidInputError("mix: no waters given")
+    states = []
+    for w, f in pairs:
+        try:
+            f = float(f)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"mix: fraction {f!r} is not a number") from None
+        if not math.isfinite(f) or f < 0:
+            raise InvalidInputError(f"mix: fraction {f!r} must be finite and >= 0")
+        states.append((state_of(w), f))
+    tot = sum(f for _, f in states)
+    if tot <= 0:
+        raise InvalidInputError("mix: the fractions add up to zero")
+    db = states[0][0].db
+    els: dict[str, float] = {}
+    for s, f in states:
+        if s.db is not db:
+            raise InvalidInputError("mix: the waters come from different databases")
+        for k, v in s.elements.items():
+            els[k] = els.get(k, 0.0) + f * v
+    keys = set().union(*(s.guess for s, _ in states))
+    guess = {k: sum(f / tot * s.guess.get(k, 0.0) for s, f in states) for k in keys
+             if all(k in s.guess for s, _ in states)}
+    at_start = [s.water_at_start for s, _ in states]
+    return WaterState(db, sum(f / tot * s.T for s, f in states), sum(f / tot * s.P for s, f in states),
+                      sum(f * s.water_mass for s, f in states), els, sum(f * s.electrons for s, f in states),
+                      sum(f * s.water for s, f in states), sum(f * s.charge for s, f in states),
+                      sum(f * s.h for s, f in states), guess,
+                      None if any(a is None for a in at_start) else sum(f * a for (s, f), a in zip(states, at_start)))
+
+
+def add_formulas(state: WaterState, formulas: dict[str, float]) -> WaterState:
+    """PHREEQC's REACTION: moles of formulas (or of phases, by their formula) added (negative:
+    removed); elements, electrons and water change, the charge imbalance does not."""
+    db = state.db
+    c = chem(db)
+    els = dict(state.elements)
+    e, w, h = state.electrons, state.water, state.h
+    for name, moles in formulas.items():
+        try:
+            moles = float(moles)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"reaction: moles of {name!r} is {moles!r}, not a number") from None
+        if not math.isfinite(moles):
+            raise InvalidInputError(f"reaction: moles of {name!r} must be finite, got {moles!r}")
+        formula = db.phases[name].formula if name in db.phases else name
+        try:
+            elements = parse_formula(formula)
+        except ValueError as err:
+            raise InvalidInputError(f"reaction: {name!r} is neither a phase of the database "
+                                    f"nor a formula ({err})") from None
+        for el in elements:
+            if el not in ("H", "O") and el not in c.primary:
+                raise InvalidInputError(f"reaction: element {el!r} of {name!r} is not in the database {db.path}")
+        cnt, hh, ee, ww = c.formula_invariants(elements)
+        for el, n in cnt.items():
+            els[el] = els.get(el, 0.0) + moles * n
+        e += moles * ee
+        w += moles * ww
+        h += moles * hh
+    return replace(state, elements=els, electrons=e, water=w, h=h)
+
+
+# ------------------------------------------------------------------ Peng-Robinson, one gas
+def pr_log10_phi(t_c: float, p_c: float, omega: float, T: float, P: float) -> float:
+    """log10 of the fugacity coefficient of a pure gas at T [K], P [atm] by the Peng-Robinson
+    equation of state, as PHREEQC's calc_PR for one gas (its constants, its root choice of the cubic,
+    its clamp of ln phi to [-4.6, 4.44])."""
+    R = 0.0820597  # [L atm/(mol K)] as PHREEQC
+    P = max(P, 1e-10)
+    a = 0.457235 * R * R * t_c * t_c / p_c
+    b = 0.077796 * R * t_c / p_c
+    kk = 0.37464 + omega * (1.54226 - 0.26992 * omega)
+    alpha = (1.0 + kk * (1.0 - math.sqrt(T / t_c))) ** 2
+    aa = a * alpha
+    RT = R * T
+    b2 = b * b
+    r1 = b - RT / P
+    r2 = -3.0 * b2 + (aa - RT * 2.0 * b) / P
+    r3 = b2 * b + (RT * b2 - b * aa) / P
+    rp = r2 - r1 * r1 / 3.0
+    rq = (2.0 * r1 * r1 * r1 - 9.0 * r1 * r2) / 27.0 + r3
+    rz = rq * rq / 4.0 + rp ** 3 / 27.0
+    if rz >= 0.0:
+        ri = math.sqrt(rz)
+        if ri + rq / 2.0 <= 0.0:
+            Vm = (ri - rq / 2.0) ** (1.0 / 3.0) + (-ri - rq / 2.0) ** (1.0 / 3.0) - r1 / 3.0
+        else:
+            ri = -((ri + rq / 2.0) ** (1.0 / 3.0))
+            Vm = ri - rp / (3.0 * ri) - r1 / 3.0
+    else:
+        ri = math.sqrt(-rp ** 3 / 27.0)
+        ri1 = math.acos(-rq / 2.0 / ri)
+        Vm = 2.0 * ri ** (1.0 / 3.0) * math.cos(ri1 / 3.0) - r1 / 3.0
+    z = P * Vm / RT
+    A = aa * P / (RT * RT)
+    B = b * P / RT
+    if z > B:
+        lnphi = (z - 1.0) - math.log(z - B) + A / (2.828427 * B) * (1.0 - 2.0) * math.log(
+            (z + 2.41421356 * B) / (z - 0.41421356 * B))
+        lnphi = min(max(lnphi, -4.6), 4.44)
+    else:
+        lnphi = -4.6
+    return lnphi / math.log(10.0)
+
+
+# ------------------------------------------------------------------ results
+@dataclass(frozen=True)
+class ReactionResult(Result):
+    """One reaction step. pH, pe, I [mol/kgw], a(H2O), water_mass [kg], charge_imbalance [eq];
+    molality [mol/kgw], activity, log_gamma of every species; saturation_index of every phase whose
+    species are present; phase_moles: moles in the assemblage after the step (PHREEQC's EQUI),
+    phase_dissolved: moles dissolved in the step (negative: precipitated; PHREEQC's -EQUI_DELTA);
+    totals: molality of each element. ``state`` is the water to react further."""
+
+    status: Status
+    message: str
+    T: float
+    P: float
+    pH: float
+    pe: float
+    ionic_strength: float
+    water_activity: float
+    water_mass: float
+    charge_imbalance: float
+    molality: dict[str, float]
+    activity: dict[str, float]
+    log_gamma: dict[str, float]
+    saturation_index: dict[str, float]
+    phase_moles: dict[str, float]
+    phase_dissolved: dict[str, float]
+    totals: dict[str, float]
+    nit: int = 0
+    guess_source: str = "default"
+    advice: dict | None = None
+    certificate: Certificate | None = None
+    state: WaterState | None = None
+
+
+@dataclass(frozen=True)
+class BatchReaction(BatchResultBase):
+    """N reaction steps on one tableau: row r of every array belongs to step r. species, phases
+    (saturation indices), eq_phases (the assemblage), elements name the columns."""
+
+    species: list[str]
+    phases: list[str]
+    eq_phases: list[str]
+    elements: list[str]
+    status: np.ndarray
+    message: list[str]
+    nit: np.ndarray
+    T: np.ndarray
+    P: np.ndarray
+    pH: np.ndarray
+    pe: np.ndarray
+    ionic_strength: np.ndarray
+    water_activity: np.ndarray
+    water_mass: np.ndarray
+    charge_imbalance: np.ndarray
+    molality: np.ndarray
+    log_gamma: np.ndarray
+    saturation_index: np.ndarray
+    phase_moles: np.ndarray
+    phase_dissolved: np.ndarray
+    totals: np.ndarray
+    certificate: BatchCertificate | None = None
+    guess_source: str = "default"
+    advice: dict | None = None
+    _rows: list = field(default_factory=list, repr=False)
+
+    def row(self, i: int) -> ReactionResult:
+        return self._rows[i]()
+
+
+# ------------------------------------------------------------------ phases
+@dataclass(frozen=True)
+class PhaseSpec:
+    name: str
+    si: float
+    moles: float
+    formula: str | None = None  # a formula that dissolves or precipitates in the phase's place
+    only: str | None = None  # "dissolve" or "precipitate"
+
+
+def phase_specs(phases, db: Database) -> list[PhaseSpec]:
+    """{name: SI} | {name: (SI, moles[, "dissolve_only"|"precipitate_only"])} |
+    {name: {"si":, "moles":, "formula":, "only":}} -> PhaseSpecs (checked; moles default 10 as PHREEQC)."""
+    out = []
+    for name, spec in (phases or {}).items():
+        name = str(name)
+        if name not in db.phases:
+            raise InvalidInputError(f"phase {name!r} is not in {db.path}")
+        formula = only = None
+        if isinstance(spec, dict):
+            extra = set(spec) - {"si", "moles", "formula", "only"}
+            if extra:
+                raise InvalidInputError(f"equilibrium phase {name!r}: unknown keys {sorted(extra)}; allowed: "
+                                        "si, moles, formula, only")
+            si, moles = spec.get("si", 0.0), spec.get("moles", 10.0)
+            formula, only = spec.get("formula"), spec.get("only")
+        elif isinstance(spec, (tuple, list)):
+            parts = list(spec) + [10.0] * (2 - len(spec)) if len(spec) < 2 else list(spec)
+            si, moles = parts[0], parts[1]
+            if len(parts) > 2:
+                only = str(parts[2]).lower().replace("_only", "")
+        else:
+            si, moles = spec, 10.0
+        try:
+            si, moles = float(si), float(moles)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"equilibrium phase {name!r}: expected SI or (SI, moles), got {spec!r}") from None
+        if not (math.isfinite(si) and math.isfinite(moles) and moles >= 0):
+            raise InvalidInputError(f"equilibrium phase {name!r}: SI must be finite and moles >= 0, got {spec!r}")
+        if only not in (None, "dissolve", "precipitate"):
+            raise InvalidInputError(f"equilibrium phase {name!r}: only={only!r}; expected 'dissolve' or 'precipitate'")
+        if formula is not None:
+            try:
+                parse_formula(str(formula))
+            except ValueError as err:
+                raise InvalidInputError(f"equilibrium phase {name!r}: formula {formula!r}: {err}") from None
+        out.append(PhaseSpec(name, si, moles, None if formula is None else str(formula), only))
+    return out
+
+
+def _phase_elements(db: Database, p: PhaseSpec) -> dict[str, float]:
+    return parse_formula(p.formula) if p.formula else db.phases[p.name].elements
+
+
+# ------------------------------------------------------------------ the step
+def _as_array(name: str, v, N: int | None = None) -> np.ndarray:
+    try:
+        a = np.atleast_1d(np.asarray(v, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be numbers, got {v!r:.80}") from None
+    if a.ndim != 1:
+        raise InvalidInputError(f"{name} must be a number or a 1-D array, got shape {a.shape}")
+    return a
+
+
+def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: str = "newton", damping: Any = None,
+          warm_start: bool = True, chunk: int = 16):
+    """One reaction step (or a batch of them), as PHREEQC's batch reaction.
+
+    water : the result of ``speciate`` or ``react``, a ``WaterState`` (e.g. from ``mix``), or a
+        list of these (one row each: a batch).
+    phases : EQUILIBRIUM_PHASES, {name: SI} (10 mol available), {name: (SI, moles)},
+        {name: (SI, moles, "dissolve_only" | "precipitate_only")}, or {name: {"si", "moles",
+        "formula", "only"}} (``formula``: what dissolves in the phase's place, PHREEQC's
+        ``Gibbsite 0 KAlSi3O8 10``). For a gas, SI = log10 partial pressure [atm].
+    reaction : REACTION, {formula or phase: moles added} (arrays: one row per step).
+    T [K], P [atm] : the step's temperature and pressure (default: the water's); arrays make a batch.
+    ionic_strength : the formulation tried first ("newton" or "outer"); the rest of the fallback
+        chain follows when it fails, and the message says so.
+    warm_start : in a batch, each row of a chunk starts from its predecessor's solution.
+    Returns a ``ReactionResult`` (one step) or a ``BatchReaction``.
+    """
+    if ionic_strength not in ("outer", "newton"):
+        raise InvalidInputError(f"ionic_strength={ionic_strength!r}: expected 'outer' or 'newton'")
+    batch_in = isinstance(water, (list, tuple))
+    waters = [state_of(w) for w in (water if batch_in else [water])]
+    if not waters:
+        raise InvalidInputError("react: no water given")
+    db = waters[0].db
+    if any(w.db is not db for w in waters):
+        raise InvalidInputError("react: the waters come from different databases")
+    reaction = dict(reaction or {})
+    arrays = {k: _as_array(f"reaction[{k!r}]", v) for k, v in reaction.items()}
+    T_a = _as_array("T", np.nan if T is None else T)
+    P_a = _as_array("P", np.nan if P is None else P)
+    sizes = {a.shape[0] for a in [*arrays.values(), T_a, P_a] if a.shape[0] != 1}
+    if batch_in and len(waters) != 1:
+        sizes.add(len(waters))
+    if len(sizes) > 1:
+        raise InvalidInputError(f"waters, reaction amounts, T and P must have one common length (or be single); "
+                                f"got lengths {sorted(sizes)}")
+    N = sizes.pop() if sizes else 1
+    is_batch = batch_in or any(a.shape[0] > 1 for a in [*arrays.values(), T_a, P_a]) or N > 1
+    ws = waters if len(waters) == N else waters * N
+    specs = phase_specs(phases, db)
+    rows_states = []
+    for r in range(N):
+        st = ws[r]
+        if arrays:
+            st = add_formulas(st, {k: a[r if a.shape[0] > 1 else 0] for k, a in arrays.items()})
+        Tr = T_a[r if T_a.shape[0] > 1 else 0]
+        Pr = P_a[r if P_a.shape[0] > 1 else 0]
+        Tr = st.T if math.isnan(Tr) else float(Tr)
+        Pr = st.P if math.isnan(Pr) else float(Pr)
+        if not (T_RANGE[0] <= Tr <= T_RANGE[1]):
+            raise InvalidInputError(f"T={Tr!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K "
+                                    "(the range of the water-property fits)")
+        if not (math.isfinite(Pr) and 0.0 < Pr <= 1000.0):
+            raise InvalidInputError(f"P={Pr!r} atm must be in (0, 1000] (PHREEQC's range of the water-density fit)")
+        rows_states.append((st, Tr, Pr))
+    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk)
+    return out if is_batch else out.row(0)
+
+
+def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping, warm_start, chunk) -> BatchReaction:
+    c = chem(db)
+    N = len(rows_states)
+    # elements of the system: in any water, or in a phase that has moles to give
+    els: set[str] = set()
+    for st, _, _ in rows_states:
+        els |= {e for e, v in st.elements.items() if v > MIN_TOTAL}
+        neg = [e for e, v in st.elements.items() if v < -MIN_TOTAL]
+        if neg:
+            raise InvalidInputError(f"the reaction leaves negative moles of {neg[0]} ({st.elements[neg[0]]:.3g} mol): "
+                                    "more removed than the water has")
+    for p in specs:
+        if p.moles > 0 and p.only != "precipitate":
+            els |= {e for e in _phase_elements(db, p) if e not in ("H", "O")}
+    for p in specs:
+        for e in _phase_elements(db, p):
+            if e not in ("H", "O") and e not in c.primary:
+                raise InvalidInputError(f"equilibrium phase {p.name!r}: element {e!r} has no master species "
+                                        f"in {db.path}")
+    keys = sorted(els, key=lambda e: list(c.primary).index(e))
+    # phases whose elements are absent and that have nothing to give take no part
+    on_phase = [all(e in els or e in ("H", "O") for e in _phase_elements(db, p)) for p in specs]
+    eq = [p for p, on in zip(specs, on_phase) if on]
+    t = _reaction_tableau(db, keys, eq)
+    rows = _model.new_rows(t, N)
+    nc = t.nc
+    npp = len(eq)
+    touched = (np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0) if npp else np.zeros(nc, dtype=bool)
+    for r, (st, Tr, Pr) in enumerate(rows_states):
+        rows.T[r], rows.P[r] = Tr, Pr
+        # the mass of water to start from: the water total less what the solutes hold (as before any
+        # REACTION changed it: H2O removed by evaporation shrinks W, and concentrates the start)
+        W = max(st.water - (st.water_at_start - st.water_mass / c.gfw_water), 1e-3 * st.water) * c.gfw_water \
+            if st.water_at_start is not None else st.water_mass
+        shift = math.log10(st.water_mass / W) if W > 0 else 0.0
+        for j, el in enumerate(t.components):
+            v = st.elements.get(el, 0.0)
+            v = v if v > MIN_TOTAL else 0.0
+            rows.aux[r, j] = j
+            rows.val[r, j] = v
+            if v > 0 and not touched[j]:
+                rows.kind[r, j] = _c.AQ_BALLOG
+            elif v > 0 or touched[j]:
+                rows.kind[r, j] = _c.AQ_BAL
+            else:
+                rows.kind[r, j] = _c.AQ_ABSENT
+            g = st.guess.get(t.masters[j])
+            rows.XC[r, j] = math.log10(v / W) if v > 0 else -10.0
+            rows.X[r, j] = g + shift if g is not None else rows.XC[r, j]
+        rows.kind[r, t.ih], rows.aux[r, t.ih], rows.val[r, t.ih] = _c.AQ_BAL, t.b_charge, st.charge
+        rows.kind[r, nc + 1], rows.aux[r, nc + 1], rows.val[r, nc + 1] = _c.AQ_BAL, t.b_e, st.electrons
+        rows.kind[r, t.ilw], rows.aux[r, t.ilw], rows.val[r, t.ilw] = _c.AQ_BALLOG, t.b_water, st.water
+        rows.XC[r, t.ih], rows.XC[r, nc + 1] = -7.0, -4.0
+        rows.X[r, t.ih] = -st.guess.get("pH", 7.0)
+        rows.X[r, nc + 1] = -st.guess.get("pe", 4.0)
+        rows.XC[r, t.iw] = rows.X[r, t.iw] = math.log10(min(max(st.guess.get("aw", 1.0), 0.1), 1.0))
+        rows.XC[r, t.ilw] = rows.X[r, t.ilw] = math.log10(W)
+        I0 = st.guess.get("I", 1e-3)
+        rows.XC[r, t.iI] = rows.X[r, t.iI] = math.log10(min(max(I0, 1e-10), 10.0))
+        rows.warm[r] = 1 if all(t.masters[j] in st.guess for j in range(nc) if rows.kind[r, j] != _c.AQ_ABSENT) else 0
+        for q, p in enumerate(eq):
+            si = p.si
+            ph = db.phases[p.name]
+            if ph.t_c > 0 and ph.p_c > 0:  # a gas: the target is its fugacity at the partial pressure 10^SI
+                si = p.si + pr_log10_phi(ph.t_c, ph.p_c, ph.omega, Tr, 10.0 ** min(p.si, 3.5))
+            rows.si[r, q] = si
+            rows.hi[r, q] = 0.0 if p.only == "precipitate" else p.moles
+            rows.lo[r, q] = 0.0 if p.only == "dissolve" else -np.inf
+    raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
+    idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
+    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle)
+
+
+def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec]) -> Tableau:
+    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq))
+    cache = db.__dict__.setdefault("_model_tableaux", {})
+    t = cache.get(ck)
+    if t is None:
+        t = build(db, keys, mode="reaction", phases=tuple(p.name for p in eq),
+                  add_formulas={p.name: p.formula for p in eq if p.formula})
+        if len(cache) > 256:
+            cache.clear()
+        cache[ck] = t
+    return t
+
+
+def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None) -> BatchReaction:
+    """idle : phases of the assemblage that took no part (their elements absent, nothing to give):
+    reported with their moles unchanged, as PHREEQC lists them."""
+    idle = dict(idle or {})
+    N = raw.m.shape[0]
+    status = raw.status.copy()
+    msgs = [_model.status_message(raw.res[r], mode)[1] for r in range(N)]
+    W = 10.0 ** raw.X[:, t.ilw]
+    npp = len(eq)
+    n = raw.X[:, t.nb + 2:t.nb + 2 + npp]
+    phases = [p for p in t.reactions if not p.startswith("couple ")]
+    si = raw.si[:, :len(phases)]
+    amounts = np.array([[p.moles for p in eq]] * N).reshape(N, npp)
+    pe = -raw.X[:, t.nc + 1]
+    pH = -raw.X[:, t.ih]
+    charge = np.array([st.charge for st, _, _ in rows_states])
+    tot = np.column_stack([raw.m @ t.bal[:, j] for j in range(t.nc)]).reshape(N, t.nc) if t.nc else np.zeros((N, 0))
+    cert = _certify(db, t, raw, rows, rows_states, eq, W, n, status)
+    for r in np.flatnonzero(status == Status.CHECK_FAILED):
+        msgs[r] = failed_message(cert.row(int(r)))
+    Peff = np.array([_peff(rows.T[r], rows.P[r], raw.res[r, 5]) for r in range(N)])
+
+    def one(r):
+        def make():
+            st_new = None
+            if status[r] == Status.CONVERGED:
+                st_new = water_state(db, t.species, raw.m[r], float(W[r]), float(rows.T[r]), float(Peff[r]),
+                                     raw.la[r], float(pH[r]), float(pe[r]), float(raw.res[r, 4]), float(raw.res[r, 5]))
+            return ReactionResult(
+                status=Status(int(status[r])), message=msgs[r], T=float(rows.T[r]), P=float(Peff[r]),
+                pH=float(pH[r]), pe=float(pe[r]), ionic_strength=float(raw.res[r, 4]),
+                water_activity=float(raw.res[r, 5]), water_mass=float(W[r]), charge_imbalance=float(charge[r]),
+                molality=dict(zip(t.species, raw.m[r].tolist())),
+                activity=dict(zip(t.species, (10.0 ** raw.la[r]).tolist())),
+                log_gamma=dict(zip(t.species, raw.lg[r].tolist())),
+                saturation_index={p: float(si[r, i]) for i, p in enumerate(phases)},
+                phase_moles={**{p.name: float(amounts[r, q] - n[r, q]) for q, p in enumerate(eq)}, **idle},
+                phase_dissolved={**{p.name: float(n[r, q]) for q, p in enumerate(eq)}, **dict.fromkeys(idle, 0.0)},
+                totals={el: float(tot[r, j]) for j, el in enumerate(t.components)},
+                nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new)
+        return make
+
+    return BatchReaction(list(t.species), phases, [p.name for p in eq], list(t.components), status, msgs,
+                         raw.res[:, 1].astype(np.int64), rows.T.copy(), Peff, pH, pe, raw.res[:, 4], raw.res[:, 5], W,
+                         charge, raw.m, raw.lg, si, amounts - n, n, tot, cert, _rows=[one(r) for r in range(N)])
+
+
+def _peff(T: float, P: float, aw: float) -> float:
+    """The pressure the step holds at [atm]: P, or the saturation pressure x a(H2O) when higher."""
+    Tk = min(T - 273.15, 350.0) + 273.15
+    return max(P, math.exp(11.6702 - 3816.44 / (Tk - 46.13)) * min(aw, 1.0))
+
+
+def _certify(db, t, raw, rows, rows_states, eq, W, n, status) -> BatchCertificate:
+    """The independent certificate of every converged step (``certificate.certify_states`` with the
+    reaction-step checks: carried charge, electrons, water, pressure); failing rows become CHECK_FAILED."""
+    from .certificate import certify_states
+
+    N = raw.m.shape[0]
+    ok = status == Status.CONVERGED
+    keys = list(t.components)
+    TOT = np.array([[st.elements.get(k, 0.0) for k in keys] for st, _, _ in rows_states]).reshape(N, len(keys))
+    Wc = np.where(W > 0, W, 1.0)
+    cert = certify_states(
+        db, t.species, keys, raw.m, raw.lg, -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T, raw.res[:, 4], raw.res[:, 5],
+        np.ones(N, dtype=bool), TOT / Wc[:, None], phases=[p.name for p in eq],
+        si_target=np.array([[p.si for p in eq]] * N).reshape(N, len(eq)),
+        amount=np.array([[p.moles for p in eq]] * N).reshape(N, len(eq)), n=n,
+        lower=np.array([[0.0 if p.only == "dissolve" else -np.inf for p in eq]] * N).reshape(N, len(eq)),
+        upper=np.array([[0.0 if p.only == "precipitate" else p.moles for p in eq]] * N).reshape(N, len(eq)),
+        formulas=[p.formula for p in eq], P=rows.P, W=W,
+        conserved={"charge": np.array([st.charge for st, _, _ in rows_states]),
+                   "electrons": np.array([st.electrons for st, _, _ in rows_states]),
+                   "water": np.array([st.water for st, _, _ in rows_states])},
+        gas_phi={p.name: [pr_log10_phi(db.phases[p.name].t_c, db.phases[p.name].p_c, db.phases[p.name].omega,
+                                       float(rows.T[r]), 10.0 ** min(p.si, 3.5)) for r in range(N)]
+                 for p in eq if db.phases[p.name].t_c > 0 and db.phases[p.name].p_c > 0},
+        checked=ok)
+    status[ok & ~cert.passed] = Status.CHECK_FAILED
+    return cert
