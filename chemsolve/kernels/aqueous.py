@@ -33,7 +33,7 @@ def log_gamma(kind, z, a, b, I, A, B, out):
     gammas(kind, z, a, b, I, A, B, out, d)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def logk_at(coef, T, out):
     """log10 K(T) of every row of ``coef`` from its six temperature coefficients."""
     logk_T(coef, T, out)

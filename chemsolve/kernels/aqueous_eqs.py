@@ -65,14 +65,14 @@ N_WP = 8
 TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP = 0, 1, 2, 3, 4, 5
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def saturation_pressure(T):
     """Saturation pressure of pure water [atm] at T [K] (PHREEQC's fit; T capped at 350 C)."""
     Tk = min(T - 273.15, 350.0) + 273.15
     return math.exp(11.6702 - 3816.44 / (Tk - 46.13))
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def water_props(T, P, aw, wp):
     """Into ``wp``: Debye-Hueckel A, B, the limiting slope of the molar volume Av [(cm3/mol)
     (mol/kg)^-0.5], the Born volume factor Q, the density of water [g/cm3] and the pressure it all
@@ -118,7 +118,7 @@ def water_props(T, P, aw, wp):
     wp[WP_T] = T
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def logk_T(coef, T, out):
     """log10 K(T) of every row of ``coef`` (n, 6): c1 + c2 T + c3/T + c4 log10 T + c5/T^2 + c6 T^2."""
     l10 = math.log10(T)
@@ -127,7 +127,7 @@ def logk_T(coef, T, out):
             + coef[i, 5] * T * T
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
     """log10 activity coefficients ``lg`` and d(lg)/d(log10 I) ``dlg`` of every species (WATEQ
     Debye-Hueckel with -gamma a b; Davies for ions without; b I, b = 0.1, for neutral species)."""
@@ -148,7 +148,7 @@ def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
         dlg[i] = d * I * LN10
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def species_volumes(vm, z, I, wp, out):
     """Molar volume [cm3/mol] of every species with -Vm data at the state's T, P, I (PHREEQC's
     calc_vm: supcrt terms, the Born term, Redlich's z^2 Av/2 sqrt(I) limited by b_Av, the I terms);
@@ -178,7 +178,7 @@ def species_volumes(vm, z, I, wp, out):
         out[i] = v
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _basis_volume(k, bsp, vsp, wp):
     j = bsp[k]
     if j >= 0:
@@ -188,7 +188,7 @@ def _basis_volume(k, bsp, vsp, wp):
     return 0.0  # the electron
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk):
     """log K of species and reactions at the state's pressure: PHREEQC's k_calc subtracts
     dV (P - 1 atm) / (ln10 R T) when P > 1 atm, dV the reaction's change of molar volume at T, P, I
@@ -229,7 +229,7 @@ def pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk):
         rx_logk[r] = rx_logk0[r] - dv * f
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def species_state(v, tab, present, logk, lg, la, m):
     """log10 activities ``la`` and molalities ``m`` [mol/kgw] of every species at the unknowns v
     (species of an absent component: la = -inf, m = 0)."""
@@ -250,7 +250,7 @@ def species_state(v, tab, present, logk, lg, la, m):
         m[i] = 10.0 ** (min(250.0, e))
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def reaction_si(r, tab, la, v, rx_logk):
     """Saturation index of reaction r (a phase, or a redox couple) at the species' log activities."""
     rx_ptr, rx_col, rx_val = tab[14], tab[15], tab[16]
@@ -269,7 +269,7 @@ def reaction_si(r, tab, la, v, rx_logk):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _reaction_row(r, tab, J, row):
     """d SI_r / d u into J[row] (the I dependence of log K is left out: a quasi-Newton term)."""
     rx_ptr, rx_col, rx_val = tab[14], tab[15], tab[16]
@@ -289,7 +289,7 @@ def _reaction_row(r, tab, J, row):
             J[row, nc + 1 + (c - ns - 1)] += w
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, dlg, la, m, present,
              colsum, colabs, F, S, J, want_jac, strict):
     """A balance row reads: W sum_i bal_ib m_i (+ W/gfw for water) - sum_p rel_pb n_p = total, n_p

@@ -136,7 +136,7 @@ def _norm(F, S):
     return r
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _merit(F, S):
     s = 0.0
     for i in range(F.shape[0]):
@@ -145,7 +145,7 @@ def _merit(F, S):
     return 0.5 * s
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _direction(F, S, J, d, lu, normal, rhs):
     """Newton direction (a Levenberg-Marquardt step when J is singular). Each row is equilibrated by
     its largest Jacobian entry before the factorization (the direction is the same; the pivoting is
@@ -166,12 +166,12 @@ def _direction(F, S, J, d, lu, normal, rhs):
     return 0
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def work_vec(n):
     return np.empty(n)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _cap(v, d, nb, npp):
     """Largest factor <= 1 keeping log10 activities and log10 I within STEP_LOG, log10 W within
     STEP_LOGW; phase moles are not capped (their rows are linear in them)."""
@@ -266,7 +266,7 @@ def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_it
 
 
 # ------------------------------------------------------------------------------------ first guess
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
     """(F_k, S_k) at v, without the Jacobian (for the first-guess sweeps), the unknowns held by
     saturation indices first moved to them (``_rx_solve``: CO2(g) sets carbonate as the pH moves)."""
@@ -279,7 +279,7 @@ def _row_value(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
     return F[k], S[k]
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl, a, b, tol):
     """Move v[k] to the sign change of row k's residual nearest its current value within [a, b]:
     walk out one unit at a time, then bisect the unit bracket (the charge balance in log a(H+), the
@@ -425,7 +425,7 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
             return
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own):
     """SI_p - target with 10**x moles of phase p dissolved and the components it alone supplies
     (``own``) fitted to what it released, the rest swept as in ``first_guess``."""
@@ -466,7 +466,7 @@ def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, to
     return F[ip + p]
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _own(p, tab, kind, aux, val, act, fix, own) -> bool:
     """Marks in ``own`` the components phase p alone supplies (no total of their own, no other
     phase active or holding moles that has them); True if any."""
@@ -486,7 +486,7 @@ def _own(p, tab, kind, aux, val, act, fix, own) -> bool:
     return anyown
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c):
     """An active phase that alone supplies components with no total of their own (K-feldspar's
     elements in pure water, through ``Gibbsite 0 KAlSi3O8 10``): its moles dissolved are found by
@@ -522,7 +522,7 @@ def _supply_guess(p, v, tab, T, P, kind, aux, val, si, act, fix, work, touched, 
                   ctl_c, own)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, numax, ctl, ctl_c):
     """The continued-fraction sweeps of ``first_guess`` at fixed activity coefficients."""
     yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
@@ -558,7 +558,7 @@ def _sweeps(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps, touched, n
             break
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
     """The unknowns held by saturation indices solved together at the current activity
     coefficients: rows ``AQ_RX`` (a total fixed by a phase, a redox couple) and each active
@@ -609,7 +609,7 @@ def _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
             v[unk[i]] += min(max(d[i], -40.0), 40.0)
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _rx_coef(r, k, tab):
     """d SI_r / d u_k: the coefficient of basis unknown k in reaction r's saturation index."""
     rx_ptr, rx_col, rx_val = tab[14], tab[15], tab[16]
@@ -631,7 +631,7 @@ def _rx_coef(r, k, tab):
 
 
 # ------------------------------------------------------------------------------------ fallbacks
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def outer_I(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_outer):
     """The ionic strength in an outer damped fixed point: Newton at the activity coefficients of a
     fixed I, then I <- I(m), in log I, halving the step when it oscillates. Returns (status, nit)."""
@@ -675,7 +675,7 @@ def outer_I(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_o
     return st, nit + it
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _solve_at_I(u, v, vlast, have_warm, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar,
                 charge_row):
     """One evaluation of the nested ionic-strength search: the water at the activity coefficients
@@ -713,7 +713,7 @@ def _solve_at_I(u, v, vlast, have_warm, vcold, tab, T, P, kind, aux, val, si, ac
     return st, nit
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def nested_I(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, charge_row):
     """The ionic strength as a bracketed root of phi(u) = ln I(m(e^u)) - u: walk out from v's I by
     half decades to a sign change within 1e-12 .. 1e3 mol/kgw, then Illinois. Converged only at a
@@ -793,7 +793,7 @@ def nested_I(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpa
     return st, nit + it
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _charge_at(lh, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
     """Solve with log a(H+) fixed at lh; return (status, nit, relative charge residual)."""
     yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
@@ -870,7 +870,7 @@ def nested_ph(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
 
 
 # ------------------------------------------------------------------------------------ one row
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, mode, max_outer, res):
     """One water, at a fixed set of active phases, through the fallback chain. v: start (warm) or
     ignored; on return the solution. vcold: the cold start. mode: AQM_NEWTON or AQM_OUTER, the
@@ -922,7 +922,7 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
 
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _dependent(p, q, tab, kind, aux):
     """Phases p and q release the same balances (up to a factor) in every balance row of this water
     but the water's: they cannot both be at equilibrium (gypsum and anhydrite, except at the one
@@ -947,7 +947,7 @@ def _dependent(p, q, tab, kind, aux):
     return ratio != 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _refresh_absent(tab, kind, kind_r, aux, val, act, fix, v, vcold) -> bool:
     """A component with no total of its own (its balance at val 0; not a component held by the
     charge balance, also at val 0) is in the water only while a phase supplies it
@@ -974,7 +974,7 @@ def _refresh_absent(tab, kind, kind_r, aux, val, act, fix, v, vcold) -> bool:
     return changed
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, on, act, fix, work, dkind, dpar,
                 mode, max_outer, res):
     """The fallback chain inside an active-set loop over the equilibrium phases (see solve_row).
@@ -1047,7 +1047,7 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
     res[0] = MAX_ITER
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode, max_outer,
               res):
     """One water: the fallback chain inside an active-set loop over the equilibrium phases.
@@ -1117,7 +1117,7 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
             act[p] = act0[p]
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _done(v, tab, res, st, nit, method, first, iI, iw):
     res[0] = st
     res[1] = nit
@@ -1127,7 +1127,7 @@ def _done(v, tab, res, st, nit, method, first, iI, iw):
     res[5] = 10.0 ** v[iw]
 
 
-@njit(cache=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def row_outputs(v, tab, T, P, kind, aux, val, si, act, work, out_m, out_lg, out_la, out_si):
     """Molalities, log10 gamma, log10 activities of the species and the saturation index of every
     reaction of the tableau at the solution v (the state of the last evaluation is not trusted)."""
