@@ -852,15 +852,19 @@ def final_check(mode, T, lnT, lnN, lnP, lnRT_V, target, tol, m, nact, sy, sv, ws
                     v = Ac[c, i] * nc[c]
                     r2[qcol[i]] += v
                     r3[qcol[i]] += abs(v)
-    ok = True
+    # every test is written "not (residual <= tol)" so that a NaN fails it: a state whose amounts
+    # overflowed (ln N = inf, every x = 0) made each "residual > tol" false and passed as converged
+    ok = math.isfinite(lnN) and math.isfinite(tot)
     emax = 0.0
     for q in range(m):
         rel = abs(r2[q]) / max(abs(bact[q]), r3[q], 1e-300)
-        if rel > emax:
+        if not (rel <= emax):
             emax = rel
-    if emax > tol:
+            if rel != rel:
+                ok = False
+    if not (emax <= tol):
         ok = False
-    if Pfix and abs(tot - math.exp(lnN)) > tol * tot:
+    if Pfix and not (abs(tot - math.exp(lnN)) <= tol * tot):
         ok = False
     erel = 0.0
     eres_f = 0.0  # signed: > 0 when the state holds less H (U, S) than the target
@@ -890,7 +894,7 @@ def final_check(mode, T, lnT, lnN, lnP, lnRT_V, target, tol, m, nact, sy, sv, ws
                     cur += nc[c] * ch[c]
             eres_f = target / T - cur
             erel = abs(eres_f) / sc2
-        if erel > tol:
+        if not (erel <= tol):
             ok = False
     # condensed phases
     left = leave_window(T, sy.cwin, ws.cok, cact, nc, Ac)  # the last step took T out of a window
