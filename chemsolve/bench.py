@@ -502,62 +502,10 @@ def _gas(n: int, peer: str | None, log) -> Report:
 
 
 def _aqueous(n: int, peer: str | None, log) -> Report:
-    from . import aqueous as aq
-    from .kernels import threads
+    """The aqueous suite, kept with its model (``chemsolve.aqueous.bench``)."""
+    from .aqueous.bench import suite
 
-    rep = Report("aqueous", f"{n} random waters (Na K Ca Mg Cl S(6) C(4) 1e-6..1 mol/kgw, 0-90 C, pH 2-12 or "
-                 "charge balance), phreeqc.dat", n, threads()[0],
-                 f"PHREEQC (IPhreeqc, phreeqc {peer}), the same database file" if peer
-                 else "PHREEQC (phreeqc): peer not installed")
-    warnings.simplefilter("ignore", aq.DatabaseWarning)
-    db = aq.load_database("phreeqc.dat")
-    W = list(waters(n))
-    tot = {k: np.array([w[0][k] for w in W]) for k in MAJORS}
-    Tb = np.array([w[1] for w in W])
-    pHb = np.array([np.nan if w[2] is None else w[2] for w in W])
-    log("aqueous: first calls (speciation kernels: numba compile on a cold cache, else cache load)")
-    # two rows in chunks of one reach the parallel batch kernel (one chunk runs the single-water one)
-    rep.compile_s = first_call(lambda: (aq.speciate(db, {"Na": 1e-3, "Cl": 1e-3}, 298.15, 7.0),
-                                        aq.speciate_batch(db, {k: v[:2] for k, v in tot.items()}, Tb[:2], pHb[:2],
-                                                          chunk=1)))
-    case = f"{n} random waters"
-    log(f"aqueous: {case}, one call per water, then one batch")
-    theirs: list = [None] * n
-    if peer:
-        pq = PhreeqcPeer("phreeqc.dat")
-        t0 = time.perf_counter()
-        theirs = [pq.solution(*w, 4.0, PHASES) for w in W]
-        rep.rows.append(Row(case, "PHREEQC, RunString per water", sum(r is not None for r in theirs), n,
-                            (time.perf_counter() - t0) / n, peer=True))
-    t0 = time.perf_counter()
-    ours = [aq.speciate(db, *w) for w in W]
-    rep.rows.append(Row(case, "chemsolve speciate, one call per water", sum(r.success for r in ours), n,
-                        (time.perf_counter() - t0) / n, _med(r.nit for r in ours)))
-    t, b = best_of(lambda: aq.speciate_batch(db, tot, Tb, pHb, warm_start=False), 3)
-    rep.rows.append(Row(case, f"chemsolve speciate_batch, {_threads_text(rep.threads)}", int(b.success.sum()), n, t / n,
-                        _med(b.nit)))
-    if not peer:
-        return rep.finish()
-    col = {s: j for j, s in enumerate(b.species)}
-    pcol = {p: j for j, p in enumerate(b.phases)}
-    d = {"pH": [], "log10 molality (> 1e-12 mol/kgw)": [], "saturation index": []}
-    for r, (th, o) in enumerate(zip(theirs, ours)):
-        if th is None:
-            continue
-        diffs = []
-        if o.success:
-            diffs.append(aqueous_diff(o.pH, o.molality, o.saturation_index, th))
-        if b.success[r]:
-            diffs.append(aqueous_diff(b.pH[r], {s: b.molality[r, col[s]] for s in th.log_molality if s in col},
-                                      {p: b.saturation_index[r, pcol[p]] for p in th.saturation_index if p in pcol},
-                                      th))
-        for dd in diffs:
-            for key, v in zip(d, dd):
-                d[key].append(v)
-    for key, v in d.items():
-        rep.checks.append(Check(f"{key}, speciate and speciate_batch", max(v, default=0.0), AQ_TOL,
-                                "tests/test_aqueous_speciation.py TOL", len(v), sum(x > AQ_TOL for x in v)))
-    return rep.finish()
+    return suite(n, peer, log)
 
 
 def _cantera_flame_loop(case: str, m, mix, cols, pick) -> Row:
@@ -668,7 +616,8 @@ def _sweep(n: int, peer: str | None, log) -> Report:
 SUITES: dict[str, Suite] = {
     "engine": Suite(_engine, 2000, "scipy", "chemsolve solve / solve_batch vs scipy.optimize.root on propane"),
     "gas": Suite(_gas, 200, "cantera", "gas equilibrium (gri30, TP, HP, warm phi sweep) vs Cantera"),
-    "aqueous": Suite(_aqueous, 200, "phreeqc", "aqueous speciation (phreeqc.dat) vs PHREEQC"),
+    "aqueous": Suite(_aqueous, 200, "phreeqc", "aqueous: initial solutions, calcite + dolomite steps, a warm "
+                      "sequence (phreeqc.dat) vs PHREEQC"),
     "sweep": Suite(_sweep, 100_000, "distributed", "chemsolve.sweep locally vs a Dask LocalCluster (same table)"),
 }
 
