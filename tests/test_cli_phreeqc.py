@@ -83,7 +83,8 @@ def test_json_csv_and_table_agree_with_iphreeqc(tmp_path, database):
         if s["state"] == "react":
             assert set(s["phase_moles"]) == set(p.phase_moles), where
             for ph, m in p.phase_moles.items():
-                assert abs(s["phase_moles"][ph] - m) <= TOL_REL * max(abs(m), 1e-12), (where, ph, s["phase_moles"][ph], m)
+                ours = s["phase_moles"][ph]
+                assert abs(ours - m) <= TOL_REL * max(abs(m), 1e-12), (where, ph, ours, m)
     # SELECTED_OUTPUT 1: a row per calculation, its columns as the block asks for them
     sel = d["selected_output"]["1"]
     assert [r["pH"] for r in sel] == [s["pH"] for s in steps]
@@ -198,3 +199,54 @@ def test_which_files_are_phreeqc_inputs(tmp_path):
     assert not looks_like_phreeqc_input(yml)
     assert not looks_like_phreeqc_input(tmp_path / "missing") and looks_like_phreeqc_input(tmp_path / "missing.pqi")
     assert not looks_like_phreeqc_input("aqueous/seawater")  # a bundled model's name
+
+
+# -- the docs -----------------------------------------------------------------------------------------
+
+DOC_PAGES = ["docs/guide/aqueous.md", "docs/guide/quickstart.md", "docs/guide/phreeqc_examples.md"]
+
+
+def _doc_commands():
+    """Every ``chemsolve run ... .pqi`` line of the bash blocks of the pages that show one."""
+    import re
+
+    cmds = []
+    for page in DOC_PAGES:
+        for block in re.findall(r"```bash\n(.*?)```", (ROOT / page).read_text(encoding="utf-8"), re.S):
+            for ln in block.splitlines():
+                cmd = ln.split("#", 1)[0].split()
+                if cmd[:2] == ["chemsolve", "run"] and any(a.endswith(".pqi") for a in cmd):
+                    cmds.append((page, cmd[2:]))
+    return cmds
+
+
+def test_the_docs_commands_run(tmp_path):
+    """As written, from a checkout (the examples are in tests/data): exit 0, output where it says."""
+    cmds = _doc_commands()
+    assert {p for p, _ in cmds} == set(DOC_PAGES) and len(cmds) >= 5
+    (tmp_path / "tests").symlink_to(ROOT / "tests")  # a copy of the checkout's layout; outputs land here
+    for page, args in cmds:
+        out = cli("run", *args, cwd=tmp_path)
+        assert out.returncode == 0, (page, args, out.stderr)
+        if "-o" in args:
+            dest = tmp_path / args[args.index("-o") + 1]
+            assert dest.stat().st_size > 0 and (out.stdout == ""), (page, args)
+        else:
+            assert "CONVERGED" in out.stdout, (page, args)
+
+
+def test_the_docs_example_table_lists_exactly_the_examples():
+    """docs/guide/phreeqc_examples.md's table (python -m chemsolve.aqueous.compare --markdown) has one
+    row per input of tests/data/phreeqc_examples, no more, no less; the live comparison behind it is
+    tests/test_phreeqc_examples.py."""
+    import re
+
+    text = (ROOT / "docs" / "guide" / "phreeqc_examples.md").read_text(encoding="utf-8")
+    table = text.split("<!-- phreeqc-examples:begin", 1)[1].split("<!-- phreeqc-examples:end -->", 1)[0]
+    first = table.split("\n\n")[1]  # the per-input table (the distribution table comes after)
+    assert first.startswith("| input | steps |")
+    names = re.findall(r"^\| ([\w.-]+) \| (\d+) \|", first, re.M)
+    assert sorted(n for n, _ in names) == sorted(p.stem for p in EXAMPLES.glob("*.pqi"))
+    assert all(int(k) > 0 for _, k in names)
+    idx = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    assert "guide/phreeqc_examples" in idx  # in the site's table of contents
