@@ -99,6 +99,34 @@ def run(path: str, as_json: bool = False, out=sys.stdout, overrides: dict[str, s
     return kind_of(model).report(model, model.run(), fmt, out)
 
 
+def _is_phreeqc_input(path: str) -> bool:
+    """``aqueous.phreeqc_input.looks_like_phreeqc_input``, imported only for a file that may be one (a
+    model file or a bundled model's name does not load the aqueous package)."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in (".yaml", ".yml") or not (suffix in (".pqi", ".phr") or os.path.isfile(path)):
+        return False
+    from .aqueous.phreeqc_input import looks_like_phreeqc_input
+
+    return looks_like_phreeqc_input(path)
+
+
+def run_phreeqc(args: argparse.Namespace, output) -> int:
+    """``chemsolve run input.pqi``: a PHREEQC input through ``aqueous.phreeqc_input.run_file``.
+    ``output``: opens the destination (stdout, or ``--output`` written whole or not at all). The
+    model-file options that mean nothing here are refused, naming the option."""
+    from .aqueous.phreeqc_input import run_file
+    from .errors import InvalidInputError
+
+    for opt, given in (("--set", args.set), ("--plot", args.plot)):
+        if given:
+            raise InvalidInputError(f"{opt} does not apply to a PHREEQC input ({args.model}): edit the input, "
+                                    "or use a model file (chemsolve models)")
+    fmt = args.format or ("json" if args.json else "table")
+    if fmt == "parquet":
+        raise InvalidInputError(f"--format parquet: a PHREEQC input ({args.model}) is written as table, json or csv")
+    return run_file(args.model, fmt, output(), args.database)
+
+
 def _parse_sets(items: list[str] | None) -> dict[str, str]:
     from .errors import InvalidInputError
 
@@ -366,9 +394,18 @@ def _main(argv: list[str] | None) -> int:
         p.add_argument("--plot", metavar="FILE.png", help="also draw the result into FILE.png (needs chemsolve[plot])")
 
     p_run = sub.add_parser("run", help="solve a model file (the bundled ones: chemsolve models; "
-                                       "schema: models/README.md)")
+                                       "schema: models/README.md) or run a PHREEQC input file (.pqi)",
+                           description="MODEL is a model file, or a PHREEQC input: a file ending in .pqi or .phr, "
+                                       "or whose first keyword is a PHREEQC one (SOLUTION, TITLE, ...). A PHREEQC "
+                                       "input prints one row per calculation (--format table: T, pH, pe, I, mass of "
+                                       "water, SI and moles of the equilibrium phases, then SELECTED_OUTPUT; json "
+                                       "and csv add every molality and saturation index); --set and --plot apply "
+                                       "to model files only.")
     common(p_run)
     p_run.add_argument("--json", action="store_true", help="same as --format json")
+    p_run.add_argument("--database", metavar="FILE_OR_NAME",
+                       help="PHREEQC inputs only: the database, a file or a bundled name (phreeqc.dat, wateq4f.dat, "
+                            "minteq.v4.dat; default phreeqc.dat). A model file names its own in its database: key")
     p_sw = sub.add_parser("sweep", help="solve a model over a grid of inputs (warm-started chunks, local or Dask)")
     common(p_sw)
     p_sw.add_argument("--sweep", required=True, action="append", metavar="KEY=START:STOP:STEP",
@@ -410,6 +447,12 @@ def _main(argv: list[str] | None) -> int:
 
                 return command(args.suite, args.n, args.threads, args.format, args.quiet, list_only=args.list,
                                out=output())
+            if args.command == "run":
+                if _is_phreeqc_input(args.model):
+                    return run_phreeqc(args, output)
+                if args.database:
+                    raise ChemsolveError(f"--database is for PHREEQC inputs (.pqi); a model file ({args.model}) "
+                                         "names its database in its own database: key")
             if args.plot:  # before any solving: a missing extra is bad input, not a late surprise
                 from .plots import require_matplotlib
 

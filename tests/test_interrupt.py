@@ -131,3 +131,22 @@ def test_ctrl_c_while_printing_a_csv_to_stdout():
          "--format", "csv", "-q"], lambda out: len(out) > 1000)
     assert fired and (code, err) == (130, ONE_LINE), err
     assert out.startswith("params.R,params.P,status,")
+
+
+def test_ctrl_c_while_a_phreeqc_input_runs_keeps_the_old_output(tmp_path):
+    """``chemsolve run input.pqi --output FILE``: the temporary file is opened before the run (a
+    bad destination is reported before any work); SIGINT as soon as it exists, while the database
+    loads or the 2,000 reaction steps are solved."""
+    src = tmp_path / "long.pqi"
+    src.write_text("SOLUTION 1\n units mmol/kgw\n Na 1\n Cl 1\n C(4) 2 CO2(g) -3.5\nEQUILIBRIUM_PHASES 1\n"
+                   " Calcite 0 10\n Dolomite 0 1\nREACTION 1\n NaCl 1\n 0.5 moles in 2000 steps\nEND\n")
+    dest = tmp_path / "out.csv"
+    dest.write_text("old\n")
+
+    def opened(_out):
+        return any(f.startswith(".out.csv.") for f in os.listdir(tmp_path))
+
+    code, out, err, fired = interrupt(["run", str(src), "--format", "csv", "--output", str(dest), "-q"], opened)
+    assert fired, "the run ended before it was interrupted"
+    assert (code, err) == (130, ONE_LINE), err
+    assert dest.read_text() == "old\n" and _parts(tmp_path) == []

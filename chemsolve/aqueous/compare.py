@@ -348,8 +348,11 @@ if __name__ == "__main__":
     ap.add_argument("--database", default="phreeqc.dat")
     ap.add_argument("--markdown", action="store_true", help="print the markdown table")
     a = ap.parse_args()
-    files = a.inputs or sorted(
-        (Path(__file__).resolve().parents[2] / "tests" / "data" / "phreeqc_examples").glob("*.pqi"))
+    import re
+
+    files = a.inputs or sorted(  # ex1, ex2, ..., ex10: by the number in the name
+        (Path(__file__).resolve().parents[2] / "tests" / "data" / "phreeqc_examples").glob("*.pqi"),
+        key=lambda f: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", f.stem)])
     if a.markdown:
         sys.stdout.write(markdown(files, a.database))
     else:

@@ -49,7 +49,8 @@ from .database import (
 from .reaction_step import WaterState, add_formulas, mix, phase_specs, react
 from .solution import Solution, normalize_units
 
-__all__ = ["MAX_CHARS", "MAX_STEPS", "PhreeqcRun", "StepRecord", "run_file", "run_phreeqc_input"]
+__all__ = ["MAX_CHARS", "MAX_STEPS", "PhreeqcRun", "StepRecord", "looks_like_phreeqc_input", "run_file",
+           "run_phreeqc_input"]
 
 MAX_CHARS = 20_000_000  # an input larger than this is refused (a PHREEQC input is kilobytes)
 MAX_STEPS = 100_000  # steps of one reaction
@@ -186,8 +187,64 @@ class PhreeqcRun:
         return buf.getvalue()
 
 
+    def to_table(self) -> str:
+        """A readable summary, one row per calculation: sim, state, soln, step, status, T [C], pH, pe,
+        ionic strength, mass of water, the REACTION's moles when there is one, and for each phase of an
+        EQUILIBRIUM_PHASES its saturation index and moles in the assemblage; then each SELECTED_OUTPUT
+        as its own table. Molalities and every saturation index: ``to_csv`` / ``to_dict``."""
+        from ..tables import table
+
+        phases: list[str] = []
+        for s in self.steps:
+            if s.state == "react":
+                phases += [p for p in (getattr(s.result, "phase_moles", None) or {}) if p not in phases]
+        rx = any(s.state == "react" and not math.isnan(s.reaction) for s in self.steps)
+        head = ["sim", "state", "soln", "step", "status", "T [C]", "pH", "pe", "I [mol/kgw]", "H2O [kg]"]
+        head += ["reaction [mol]"] * rx
+        for p in phases:
+            head += [f"SI {p}", f"mol {p}"]
+        rows = []
+        for s in self.steps:
+            r = s.result
+            row = [s.sim, s.state, s.soln, s.step if s.state == "react" else "-", r.status.name,
+                   _g(r.T - 273.15, ".2f"), _g(r.pH, ".6f"), _g(r.pe, ".6f"), _g(r.ionic_strength, ".6g"),
+                   _g(getattr(r, "water_mass", 1.0), ".7g")]
+            if rx:
+                row.append(_g(s.reaction, ".6g") if s.state == "react" else "-")
+            moles = (getattr(r, "phase_moles", None) or {}) if s.state == "react" else {}
+            for p in phases:
+                row += [_g(r.saturation_index.get(p), ".5f"), _g(moles.get(p), ".6g")]
+            rows.append(row)
+        parts = [f"database {Path(self.database).name}; {len(self.steps)} calculation(s)",
+                 table(rows, head) if rows else "(no calculation)"]
+        for n, sel in sorted(self.selected.items()):
+            cols = list(dict.fromkeys(k for r_ in sel for k in r_))
+            parts.append(f"\nSELECTED_OUTPUT {n}\n" + table([[_g(r_.get(c), ".6g") for c in cols] for r_ in sel],
+                                                             cols))
+        parts.append("(molalities and every saturation index: --format json or csv)")
+        if self.stopped:
+            parts.append(f"stopped: {self.stopped}")
+        return "\n".join(parts) + "\n"
+
+
 def _num(v):
     return "" if v is None else repr(float(v))
+
+
+def _g(v, spec: str) -> str:
+    """A table cell: "-" for nothing, text as it is, a number in ``spec``."""
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return str(v)
+    v = float(v)
+    if math.isnan(v):
+        return "-"
+    if spec.endswith("f"):  # no "-0.00000" for a value that rounds to zero
+        v = round(v, int(spec[1:-1])) + 0.0
+    return format(v, spec)
 
 
 # ------------------------------------------------------------------ reading
@@ -225,6 +282,10 @@ def read_blocks(text: str, fname: str) -> list[list[Block]]:
         first = line.split()[0]
         key = _ALIASES.get(first.lower())
         if key is not None and not first.startswith("-"):
+            if key == "DATABASE":
+                raise InvalidInputError(f"{fname}:{no}: DATABASE is not read by chemsolve's PHREEQC input reader; "
+                                        "remove the line and give the database with --database FILE_OR_NAME "
+                                        "(chemsolve run) or database= (run_phreeqc_input)")
             if key not in SUPPORTED and key not in DATABASE_BLOCKS:
                 raise InvalidInputError(f"{fname}:{no}: {key} is not supported by chemsolve's PHREEQC input reader "
                                         f"(it reads {', '.join(SUPPORTED[:-2])}, TITLE, END and the database blocks "
@@ -963,33 +1024,65 @@ def _state_of(db: Database, species: str) -> str | None:
 
 
 # ------------------------------------------------------------------ the CLI hook
-def run_file(path: str, fmt: str = "json", out=None, database: str | None = None) -> int:
-    """``chemsolve run input.pqi``: run a PHREEQC input file and write every calculation as JSON
-    (default) or CSV to ``out`` (stdout). The database: ``database``, else a DATABASE line... not read
-    (refused), else phreeqc.dat. Returns the exit code: 0 all converged, 1 some not (the count and
-    the first on stderr), 2 bad input (one line on stderr: file, line, what)."""
-    out = out if out is not None else sys.stdout
+PHREEQC_SUFFIXES = (".pqi", ".phr")
+_SNIFF_BYTES = 65536
+
+
+def looks_like_phreeqc_input(path: str | Path) -> bool:
+    """Whether ``chemsolve run PATH`` is a PHREEQC input: a name ending in .pqi or .phr, or a file
+    (not .yaml/.yml) whose first keyword line, comments and blank lines skipped, starts with a
+    PHREEQC keyword (SOLUTION, TITLE, DATABASE, ...). A model file's first line is ``key: value``,
+    never a bare keyword."""
     p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return False
+    if suffix in PHREEQC_SUFFIXES:
+        return True
     try:
         if not p.is_file():
-            raise InvalidInputError(f"{path}: no such file")
-        if p.stat().st_size > MAX_CHARS:
-            raise InvalidInputError(f"{path}: input larger than {MAX_CHARS} characters")
-        if fmt not in ("json", "csv"):
-            raise InvalidInputError(f"--format {fmt}: a PHREEQC input run writes json or csv")
-        text = read_text(p)
-        run = run_phreeqc_input(text, database or "phreeqc.dat", name=p.name)
-    except InvalidInputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+            return False
+        with open(p, "rb") as f:
+            head = f.read(_SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    for raw in head.splitlines():
+        line = raw.split("#", 1)[0].split(";", 1)[0].strip()
+        if line:
+            first = line.split()[0]
+            return not first.startswith("-") and first.lower() in _ALIASES
+    return False
+
+
+def run_file(path: str, fmt: str = "json", out=None, database: str | None = None) -> int:
+    """``chemsolve run input.pqi``: run a PHREEQC input file and write every calculation to ``out``
+    (stdout) as JSON (``PhreeqcRun.to_dict``), CSV (``to_csv``) or a readable table (``to_table``).
+    ``database``: a bundled name or a path (default phreeqc.dat; a DATABASE line in the input is
+    refused, naming it). Bad input raises ``InvalidInputError`` naming the file and line (the
+    command prints it on one line and exits 2), before anything is written. Returns 0 when every
+    calculation converged, 1 when one did not: the run stops there, as PHREEQC's, the calculations
+    done are written and the one that failed is named on stderr."""
+    out = out if out is not None else sys.stdout
+    if fmt not in ("json", "csv", "table"):
+        raise InvalidInputError(f"--format {fmt}: a PHREEQC input run writes table, json or csv")
+    p = Path(path)
+    if not p.is_file():
+        raise InvalidInputError(f"{path}: no such file")
+    if p.stat().st_size > MAX_CHARS:
+        raise InvalidInputError(f"{path}: input larger than {MAX_CHARS} characters")
+    try:
+        db = _resolve(database or "phreeqc.dat")
+    except DatabaseError as err:
+        raise InvalidInputError(f"--database {database}: {err}") from None
+    run = run_phreeqc_input(read_text(p), str(db), name=str(path))
     if fmt == "json":
         out.write(json.dumps(run.to_dict(), allow_nan=True, default=float) + "\n")
-    else:
+    elif fmt == "csv":
         out.write(run.to_csv())
+    else:
+        out.write(run.to_table())
     if run.stopped:
-        print(f"stopped: {run.stopped} ({len(run.steps)} calculations done)", file=sys.stderr)
+        print(f"error: {run.stopped} (the run stops there, as PHREEQC's does; {len(run.steps)} calculation(s) "
+              "written)", file=sys.stderr)
         return 1
     return 0
-
-
-
