@@ -154,17 +154,26 @@ def mix(waters, fractions=None) -> WaterState:
 def add_formulas(state: WaterState, formulas: dict[str, float]) -> WaterState:
     """PHREEQC's REACTION: moles of formulas (or of phases, by their formula) added (negative:
     removed); elements, electrons and water change, the charge imbalance does not."""
-    db = state.db
+    terms = formula_terms(state.db, list(formulas))
+    return add_terms(state, terms, [_moles(name, v) for name, v in formulas.items()])
+
+
+def _moles(name: str, moles: Any) -> float:
+    try:
+        x = float(moles)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"reaction: moles of {name!r} is {moles!r}, not a number") from None
+    if not math.isfinite(x):
+        raise InvalidInputError(f"reaction: moles of {name!r} must be finite, got {moles!r}")
+    return x
+
+
+def formula_terms(db: Database, names: list[str]) -> list[tuple[dict[str, float], float, float, float]]:
+    """Per formula (or phase, by its formula) of a REACTION: what one mole adds to a water's conserved
+    totals (element counts, H column, electrons, water), checked against the database once."""
     c = chem(db)
-    els = dict(state.elements)
-    e, w, h = state.electrons, state.water, state.h
-    for name, moles in formulas.items():
-        try:
-            moles = float(moles)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"reaction: moles of {name!r} is {moles!r}, not a number") from None
-        if not math.isfinite(moles):
-            raise InvalidInputError(f"reaction: moles of {name!r} must be finite, got {moles!r}")
+    out = []
+    for name in names:
         formula = db.phases[name].formula if name in db.phases else name
         try:
             elements = parse_formula(formula)
@@ -174,12 +183,20 @@ def add_formulas(state: WaterState, formulas: dict[str, float]) -> WaterState:
         for el in elements:
             if el not in ("H", "O") and el not in c.primary:
                 raise InvalidInputError(f"reaction: element {el!r} of {name!r} is not in the database {db.path}")
-        cnt, hh, ee, ww = c.formula_invariants(elements)
+        out.append(c.formula_invariants(elements))
+    return out
+
+
+def add_terms(state: WaterState, terms, moles: list[float]) -> WaterState:
+    """``state`` with ``moles[i]`` of formula i added (``formula_terms``)."""
+    els = dict(state.elements)
+    e, w, h = state.electrons, state.water, state.h
+    for (cnt, hh, ee, ww), x in zip(terms, moles):
         for el, n in cnt.items():
-            els[el] = els.get(el, 0.0) + moles * n
-        e += moles * ee
-        w += moles * ww
-        h += moles * hh
+            els[el] = els.get(el, 0.0) + x * n
+        e += x * ee
+        w += x * ww
+        h += x * hh
     return replace(state, elements=els, electrons=e, water=w, h=h)
 
 
@@ -400,10 +417,16 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: 
     ws = waters if len(waters) == N else waters * N
     specs = phase_specs(phases, db)
     rows_states = []
+    terms = formula_terms(db, list(arrays)) if arrays else []
+    cols = []
+    for k, a in arrays.items():
+        if not np.all(np.isfinite(a)):
+            raise InvalidInputError(f"reaction: moles of {k!r} must be finite, got {float(a[~np.isfinite(a)][0])!r}")
+        cols.append(a.tolist())
     for r in range(N):
         st = ws[r]
         if arrays:
-            st = add_formulas(st, {k: a[r if a.shape[0] > 1 else 0] for k, a in arrays.items()})
+            st = add_terms(st, terms, [v[r if len(v) > 1 else 0] for v in cols])
         Tr = T_a[r if T_a.shape[0] > 1 else 0]
         Pr = P_a[r if P_a.shape[0] > 1 else 0]
         Tr = st.T if math.isnan(Tr) else float(Tr)
@@ -445,47 +468,61 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     rows = _model.new_rows(t, N)
     nc = t.nc
     npp = len(eq)
-    touched = (np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0) if npp else np.zeros(nc, dtype=bool)
+    touched = ((np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0) if npp else np.zeros(nc, dtype=bool)).tolist()
+    comps, masters = list(t.components), list(t.masters)
+    ih, ilw, iw, iI, gfw = t.ih, t.ilw, t.iw, t.iI, c.gfw_water
+    BAL, BALLOG, ABSENT = _c.AQ_BAL, _c.AQ_BALLOG, _c.AQ_ABSENT
+    ph_db = [db.phases[p.name] for p in eq]
+    hi_q = [0.0 if p.only == "precipitate" else p.moles for p in eq]
+    lo_q = [0.0 if p.only == "dissolve" else -np.inf for p in eq]
+    rows.aux[:, :nc] = np.arange(nc)
+    rows.kind[:, ih], rows.aux[:, ih] = BAL, t.b_charge
+    rows.kind[:, nc + 1], rows.aux[:, nc + 1] = BAL, t.b_e
+    rows.kind[:, ilw], rows.aux[:, ilw] = BALLOG, t.b_water
+    rows.XC[:, ih], rows.XC[:, nc + 1] = -7.0, -4.0
+    if npp:
+        rows.hi[:] = hi_q
+        rows.lo[:] = lo_q
     for r, (st, Tr, Pr) in enumerate(rows_states):
         rows.T[r], rows.P[r] = Tr, Pr
         # the mass of water to start from: the water total less what the solutes hold (as before any
         # REACTION changed it: H2O removed by evaporation shrinks W, and concentrates the start)
-        W = max(st.water - (st.water_at_start - st.water_mass / c.gfw_water), 1e-3 * st.water) * c.gfw_water \
+        W = max(st.water - (st.water_at_start - st.water_mass / gfw), 1e-3 * st.water) * gfw \
             if st.water_at_start is not None else st.water_mass
         shift = math.log10(st.water_mass / W) if W > 0 else 0.0
-        for j, el in enumerate(t.components):
-            v = st.elements.get(el, 0.0)
+        guess, elements = st.guess, st.elements
+        kind_r, val_r, xc_r, x_r = [], [], [], []
+        warm = True
+        for j in range(nc):
+            v = elements.get(comps[j], 0.0)
             v = v if v > MIN_TOTAL else 0.0
-            rows.aux[r, j] = j
-            rows.val[r, j] = v
-            if v > 0 and not touched[j]:
-                rows.kind[r, j] = _c.AQ_BALLOG
-            elif v > 0 or touched[j]:
-                rows.kind[r, j] = _c.AQ_BAL
-            else:
-                rows.kind[r, j] = _c.AQ_ABSENT
-            g = st.guess.get(t.masters[j])
-            rows.XC[r, j] = math.log10(v / W) if v > 0 else -10.0
-            rows.X[r, j] = g + shift if g is not None else rows.XC[r, j]
-        rows.kind[r, t.ih], rows.aux[r, t.ih], rows.val[r, t.ih] = _c.AQ_BAL, t.b_charge, st.charge
-        rows.kind[r, nc + 1], rows.aux[r, nc + 1], rows.val[r, nc + 1] = _c.AQ_BAL, t.b_e, st.electrons
-        rows.kind[r, t.ilw], rows.aux[r, t.ilw], rows.val[r, t.ilw] = _c.AQ_BALLOG, t.b_water, st.water
-        rows.XC[r, t.ih], rows.XC[r, nc + 1] = -7.0, -4.0
-        rows.X[r, t.ih] = -st.guess.get("pH", 7.0)
-        rows.X[r, nc + 1] = -st.guess.get("pe", 4.0)
-        rows.XC[r, t.iw] = rows.X[r, t.iw] = math.log10(min(max(st.guess.get("aw", 1.0), 0.1), 1.0))
-        rows.XC[r, t.ilw] = rows.X[r, t.ilw] = math.log10(W)
-        I0 = st.guess.get("I", 1e-3)
-        rows.XC[r, t.iI] = rows.X[r, t.iI] = math.log10(min(max(I0, 1e-10), 10.0))
-        rows.warm[r] = 1 if all(t.masters[j] in st.guess for j in range(nc) if rows.kind[r, j] != _c.AQ_ABSENT) else 0
+            k = BALLOG if (v > 0 and not touched[j]) else BAL if (v > 0 or touched[j]) else ABSENT
+            g = guess.get(masters[j])
+            xc = math.log10(v / W) if v > 0 else -10.0
+            kind_r.append(k)
+            val_r.append(v)
+            xc_r.append(xc)
+            x_r.append(g + shift if g is not None else xc)
+            if k != ABSENT and g is None:
+                warm = False
+        rows.kind[r, :nc] = kind_r
+        rows.val[r, :nc] = val_r
+        rows.XC[r, :nc] = xc_r
+        rows.X[r, :nc] = x_r
+        rows.val[r, ih], rows.val[r, nc + 1], rows.val[r, ilw] = st.charge, st.electrons, st.water
+        rows.X[r, ih] = -guess.get("pH", 7.0)
+        rows.X[r, nc + 1] = -guess.get("pe", 4.0)
+        rows.XC[r, iw] = rows.X[r, iw] = math.log10(min(max(guess.get("aw", 1.0), 0.1), 1.0))
+        rows.XC[r, ilw] = rows.X[r, ilw] = math.log10(W)
+        I0 = guess.get("I", 1e-3)
+        rows.XC[r, iI] = rows.X[r, iI] = math.log10(min(max(I0, 1e-10), 10.0))
+        rows.warm[r] = 1 if warm else 0
         for q, p in enumerate(eq):
             si = p.si
-            ph = db.phases[p.name]
+            ph = ph_db[q]
             if ph.t_c > 0 and ph.p_c > 0:  # a gas: the target is its fugacity at the partial pressure 10^SI
                 si = p.si + pr_log10_phi(ph.t_c, ph.p_c, ph.omega, Tr, 10.0 ** min(p.si, 3.5))
             rows.si[r, q] = si
-            rows.hi[r, q] = 0.0 if p.only == "precipitate" else p.moles
-            rows.lo[r, q] = 0.0 if p.only == "dissolve" else -np.inf
     raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
     idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
     return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle)
