@@ -81,6 +81,8 @@ from .borrow import borrow
 SIZE_DEFAULT = 18.420681  # CEA: ln(1e8)
 MAX_PHASE_CHANGES = 40
 MAX_RESEED = 4
+JUMP_PI = 50.0  # [RT] a change of an element potential in one step that calls for a reseed (potential_jump)
+JUMP_STILL = 1e-3  # ... when |d ln N| and |d ln T| are below this
 # Newton converges quadratically: once a full step (damping 1) changes every visible species,
 # ln N and ln T by at most STEP_TOL, the state after that step is within ~STEP_TOL**2 (1e-12)
 # of the solution. The final check then verifies the recomputed state independently.
@@ -570,6 +572,28 @@ def least_change(size_m, pi, eon, li):
 
 
 @njit(inline="always")
+def potential_jump(Pfix, Tit, cN, cT, pi, eon, sol):
+    """True when the new element potentials move by more than JUMP_PI (in units of RT) while the
+    total moles and T stand still (|d ln N|, |d ln T| < JUMP_STILL): the potentials are then set by
+    species so far below the others that the reduced matrix barely resolves them (CO2 with a trace
+    of H2 cooling to 300 K: CH4 left at x = 1e-136 from the hot start, O2 falling towards 1e-70,
+    condition number 1e10), and the step would overflow every amount. Such a step is not taken:
+    the trace species are re-inserted at a resolvable level (``reseed``) instead."""
+    pi = borrow(pi)
+    eon = borrow(eon)
+    sol = borrow(sol)
+    if (Pfix and abs(sol[cN]) >= JUMP_STILL) or (Tit and abs(sol[cT]) >= JUMP_STILL):
+        return False
+    q = 0
+    for i in range(eon.shape[0]):
+        if eon[i]:
+            if not (abs(sol[q] - pi[i]) <= JUMP_PI):  # NaN counts as a jump
+                return True
+            q += 1
+    return False
+
+
+@njit(inline="always")
 def unpack(Pfix, Tit, m, nact, cN, cT, pi, el, sol, ac):
     """The new element potentials (pi) and the full Newton step of every active species,
     d ln n_j = d_j + d ln N + e_j d ln T + sum_i a_ij pi_i (in ac.tmp). Returns (d ln N, d ln T)."""
@@ -1035,6 +1059,10 @@ def equil_row(pb, Tin, Pin, target_in, warm, sy, sv, ws):
         if singular and not least_change(size_m, pi, el.eon, li):
             status = SINGULAR
             break
+        if nreseed < MAX_RESEED and not singular and potential_jump(Pfix, Tit, cN, cT, pi, el.eon, li.sol):
+            nreseed += 1
+            reseed(tot, lnN, lnn, sp.gon)
+            continue
         dlnN, dlnT = unpack(Pfix, Tit, m, nact, cN, cT, pi, el, li.sol, ac)
         # ---- damping factor
         lnNsum = math.log(tot) if tot > 0.0 else lnN
