@@ -266,7 +266,11 @@ def run_cases(cases: list[Case], database: str = "phreeqc.dat", *, chunk: int = 
                              for s, p in zip(mine, theirs[k])]
                 for p in theirs[k][len(mine):]:  # chemsolve stopped before these
                     res.steps.append(StepDiff(p.sim, p.state, p.step, "NOT_RUN", False, True,
-                                              note="chemsolve stopped at an earlier calculation of this case"))
+                                              note="not run: chemsolve stopped at an earlier calculation"))
+            have = sum(d.state == "react" for d in res.steps)
+            for j in range(have + 1, c.n_steps + 1):  # steps neither program reported (a stop before them)
+                res.steps.append(StepDiff(c.index, "react", j, "NOT_RUN", False, theirs[k] is not None,
+                                          note="not run: a calculation before it did not converge"))
             for d in res.steps:
                 d.sim = c.index  # the case, not the simulation number inside a chunk
             out.append(res)
@@ -285,3 +289,34 @@ def certificate_failures(results: list[CaseResult]) -> list[tuple[int, StepDiff]
 def quantiles(x, qs=(0.5, 0.9, 0.99, 1.0)) -> list[float]:
     a = np.asarray(x, dtype=float)
     return [float(np.quantile(a, q)) if a.size else math.nan for q in qs]
+
+
+# ------------------------------------------------------------------ what went wrong, by kind
+def _solution_line(text: str, option: str) -> str | None:
+    for ln in text.split("EQUILIBRIUM_PHASES")[0].splitlines():
+        t = ln.split()
+        if t and t[0].lower() == option:
+            return " ".join(t[1:])
+    return None
+
+
+def classify(r: CaseResult) -> str:
+    """The outcome of a case: "peer_failed" (PHREEQC did not converge: not compared), "ok" (every
+    calculation converged, certified and within the tolerances with only the documented exceptions of
+    ``compare``), "check_failed" (chemsolve's certificate refused a state: never allowed),
+    "not_converged" (PHREEQC converged, chemsolve did not), "couple_above_100C" (a SOLUTION with a
+    ``redox`` couple above 100 C differs in what the couple's pe sets: see the report), or
+    "differs"."""
+    if any(d.status == "CHECK_FAILED" for d in r.steps):
+        return "check_failed"
+    if not r.peer_ok:
+        return "peer_failed"
+    if any(d.status != "CONVERGED" or not d.certified for d in r.steps):
+        return "not_converged"
+    bad = [d for d in r.steps if not d.agrees]
+    if not bad:
+        return "ok"
+    T = float(_solution_line(r.case.text, "temp") or 25.0)
+    if (all(d.state == "i_soln" for d in bad) and _solution_line(r.case.text, "redox") is not None and T > 100.0):
+        return "couple_above_100C"
+    return "differs"
