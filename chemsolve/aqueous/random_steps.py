@@ -40,7 +40,8 @@ import numpy as np
 from .compare import StepDiff, _diff
 from .database import Database, DatabaseWarning, load_database
 
-__all__ = ["PHASES", "REACTANTS", "Case", "CaseResult", "random_case", "random_cases", "run_cases"]
+__all__ = ["PHASES", "REACTANTS", "Case", "CaseResult", "certificate_failures", "classify", "quantiles", "random_case",
+           "random_cases", "run_cases"]
 
 PHASES = ("Calcite", "Dolomite", "Gypsum", "Anhydrite", "Halite", "Siderite", "Pyrite", "Goethite", "Gibbsite",
           "Kaolinite", "Quartz", "CO2(g)", "O2(g)")
