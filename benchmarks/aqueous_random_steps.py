@@ -86,17 +86,20 @@ def report(seed: int, steps: int, chunk: int) -> str:
              "resolved').", "",
              "## Counts", "",
              "| calculations | total | PHREEQC converged | chemsolve converged (of those) | certified | agree | "
-             "pe not resolved by PHREEQC | certificate failures (anywhere) | chemsolve converged where PHREEQC failed |",
+             "pe not resolved by PHREEQC | certificate failures (anywhere) | "
+             "chemsolve converged where PHREEQC failed |",
              "|---|---|---|---|---|---|---|---|---|"]
     for name, ds in (("reaction steps", react), ("initial solutions", soln)):
         lines.append(f"| {name} | " + " | ".join(str(x) for x in counts(ds)) + " |")
-    lines += ["", "Cases by outcome (`random_steps.classify`): " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+    lines += ["", "Cases by outcome (`random_steps.classify`): "
+              + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
               + ".", ""]
     # distributions over steps where both converged
     lines += ["## Distribution of the differences", "",
               "Over every calculation where both converged (log10 m, SI and phase moles: every species or phase of "
               "each); pe without the steps PHREEQC cannot resolve.", "",
-              "| quantity | calculations | n | median | 90 % | 99 % | max | tolerance |", "|---|---|---|---|---|---|---|---|"]
+              "| quantity | calculations | n | median | 90 % | 99 % | max | tolerance |",
+              "|---|---|---|---|---|---|---|---|"]
     for name, ds in (("reaction steps", react), ("initial solutions", soln)):
         ok = [d for d in ds if d.peer_ok and d.status == "CONVERGED"]
         cols = {"pH": ([d.dpH for d in ok], TOL_LOG), "pe": ([d.dpe for d in ok if not d.pe_excused], TOL_LOG),
@@ -123,7 +126,8 @@ def report(seed: int, steps: int, chunk: int) -> str:
             else:
                 why = (f"dpH {_f(d.dpH)} dpe {_f(d.dpe)} dlogm {_f(d.dlogm)} ({d.dlogm_where}) dSI {_f(d.dsi)} "
                        f"({d.dsi_where}) dW {_f(d.dW)} dphase {_f(d.dphase)} ({d.dphase_where})")
-            lines.append(f"| {r.case.index} | {k} | {d.state} {d.step if d.state == 'react' else ''} | {d.status} | {why} |")
+            calc = f"{d.state} {d.step if d.state == 'react' else ''}"
+            lines.append(f"| {r.case.index} | {k} | {calc} | {d.status} | {why} |")
             break
     lines += ["", "## Cases PHREEQC did not converge on (not compared)", "",
               "| case | PHREEQC | chemsolve |", "|---|---|---|"]

@@ -161,7 +161,8 @@ def random_case(seed: int, index: int, database: str | Database = "phreeqc.dat")
         others = cat - conc["Na"]
         conc["Cl"] = max(conc["Cl"], 1.1 * others + 0.01)
     pH = float(rng.uniform(5.0, 9.0))
-    lines = ["SOLUTION 1", f"  temp {T0:.4f}", "  units mmol/kgw", f"  pH {pH:.4f}" + (" charge" if charge == "pH" else "")]
+    lines = ["SOLUTION 1", f"  temp {T0:.4f}", "  units mmol/kgw",
+             f"  pH {pH:.4f}" + (" charge" if charge == "pH" else "")]
     redox = rng.random()
     logp = float(rng.uniform(lo, -0.7))
     if redox < 0.55:
