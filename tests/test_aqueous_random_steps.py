@@ -1,0 +1,144 @@
+"""Random reaction steps run from the same PHREEQC input text in chemsolve and in IPhreeqc (PyPI
+``phreeqc``, PHREEQC 3.8.6, the same phreeqc.dat), issue 14 item 5 (``chemsolve.aqueous.random_steps``
+writes the cases; ``benchmarks/aqueous_random_steps.py`` writes the report of the same 1,000 steps).
+
+Where PHREEQC converges, every calculation must converge in chemsolve, pass its certificate and agree
+within ``compare``'s tolerances (pH, pe, log10 molality above 1e-12 mol/kgw, SI within 1e-5; water
+mass and phase moles within 1e-6 relative: the issue's figures), with the one documented exception
+of tests/test_phreeqc_examples.py (a step whose pe nothing poises). No certificate failure anywhere,
+also where PHREEQC fails. Cases PHREEQC fails on are counted, not compared.
+
+Known failures of seed 14 are listed by case (``KNOWN``) with their outcome class, checked to be
+still exactly that (a fixed case makes the test fail until it leaves the list), and each class has a
+minimal reproduction below marked ``xfail(strict=True)`` with what is known of its cause.
+"""
+
+from functools import lru_cache
+
+import pytest
+
+pytest.importorskip("phreeqc")
+
+from chemsolve.aqueous.compare import TOL_LOG, compare_input  # noqa: E402
+from chemsolve.aqueous.random_steps import classify, random_case, random_cases, run_cases  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::chemsolve.aqueous.DatabaseWarning")
+
+SEED = 14
+FAST_STEPS = 40  # the first 22 cases of the seed (the fast tier)
+SLOW_STEPS = 1000  # the issue's 1,000 steps: 517 cases
+# PHREEQC converges on ~98 % of the cases (11 of 517 fail); below this the generator has left the
+# ranges where PHREEQC's model means something and the comparison would be hollow
+MIN_PEER_CONVERGED = 0.9
+
+# seed 14, by case: chemsolve does not converge where PHREEQC does (NONFINITE or LINE_SEARCH_FAILED
+# in the first formulation and every fallback; see test_trace_redox_water_gains_an_element_from_a_phase)
+_NOT_CONVERGED = (0, 2, 8, 24, 38, 46, 52, 55, 58, 60, 72, 76, 83, 91, 99, 123, 133, 145, 153, 160, 190, 195, 208,
+                  212, 221, 233, 237, 243, 266, 271, 272, 288, 294, 307, 325, 336, 350, 351, 352, 377, 390, 393, 403,
+                  407, 418, 423, 435, 440, 446, 469, 476, 478, 483, 491, 495)
+# seed 14, by case: a SOLUTION with ``redox O(0)/O(-2)`` above 100 C (see test_redox_couple_above_100C)
+_COUPLE_ABOVE_100C = (47, 48, 75, 114, 187, 189, 192, 223, 238, 265, 286, 331, 342, 344, 361, 368, 380, 414, 430,
+                      438, 511)
+KNOWN = {**{i: "not_converged" for i in _NOT_CONVERGED}, **{i: "couple_above_100C" for i in _COUPLE_ABOVE_100C}}
+
+
+@lru_cache(maxsize=2)
+def _results(steps: int):
+    return run_cases(random_cases(SEED, steps), "phreeqc.dat", chunk=100)
+
+
+def _check(results) -> None:
+    assert results
+    peer_ok = [r for r in results if r.peer_ok]
+    assert len(peer_ok) >= MIN_PEER_CONVERGED * len(results), f"PHREEQC converged on {len(peer_ok)}/{len(results)}"
+    refused = [(r.case.index, d.state, d.step) for r in results for d in r.steps if d.status == "CHECK_FAILED"]
+    assert not refused, f"certificate failures (case, calculation, step): {refused}"
+    wrong = []
+    for r in peer_ok:
+        k = classify(r)
+        if k != KNOWN.get(r.case.index, "ok"):
+            bad = next((d for d in r.steps if not d.agrees), None)
+            what = "-" if bad is None else (
+                f"{bad.state} {bad.step} {bad.status} {bad.note[:80]} dpH {bad.dpH:.1e} dpe {bad.dpe:.1e} "
+                f"dlogm {bad.dlogm:.1e} ({bad.dlogm_where}) dSI {bad.dsi:.1e} ({bad.dsi_where}) dW {bad.dW:.1e} "
+                f"dphase {bad.dphase:.1e} ({bad.dphase_where})")
+            wrong.append(f"case {r.case.index}: {k}, listed {KNOWN.get(r.case.index, 'ok')}: {what}")
+        for d in r.steps:
+            if d.pe_excused:  # the documented exception, only where PHREEQC cannot resolve the pe
+                assert not d.poised and d.pe_resolution > TOL_LOG and d.peer_e_residual <= d.e_tolerance, \
+                    (r.case.index, d.state, d.step)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_random_steps_fast():
+    """The first 40 reaction steps (22 cases) of seed 14."""
+    res = _results(FAST_STEPS)
+    assert sum(len(r.react) for r in res) >= FAST_STEPS
+    _check(res)
+
+
+@pytest.mark.slow  # 517 cases, both programs: about half a minute once the kernels are compiled
+def test_random_steps_1000():
+    res = _results(SLOW_STEPS)
+    assert sum(len(r.react) for r in res) >= SLOW_STEPS
+    _check(res)
+
+
+def test_cases_are_deterministic_and_standalone():
+    a, b = random_case(SEED, 7), random_case(SEED, 7)
+    assert a == b and a.text != random_case(SEED, 8).text and a.text.endswith("END\n")
+    assert random_cases(SEED, FAST_STEPS)[:3] == random_cases(SEED, SLOW_STEPS)[:3]
+
+
+# ------------------------------------------------------------------ the known failures, reduced
+TRACE_REDOX = """SOLUTION 1
+  temp 100
+  pH 6.3
+  pe 7.9
+  Fe 1e-6
+  C(4) 0.1
+  Mg 166
+{ca}  Cl 332 charge
+EQUILIBRIUM_PHASES 1
+  Dolomite 0 0.25
+END
+"""
+
+
+def _assert_agrees(text: str) -> None:
+    c = compare_input(text, "phreeqc.dat")
+    assert c.aligned, (c.n_ours, c.n_peer, c.peer_error)
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified, (d.state, d.status, d.note)
+        assert d.agrees, (d.state, d.dpH, d.dpe, d.dlogm, d.dlogm_where, d.dsi, d.dsi_where)
+
+
+def test_trace_redox_water_with_calcium_converges():
+    """The control of the reduction below: the same water with 1e-3 mmol/kgw of Ca agrees."""
+    _assert_agrees(TRACE_REDOX.format(ca="  Ca 1e-3\n"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "chemsolve does not converge (NONFINITE in the first formulation and every fallback; PHREEQC does): "
+    "case 231 of seed 1 reduced to a Ca-free MgCl2 water with 1e-6 mmol/kgw Fe (the only redox element "
+    "besides O and H: the pe is barely poised) and C(4), with dolomite (it brings Ca, absent from the "
+    "water) at 70-120 C; converges with 1e-3 mmol/kgw Ca, with 0.1 mmol/kgw Fe, without Fe, at 25 C, or "
+    "with 0 mol dolomite. 55 of 506 cases of seed 14 fail like this, most with a redox element (48), "
+    "about half with an element that only a phase brings (23): not one mechanism; the kernel's damped "
+    "Newton and its fallback chain are not fixed here (issue 14 validation report)"))
+def test_trace_redox_water_gains_an_element_from_a_phase():
+    _assert_agrees(TRACE_REDOX.format(ca=""))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "SOLUTION with 'redox O(0)/O(-2)' above 100 C: H2(g) SI (and the Fe(2) species, whose distribution the "
+    "couple's pe sets) differ from PHREEQC by 6.3e-5 at 143 C, 0 (1e-14) at 0-100 C, for any O(0) and "
+    "salinity: a difference in the couple's log K at the saturation pressure PHREEQC takes above 100 C "
+    "(pressure term of the rewritten reactions), not found yet; reaction steps agree"))
+def test_redox_couple_above_100C():
+    _assert_agrees("SOLUTION 1\n temp 143\n pH 7\n redox O(0)/O(-2)\n O(0) 0.1\n Na 1\n Cl 1\nEND\n")
+
+
+def test_redox_couple_at_100C_agrees():
+    """The control: the same solution at 100 C (1 atm) agrees to 1e-14."""
+    _assert_agrees("SOLUTION 1\n temp 100\n pH 7\n redox O(0)/O(-2)\n O(0) 0.1\n Na 1\n Cl 1\nEND\n")
