@@ -7,8 +7,8 @@ test_cantera_suite.py and test_gas_cea.py.
 
 from __future__ import annotations
 
-import ast
 import os
+import shutil
 import warnings
 
 import numpy as np
@@ -64,33 +64,46 @@ def test_warmup_loads_every_gas_kernel():
         assert d.signatures, d
 
 
-def test_cache_stamp_covers_every_module_the_gas_kernels_import():
-    """The disk cache of the gas kernels is stamped with the sources of all the modules their
-    compiled code comes from (gas_cache.SOURCES): every gas module of chemsolve.kernels, and every
-    module they import from it. A module missing from the list would let a stale kernel run after
-    an edit to it."""
-    from chemsolve.kernels import gas_cache
+def test_cache_stamp_follows_every_module_a_kernel_imports(tmp_path):
+    """The disk cache of every kernel is stamped with the sources of all the modules its compiled code
+    comes from (disk_cache.closure: its own module and every kernel module it imports, directly or
+    through others). Shown on a copy of the kernel package: an edit to aqueous_eqs.py changes the
+    stamp of aqueous_solve.py (which calls it) and not that of gas_newton.py; an edit to linalg.py
+    (imported by both) changes both. A missing module would let a stale kernel run after an edit."""
+    from chemsolve.kernels import disk_cache
 
-    here = os.path.dirname(gas_cache.__file__)
-    gas_modules = sorted(f for f in os.listdir(here) if f.startswith("gas") and f.endswith(".py"))
-    needed = set(gas_modules)
-    for name in gas_modules:
-        with open(os.path.join(here, name)) as f:
-            tree = ast.parse(f.read())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                if node.module:
-                    needed.add(node.module.split(".")[0] + ".py")
-                else:
-                    needed.update(a.name + ".py" for a in node.names)
-    assert needed <= set(gas_cache.SOURCES), sorted(needed - set(gas_cache.SOURCES))
-    assert len(gas_cache.stamp()) == 64
+    for name in os.listdir(disk_cache.HERE):
+        if name.endswith(".py"):
+            shutil.copy(os.path.join(disk_cache.HERE, name), tmp_path / name)
+    root = str(tmp_path)
+    aq = set(disk_cache.closure("aqueous_solve.py", root))
+    assert {"aqueous_eqs.py", "linalg.py", "damping.py", "codes.py"} <= aq
+    assert {"gas_thermo.py", "gas_state.py", "linalg.py"} <= set(disk_cache.closure("gas.py", root))
+    assert "aqueous_eqs.py" not in disk_cache.closure("gas_newton.py", root)
+
+    def stamps():
+        return {n: disk_cache.stamp(os.path.join(root, n), root) for n in ("aqueous_solve.py", "gas_newton.py")}
+
+    s0 = stamps()
+    assert all(len(v) == 64 for v in s0.values())
+    with open(tmp_path / "aqueous_eqs.py", "a") as f:
+        f.write("\n# an edit\n")
+    s1 = stamps()
+    assert s1["aqueous_solve.py"] != s0["aqueous_solve.py"] and s1["gas_newton.py"] == s0["gas_newton.py"]
+    with open(tmp_path / "linalg.py", "a") as f:
+        f.write("\n# an edit\n")
+    s2 = stamps()
+    assert s2["aqueous_solve.py"] != s1["aqueous_solve.py"] and s2["gas_newton.py"] != s1["gas_newton.py"]
 
 
 @pytest.mark.skipif(not JIT, reason="numba's cache locators only matter with the JIT")
-def test_gas_kernels_use_the_gas_cache_locator():
+def test_kernels_use_the_chemsolve_cache_locator():
+    from chemsolve.kernels import aqueous_solve as ka
+    from chemsolve.kernels import flash_tp as kf
     from chemsolve.kernels import gas as kg
     from chemsolve.kernels import gas_newton as kn
+    from chemsolve.kernels import solver as ks
 
-    for d in (kg.equil_rows, kn.newton_system, kn.final_check):
-        assert getattr(type(d._cache._impl._locator), "_chemsolve_gas", False), d
+    for d in (kg.equil_rows, kn.newton_system, kn.final_check, ka.solve_chunk, ka.solve_batch, kf.tp_rows,
+              ks.make_workspace):
+        assert getattr(type(d._cache._impl._locator), "_chemsolve_kernel", False), d

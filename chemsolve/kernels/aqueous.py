@@ -4,6 +4,7 @@ The one implementation is in ``kernels.aqueous_eqs`` (the equations of the compi
 these are small compiled entry points to it, so that what a user evaluates is what the model uses.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import numpy as np
 from numba import njit
 

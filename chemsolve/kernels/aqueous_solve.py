@@ -18,6 +18,7 @@ Which one converged, and the status of the first failure, are returned: the Pyth
 in the message. Nothing raises; every failure is a status code.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

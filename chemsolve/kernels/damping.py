@@ -14,6 +14,7 @@ The only model-specific input is the size of the undamped step that the control 
 the gas kernel the largest change of ln n of a major species or 5 |d ln T|, 5 |d ln N| (CEA's).
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 from numba import njit
 
 from .codes import DAMP_ADAPTIVE, DAMP_CONTROL, DAMP_LINESEARCH, DAMP_RAMP

@@ -10,6 +10,7 @@ x = (0.0031141, 34.597925, 0.0650418, 0.8593781, 0.0369519).
 Used by ``chemsolve demo`` and by the test and benchmark problem library.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 from collections import namedtuple
 
 import numpy as np

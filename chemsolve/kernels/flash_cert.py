@@ -27,6 +27,7 @@ Checks (worst value per row, with the index of the component or trial it belongs
               |beta - VF_spec| for vapour-fraction flashes, 0 for (T, P)
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

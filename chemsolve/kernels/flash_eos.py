@@ -28,6 +28,7 @@ Nothing here allocates; every array is passed in. Kernels never raise: a state w
 returns NaN, which the callers turn into a status code.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

@@ -7,6 +7,7 @@ with f_p the phase mole fractions, H^ig = 0 and S^ig = 0 at T_REF (and P_REF), c
 (a constant shift changes G by -P sum x_i c_i and H alike, S not). Departures: ``flash_eos.departures``.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

@@ -14,6 +14,7 @@ Wilson's K (Michelsen & Mollerup 2007, chapter 12): K <- phi^L / phi^V, then the
 Rachford-Rice condition with K's dependence on it taken from Wilson's form (K ~ 1/P; ln K linear in 1/T).
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

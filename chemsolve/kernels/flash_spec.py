@@ -13,6 +13,7 @@ A pure component (n = 1) has a jump of H at its saturation temperature: when the
 the answer is the two-phase state at that temperature with the vapour fraction of the lever rule.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

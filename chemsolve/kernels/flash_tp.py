@@ -32,6 +32,7 @@ chapters 9-10, and the papers below):
 Nothing allocates inside a row; kernels never raise (status codes from ``codes``).
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import math
 
 import numpy as np

@@ -38,7 +38,7 @@ its chunks shared out among threads (``pool``), each thread's share in one call 
 ``equil_rows``; it re-exports the names the Python layer uses.
 """
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 import math
 

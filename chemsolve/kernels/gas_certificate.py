@@ -34,7 +34,7 @@ none); rows that were not CONVERGED hold NaN and -1. A row with any value above 
 (tols[k], set by ``chemsolve.gas.certificate``; NaN fails) becomes CHECK_FAILED.
 """
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 import math
 

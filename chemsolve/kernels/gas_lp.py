@@ -1,7 +1,7 @@
 """The cold start of the gas kernels: a linear programme (equilibrium without the entropy of
 mixing, the low-temperature limit) solved by a dense two-phase simplex."""
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 import math
 

@@ -28,7 +28,7 @@ as much as their arithmetic. The larger ones are compiled on their own: numba's 
 and LLVM's optimisation of one function grow faster than linearly with its size.
 """
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 import math
 

@@ -18,7 +18,7 @@ depends only on its chunk. Compiled functions borrow these tuples (``kernels.bor
 working on them.
 """
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 from collections import namedtuple
 

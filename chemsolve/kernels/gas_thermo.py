@@ -6,7 +6,7 @@ end polynomial is extrapolated, as Cantera does. The certificate (``gas_certific
 the same data with its own code.
 """
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 import math
 

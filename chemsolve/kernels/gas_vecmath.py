@@ -6,7 +6,7 @@ additions changes); ``vexp`` only contracts (fused multiply-add) and stays withi
 NaN and inf checks stay in every one of them.
 """
 
-from . import gas_cache  # noqa: F401, I001 - first: the disk cache of the gas kernels (see there)
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 
 import math
 

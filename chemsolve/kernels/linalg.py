@@ -4,6 +4,7 @@
 must never do; these routines return a flag instead.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 import numpy as np
 from numba import njit
 

@@ -8,6 +8,7 @@ for a residual that is not jitted. Helpers that only take arrays are ``cache=Tru
 Kernels never raise: every failure is a status code from ``codes``.
 """
 
+from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kernels (see there)
 from collections import namedtuple
 
 import numpy as np
