@@ -845,6 +845,11 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
                 return
             if e.name in (db.species if e.kind == "species" else db.phases):
                 redefined.append(e.name)  # as in PHREEQC, the later definition replaces the earlier
+            elif e.kind == "phase":  # PHREEQC's phase names are case-insensitive (structures.cpp phase_store)
+                same = next((n for n in db.phases if n.lower() == e.name.lower()), None)
+                if same is not None:  # llnl.dat: Hf(g) replaces HF(g), under the later name
+                    redefined.append(f"{same} (as {e.name}: phase names are case-insensitive in PHREEQC)")
+                    del db.phases[same]
             if e.kind == "species":
                 elements = parse_formula(e.name)
                 db.species[e.name] = Species(e.name, rx, species_charge(e.name), elements, e.gamma, e.line,
