@@ -245,8 +245,13 @@ def test_truncated_phreeqc_dat_a_few_offsets(tmp_path):
     assert seen["both load"] >= 1 and seen["both refuse"] >= 5
 
 
+# the bundled databases chemsolve's speciation runs on (ion-association model, H+); the others are refused
+# by the speciation (tests/test_aqueous_database.py), so a cut of them cannot be compared on waters here
+ION_ASSOCIATION = ("phreeqc.dat", "wateq4f.dat", "minteq.v4.dat", "Amm.dat")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", aq.BUNDLED)
+@pytest.mark.parametrize("name", ION_ASSOCIATION)
 def test_truncated_databases_at_many_offsets(tmp_path, name):
     """80 cuts of each bundled database, evenly spread plus random: whenever chemsolve loads a cut file,
     IPhreeqc loads it too and the two agree on seawater, a charge-balance carbonate water and an

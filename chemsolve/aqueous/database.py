@@ -78,7 +78,8 @@ _NOT_MODELLED = {
     "SURFACE_SPECIES": "surface complexation; data in Database.surface_species",
     "PITZER": "the Pitzer activity model; data in Database.pitzer; speciation refuses this database",
     "SIT": "the SIT activity model; data in Database.sit; speciation refuses this database",
-    "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL B-dot activity model; data in Database.llnl; speciation refuses this database",
+    "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL B-dot activity model; data in Database.llnl; speciation refuses "
+                                     "this database",
 }
 _SKIPPED_KEYWORDS = frozenset(
     """RATES GAS_BINARY_PARAMETERS MEAN_GAMMAS CALCULATE_VALUES
@@ -1224,8 +1225,8 @@ def check_activity_model(db: Database) -> None:
     else:
         line = db.llnl.lines[0] if db.llnl is not None else next(
             s.line for s in db.species.values() if s.llnl_gamma is not None or s.co2_llnl_gamma)
-        what = f"the LLNL B-dot activity model (-llnl_gamma; {'LLNL_AQUEOUS_MODEL_PARAMETERS' if db.llnl else 'species'}" \
-               f" at line {line})"
+        where = "LLNL_AQUEOUS_MODEL_PARAMETERS" if db.llnl is not None else "species"
+        what = f"the LLNL B-dot activity model (-llnl_gamma; {where} at line {line})"
     raise InvalidInputError(f"{name} uses {what}, which chemsolve does not model yet; "
                             f"load_database({name!r}, activity_model='ion-association') runs PHREEQC's "
                             "ion-association model on its log K instead (not PHREEQC's answer for this database)")
@@ -1237,8 +1238,8 @@ def check_species_activity(db: Database, species) -> None:
     for name in species:
         sp = db.species.get(name)
         if sp is not None and sp.activity_water:
-            raise InvalidInputError(f"{Path(db.path).name}:{sp.line}: species {name!r} has -activity_water (its activity "
-                                    "follows the activity of water), which chemsolve does not model yet")
+            raise InvalidInputError(f"{Path(db.path).name}:{sp.line}: species {name!r} has -activity_water (its "
+                                    "activity follows the activity of water), which chemsolve does not model yet")
 
 
 def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> None:
