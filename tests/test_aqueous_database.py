@@ -1,6 +1,7 @@
 """The PHREEQC database reader: bundled databases, formulas, reactions, log K(T) against IPhreeqc
 run live on the same files, and clear errors on malformed files."""
 
+import re
 import warnings
 from pathlib import Path
 
@@ -31,16 +32,59 @@ def test_what_is_skipped_is_listed_once_per_process_not_on_every_load():
     assert len(first) == 1 and again == []
 
 
-# counts taken from the files themselves (a grep of the reaction lines of each block)
-@pytest.mark.parametrize(
-    "name, n_master, n_species, n_phases",
-    [("phreeqc.dat", 50, 234, 77), ("wateq4f.dat", 66, 361, 319), ("minteq.v4.dat", 121, 1332, 568)],
-)
-def test_bundled_databases_load(name, n_master, n_species, n_phases):
+# counts: master species, aqueous species, phases, exchange masters and species, surface masters and
+# species, PITZER or SIT parameters; the first three of phreeqc/wateq4f/minteq from a grep of the reaction
+# lines of each block; llnl.dat has 1214 phases, not 1215: PHREEQC's phase names are case-insensitive,
+# so Hf(g) replaces HF(g) (IPhreeqc's LK_PHASE("HF(g)") gives Hf(g)'s 290.9782)
+COUNTS = {
+    "phreeqc.dat": (50, 234, 77, 1, 17, 2, 40, 0, "ion-association"),
+    "wateq4f.dat": (66, 361, 319, 1, 17, 2, 54, 0, "ion-association"),
+    "minteq.v4.dat": (121, 1332, 568, 0, 0, 2, 78, 0, "ion-association"),
+    "llnl.dat": (225, 1327, 1214, 1, 17, 2, 34, 0, "llnl"),
+    "pitzer.dat": (28, 38, 72, 1, 10, 2, 27, 264, "pitzer"),
+    "sit.dat": (141, 1526, 924, 0, 0, 0, 0, 606, "sit"),
+    "Amm.dat": (50, 234, 77, 1, 17, 2, 40, 0, "ion-association"),
+    "iso.dat": (55, 2307, 151, 1, 9, 2, 19, 0, "ion-association"),
+    "ColdChem.dat": (12, 10, 33, 0, 0, 0, 0, 63, "pitzer"),
+    "core10.dat": (82, 227, 390, 0, 0, 0, 0, 0, "llnl"),
+    "frezchem.dat": (15, 16, 37, 1, 5, 2, 11, 130, "pitzer"),
+}
+# what each database holds that chemsolve reads but does not model yet (Database.unmodelled)
+UNMODELLED = {
+    "phreeqc.dat": ["EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
+    "minteq.v4.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
+    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES",
+                 "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "option -llnl_gamma", "option -co2_llnl_gamma"],
+    "pitzer.dat": ["PITZER", "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES",
+                   "SURFACE_SPECIES"],
+    "sit.dat": ["SIT"],
+    "iso.dat": ["EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES",
+                "species H3O+", "option -activity_water"],
+    "ColdChem.dat": ["PITZER"],
+    "core10.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "option -llnl_gamma", "option -co2_llnl_gamma"],
+}
+UNMODELLED["wateq4f.dat"] = UNMODELLED["Amm.dat"] = UNMODELLED["phreeqc.dat"]
+UNMODELLED["frezchem.dat"] = UNMODELLED["pitzer.dat"]
+
+
+def test_every_database_phreeqc_distributes_is_bundled():
+    assert set(aq.BUNDLED) == set(COUNTS)
+    for name in aq.BUNDLED:  # unmodified copies of the phreeqc package's files, listed in the provenance table
+        assert name in (DATA / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_bundled_databases_load(name):
     db, warns = _load(name)
-    assert (len(db.masters), len(db.species), len(db.phases)) == (n_master, n_species, n_phases)
-    assert len(warns) == 1  # one warning lists everything that was skipped
-    assert "SURFACE_SPECIES" in str(warns[0].message)
+    n = COUNTS[name]
+    pz = db.pitzer.parameters if db.pitzer else db.sit.parameters if db.sit else {}
+    assert (len(db.masters), len(db.species), len(db.phases), len(db.exchange_masters), len(db.exchange_species),
+            len(db.surface_masters), len(db.surface_species), len(pz), db.activity_model) == n
+    assert [u.what for u in db.unmodelled] == UNMODELLED[name]
+    assert len(warns) == 1  # one warning lists everything read but not modelled, and what was skipped
+    msg = str(warns[0].message)
+    for u in db.unmodelled:  # each by block (or option) and file:line
+        assert f"{u.what} at {name}:" in msg and "read, not modelled yet" in msg
 
 
 def test_what_phreeqc_dat_says():
@@ -82,6 +126,9 @@ def test_redefinitions_are_reported():
         ("Fe(OH)2+", {"Fe": 1, "O": 2, "H": 2}),
         ("KAl3Si3O10(OH)2", {"K": 1, "Al": 3, "Si": 3, "O": 12, "H": 2}),
         ("Hdg", {"Hdg": 1}),
+        ("H2[18O]", {"H": 2, "[18O]": 1}),
+        ("Ca[13C]O2[18O]", {"Ca": 1, "[13C]": 1, "O": 2, "[18O]": 1}),
+        ("HDO", {"H": 1, "D": 1, "O": 1}),
         ("Dom_a", {"Dom_a": 1}),
         ("e-", {}),
     ],
@@ -111,23 +158,65 @@ def test_log_k_temperature_dependence_by_hand():
     assert an.log_k_at(300.0) == pytest.approx(1.0 + 3.0 + 100.0 / 300.0)
 
 
+def test_pitzer_sit_llnl_and_named_expressions_as_written():
+    db, _ = _load("pitzer.dat")
+    pz = db.pitzer
+    assert pz.lines == [513] and (pz.macinnes, pz.use_etheta, pz.redox) == (None, None, None)  # PHREEQC's defaults
+    counts = {k: pz.count(k) for k in ("B0", "B1", "B2", "C0", "THETA", "LAMDA", "ZETA", "PSI")}
+    assert counts == {"B0": 54, "B1": 48, "B2": 8, "C0": 32, "THETA": 30, "LAMDA": 24, "ZETA": 9, "PSI": 59}
+    # "Ba+2 Cl- 0.5268 0 0 0 0 4.75e4": the sixth coefficient multiplies 1/T^2 - 1/Tr^2 (calc_pitz_param)
+    bacl = pz.parameters[("B0", ("Ba+2", "Cl-"))]
+    assert bacl.coeffs == (0.5268, 0.0, 0.0, 0.0, 0.0, 4.75e4) and bacl.value_at(298.15) == 0.5268
+    assert bacl.value_at(323.15) == pytest.approx(0.5268 + 4.75e4 * (1 / 323.15**2 - 1 / 298.15**2), rel=1e-14)
+    frez, _ = _load("frezchem.dat")
+    assert frez.pitzer.lines == [1, 276] and (frez.pitzer.macinnes, frez.pitzer.use_etheta) == (False, True)
+    cold, _ = _load("ColdChem.dat")
+    assert cold.pitzer.aphi.coeffs[0] == 0.391475 and cold.pitzer.count("ALPHAS") == 8
+    sit, _ = _load("sit.dat")
+    assert sit.sit.parameters[("EPSILON", ("(NpO2)2(OH)2+2", "Cl-"))].coeffs == (-0.248,)
+    llnl, _ = _load("llnl.dat")
+    assert llnl.llnl.temperatures == [0.01, 25, 60, 100, 150, 200, 250, 300] and llnl.llnl.dh_a[1] == 0.5114
+    assert llnl.llnl.bdot[-1] == 0 and llnl.llnl.co2_coefs == [-1.0312, 0.0012806, 255.9, 0.4445, -0.001606]
+    assert llnl.species["Ca+2"].llnl_gamma == 6.0 and llnl.species["CO2"].co2_llnl_gamma
+    nax = db.exchange_species["NaX"]
+    assert nax.reaction.stoich == {"NaX": 1.0, "Na+": -1.0, "X-": -1.0} and db.exchange_masters["X"].species == "X-"
+    iso, _ = _load("iso.dat")
+    assert iso.phases["CO2(g)"].formula == "CO2" and iso.species["HDO"].activity_water
+    assert iso.species["H2[18O]"].elements == {"H": 2, "[18O]": 1}
+
+
+# where a database's PHREEQC log K is not comparable: iso.dat's phases whose reactions name another
+# phase ("HDO(g) + H2O(l) = H2O(g) + HDO(aq)"). PHREEQC rewrites them with that phase's reaction
+# (replace_solids_gases) and uses the sum in its equations, as chemsolve does; but its BASIC LK_PHASE
+# re-selects the analytic part of the rewritten sum and adds -add_logk a second time (basicsubs.cpp
+# calc_logk_p), so it does not print the log K PHREEQC solves with. Everything else is compared.
+
+
 phreeqc = pytest.importorskip("phreeqc", reason="the live peer IPhreeqc (pip install phreeqc) is not installed")
 
 
-@pytest.mark.parametrize("name", aq.BUNDLED)
-def test_log_k_matches_iphreeqc_on_the_same_file(name):
-    """PHREEQC's own LK_SPECIES / LK_PHASE for every entry at 5, 25, 60, 90 C.
+def _log_k_vs_iphreeqc(name, temperatures):
+    """PHREEQC's own LK_SPECIES / LK_PHASE for every aqueous, exchange and surface species and every
+    phase, against chemsolve's log K(T) of the same file.
 
     Tolerance 1e-9 in log K: both evaluate the same expressions with the same constants in double
-    precision (measured difference <= 1.5e-14); anything larger is a reading or formula error.
+    precision (measured difference <= 2e-13 over the eleven databases, most <= 1e-14); anything larger
+    is a reading or formula error. Pitzer, SIT and LLNL databases: the log K are those of the
+    reactions whatever the activity model, so they are compared too; the activity model itself is
+    not modelled (the speciation refuses these databases) and not compared here.
     """
     db, _ = _load(name)
+    rewritten = {p for p, ph in db.phases.items() if _names_a_phase(DATA / name, ph.line)}
     ip = phreeqc.Phreeqc()
     assert ip.LoadDatabase(str(DATA / name)) == 0, ip.GetErrorString()
-    entries = [("s", s) for s in db.species] + [("p", p) for p in db.phases]
-    calls = [f'LK_SPECIES("{n}")' if k == "s" else f'LK_PHASE("{n}")' for k, n in entries]
+    entries = [("s", s, db.species[s]) for s in db.species]
+    entries += [("s", s, db.exchange_species[s]) for s in db.exchange_species]
+    entries += [("s", s, db.surface_species[s]) for s in db.surface_species]
+    entries += [("p", p, db.phases[p]) for p in db.phases if p not in rewritten]
+    assert len(rewritten) == (107 if name == "iso.dat" else 0)  # counted from the file by _names_a_phase
+    calls = [f'LK_SPECIES("{n}")' if k == "s" else f'LK_PHASE("{n}")' for k, n, _ in entries]
     basic = "\n".join(f" {10 * (i + 1)} PUNCH {c}" for i, c in enumerate(calls))
-    for t_c in (5.0, 25.0, 60.0, 90.0):
+    for t_c in temperatures:
         heads = " ".join(f"c{i}" for i in range(len(calls)))
         inp = (f"SOLUTION 1\n temp {t_c}\nSELECTED_OUTPUT 1\n -reset false\nUSER_PUNCH 1\n -headings {heads}\n"
                f"{basic}\nEND\n")
@@ -135,10 +224,54 @@ def test_log_k_matches_iphreeqc_on_the_same_file(name):
         out = ip.GetSelectedOutput()
         theirs = [out[k][0] for k in out]
         assert len(theirs) == len(entries)
-        for (kind, n), v in zip(entries, theirs):
-            obj = db.species[n] if kind == "s" else db.phases[n]
+        for (_kind, n, obj), v in zip(entries, theirs):
             mine = obj.reaction.log_k_at(t_c + 273.15)
             assert abs(mine - v) <= 1e-9, f"{name} {n} at {t_c} C: chemsolve {mine}, PHREEQC {v}"
+
+
+def _names_a_phase(path, line):
+    """Whether the reaction line after a phase's name names another phase ("(g)" or "(s)" after '=',
+    or after the formula on the left), read from the file itself."""
+    lines = Path(path).read_text(encoding="latin-1").splitlines()
+    rx = next(t for t in (x.split("#")[0] for x in lines[line:]) if t.strip())  # line: the name's, 1-based
+    lhs, _, rhs = rx.partition("=")
+    return bool(re.search(r"\((g|s)\)", rhs, re.I) or re.search(r"\((g|s)\)", " ".join(lhs.split()[1:]), re.I))
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_log_k_matches_iphreeqc_on_the_same_file(name):
+    """Every entry of every bundled database at 25 and 60 C (the fast tier)."""
+    _log_k_vs_iphreeqc(name, (25.0, 60.0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_log_k_matches_iphreeqc_on_the_same_file_full_grid(name):
+    """The rest of the grid: 5 and 90 C."""
+    _log_k_vs_iphreeqc(name, (5.0, 90.0))
+
+
+def test_a_database_whose_activity_model_is_not_modelled_is_refused():
+    from chemsolve.aqueous.speciation import speciate
+
+    water = {"Na": 1e-2, "Cl": 1e-2}
+    for name, match in [("pitzer.dat", r"^pitzer.dat uses the Pitzer activity model \(PITZER block at line 513\), "
+                                       r"which chemsolve does not model yet"),
+                        ("sit.dat", r"^sit.dat uses the SIT activity model \(SIT block at line 157\)"),
+                        ("llnl.dat", r"^llnl.dat uses the LLNL B-dot activity model"),
+                        ("core10.dat", r"^core10.dat uses the LLNL B-dot activity model"),
+                        ("iso.dat", r"^iso.dat defines the proton as H3O\+")]:
+        db, _ = _load(name)
+        with pytest.raises(cs.InvalidInputError, match=match) as e:
+            speciate(db, water, 298.15, 7.0)
+        assert "\n" not in str(e.value)
+    # asked for explicitly: the ion-association model on pitzer.dat's log K, certified
+    db = aq.load_database("pitzer.dat", activity_model="ion-association")
+    assert db.activity_model == "pitzer" and db.use_ion_association
+    r = speciate(db, water, 298.15, 7.0)
+    assert r.success and r.certificate.passed
+    with pytest.raises(cs.InvalidInputError, match="activity_model='pitzer'"):
+        aq.load_database("pitzer.dat", activity_model="pitzer")
 
 
 # ------------------------------------------------------------------ malformed files

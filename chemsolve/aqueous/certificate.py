@@ -155,15 +155,16 @@ def _log_k(coef: np.ndarray, T: np.ndarray) -> np.ndarray:
 
 def _coeffs(rx) -> np.ndarray:
     """log10 K(T) coefficients of a database Reaction, read from its fields (not log_k_coeffs)."""
+    added = np.array(rx.added) if rx.added is not None else np.zeros(6)  # -add_logk, phases in phase reactions
     if rx.analytic is not None:
-        return np.array(list(rx.analytic) + [0.0] * (6 - len(rx.analytic)))
+        return np.array(list(rx.analytic) + [0.0] * (6 - len(rx.analytic))) + added
     out = np.zeros(6)
     out[0] = rx.log_k
     if rx.delta_h is not None:  # van 't Hoff: log K(T) = log K(298.15) - dH/(R ln10) (1/T - 1/298.15)
         s = rx.delta_h / (8.31470e-3 * LN10)  # R [kJ/(mol K)] as PHREEQC
         out[0] += s / 298.15
         out[2] = -s
-    return out
+    return out + added
 
 
 # ------------------------------------------------------------------ composition from the database

@@ -1,14 +1,25 @@
 """Reader for PHREEQC-format thermodynamic databases (phreeqc.dat, wateq4f.dat, minteq.v4.dat...).
 
 Reads SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES and PHASES: reaction equations (parsed into
-stoichiometry), ``log_k``, ``delta_h`` (van 't Hoff), ``-analytic`` temperature expressions and
-``-gamma a b`` (WATEQ Debye-Hueckel parameters), ``-Vm`` (molar volumes of species and phases: the
+stoichiometry), ``log_k``, ``delta_h`` (van 't Hoff), ``-analytic`` temperature expressions,
+``-add_logk`` / ``-add_constant`` (NAMED_EXPRESSIONS added to log K, as PHREEQC's tidy.cpp),
+``-gamma a b`` (WATEQ Debye-Hueckel parameters), ``-llnl_gamma``, ``-co2_llnl_gamma`` and
+``-activity_water`` (other activity rules, stored), ``-Vm`` (molar volumes of species and phases: the
 pressure dependence of log K) and ``-T_c``, ``-P_c``, ``-Omega`` (Peng-Robinson data of gases).
-Every other keyword block (exchange, surface, rates, Pitzer, SIT, ...) and every option chemsolve
-does not use (diffusion coefficients, viscosity, ...) is skipped and listed in *one* warning, never
-silently. Reactions
-are checked for element and charge balance unless marked ``-no_check``, as PHREEQC does.
-A malformed line raises ``DatabaseError`` naming the file and line.
+
+Also read into typed data (not modelled by chemsolve's solvers yet): EXCHANGE_MASTER_SPECIES and
+EXCHANGE_SPECIES, SURFACE_MASTER_SPECIES and SURFACE_SPECIES, PITZER, SIT and
+LLNL_AQUEOUS_MODEL_PARAMETERS. What a database holds that chemsolve reads but does not model yet is
+listed in ``Database.unmodelled`` (block or option, file:line, why); what it does not read at all
+(RATES, ISOTOPES, diffusion coefficients, viscosity, ...) in ``Database.skipped``; both in *one*
+warning per database and process, never silently. A database whose activity model is not
+chemsolve's (Pitzer, SIT, LLNL B-dot) is refused by the speciation (``check_activity_model``)
+unless the ion-association model is asked for explicitly.
+
+Reactions are checked for element and charge balance unless marked ``-no_check``, as PHREEQC does
+(element names as PHREEQC reads them: a capital letter and lower-case letters or underscores, or a
+bracketed isotope name such as ``[13C]`` or ``[18O]``; a phase's "(g)" or "(s)" is not part of its
+formula). A malformed line raises ``DatabaseError`` naming the file and line.
 
 The text is parsed as data: no ``eval``, nothing executed.
 """
@@ -31,34 +42,59 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DatabaseWarning",
+    "ExchangeSpecies",
+    "InteractionParameter",
+    "LlnlModel",
     "MasterSpecies",
+    "NamedExpression",
     "Phase",
+    "PitzerModel",
     "Reaction",
+    "SiteMaster",
+    "SitModel",
     "Species",
+    "SurfaceSpecies",
+    "Unmodelled",
+    "check_activity_model",
     "load_database",
     "parse_formula",
     "species_charge",
 ]
 
-BUNDLED = ("phreeqc.dat", "wateq4f.dat", "minteq.v4.dat")
+# every database PHREEQC distributes (see chemsolve/data/README.md for their provenance)
+BUNDLED = ("phreeqc.dat", "wateq4f.dat", "minteq.v4.dat", "llnl.dat", "pitzer.dat", "sit.dat", "Amm.dat", "iso.dat",
+           "ColdChem.dat", "core10.dat", "frezchem.dat")
 R_KJ = 8.31470e-3  # gas constant [kJ/(mol K)], the value PHREEQC uses (global_structures.h), so log K(T) matches it
 T_REF = 298.15  # [K]
 LN10 = math.log(10.0)
 
-# Keyword blocks chemsolve reads, and the others PHREEQC knows (skipped with a warning).
-_READ = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES")
+# Keyword blocks chemsolve reads (the first four used by its models; the others read into typed
+# data, listed as not modelled yet), and the others PHREEQC knows (skipped with a warning).
+_READ = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "NAMED_EXPRESSIONS")
+_NOT_MODELLED = {
+    "EXCHANGE_MASTER_SPECIES": "ion exchange; data in Database.exchange_masters",
+    "EXCHANGE_SPECIES": "ion exchange; data in Database.exchange_species",
+    "SURFACE_MASTER_SPECIES": "surface complexation; data in Database.surface_masters",
+    "SURFACE_SPECIES": "surface complexation; data in Database.surface_species",
+    "PITZER": "the Pitzer activity model; data in Database.pitzer; speciation refuses this database",
+    "SIT": "the SIT activity model; data in Database.sit; speciation refuses this database",
+    "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL B-dot activity model; data in Database.llnl; speciation refuses "
+                                     "this database",
+}
 _SKIPPED_KEYWORDS = frozenset(
-    """EXCHANGE_MASTER_SPECIES EXCHANGE_SPECIES SURFACE_MASTER_SPECIES SURFACE_SPECIES RATES PITZER SIT
-    LLNL_AQUEOUS_MODEL_PARAMETERS NAMED_EXPRESSIONS GAS_BINARY_PARAMETERS MEAN_GAMMAS CALCULATE_VALUES
+    """RATES GAS_BINARY_PARAMETERS MEAN_GAMMAS CALCULATE_VALUES
     ISOTOPES ISOTOPE_RATIOS ISOTOPE_ALPHAS SOLUTION SOLUTION_SPREAD SELECTED_OUTPUT USER_PUNCH USER_PRINT
     USER_GRAPH KNOBS EQUILIBRIUM_PHASES EXCHANGE SURFACE GAS_PHASE KINETICS REACTION REACTION_TEMPERATURE
     REACTION_PRESSURE MIX PRINT TITLE DATABASE SAVE USE INCREMENTAL_REACTIONS INVERSE_MODELING
     SOLID_SOLUTIONS TRANSPORT ADVECTION COPY DELETE RUN_CELLS DUMP""".split()
 )
-_KEYWORDS = frozenset(_READ) | _SKIPPED_KEYWORDS | {"END"}
-# blocks that switch PHREEQC to another activity model: refused (chemsolve would use ion association)
-_OTHER_MODELS = {"PITZER": "the Pitzer activity model", "SIT": "the SIT activity model",
-                 "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL activity model"}
+_KEYWORDS = frozenset(_READ) | frozenset(_NOT_MODELLED) | _SKIPPED_KEYWORDS | {"END"}
+# species options that select another activity rule (read.cpp read_species: gflag 7, 8, 9)
+_SPECIES_ACTIVITY_OPTS = {
+    "llnl_gamma": "LLNL B-dot activity coefficients (-llnl_gamma)",
+    "co2_llnl_gamma": "the LLNL CO2 activity coefficient (-co2_llnl_gamma)",
+    "activity_water": "activity of an isotopic water species from the activity of water (-activity_water)",
+}
 
 # Options of each block, in PHREEQC's order (read.cpp: read_species, read_phases,
 # read_exchange_species, read_surface_species). As in PHREEQC, "-x..." on a line is an option if it
@@ -81,17 +117,28 @@ _BLOCK_OPTS = {"SOLUTION_SPECIES": _SPECIES_OPTS, "PHASES": _PHASE_OPTS, "EXCHAN
                "SURFACE_SPECIES": _SURFACE_OPTS}
 _SPECIES_BLOCKS = ("SOLUTION_SPECIES", "EXCHANGE_SPECIES", "SURFACE_SPECIES")
 _MASTER_BLOCKS = ("SOLUTION_MASTER_SPECIES", "EXCHANGE_MASTER_SPECIES", "SURFACE_MASTER_SPECIES")
+_NAMED_OPTS = ("log_k", "logk", "delta_h", "deltah", "analytical_expression", "a_e", "ae", "ln_alpha1000",
+               "add_logk", "add_log_k", "vm")
 _CANON = {"logk": "log_k", "deltah": "delta_h", "analytical_expression": "analytic", "a_e": "analytic",
-          "ae": "analytic", "mb": "mass_balance", "mole_balance": "mass_balance", "add_log_k": "add_logk"}
+          "ae": "analytic", "mb": "mass_balance", "mole_balance": "mass_balance", "add_log_k": "add_logk",
+          "music": "cd_music"}
+# PITZER options (pitzer.cpp read_pitzer) -> (parameter type, number of species per row); None: a switch
+_PITZER_OPTS = {"b0": ("B0", 2), "b1": ("B1", 2), "b2": ("B2", 2), "c0": ("C0", 2), "theta": ("THETA", 2),
+                "lamda": ("LAMDA", 2), "zeta": ("ZETA", 3), "psi": ("PSI", 3), "macinnes": None, "macinnis": None,
+                "mac": None, "redox": None, "pe": None, "alphas": ("ALPHAS", 2), "mu": ("MU", 3), "eta": ("ETA", 3),
+                "etheta": None, "use_etheta": None, "lambda": ("LAMDA", 2), "aphi": ("APHI", 0)}
+_PITZER_SWITCH = {"macinnes": "macinnes", "macinnis": "macinnes", "mac": "macinnes", "redox": "redox",
+                  "pe": "redox", "etheta": "use_etheta", "use_etheta": "use_etheta"}
+_SIT_OPTS = {"epsilon": ("EPSILON", 2), "epsilon1": ("EPSILON1", 2), "epsilon2": ("EPSILON2", 2)}
+# LLNL_AQUEOUS_MODEL_PARAMETERS options (read.cpp read_llnl_aqueous_model_parameters) -> field
+_LLNL_OPTS = {"temperatures": "temperatures", "temperature": "temperatures", "temp": "temperatures",
+              "adh": "dh_a", "debye_huckel_a": "dh_a", "dh_a": "dh_a", "bdh": "dh_b", "debye_huckel_b": "dh_b",
+              "dh_b": "dh_b", "bdot": "bdot", "b_dot": "bdot", "c_co2": "co2_coefs", "co2_coefs": "co2_coefs",
+              "use_phreeqc_dha_dhb": "use_phreeqc_dha_dhb"}
 # options PHREEQC refuses without a number first (read_vm_only, read_aq_species_vm_parms, read_t_c_only,
 # read_p_c_only, read_omega_only, read_millero_abcdef, read_viscosity_parms; dw): chemsolve does not use
 # them (molar volumes, diffusion, viscosity, critical data for Peng-Robinson), but checks them as PHREEQC does
 _NEEDS_NUMBER = {"vm", "dw", "t_c", "p_c", "omega", "millero", "viscosity"}
-# options that change log K or the activity model of SOLUTION_SPECIES / PHASES and that chemsolve does
-# not implement: refused, never ignored (the answer would silently differ from PHREEQC's)
-_UNSUPPORTED = {"add_logk": "named log K expressions (NAMED_EXPRESSIONS)", "add_constant": "a constant added to log K",
-                "llnl_gamma": "the LLNL activity model", "co2_llnl_gamma": "the LLNL CO2 activity model",
-                "activity_water": "the water-activity rule of isotopic water species"}
 
 _KCAL = 4.184  # kJ per kcal
 _ENERGY_UNITS = {"kj": 1.0, "kjoules": 1.0, "kilojoules": 1.0, "kcal": _KCAL, "kcalories": _KCAL,
@@ -123,22 +170,36 @@ class Reaction:
     log_k: float = 0.0
     delta_h: float | None = None
     analytic: tuple[float, ...] | None = None
+    added: tuple[float, ...] | None = None  # c1..c6 added to the expression: -add_logk, -add_constant, phases
+    # named in a phase's reaction (see log_k_coeffs)
 
     def log_k_coeffs(self) -> tuple[float, ...]:
         """(c1..c6) with log10 K(T) = c1 + c2 T + c3/T + c4 log10(T) + c5/T^2 + c6 T^2: the analytic
-        expression if given, else van 't Hoff (c1 = log K + dH/(R ln10 298.15), c3 = -dH/(R ln10))."""
+        expression if given, else van 't Hoff (c1 = log K + dH/(R ln10 298.15), c3 = -dH/(R ln10));
+        plus ``added``, the coefficients of the named expressions of ``-add_logk`` (and constants of
+        ``-add_constant``) times their factors, as PHREEQC's add_other_logk, and of the phases a
+        phase's reaction names ("H2O(g)"), as its replace_solids_gases."""
         if self.analytic is not None:
-            return self.analytic + (0.0,) * (6 - len(self.analytic))
-        if self.delta_h is None:
-            return (self.log_k, 0.0, 0.0, 0.0, 0.0, 0.0)
-        s = self.delta_h / (R_KJ * LN10)
-        return (self.log_k + s / T_REF, 0.0, -s, 0.0, 0.0, 0.0)
+            own = self.analytic + (0.0,) * (6 - len(self.analytic))
+        else:
+            own = _van_t_hoff(self.log_k, self.delta_h)
+        if self.added is None:
+            return own
+        return tuple(a + b for a, b in zip(own, self.added))
 
     def log_k_at(self, T: float) -> float:
         """log10 K at temperature ``T`` [K]: the analytic expression if given, else van 't Hoff."""
-        if self.analytic is None and (self.delta_h is None or T == T_REF):
+        if self.analytic is None and self.added is None and (self.delta_h is None or T == T_REF):
             return self.log_k
         return float(np.dot(self.log_k_coeffs(), log_k_basis(T)))
+
+
+def _van_t_hoff(log_k: float, delta_h: float | None) -> tuple[float, ...]:
+    """log K(T) = log K + dH/(R ln10) (1/298.15 - 1/T) as the six coefficients of ``log_k_basis``."""
+    if delta_h is None:
+        return (log_k, 0.0, 0.0, 0.0, 0.0, 0.0)
+    s = delta_h / (R_KJ * LN10)
+    return (log_k + s / T_REF, 0.0, -s, 0.0, 0.0, 0.0)
 
 
 def log_k_basis(T):
@@ -180,6 +241,9 @@ class Species:
     line: int
     mass_balance: dict[str, float] | None = None  # -mass_balance: counts in mass balances, e.g. {"S(-2)": 4}
     vm: tuple[float, ...] | None = None  # -Vm: a1..a4 [cm3/mol with PHREEQC's factors applied], W, b_Av, i1..i4
+    llnl_gamma: float | None = None  # -llnl_gamma a: ion size [Angstrom] of the LLNL B-dot equation (llnl.dat)
+    co2_llnl_gamma: bool = False  # -co2_llnl_gamma: LLNL's CO2 activity coefficient (Drummond polynomial)
+    activity_water: bool = False  # -activity_water: activity from the activity of water (iso.dat's HDO, H2[18O])
 
 
 @dataclass(frozen=True)
@@ -202,20 +266,212 @@ class Phase:
     omega: float = 0.0
 
 
+@dataclass(frozen=True)
+class SiteMaster:
+    """A row of EXCHANGE_MASTER_SPECIES ("X X-") or SURFACE_MASTER_SPECIES ("Hfo_w Hfo_wOH"): the
+    exchanger or surface site ``element`` and its master ``species``."""
+
+    element: str
+    species: str
+    line: int
+
+
+@dataclass(frozen=True)
+class ExchangeSpecies:
+    """An exchange species of EXCHANGE_SPECIES ("Na+ + X- = NaX"), as PHREEQC reads it (read.cpp
+    read_exchange_species).
+
+    reaction : formation reaction with log K [log10, for the half-reaction as written], delta_h
+    [kJ/mol], analytic, added (-add_logk), as for aqueous species; ``-offset`` is already added to log K.
+    gamma : (a [Angstrom], b, a_f) of ``-gamma a b [a_f]`` (WATEQ Debye-Hueckel activity coefficient of
+    the exchange species, a_f the optional fraction factor) or None; ``-gamma 0 0`` means Davies, as in
+    PHREEQC. davies : ``-davies`` (Davies activity coefficient). Neither: the activity is the
+    equivalent fraction (Gaines-Thomas convention, no coefficient). llnl_gamma : ``-llnl_gamma a``
+    [Angstrom].
+    mass_balance : ``-mole_balance`` counts in mass balances, as for aqueous species.
+    """
+
+    name: str
+    reaction: Reaction
+    charge: float
+    elements: dict[str, float]
+    line: int
+    gamma: tuple[float, float, float] | None = None
+    davies: bool = False
+    llnl_gamma: float | None = None
+    mass_balance: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class SurfaceSpecies:
+    """A surface species of SURFACE_SPECIES ("Hfo_wOH + H+ = Hfo_wOH2+"), as PHREEQC reads it
+    (read.cpp read_surface_species): ``reaction`` as for aqueous species (``-offset`` added to log K);
+    ``cd_music`` the up to five numbers of ``-cd_music`` (charge distribution over the 0, 1, 2
+    planes and the fraction and charge of the ligand), None when not given; ``mass_balance`` as
+    for aqueous species."""
+
+    name: str
+    reaction: Reaction
+    charge: float
+    elements: dict[str, float]
+    line: int
+    cd_music: tuple[float, ...] | None = None
+    mass_balance: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class InteractionParameter:
+    """A row of PITZER (``-B0 Na+ Cl- 0.0765 ...``) or SIT (``-epsilon Na+ Cl- 0.03``).
+
+    kind : PITZER: B0, B1, B2, C0, THETA, LAMDA, ZETA, PSI, ALPHAS, MU, ETA, APHI; SIT: EPSILON,
+    EPSILON1, EPSILON2. species : the 2 (3 for ZETA, PSI, MU, ETA; 0 for APHI) species names.
+    coeffs : the up to six numbers a0..a5 as written (PHREEQC reads at most six; fewer mean the
+    others are 0). The parameter at T [K] (pitzer.cpp calc_pitz_param, sit.cpp calc_sit_param):
+    P(T) = a0 + a1 (1/T - 1/Tr) + a2 ln(T/Tr) + a3 (T - Tr) + a4 (T^2 - Tr^2) [+ a5 (1/T^2 - 1/Tr^2),
+    PITZER only], Tr = 298.15 K; units those of the parameter (kg/mol for B0, B1, THETA, LAMDA;
+    (kg/mol)^2 for C0, PSI, ZETA; ALPHAS the two alpha values [(kg/mol)^(1/2)]).
+    """
+
+    kind: str
+    species: tuple[str, ...]
+    coeffs: tuple[float, ...]
+    line: int
+
+    def value_at(self, T: float) -> float:
+        """The parameter at ``T`` [K], as PHREEQC evaluates it."""
+        a = self.coeffs + (0.0,) * (6 - len(self.coeffs))
+        sit = self.kind.startswith("EPSILON")
+        if abs(T - T_REF) < (0.01 if sit else 0.001):
+            return a[0]
+        v = a[0] + a[1] * (1.0 / T - 1.0 / T_REF) + a[2] * math.log(T / T_REF) + a[3] * (T - T_REF) \
+            + a[4] * (T * T - T_REF * T_REF)
+        return v if sit else v + a[5] * (1.0 / (T * T) - 1.0 / (T_REF * T_REF))
+
+
+@dataclass
+class PitzerModel:
+    """The PITZER block(s) of a database (pitzer.dat, frezchem.dat, ColdChem.dat).
+
+    parameters : rows keyed, as PHREEQC keys them, by (kind, the sorted set of species): a later
+    row for the same key replaces the earlier (PHREEQC warns "Redefinition of parameter").
+    aphi : the ``-APHI`` expression of the Debye-Hueckel limiting slope A_phi, if given.
+    macinnes, use_etheta, redox : the switches ``-MacInnes``, ``-use_etheta`` (``-ETHETA``) and
+    ``-redox`` (``-pe``) as written; None when the database does not set them (PHREEQC's defaults:
+    MacInnes scaling on, E-theta on, redox off). lines : the line of each PITZER block.
+    """
+
+    parameters: dict[tuple[str, tuple[str, ...]], InteractionParameter] = field(default_factory=dict)
+    aphi: InteractionParameter | None = None
+    macinnes: bool | None = None
+    use_etheta: bool | None = None
+    redox: bool | None = None
+    lines: list[int] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        """Number of parameters of one ``kind`` ("B0", ...)."""
+        return sum(1 for k in self.parameters if k[0] == kind)
+
+
+@dataclass
+class SitModel:
+    """The SIT block(s) of a database (sit.dat): epsilon parameters keyed as PHREEQC keys them,
+    (kind, sorted species); lines : the line of each SIT block."""
+
+    parameters: dict[tuple[str, tuple[str, ...]], InteractionParameter] = field(default_factory=dict)
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass
+class LlnlModel:
+    """LLNL_AQUEOUS_MODEL_PARAMETERS (llnl.dat, core10.dat): the B-dot activity model's tables.
+
+    temperatures [deg C] and, at each, dh_a (Debye-Hueckel A [(kg/mol)^(1/2)]), dh_b (B
+    [(kg/mol)^(1/2)/Angstrom]) and bdot [kg/mol]; co2_coefs : the five coefficients of the Drummond
+    (1981) polynomial of CO2's activity coefficient. use_phreeqc_dha_dhb : as written (None: not set).
+    PHREEQC requires equal numbers (> 0) of temperatures, dh_a, dh_b, bdot and five co2_coefs.
+    """
+
+    temperatures: list[float] = field(default_factory=list)
+    dh_a: list[float] = field(default_factory=list)
+    dh_b: list[float] = field(default_factory=list)
+    bdot: list[float] = field(default_factory=list)
+    co2_coefs: list[float] = field(default_factory=list)
+    use_phreeqc_dha_dhb: bool | None = None
+    lines: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NamedExpression:
+    """A NAMED_EXPRESSIONS entry: a log K expression species add with ``-add_logk name factor``.
+    log_k, delta_h [kJ/mol], analytic as for reactions (``-ln_alpha1000`` stored as the analytic
+    expression divided by 1000 ln 10, as PHREEQC); add : other expressions it adds (name, factor)."""
+
+    name: str
+    log_k: float
+    delta_h: float | None
+    analytic: tuple[float, ...] | None
+    add: tuple[tuple[str, float], ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Unmodelled:
+    """Something a database holds that chemsolve reads but does not model yet: ``what`` (a block,
+    or an option), ``lines`` where it starts (file:line, each block occurrence), ``why`` (what it is
+    for and where the data went)."""
+
+    what: str
+    lines: tuple[str, ...]
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.what} at {', '.join(self.lines)}: read, not modelled yet ({self.why})"
+
+
 @dataclass
 class Database:
     """A parsed PHREEQC database. ``masters`` keyed by element name, ``species`` and ``phases`` by
-    name, in file order; ``skipped`` lists what was not read (block or option -> first file:line)."""
+    name, in file order. Also read (chemsolve's solvers do not use them yet): ``exchange_masters``,
+    ``exchange_species``, ``surface_masters``, ``surface_species``, ``pitzer``, ``sit``, ``llnl``
+    (None when the database has no such block), ``named_expressions``. ``unmodelled`` lists what is
+    read but not modelled yet, ``skipped`` what was not read (block or option -> first file:line);
+    both are shown in one DatabaseWarning when the database is first loaded in a process.
+    ``use_ion_association``: set by ``load_database(..., activity_model="ion-association")`` to run
+    PHREEQC's ion-association model on a database whose own activity model is another."""
 
     path: str
     masters: dict[str, MasterSpecies] = field(default_factory=dict)
     species: dict[str, Species] = field(default_factory=dict)
     phases: dict[str, Phase] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    exchange_masters: dict[str, SiteMaster] = field(default_factory=dict)
+    exchange_species: dict[str, ExchangeSpecies] = field(default_factory=dict)
+    surface_masters: dict[str, SiteMaster] = field(default_factory=dict)
+    surface_species: dict[str, SurfaceSpecies] = field(default_factory=dict)
+    pitzer: PitzerModel | None = None
+    sit: SitModel | None = None
+    llnl: LlnlModel | None = None
+    named_expressions: dict[str, NamedExpression] = field(default_factory=dict)
+    unmodelled: list[Unmodelled] = field(default_factory=list)
+    use_ion_association: bool = False
 
     def __repr__(self) -> str:
         return (f"Database({Path(self.path).name!r}: {len(self.masters)} master species, "
                 f"{len(self.species)} aqueous species, {len(self.phases)} phases)")
+
+    @property
+    def activity_model(self) -> str:
+        """The activity model the database selects in PHREEQC: "pitzer" (a PITZER block), "sit" (a
+        SIT block), "llnl" (LLNL_AQUEOUS_MODEL_PARAMETERS, or species with -llnl_gamma /
+        -co2_llnl_gamma) or "ion-association" (Debye-Hueckel, WATEQ and Davies: the one chemsolve
+        models)."""
+        if self.pitzer is not None:
+            return "pitzer"
+        if self.sit is not None:
+            return "sit"
+        if self.llnl is not None or any(s.llnl_gamma is not None or s.co2_llnl_gamma for s in self.species.values()):
+            return "llnl"
+        return "ion-association"
 
     def formula_weight(self, element: str) -> float:
         """Gram formula weight [g/mol] by which PHREEQC turns a mass concentration of ``element``
@@ -241,7 +497,10 @@ class Database:
 
 # ------------------------------------------------------------------ formulas
 _CHARGE_RE = re.compile(r"([+-])(\d*\.?\d*)$")
-_TOKEN_RE = re.compile(r"([A-Z][a-z_]*)|(\()|(\))(\d*\.?\d*)|(\d+\.?\d*|\.\d+)")
+# an element: a capital and lower-case letters or underscores, or a bracketed name ("[13C]", "[18O]")
+# followed by lower-case letters (parse.cpp get_elt)
+_ELEMENT = r"\[[^\[\]]+\][a-z_]*|[A-Z][a-z_]*"
+_TOKEN_RE = re.compile(rf"({_ELEMENT})|(\()|(\))(\d*\.?\d*)|(\d+\.?\d*|\.\d+)")
 
 
 def species_charge(name: str) -> float:
@@ -257,7 +516,8 @@ def parse_formula(formula: str) -> dict[str, float]:
     """Element counts of a formula: "CaMg(CO3)2" -> {"Ca": 1, "Mg": 1, "C": 2, "O": 6};
     hydrates ("CaSO4:2H2O"), decimals ("Ca0.5(CO3)0.5") and a trailing charge are handled.
     Elements are a capital letter followed by lower-case letters (PHREEQC's rule, so names
-    like "Hdg" or "Benzoate" are elements too). Raises ValueError on anything else."""
+    like "Hdg" or "Benzoate" are elements too), or a bracketed isotope name ("H2[18O]" ->
+    {"H": 2, "[18O]": 1}). Raises ValueError on anything else."""
     if formula == "e-":
         return {}
     body = _CHARGE_RE.sub("", formula) if _CHARGE_RE.search(formula) else formula
@@ -438,10 +698,18 @@ class _Entry:
         self.vm: tuple[float, ...] | None = None
         self.vm0 = 0.0
         self.crit = [0.0, 0.0, 0.0]  # T_c, P_c, omega
+        self.add: list[tuple[str | None, float, str]] = []  # -add_logk (name, factor), -add_constant (None, c)
+        self.llnl_gamma: float | None = None
+        self.co2_llnl_gamma = False
+        self.activity_water = False
+        self.ex_gamma: tuple[float, float, float] | None = None  # EXCHANGE_SPECIES -gamma a b [a_f]
+        self.davies = False
+        self.cd_music: tuple[float, ...] | None = None
 
 
-def _option(stmt: str, opts: tuple[str, ...], where: str, block: str) -> tuple[str, list[str]] | None:
-    """(canonical option, its arguments) if the statement is an option of ``opts``, else None."""
+def _option(stmt: str, opts, where: str, block: str, unknown_ok: bool = False) -> tuple[str, list[str]] | None:
+    """(canonical option, its arguments) if the statement is an option of ``opts``, else None
+    (``unknown_ok``: ("unknown", arguments) for a "-x" that is none of them, else an error)."""
     toks = stmt.split()
     first = toks[0]
     if len(first) > 1 and first[0] == "-" and first[1].isalpha():
@@ -449,6 +717,8 @@ def _option(stmt: str, opts: tuple[str, ...], where: str, block: str) -> tuple[s
         for o in opts:
             if o.startswith(name):
                 return _CANON.get(o, o), toks[1:]
+        if unknown_ok:
+            return "unknown", toks[1:]
         raise DatabaseError(f"{where}: unknown option {first!r} in {block} (PHREEQC refuses it too); "
                             f"options: {', '.join('-' + o for o in opts)}")
     if first.lower() in opts:
@@ -456,9 +726,15 @@ def _option(stmt: str, opts: tuple[str, ...], where: str, block: str) -> tuple[s
     return None
 
 
-def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> Database:
-    """Read a PHREEQC database: a bundled name (``"phreeqc.dat"``, ``"wateq4f.dat"``,
-    ``"minteq.v4.dat"``) or a path to any PHREEQC-format file.
+def load_database(name_or_path: str | Path, *, strict_balance: bool = True,
+                  activity_model: str | None = None) -> Database:
+    """Read a PHREEQC database: a bundled name (``BUNDLED``: every database PHREEQC distributes,
+    ``"phreeqc.dat"``, ``"pitzer.dat"``, ``"llnl.dat"``, ...) or a path to any PHREEQC-format file.
+
+    ``activity_model="ion-association"`` asks explicitly for PHREEQC's ion-association model (the
+    one chemsolve models) on a database whose own model is Pitzer, SIT or LLNL's B-dot; without it
+    the speciation refuses such a database (``check_activity_model``), since its answers would not
+    be PHREEQC's for that database. The database's own model is ``Database.activity_model``.
 
     The file is checked as PHREEQC checks it when it loads a database (read.cpp, tidy.cpp), so that
     a file PHREEQC refuses -- cut short, a definition missing -- is refused here too, with file, line
@@ -466,14 +742,19 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True) -> D
     reaction, every element of every formula has a master-species row, every valence state's
     element has its primary row (and a redox element's primary master species is also a valence
     state's), options are PHREEQC's (abbreviations as PHREEQC matches them, numbers where it
-    needs them). Options that would change log K or activity coefficients in ways chemsolve does
-    not implement (-add_logk, -llnl_gamma, ...) are refused rather than ignored. Parts chemsolve
-    does not use are listed in one ``DatabaseWarning``. Raises ``DatabaseError`` on any of these,
+    needs them), -add_logk names a NAMED_EXPRESSIONS entry, PITZER and SIT parameters name
+    SOLUTION_SPECIES, LLNL tables are complete. What chemsolve reads but does not model yet, and
+    what it does not read, are listed in one ``DatabaseWarning``. Raises ``DatabaseError`` on any of these,
     a malformed line, an unbalanced reaction (unless the entry says ``-no_check``;
     ``strict_balance=False`` turns these into warnings), or a file that is not there.
     """
+    if activity_model not in (None, "ion-association"):
+        raise InvalidInputError(f"activity_model={activity_model!r}: chemsolve models only 'ion-association' "
+                                "(None: the database's own model)")
     path = _resolve(name_or_path)
-    return parse_database(read_text(path), str(path), strict_balance=strict_balance, _stacklevel=3)
+    db = parse_database(read_text(path), str(path), strict_balance=strict_balance, _stacklevel=3)
+    db.use_ion_association = activity_model == "ion-association"
+    return db
 
 
 def read_text(path: Path) -> str:
@@ -495,53 +776,88 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
     ignored_opts: dict[str, str] = {}
     unbalanced: list[str] = []
     redefined: list[str] = []
-    # what the PHREEQC-like checks need: every reference to a species, every formula's elements,
-    # exchange and surface definitions (chemsolve does not use them, PHREEQC checks them)
+    # what the PHREEQC-like checks need: every reference to a species, every formula's elements
     refs: list[tuple[str, int, str]] = []  # (species, line, who refers to it)
     other_species: dict[str, int] = {}  # exchange / surface species defined -> line
     other_masters: dict[str, tuple[str, int]] = {}  # exchange / surface master rows
     formulas: list[tuple[str, int, str]] = []  # (formula, line, what it is)
     phase_refs: list[tuple[str, int, str]] = []  # phases named inside other phases' reactions
+    adds: dict[tuple[str, str], list] = {}  # (kind, name) -> its -add_logk list (the last definition's)
+    block_lines: dict[str, list[str]] = {}  # each not-modelled block -> file:line of each occurrence
+    option_lines: dict[str, list[str]] = {}  # each not-modelled species option -> where
+    state: dict = {}  # the option a PITZER / SIT / LLNL / NAMED_EXPRESSIONS line continues
+
+    deferred: list[tuple[str, bool]] = []  # phases whose reactions name other phases (balance checked later)
+
+    def check_balance(kind: str, name: str, line: int, st: dict[str, float], no_check: bool) -> None:
+        try:
+            problem = None if no_check else _balance_error(st)
+        except ValueError as err:
+            raise DatabaseError(f"{fname}:{line}: {kind} {name!r}: {err}") from None
+        if problem:
+            msg = f"{fname}:{line}: {kind} {name!r} is not balanced ({problem})"
+            if strict_balance:
+                raise DatabaseError(msg + "; mark it -no_check if that is intended")
+            unbalanced.append(msg)
 
     def finish(e: _Entry | None) -> None:
         if e is None:
             return
+        if e.kind == "named expression":
+            db.named_expressions[e.name.lower()] = NamedExpression(
+                e.name, e.log_k, e.delta_h, e.analytic, tuple((n or "", c) for n, c, _ in e.add), e.line)
+            adds[(e.kind, e.name.lower())] = e.add
+            return
         if e.reaction is None:
             raise DatabaseError(f"{fname}:{e.line}: {e.kind} {e.name!r} has no reaction equation")
         lhs, rhs = e.reaction
+        formula = None
         if e.kind == "phase":  # as PHREEQC: "(aq)" dropped, H2O(l) is water; "(g)", "(s)" name phases
-            lhs = [lhs[0]] + [_phase_token(n, c) for n, c in lhs[1:]]
+            formula = _phase_formula(lhs[0][0])
+            lhs = [(formula, lhs[0][1])] + [_phase_token(n, c) for n, c in lhs[1:]]
             rhs = [_phase_token(n, c) for n, c in rhs]
         st = _stoich(lhs, rhs)
         rx = Reaction(st, e.log_k, e.delta_h, e.analytic)
-        try:
-            problem = None if e.no_check else _balance_error(st)
-        except ValueError as err:
-            raise DatabaseError(f"{fname}:{e.line}: {e.kind} {e.name!r}: {err}") from None
-        if problem:
-            msg = f"{fname}:{e.line}: {e.kind} {e.name!r} is not balanced ({problem})"
-            if strict_balance:
-                raise DatabaseError(msg + "; mark it -no_check if that is intended")
-            unbalanced.append(msg)
+        if e.kind == "phase" and any(_PHASE_TAG.search(n) for n in st if n != formula):
+            deferred.append((e.name, e.no_check))  # checked once the phases it names are replaced (below)
+        else:
+            check_balance(e.kind, e.name, e.line, st, e.no_check)
         for n, _ in (lhs[1:] + rhs if e.kind == "phase" else lhs + rhs[1:]):
             if e.kind == "phase" and re.search(r"\((g|s)\)$", n, re.IGNORECASE):
                 phase_refs.append((n, e.line, f"the reaction of phase {e.name!r}"))
             elif n != e.name:
                 refs.append((n, e.line, f"the reaction of {e.kind} {e.name!r}"))
-        if e.kind in ("exchange species", "surface species"):
-            other_species[e.name] = e.line
-            formulas.append((e.name, e.line, e.kind))
-            return
-        if e.name in (db.species if e.kind == "species" else db.phases):
-            redefined.append(e.name)  # as in PHREEQC, the later definition replaces the earlier
+        adds[(e.kind, e.name)] = e.add
+        for opt in ("llnl_gamma", "co2_llnl_gamma", "activity_water"):
+            if getattr(e, opt) not in (None, False):
+                option_lines.setdefault(f"option -{opt}", []).append(f"{fname}:{e.line}")
         try:
+            if e.kind in ("exchange species", "surface species"):
+                other_species[e.name] = e.line
+                formulas.append((e.name, e.line, e.kind))
+                elements = parse_formula(e.name)
+                if e.kind == "exchange species":
+                    db.exchange_species[e.name] = ExchangeSpecies(
+                        e.name, rx, species_charge(e.name), elements, e.line, e.ex_gamma, e.davies, e.llnl_gamma,
+                        e.mass_balance)
+                else:
+                    db.surface_species[e.name] = SurfaceSpecies(e.name, rx, species_charge(e.name), elements, e.line,
+                                                                e.cd_music, e.mass_balance)
+                return
+            if e.name in (db.species if e.kind == "species" else db.phases):
+                redefined.append(e.name)  # as in PHREEQC, the later definition replaces the earlier
+            elif e.kind == "phase":  # PHREEQC's phase names are case-insensitive (structures.cpp phase_store)
+                same = next((n for n in db.phases if n.lower() == e.name.lower()), None)
+                if same is not None:  # llnl.dat: Hf(g) replaces HF(g), under the later name
+                    redefined.append(f"{same} (as {e.name}: phase names are case-insensitive in PHREEQC)")
+                    del db.phases[same]
             if e.kind == "species":
                 elements = parse_formula(e.name)
                 db.species[e.name] = Species(e.name, rx, species_charge(e.name), elements, e.gamma, e.line,
-                                             e.mass_balance, e.vm)
+                                             e.mass_balance, e.vm, e.llnl_gamma, e.co2_llnl_gamma, e.activity_water)
                 formulas.append((e.name, e.line, "species"))
             else:
-                formula = re.sub(r"\((g|s)\)$", "", lhs[0][0], flags=re.IGNORECASE)
+                assert formula is not None
                 products = _stoich(lhs[1:], rhs)
                 db.phases[e.name] = Phase(e.name, formula, rx, parse_formula(formula), e.line, products, e.vm0,
                                           *e.crit)
@@ -556,12 +872,19 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
             finish(entry)
             entry = None
             block = first.upper()
-            if block in _OTHER_MODELS:
-                raise DatabaseError(f"{where}: {block}: this database uses "
-                                    f"{_OTHER_MODELS[block]}; chemsolve implements "
-                                    "PHREEQC's ion-association model only (phreeqc.dat, wateq4f.dat, minteq.v4.dat), "
-                                    "and would silently give another answer")
-            if block not in _READ and block != "END":
+            state.clear()
+            if block in _NOT_MODELLED:
+                block_lines.setdefault(block, []).append(where)
+                if block == "PITZER":
+                    db.pitzer = db.pitzer or PitzerModel()
+                    db.pitzer.lines.append(no)
+                elif block == "SIT":
+                    db.sit = db.sit or SitModel()
+                    db.sit.lines.append(no)
+                elif block == "LLNL_AQUEOUS_MODEL_PARAMETERS":
+                    db.llnl = db.llnl or LlnlModel()
+                    db.llnl.lines.append(no)
+            elif block not in _READ and block != "END":
                 db.skipped.setdefault(f"block {block}", where)
             continue
         if block is None:
@@ -569,6 +892,33 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
         toks = stmt.split()
         if block in _MASTER_BLOCKS:
             _master_row(db, block, toks, stmt, where, no, other_masters, refs)
+            continue
+        if block in ("PITZER", "SIT"):
+            _interaction_line(db, block, toks, stmt, where, no, state)
+            continue
+        if block == "LLNL_AQUEOUS_MODEL_PARAMETERS":
+            assert db.llnl is not None
+            _llnl_line(db.llnl, toks, stmt, where, state)
+            continue
+        if block == "NAMED_EXPRESSIONS":
+            opt = _option(stmt, _NAMED_OPTS, where, block, unknown_ok=True)
+            if opt is None:  # a name: a new expression
+                finish(entry)
+                entry = _Entry("named expression", toks[0], where, no)
+                entry.reaction = ([], [])
+            elif opt[0] == "unknown":
+                # PHREEQC passes over an unknown option here silently (read_named_logk: OPTION_ERROR)
+                ignored_opts.setdefault(f"{toks[0]} of NAMED_EXPRESSIONS", where)
+            elif entry is None:
+                raise DatabaseError(f"{where}: option {toks[0]!r} before any NAMED_EXPRESSIONS name")
+            elif opt[0] == "ln_alpha1000":
+                _apply_option(entry, "analytic", opt[1], where, ignored_opts, block)
+                assert entry.analytic is not None
+                a = list(entry.analytic) + [0.0] * (6 - len(entry.analytic))
+                # read.cpp divides A1..A5 by 1000 ln 10 (its loop stops before A6), kept as PHREEQC does
+                entry.analytic = tuple(v / (1000.0 * LN10) for v in a[:5]) + (a[5],)
+            else:
+                _apply_option(entry, opt[0], opt[1], where, ignored_opts, block)
             continue
         if block not in _BLOCK_OPTS:
             _other_block_line(block, toks, stmt, where)
@@ -607,14 +957,37 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
         raise DatabaseError(f"{end}: no SOLUTION_MASTER_SPECIES or SOLUTION_SPECIES found by the end of the file: "
                             "is this a PHREEQC database?")
     _check_as_phreeqc(db, fname, refs, other_species, other_masters, formulas, phase_refs, end)
+    _resolve_added_log_k(db, adds)
+    _replace_phases_in_phases(db, fname)
+    for name, no_check in deferred:  # as PHREEQC (tidy_phases), the rewritten reaction is checked
+        if name in db.phases:
+            ph = db.phases[name]
+            check_balance("phase", name, ph.line, ph.reaction.stoich, no_check)
+    _check_models(db, fname)
+    for el, (sp, line) in other_masters.items():
+        sm = SiteMaster(el, sp, line)
+        if sp in db.exchange_species:
+            db.exchange_masters[el] = sm
+        else:
+            db.surface_masters[el] = sm
+    for blk, lines in block_lines.items():
+        db.unmodelled.append(Unmodelled(blk, tuple(lines), _NOT_MODELLED[blk]))
+    if "H3O+" in db.species:
+        db.unmodelled.append(Unmodelled("species H3O+", (f"{fname}:{db.species['H3O+'].line}",),
+                                        "H3O+ in place of H+ as the proton; speciation refuses this database"))
+    for opt, lines in option_lines.items():
+        why = _SPECIES_ACTIVITY_OPTS[opt.removeprefix("option -")]
+        db.unmodelled.append(Unmodelled(opt, (lines[0],), f"{why}; {len(lines)} species, the first listed; "
+                                        "stored on the species"))
     for opt, first_where in ignored_opts.items():
         db.skipped.setdefault(f"option -{opt}", first_where)
-    notes = [f"{k} (first at {v})" for k, v in db.skipped.items()]
+    notes = [str(u) for u in db.unmodelled]
+    notes += [f"skipped {k} (first at {v})" for k, v in db.skipped.items()]
     if redefined:
         notes.append(f"{len(redefined)} entries defined twice, the later definition kept: {', '.join(redefined)}")
     if unbalanced:
         notes.append(f"{len(unbalanced)} unbalanced reactions kept (strict_balance=False): " + "; ".join(unbalanced))
-    text = f"{fname}: chemsolve skipped " + ", ".join(notes)
+    text = f"{fname}: " + "; ".join(notes)
     if notes and text not in _LISTED:  # once per database per process, not on every load
         _LISTED.add(text)
         warnings.warn(text, DatabaseWarning, stacklevel=_stacklevel)
@@ -622,6 +995,251 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
 
 
 _LISTED: set[str] = set()  # the DatabaseWarning texts already shown in this process
+
+
+_PHASE_TAG = re.compile(r"\((g|s)\)", re.IGNORECASE)
+
+
+def _phase_formula(token: str) -> str:
+    """A phase's formula from the first token of its reaction, as read.cpp read_phases: the first
+    "(g)", "(s)", "(G)" and "(S)" removed ("CO2(g) = CO2" in iso.dat dissolves the formula CO2)."""
+    for tag in ("(g)", "(s)", "(G)", "(S)"):
+        token = token.replace(tag, "", 1)
+    return token
+
+
+def _true_false(args: list[str]) -> bool:
+    """PHREEQC's get_true_false: true unless the first word starts with F or f (true if none)."""
+    return not (args and args[0][0] in "Ff")
+
+
+def _interaction_line(db: Database, block: str, toks: list[str], stmt: str, where: str, no: int, state: dict) -> None:
+    """A line of PITZER or SIT (pitzer.cpp read_pitzer, sit.cpp read_sit): an option that sets a
+    switch or the kind of the rows that follow, or a row: the kind's species then up to six numbers."""
+    opts = _PITZER_OPTS if block == "PITZER" else _SIT_OPTS
+    first = toks[0]
+    name = None
+    if len(first) > 1 and first[0] == "-" and first[1].isalpha():
+        name = next((o for o in opts if o.startswith(first[1:].lower())), None)
+        if name is None:
+            raise DatabaseError(f"{where}: unknown option {first!r} in {block} (PHREEQC refuses it too); options: "
+                                + ", ".join("-" + o for o in opts))
+    elif first.lower() in opts:
+        name = first.lower()
+    if name is not None:
+        spec = opts[name]
+        if spec is None:  # a switch of PITZER; a row after it is an error in PHREEQC (OPTION_ERROR)
+            assert db.pitzer is not None
+            setattr(db.pitzer, _PITZER_SWITCH[name], _true_false(toks[1:]))
+            state["kind"] = None
+        else:
+            state["kind"] = spec
+        return
+    spec = state.get("kind")
+    if spec is None:
+        raise DatabaseError(f"{where}: {block} row before an option naming its parameter (-B0, -THETA, "
+                            f"-epsilon, ...): {stmt!r} (PHREEQC: 'Unknown input in {block} keyword')")
+    kind, n = spec
+    if len(toks) < n + 1:
+        raise DatabaseError(f"{where}: {block} -{kind} row needs {n} species and a value: {stmt!r}")
+    species = tuple(toks[:n])
+    for sp in species:
+        if not (sp[0].isupper() or sp[0] in "(["):
+            raise DatabaseError(f"{where}: {block} -{kind} row needs {n} species names first, got {sp!r} "
+                                "(PHREEQC: 'Wrong number of species for a Pitzer parameter')")
+    coeffs = tuple(_leading_numbers(toks[n:n + 6]))
+    if not coeffs:  # PHREEQC drops such a row without a word; a parameter without a value is an error
+        raise DatabaseError(f"{where}: {block} -{kind} row has no number after its species: {stmt!r}")
+    par = InteractionParameter(kind, species, coeffs, no)
+    model: PitzerModel | SitModel | None = db.pitzer if block == "PITZER" else db.sit
+    assert model is not None
+    if kind == "APHI":
+        assert isinstance(model, PitzerModel)
+        model.aphi = par
+    else:  # PHREEQC keys a parameter by its type and the set of its species; a later row replaces
+        model.parameters[(kind, tuple(sorted(set(species))))] = par
+
+
+def _llnl_line(llnl: LlnlModel, toks: list[str], stmt: str, where: str, state: dict) -> None:
+    """A line of LLNL_AQUEOUS_MODEL_PARAMETERS: an option and its numbers, or more numbers of the
+    option above (read.cpp read_llnl_aqueous_model_parameters appends them)."""
+    first = toks[0]
+    name = None
+    if len(first) > 1 and first[0] == "-" and first[1].isalpha():
+        name = next((o for o in _LLNL_OPTS if o.startswith(first[1:].lower())), None)
+        if name is None:
+            raise DatabaseError(f"{where}: unknown option {first!r} in LLNL_AQUEOUS_MODEL_PARAMETERS (PHREEQC "
+                                "refuses it too)")
+    elif first.lower() in _LLNL_OPTS:
+        name = first.lower()
+    args = toks[1:] if name is not None else toks
+    fld = _LLNL_OPTS[name] if name is not None else state.get("field")
+    if fld == "use_phreeqc_dha_dhb" and name is not None:
+        llnl.use_phreeqc_dha_dhb = _true_false(args)
+        state["field"] = None
+        return
+    if fld is None or fld == "use_phreeqc_dha_dhb":
+        raise DatabaseError(f"{where}: numbers without an option in LLNL_AQUEOUS_MODEL_PARAMETERS: {stmt!r}")
+    vals = _leading_numbers(args)
+    if len(vals) < len(args):
+        raise DatabaseError(f"{where}: LLNL_AQUEOUS_MODEL_PARAMETERS -{fld}: {args[len(vals)]!r} is not a number")
+    getattr(llnl, fld).extend(vals)
+    state["field"] = fld
+
+
+def _expression_vector(log_k: float, delta_h: float | None, analytic: tuple[float, ...] | None) -> list[float]:
+    """PHREEQC's log K array [log K, delta H, A1..A6] after select_log_k_expression (tidy.cpp): the
+    analytic expression alone when it has a nonzero coefficient, else log K and delta H."""
+    a = list(analytic or ()) + [0.0] * (6 - len(analytic or ()))
+    if any(v != 0.0 for v in a):
+        return [0.0, 0.0] + a
+    return [log_k, delta_h or 0.0] + [0.0] * 6
+
+
+def _resolve_added_log_k(db: Database, adds: dict[tuple[str, str], list]) -> None:
+    """``-add_logk`` and ``-add_constant`` as PHREEQC's tidy.cpp: each NAMED_EXPRESSIONS entry is its
+    own expression plus those it adds (add_logks, all terms); a species or phase adds, per entry, the
+    entry's analytic terms if it has any, else its log K and delta H (add_other_logk), times the factor.
+    The sum goes to ``Reaction.added`` as the six coefficients of ``log_k_basis``."""
+    import dataclasses
+
+    named = db.named_expressions
+    done: dict[str, list[float]] = {}
+
+    def resolved(key: str, where: str, depth: int = 0) -> list[float]:
+        if key in done:
+            return done[key]
+        if key not in named:
+            raise DatabaseError(f"{where}: -add_logk {key!r}: no such NAMED_EXPRESSIONS entry (PHREEQC: 'Could not "
+                                "find named temperature expression')")
+        if depth > 15:
+            raise DatabaseError(f"{where}: -add_logk {key!r}: circular NAMED_EXPRESSIONS (PHREEQC: 'Circular "
+                                "definition of named_logk?')")
+        ne = named[key]
+        v = _expression_vector(ne.log_k, ne.delta_h, ne.analytic)
+        for n, c, w in adds.get(("named expression", key), []):
+            other = [1.0] + [0.0] * 7 if n is None else resolved(n.lower(), w, depth + 1)
+            v = [a + c * b for a, b in zip(v, other)]
+        done[key] = v
+        return v
+
+    for key in named:
+        resolved(key, f"{Path(db.path).name}:{named[key].line}")
+    for (kind, name), add in adds.items():
+        if not add or kind == "named expression":
+            continue
+        tot = [0.0] * 8
+        for n, c, w in add:
+            v = [1.0] + [0.0] * 7 if n is None else resolved(n.lower(), w)
+            if any(x != 0.0 for x in v[2:]):
+                tot = [a + c * b for a, b in zip(tot, [0.0, 0.0] + v[2:])]
+            else:
+                tot = [a + c * b for a, b in zip(tot, v[:2] + [0.0] * 6)]
+        vt = _van_t_hoff(tot[0], tot[1])
+        added = tuple(a + b for a, b in zip(vt, tot[2:]))
+        table: dict = {"species": db.species, "phase": db.phases, "exchange species": db.exchange_species,
+                       "surface species": db.surface_species}[kind]
+        obj = table[name]
+        table[name] = dataclasses.replace(obj, reaction=dataclasses.replace(obj.reaction, added=added))
+
+
+def _replace_phases_in_phases(db: Database, fname: str) -> None:
+    """A phase whose reaction names another phase ("HDO(g) + H2O(l) = H2O(g) + HDO(aq)" in iso.dat)
+    is rewritten with that phase's dissolution reaction, its log K expression added times the
+    coefficient, as PHREEQC's tidy.cpp replace_solids_gases (the rewritten reaction is what PHREEQC
+    uses in its equations)."""
+    import dataclasses
+
+    for name in list(db.phases):
+        ph = db.phases[name]
+        for _ in range(20):
+            tagged = [(k, c) for k, c in ph.products.items() if _PHASE_TAG.search(k)]
+            if not tagged:
+                break
+            products = dict(ph.products)
+            added = list(ph.reaction.added or (0.0,) * 6)
+            for k, c in tagged:
+                sub = db.phases.get(k) or db.phases.get(_phase_formula(k))
+                if sub is None:
+                    raise DatabaseError(f"{fname}:{ph.line}: phase {k!r}, named in the reaction of phase {name!r}, "
+                                        "is not in PHASES")
+                del products[k]
+                for s2, c2 in sub.products.items():
+                    products[s2] = products.get(s2, 0.0) + c * c2
+                added = [a + c * b for a, b in zip(added, sub.reaction.log_k_coeffs())]
+            products = {k: v for k, v in products.items() if v != 0.0}
+            st: dict[str, float] = {ph.formula: -1.0}
+            for k, v in products.items():
+                st[k] = st.get(k, 0.0) + v
+            st = {k: v for k, v in st.items() if v != 0.0}
+            rx = dataclasses.replace(ph.reaction, stoich=st, added=tuple(added))
+            ph = dataclasses.replace(ph, reaction=rx, products=products)
+        else:
+            raise DatabaseError(f"{fname}:{ph.line}: phase {name!r}: could not remove all solids and gases from its "
+                                "reaction (PHREEQC refuses it too)")
+        db.phases[name] = ph
+
+
+def _check_models(db: Database, fname: str) -> None:
+    """What PHREEQC checks of PITZER, SIT (pitzer_tidy, sit_tidy: the species of a parameter are
+    SOLUTION_SPECIES; the third of PSI and ZETA too) and LLNL_AQUEOUS_MODEL_PARAMETERS (equal numbers
+    of temperatures, dh_a, dh_b and bdot; five co2_coefs)."""
+    for block, model in (("PITZER", db.pitzer), ("SIT", db.sit)):
+        if model is None:
+            continue
+        for par in model.parameters.values():
+            n_checked = 3 if par.kind in ("PSI", "ZETA") else 2
+            for sp in par.species[:n_checked]:
+                if sp not in db.species:
+                    raise DatabaseError(f"{fname}:{par.line}: {block} -{par.kind}: species {sp!r} is not defined in "
+                                        "SOLUTION_SPECIES (PHREEQC refuses it too)")
+    if db.llnl is not None:
+        ll = db.llnl
+        n = len(ll.temperatures)
+        line = f"{fname}:{ll.lines[0]}"
+        if n == 0 or not len(ll.dh_a) == len(ll.dh_b) == len(ll.bdot) == n:
+            raise DatabaseError(f"{line}: LLNL_AQUEOUS_MODEL_PARAMETERS needs as many (> 0) temperatures, dh_a, dh_b "
+                                f"and bdot values; got {n}, {len(ll.dh_a)}, {len(ll.dh_b)}, {len(ll.bdot)}")
+        if len(ll.co2_coefs) != 5:
+            raise DatabaseError(f"{line}: LLNL_AQUEOUS_MODEL_PARAMETERS needs five -co2_coefs, got {len(ll.co2_coefs)}")
+
+
+def check_activity_model(db: Database) -> None:
+    """Refuse to run chemsolve's ion-association model on a database whose activity model is another
+    (PHREEQC would use Pitzer, SIT or LLNL's B-dot: the answers would silently differ), unless the
+    database was loaded with ``activity_model="ion-association"``; and refuse species whose activity
+    rule chemsolve does not model (-activity_water) -- the latter by ``check_species_activity``."""
+    name = Path(db.path).name
+    if "H3O+" in db.species:
+        raise InvalidInputError(f"{name} defines the proton as H3O+ (SOLUTION_SPECIES at line "
+                                f"{db.species['H3O+'].line}), which chemsolve does not model yet (it needs H+)")
+    model = db.activity_model
+    if model == "ion-association" or db.use_ion_association:
+        return
+    if model == "pitzer":
+        assert db.pitzer is not None
+        what = f"the Pitzer activity model (PITZER block at line {db.pitzer.lines[0]})"
+    elif model == "sit":
+        assert db.sit is not None
+        what = f"the SIT activity model (SIT block at line {db.sit.lines[0]})"
+    else:
+        line = db.llnl.lines[0] if db.llnl is not None else next(
+            s.line for s in db.species.values() if s.llnl_gamma is not None or s.co2_llnl_gamma)
+        where = "LLNL_AQUEOUS_MODEL_PARAMETERS" if db.llnl is not None else "species"
+        what = f"the LLNL B-dot activity model (-llnl_gamma; {where} at line {line})"
+    raise InvalidInputError(f"{name} uses {what}, which chemsolve does not model yet; "
+                            f"load_database({name!r}, activity_model='ion-association') runs PHREEQC's "
+                            "ion-association model on its log K instead (not PHREEQC's answer for this database)")
+
+
+def check_species_activity(db: Database, species) -> None:
+    """Refuse species whose activity rule chemsolve does not model: iso.dat's -activity_water
+    species (HDO, H2[18O], ...: PHREEQC takes their activity from the activity of water)."""
+    for name in species:
+        sp = db.species.get(name)
+        if sp is not None and sp.activity_water:
+            raise InvalidInputError(f"{Path(db.path).name}:{sp.line}: species {name!r} has -activity_water (its "
+                                    "activity follows the activity of water), which chemsolve does not model yet")
 
 
 def _other_block_line(block: str, toks: list[str], stmt: str, where: str) -> None:
@@ -681,7 +1299,7 @@ def _master_row(db: Database, block: str, toks: list[str], stmt: str, where: str
         raise DatabaseError(f"{where}: SOLUTION_MASTER_SPECIES needs element, species, alk, "
                             f"gfw (and element gfw): {stmt!r}")
     alk = _numbers([toks[2]], where, f"alkalinity of {el}")[0]
-    if not (toks[3][0].isupper() or _is_number(toks[3])):
+    if not (toks[3][0].isupper() or toks[3][0] == "[" or _is_number(toks[3])):
         raise DatabaseError(f"{where}: gram formula weight of {el}: {toks[3]!r} is neither a number nor a formula")
     primary = "(" not in el
     if primary and base != "E" and not (len(toks) > 4 and _is_number(toks[4])):
@@ -733,6 +1351,11 @@ def _check_as_phreeqc(db: Database, fname: str, refs, other_species, other_maste
                                     f"element {el!r}, must also be the master species of one of its valence states "
                                     f"(e.g. '{el}(x) {prim} ...'); PHREEQC refuses the file too")
     for name in ("H2O", "H+", "e-"):
+        if name == "H+" and "H3O+" in db.species:  # tidy.cpp: H+ or H3O+ (iso.dat), not both
+            if "H+" in db.species:
+                raise DatabaseError(f"{fname}:{db.species['H3O+'].line}: H+ and H3O+ are both defined in "
+                                    "SOLUTION_SPECIES (PHREEQC refuses such a database)")
+            continue
         if name not in db.species:
             raise DatabaseError(f"{end}: species {name!r} is not defined in SOLUTION_SPECIES by the end of the file "
                                 "(PHREEQC refuses such a database)")
@@ -754,7 +1377,7 @@ def _elements_of(formula: str) -> set[str]:
     return set(parse_formula(formula)) if formula != "e-" else set()
 
 
-_MB_RE = re.compile(r"([A-Z][a-z_]*)(\([+-]?\d+(?:\.\d+)?\))?|(\()|(\))(\d*\.?\d*)|(\d+\.?\d*|\.\d+)")
+_MB_RE = re.compile(rf"({_ELEMENT})(\([+-]?\d+(?:\.\d+)?\))?|(\()|(\))(\d*\.?\d*)|(\d+\.?\d*|\.\d+)")
 
 
 def parse_mass_balance(text: str) -> dict[str, float]:
@@ -765,6 +1388,8 @@ def parse_mass_balance(text: str) -> dict[str, float]:
     pos = 0
     body = text
     while pos < len(body):
+        if body[pos] in "+-":  # a charge ends the formula ("DS(6)O4-" in iso.dat), as get_secondary_in_species
+            break
         m = _MB_RE.match(body, pos)
         if not m:
             raise ValueError(f"cannot read -mass_balance formula {text!r} at {body[pos:]!r}")
@@ -801,6 +1426,42 @@ def _apply_option(entry: _Entry, opt: str, args: list[str], where: str, ignored:
         if len(args) < 1:
             raise DatabaseError(f"{where}: log_k needs a value")
         entry.log_k = _numbers(args[:1], where, "log_k")[0]
+    elif opt == "offset":  # EXCHANGE_ / SURFACE_SPECIES: added to the log K read so far (read.cpp)
+        vals = _leading_numbers(args[:1])
+        if not vals:
+            raise DatabaseError(f"{where}: -offset needs a number (PHREEQC stops too: 'No offset for log K given')")
+        entry.log_k += vals[0]
+    elif opt == "add_logk":
+        if not args:
+            raise DatabaseError(f"{where}: -add_logk needs the name of a NAMED_EXPRESSIONS entry")
+        factor = _leading_numbers(args[1:2])
+        entry.add.append((args[0], factor[0] if factor else 1.0, where))
+    elif opt == "add_constant":
+        vals = _leading_numbers(args[:1])
+        if not vals:
+            raise DatabaseError(f"{where}: -add_constant needs the constant to add to log K")
+        entry.add.append((None, vals[0], where))
+    elif opt == "llnl_gamma":
+        vals = _leading_numbers(args[:1])
+        if not vals:  # PHREEQC warns and keeps a = 0 ("Expecting activity-coefficient parameter, a.")
+            raise DatabaseError(f"{where}: -llnl_gamma needs the ion-size parameter a")
+        entry.llnl_gamma = vals[0]
+    elif opt == "co2_llnl_gamma":
+        entry.co2_llnl_gamma = True
+    elif opt == "activity_water":
+        entry.activity_water = True
+    elif opt == "gamma" and block == "EXCHANGE_SPECIES":
+        vals = _leading_numbers(args[:3])
+        if len(vals) < 2:  # PHREEQC warns "Expecting 2 activity-coefficient parameters, a and b."
+            raise DatabaseError(f"{where}: -gamma needs two numbers (a, b) and an optional a_f")
+        if vals[0] == 0.0 and vals[1] == 0.0:  # read.cpp: "-gamma 0 0" is Davies
+            entry.davies, entry.ex_gamma = True, None
+        else:
+            entry.davies, entry.ex_gamma = False, (vals[0], vals[1], vals[2] if len(vals) > 2 else 0.0)
+    elif opt == "davies":
+        entry.davies, entry.ex_gamma = True, None
+    elif opt == "cd_music":
+        entry.cd_music = tuple(_leading_numbers(args[:5]))
     elif opt == "delta_h":
         if not args:
             raise DatabaseError(f"{where}: delta_h needs a value")
@@ -853,14 +1514,10 @@ def _apply_option(entry: _Entry, opt: str, args: list[str], where: str, ignored:
         if not vals:
             raise DatabaseError(f"{where}: option -{opt} needs a number first (PHREEQC refuses it too)")
         entry.crit[("t_c", "p_c", "omega").index(opt)] = vals[0]
-    elif opt in _UNSUPPORTED and block in ("SOLUTION_SPECIES", "PHASES"):
-        raise DatabaseError(f"{where}: option -{opt} ({_UNSUPPORTED[opt]}) is not supported by chemsolve: the "
-                            f"log K or activity of {entry.name!r} would differ from PHREEQC's")
     else:
         if opt in _NEEDS_NUMBER and not (args and re.match(r"[+-]?(\d|\.\d)", args[0])):
             raise DatabaseError(f"{where}: option -{opt} needs a number first (PHREEQC refuses it too)")
-        if block in ("SOLUTION_SPECIES", "PHASES"):  # (exchange and surface blocks are listed as skipped whole)
-            ignored.setdefault(opt, where)
+        ignored.setdefault(opt if block in ("SOLUTION_SPECIES", "PHASES") else f"{opt} of {block}", where)
 
 
 def _resolve(name_or_path: str | Path) -> Path:

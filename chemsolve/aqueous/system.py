@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..kernels.codes import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ
-from .database import Database, parse_formula
+from .database import Database, check_activity_model, check_species_activity, parse_formula
 
 FIXED_SPECIES = ("H+", "H2O", "e-")
 
@@ -364,6 +364,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     saturation index fixes a total, pH or pe (must be formed by the species present).
     add_formulas : phase -> the formula that dissolves in its place (reaction steps).
     """
+    check_activity_model(db)  # a Pitzer / SIT / LLNL database is refused, not solved with the wrong model
     c = chem(db)
     comps: list[str] = []
     masters: list[str] = []
@@ -476,6 +477,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         if sp.vm is not None:
             vm[i] = sp.vm
     species = [r[0] for r in rows]
+    check_species_activity(db, species)
     for j, _ms in enumerate(masters):
         if comps[j] != "Alkalinity" and not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
