@@ -607,11 +607,20 @@ def _couple_columns(db: Database, cs: CertSystem, couples: dict, default: str | 
     return out
 
 
-def _couple_le(c_def, log_a, law, lk_pairs):
-    """log10 a(e-) of a couple: la(a) - la(b) = log K + dH lh + dW law + de le."""
+def _couple_le(c_def, log_a, law, T_, vol_ext=None, fP=None):
+    """log10 a(e-) of a couple: la(a) - la(b) = log K + dH lh + dW law + de le. Above 1 atm (``vol_ext``
+    (R, ns + 2) molar volumes of [species, H2O, e-], ``fP`` (R,) the pressure factor) log K carries the
+    pressure term of the couple's own reaction, dV = V(a) - V(b) - dH V(H+) - dW V(H2O): PHREEQC
+    substitutes the couple for e- in every reaction it rewrites and takes dV over the reaction that
+    results (prep.cpp k_temp, calc_delta_v), which is this term added to the reaction's own."""
     ia, ib, dH, dW, de, lkc, ih = c_def
-    (T_,) = lk_pairs
     lk = _log_k(lkc[None, :], T_)[:, 0]
+    if vol_ext is not None:
+        nsp = vol_ext.shape[1] - 2
+        iw = nsp  # the H2O column of vol_ext
+        dv = (vol_ext[:, ia if ia >= 0 else iw] - vol_ext[:, ib if ib >= 0 else iw] - dH * vol_ext[:, ih]
+              - dW * vol_ext[:, iw])
+        lk = lk - dv * fP
     la_a = log_a[:, ia] if ia >= 0 else law
     la_b = log_a[:, ib] if ib >= 0 else law
     return (la_a - la_b - lk - dH * log_a[:, ih] - dW * law) / de
@@ -664,7 +673,7 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             fullz = np.where(np.isfinite(full), full, 0.0)
             res = fullz @ ma_fin.T - lk
             for c_rows, c_def in extra["couples"]:  # laws whose electrons follow a redox couple
-                le_c = _couple_le(c_def, log_a, np.log10(aw_c), lk_pairs=(T_,))
+                le_c = _couple_le(c_def, log_a, np.log10(aw_c), T_, *((vol_ext, fP) if press.any() else ()))
                 res[:, c_rows] += ma_fin[c_rows, -1][None, :] * (le_c + pe_)[:, None]
             # Molalities below 1e-290 carry no usable digits (subnormal, or 0 after underflow): a law
             # whose species is that small passes if the law puts it below 1e-280 too (it is nothing
