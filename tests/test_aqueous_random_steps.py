@@ -148,3 +148,12 @@ def test_redox_couple_O(temp):
 ], ids=["O_couple_200C_Fe", "Fe_couple_150C", "per_element_130C"])
 def test_redox_couples_above_100C(text):
     _assert_agrees(text)
+
+
+@pytest.mark.parametrize("temp", [25, 143])
+def test_phase_with_electrons_holds_a_total_under_a_couple(temp):
+    """Pyrite (FeS2 + 2 H+ + 2 e- = Fe+2 + 2 HS-) fixes the Fe total of a SOLUTION with a default
+    couple: PHREEQC rewrites the phase's e- with the couple, as the solver does; the certificate took
+    the pe instead and refused the correct state (CHECK_FAILED, pyrite 'SI' 18.9 off at 25 C)."""
+    _assert_agrees(f"SOLUTION 1\n temp {temp}\n pH 7\n redox O(0)/O(-2)\n O(0) 0.1\n S(6) 1\n S(-2) 0.001\n"
+                   " Fe 0.01 Pyrite 0\n Na 3\n Cl 1\nEND\n")
