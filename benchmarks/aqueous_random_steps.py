@@ -34,10 +34,10 @@ FINDINGS = """\
   Fe (the pe barely poised), C(4), with dolomite at 70-120 C: NONFINITE; converges with 1e-3 mmol/kgw Ca,
   with 0.1 mmol/kgw Fe, without Fe, at 25 C, or with 0 mol dolomite. Not fixed: the cause is in the
   kernel's globalization (chemsolve/kernels/aqueous_solve.py), open.
-- **couple_above_100C** (a SOLUTION with `redox O(0)/O(-2)` above 100 C): the H2(g) SI and the Fe(2)
-  species (what the couple's pe distributes) differ from PHREEQC by up to 7e-5 (6.3e-5 at 143 C for any
-  O(0) and salinity; 1e-14 at 0-100 C): the couple's log K at the saturation pressure PHREEQC takes above
-  100 C. Reaction steps from these solutions agree. Strict xfail with a 100 C control that agrees.
+- A SOLUTION with a `redox` couple above 100 C (21 cases of seed 14 differed before, H2(g) SI by up to 7e-5,
+  pyrite's SI by 1.3e-2 with Fe(2)/Fe(3) at 150 C): PHREEQC substitutes the couple for e- in each reaction it
+  rewrites and takes the pressure term over the result, so the couple's log K carries dV (P - 1 atm) of its
+  own reaction at the saturation pressure; chemsolve now does the same (kernel and certificate).
 - No certificate failure in any calculation, also where PHREEQC fails.
 - Cases where PHREEQC fails (listed above) are mostly initial solutions whose mass balance PHREEQC does not
   close (Al, C(4), Fe at 0-150 C); chemsolve converges and is certified on some of them (not compared).

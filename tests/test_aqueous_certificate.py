@@ -169,6 +169,37 @@ def test_a_failing_certificate_refuses_convergence(db, monkeypatch):
     assert b.counts() == {"CHECK_FAILED": 2}
 
 
+def test_redox_couple_pressure_term_is_checked(db, monkeypatch):
+    """Above 100 C (the saturation pressure, 4.7 atm at 150 C) the log K of a SOLUTION's redox couple
+    carries the pressure term of the couple's own reaction, as PHREEQC's reactions into which it
+    substituted the couple for e-. The certificate holds that term in its own copy: the solver's
+    log K without it (what it did before; pyrite's SI then differed from PHREEQC's by 1.3e-2) is
+    refused, and with it the same water passes."""
+    from chemsolve.aqueous import solve_solution, system
+
+    sol = aq.Solution(db, totals={"Fe(2)": 0.1, "Fe(3)": 0.01, "S": 1, "Na": 1, "Cl": 1}, units="mmol/kgw",
+                      T=423.15, pH=5, redox="Fe(2)/Fe(3)")
+    db.__dict__.pop("_model_tableaux", None)
+    r = sol.speciate()
+    assert r.status == cs.Status.CONVERGED and r.certificate.passed, r.message
+    real = system.build
+
+    def no_couple_pressure(*a, **k):
+        t = real(*a, **k)
+        for i, name in enumerate(t.reactions):
+            if name.startswith("couple "):
+                t.rx_pflag[i] = 0
+        return t
+
+    monkeypatch.setattr(solve_solution, "build", no_couple_pressure)
+    db.__dict__.pop("_model_tableaux", None)
+    try:
+        old = sol.speciate()
+    finally:
+        db.__dict__.pop("_model_tableaux", None)
+    assert old.status == cs.Status.CHECK_FAILED and "mass action" in old.message, old.message
+
+
 def test_debye_huckel_of_the_certificate_matches_phreeqc():
     """The certificate's second copy of A and B (written again, vectorised) against PHREEQC's DH_A,
     DH_B: the same 1e-6 relative the solver's copy is held to."""

@@ -551,6 +551,9 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     for name, v in (gas_phi or {}).items():
         extra["phi"][:, cs.phases.index(name)] = np.broadcast_to(np.asarray(v, dtype=float), (N,))
     extra["couples"] = _couple_columns(db, cs, couples or {}, default_couple)
+    # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
+    extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
+                             else None)
     if rows.size:
         _check_rows(cs, rows, m, np.asarray(lg, dtype=float), *(np.broadcast_to(np.asarray(a, dtype=float), (N,))
                                                                 for a in (pH, pe, T, I, aw)),
@@ -595,24 +598,35 @@ def _couple_columns(db: Database, cs: CertSystem, couples: dict, default: str | 
         if cp is None or cp == "pe":
             continue
         groups.setdefault(cp, []).append(r)
-    out = []
-    for cp, rws in groups.items():
-        a, b = (db.masters[_db_key(db, k)].species for k in cp.split("/"))
-        ca, la_ = _canon_primary(db, a)
-        cb, lb_ = _canon_primary(db, b)
-        diff = {k: ca.get(k, 0.0) - cb.get(k, 0.0) for k in set(ca) | set(cb)}
-        ia = cs.species.index(a) if a != "H2O" else -1
-        ib = cs.species.index(b) if b != "H2O" else -1
-        out.append((np.array(rws), (ia, ib, diff.get("H+", 0.0), diff.get("H2O", 0.0), diff.get("e-", 0.0),
-                                    la_ - lb_, cs.h_col)))
-    return out
+    return [(np.array(rws), _couple_def(db, cs, cp)) for cp, rws in groups.items()]
 
 
-def _couple_le(c_def, log_a, law, lk_pairs):
-    """log10 a(e-) of a couple: la(a) - la(b) = log K + dH lh + dW law + de le."""
+def _couple_def(db: Database, cs: CertSystem, cp: str):
+    """(index of a, of b (-1: H2O), dH, dW, de, log K coefficients, H+ column) of couple "A(x)/A(y)":
+    la(a) - la(b) = log K + dH la(H+) + dW la(H2O) + de la(e-), from the two masters' reactions."""
+    a, b = (db.masters[_db_key(db, k)].species for k in cp.split("/"))
+    ca, la_ = _canon_primary(db, a)
+    cb, lb_ = _canon_primary(db, b)
+    diff = {k: ca.get(k, 0.0) - cb.get(k, 0.0) for k in set(ca) | set(cb)}
+    ia = cs.species.index(a) if a != "H2O" else -1
+    ib = cs.species.index(b) if b != "H2O" else -1
+    return (ia, ib, diff.get("H+", 0.0), diff.get("H2O", 0.0), diff.get("e-", 0.0), la_ - lb_, cs.h_col)
+
+
+def _couple_le(c_def, log_a, law, T_, vol_ext=None, fP=None):
+    """log10 a(e-) of a couple: la(a) - la(b) = log K + dH lh + dW law + de le. Above 1 atm (``vol_ext``
+    (R, ns + 2) molar volumes of [species, H2O, e-], ``fP`` (R,) the pressure factor) log K carries the
+    pressure term of the couple's own reaction, dV = V(a) - V(b) - dH V(H+) - dW V(H2O): PHREEQC
+    substitutes the couple for e- in every reaction it rewrites and takes dV over the reaction that
+    results (prep.cpp k_temp, calc_delta_v), which is this term added to the reaction's own."""
     ia, ib, dH, dW, de, lkc, ih = c_def
-    (T_,) = lk_pairs
     lk = _log_k(lkc[None, :], T_)[:, 0]
+    if vol_ext is not None:
+        nsp = vol_ext.shape[1] - 2
+        iw = nsp  # the H2O column of vol_ext
+        dv = (vol_ext[:, ia if ia >= 0 else iw] - vol_ext[:, ib if ib >= 0 else iw] - dH * vol_ext[:, ih]
+              - dW * vol_ext[:, iw])
+        lk = lk - dv * fP
     la_a = log_a[:, ia] if ia >= 0 else law
     la_b = log_a[:, ib] if ib >= 0 else law
     return (la_a - la_b - lk - dH * log_a[:, ih] - dW * law) / de
@@ -665,7 +679,7 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             fullz = np.where(np.isfinite(full), full, 0.0)
             res = fullz @ ma_fin.T - lk
             for c_rows, c_def in extra["couples"]:  # laws whose electrons follow a redox couple
-                le_c = _couple_le(c_def, log_a, np.log10(aw_c), lk_pairs=(T_,))
+                le_c = _couple_le(c_def, log_a, np.log10(aw_c), T_, *((vol_ext, fP) if press.any() else ()))
                 res[:, c_rows] += ma_fin[c_rows, -1][None, :] * (le_c + pe_)[:, None]
             # Molalities below 1e-290 carry no usable digits (subnormal, or 0 after underflow): a law
             # whose species is that small passes if the law puts it below 1e-280 too (it is nothing
@@ -732,6 +746,9 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             if press.any():  # dissolution dV (H2O's too, as PHREEQC's calc_delta_v) less the phase's own volume
                 lkp = lkp - ((vol_ext @ rows_p.T) - cs.ph_vm0[None, :]) * fP[:, None]
             fz = np.where(np.isfinite(full), full, 0.0)
+            if extra["phase_couple"] is not None:
+                fz[:, -1] = _couple_le(extra["phase_couple"], log_a, np.log10(aw_c), T_,
+                                       *((vol_ext, fP) if press.any() else ()))
             si = fz @ rows_p.T - lkp
             gone = (~np.isfinite(full)).astype(float) @ (rows_p != 0).T > 0  # a species of it absent: -inf
             si = np.where(gone, -np.inf, si)

@@ -294,31 +294,17 @@ def quantiles(x, qs=(0.5, 0.9, 0.99, 1.0)) -> list[float]:
 
 
 # ------------------------------------------------------------------ what went wrong, by kind
-def _solution_line(text: str, option: str) -> str | None:
-    for ln in text.split("EQUILIBRIUM_PHASES")[0].splitlines():
-        t = ln.split()
-        if t and t[0].lower() == option:
-            return " ".join(t[1:])
-    return None
-
-
 def classify(r: CaseResult) -> str:
     """The outcome of a case: "peer_failed" (PHREEQC did not converge: not compared), "ok" (every
     calculation converged, certified and within the tolerances with only the documented exceptions of
     ``compare``), "check_failed" (chemsolve's certificate refused a state: never allowed),
-    "not_converged" (PHREEQC converged, chemsolve did not), "couple_above_100C" (a SOLUTION with a
-    ``redox`` couple above 100 C differs in what the couple's pe sets: see the report), or
-    "differs"."""
+    "not_converged" (PHREEQC converged, chemsolve did not), or "differs"."""
     if any(d.status == "CHECK_FAILED" for d in r.steps):
         return "check_failed"
     if not r.peer_ok:
         return "peer_failed"
     if any(d.status != "CONVERGED" or not d.certified for d in r.steps):
         return "not_converged"
-    bad = [d for d in r.steps if not d.agrees]
-    if not bad:
+    if all(d.agrees for d in r.steps):
         return "ok"
-    T = float(_solution_line(r.case.text, "temp") or 25.0)
-    if (all(d.state == "i_soln" for d in bad) and _solution_line(r.case.text, "redox") is not None and T > 100.0):
-        return "couple_above_100C"
     return "differs"

@@ -526,7 +526,10 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         rrows.append(row)
         rlkc.append(lk)
         rvm0.append(0.0)
-        rpf.append(0)
+        # the couple's log K carries its own pressure term (dV over its species and H2O): PHREEQC
+        # substitutes the couple for e- in each reaction it rewrites and takes dV over the result
+        # (prep.cpp k_temp / calc_delta_v), the same as this term added to that reaction's own
+        rpf.append(1)
     nrx = len(rnames)
     for p in list(phases) + list(extra_reactions):
         if p not in rnames:

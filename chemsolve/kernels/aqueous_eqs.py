@@ -195,8 +195,9 @@ def pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk):
     """log K of species and reactions at the state's pressure: PHREEQC's k_calc subtracts
     dV (P - 1 atm) / (ln10 R T) when P > 1 atm, dV the reaction's change of molar volume at T, P, I
     (species: formation from the basis; phases: dissolution, H2O's volume 18.016/rho included as
-    PHREEQC's calc_delta_v, minus the phase's own volume; redox couples: none). At P <= 1 atm, log K(T)
-    unchanged."""
+    PHREEQC's calc_delta_v, minus the phase's own volume; redox couples: over their species and H2O,
+    as PHREEQC's dV of a reaction into which it substituted the couple for e-; a reaction whose flag
+    is not 1: none). At P <= 1 atm, log K(T) unchanged."""
     ns = logk0.shape[0]
     nrx = rx_logk0.shape[0]
     dp = (wp[WP_P] - 1.0) * PA_PER_ATM
