@@ -203,25 +203,44 @@ class Mixture:
               throw: bool = False, threads: int | None = None, chunk: int | None = None,
               **option_fields: Any) -> FlashResult | FlashBatch:
         """Flash the feed ``z`` at a pair of T [K], P [Pa], H [J/mol], S [J/mol/K] or VF (vapour mole
-        fraction): T+P, P+H, P+S, T+VF or P+VF. Numbers give one state (``FlashResult``); arrays (and a
-        (N, n) z) give N states in one compiled call (``FlashBatch``; scalars are broadcast).
+        fraction): T+P, P+H, P+S, T+VF or P+VF.
 
-        K0 : (n,) or (N, n) K-values to start from (a simulator cell's previous answer): a two-phase solve
-            is tried from them first, without stability analysis (the certificate tests stability; a row
-            it refutes is solved again cold). warm_start : along a sweep, each row starts from the K of
-            the row before it when that row split into two phases (rows are split into one contiguous
-            chunk per thread). T+VF / P+VF: T or P of the given pair is held and the other one solved;
-            H, S, VF flashes start their search from ``options.T_guess`` or an estimate.
-        options / option_fields : ``FlashOptions`` (or fields of it as keywords) for this call.
-        throw : raise ``chemsolve.ConvergenceError`` unless every state converged (a batch raises for
-            its first failed row, ``err.result``; the whole batch is ``err.batch``).
-        threads : numba threads for this call (default: numba's setting).
-        chunk : rows per warm-started chunk of a ``warm_start`` batch (each chunk's first row starts cold);
+        Numbers give one state (``FlashResult``); arrays (and a (N, n) z) give N states in one compiled
+        call (``FlashBatch``; scalars are broadcast).
+
+        Parameters
+        ----------
+        z : array_like
+            (n,) or (N, n) feed mole fractions.
+        T, P, H, S, VF : float or array_like, optional
+            Two of them: the held pair. T+VF / P+VF hold the given one and solve for the other; H, S and
+            VF flashes start their search from ``options.T_guess`` or an estimate.
+        K0 : array_like, optional
+            (n,) or (N, n) K-values to start from (a simulator cell's previous answer): a two-phase solve
+            is tried from them first, without stability analysis (the certificate tests stability; a
+            row it refutes is solved again cold).
+        warm_start : bool
+            Along a sweep, each row starts from the K of the row before it when that row split into two
+            phases (rows are split into one contiguous chunk per thread).
+        options : FlashOptions or mapping, optional
+            Settings for this call; ``option_fields`` give fields of it as keywords.
+        throw : bool
+            Raise ``chemsolve.ConvergenceError`` unless every state converged (a batch raises for its
+            first failed row, ``err.result``; the whole batch is ``err.batch``).
+        threads : int, optional
+            Numba threads for this call (default: numba's setting).
+        chunk : int, optional
+            Rows per warm-started chunk of a ``warm_start`` batch (each chunk's first row starts cold);
             default one chunk per thread. A row's answer depends on its chunk only, never on the thread
             that solved it (``chemsolve.sweep`` passes its own chunk).
+        **option_fields
+            Fields of ``FlashOptions``.
 
-        A row with a non-finite or non-positive T/P or a bad feed gets status INVALID_INPUT in a batch
-        (nothing is raised); for one state it raises ``InvalidInputError`` naming the value.
+        Returns
+        -------
+        FlashResult or FlashBatch
+            A row with a non-finite or non-positive T/P or a bad feed gets status INVALID_INPUT in a
+            batch (nothing is raised); for one state ``InvalidInputError`` names the value.
         """
         spec = _spec(T, P, H, S, VF)
         opts = self._options(options, option_fields)

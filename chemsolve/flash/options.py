@@ -151,29 +151,46 @@ def _damping(value: Any) -> dmp.Damping:
 class FlashOptions:
     """Settings of every flash (validated here; errors name the field).
 
-    tol : converged when max_i |ln K_i + ln phi_i^V - ln phi_i^L| <= tol (default 1e-11: Newton's last
+    Parameters
+    ----------
+    tol : float
+        Converged when max_i abs(ln K_i + ln phi_i^V - ln phi_i^L) <= tol (default 1e-11: Newton's last
         step makes it ~1e-14, and phase fractions and compositions are then exact to ~1e-11).
-    max_iter : iterations of one two-phase solve (substitution + Newton steps).
-    damping : a ``chemsolve.damping`` schedule of the substitution step (default ``Constant(1.0)``).
-    acceleration : ``DEM()`` (default), ``Anderson(m)`` or ``NoAcceleration()`` (also by name).
-    newton_switch, max_ss : substitution hands over to Newton on ln K when max|g| < newton_switch or
-        after max_ss substitution steps (max_ss = 0: Newton from the start; newton_switch = 0 and
-        max_ss >= max_iter: substitution only).
-    stability : run Michelsen's stability analysis before a cold two-phase solve (default True); off,
-        a cold solve starts from Wilson's K and a converged beta outside (0, 1) means one phase (the
-        certificate still tests stability).
-    stability_trials : "wilson" (vapour- and liquid-like Wilson trials) or "all" (also one trial per
-        pure component, Michelsen 1982a; default).
-    stability_tol, stability_max_iter : convergence (max |d ln W|) and iterations of one trial.
-    tpd_tol : a trial with tangent-plane distance below -tpd_tol proves the feed unstable.
-    negative_flash : a single-phase state reports its negative-flash split (beta < 0 or > 1) when one
-        converges (Whitson & Michelsen 1989); off (default), beta is 0 or 1.
-    T_bounds, T_guess : search interval [K] and first T of P-H / P-S flashes (T_guess 0: estimated).
-    energy_tol : relative tolerance of the held H or S in P-H / P-S flashes.
-    P_bounds : search interval [Pa] of the pressure of T-VF flashes and of the envelope.
-    P_guess : first P [Pa] of a T-VF flash started from K0 (0: Wilson's estimate; without K0 the start
-        is always Wilson's). T_guess plays the same part for P-VF flashes.
-    sat_max_iter : iterations of a saturation (T-VF, P-VF) solve.
+    max_iter : int
+        Iterations of one two-phase solve (substitution + Newton steps).
+    damping : chemsolve.damping schedule
+        Of the substitution step (default ``Constant(1.0)``).
+    acceleration : DEM, Anderson or NoAcceleration
+        ``DEM()`` (default), ``Anderson(m)`` or ``NoAcceleration()`` (also by name).
+    newton_switch, max_ss : float, int
+        Substitution hands over to Newton on ln K when max abs(g) < newton_switch or after max_ss
+        substitution steps (max_ss = 0: Newton from the start; newton_switch = 0 and max_ss >= max_iter:
+        substitution only).
+    stability : bool
+        Run Michelsen's stability analysis before a cold two-phase solve (default True); off, a cold solve
+        starts from Wilson's K and a converged beta outside (0, 1) means one phase (the certificate still
+        tests stability).
+    stability_trials : str
+        "wilson" (vapour- and liquid-like Wilson trials) or "all" (also one trial per pure component,
+        Michelsen 1982a; default).
+    stability_tol, stability_max_iter : float, int
+        Convergence (max abs(d ln W)) and iterations of one trial.
+    tpd_tol : float
+        A trial with tangent-plane distance below -tpd_tol proves the feed unstable.
+    negative_flash : bool
+        A single-phase state reports its negative-flash split (beta < 0 or > 1) when one converges
+        (Whitson & Michelsen 1989); off (default), beta is 0 or 1.
+    T_bounds, T_guess : tuple, float
+        Search interval [K] and first T of P-H / P-S flashes (T_guess 0: estimated).
+    energy_tol : float
+        Relative tolerance of the held H or S in P-H / P-S flashes.
+    P_bounds : tuple
+        Search interval [Pa] of the pressure of T-VF flashes and of the envelope.
+    P_guess : float
+        First P [Pa] of a T-VF flash started from K0 (0: Wilson's estimate; without K0 the start is always
+        Wilson's). T_guess plays the same part for P-VF flashes.
+    sat_max_iter : int
+        Iterations of a saturation (T-VF, P-VF) solve.
     """
 
     tol: float = 1e-11
