@@ -426,6 +426,58 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
+    """PHREEQC's start of a step (model.cpp revise_guesses, as read in PHREEQC 3.8.6): pH, pe, the
+    mass of water and the phases as given; each element's master log activity shifted by the log of
+    its total over what the water holds, while that is off by more than a factor 1.5 (by 0.3 of it
+    when the water holds less than 1e-5 of the total; up 5 units when it holds none), at most 20
+    rounds; then I and a(H2O) from the molalities. For a start whose pH or pe is far from the
+    water's (a reduced water that gains O2: at the old pe its sulfate is 1e15 mol/kgw of HS-), where
+    Newton from the raw start overflows and the first-guess sweeps, which also move pH, pe and the
+    phases' components, can wander off."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    nc, ne = tab[0][0], tab[0][1]
+    nb = nc + ne + 2
+    ip = nb + 2
+    npp = tab[0][5]
+    ph_rel, wcoef = tab[21], tab[13]
+    F, S = work[19], work[20]
+    colsum = work[11]
+    for _it in range(20):
+        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
+            return
+        W = 10.0 ** v[nb]
+        repeat = False
+        for k in range(nc):
+            if not (kind[k] == AQ_BAL or kind[k] == AQ_BALLOG):
+                continue
+            b = aux[k]
+            target = val[k]
+            for p in range(npp):
+                target += ph_rel[p, b] * v[ip + p]
+            if not (target > 0.0):
+                continue
+            have = W * (colsum[b] + wcoef[b])
+            if not (have > 0.0) or math.isinf(have):
+                v[k] += 5.0 if not (have > 0.0) else -5.0
+                repeat = True
+            elif have > 1.5 * target or have < 1e-5 * target:
+                v[k] += (0.3 if have < 1e-5 * target else 1.0) * math.log10(target / have)
+                repeat = True
+        if not repeat:
+            break
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
+        return
+    for k in (nb - 1, nb + 1):
+        if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
+            if kind[k] == AQ_AW:
+                v[k] = math.log10(min(max(10.0 ** v[k] - F[k], 0.1), 1.0))
+            else:
+                v[k] = min(max(v[k] + F[k], -12.0), 1.3)
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, touched, numax, ctl, ctl_c, own):
     """SI_p - target with 10**x moles of phase p dissolved and the components it alone supplies
     (``own``) fitted to what it released, the rest swept as in ``first_guess``."""
@@ -882,13 +934,17 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
     nit = 0
     first = -1
     charge_row = kind[nc] == AQ_BAL and aux[nc] == tab[0][3] - 2  # the charge column is next to last
-    for attempt in range(2):
-        if attempt == 0 and not warm:
+    vwarm = v.copy()
+    for attempt in range(4):
+        if attempt < 2 and not warm:
             continue
-        if attempt == 1:
+        if attempt > 0:
             for k in range(n):
-                v[k] = vcold[k]
-            first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, 40)
+                v[k] = vwarm[k] if attempt == 1 else vcold[k]
+            if attempt == 2:
+                first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, 40)
+            else:
+                revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work)
         if mode == AQM_OUTER:
             st, it = outer_I(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_outer)
         else:
