@@ -151,8 +151,29 @@ def _direction(F, S, J, d, lu, normal, rhs):
     its largest Jacobian entry before the factorization (the direction is the same; the pivoting is
     not: the electron balance of a water with no redox element has terms of 1e-30 mol, and scaled by
     its residual scale its row would dwarf the others by 1e38). Returns 0, or 1 when no step can be
-    computed."""
+    computed.
+
+    An unknown held by an identity row (a fixed value, the moles of an inactive phase) is eliminated
+    first, exactly (its step is -F of its row): its column must not set a row's scale. The electron
+    balance of an unpoised water has terms of 1e-17 mol per unit of log a(e-), and the column of
+    O2(g) that left (-4 per mole) scaled the row by 1/4: the pe column vanished from it in the
+    factorization and Newton stalled with the balance off by 100 %."""
     n = F.shape[0]
+    for c in range(n):
+        if J[c, c] != 1.0:
+            continue
+        alone = True
+        for k in range(n):
+            if k != c and J[c, k] != 0.0:
+                alone = False
+                break
+        if not alone:
+            continue
+        dc = -F[c]
+        for r in range(n):
+            if r != c and J[r, c] != 0.0:
+                F[r] += J[r, c] * dc
+                J[r, c] = 0.0
     for r in range(n):
         big = 0.0
         for c in range(n):
@@ -427,14 +448,49 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
-    """PHREEQC's start of a step (model.cpp revise_guesses, as read in PHREEQC 3.8.6): pH, pe, the
-    mass of water and the phases as given; each element's master log activity shifted by the log of
-    its total over what the water holds, while that is off by more than a factor 1.5 (by 0.3 of it
-    when the water holds less than 1e-5 of the total; up 5 units when it holds none), at most 20
-    rounds; then I and a(H2O) from the molalities. For a start whose pH or pe is far from the
-    water's (a reduced water that gains O2: at the old pe its sulfate is 1e15 mol/kgw of HS-), where
-    Newton from the raw start overflows and the first-guess sweeps, which also move pH, pe and the
-    phases' components, can wander off."""
+    """A start as PHREEQC makes one for a step (model.cpp revise_guesses, read in PHREEQC 3.8.6): the
+    pH, the mass of water and the phases' moles as given; each element's master log activity shifted
+    by the log of its total over what the water holds while that is off by more than a factor 1.5
+    (by 0.3 of it when the water holds less than 1e-5 of the total; 5 units when it holds none or
+    overflows); then the electron balance alone bisected in log a(e-) (monotone there at fixed
+    masters: d/du_e sum e_i m_i = ln10 sum e_i^2 m_i), and the two again, 4 rounds at most; then I
+    and a(H2O) from the molalities. For a start whose pe is far from the water's: a reduced water
+    that gains O2 (at the old pe its sulfate is 1e15 mol/kgw of HS-: Newton overflows at once), a
+    pe held by O2(g) that then leaves (the linear electron balance, exponential in the pe, makes
+    Newton creep by 1/(8 ln10) a step). The first-guess sweeps, which also move the pH and let the
+    phases set components, can wander off there (an unswept balance of a component a phase touches
+    drives the pH to 14 and the water to a gram)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    nc, ne = tab[0][0], tab[0][1]
+    nb = nc + ne + 2
+    npp = tab[0][5]
+    F, S = work[19], work[20]
+    ctl = np.full(npp, -1, dtype=np.int64)
+    for _rnd in range(4):
+        if not _revise_masses(v, tab, T, P, kind, aux, val, si, act, fix, work):
+            return
+        moved = 0.0
+        for k in range(nc + 1, nc + 1 + ne):  # the electron balance: monotone in log a(e-) at fixed masters
+            if kind[k] == AQ_BAL:
+                old = v[k]
+                _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl, -30.0, 30.0, 1e-4)
+                moved = max(moved, abs(v[k] - old))
+        if moved < 0.01:
+            break
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
+        return
+    for k in (nb - 1, nb + 1):
+        if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
+            if kind[k] == AQ_AW:
+                v[k] = math.log10(min(max(10.0 ** v[k] - F[k], 0.1), 1.0))
+            else:
+                v[k] = min(max(v[k] + F[k], -12.0), 1.3)
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _revise_masses(v, tab, T, P, kind, aux, val, si, act, fix, work):
+    """The mass-balance part of ``revise_guess``; False when the state is not finite."""
     yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
     no = not yes
     nc, ne = tab[0][0], tab[0][1]
@@ -446,7 +502,7 @@ def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
     colsum = work[11]
     for _it in range(20):
         if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
-            return
+            return False
         W = 10.0 ** v[nb]
         repeat = False
         for k in range(nc):
@@ -467,14 +523,7 @@ def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
                 repeat = True
         if not repeat:
             break
-    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
-        return
-    for k in (nb - 1, nb + 1):
-        if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
-            if kind[k] == AQ_AW:
-                v[k] = math.log10(min(max(10.0 ** v[k] - F[k], 0.1), 1.0))
-            else:
-                v[k] = min(max(v[k] + F[k], -12.0), 1.3)
+    return True
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
