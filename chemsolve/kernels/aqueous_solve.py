@@ -1090,7 +1090,15 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
     nb = tab[0][0] + tab[0][1] + 2
     ip = nb + 2
     nit = 0
-    for rnd in range(3 * npp + 3):
+    # the last converged state, the phase added to it and the way it was off (for the run-out retries)
+    vok = v.copy()
+    actok = act.copy()
+    fixok = fix.copy()
+    kindok = kind_r.copy()
+    added = -1
+    added_d = 0.0
+    cand = 0
+    for rnd in range(4 * npp + 3):
         for p in range(npp):
             if act[p] == 0:
                 vcold[ip + p] = fix[p]
@@ -1101,8 +1109,53 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
                     max_outer, res)
         nit += int(res[1])
         res[1] = nit
-        if res[0] != CONVERGED or npp == 0:
+        if npp == 0:
             return
+        if res[0] != CONVERGED:
+            # Adding phase ``added`` to the last converged set failed. PHREEQC's Newton steps are
+            # bounded by what each phase has (model.cpp ineq), so a phase runs out on the way; here
+            # each set is solved to the end, and a set that cannot hold (pyrite held at its SI under
+            # O2(g): its Fe would need la ~ +100) never converges to show which one runs out. So:
+            # from the last converged state, the added phase with one member of the set run out to
+            # the bound it was heading for (or the added one itself), each in turn.
+            if added < 0:
+                return
+            q = -1
+            bound = 0.0
+            while cand <= npp and q < 0:
+                c = cand
+                cand += 1
+                if c == npp:
+                    c = added
+                    bound = hi[c] if added_d < 0.0 else lo[c]
+                elif c == added or actok[c] != 1:
+                    continue
+                else:
+                    bound = hi[c] if vok[ip + c] > 0.0 else lo[c]
+                if math.isfinite(bound):
+                    q = c
+            if q < 0:
+                return
+            for k in range(v.shape[0]):
+                v[k] = vok[k]
+            for k in range(npp):
+                act[k] = actok[k]
+                fix[k] = fixok[k]
+            for k in range(kind_r.shape[0]):
+                kind_r[k] = kindok[k]
+            act[added] = 1
+            act[q] = 0
+            fix[q] = bound
+            continue
+        for k in range(v.shape[0]):
+            vok[k] = v[k]
+        for k in range(npp):
+            actok[k] = act[k]
+            fixok[k] = fix[k]
+        for k in range(kind_r.shape[0]):
+            kindok[k] = kind_r[k]
+        added = -1
+        cand = 0
         # the saturation indices at the solution
         F, S = work[19], work[20]
         evaluate(v, tab, T, P, kind_r, aux, val, si, act, fix, work, F, S, work[18], no, no)
@@ -1149,6 +1202,8 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
                 act[dep] = 0  # the twin at its target is the less stable: all of it dissolves
                 fix[dep] = hi[dep]
             act[p] = 1
+            added = p
+            added_d = d
     res[0] = MAX_ITER
 
 
