@@ -5,7 +5,9 @@ One water is a batch of one: ``solve_batch`` is the only entry point, for single
 arrays of waters (DESIGN.md section 1). The fallback chain of one row:
 
 1. Newton with the ionic strength among the unknowns (``AQM_NEWTON``), from the caller's warm
-   start if any, else from the cold start improved by the first-guess sweeps;
+   start if any, then from it revised as PHREEQC revises a start (``revise_guess``), then from the
+   cold start improved by the first-guess sweeps, then from the cold start revised (res[6] says
+   which start it was);
 2. the ionic strength in an outer damped fixed point around Newton (``AQM_OUTER``);
 3. the ionic strength as a bracketed 1-D root, phi(u) = ln I(m(e^u)) - u, each evaluation a Newton
    solve at the activity coefficients of I = e^u (``AQM_NESTED_I``): continuous in u where the
@@ -67,7 +69,9 @@ MAX_ITER_NEWTON = 200
 STEP_LOG = 2.0  # largest change of a log10 activity or of log10 I in one Newton step
 STEP_LOGW = 1.0  # largest change of log10 (mass of water) in one step
 STALL = 30  # iterations without a new best residual (by 1e-6 of it) before STAGNATED
-N_RES = 6  # [status, Newton iterations, method, status of the first failure, ionic strength, a(H2O)]
+N_RES = 7  # [status, Newton iterations, method, status of the first failure, ionic strength, a(H2O), start]
+# the start the first formulation converged from (res[6]; the fallback formulations start from START_GUESS)
+START_WARM, START_WARM_REVISED, START_GUESS, START_REVISED = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -1000,7 +1004,7 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
             st, it = newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
         nit += it
         if st == CONVERGED:
-            _done(v, tab, res, st, nit, mode, first, iI, iw)
+            _done(v, tab, res, st, nit, mode, first, iI, iw, attempt)
             return
         if first < 0:
             first = st
@@ -1020,9 +1024,9 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
             st, it = nested_ph(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
         nit += it
         if st == CONVERGED:
-            _done(v, tab, res, st, nit, method, first, iI, iw)
+            _done(v, tab, res, st, nit, method, first, iI, iw, START_GUESS)
             return
-    _done(v, tab, res, first, nit, mode, first, iI, iw)
+    _done(v, tab, res, first, nit, mode, first, iI, iw, START_GUESS)
 
 
 
@@ -1278,13 +1282,14 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _done(v, tab, res, st, nit, method, first, iI, iw):
+def _done(v, tab, res, st, nit, method, first, iI, iw, start):
     res[0] = st
     res[1] = nit
     res[2] = method
     res[3] = first
     res[4] = 10.0 ** v[iI]
     res[5] = 10.0 ** v[iw]
+    res[6] = start
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
