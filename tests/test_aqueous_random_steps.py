@@ -31,12 +31,14 @@ SLOW_STEPS = 1000  # the issue's 1,000 steps: 517 cases
 # ranges where PHREEQC's model means something and the comparison would be hollow
 MIN_PEER_CONVERGED = 0.9
 
-# seed 14, by case: chemsolve does not converge where PHREEQC does (NONFINITE or LINE_SEARCH_FAILED
-# in the first formulation and every fallback; see test_trace_redox_water_gains_an_element_from_a_phase)
-_NOT_CONVERGED = (0, 2, 8, 24, 38, 46, 52, 55, 58, 60, 72, 76, 83, 91, 99, 123, 133, 145, 153, 160, 190, 195, 208,
-                  212, 221, 233, 237, 243, 266, 271, 272, 288, 294, 307, 325, 336, 350, 351, 352, 377, 390, 393, 403,
-                  407, 418, 423, 435, 440, 446, 469, 476, 478, 483, 491, 495)
-KNOWN = {i: "not_converged" for i in _NOT_CONVERGED}
+# seed 14, by case: chemsolve does not converge where PHREEQC does (LINE_SEARCH_FAILED in the first
+# formulation and every fallback; see test_goethite_alone_supplies_fe_in_an_unpoised_water)
+_NOT_CONVERGED = (325,)
+# seed 14, by case: a step whose pe PHREEQC cannot resolve, where the only difference is the moles of O2(g),
+# which the electron balance sets: 1e-14 mol apart, below PHREEQC's tolerance on the electrons (2e-6 mol
+# here; see test_o2_gas_moles_below_phreeqc_resolution)
+_O2_MOLES_UNRESOLVED = (153, 212)
+KNOWN = {**{i: "not_converged" for i in _NOT_CONVERGED}, **{i: "differs" for i in _O2_MOLES_UNRESOLVED}}
 
 
 @lru_cache(maxsize=2)
@@ -115,16 +117,33 @@ def test_trace_redox_water_with_calcium_converges():
     _assert_agrees(TRACE_REDOX.format(ca="  Ca 1e-3\n"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chemsolve does not converge (NONFINITE in the first formulation and every fallback; PHREEQC does): "
-    "case 231 of seed 1 reduced to a Ca-free MgCl2 water with 1e-6 mmol/kgw Fe (the only redox element "
-    "besides O and H: the pe is barely poised) and C(4), with dolomite (it brings Ca, absent from the "
-    "water) at 70-120 C; converges with 1e-3 mmol/kgw Ca, with 0.1 mmol/kgw Fe, without Fe, at 25 C, or "
-    "with 0 mol dolomite. 55 of 506 cases of seed 14 fail like this, most with a redox element (48), "
-    "about half with an element that only a phase brings (23): not one mechanism; the kernel's damped "
-    "Newton and its fallback chain are not fixed here (issue 14 validation report)"))
 def test_trace_redox_water_gains_an_element_from_a_phase():
+    """Case 231 of seed 1 reduced: a Ca-free MgCl2 water with 1e-6 mmol/kgw Fe (the pe barely poised) and
+    dolomite (it brings Ca) at 100 C. Was NONFINITE in every formulation: the missing Ca guess threw the
+    whole row onto the cold first guess, whose sweeps leave a component a phase touches unswept (Mg held
+    at its total ignoring gamma: the charge balance drove the pH to 14 and the water to a gram). Now the
+    row keeps the water's speciation and Ca starts where PHREEQC starts it."""
     _assert_agrees(TRACE_REDOX.format(ca=""))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "chemsolve does not converge (LINE_SEARCH_FAILED in every formulation and active-set order; PHREEQC "
+    "does, goethite dissolving 5e-14 mol): goethite at SI -0.9 is the only source of Fe, in a water with no "
+    "other redox couple at work, beside calcite; the Fe and electron balances are both dominated by the goethite "
+    "dissolved and nearly opposite (each Fe(3) species carries +1 Fe and -1 e-), so the Jacobian is nearly "
+    "singular there and the line search fails from the {goethite} solution once calcite is added"))
+def test_goethite_alone_supplies_fe_in_an_unpoised_water():
+    _assert_agrees(random_case(SEED, 325).text)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "agrees but for the moles of O2(g) (3.645e-12 vs 3.634e-12 mol), which in this unpoised step the "
+    "electron balance sets: 1e-14 mol apart, far below PHREEQC's tolerance on the electrons "
+    "(1e-8 x (H + 2 O) = 2.2e-6 mol); chemsolve's state is certified. Case 212 is the same with O2(g) absent "
+    "in chemsolve (SI -57.2) and at 2.8e-15 mol in PHREEQC. The comparison has no exception for phase moles "
+    "PHREEQC cannot resolve (only for the pe): not widened here"))
+def test_o2_gas_moles_below_phreeqc_resolution():
+    _assert_agrees(random_case(SEED, 153).text)
 
 
 # A SOLUTION's redox couple above 100 C (21 cases of seed 14 differed before: H2(g) SI by up to 7e-5):

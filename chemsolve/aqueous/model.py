@@ -123,6 +123,13 @@ def run(t: Tableau, rows: Rows, *, mode: str = "newton", damping=None, chain: bo
     return Raw(X, res, m, lg, la, si, act)
 
 
+# the start the first formulation converged from (aqueous_solve.START_*), and what had failed before it
+_START_TEXT = {1: "from the warm start revised as PHREEQC revises a start", 2: "from the cold start",
+               3: "from the cold start revised as PHREEQC revises a start"}
+_FAILED_TEXT = {0: "nothing", 1: "the warm start", 2: "the warm start and its revision",
+                3: "the first guess (and the warm starts, if any)"}
+
+
 def status_message(res_row: np.ndarray, first_mode: str = "newton", max_outer: int = 100) -> tuple[Status, str]:
     """(status, message) of one row: converged says which formulation did it when the first failed."""
     st = Status(int(res_row[0]))
@@ -136,7 +143,9 @@ def status_message(res_row: np.ndarray, first_mode: str = "newton", max_outer: i
             why += f" in {max_outer} outer iterations"
         mode_code = _c.AQM_OUTER if first_mode == "outer" else _c.AQM_NEWTON
         if method == mode_code:
-            return st, f"converged (from the cold start, after the warm start failed: {why})"
+            start = int(res_row[6]) if res_row.shape[0] > 6 else 2
+            return st, f"converged ({_START_TEXT.get(start, 'from the cold start')}, after {_FAILED_TEXT[start]} " \
+                       f"failed: {why})"
         return st, f"converged ({_METHOD_TEXT[method]}, after {_METHOD_TEXT[mode_code]} failed: {why})"
     return st, (f"{st.name}: no formulation converged ({_METHOD_TEXT[_c.AQM_NEWTON]}, the outer fixed point, the "
                 "nested ionic-strength search and, for a charge-balance pH, the nested pH search); "

@@ -492,7 +492,11 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
         shift = math.log10(st.water_mass / W) if W > 0 else 0.0
         guess, elements = st.guess, st.elements
         kind_r, val_r, xc_r, x_r = [], [], [], []
-        warm = True
+        # warm from the water's own speciation when it has one; a component it does not hold (added by
+        # the REACTION, or only a phase brings it) starts as PHREEQC starts it in a step (its total
+        # over the water; a phase-only element at the 1e-10 mol step.cpp add_pp_assemblage dissolves):
+        # one new element is no reason to throw away the start of all the others
+        warm = "pH" in guess and any(masters[j] in guess for j in range(nc))
         for j in range(nc):
             v = elements.get(comps[j], 0.0)
             v = v if v > MIN_TOTAL else 0.0
@@ -503,8 +507,6 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
             val_r.append(v)
             xc_r.append(xc)
             x_r.append(g + shift if g is not None else xc)
-            if k != ABSENT and g is None:
-                warm = False
         rows.kind[r, :nc] = kind_r
         rows.val[r, :nc] = val_r
         rows.XC[r, :nc] = xc_r

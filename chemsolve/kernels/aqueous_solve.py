@@ -5,7 +5,9 @@ One water is a batch of one: ``solve_batch`` is the only entry point, for single
 arrays of waters (DESIGN.md section 1). The fallback chain of one row:
 
 1. Newton with the ionic strength among the unknowns (``AQM_NEWTON``), from the caller's warm
-   start if any, else from the cold start improved by the first-guess sweeps;
+   start if any, then from it revised as PHREEQC revises a start (``revise_guess``), then from the
+   cold start improved by the first-guess sweeps, then from the cold start revised (res[6] says
+   which start it was);
 2. the ionic strength in an outer damped fixed point around Newton (``AQM_OUTER``);
 3. the ionic strength as a bracketed 1-D root, phi(u) = ln I(m(e^u)) - u, each evaluation a Newton
    solve at the activity coefficients of I = e^u (``AQM_NESTED_I``): continuous in u where the
@@ -68,7 +70,9 @@ MAX_ITER_NEWTON = 200
 STEP_LOG = 2.0  # largest change of a log10 activity or of log10 I in one Newton step
 STEP_LOGW = 1.0  # largest change of log10 (mass of water) in one step
 STALL = 30  # iterations without a new best residual (by 1e-6 of it) before STAGNATED
-N_RES = 6  # [status, Newton iterations, method, status of the first failure, ionic strength, a(H2O)]
+N_RES = 7  # [status, Newton iterations, method, status of the first failure, ionic strength, a(H2O), start]
+# the start the first formulation converged from (res[6]; the fallback formulations start from START_GUESS)
+START_WARM, START_WARM_REVISED, START_GUESS, START_REVISED = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -152,8 +156,29 @@ def _direction(F, S, J, d, lu, normal, rhs):
     its largest Jacobian entry before the factorization (the direction is the same; the pivoting is
     not: the electron balance of a water with no redox element has terms of 1e-30 mol, and scaled by
     its residual scale its row would dwarf the others by 1e38). Returns 0, or 1 when no step can be
-    computed."""
+    computed.
+
+    An unknown held by an identity row (a fixed value, the moles of an inactive phase) is eliminated
+    first, exactly (its step is -F of its row): its column must not set a row's scale. The electron
+    balance of an unpoised water has terms of 1e-17 mol per unit of log a(e-), and the column of
+    O2(g) that left (-4 per mole) scaled the row by 1/4: the pe column vanished from it in the
+    factorization and Newton stalled with the balance off by 100 %."""
     n = F.shape[0]
+    for c in range(n):
+        if J[c, c] != 1.0:
+            continue
+        alone = True
+        for k in range(n):
+            if k != c and J[c, k] != 0.0:
+                alone = False
+                break
+        if not alone:
+            continue
+        dc = -F[c]
+        for r in range(n):
+            if r != c and J[r, c] != 0.0:
+                F[r] += J[r, c] * dc
+                J[r, c] = 0.0
     for r in range(n):
         big = 0.0
         for c in range(n):
@@ -424,6 +449,86 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
                 moved = max(moved, abs(v[k] - old))
         if moved < 0.05:
             return
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
+    """A start as PHREEQC makes one for a step (model.cpp revise_guesses, read in PHREEQC 3.8.6): the
+    pH, the mass of water and the phases' moles as given; each element's master log activity shifted
+    by the log of its total over what the water holds while that is off by more than a factor 1.5
+    (by 0.3 of it when the water holds less than 1e-5 of the total; 5 units when it holds none or
+    overflows); then the electron balance alone bisected in log a(e-) (monotone there at fixed
+    masters: d/du_e sum e_i m_i = ln10 sum e_i^2 m_i), and the two again, 4 rounds at most; then I
+    and a(H2O) from the molalities. For a start whose pe is far from the water's: a reduced water
+    that gains O2 (at the old pe its sulfate is 1e15 mol/kgw of HS-: Newton overflows at once), a
+    pe held by O2(g) that then leaves (the linear electron balance, exponential in the pe, makes
+    Newton creep by 1/(8 ln10) a step). The first-guess sweeps, which also move the pH and let the
+    phases set components, can wander off there (an unswept balance of a component a phase touches
+    drives the pH to 14 and the water to a gram)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    nc, ne = tab[0][0], tab[0][1]
+    nb = nc + ne + 2
+    npp = tab[0][5]
+    F, S = work[19], work[20]
+    ctl = np.full(npp, -1, dtype=np.int64)
+    for _rnd in range(4):
+        if not _revise_masses(v, tab, T, P, kind, aux, val, si, act, fix, work):
+            return
+        moved = 0.0
+        for k in range(nc + 1, nc + 1 + ne):  # the electron balance: monotone in log a(e-) at fixed masters
+            if kind[k] == AQ_BAL:
+                old = v[k]
+                _bisect(k, v, tab, T, P, kind, aux, val, si, act, fix, work, ctl, -30.0, 30.0, 1e-4)
+                moved = max(moved, abs(v[k] - old))
+        if moved < 0.01:
+            break
+    if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
+        return
+    for k in (nb - 1, nb + 1):
+        if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
+            if kind[k] == AQ_AW:
+                v[k] = math.log10(min(max(10.0 ** v[k] - F[k], 0.1), 1.0))
+            else:
+                v[k] = min(max(v[k] + F[k], -12.0), 1.3)
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _revise_masses(v, tab, T, P, kind, aux, val, si, act, fix, work):
+    """The mass-balance part of ``revise_guess``; False when the state is not finite."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    nc, ne = tab[0][0], tab[0][1]
+    nb = nc + ne + 2
+    ip = nb + 2
+    npp = tab[0][5]
+    ph_rel, wcoef = tab[21], tab[13]
+    F, S = work[19], work[20]
+    colsum = work[11]
+    for _it in range(20):
+        if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
+            return False
+        W = 10.0 ** v[nb]
+        repeat = False
+        for k in range(nc):
+            if not (kind[k] == AQ_BAL or kind[k] == AQ_BALLOG):
+                continue
+            b = aux[k]
+            target = val[k]
+            for p in range(npp):
+                target += ph_rel[p, b] * v[ip + p]
+            if not (target > 0.0):
+                continue
+            have = W * (colsum[b] + wcoef[b])
+            if not (have > 0.0) or math.isinf(have):
+                v[k] += 5.0 if not (have > 0.0) else -5.0
+                repeat = True
+            elif have > 1.5 * target or have < 1e-5 * target:
+                v[k] += (0.3 if have < 1e-5 * target else 1.0) * math.log10(target / have)
+                repeat = True
+        if not repeat:
+            break
+    return True
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -883,20 +988,24 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
     nit = 0
     first = -1
     charge_row = kind[nc] == AQ_BAL and aux[nc] == tab[0][3] - 2  # the charge column is next to last
-    for attempt in range(2):
-        if attempt == 0 and not warm:
+    vwarm = v.copy()
+    for attempt in range(4):
+        if attempt < 2 and not warm:
             continue
-        if attempt == 1:
+        if attempt > 0:
             for k in range(n):
-                v[k] = vcold[k]
-            first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, 40)
+                v[k] = vwarm[k] if attempt == 1 else vcold[k]
+            if attempt == 2:
+                first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, 40)
+            else:
+                revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work)
         if mode == AQM_OUTER:
             st, it = outer_I(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_outer)
         else:
             st, it = newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
         nit += it
         if st == CONVERGED:
-            _done(v, tab, res, st, nit, mode, first, iI, iw)
+            _done(v, tab, res, st, nit, mode, first, iI, iw, attempt)
             return
         if first < 0:
             first = st
@@ -916,9 +1025,9 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
             st, it = nested_ph(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
         nit += it
         if st == CONVERGED:
-            _done(v, tab, res, st, nit, method, first, iI, iw)
+            _done(v, tab, res, st, nit, method, first, iI, iw, START_GUESS)
             return
-    _done(v, tab, res, first, nit, mode, first, iI, iw)
+    _done(v, tab, res, first, nit, mode, first, iI, iw, START_GUESS)
 
 
 
@@ -986,7 +1095,15 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
     nb = tab[0][0] + tab[0][1] + 2
     ip = nb + 2
     nit = 0
-    for rnd in range(3 * npp + 3):
+    # the last converged state, the phase added to it and the way it was off (for the run-out retries)
+    vok = v.copy()
+    actok = act.copy()
+    fixok = fix.copy()
+    kindok = kind_r.copy()
+    added = -1
+    added_d = 0.0
+    cand = 0
+    for rnd in range(4 * npp + 3):
         for p in range(npp):
             if act[p] == 0:
                 vcold[ip + p] = fix[p]
@@ -997,8 +1114,53 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
                     max_outer, res)
         nit += int(res[1])
         res[1] = nit
-        if res[0] != CONVERGED or npp == 0:
+        if npp == 0:
             return
+        if res[0] != CONVERGED:
+            # Adding phase ``added`` to the last converged set failed. PHREEQC's Newton steps are
+            # bounded by what each phase has (model.cpp ineq), so a phase runs out on the way; here
+            # each set is solved to the end, and a set that cannot hold (pyrite held at its SI under
+            # O2(g): its Fe would need la ~ +100) never converges to show which one runs out. So:
+            # from the last converged state, the added phase with one member of the set run out to
+            # the bound it was heading for (or the added one itself), each in turn.
+            if added < 0:
+                return
+            q = -1
+            bound = 0.0
+            while cand <= npp and q < 0:
+                c = cand
+                cand += 1
+                if c == npp:
+                    c = added
+                    bound = hi[c] if added_d < 0.0 else lo[c]
+                elif c == added or actok[c] != 1:
+                    continue
+                else:
+                    bound = hi[c] if vok[ip + c] > 0.0 else lo[c]
+                if math.isfinite(bound):
+                    q = c
+            if q < 0:
+                return
+            for k in range(v.shape[0]):
+                v[k] = vok[k]
+            for k in range(npp):
+                act[k] = actok[k]
+                fix[k] = fixok[k]
+            for k in range(kind_r.shape[0]):
+                kind_r[k] = kindok[k]
+            act[added] = 1
+            act[q] = 0
+            fix[q] = bound
+            continue
+        for k in range(v.shape[0]):
+            vok[k] = v[k]
+        for k in range(npp):
+            actok[k] = act[k]
+            fixok[k] = fix[k]
+        for k in range(kind_r.shape[0]):
+            kindok[k] = kind_r[k]
+        added = -1
+        cand = 0
         # the saturation indices at the solution
         F, S = work[19], work[20]
         evaluate(v, tab, T, P, kind_r, aux, val, si, act, fix, work, F, S, work[18], no, no)
@@ -1045,6 +1207,8 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
                 act[dep] = 0  # the twin at its target is the less stable: all of it dissolves
                 fix[dep] = hi[dep]
             act[p] = 1
+            added = p
+            added_d = d
     res[0] = MAX_ITER
 
 
@@ -1119,13 +1283,14 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _done(v, tab, res, st, nit, method, first, iI, iw):
+def _done(v, tab, res, st, nit, method, first, iI, iw, start):
     res[0] = st
     res[1] = nit
     res[2] = method
     res[3] = first
     res[4] = 10.0 ** v[iI]
     res[5] = 10.0 ** v[iw]
+    res[6] = start
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
