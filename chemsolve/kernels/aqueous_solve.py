@@ -1141,24 +1141,18 @@ def _active_set(v, vcold, warm, tab, T, P, kind, kind_r, aux, val, lo, hi, si, o
                     q = c
             if q < 0:
                 return
-            for k in range(v.shape[0]):
-                v[k] = vok[k]
-            for k in range(npp):
-                act[k] = actok[k]
-                fix[k] = fixok[k]
-            for k in range(kind_r.shape[0]):
-                kind_r[k] = kindok[k]
+            v[:] = vok
+            act[:] = actok
+            fix[:] = fixok
+            kind_r[:] = kindok
             act[added] = 1
             act[q] = 0
             fix[q] = bound
             continue
-        for k in range(v.shape[0]):
-            vok[k] = v[k]
-        for k in range(npp):
-            actok[k] = act[k]
-            fixok[k] = fix[k]
-        for k in range(kind_r.shape[0]):
-            kindok[k] = kind_r[k]
+        vok[:] = v
+        actok[:] = act
+        fixok[:] = fix
+        kindok[:] = kind_r
         added = -1
         cand = 0
         # the saturation indices at the solution
