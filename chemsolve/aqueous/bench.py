@@ -116,13 +116,14 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
         if ip.LoadDatabase(str(db.path)) != 0:
             raise RuntimeError(ip.GetErrorString())
 
-    def batch_rows(case: str, what: str, fn: Callable[[], Any], iters: Callable[[Any], Any]) -> Any:
+    def batch_rows(case: str, what: str, fn: Callable[[], Any], total: int) -> Any:
+        """One row per thread count: ``fn`` best of 3, time per water over ``total``; the last result."""
         out = None
         for k in counts:
             threads(k)
             t, out = B.best_of(fn, 3)
-            rep.rows.append(B.Row(case, f"chemsolve {what}, {B._threads_text(k)}", int(out.success.sum()), n, t / n,
-                                  B._med(iters(out))))
+            rep.rows.append(B.Row(case, f"chemsolve {what}, {B._threads_text(k)}", int(out.success.sum()), total,
+                                  t / max(total, 1), B._med(out.nit)))
         threads(t_used)
         return out
 
@@ -140,7 +141,7 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
     ours = [speciate(db, *w) for w in W]
     rep.rows.append(B.Row(case, "chemsolve speciate, one call per water", sum(r.success for r in ours), n,
                           (time.perf_counter() - t0) / n, B._med(r.nit for r in ours)))
-    b = batch_rows(case, "speciate_batch", lambda: speciate_batch(db, tot, Tb, pHb, warm_start=False), lambda o: o.nit)
+    b = batch_rows(case, "speciate_batch", lambda: speciate_batch(db, tot, Tb, pHb, warm_start=False), n)
 
     # ---------------------------------------------------------------- (b) reaction steps
     case = f"reaction steps, calcite + dolomite, {n} waters"
@@ -162,16 +163,8 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
     one = [react(s, phases=PHASES) for s in states]
     rep.rows.append(B.Row(case, "chemsolve react, one call per water", sum(r.success for r in one), len(keep),
                           (time.perf_counter() - t0) / max(len(keep), 1), B._med(r.nit for r in one)))
-    rb = None
-    if keep:
-        n_b = len(keep)
-        rb = None
-        for k in counts:
-            threads(k)
-            t, rb = B.best_of(lambda: react(states, phases=PHASES, warm_start=False), 3)
-            rep.rows.append(B.Row(case, f"chemsolve react batch (cold: each row from its own water), "
-                                  f"{B._threads_text(k)}", int(rb.success.sum()), n_b, t / n_b, B._med(rb.nit)))
-        threads(t_used)
+    rb = batch_rows(case, "react batch (cold: each row from its own water)",
+                    lambda: react(states, phases=PHASES, warm_start=False), len(keep)) if keep else None
 
     # ---------------------------------------------------------------- (c) the warm sequence
     case = f"warm sequence, {n} steps (+{SEQ_STEP:g} mol CO2 and NaCl each), calcite + dolomite"
@@ -200,14 +193,8 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
         cur, have = r, dict(r.phase_moles)
     rep.rows.append(B.Row(case, "chemsolve react, one call per step from the last", sum(r.success for r in seq_one),
                           n, (time.perf_counter() - t0) / n, B._med(r.nit for r in seq_one)))
-    rc = None
-    for k in counts:
-        threads(k)
-        t, rc = B.best_of(lambda: react(base, phases=PHASES, reaction={"CO2": seq_amt, "NaCl": seq_amt},
-                                        warm_start=True), 3)
-        rep.rows.append(B.Row(case, f"chemsolve react batch (warm: each row from the previous), {B._threads_text(k)}",
-                              int(rc.success.sum()), n, t / n, B._med(rc.nit)))
-    threads(t_used)
+    rc = batch_rows(case, "react batch (warm: each row from the previous)",
+                    lambda: react(base, phases=PHASES, reaction={"CO2": seq_amt, "NaCl": seq_amt}, warm_start=True), n)
 
     if ip is None:
         return rep.finish()
