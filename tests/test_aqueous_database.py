@@ -51,14 +51,13 @@ COUNTS = {
 }
 # what each database holds that chemsolve reads but does not model yet (Database.unmodelled)
 UNMODELLED = {
-    "phreeqc.dat": ["EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
+    "phreeqc.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
     "minteq.v4.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
-    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES",
-                 "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "option -llnl_gamma", "option -co2_llnl_gamma"],
-    "pitzer.dat": ["PITZER", "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES",
+    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "option -llnl_gamma", "option -co2_llnl_gamma"],
+    "pitzer.dat": ["PITZER", "SURFACE_MASTER_SPECIES",
                    "SURFACE_SPECIES"],
     "sit.dat": ["SIT"],
-    "iso.dat": ["EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES",
+    "iso.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES",
                 "species H3O+", "option -activity_water"],
     "ColdChem.dat": ["PITZER"],
     "core10.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "option -llnl_gamma", "option -co2_llnl_gamma"],
@@ -90,7 +89,8 @@ def test_bundled_databases_load(name):
 def test_what_phreeqc_dat_says():
     db, warns = _load("phreeqc.dat")
     msg = str(warns[0].message)
-    for part in ("EXCHANGE_SPECIES", "RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -dw"):
+    assert "EXCHANGE_SPECIES" not in msg  # ion exchange is modelled (chemsolve.aqueous.exchange)
+    for part in ("SURFACE_SPECIES", "RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -dw"):
         assert part in msg
     # molar volumes and Peng-Robinson data are read now (pressure terms of log K, gas fugacities)
     assert "option -vm" not in msg and "option -t_c" not in msg

@@ -21,6 +21,7 @@ from .database import (
     parse_formula,
     species_charge,
 )
+from .exchange import Exchanger, equilibrate_exchange, exchanger
 from .options import AqueousOptions
 from .phreeqc_input import PhreeqcRun, run_phreeqc_input
 from .reaction_step import BatchReaction, ReactionResult, WaterState, mix, react
@@ -35,6 +36,7 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DatabaseWarning",
+    "Exchanger",
     "MasterSpecies",
     "Phase",
     "PhreeqcRun",
@@ -44,6 +46,8 @@ __all__ = [
     "SpeciationResult",
     "Species",
     "WaterState",
+    "equilibrate_exchange",
+    "exchanger",
     "load_database",
     "mix",
     "parse_formula",

@@ -65,11 +65,15 @@ TOLERANCES = {
     # sum of the absolute terms as the mass balances; the solver stops at 1e-12 of that
     "electron balance": 1e-9,  # |sum e_i n_i - released - total| / (sum |e_i| n_i + |released| + |total|)
     "water balance": 1e-9,  # the same for the water total (W/gfw + sum w_i n_i) [-]
+    # with an exchanger: each exchange species' mass action with its exchanger's master activity
+    # eliminated (against the most abundant species of that exchanger) [log10 units], as "mass action"
+    "exchange mass action": 1e-8,
+    "exchange sites": 1e-9,  # |sum equivalents x moles - sites| / sites [-], as the mass balances
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
          "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
-         "water balance": "rel"}
+         "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -493,7 +497,7 @@ def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], 
 def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
                    phases=(), si_target=None, amount=None, n=None, checked=None, lower=None, upper=None,
                    formulas=None, P=None, W=None, conserved=None, gas_phi=None, fixed_si=None, couples=None,
-                   default_couple=None) -> BatchCertificate:
+                   default_couple=None, exchange=None) -> BatchCertificate:
     """Certify N returned states at once.
 
     species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
@@ -511,6 +515,9 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     phase's saturation index); couples {element: "A(x)/A(y)" or "pe"} and default_couple (the
     valence states of those elements follow the couple's electron activity, computed here from the
     couple's own species); a total of NaN (held by the charge balance or a phase) is not checked.
+    exchange : {"sites": [exchanger], "n": (N, nx) moles of the exchange species named in "names",
+    "cec": (N, nsites) moles of sites}: the exchanger's species are checked (``exchange`` module: read
+    from the database here) and what they hold counts in the element, electron and water balances.
     """
     fixed_si = dict(fixed_si or {})
     N0 = np.asarray(m).shape[0]
@@ -551,6 +558,19 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     for name, v in (gas_phi or {}).items():
         extra["phi"][:, cs.phases.index(name)] = np.broadcast_to(np.asarray(v, dtype=float), (N,))
     extra["couples"] = _couple_columns(db, cs, couples or {}, default_couple)
+    extra["exchange"] = None
+    if exchange is not None:
+        from .exchange import exchange_model
+
+        em = exchange_model(db, list(exchange["sites"]), cs.species)
+        got = {s: j for j, s in enumerate(exchange["names"])}
+        n_in = np.asarray(exchange["n"], dtype=float).reshape(N, len(exchange["names"]))
+        nx = np.column_stack([n_in[:, got[s]] if s in got else np.zeros(N) for s in em.names]).reshape(N, len(em.names))
+        stray = [s for s in exchange["names"] if s not in set(em.names)]
+        held = np.array([[c.get(_element(k), 0.0) for k in cs.keys] for c in em.counts]).reshape(len(em.names),
+                                                                                            len(cs.keys))
+        extra["exchange"] = {"model": em, "n": nx, "cec": np.asarray(exchange["cec"], dtype=float).reshape(N, -1),
+                             "held": held, "stray": stray}
     # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
     extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
                              else None)
@@ -707,6 +727,10 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         if cs.phases:
             nn = np.asarray(n, dtype=float)[rows]  # moles dissolved
             released = (nn / W[:, None]) @ cs.ph_release
+        exr = extra["exchange"]
+        if exr is not None:  # what the exchanger holds is part of the total
+            sorbed = (exr["n"][rows] / W[:, None]) @ exr["held"]
+            released = released - sorbed
         target = tot[rows] + released
         scale = np.abs(have) + np.abs(tot[rows]) + np.abs(released)
         mb = np.where(scale > 0, np.abs(have - target) / np.where(scale > 0, scale, 1.0), 0.0)
@@ -730,6 +754,9 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                 rel_c = nn @ cs.ph_canon[:, j] if cs.phases else np.zeros(R)
                 tot_c = cons["electrons" if j == 1 else "water"][rows]
                 scale_c = (m @ np.abs(cs.canon[:, j]) + base) * W + np.abs(rel_c) + np.abs(tot_c)
+                if exr is not None:
+                    have_c = have_c + exr["n"][rows] @ exr["model"].canon[:, j]
+                    scale_c = scale_c + np.abs(exr["n"][rows]) @ np.abs(exr["model"].canon[:, j])
                 vals[kname][rows] = np.abs(have_c - rel_c - tot_c) / scale_c
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
@@ -737,6 +764,17 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         vals["activity coefficients"][rows], where["activity coefficients"][rows] = _worst(np.abs(lg_rep - lg),
                                                                                           cs.species)
         vals["ionic strength"][rows] = np.abs(I[rows] - I_c) / np.maximum(I_c, 1.0)
+        if exr is not None:
+            dlk = None
+            if press.any():
+                dv = np.stack([-sum(k * vol_ext[:, (c if c >= 0 else vol_ext.shape[1] - 2)] for c, k in r)
+                               if r else np.zeros(R) for r in exr["model"].reactants], axis=1)
+                dlk = -dv * fP[:, None]
+            (vals["exchange mass action"][rows], where["exchange mass action"][rows], vals["exchange sites"][rows],
+             where["exchange sites"][rows]) = _exchange_check(exr, rows, log_a, np.log10(aw_c), I_c, A, B, T_, dlk)
+        else:
+            vals["exchange mass action"][rows] = 0.0
+            vals["exchange sites"][rows] = 0.0
         vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
 
         # phases: at the target SI, or used up (all available dissolved) and not oversaturated
@@ -777,6 +815,45 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                    ("; " if cs.missing and cs.extra else "") + \
                    ("unexpected " + ", ".join(cs.extra[:3]) if cs.extra else "")
             where["species set"][rows] = desc
+
+
+def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
+    """(mass action residual, its species, sites residual, its exchanger) per row (module ``exchange``):
+    log10 gamma n_i = rhs_i + eq_i u with u the exchanger master's log activity, unknown: u is read
+    from the most abundant species of the exchanger (in equivalents) and every other species checked
+    against it; a species below 1e-290 mol passes if the law puts it below 1e-280 too."""
+    from .exchange import law_rhs, log_gamma
+
+    em = exr["model"]
+    n = exr["n"][rows]
+    cec = exr["cec"][rows]
+    R, nx = n.shape
+    with np.errstate(all="ignore"):
+        lg = log_gamma(em, A, B, I_c, cec)
+        rhs = law_rhs(em, log_a, law, T_, dlk)
+        logn = np.log10(n)
+        res = np.zeros((R, nx))
+        sites_res = np.zeros((R, len(em.sites)))
+        for j in range(len(em.sites)):
+            idx = np.flatnonzero(em.site == j)
+            if idx.size == 0:
+                continue
+            eq = em.equiv[idx]
+            ref = idx[np.argmax(n[:, idx] * eq, axis=1)]
+            u = (logn[np.arange(R), ref] + lg[np.arange(R), ref] - rhs[np.arange(R), ref]) / em.equiv[ref]
+            pred = rhs[:, idx] - lg[:, idx] + eq * u[:, None]  # log10 n the law gives
+            tiny = n[:, idx] < 1e-290
+            r = np.where(tiny, np.where(pred < -280.0, 0.0, np.inf), np.abs(logn[:, idx] - pred))
+            res[:, idx] = np.where(np.isfinite(u)[:, None], r, np.nan)
+            sites_res[:, j] = np.abs((n[:, idx] * eq).sum(axis=1) - cec[:, j]) / cec[:, j]
+    if exr["stray"]:  # a species the database does not form from this water: fails
+        res = np.concatenate([res, np.full((R, 1), np.inf)], axis=1)
+        names = em.names + [f"{exr['stray'][0]} (not formed by these components)"]
+    else:
+        names = em.names
+    a, wa = _worst(res, names)
+    b, wb = _worst(sites_res, em.sites)
+    return a, wa, b, wb
 
 
 def certify_result(db: Database, r, charge: bool, equilibrium_phases: dict | None = None) -> Certificate:

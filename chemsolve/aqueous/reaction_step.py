@@ -274,6 +274,8 @@ class ReactionResult(Result):
     advice: dict | None = None
     certificate: Certificate | None = None
     state: WaterState | None = None
+    exchange: dict[str, float] = field(default_factory=dict)  # moles of each exchange species (EXCHANGE)
+    exchanger: Any = None  # the exchanger after the step (``exchange.Exchanger``), to react further
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,8 @@ class BatchReaction(BatchResultBase):
     certificate: BatchCertificate | None = None
     guess_source: str = "default"
     advice: dict | None = None
+    exchange_species: list = field(default_factory=list)  # columns of ``exchange``
+    exchange: np.ndarray | None = None  # (N, nx) moles of each exchange species
     _rows: list = field(default_factory=list, repr=False)
 
     def row(self, i: int) -> ReactionResult:
@@ -376,8 +380,8 @@ def _as_array(name: str, v, N: int | None = None) -> np.ndarray:
     return a
 
 
-def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: str = "newton", damping: Any = None,
-          warm_start: bool = True, chunk: int = 16):
+def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, ionic_strength: str = "newton",
+          damping: Any = None, warm_start: bool = True, chunk: int = 16):
     """One reaction step (or a batch of them), as PHREEQC's batch reaction.
 
     water : the result of ``speciate`` or ``react``, a ``WaterState`` (e.g. from ``mix``), or a
@@ -388,6 +392,9 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: 
         ``Gibbsite 0 KAlSi3O8 10``). For a gas, SI = log10 partial pressure [atm].
     reaction : REACTION, {formula or phase: moles added} (arrays: one row per step).
     T [K], P [atm] : the step's temperature and pressure (default: the water's); arrays make a batch.
+    exchange : EXCHANGE, an exchanger that comes to equilibrium with the water: {exchange species:
+        moles} (``{"CaX2": 0.3, "NaX": 0.4}``), an ``Exchanger`` (``equilibrate_exchange``, or a
+        result's ``exchanger``), or a list of these (one per row of a batch).
     ionic_strength : the formulation tried first ("newton" or "outer"); the rest of the fallback
         chain follows when it fails, and the message says so.
     warm_start : in a batch, each row of a chunk starts from its predecessor's solution.
@@ -416,6 +423,16 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: 
     is_batch = batch_in or any(a.shape[0] > 1 for a in [*arrays.values(), T_a, P_a]) or N > 1
     ws = waters if len(waters) == N else waters * N
     specs = phase_specs(phases, db)
+    exs = None
+    if exchange is not None:
+        from .exchange import exchanger
+
+        given = exchange if isinstance(exchange, (list, tuple)) else [exchange]
+        exs = [exchanger(db, e) for e in given]
+        if len(exs) not in (1, N):
+            raise InvalidInputError(f"exchange: {len(exs)} exchangers for {N} rows (give one, or one per row)")
+        exs = exs if len(exs) == N else exs * N
+        is_batch = is_batch or isinstance(exchange, (list, tuple))
     rows_states = []
     terms = formula_terms(db, list(arrays)) if arrays else []
     cols = []
@@ -437,13 +454,27 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, ionic_strength: 
         if not (math.isfinite(Pr) and 0.0 < Pr <= 1000.0):
             raise InvalidInputError(f"P={Pr!r} atm must be in (0, 1000] (PHREEQC's range of the water-density fit)")
         rows_states.append((st, Tr, Pr))
-    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk)
+    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk, exs)
     return out if is_batch else out.row(0)
 
 
-def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping, warm_start, chunk) -> BatchReaction:
+def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping, warm_start, chunk,
+               exs=None) -> BatchReaction:
     c = chem(db)
     N = len(rows_states)
+    # with exchangers: the system's totals are the water's and the exchanger's (elements, sites, and
+    # the electrons and water its species carry; the charge is the water's: exchange species are neutral)
+    sites: list[str] = sorted({k for e in exs for k in e.sites}) if exs else []
+    if exs:
+        from .exchange import exchange_model
+
+        em_all = exchange_model(db, sites, list(db.species))
+        canon_of = {nm: em_all.canon[i] for i, nm in enumerate(em_all.names)}
+        rows_states = [(_with_exchanger(st, e, canon_of), Tr, Pr) for (st, Tr, Pr), e in zip(rows_states, exs)]
+        for e in exs:
+            missing = [s_ for s_ in e.composition if s_ not in canon_of]
+            if missing:
+                raise InvalidInputError(f"exchange species {missing[0]!r} is formed by no aqueous species of {db.path}")
     # elements of the system: in any water, or in a phase that has moles to give
     els: set[str] = set()
     for st, _, _ in rows_states:
@@ -464,7 +495,7 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     # phases whose elements are absent and that have nothing to give take no part
     on_phase = [all(e in els or e in ("H", "O") for e in _phase_elements(db, p)) for p in specs]
     eq = [p for p, on in zip(specs, on_phase) if on]
-    t = _reaction_tableau(db, keys, eq)
+    t = _reaction_tableau(db, keys, eq, tuple(sites))
     rows = _model.new_rows(t, N)
     nc = t.nc
     npp = len(eq)
@@ -497,7 +528,17 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
         # over the water; a phase-only element at the 1e-10 mol step.cpp add_pp_assemblage dissolves):
         # one new element is no reason to throw away the start of all the others
         warm = "pH" in guess and any(masters[j] in guess for j in range(nc))
+        ex_r = exs[r] if exs else None
+        ex_sites = ex_r.sites if ex_r is not None else {}
         for j in range(nc):
+            if comps[j] in sites:  # an exchanger's sites: a balance of moles; its master's activity from the
+                v = ex_sites.get(comps[j], 0.0)  # last solve, else a start the first-guess sweeps correct
+                g = ex_r.guess.get(masters[j]) if ex_r is not None else None
+                kind_r.append(BALLOG if v > 0 else ABSENT)
+                val_r.append(v)
+                xc_r.append(0.0)
+                x_r.append(g if g is not None else 0.0)
+                continue
             v = elements.get(comps[j], 0.0)
             v = v if v > MIN_TOTAL else 0.0
             k = BALLOG if (v > 0 and not touched[j]) else BAL if (v > 0 or touched[j]) else ABSENT
@@ -527,27 +568,44 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
             rows.si[r, q] = si
     raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
     idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
-    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle)
+    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle, exs)
 
 
-def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec]) -> Tableau:
-    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq))
+def _with_exchanger(st: WaterState, ex, canon_of) -> WaterState:
+    """The totals of the water and an exchanger together: its elements, and the electrons and water its
+    species carry (the charge is the water's: exchange species are neutral)."""
+    els = dict(st.elements)
+    for el, v in ex.elements.items():
+        els[el] = els.get(el, 0.0) + v
+    e = st.electrons + sum(n * canon_of[s][1] for s, n in ex.composition.items())
+    w = st.water + sum(n * canon_of[s][2] for s, n in ex.composition.items())
+    h = st.h + sum(n * canon_of[s][0] for s, n in ex.composition.items())
+    return replace(st, elements=els, electrons=e, water=w, h=h, water_at_start=None if st.water_at_start is None
+                   else st.water_at_start + (w - st.water))
+
+
+def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec], sites: tuple[str, ...] = ()) -> Tableau:
+    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites)
     cache = db.__dict__.setdefault("_model_tableaux", {})
     t = cache.get(ck)
     if t is None:
         t = build(db, keys, mode="reaction", phases=tuple(p.name for p in eq),
-                  add_formulas={p.name: p.formula for p in eq if p.formula})
+                  add_formulas={p.name: p.formula for p in eq if p.formula}, exchangers=sites)
         if len(cache) > 256:
             cache.clear()
         cache[ck] = t
     return t
 
 
-def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None) -> BatchReaction:
+def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None, exs=None) -> BatchReaction:
     """idle : phases of the assemblage that took no part (their elements absent, nothing to give):
-    reported with their moles unchanged, as PHREEQC lists them."""
+    reported with their moles unchanged, as PHREEQC lists them. exs : the exchangers of the rows
+    (their species follow the aqueous ones in the tableau: reported apart, in moles)."""
     idle = dict(idle or {})
     N = raw.m.shape[0]
+    na = t.n_aq if t.n_aq >= 0 else len(t.species)
+    aq_sp = list(t.species[:na])
+    ex_sp = list(t.species[na:])
     status = raw.status.copy()
     msgs = [_model.status_message(raw.res[r], mode)[1] for r in range(N)]
     W = 10.0 ** raw.X[:, t.ilw]
@@ -559,35 +617,47 @@ def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None) -
     pe = -raw.X[:, t.nc + 1]
     pH = -raw.X[:, t.ih]
     charge = np.array([st.charge for st, _, _ in rows_states])
-    tot = np.column_stack([raw.m @ t.bal[:, j] for j in range(t.nc)]).reshape(N, t.nc) if t.nc else np.zeros((N, 0))
-    cert = _certify(db, t, raw, rows, rows_states, eq, W, n, status)
+    m_aq, lg_aq, la_aq = raw.m[:, :na], raw.lg[:, :na], raw.la[:, :na]
+    ex_n = raw.m[:, na:] * W[:, None]
+    ex_cols = [j for j, k in enumerate(t.components) if k in t.exchangers]
+    aq_cols = [j for j in range(t.nc) if j not in ex_cols]
+    tot = np.column_stack([m_aq @ t.bal[:na, j] for j in aq_cols]).reshape(N, len(aq_cols)) if aq_cols \
+        else np.zeros((N, 0))
+    cert = _certify(db, t, raw, rows, rows_states, eq, W, n, status, exs)
     for r in np.flatnonzero(status == Status.CHECK_FAILED):
         msgs[r] = failed_message(cert.row(int(r)))
     Peff = np.array([_peff(rows.T[r], rows.P[r], raw.res[r, 5]) for r in range(N)])
 
     def one(r):
         def make():
-            st_new = None
+            st_new = exr = None
             if status[r] == Status.CONVERGED:
-                st_new = water_state(db, t.species, raw.m[r], float(W[r]), float(rows.T[r]), float(Peff[r]),
-                                     raw.la[r], float(pH[r]), float(pe[r]), float(raw.res[r, 4]), float(raw.res[r, 5]))
+                st_new = water_state(db, aq_sp, m_aq[r], float(W[r]), float(rows.T[r]), float(Peff[r]),
+                                     la_aq[r], float(pH[r]), float(pe[r]), float(raw.res[r, 4]), float(raw.res[r, 5]))
+                if exs:
+                    from .exchange import Exchanger
+
+                    exr = Exchanger(db, {s_: float(x) for s_, x in zip(ex_sp, ex_n[r]) if x > 0},
+                                    {t.masters[j]: float(raw.X[r, j]) for j in ex_cols})
             return ReactionResult(
                 status=Status(int(status[r])), message=msgs[r], T=float(rows.T[r]), P=float(Peff[r]),
                 pH=float(pH[r]), pe=float(pe[r]), ionic_strength=float(raw.res[r, 4]),
                 water_activity=float(raw.res[r, 5]), water_mass=float(W[r]), charge_imbalance=float(charge[r]),
-                molality=dict(zip(t.species, raw.m[r].tolist())),
-                activity=dict(zip(t.species, (10.0 ** raw.la[r]).tolist())),
-                log_gamma=dict(zip(t.species, raw.lg[r].tolist())),
+                molality=dict(zip(aq_sp, m_aq[r].tolist())),
+                activity=dict(zip(aq_sp, (10.0 ** la_aq[r]).tolist())),
+                log_gamma=dict(zip(aq_sp, lg_aq[r].tolist())),
                 saturation_index={p: float(si[r, i]) for i, p in enumerate(phases)},
                 phase_moles={**{p.name: float(amounts[r, q] - n[r, q]) for q, p in enumerate(eq)}, **idle},
                 phase_dissolved={**{p.name: float(n[r, q]) for q, p in enumerate(eq)}, **dict.fromkeys(idle, 0.0)},
-                totals={el: float(tot[r, j]) for j, el in enumerate(t.components)},
-                nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new)
+                totals={t.components[j]: float(tot[r, i]) for i, j in enumerate(aq_cols)},
+                nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new,
+                exchange=dict(zip(ex_sp, ex_n[r].tolist())), exchanger=exr)
         return make
 
-    return BatchReaction(list(t.species), phases, [p.name for p in eq], list(t.components), status, msgs,
+    return BatchReaction(aq_sp, phases, [p.name for p in eq], [t.components[j] for j in aq_cols], status, msgs,
                          raw.res[:, 1].astype(np.int64), rows.T.copy(), Peff, pH, pe, raw.res[:, 4], raw.res[:, 5], W,
-                         charge, raw.m, raw.lg, si, amounts - n, n, tot, cert, _rows=[one(r) for r in range(N)])
+                         charge, m_aq, lg_aq, si, amounts - n, n, tot, cert, exchange_species=ex_sp, exchange=ex_n,
+                         _rows=[one(r) for r in range(N)])
 
 
 def _peff(T: float, P: float, aw: float) -> float:
@@ -596,18 +666,24 @@ def _peff(T: float, P: float, aw: float) -> float:
     return max(P, math.exp(11.6702 - 3816.44 / (Tk - 46.13)) * min(aw, 1.0))
 
 
-def _certify(db, t, raw, rows, rows_states, eq, W, n, status) -> BatchCertificate:
+def _certify(db, t, raw, rows, rows_states, eq, W, n, status, exs=None) -> BatchCertificate:
     """The independent certificate of every converged step (``certificate.certify_states`` with the
     reaction-step checks: carried charge, electrons, water, pressure); failing rows become CHECK_FAILED."""
     from .certificate import certify_states
 
     N = raw.m.shape[0]
     ok = status == Status.CONVERGED
-    keys = list(t.components)
+    keys = [k for k in t.components if k not in t.exchangers]
+    na = t.n_aq if t.n_aq >= 0 else len(t.species)
     TOT = np.array([[st.elements.get(k, 0.0) for k in keys] for st, _, _ in rows_states]).reshape(N, len(keys))
     Wc = np.where(W > 0, W, 1.0)
+    exchange = None
+    if exs:
+        exchange = {"sites": list(t.exchangers), "names": list(t.species[na:]), "n": raw.m[:, na:] * W[:, None],
+                    "cec": np.array([[e.sites.get(k, 0.0) for k in t.exchangers] for e in exs]).reshape(N, -1)}
     cert = certify_states(
-        db, t.species, keys, raw.m, raw.lg, -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T, raw.res[:, 4], raw.res[:, 5],
+        db, t.species[:na], keys, raw.m[:, :na], raw.lg[:, :na], -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T,
+        raw.res[:, 4], raw.res[:, 5],
         np.ones(N, dtype=bool), TOT / Wc[:, None], phases=[p.name for p in eq],
         si_target=np.array([[p.si for p in eq]] * N).reshape(N, len(eq)),
         amount=np.array([[p.moles for p in eq]] * N).reshape(N, len(eq)), n=n,
@@ -620,6 +696,6 @@ def _certify(db, t, raw, rows, rows_states, eq, W, n, status) -> BatchCertificat
         gas_phi={p.name: [pr_log10_phi(db.phases[p.name].t_c, db.phases[p.name].p_c, db.phases[p.name].omega,
                                        float(rows.T[r]), 10.0 ** min(p.si, 3.5)) for r in range(N)]
                  for p in eq if db.phases[p.name].t_c > 0 and db.phases[p.name].p_c > 0},
-        checked=ok)
+        checked=ok, exchange=exchange)
     status[ok & ~cert.passed] = Status.CHECK_FAILED
     return cert

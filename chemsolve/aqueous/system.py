@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidInputError
-from ..kernels.codes import GAMMA_DAVIES, GAMMA_NEUTRAL, GAMMA_WATEQ
+from ..kernels.codes import (
+    GAMMA_DAVIES,
+    GAMMA_EX_DAVIES,
+    GAMMA_EX_NONE,
+    GAMMA_EX_WATEQ,
+    GAMMA_NEUTRAL,
+    GAMMA_WATEQ,
+)
 from .database import Database, check_activity_model, check_species_activity, parse_formula
 
 FIXED_SPECIES = ("H+", "H2O", "e-")
@@ -59,6 +66,19 @@ class Chem:
         h, o = elements.get("H", 0.0), elements.get("O", 0.0)
         return cnt, *self._canonical(cnt, h, o, 0.0)
 
+    def exchange_canon(self, es, cnt: dict[str, float]) -> tuple[float, float, float]:
+        """(H column, electrons, water) of an exchange species, ``cnt`` its component counts with its
+        exchange sites among them (each site counts as its master species, e.g. X-, charge -1)."""
+        props = dict(self.prim_props)
+        for el, sm in self.db.exchange_masters.items():
+            f = parse_formula(sm.species)
+            props[el] = (_charge_of(sm.species), f.get("H", 0.0), f.get("O", 0.0), 1.0)
+        saved, self.prim_props = self.prim_props, props
+        try:
+            return self._canonical(cnt, es.elements.get("H", 0.0), es.elements.get("O", 0.0), es.charge)
+        finally:
+            self.prim_props = saved
+
     def _canonical(self, cnt: dict[str, float], h: float, o: float, z: float) -> tuple[float, float, float]:
         e = (h - 2.0 * o) - z
         w = o
@@ -82,6 +102,66 @@ def chem(db: Database) -> Chem:
 
 def _element(key: str) -> str:
     return key.split("(")[0]
+
+
+def _charge_of(name: str) -> float:
+    from .database import species_charge
+
+    return species_charge(name)
+
+
+def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str], expand):
+    """The exchange species of ``exchangers`` that these components form: [(name, species, coefficients
+    over the basis, log K coefficients, (exchanger master, equivalents, charge and coefficient of the
+    exchanging cation, gamma rule))], as PHREEQC writes them (the exchanger's own master species, X-, is
+    a dummy: no row, as in prep.cpp). The exchanging cation: the last aqueous species of the reaction
+    as written (PHREEQC reads the last token of charge-carrying aqueous type, model.cpp calc_gammas)."""
+    ex_masters = {db.exchange_masters[e].species: e for e in exchangers}
+    out = []
+    for name, es in db.exchange_species.items():
+        if name in ex_masters:
+            continue
+        acc: dict[str, float] = {}
+        lk = np.array(es.reaction.log_k_coeffs())
+        zc = cf_c = 0.0
+        ok = True
+        for other, coef in es.reaction.stoich.items():
+            if other == name:
+                continue
+            cf = -coef
+            if other not in ex_masters and other != "H2O" and other in db.species:
+                zc, cf_c = db.species[other].charge, cf  # the last aqueous reactant: the cation
+            if other in ex_masters or other in basis:
+                acc[other] = acc.get(other, 0.0) + cf
+                continue
+            if other == "e-" or other not in db.species:
+                ok = False
+                break
+            sub = expand(other)
+            if sub is None:
+                ok = False
+                break
+            for b, v in sub[0].items():
+                acc[b] = acc.get(b, 0.0) + cf * v
+            lk = lk + cf * sub[1]
+        sites = [m for m in acc if m in ex_masters]
+        if not ok or len(sites) != 1 or acc[sites[0]] <= 0:
+            continue  # another exchanger's species, or one these components do not form
+        if any(b not in basis and b not in ex_masters and not b.startswith("e-#") for b in acc):
+            continue
+        gam = es.gamma
+        if gam is not None and len(gam) > 2 and gam[2]:
+            raise InvalidInputError(f"exchange species {name!r} ({db.path}:{es.line}): -gamma with an active "
+                                    "fraction a_f is not modelled")
+        if es.davies or (gam is not None and gam[0] == 0.0 and gam[1] == 0.0):
+            rule = GAMMA_EX_DAVIES
+        elif gam is not None:
+            rule = GAMMA_EX_WATEQ
+        else:
+            rule = GAMMA_EX_NONE
+        coefs = {k: v for k, v in acc.items() if abs(v) > 1e-12}
+        out.append((name, es, coefs, lk, (sites[0], acc[sites[0]], zc, cf_c, rule)))
+    return out
 
 
 def _build_chem(db: Database) -> Chem:
@@ -201,6 +281,13 @@ class Tableau:
     ph_rel: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     mode: str = "initial"  # "initial" or "reaction"
     atoms: np.ndarray = field(default_factory=lambda: np.zeros(0))  # element atoms per component master
+    # exchangers (EXCHANGE): their components ("X"), and per species the component of its exchanger
+    # (-1: aqueous) and [log10 equivalents, charge and coefficient of the exchanging cation]; the
+    # exchange species follow the aqueous ones (``n_aq`` of them)
+    exchangers: list[str] = field(default_factory=list)
+    ex_k: np.ndarray | None = None
+    ex_p: np.ndarray | None = None
+    n_aq: int = -1
     _tab: tuple | None = None
 
     @property
@@ -282,7 +369,9 @@ def _csr(M: np.ndarray):
 
 def _pack(t: Tableau) -> tuple:
     ns, nrx, npp = len(t.species), len(t.reactions), len(t.eq_phases)
-    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp], dtype=np.int64)
+    ex_k = np.full(ns, -1, dtype=np.int64) if t.ex_k is None else t.ex_k
+    ex_p = np.zeros((ns, 3)) if t.ex_p is None else t.ex_p
+    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum())], dtype=np.int64)
     sp_ptr, sp_col, sp_val = _csr(t.nu)
     bal_ptr, bal_col, bal_val = _csr(t.bal)
     rx_ptr, rx_col, rx_val = _csr(t.rx)
@@ -295,7 +384,7 @@ def _pack(t: Tableau) -> tuple:
     c = np.ascontiguousarray
     return (ints, sp_ptr, sp_col, sp_val, c(t.lkc), c(t.vm), c(t.z), c(t.gk), c(t.ga), c(t.gb),
             bal_ptr, bal_col, bal_val, c(t.wcoef), rx_ptr, rx_col, rx_val, c(t.rx_lkc), c(t.rx_vm0),
-            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp)
+            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p))
 
 
 def total_key(db: Database, key: str) -> str:
@@ -354,7 +443,8 @@ def _key_for_master(db: Database, species: str) -> str:
 
 def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple[str, ...] = (),
           couples: dict[str, str] | None = None, default_couple: str | None = None, T: float = 298.15,
-          extra_reactions: tuple[str, ...] = (), add_formulas: dict[str, str] | None = None) -> Tableau:
+          extra_reactions: tuple[str, ...] = (), add_formulas: dict[str, str] | None = None,
+          exchangers: tuple[str, ...] = ()) -> Tableau:
     """The tableau of ``keys`` (SOLUTION_MASTER_SPECIES spellings, already checked).
 
     mode "initial": a SOLUTION's components; "reaction": every key an element with all its valence
@@ -363,6 +453,8 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     default_couple : the solution's ``redox`` couple (None: the pe). extra_reactions : phases whose
     saturation index fixes a total, pH or pe (must be formed by the species present).
     add_formulas : phase -> the formula that dissolves in its place (reaction steps).
+    exchangers : exchange sites of EXCHANGE_MASTER_SPECIES ("X"): each a component (its total: the
+    moles of sites), with the exchange species the database forms from it and the other components.
     """
     check_activity_model(db)  # a Pitzer / SIT / LLNL database is refused, not solved with the wrong model
     c = chem(db)
@@ -390,6 +482,12 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
                     masters.append(ms)
                     if mode == "reaction":
                         whole.add(ms)
+    for ex in exchangers:
+        sm = db.exchange_masters.get(ex)
+        if sm is None:
+            raise InvalidInputError(f"exchanger {ex!r} is not in EXCHANGE_MASTER_SPECIES of {db.path}")
+        comps.append(ex)
+        masters.append(sm.species)
     couples = dict(couples or {})
     couple_list: list[str] = []
     for cp in list(couples.values()) + ([default_couple] if default_couple else []):
@@ -457,6 +555,9 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         if name not in state_master and "e-" in sp.reaction.stoich and not all(b in whole for b in used):
             continue
         rows.append((name, sp, coefs, lk))
+    n_aq = len(rows)
+    ex_rows = _exchange_rows(db, exchangers, masters, basis, expand) if exchangers else []
+    rows.extend((name, es, coefs, lk) for name, es, coefs, lk, _ in ex_rows)
     ns, nc = len(rows), len(comps)
     nb = nc + ne + 2
     bidx = {b: j for j, b in enumerate(basis_names)}
@@ -465,11 +566,21 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     z, ga, gb = np.zeros(ns), np.zeros(ns), np.zeros(ns)
     gk = np.zeros(ns, dtype=np.int64)
     vm = np.zeros((ns, 10))
+    ex_k = np.full(ns, -1, dtype=np.int64)
+    ex_p = np.zeros((ns, 3))
     for i, (_name, sp, coefs, lk) in enumerate(rows):
         for b, v in coefs.items():
             nu[i, bidx[b]] = v
         lkc[i] = lk
         z[i] = sp.charge
+        if i >= n_aq:
+            exm, equiv, zc, cf, gkind = ex_rows[i - n_aq][4]
+            ex_k[i] = masters.index(exm)
+            ex_p[i] = (math.log10(equiv), zc, cf)
+            gk[i] = gkind
+            if sp.gamma is not None:
+                ga[i], gb[i] = sp.gamma[0], sp.gamma[1]
+            continue
         if sp.gamma is not None:
             gk[i], ga[i], gb[i] = GAMMA_WATEQ, sp.gamma[0], sp.gamma[1]
         else:
@@ -477,19 +588,21 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         if sp.vm is not None:
             vm[i] = sp.vm
     species = [r[0] for r in rows]
-    check_species_activity(db, species)
+    check_species_activity(db, species[:n_aq])
     for j, _ms in enumerate(masters):
         if comps[j] != "Alkalinity" and not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
-    atoms = np.array([atoms_in_master(db, k) for k in comps])
+    atoms = np.array([1.0 if k in exchangers else atoms_in_master(db, k) for k in comps])
     # balance columns
     nbal = nb + 2
     bal = np.zeros((ns, nbal))
-    bal[:, :nc] = _mass_balance_rows(db, species, comps, nu[:, :nc]) * atoms
+    bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps, nu[:n_aq, :nc]) * atoms
+    bal[n_aq:, :nc] = nu[n_aq:, :nc] * atoms
     if "Alkalinity" in comps:
         bal[:, comps.index("Alkalinity")] = [c.alk.get(s, 0.0) for s in species]
     for i, s in enumerate(species):
-        hh, e, w = c.canon.get(s, (0.0, 0.0, 0.0))
+        hh, e, w = c.canon.get(s, (0.0, 0.0, 0.0)) if i < n_aq else \
+            c.exchange_canon(db.exchange_species[s], {k: bal[i, j] for j, k in enumerate(comps[:nc]) if bal[i, j]})
         bal[i, nc] = hh
         if mode == "reaction":
             bal[i, nc + 1] = e
@@ -541,7 +654,8 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
                                    (add_formulas or {}).get(p), c, comps)
     t = Tableau(comps, masters, couple_list, species, nu, lkc, bal, wcoef, z, gk, ga, gb, vm, rnames,
                 np.array(rrows).reshape(nrx, ns + 1 + ne), np.array(rlkc).reshape(nrx, 6),
-                np.array(rvm0, dtype=float), np.array(rpf, dtype=np.int64), list(phases), ph_rx, ph_rel, mode, atoms)
+                np.array(rvm0, dtype=float), np.array(rpf, dtype=np.int64), list(phases), ph_rx, ph_rel, mode, atoms,
+                list(exchangers), ex_k, ex_p, n_aq)
     from .database import log_k_basis
 
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]

@@ -30,6 +30,8 @@ from .codes import (
     AQ_IONIC,
     AQ_RX,
     GAMMA_DAVIES,
+    GAMMA_EX_DAVIES,
+    GAMMA_EX_WATEQ,
     GAMMA_WATEQ,
 )
 
@@ -63,7 +65,10 @@ WP_A, WP_B, WP_AV, WP_QBRN, WP_RHO, WP_P, WP_AW, WP_T = 0, 1, 2, 3, 4, 5, 6, 7
 N_WP = 8
 
 # slots of the table of sizes ``tab[0]``
-TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP = 0, 1, 2, 3, 4, 5
+TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX = 0, 1, 2, 3, 4, 5, 6
+# the tableau's exchange arrays: tab[23] (ns,) the unknown of each species' exchanger (-1: an aqueous
+# species), tab[24] (ns, 3) [log10 equivalents (exchange sites per mole), charge and coefficient of
+# the exchanging cation]
 
 GROSS_SHARE = 1e-3  # share of the phases' gross flows in a balance row's scale (assemble)
 
@@ -147,6 +152,38 @@ def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
         else:
             lg[i] = 0.1 * I
             d = 0.1
+        dlg[i] = d * I * LN10
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def exchange_gammas(tab, gk, ga, gb, I, A, B, lw, val, lg, dlg):
+    """log10 gamma of the exchange species (their moles are written as molalities: m = n / W, so that
+    every balance reads W sum m): the cation's Debye-Hueckel term by the species' own -gamma
+    (coefficient x WATEQ, or Davies), plus log10(equivalents / total sites of its exchanger) (the
+    equivalent fraction, Gaines-Thomas), plus log10 W [kg] (lw) for moles -> molality (PHREEQC's
+    calc_gammas case 4 with the exchanger's default -pitzer_exchange_gammas true)."""
+    ex_k, ex_p = tab[23], tab[24]
+    sq = math.sqrt(I) if I > 0.0 else 0.0
+    sqs = max(1e-150, sq)
+    for i in range(ex_k.shape[0]):
+        k = ex_k[i]
+        if k < 0:
+            continue
+        cec = val[k]
+        l0 = ex_p[i, 0] - (math.log10(cec) if cec > 0.0 else 0.0) + lw
+        zc = ex_p[i, 1]
+        cf = ex_p[i, 2]
+        z2 = zc * zc
+        if gk[i] == GAMMA_EX_WATEQ:
+            den = 1.0 + B * ga[i] * sq
+            lg[i] = cf * (-A * z2 * sq / den + gb[i] * I) + l0
+            d = cf * (-A * z2 / (2.0 * sqs * den * den) + gb[i])
+        elif gk[i] == GAMMA_EX_DAVIES:
+            lg[i] = -cf * A * z2 * (sq / (1.0 + sq) - 0.3 * I) + l0
+            d = -cf * A * z2 * (1.0 / (2.0 * sqs * (1.0 + sq) * (1.0 + sq)) - 0.3)
+        else:
+            lg[i] = l0
+            d = 0.0
         dlg[i] = d * I * LN10
 
 
@@ -314,6 +351,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
     z = tab[6]
     bal_ptr, bal_col, bal_val, wcoef = tab[10], tab[11], tab[12], tab[13]
     ph_rx, ph_rel = tab[20], tab[21]
+    ex_k = tab[23]
     W = 10.0 ** v[ilw]
     if want_jac:
         for r in range(nv):
@@ -329,7 +367,8 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
         mi = m[i]
         if mi == 0.0:
             continue
-        msum += mi
+        if ex_k[i] < 0:  # an exchange species is not in the water: neither in I (z = 0) nor in a(H2O)
+            msum += mi
         z2sum += z[i] * z[i] * mi
         for q in range(bal_ptr[i], bal_ptr[i + 1]):
             colsum[bal_col[q]] += bal_val[q] * mi
@@ -387,6 +426,8 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
                     for q in range(sp_ptr[i], sp_ptr[i + 1]):
                         J[k, sp_col[q]] += g * sp_val[q]
                     J[k, iI] -= g * dlg[i]
+                    if ex_k[i] >= 0:  # W m = n, the moles: no W in it (taken out of the term below)
+                        J[k, ilw] -= g
                 J[k, ilw] += dY * W * LN10 * (colsum[b] + wcoef[b])
                 for p in range(npp):
                     J[k, ip + p] -= dY * ph_rel[p, b]
@@ -406,7 +447,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             if want_jac:
                 for i in range(ns):
                     mi = m[i]
-                    if mi == 0.0:
+                    if mi == 0.0 or ex_k[i] >= 0:
                         continue
                     g = 0.017 * mi * LN10
                     for q in range(sp_ptr[i], sp_ptr[i + 1]):

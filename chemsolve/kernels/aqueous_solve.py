@@ -32,6 +32,7 @@ from .aqueous_eqs import (
     WP_AW,
     WP_T,
     assemble,
+    exchange_gammas,
     gammas,
     logk_T,
     pressure_logk,
@@ -125,6 +126,8 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
         wp[8] = P
     I = 10.0 ** v[iI]
     gammas(tab[7], tab[6], tab[8], tab[9], I, wp[0], wp[1], lg, dlg)
+    if tab[0][6] > 0:
+        exchange_gammas(tab, tab[7], tab[8], tab[9], I, wp[0], wp[1], v[nc + ne + 2], val, lg, dlg)
     pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk)
     species_state(v, tab, present, logk, lg, la, m)
     return assemble(v, tab, kind, aux, val, si, act, fix, logk, rx_logk, lg, dlg, la, m, present,

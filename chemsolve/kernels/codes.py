@@ -58,6 +58,12 @@ N_OPTS = 11
 GAMMA_WATEQ = 0  # -gamma a b given: WATEQ Debye-Hueckel
 GAMMA_DAVIES = 1  # charged, no -gamma: Davies
 GAMMA_NEUTRAL = 2  # uncharged, no -gamma: 0.1 I
+# exchange species (EXCHANGE_SPECIES): the equivalent fraction (Gaines-Thomas), times the gamma of
+# the exchanging cation by the species' own -gamma a b (WATEQ) or -davies, or by neither (PHREEQC's
+# model.cpp calc_gammas, case 4, with the exchanger's default -pitzer_exchange_gammas true)
+GAMMA_EX_NONE = 3
+GAMMA_EX_DAVIES = 4
+GAMMA_EX_WATEQ = 5
 
 # --- gas-phase equilibrium modes (chemsolve.gas) ------------------------------------------
 MODE_TP = 0
