@@ -273,6 +273,31 @@ class FlashKind(ModelKind):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
 
+    # -- advisors
+    def retry_rungs(self, summary: dict[str, Any]) -> list:
+        """After a failed flash (FLASH_MESSAGES' advice): smaller substitution steps with two-eigenvalue
+        extrapolation, then Anderson mixing, then Newton on ln K from the start (near a critical point)."""
+        from .. import damping
+        from ..advisors.base import Suggestion
+
+        return [
+            Suggestion(damping=damping.Constant(0.5), options={"acceleration": {"type": "gdem"}},
+                       rationale="smaller substitution steps, GDEM acceleration"),
+            Suggestion(options={"acceleration": {"type": "anderson", "m": 3}},
+                       rationale="Anderson mixing instead of eigenvalue extrapolation"),
+            Suggestion(options={"max_ss": 0}, rationale="Newton on ln K from the start (near a critical point)"),
+        ]
+
+    def guess_schema(self, summary: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        n = len(summary.get("components") or [])
+        if n == 0:
+            return None, "'guess': null (this problem needs no guess)."
+        return ({"type": "object", "properties": {"K": {"type": "array", "items": {"type": "number"}, "minItems": n,
+                                                       "maxItems": n}},
+                 "required": ["K"], "additionalProperties": False},
+                f"'guess': {{'K': [{n} K-values y_i/x_i (vapour over liquid mole fraction), one per component in "
+                "the order of 'components', each > 0]}.")
+
     # -- chemsolve warmup
     def warmup(self) -> str:
         from .mixture import Mixture
