@@ -43,7 +43,8 @@ class Mixture:
         or ``Component`` objects.
     eos : "PR" (Peng-Robinson 1976; also "PR76"), "PR78" (its 1978 alpha) or "SRK" (Soave 1972).
     kij : "default" (Peng-Robinson: the ChemSep table, pairs it lacks are 0 and listed in
-        ``kij_missing``; SRK: 0), "zero", an (n, n) symmetric matrix, or a mapping of pairs
+        ``kij_missing``; SRK: 0, as no cited SRK table is available), "zero", an (n, n) symmetric matrix, or a
+        mapping of pairs
         ``{"methane/ethane": 0.01, ...}`` (other pairs 0).
     volume_shift : None (default), "peneloux" (Péneloux et al. 1982, from each component's Z_RA) or
         (n,) shifts c_i [m^3/mol] (v = v_eos - sum x_i c_i).
@@ -102,7 +103,9 @@ class Mixture:
                     k, missing = kij_chemsep_pr(self.components)
                     return np.array(k, dtype=float), "ChemSep pr.ipd (chemsolve/flash/data/kij_pr_chemsep.csv)", missing
                 pairs = [(self.names[i], self.names[j]) for i in range(n) for j in range(i + 1, n)]
-                return np.zeros((n, n)), "zero (no bundled SRK table)", pairs
+                # thermo 0.6.1's interaction-parameter database (IPDB) has no SRK table: ChemSep's PR k_ij
+                # only (besides NRTL, UNIQUAC, Wilson and Henry tables); see chemsolve/flash/data/README.md
+                return np.zeros((n, n)), "zero (no SRK k_ij table exists in thermo's database)", pairs
             if key in ("zero", "none", "0"):
                 return np.zeros((n, n)), "zero", []
             raise InvalidInputError(f"Mixture: kij={kij!r}; expected 'default', 'zero', a matrix or a mapping of pairs")
