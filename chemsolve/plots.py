@@ -4,6 +4,7 @@
 - ``flame(model)``: equilibrium mole fractions and temperature vs equivalence ratio (gas, fuel/oxidizer).
 - ``composition(model)``: TP equilibrium mole fractions vs T (gas model given by its feed ``X:``).
 - ``convergence(fun, x0)``: max|F| per iteration, one line per damping schedule.
+- ``flash_beta_K(model)``: vapour fraction and K-values of a flash along T at fixed P (or along P at fixed T).
 - ``plot_model(model, path)``: the figure that fits ``model.kind``, written to a PNG.
 
 Every drawing function takes an optional ``ax`` and returns the Axes it drew on; the plotted numbers
@@ -21,8 +22,8 @@ import numpy as np
 
 from .errors import ChemsolveError, InvalidInputError, MissingExtraError, require
 
-__all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame", "plot_columns", "plot_model",
-           "require_matplotlib", "standard_schedules"]
+__all__ = ["MissingExtraError", "bjerrum", "composition", "convergence", "flame", "flash_beta_K", "plot_columns",
+           "plot_model", "require_matplotlib", "standard_schedules"]
 
 _FAILED = {"marker": "x", "color": "tab:red", "linestyle": "none", "markersize": 7, "zorder": 5}
 
@@ -227,6 +228,90 @@ def composition(model: Any, T: Any = None, species: list[str] | None = None, ax:
     return ax
 
 
+# ------------------------------------------------------------------------------------------- flash
+
+def flash_beta_K(model: Any, T: Any = None, P: Any = None, *, z: Any = None, axes: Any = None,
+                 saturation: bool = True, title: str | None = None):
+    """Vapour fraction beta and the K-values of a (T, P) flash along T at fixed P, or along P at fixed T.
+
+    model : a flash model (``chemsolve.models.load_model("flash/...")``: its mixture, feed and options; by
+    default its own list of T, or of P, at its one value of the other) or a ``chemsolve.flash.Mixture``
+    with ``z`` given. T, P : one an array (the x axis), the other a number; they override the model's.
+    axes : two Axes (beta, K) or None for a new figure of two panels. saturation : also mark the bubble
+    and dew points at the fixed P (T) as vertical lines (gid "bubble point", "dew point"), when they
+    converge. title : the first line of the title (default: the model's name, or the mixture's EOS and
+    components; "" for none).
+
+    The states are flashed in one warm-started batch (``Mixture.flash(..., warm_start=True)``), and the
+    lines' data are its results unchanged: the beta line (gid "beta") holds ``beta`` of the converged rows
+    (NaN where a row failed, drawn as a red cross); the K line of each component (gid ``"K_<component>"``,
+    log axis) holds ``K`` = y/x of the rows that split into two phases, NaN elsewhere (the K of a single
+    phase is its incipient phase's, a start for the next flash rather than an equilibrium ratio). Returns
+    the two Axes.
+    """
+    from .flash.mixture import Mixture
+
+    if isinstance(model, Mixture):
+        mix, opts, state = model, None, {}
+        if z is None:
+            raise InvalidInputError("flash_beta_K: give z, the feed, with a Mixture")
+        name = f"{mix.eos}: {', '.join(mix.names)}"
+    else:
+        mix, opts, state = model.mixture, model.options, dict(model.state)
+        if model.spec != "TP" and (T is None or P is None):
+            raise InvalidInputError(f"flash_beta_K: {getattr(model, 'path', model.name)} holds {model.spec}, "
+                                    "not T and P: give T and P")
+        z = model.z if z is None else z
+        name = model.name
+    T = state.get("T") if T is None else T
+    P = state.get("P") if P is None else P
+    if T is None or P is None:
+        raise InvalidInputError("flash_beta_K: give T [K] and P [Pa], one of them an array")
+    Ta, Pa = np.atleast_1d(np.asarray(T, dtype=float)), np.atleast_1d(np.asarray(P, dtype=float))
+    if (Ta.size > 1) == (Pa.size > 1) or np.ndim(T) > 1 or np.ndim(P) > 1:
+        raise InvalidInputError(f"flash_beta_K: one of T ({Ta.size} values) and P ({Pa.size}) must be an array "
+                                "and the other one number")
+    along_T = Ta.size > 1
+    x = Ta if along_T else Pa
+    fixed = float(Pa[0]) if along_T else float(Ta[0])
+    b = mix.flash(T=Ta if along_T else fixed, P=fixed if along_T else Pa, z=z, warm_start=True, options=opts)
+    if axes is None:
+        fig = _figure((7.0, 6.5))
+        axes = fig.subplots(2, 1, sharex=True)
+    ax_b, ax_k = axes
+    ok = np.asarray(b.success, dtype=bool)
+    xs = x / 1e5 if not along_T else x
+    ax_b.plot(xs, np.where(ok, b.beta, np.nan), "o-", ms=3, lw=1.5, color="tab:blue", label="vapour fraction beta",
+              gid="beta")
+    _mark_failed(ax_b, xs, np.where(ok, b.beta, 0.0), ok)
+    two = ok & (b.phases == 2)
+    for j, name in enumerate(mix.names):
+        ax_k.plot(xs, np.where(two, b.K[:, j], np.nan), ".-", ms=3, lw=1.3, label=name, gid=f"K_{name}")
+    ax_k.set_yscale("log")
+    if saturation:
+        zz = np.asarray(z, dtype=float)
+        for what, VF, style in (("bubble point", 0.0, "--"), ("dew point", 1.0, ":")):
+            s = mix.flash(z=zz, VF=VF, P=fixed, options=opts) if along_T else mix.flash(z=zz, VF=VF, T=fixed,
+                                                                                         options=opts)
+            v = s.T if along_T else s.P / 1e5
+            if s.success and xs.min() <= v <= xs.max():
+                for ax in (ax_b, ax_k):
+                    ax.axvline(v, color="0.4", ls=style, lw=1.0, gid=what,
+                               label=f"{what} ({v:.5g} {'K' if along_T else 'bar'})" if ax is ax_b else None)
+    ax_b.set_ylabel("vapour mole fraction beta [-]")
+    ax_b.set_ylim(-0.05, 1.05)
+    ax_k.set_ylabel("K = y/x [-] (two phases)")
+    ax_k.set_xlabel("T [K]" if along_T else "P [bar]")
+    at = f"P = {fixed / 1e5:.5g} bar" if along_T else f"T = {fixed:.5g} K"
+    head = name if title is None else title
+    ax_b.set_title(f"{head}\n(T, P) flash at {at}" if head else f"(T, P) flash at {at}", fontsize=9)
+    for ax in (ax_b, ax_k):
+        ax.grid(alpha=0.3, which="both", lw=0.5)
+    ax_b.legend(fontsize=7, loc="best")
+    ax_k.legend(fontsize=7, ncol=2, loc="best")
+    return ax_b, ax_k
+
+
 # ------------------------------------------------------------------------------------------ engine
 
 def standard_schedules(method: str = "newton") -> dict[str, Any]:
@@ -341,7 +426,8 @@ def plot_model(model: Any, path: str | Path) -> str:
     """Draw the figure that fits ``model.kind`` and write it to ``path`` (PNG); returns the path.
 
     aqueous: ``bjerrum`` of C(4) (else the first component); gas: ``flame`` for fuel/oxidizer models,
-    ``composition`` vs T for a model given by ``X:``; engine: ``convergence`` of ``model.functions()``
+    ``composition`` vs T for a model given by ``X:``; flash: the phase envelope with the states, and for a
+    list of T (or P) states at one P (T) ``flash_beta_K`` beside it; engine: ``convergence`` of ``model.functions()``
     -> (fun, jac) from ``model.x0`` with ``args=(model.params,)`` and ``model.solver`` (None, a
     method name or a dict of ``solve`` keywords; its damping is drawn beside the standard set).
     """
@@ -353,7 +439,7 @@ def plot_model(model: Any, path: str | Path) -> str:
         raise InvalidInputError(f"cannot plot a model of kind {getattr(model, 'kind', None)!r}; "
                                 "a model has a registered kind (chemsolve.registry)") from None
     fig = _figure()
-    kind.plot(model, fig.add_subplot())
+    kind.plot_figure(model, fig)
     return _save(fig, path)
 
 

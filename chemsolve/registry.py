@@ -95,6 +95,11 @@ class ModelKind:
         """Draw the figure that fits ``model`` on the matplotlib axes ``ax``."""
         raise NotImplementedError
 
+    def plot_figure(self, model: Any, fig: Any) -> None:
+        """Draw the figure of ``model`` on the matplotlib Figure ``fig`` (``plots.plot_model``): one panel,
+        ``plot``, unless the kind's figure has several."""
+        self.plot(model, fig.add_subplot())
+
     # -- advisors
     def retry_rungs(self, summary: dict[str, Any]) -> list:
         """The PHREEQC-style rungs of ``advisors.RetryLadder`` for this kind (Suggestions)."""

@@ -20,6 +20,7 @@ from chemsolve import damping as dmp
 from chemsolve.errors import ConvergenceError, InvalidInputError
 from chemsolve.flash import (
     DEM,
+    GDEM,
     Anderson,
     FlashOptions,
     Mixture,
@@ -182,7 +183,7 @@ def test_warm_starts_give_the_same_answers_in_fewer_iterations(fl):
     assert warm.guess_source == "warm_start" and restart.guess_source == "K0"
 
 
-SCHEDULES = [(acc, d) for acc in (DEM(), Anderson(3), NoAcceleration())
+SCHEDULES = [(acc, d) for acc in (DEM(), GDEM(), Anderson(3), NoAcceleration())
              for d in (dmp.Constant(1.0), dmp.Constant(0.5), dmp.Ramp(0.3, 2.0, 1.0), dmp.Adaptive(),
                        dmp.ControlFactor(1.0))]
 

@@ -172,6 +172,72 @@ def test_run_plot_draws_the_envelope_with_the_states(tmp_path):
     assert len(lines["flash1"].get_xydata()) == int((r.phases == 1).sum())
 
 
+def _lines(ax):
+    return {ln.get_gid(): ln for ln in ax.lines}
+
+
+def test_run_plot_draws_beta_and_K_beside_the_envelope(tmp_path):
+    """A list of T at one P (flash/natural_gas: 15 temperatures at 40 bar, with its envelope): the figure has
+    the envelope panel and beta and K vs T; the lines hold the flash results unchanged."""
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "gas.png"
+    out = cli("run", "flash/natural_gas", "--plot", str(png), "-q")
+    assert out.returncode == 0, out.stderr
+    assert png.stat().st_size > 20_000
+    from chemsolve.plots import _figure, flash_beta_K
+
+    m = load_model("flash/natural_gas")
+    fig = _figure()
+    registry.kind_of(m).plot_figure(m, fig)
+    env_ax, ax_b, ax_k = fig.axes
+    assert "critical" in _lines(env_ax) and "beta" in _lines(ax_b) and "K_methane" in _lines(ax_k)
+    ax_b, ax_k = flash_beta_K(m)
+    T = np.asarray(m.state["T"], dtype=float)
+    r = m.mixture.flash(T=T, P=m.state["P"], z=m.z, warm_start=True, options=m.options)
+    assert r.success.all() and 1 in r.phases and 2 in r.phases
+    beta = _lines(ax_b)["beta"].get_xydata()
+    np.testing.assert_array_equal(beta[:, 0], T)
+    np.testing.assert_array_equal(beta[:, 1], r.beta)
+    two = r.phases == 2
+    for j, c in enumerate(m.mixture.names):
+        k = _lines(ax_k)[f"K_{c}"].get_xydata()
+        np.testing.assert_array_equal(k[two, 1], r.K[two, j])
+        assert np.isnan(k[~two, 1]).all()  # a single phase has no K = y/x
+    dew = m.mixture.dew_point(m.z, P=m.state["P"], options=m.options)
+    assert dew.success and _lines(ax_b)["dew point"].get_xdata()[0] == dew.T
+    assert T.min() <= dew.T <= T.max()
+
+
+def test_beta_and_K_along_P_of_a_mixture():
+    """The same plot from a Mixture, along P at fixed T (a depletion), failed rows marked."""
+    pytest.importorskip("matplotlib")
+    from chemsolve.errors import InvalidInputError
+    from chemsolve.flash import Mixture
+    from chemsolve.plots import flash_beta_K
+
+    mix = Mixture(["methane", "ethane", "propane", "n-butane", "n-pentane"])
+    z = [0.5, 0.2, 0.15, 0.1, 0.05]
+    P = np.array([3e5, 5e5, 10e5, 20e5, 40e5, 60e5, 80e5, 100e5, -1.0])  # the last row is bad input
+    ax_b, ax_k = flash_beta_K(mix, T=280.0, P=P, z=z)
+    r = mix.flash(T=280.0, P=P, z=z, warm_start=True)
+    ok = r.success
+    assert ok.sum() == 8 and not ok[-1] and r.phases[0] == 1 and r.phases[-2] == 1
+    beta = _lines(ax_b)["beta"].get_xydata()
+    np.testing.assert_array_equal(beta[:, 0], P / 1e5)
+    np.testing.assert_array_equal(beta[ok, 1], r.beta[ok])
+    assert np.isnan(beta[~ok, 1]).all() and len(_lines(ax_b)["failed"].get_xdata()) == 1
+    k = _lines(ax_k)["K_propane"].get_xydata()
+    two = ok & (r.phases == 2)
+    np.testing.assert_array_equal(k[two, 1], r.K[two, 2])
+    bub, dew = mix.bubble_point(z, T=280.0), mix.dew_point(z, T=280.0)  # 88.7 and 4.46 bar
+    assert _lines(ax_b)["bubble point"].get_xdata()[0] == bub.P / 1e5
+    assert _lines(ax_k)["dew point"].get_xdata()[0] == dew.P / 1e5
+    with pytest.raises(InvalidInputError, match="one of T"):
+        flash_beta_K(mix, T=[280.0, 290.0], P=[1e6, 2e6], z=z)
+    with pytest.raises(InvalidInputError, match="give z"):
+        flash_beta_K(mix, T=[280.0, 290.0], P=1e6)
+
+
 def test_bench_flash_tiny():
     out = cli("bench", "flash", "--n", "12", "--format", "json", "--quiet")
     assert out.returncode == 0, out.stderr

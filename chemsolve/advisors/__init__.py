@@ -1,9 +1,9 @@
 """Advisors: who proposes the initial guess and the damping schedule of a solve.
 
 Every model's solve (``chemsolve.solve``, ``chemsolve.aqueous.speciate``,
-``GasMixture.equilibrate``) takes ``advisor=``; the result's ``guess_source`` says whose
-suggestion was used and ``advice`` keeps the record (attempts, rejected suggestions and why,
-advisor time, tokens).
+``GasMixture.equilibrate``, ``chemsolve.flash.Mixture.flash``) takes ``advisor=``; the result's
+``guess_source`` says whose suggestion was used and ``advice`` keeps the record (attempts, rejected
+suggestions and why, advisor time, tokens).
 
 - ``DefaultAdvisor``: the model's own physics defaults (the baseline).
 - ``WarmStartAdvisor``: the solution of the nearest state solved so far.

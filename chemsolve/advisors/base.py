@@ -1,7 +1,7 @@
 """The advisor protocol: a problem summary in, an untrusted ``Suggestion`` out.
 
 An advisor sees a JSON-serialisable summary of one problem (``summary["kind"]`` is "engine",
-"aqueous" or "gas"; the rest is described in each model's ``advice_summary``) and, when it is
+"aqueous", "gas" or "flash"; the rest is described in each model's ``advice_summary``) and, when it is
 consulted after a failed attempt, the record of that attempt (status, iterations, residual
 trace). It returns a ``Suggestion`` or None ("nothing to add"). The model validates what it gets
 (schema, finiteness, bounds, element balance) and falls back to its own default, part by part,
@@ -46,13 +46,15 @@ class Suggestion:
     ----------
     initial_guess
         in the model's own variables: engine ``{"x": [...]}``; aqueous
-        ``{"log_a": {master species: log10 activity}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV).
+        ``{"log_a": {master species: log10 activity}, "pH": ...}``; gas ``{"T": K}`` (HP/SP/UV);
+        flash ``{"K": [...]}`` (and ``{"T": K}`` / ``{"P": Pa}`` where the flash solves T / P).
     damping
         a ``chemsolve.damping`` schedule, its ``to_dict`` form or the flat form of
         ``damping_from_flat``.
     options
         formulation switches the model allows: engine ``{"max_step": ...}``, aqueous
-        ``{"ionic_strength": "newton" | "outer"}``; the gas model has none.
+        ``{"ionic_strength": "newton" | "outer"}``, flash ``{"acceleration": ..., "newton_switch": ...,
+        "max_ss": ...}``; the gas model has none.
     rationale
         a short reason, kept in the record.
     source

@@ -11,7 +11,7 @@ Public names:
 
 - ``Mixture`` (``mixture.py``): components, EOS (``"PR"``, ``"PR78"``, ``"SRK"``), k_ij, volume shift;
   verbs ``flash``, ``bubble_point``, ``dew_point``, ``envelope``; helpers ``lnphi``, ``wilson_K``.
-- ``FlashOptions`` and the acceleration schedules ``DEM``, ``Anderson``, ``NoAcceleration``
+- ``FlashOptions`` and the acceleration schedules ``DEM``, ``GDEM``, ``Anderson``, ``NoAcceleration``
   (``options.py``); damping schedules are ``chemsolve.damping``'s.
 - ``FlashResult``, ``FlashBatch``, ``Envelope`` (``results.py``); the certificate's checks and
   tolerances (``certificate.py``: ``TOLERANCES``).
@@ -26,11 +26,12 @@ from .certificate import TOLERANCES
 from .components import Component, bundled_names, component
 from .mixture import Mixture
 from .model import FlashModel, load_model
-from .options import DEM, Acceleration, Anderson, FlashOptions, NoAcceleration
+from .options import DEM, GDEM, Acceleration, Anderson, FlashOptions, NoAcceleration
 from .results import Envelope, FlashBatch, FlashResult
 
 __all__ = [
     "DEM",
+    "GDEM",
     "TOLERANCES",
     "Acceleration",
     "Anderson",

@@ -11,8 +11,9 @@ in ``models/README.md``. Loading is ``chemsolve.flash.model.load_model`` with th
   ``z.<component>`` (its amount in the feed, in the file's amounts; the feed is normalised after);
   output columns ``T_K``, ``P_Pa``, ``beta``, ``phases``, ``Z_L``, ``Z_V``, ``x_<component>``,
   ``y_<component>``.
-- ``chemsolve run --plot``: the phase envelope with the model's states on it; without an envelope asked for
-  and with a list of states, the vapour fraction along the list.
+- ``chemsolve run --plot``: the phase envelope with the model's states on it; a (T, P) file with a list of T
+  at one P (or of P at one T) gets the vapour fraction and the K-values along its list beside it
+  (``plots.flash_beta_K``; without ``envelope:``, those two panels alone).
 """
 
 from __future__ import annotations
@@ -272,6 +273,52 @@ class FlashKind(ModelKind):
         ax.set_title(model.name, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+
+    def plot_figure(self, model: FlashModel, fig: Any) -> None:
+        """A (T, P) model with a list of T at one P (or of P at one T): the vapour fraction and the K-values
+        along the list (``plots.flash_beta_K``), beside the phase envelope with the states when the file asks
+        for the envelope. Any other model: the one panel of ``plot``."""
+        from ..plots import flash_beta_K
+
+        listed = [k for k, v in model.state.items() if isinstance(v, list)]
+        if model.spec != "TP" or len(listed) != 1:
+            self.plot(model, fig.add_subplot())
+            return
+        if model.envelope_args is not None:
+            fig.set_size_inches(12.0, 6.0)
+            grid = fig.add_gridspec(2, 2)
+            self.plot(model, fig.add_subplot(grid[:, 0]))
+            ax_b = fig.add_subplot(grid[0, 1])
+            axes = (ax_b, fig.add_subplot(grid[1, 1], sharex=ax_b))
+        else:
+            fig.set_size_inches(7.0, 6.5)
+            axes = tuple(fig.subplots(2, 1, sharex=True))
+        flash_beta_K(model, axes=axes, title="" if model.envelope_args is not None else None)
+
+    # -- advisors
+    def retry_rungs(self, summary: dict[str, Any]) -> list:
+        """After a failed flash (FLASH_MESSAGES' advice): smaller substitution steps with two-eigenvalue
+        extrapolation, then Anderson mixing, then Newton on ln K from the start (near a critical point)."""
+        from .. import damping
+        from ..advisors.base import Suggestion
+
+        return [
+            Suggestion(damping=damping.Constant(0.5), options={"acceleration": {"type": "gdem"}},
+                       rationale="smaller substitution steps, GDEM acceleration"),
+            Suggestion(options={"acceleration": {"type": "anderson", "m": 3}},
+                       rationale="Anderson mixing instead of eigenvalue extrapolation"),
+            Suggestion(options={"max_ss": 0}, rationale="Newton on ln K from the start (near a critical point)"),
+        ]
+
+    def guess_schema(self, summary: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+        n = len(summary.get("components") or [])
+        if n == 0:
+            return None, "'guess': null (this problem needs no guess)."
+        return ({"type": "object", "properties": {"K": {"type": "array", "items": {"type": "number"}, "minItems": n,
+                                                       "maxItems": n}},
+                 "required": ["K"], "additionalProperties": False},
+                f"'guess': {{'K': [{n} K-values y_i/x_i (vapour over liquid mole fraction), one per component in "
+                "the order of 'components', each > 0]}.")
 
     # -- chemsolve warmup
     def warmup(self) -> str:

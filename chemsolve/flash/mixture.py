@@ -43,7 +43,8 @@ class Mixture:
         or ``Component`` objects.
     eos : "PR" (Peng-Robinson 1976; also "PR76"), "PR78" (its 1978 alpha) or "SRK" (Soave 1972).
     kij : "default" (Peng-Robinson: the ChemSep table, pairs it lacks are 0 and listed in
-        ``kij_missing``; SRK: 0), "zero", an (n, n) symmetric matrix, or a mapping of pairs
+        ``kij_missing``; SRK: 0, as no cited SRK table is available), "zero", an (n, n) symmetric matrix, or a
+        mapping of pairs
         ``{"methane/ethane": 0.01, ...}`` (other pairs 0).
     volume_shift : None (default), "peneloux" (Péneloux et al. 1982, from each component's Z_RA) or
         (n,) shifts c_i [m^3/mol] (v = v_eos - sum x_i c_i).
@@ -102,7 +103,9 @@ class Mixture:
                     k, missing = kij_chemsep_pr(self.components)
                     return np.array(k, dtype=float), "ChemSep pr.ipd (chemsolve/flash/data/kij_pr_chemsep.csv)", missing
                 pairs = [(self.names[i], self.names[j]) for i in range(n) for j in range(i + 1, n)]
-                return np.zeros((n, n)), "zero (no bundled SRK table)", pairs
+                # thermo 0.6.1's interaction-parameter database (IPDB) has no SRK table: ChemSep's PR k_ij
+                # only (besides NRTL, UNIQUAC, Wilson and Henry tables); see chemsolve/flash/data/README.md
+                return np.zeros((n, n)), "zero (no SRK k_ij table exists in thermo's database)", pairs
             if key in ("zero", "none", "0"):
                 return np.zeros((n, n)), "zero", []
             raise InvalidInputError(f"Mixture: kij={kij!r}; expected 'default', 'zero', a matrix or a mapping of pairs")
@@ -200,7 +203,7 @@ class Mixture:
     # ------------------------------------------------------------------ the verbs
     def flash(self, *, z: Any, T: Any = None, P: Any = None, H: Any = None, S: Any = None, VF: Any = None,
               K0: Any = None, warm_start: bool = False, options: FlashOptions | Mapping[str, Any] | None = None,
-              throw: bool = False, threads: int | None = None, chunk: int | None = None,
+              throw: bool = False, threads: int | None = None, chunk: int | None = None, advisor: Any = None,
               **option_fields: Any) -> FlashResult | FlashBatch:
         """Flash the feed ``z`` at a pair of T [K], P [Pa], H [J/mol], S [J/mol/K] or VF (vapour mole
         fraction): T+P, P+H, P+S, T+VF or P+VF.
@@ -233,6 +236,14 @@ class Mixture:
             Rows per warm-started chunk of a ``warm_start`` batch (each chunk's first row starts cold);
             default one chunk per thread. A row's answer depends on its chunk only, never on the thread
             that solved it (``chemsolve.sweep`` passes its own chunk).
+        advisor : a ``chemsolve.advisors`` advisor, optional
+            Consulted once per call (a batch is one problem, never once per state). It may suggest
+            ``{"K": [n K-values]}`` (the start of a two-phase solve, as ``K0``), ``{"T": K}`` (the first T
+            of a P-H, P-S or P-VF flash, inside ``T_bounds``) or ``{"P": Pa}`` (of a T-VF flash, inside
+            ``P_bounds``), a damping schedule, and ``options`` ``acceleration``, ``newton_switch`` and
+            ``max_ss``; never a tolerance. Each part is checked; a bad part is replaced by the default,
+            with the reason in ``guess_source`` and ``advice``; when an advised attempt fails, the default
+            runs after it. A retry re-solves only the states that failed.
         **option_fields
             Fields of ``FlashOptions``.
 
@@ -244,6 +255,29 @@ class Mixture:
         """
         spec = _spec(T, P, H, S, VF)
         opts = self._options(options, option_fields)
+        Zf, full, single, nrow, lnK, start, source = self._inputs(spec, z, T, P, H, S, VF, K0, warm_start, chunk)
+        if advisor is not None:
+            return self._advised(advisor, spec, opts, throw, single, nrow,
+                                 dict(z=z, T=T, P=P, H=H, S=S, VF=VF, K0=K0, warm_start=warm_start, threads=threads,
+                                      chunk=chunk))
+        with self._threads(threads):
+            res = self._run(spec, full, Zf, lnK, start, bool(warm_start), opts, single, source,
+                            None if chunk is None else int(chunk))
+        if single:
+            if throw and not res.success:
+                raise ConvergenceError(res)
+            return res
+        if throw and not np.all(res.success):
+            i = int(np.nonzero(~res.success)[0][0])
+            err = ConvergenceError(res.row(i))
+            err.batch = res  # type: ignore[attr-defined]
+            raise err
+        return res
+
+    def _inputs(self, spec: str, z: Any, T: Any, P: Any, H: Any, S: Any, VF: Any, K0: Any, warm_start: bool,
+                chunk: Any) -> tuple[np.ndarray, dict[str, np.ndarray], bool, int, np.ndarray, np.ndarray, str]:
+        """The inputs of ``flash`` checked and as row arrays: (Zf (N, n), {held: (N,)}, single, N, lnK (N, n),
+        start (N,), guess source). Raises ``InvalidInputError`` naming the culprit."""
         zz = self._feed(z, None)
         cols = {k: self._col(k, v) for k, v in (("T", T), ("P", P), ("H", H), ("S", S), ("VF", VF)) if v is not None}
         single = zz.ndim == 1 and all(a.ndim == 0 for a in cols.values()) and (K0 is None or np.ndim(K0) <= 1)
@@ -283,19 +317,149 @@ class Mixture:
             source = "warm_start"
         if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1):
             raise InvalidInputError(f"flash: chunk={chunk!r} must be an integer >= 1")
-        with self._threads(threads):
-            res = self._run(spec, full, Zf, lnK, start, bool(warm_start), opts, single, source,
-                            None if chunk is None else int(chunk))
-        if single:
-            if throw and not res.success:
-                raise ConvergenceError(res)
-            return res
-        if throw and not np.all(res.success):
-            i = int(np.nonzero(~res.success)[0][0])
-            err = ConvergenceError(res.row(i))
-            err.batch = res  # type: ignore[attr-defined]
+        return Zf, full, single, nrow, lnK, start, source
+
+    def _advised(self, advisor: Any, spec: str, opts: FlashOptions, throw: bool, single: bool, nrow: int,
+                 kw: dict[str, Any]) -> FlashResult | FlashBatch:
+        """``flash`` with an advisor (see ``chemsolve.advisors.consult``): the summary of the problem, the
+        checks of a suggestion, and one attempt per consultation (a retry re-solves the failed rows only).
+        The inputs were checked by the caller (``_inputs``)."""
+        from dataclasses import replace as _replace
+
+        from ..advisors import base as adv
+        from .options import acceleration as _acceleration
+
+        n = self.n
+        zz = np.atleast_2d(self._feed(kw["z"], None))[0]
+        z0 = zz / zz.sum() if zz.sum() > 0 else zz
+        held = {k: float(np.atleast_1d(np.asarray(kw[k], dtype=float))[0]) for k in ("T", "P", "H", "S", "VF")
+                if kw[k] is not None}
+        scale = {"T": lambda v: v / 100.0, "P": lambda v: math.log(v) if v > 0 else 0.0, "H": lambda v: v / 1e4,
+                 "S": lambda v: v / 10.0, "VF": lambda v: 10.0 * v}
+        summary: dict[str, Any] = {
+            "kind": "flash", "spec": spec, "eos": self.eos, "components": list(self.names),
+            "z": [round(float(v), 6) for v in z0], **held,
+            "batch_size": nrow,
+            "damping": opts.damping.to_dict(), "acceleration": opts.acceleration.to_dict(),
+            "signature": f"flash:{self.eos}:{','.join(self.names)}:{spec}",
+            "features": [scale[k](v) if math.isfinite(v) else 0.0 for k, v in held.items()] + [float(v) for v in z0],
+        }
+        free_T = spec in ("PH", "PS", "PVF")
+
+        def guess_part(g: Any) -> Any:
+            if not isinstance(g, dict):
+                return adv.Part(None, f"expected a mapping {{'K': [{n} numbers]}}, got {str(g)[:80]!r}")
+            if not g:
+                return adv.Part(None, "empty guess")
+            extra = sorted(str(k) for k in g if k not in ("K", "T", "P"))
+            if extra:
+                return adv.Part(None, f"unknown guess key(s) {extra}; expected 'K', 'T' or 'P'")
+            out: dict[str, Any] = {}
+            if "K" in g:
+                k = g["K"]
+                if kw["K0"] is not None:
+                    return adv.Part(None, "K: the caller's K0 is kept")
+                if not isinstance(k, (list, tuple, np.ndarray)) or len(k) != n:
+                    return adv.Part(None, f"K must be a list of {n} numbers (one per component)")
+                ks = [adv.finite_number(v, 1e-10, 1e10, f"K[{self.names[i]}]") for i, v in enumerate(k)]
+                bad = [q.reason for q in ks if q.reason]
+                if bad:
+                    return adv.Part(None, bad[0])
+                out["K0"] = np.array([q.value for q in ks])
+            for key, free, bounds in (("T", free_T, opts.T_bounds), ("P", spec == "TVF", opts.P_bounds)):
+                if key in g:
+                    if not free:
+                        return adv.Part(None, f"a {spec} flash does not solve {key}: a {key} guess is not used")
+                    q = adv.finite_number(g[key], bounds[0], bounds[1], key)
+                    if q.reason:
+                        return q
+                    out[f"{key}_guess"] = q.value
+            return adv.Part(out)
+
+        def options_part(o: dict[str, Any]) -> Any:
+            allowed = ("acceleration", "newton_switch", "max_ss")
+            extra = sorted(str(k) for k in o if k not in allowed)
+            if extra:
+                return adv.Part(None, f"option(s) {extra} are not an advisor's to set (allowed: {list(allowed)}; "
+                                "never a tolerance)")
+            out: dict[str, Any] = {}
+            try:
+                for k, v in o.items():
+                    if isinstance(v, (bool, np.bool_)):
+                        return adv.Part(None, f"{k}={v!r} is not a number")
+                    out[k] = _acceleration(v, "advice") if k == "acceleration" else v
+                opts.replace(**out)  # the options' own checks (ranges, integers)
+            except InvalidInputError as e:
+                return adv.Part(None, str(e))
+            except (TypeError, ValueError) as e:
+                return adv.Part(None, f"{type(e).__name__}: {e}")
+            return adv.Part(out)
+
+        def check(sug: Any) -> dict[str, Any]:
+            parts: dict[str, Any] = {}
+            if sug.damping is not None:
+                p = adv.check_damping(sug.damping)
+                if not p.reason:
+                    try:
+                        opts.replace(damping=p.value)  # FlashOptions refuses LineSearch
+                    except InvalidInputError as e:
+                        p = adv.Part(None, str(e))
+                parts["damping"] = p
+            if sug.initial_guess is not None:
+                parts["initial_guess"] = guess_part(sug.initial_guess)
+            if sug.options:
+                parts["options"] = options_part(sug.options)
+            return parts
+
+        best: list[Any] = []  # the result so far
+        row_attempt: list[np.ndarray] = []  # which attempt solved each row of a batch
+        n_att = [0]
+
+        def attempt(p: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+            fields_ = dict(p.get("options", {}))
+            if "damping" in p:
+                fields_["damping"] = p["damping"]
+            guess = dict(p.get("initial_guess", {}))
+            fields_.update({k: v for k, v in guess.items() if k in ("T_guess", "P_guess")})
+            o = opts.replace(**fields_) if fields_ else opts
+            args = dict(kw, K0=guess.get("K0", kw["K0"]))
+            prev = best[0] if best and not single else None
+            if prev is None:
+                r = work = self.flash(**args, options=o)
+                if not single:
+                    row_attempt[:] = [np.zeros(len(r), dtype=np.int64)]
+            else:  # a retry: only the rows that failed, patched into the earlier result
+                idx = np.flatnonzero(~prev.success)
+                work = self.flash(**_rows(args, idx), options=o)
+                r = _patched_batch(prev, work, idx)
+                row_attempt[0][idx] = n_att[0]
+            n_att[0] += 1
+            best[:] = [r]
+            conv = bool(np.all(r.success))
+            sol = {"K": [float(v) for v in r.K]} if single and conv and np.all(np.isfinite(r.K)) else {}
+            rec = {"status": "CONVERGED" if conv else (r.status.name if single
+                                                       else f"{int(np.sum(~r.success))} of {len(r)} failed"),
+                   "converged": conv, "iterations": int(np.sum(work.nit)) + int(np.sum(work.nstab)),
+                   "residual_trace": [], "solution": sol, "damping": o.damping.to_dict(),
+                   "acceleration": o.acceleration.to_dict()}
+            return r, rec
+
+        res, source, log = adv.consult(advisor, summary, check, attempt)
+        if not single and row_attempt and len(log["attempts"]) > 1:
+            srcs = [log["attempts"][min(int(k), len(log["attempts"]) - 1)]["source"] for k in row_attempt[0]]
+            log["row_source"] = srcs
+            counts = {a: srcs.count(a) for a in dict.fromkeys(srcs)}
+            if len(counts) > 1:
+                source = ", ".join(f"{a} x{c}" for a, c in counts.items())
+        out = _replace(res, guess_source=source, advice=log)
+        if throw and not bool(np.all(out.success)):
+            if single:
+                raise ConvergenceError(out)
+            i = int(np.nonzero(~out.success)[0][0])
+            err = ConvergenceError(out.row(i))
+            err.batch = out  # type: ignore[attr-defined]
             raise err
-        return res
+        return out
 
     def bubble_point(self, z: Any, *, T: Any = None, P: Any = None, **kw: Any) -> FlashResult | FlashBatch:
         """The bubble point (VF = 0) of z at T (solving P) or at P (solving T)."""
@@ -523,3 +687,43 @@ class Mixture:
                           st[:, L.ST_S].copy(), status, st[:, L.ST_NIT].astype(np.int64),
                           st[:, L.ST_NSTAB].astype(np.int64), st[:, L.ST_TPD].copy(),
                           st[:, L.ST_PATH].astype(np.int64), st[:, L.ST_LABEL].astype(np.int64), self.names, cert)
+
+
+def _rows(args: dict[str, Any], idx: np.ndarray) -> dict[str, Any]:
+    """The ``flash`` arguments of rows ``idx`` of a batch call: every (N,) or (N, n) input indexed, scalars and
+    a single feed kept (a batch has at least one such input, so the rows stay a batch)."""
+    out = dict(args)
+    for k in ("T", "P", "H", "S", "VF"):
+        if out[k] is not None and np.ndim(out[k]) == 1:
+            out[k] = np.asarray(out[k], dtype=float)[idx]
+    if not isinstance(out["z"], Mapping) and np.ndim(out["z"]) == 2:
+        out["z"] = np.asarray(out["z"], dtype=float)[idx]
+    if out["K0"] is not None and np.ndim(out["K0"]) == 2:
+        out["K0"] = np.asarray(out["K0"], dtype=float)[idx]
+    return out
+
+
+def _patched_batch(prev: FlashBatch, sub: FlashBatch, idx: np.ndarray) -> FlashBatch:
+    """``prev`` with rows ``idx`` taken from ``sub`` (a re-solve of those rows); iterations add up."""
+    from dataclasses import fields as _fields
+    from dataclasses import replace as _replace
+
+    from ..certificate import BatchCertificate
+
+    def patch(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = np.array(a, copy=True, dtype=object if a.dtype.kind in "US" else a.dtype)
+        out[idx] = b
+        return out
+
+    arrays = {f.name: patch(getattr(prev, f.name), getattr(sub, f.name)) for f in _fields(prev)
+              if isinstance(getattr(prev, f.name), np.ndarray) and f.name not in ("nit", "nstab")}
+    arrays["nit"] = patch(prev.nit, prev.nit[idx] + sub.nit)
+    arrays["nstab"] = patch(prev.nstab, prev.nstab[idx] + sub.nstab)
+    pc, sc = prev.certificate, sub.certificate
+    cert = pc
+    if pc is not None and sc is not None:
+        cert = BatchCertificate({k: patch(np.asarray(v), np.asarray(sc.values[k])) for k, v in pc.values.items()},
+                                dict(pc.tolerances),
+                                {k: patch(np.asarray(v), np.asarray(sc.where[k])) for k, v in pc.where.items()},
+                                dict(pc.units), patch(np.asarray(pc.checked), np.asarray(sc.checked)), pc.domain)
+    return _replace(prev, **arrays, certificate=cert)

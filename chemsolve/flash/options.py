@@ -1,5 +1,6 @@
 """Options of the flash model: ``FlashOptions`` (one typed, frozen object, validated at construction)
-and the acceleration schedules of successive substitution (``NoAcceleration``, ``DEM``, ``Anderson``).
+and the acceleration schedules of successive substitution (``NoAcceleration``, ``DEM``, ``GDEM``,
+``Anderson``).
 
 Damping of the substitution step is a ``chemsolve.damping`` schedule: ``Constant(a)`` relaxes every
 step (ln K <- ln K - a g), ``Ramp`` starts cautious, ``Adaptive`` grows after a step that lowered
@@ -24,7 +25,7 @@ from .. import damping as dmp
 from ..errors import InvalidInputError
 from ..kernels import codes as _c
 
-__all__ = ["DEM", "Acceleration", "Anderson", "FlashOptions", "NoAcceleration"]
+__all__ = ["DEM", "GDEM", "Acceleration", "Anderson", "FlashOptions", "NoAcceleration"]
 
 
 def _num(owner: str, name: str, value: Any, lo: float, hi: float, lo_open: bool = True, integer: bool = False,
@@ -89,6 +90,30 @@ class DEM(Acceleration):
 
 
 @dataclass(frozen=True)
+class GDEM(Acceleration):
+    """General dominant eigenvalue method (Crowe & Nishio 1975; Michelsen & Mollerup 2007, ch. 10): DEM with
+    two eigenvalues. After every ``every``-th substitution step (at least 3), the last three steps s_k,
+    s_(k-1), s_(k-2) give by least squares the coefficients of s_k + a1 s_(k-1) + a2 s_(k-2) = 0; when both
+    roots of l^2 + a1 l + a2 lie inside the unit circle, ln K moves on by the sum of the steps still to come,
+    (-(a1 + a2) s_k - a2 s_(k-1)) / (1 + a1 + a2), its length capped at ``max_factor`` |s_k|, and the point
+    is kept only if max|g| did not grow. Near a critical point two eigenvalues of the substitution approach 1
+    together, where one-eigenvalue DEM extrapolates too little."""
+
+    every: int = 5
+    max_factor: float = 20.0
+    kind: ClassVar[int] = _c.ACC_GDEM
+    name: ClassVar[str] = "gdem"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "every", int(_num("GDEM", "every", self.every, 3, 1000, lo_open=False,
+                                                   integer=True)))
+        object.__setattr__(self, "max_factor", _num("GDEM", "max_factor", self.max_factor, 0.0, 1e6))
+
+    def params(self) -> tuple[float, float]:
+        return float(self.every), float(self.max_factor)
+
+
+@dataclass(frozen=True)
 class Anderson(Acceleration):
     """Anderson mixing of depth ``m`` (1..6) on the substitution map ln K -> ln K - g (Anderson 1965;
     Walker & Ni 2011), least squares regularised by ``reg`` (relative)."""
@@ -106,11 +131,11 @@ class Anderson(Acceleration):
         return float(self.m), float(self.reg)
 
 
-_ACC = {c.name: c for c in (NoAcceleration, DEM, Anderson)}
+_ACC = {c.name: c for c in (NoAcceleration, DEM, GDEM, Anderson)}
 
 
 def acceleration(value: Any, owner: str = "FlashOptions") -> Acceleration:
-    """An acceleration schedule from an object, a name ("none", "dem", "anderson"), None (none) or a
+    """An acceleration schedule from an object, a name ("none", "dem", "gdem", "anderson"), None (none) or a
     mapping {type: ..., parameters}."""
     if value is None:
         return NoAcceleration()
@@ -160,8 +185,8 @@ class FlashOptions:
         Iterations of one two-phase solve (substitution + Newton steps).
     damping : chemsolve.damping schedule
         Of the substitution step (default ``Constant(1.0)``).
-    acceleration : DEM, Anderson or NoAcceleration
-        ``DEM()`` (default), ``Anderson(m)`` or ``NoAcceleration()`` (also by name).
+    acceleration : DEM, GDEM, Anderson or NoAcceleration
+        ``DEM()`` (default), ``GDEM()``, ``Anderson(m)`` or ``NoAcceleration()`` (also by name).
     newton_switch, max_ss : float, int
         Substitution hands over to Newton on ln K when max abs(g) < newton_switch or after max_ss
         substitution steps (max_ss = 0: Newton from the start; newton_switch = 0 and max_ss >= max_iter:

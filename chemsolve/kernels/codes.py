@@ -93,3 +93,4 @@ AQM_PHASES = 4  # equilibrium phases added one at a time (after all at once fail
 ACC_NONE = 0
 ACC_DEM = 1  # dominant eigenvalue method (Crowe & Nishio 1975; Michelsen 1982b): params [every, max_factor]
 ACC_ANDERSON = 2  # Anderson mixing (Anderson 1965; Walker & Ni 2011): params [depth m, regularisation]
+ACC_GDEM = 3  # general dominant eigenvalue method (Crowe & Nishio 1975), two eigenvalues: params [every, max_factor]

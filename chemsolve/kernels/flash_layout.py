@@ -42,8 +42,9 @@ FO_NEWTON_SWITCH = 7  # successive substitution hands over to Newton when max|g|
 FO_MAX_SS = 8  # ... or after this many substitution steps
 FO_NEGATIVE = 9  # 1: a single-phase state reports its negative-flash solution when there is one
 FO_ACC_KIND = 10  # acceleration code (codes.ACC_*)
-FO_ACC_P1 = 11  # DEM: every k-th step; Anderson: depth m
-FO_ACC_P2 = 12  # DEM: largest extrapolation factor lambda/(1 - lambda); Anderson: regularisation
+FO_ACC_P1 = 11  # DEM, GDEM: every k-th step; Anderson: depth m
+FO_ACC_P2 = 12  # DEM: largest extrapolation factor lambda/(1 - lambda); GDEM: largest |extrapolation| / |step|;
+#                Anderson: regularisation
 FO_T_MIN = 13  # search interval of T in P-H and P-S flashes [K]
 FO_T_MAX = 14
 FO_T_GUESS = 15  # first T of a cold P-H / P-S flash [K] (0: from the ideal-gas energy balance)

@@ -22,8 +22,9 @@ chapters 9-10, and the papers below):
 - Successive substitution ln K <- ln phi^L(x) - ln phi^V(y), relaxed by a damping schedule of
   ``chemsolve.damping`` (read through ``kernels.damping``) and accelerated by the dominant eigenvalue
   method (Crowe & Nishio 1975, AIChE J. 21, 528-533; Michelsen 1982b, "The isothermal flash problem.
-  Part II. Phase-split calculation", Fluid Phase Equilib. 9, 21-40) or Anderson mixing (Anderson
-  1965, J. ACM 12, 547-560; Walker & Ni 2011, SIAM J. Numer. Anal. 49, 1715-1735).
+  Part II. Phase-split calculation", Fluid Phase Equilib. 9, 21-40), its general form with two
+  eigenvalues (GDEM: Crowe & Nishio 1975; Michelsen & Mollerup 2007, ch. 10; ``_gdem``) or Anderson
+  mixing (Anderson 1965, J. ACM 12, 547-560; Walker & Ni 2011, SIAM J. Numer. Anal. 49, 1715-1735).
 - Newton on g(ln K) = ln K + ln phi^V(y(K)) - ln phi^L(x(K)) = 0, with x, y, beta from Rachford-Rice
   at every K (so the material balance holds exactly) and the exact Jacobian from the composition
   derivatives of ln phi (``flash_eos.lnphi_derivs``) and d beta / d ln K from the Rachford-Rice
@@ -41,6 +42,7 @@ from numba import njit
 from .codes import (
     ACC_ANDERSON,
     ACC_DEM,
+    ACC_GDEM,
     CONVERGED,
     DAMP_ADAPTIVE,
     INVALID_INPUT,
@@ -126,7 +128,8 @@ V_DP2 = 26
 V_LNP2 = 27
 V_BASE = 28  # stability: ln W before the last substitution step
 V_TRIAL = 29  # stability: the unstable trial's composition w (normalised)
-N_WV = 30
+V_PREV2 = 30  # the substitution step before V_PREV (GDEM)
+N_WV = 31
 # matrices ``wm`` (NWM, n, n)
 M_PL = 0
 M_PV = 1
@@ -369,6 +372,7 @@ def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkin
     have_prev = False
     extrapolated = False
     ss_hold = 0  # substitution steps to take before Newton is tried again
+    ngd = 0  # GDEM: consecutive substitution steps held in V_PREV, V_PREV2 (0, 1 or 2)
     alpha_state = dpar[0]
     nhist = _K[0]
     last_res = np.inf
@@ -398,6 +402,7 @@ def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkin
                     lnk[i] = wv[V_SAVE, i]
                 flag, beta, res, zl, zv = _eval(z, lnk, beta, T, P, comp, eosp, wv, wm)
                 have_prev = False
+                ngd = 0
                 if not math.isfinite(res):
                     return NONFINITE, beta, zl, zv, it, res
         if res <= tol:
@@ -443,6 +448,7 @@ def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkin
             if not ok:  # Newton failed here: substitution from the start point for a while
                 newton = False
                 ss_hold = 5
+                ngd = 0  # GDEM: a fresh history (the steps before Newton need not fit the steps after it)
                 if code == 0:
                     for i in range(n):
                         lnk[i] = wv[V_LNK0, i]
@@ -488,10 +494,75 @@ def _two_phase(T, P, z, lnk, beta, split, switch, max_ss, comp, eosp, fopt, dkin
                             lnk[i] += fac * step[i]
                         extrapolated = True
                         since_acc = 0
+            elif acc == ACC_GDEM and ngd >= 2 and since_acc >= max(every, 3):
+                if _gdem(lnk, step, wv, maxfac, n):
+                    extrapolated = True
+                    since_acc = 0
             for i in range(n):
+                wv[V_PREV2, i] = wv[V_PREV, i]
                 wv[V_PREV, i] = step[i]
             have_prev = True
+            ngd = min(ngd + 1, 2)
         flag, beta, res, zl, zv = _eval(z, lnk, beta, T, P, comp, eosp, wv, wm)
+
+
+@njit(cache=True, error_model="numpy")
+def _gdem(lnk, step, wv, maxfac, n):
+    """The general dominant eigenvalue method (GDEM; Crowe & Nishio 1975, AIChE J. 21, 528-533; as used for
+    the flash in Michelsen & Mollerup 2007, ch. 10) with two eigenvalues. ``step`` is the last substitution
+    step d_k (already added to ln K), wv[V_PREV], wv[V_PREV2] the two before it, d_(k-1) and d_(k-2).
+
+    Near the solution the steps of successive substitution follow d_j + a1 d_(j-1) + a2 d_(j-2) = 0 when
+    two eigenvalues of its Jacobian dominate (the roots of l^2 + a1 l + a2); a1, a2 come from the least
+    squares of that relation at j = k. Summing the relation over the steps still to come gives their sum,
+    the extrapolation e = (-(a1 + a2) d_k - a2 d_(k-1)) / (1 + a1 + a2), which reduces to DEM's
+    l / (1 - l) d_k with one eigenvalue (a2 = 0, a1 = -l). When d_(k-1) and d_(k-2) are almost parallel
+    (the 2x2 system is singular to 1e-12 relative) one eigenvalue is fitted instead. Applied only when both
+    roots lie inside the unit circle (|a2| < 1, |a1| < 1 + a2: the iteration converges and 1 + a1 + a2 > 0),
+    with |e| capped at ``maxfac`` |d_k|. ln K of the plain point goes to wv[V_SAVE]. Returns True when
+    ln K was extrapolated."""
+    b11 = 0.0
+    b12 = 0.0
+    b22 = 0.0
+    b01 = 0.0
+    b02 = 0.0
+    b00 = 0.0
+    for i in range(n):
+        d1 = wv[V_PREV, i]
+        d2 = wv[V_PREV2, i]
+        b11 += d1 * d1
+        b12 += d1 * d2
+        b22 += d2 * d2
+        b01 += step[i] * d1
+        b02 += step[i] * d2
+        b00 += step[i] * step[i]
+    if not (b11 > 0.0 and b00 > 0.0):
+        return False
+    det = b11 * b22 - b12 * b12
+    if det > 1e-12 * b11 * b22:
+        a1 = (b02 * b12 - b01 * b22) / det
+        a2 = (b01 * b12 - b02 * b11) / det
+    else:
+        a1 = -b01 / b11
+        a2 = 0.0
+    if not (abs(a2) < 1.0 and abs(a1) < 1.0 + a2):
+        return False
+    den = 1.0 + a1 + a2
+    c0 = -(a1 + a2) / den
+    c1 = -a2 / den
+    ee = 0.0
+    for i in range(n):
+        e = c0 * step[i] + c1 * wv[V_PREV, i]
+        ee += e * e
+    if not math.isfinite(ee):
+        return False
+    scale = 1.0
+    if ee > maxfac * maxfac * b00:
+        scale = maxfac * math.sqrt(b00 / ee)
+    for i in range(n):
+        wv[V_SAVE, i] = lnk[i]
+        lnk[i] += scale * (c0 * step[i] + c1 * wv[V_PREV, i])
+    return True
 
 
 @njit(cache=True, error_model="numpy")
