@@ -53,7 +53,8 @@ COUNTS = {
 UNMODELLED = {
     "phreeqc.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
     "minteq.v4.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
-    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "option -llnl_gamma", "option -co2_llnl_gamma"],
+    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "option -llnl_gamma",
+                 "option -co2_llnl_gamma"],
     "pitzer.dat": ["PITZER", "SURFACE_MASTER_SPECIES",
                    "SURFACE_SPECIES"],
     "sit.dat": ["SIT"],

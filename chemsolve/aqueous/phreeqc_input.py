@@ -1,15 +1,17 @@
 """PHREEQC input files: ``run_phreeqc_input(text, database="phreeqc.dat")`` and ``chemsolve run input.pqi``.
 
-Reads the blocks of a PHREEQC input that chemsolve computes: SOLUTION, EQUILIBRIUM_PHASES, REACTION,
-MIX, USE, SAVE, REACTION_TEMPERATURE, REACTION_PRESSURE, SELECTED_OUTPUT (its plain columns), TITLE,
-END, and the database blocks of an input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES, PHASES; exchange
-and surface definitions are read and skipped as the database reader does). Any other block (KINETICS,
-GAS_PHASE, EXCHANGE, SURFACE, USER_PUNCH, USER_GRAPH, PRINT, ...) is refused, naming it and its line:
-a result that ignored it would silently differ from PHREEQC's.
+Reads the blocks of a PHREEQC input that chemsolve computes: SOLUTION, EQUILIBRIUM_PHASES, EXCHANGE
+(a composition, or sites with ``-equilibrate``), REACTION, MIX, USE, SAVE, REACTION_TEMPERATURE,
+REACTION_PRESSURE, SELECTED_OUTPUT (its plain columns), TITLE, END, and the database blocks of an
+input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES, PHASES, EXCHANGE_MASTER_SPECIES, EXCHANGE_SPECIES;
+surface definitions are read and skipped as the database reader does). Any other block (KINETICS,
+GAS_PHASE, SURFACE, USER_PUNCH, USER_GRAPH, PRINT, ...) is refused, naming it and its line: a result
+that ignored it would silently differ from PHREEQC's.
 
 Simulations run as PHREEQC runs them (mainsubs.cpp, step.cpp): each simulation (to END) first
-calculates its new initial solutions, then, when it defines or USEs a reactant (EQUILIBRIUM_PHASES,
-REACTION, MIX, REACTION_TEMPERATURE, REACTION_PRESSURE), its batch reaction: every step starts
+calculates its new initial solutions, then its new exchangers equilibrated with a solution
+(``-equilibrate n``: state ``i_exch``), then, when it defines or USEs a reactant (EQUILIBRIUM_PHASES,
+EXCHANGE, REACTION, MIX, REACTION_TEMPERATURE, REACTION_PRESSURE), its batch reaction: every step starts
 again from the same solution (or mixture) and assemblage, with the reaction amount of that step,
 and the step's temperature and pressure; the steps of a simulation are one compiled batch. SAVE keeps
 the last step's solution or assemblage under a number.
@@ -56,7 +58,7 @@ MAX_CHARS = 20_000_000  # an input larger than this is refused (a PHREEQC input 
 MAX_STEPS = 100_000  # steps of one reaction
 MAX_LINE = 100_000  # characters of one line
 
-SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "REACTION", "MIX", "USE", "SAVE", "REACTION_TEMPERATURE",
+SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "EXCHANGE", "REACTION", "MIX", "USE", "SAVE", "REACTION_TEMPERATURE",
              "REACTION_PRESSURE", "SELECTED_OUTPUT", "TITLE", "END")
 DATABASE_BLOCKS = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "EXCHANGE_MASTER_SPECIES",
                    "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")
@@ -127,6 +129,7 @@ class StepRecord:
     result: Any
     title: str = ""
     reaction: float = float("nan")  # moles of the REACTION of the step, PHREEQC's step_x
+    exchange: dict = field(default_factory=dict)  # moles of each exchange species (i_exch, react with EXCHANGE)
 
     def to_dict(self) -> dict[str, Any]:
         r = self.result
@@ -139,7 +142,8 @@ class StepRecord:
              "molality": {k: v for k, v in r.molality.items()}, "si": dict(r.saturation_index),
              "phase_moles": eq,
              "phase_delta": ({k: -v for k, v in getattr(r, "phase_dissolved", {}).items()}
-                             if self.state == "react" else {})}
+                             if self.state == "react" else {}),
+             "exchange": dict(self.exchange)}
         return d
 
 
@@ -175,22 +179,24 @@ class PhreeqcRun:
         sp = sorted({k for r in rows for k in r["molality"]})
         ph = sorted({k for r in rows for k in r["si"]})
         eq = sorted({k for r in rows for k in r["phase_moles"]})
+        ex = sorted({k for r in rows for k in r["exchange"]})
         head = ["sim", "state", "soln", "step", "status", "temp_C", "pH", "pe", "mu", "mass_H2O", "charge_eq"]
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(head + [f"m_{s}" for s in sp] + [f"si_{p}" for p in ph] + [f"eq_{p}" for p in eq]
-                   + [f"d_{p}" for p in eq])
+                   + [f"d_{p}" for p in eq] + [f"ex_{s}" for s in ex])
         for r in rows:
             w.writerow([r[h] for h in head] + [_num(r["molality"].get(s)) for s in sp]
                        + [_num(r["si"].get(p)) for p in ph] + [_num(r["phase_moles"].get(p)) for p in eq]
-                       + [_num(r["phase_delta"].get(p)) for p in eq])
+                       + [_num(r["phase_delta"].get(p)) for p in eq] + [_num(r["exchange"].get(s)) for s in ex])
         return buf.getvalue()
 
 
     def to_table(self) -> str:
         """A readable summary, one row per calculation: sim, state, soln, step, status, T [C], pH, pe,
-        ionic strength, mass of water, the REACTION's moles when there is one, and for each phase of an
-        EQUILIBRIUM_PHASES its saturation index and moles in the assemblage; then each SELECTED_OUTPUT
+        ionic strength, mass of water, the REACTION's moles when there is one, for each phase of an
+        EQUILIBRIUM_PHASES its saturation index and moles in the assemblage, and the moles of each
+        exchange species (above 1e-12 mol somewhere); then each SELECTED_OUTPUT
         as its own table. Molalities and every saturation index: ``to_csv`` / ``to_dict``."""
         from ..tables import table
 
@@ -199,10 +205,12 @@ class PhreeqcRun:
             if s.state == "react":
                 phases += [p for p in (getattr(s.result, "phase_moles", None) or {}) if p not in phases]
         rx = any(s.state == "react" and not math.isnan(s.reaction) for s in self.steps)
+        exs = list(dict.fromkeys(k for s in self.steps for k, v in s.exchange.items() if v > 1e-12))
         head = ["sim", "state", "soln", "step", "status", "T [C]", "pH", "pe", "I [mol/kgw]", "H2O [kg]"]
         head += ["reaction [mol]"] * rx
         for p in phases:
             head += [f"SI {p}", f"mol {p}"]
+        head += [f"mol {x}" for x in exs]
         rows = []
         for s in self.steps:
             r = s.result
@@ -214,6 +222,7 @@ class PhreeqcRun:
             moles = (getattr(r, "phase_moles", None) or {}) if s.state == "react" else {}
             for p in phases:
                 row += [_g(r.saturation_index.get(p), ".5f"), _g(moles.get(p), ".6g")]
+            row += [_g(s.exchange.get(x), ".6g") if s.exchange else "-" for x in exs]
             rows.append(row)
         parts = [f"database {Path(self.database).name}; {len(self.steps)} calculation(s)",
                  table(rows, head) if rows else "(no calculation)"]
@@ -459,6 +468,57 @@ def _pp(db: Database, b: Block, fname: str):
 
 
 @dataclass
+class ExchangeDef:
+    """An EXCHANGE block: {exchange species: moles}, or {exchanger: moles of sites} with the solution
+    to equilibrate with (``-equilibrate n``)."""
+
+    amounts: dict[str, float]
+    equilibrate: int | None
+    where: str
+
+
+def _exchange(db: Database, b: Block, fname: str):
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    amounts: dict[str, float] = {}
+    eq: int | None = None
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        opt = _option(toks[0], ("equilibrate", "equilibrium", "equilibria", "pitzer_exchange_gammas",
+                                "exchange_gammas"))
+        if toks[0].startswith("-") or opt is not None:  # PHREEQC reads an option with or without its dash
+            if opt in ("equilibrate", "equilibrium", "equilibria"):
+                if len(toks) < 2 or not _RANGE.match(toks[1]):
+                    raise InvalidInputError(f"{w}: -equilibrate needs a solution number")
+                eq = int(_RANGE.match(toks[1]).group(1))
+            elif opt in ("pitzer_exchange_gammas", "exchange_gammas"):
+                if len(toks) > 1 and toks[1].lower().startswith("f"):
+                    raise InvalidInputError(f"{w}: {toks[0]} false (exchange species without the cation's "
+                                            "activity coefficient) is not modelled")
+            else:
+                raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in EXCHANGE")
+            continue
+        name = toks[0]
+        if len(toks) != 2:
+            raise InvalidInputError(f"{w}: EXCHANGE lines are 'formula moles' (an exchanger linked to a phase or a "
+                                    f"kinetic reactant is not modelled), got {ln.text!r}")
+        x = _float(toks[1], w, f"moles of {name}")
+        if not (math.isfinite(x) and x >= 0):
+            raise InvalidInputError(f"{w}: moles of {name} must be finite and >= 0, got {toks[1]!r}")
+        if name not in db.exchange_species and name not in db.exchange_masters:
+            raise InvalidInputError(f"{w}: {name!r} is neither an exchange species nor an exchanger of the database")
+        amounts[name] = amounts.get(name, 0.0) + x
+    if not amounts:
+        raise InvalidInputError(f"{where}: EXCHANGE without an exchanger")
+    bare = [k for k in amounts if k in db.exchange_masters]
+    if eq is None and bare:
+        raise InvalidInputError(f"{where}: EXCHANGE gives {bare[0]} (sites) without -equilibrate: give the "
+                                f"composition (e.g. Na{bare[0]} 0.01) or '-equilibrate n'")
+    return ExchangeDef(amounts, eq, where), first, last
+
+
+@dataclass
 class ReactionDef:
     reactants: dict[str, float]
     steps: list[float]
@@ -619,7 +679,7 @@ def _mix(b: Block, fname: str):
 
 _USE_KEYS = {"solution": "solution", "equilibrium_phases": "equilibrium_phases", "pure_phases": "equilibrium_phases",
              "equilibria": "equilibrium_phases", "equilibrium": "equilibrium_phases", "pure": "equilibrium_phases",
-             "equilibrium_phase": "equilibrium_phases", "reaction": "reaction", "mix": "mix",
+             "equilibrium_phase": "equilibrium_phases", "reaction": "reaction", "mix": "mix", "exchange": "exchange",
              "reaction_temperature": "temperature", "reaction_pressure": "pressure", "reaction_pressures": "pressure"}
 
 
@@ -630,8 +690,8 @@ def _use(b: Block, fname: str) -> tuple[str, int | None]:
         raise InvalidInputError(f"{where}: USE needs what to use, e.g. 'USE solution 1'")
     kind = _USE_KEYS.get(toks[0].lower())
     if kind is None:
-        raise InvalidInputError(f"{where}: USE {toks[0]}: chemsolve uses solution, equilibrium_phases, reaction, mix, "
-                                "reaction_temperature or reaction_pressure")
+        raise InvalidInputError(f"{where}: USE {toks[0]}: chemsolve uses solution, equilibrium_phases, exchange, "
+                                "reaction, mix, reaction_temperature or reaction_pressure")
     if len(toks) < 2:
         return kind, 1
     if toks[1].lower().startswith("n"):
@@ -646,8 +706,9 @@ def _save(b: Block, fname: str) -> tuple[str, int, int]:
     where = f"{fname}:{b.line}"
     toks = b.head.split()
     kind = _USE_KEYS.get(toks[0].lower()) if toks else None
-    if kind not in ("solution", "equilibrium_phases"):
-        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution or equilibrium_phases, got {b.head!r}")
+    if kind not in ("solution", "equilibrium_phases", "exchange"):
+        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution, equilibrium_phases or exchange, "
+                                f"got {b.head!r}")
     if len(toks) < 2 or not _RANGE.match(toks[1]):
         raise InvalidInputError(f"{where}: SAVE {toks[0]}: expected a number")
     m = _RANGE.match(toks[1])
@@ -724,6 +785,7 @@ class _Store:
     solutions: dict[int, Any] = field(default_factory=dict)  # number -> WaterState
     solution_results: dict[int, Any] = field(default_factory=dict)
     pp: dict[int, dict] = field(default_factory=dict)
+    exchangers: dict[int, Any] = field(default_factory=dict)  # number -> Exchanger
     reactions: dict[int, ReactionDef] = field(default_factory=dict)
     mixes: dict[int, dict] = field(default_factory=dict)
     temps: dict[int, ListDef] = field(default_factory=dict)
@@ -795,6 +857,7 @@ def _rebind(store: _Store, db: Database) -> _Store:
 
     store.db = db
     store.solutions = {k: replace(v, db=db) for k, v in store.solutions.items()}
+    store.exchangers = {k: replace(v, db=db) for k, v in store.exchangers.items()}
     return store
 
 
@@ -805,6 +868,7 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
     use: dict[str, int | None] = {}
     defined: dict[str, int] = {}
     new_solutions: list[tuple[int, Solution, int]] = []
+    new_exchangers: list[tuple[int, ExchangeDef, int]] = []
     saves: list[tuple[str, int, int]] = []
     for b in blocks:
         k = b.keyword
@@ -819,6 +883,10 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
             for n in range(a, z + 1):
                 store.pp[n] = comps
             defined.setdefault("equilibrium_phases", a)
+        elif k == "EXCHANGE":
+            xd, a, z = _exchange(db, b, fname)
+            new_exchangers.append((a, xd, z))
+            defined.setdefault("exchange", a)
         elif k == "REACTION":
             rd, a, z = _reaction(db, b, fname)
             for n in range(a, z + 1):
@@ -857,10 +925,15 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
                 store.solutions.pop(n, None)
         if r.status != Status.CONVERGED:
             raise _Stop(f"{sol.where or fname}: simulation {sim}, initial solution {a}: {r.message.splitlines()[0]}")
-    # 2. the batch reaction
+    # 2. the new exchangers: by composition, or equilibrated with a solution (PHREEQC's initial_exchangers)
+    for a, xd, z in sorted(new_exchangers, key=lambda t: t[0]):
+        ex = _initial_exchanger(store, xd, sim, a, steps, selected, title)
+        for n in range(a, z + 1):
+            store.exchangers[n] = ex
+    # 3. the batch reaction
     which = {**defined, **use}
-    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "reaction", "mix", "temperature",
-                                                      "pressure"))
+    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "reaction", "mix",
+                                                      "temperature", "pressure"))
     if not reactive:
         for kind, a, z in saves:  # SAVE after initial solutions only: the solution as it is
             if kind == "solution" and defined.get("solution") is not None:
@@ -868,13 +941,41 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
                     if defined["solution"] in store.solutions:
                         store.solutions[n] = store.solutions[defined["solution"]]
         return
-    last_state, last_pp = _reaction_steps(store, which, sim, fname, blocks, steps, selected, title, ionic_strength)
+    last_state, last_pp, last = _reaction_steps(store, which, sim, fname, blocks, steps, selected, title,
+                                                ionic_strength)
     for kind, a, z in saves:
         for n in range(a, z + 1):
             if kind == "solution" and last_state is not None:
                 store.solutions[n] = last_state
+                store.solution_results[n] = last
             elif kind == "equilibrium_phases" and last_pp is not None:
                 store.pp[n] = last_pp
+            elif kind == "exchange" and last is not None and last.exchanger is not None:
+                store.exchangers[n] = last.exchanger
+
+
+def _initial_exchanger(store: _Store, xd: ExchangeDef, sim: int, n: int, steps, selected, title):
+    """The exchanger of an EXCHANGE block: its composition, or its sites equilibrated with solution
+    ``-equilibrate`` (a calculation of its own, state i_exch, reported with that solution's pH)."""
+    from .exchange import equilibrate_exchange, exchanger
+
+    db = store.db
+    if xd.equilibrate is None:
+        return exchanger(db, xd.amounts)
+    res = store.solution_results.get(xd.equilibrate)
+    if res is None or getattr(res, "state", None) is None:
+        raise InvalidInputError(f"{xd.where}: -equilibrate {xd.equilibrate}: solution {xd.equilibrate} is not defined "
+                                "(or its calculation did not converge)")
+    sites = {k: v for k, v in xd.amounts.items() if k in db.exchange_masters}
+    for k, v in xd.amounts.items():
+        if k not in db.exchange_masters:  # a species given with -equilibrate: its sites, as PHREEQC reads it
+            el = next(e for e, sm in db.exchange_masters.items() if e in db.exchange_species[k].elements)
+            sites[el] = sites.get(el, 0.0) + v * db.exchange_species[k].elements[el]
+    ex = equilibrate_exchange(res, sites)
+    rec = StepRecord(sim, "i_exch", n, -99, res, title, exchange=dict(ex.composition))
+    steps.append(rec)
+    _punch(store, rec, selected)
+    return ex
 
 
 def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, steps, selected, title, ionic):
@@ -893,7 +994,7 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
     else:
         s = which.get("solution")
         if s is None:
-            return None, None
+            return None, None, None
         if s not in store.solutions:
             raise InvalidInputError(f"{where}: solution {s} is not defined (or its calculation did not converge)")
         base = store.solutions[s]
@@ -902,6 +1003,10 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
     pp = store.pp.get(pp_n) if pp_n is not None else None
     if pp_n is not None and pp is None:
         raise InvalidInputError(f"{where}: EQUILIBRIUM_PHASES {pp_n} is not defined")
+    ex_n = which.get("exchange")
+    exr = store.exchangers.get(ex_n) if ex_n is not None else None
+    if ex_n is not None and exr is None:
+        raise InvalidInputError(f"{where}: EXCHANGE {ex_n} is not defined")
     rx_n = which.get("reaction")
     rd = store.reactions.get(rx_n) if rx_n is not None else None
     if rx_n is not None and rd is None:
@@ -921,21 +1026,22 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
         amounts.append(x)
         Ts.append(td.for_step(k) + 273.15 if td is not None else st.T)
         Ps.append(pd.for_step(k) if pd is not None else st.P)
-    res = react(waters, phases=pp or None, T=np.array(Ts), P=np.array(Ps), ionic_strength=ionic)
-    last_state = last_pp = None
+    res = react(waters, phases=pp or None, T=np.array(Ts), P=np.array(Ps), exchange=exr, ionic_strength=ionic)
+    last_state = last_pp = last = None
     for k in range(count):
         r = res.row(k)
-        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k])
+        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k], dict(r.exchange))
         steps.append(rec)
         _punch(store, rec, selected)
         if r.status != Status.CONVERGED:
             raise _Stop(f"{where}: simulation {sim}, reaction step {k + 1}: {r.message.splitlines()[0]}")
         if k == count - 1 and r.status == Status.CONVERGED:
             last_state = r.state
+            last = r
             if pp is not None:
                 last_pp = {n: {**spec, "moles": r.phase_moles.get(n, spec.get("moles", 10.0))}
                            for n, spec in pp.items()}
-    return last_state, last_pp
+    return last_state, last_pp, last
 
 
 def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
@@ -958,8 +1064,8 @@ def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
                     row[names.get(k, k)] = ident[k]
         for el in spec["totals"]:
             row[f"{el}(mol/kgw)"] = _total(store.db, r, el)
-        for s in spec["molalities"]:
-            row[f"m_{s}(mol/kgw)"] = r.molality.get(s, 0.0)
+        for s in spec["molalities"]:  # an exchange species: its moles per kg of water, as PHREEQC
+            row[f"m_{s}(mol/kgw)"] = r.molality.get(s, rec.exchange.get(s, 0.0) / getattr(r, "water_mass", 1.0))
         for s in spec["activities"]:
             a = r.activity.get(s, 0.0)
             row[f"la_{s}"] = math.log10(a) if a > 0 else -999.999
