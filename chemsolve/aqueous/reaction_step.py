@@ -499,76 +499,103 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     rows = _model.new_rows(t, N)
     nc = t.nc
     npp = len(eq)
-    touched = ((np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0) if npp else np.zeros(nc, dtype=bool)).tolist()
     comps, masters = list(t.components), list(t.masters)
-    ih, ilw, iw, iI, gfw = t.ih, t.ilw, t.iw, t.iI, c.gfw_water
+    gfw = c.gfw_water
+    # the rows' totals and starts as arrays (``fill_rows`` builds the equations from them)
+    E = np.zeros((N, nc))
+    G = np.full((N, nc), np.nan)
+    W = np.empty(N)
+    shift = np.zeros(N)
+    cons = np.empty((N, 3))  # charge, electrons, water
+    gst = np.empty((N, 4))  # pH, pe, a(H2O), I of the start
+    warm = np.zeros(N, dtype=bool)
+    T_r = np.array([Tr for _, Tr, _ in rows_states], dtype=float)
+    P_r = np.array([Pr for _, _, Pr in rows_states], dtype=float)
+    site_cols = [j for j in range(nc) if comps[j] in sites]
+    for r, (st, _, _) in enumerate(rows_states):
+        # the mass of water to start from: the water total less what the solutes hold (as before any
+        # REACTION changed it: H2O removed by evaporation shrinks W, and concentrates the start)
+        Wr = max(st.water - (st.water_at_start - st.water_mass / gfw), 1e-3 * st.water) * gfw \
+            if st.water_at_start is not None else st.water_mass
+        W[r] = Wr
+        shift[r] = math.log10(st.water_mass / Wr) if Wr > 0 else 0.0
+        guess, elements = st.guess, st.elements
+        E[r] = [elements.get(k, 0.0) for k in comps]
+        G[r] = [guess.get(ms, np.nan) for ms in masters]
+        # warm from the water's own speciation when it has one (see fill_rows)
+        warm[r] = "pH" in guess and any(ms in guess for ms in masters)
+        cons[r] = st.charge, st.electrons, st.water
+        gst[r] = guess.get("pH", 7.0), guess.get("pe", 4.0), guess.get("aw", 1.0), guess.get("I", 1e-3)
+        if exs:
+            ex_sites = exs[r].sites
+            for j in site_cols:
+                E[r, j] = ex_sites.get(comps[j], 0.0)
+                G[r, j] = exs[r].guess.get(masters[j], np.nan)
+    moles = np.array([[p.moles for p in eq]] * N, dtype=float).reshape(N, npp)
+    fill_rows(db, t, rows, eq, moles, E, G, W, shift, cons, gst, warm, T_r, P_r)
+    raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
+    idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
+    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle, exs)
+
+
+def _log10(a) -> np.ndarray:
+    """log10 elementwise by ``math.log10`` (the starts are then bit for bit those of a scalar loop)."""
+    a = np.asarray(a, dtype=float)
+    return np.array([math.log10(x) for x in a.ravel().tolist()]).reshape(a.shape)
+
+
+def fill_rows(db: Database, t: Tableau, rows, eq: list[PhaseSpec], moles, E, G, W, shift, cons, gst, warm, T, P):
+    """The equations and starts of N reaction steps on tableau ``t`` (``model.Rows``), from arrays: E (N, nc)
+    the total of each component [mol] (an exchanger's: its sites), G (N, nc) a start of the log activity
+    of its master species (NaN: none), W (N,) the mass of water to start from [kg] and ``shift`` (N,)
+    log10 of (the mass the start was computed at / W), cons (N, 3) the conserved charge, electrons and
+    water, gst (N, 4) the start's pH, pe, a(H2O) and I, warm (N,) whether the start is the water's own
+    speciation, T, P (N,), and moles (N, np) of each phase of ``eq`` available.
+
+    A component without a start of its own (added by a REACTION, or brought only by a phase) starts as
+    PHREEQC starts it in a step: its total over the water (one new element is no reason to throw away
+    the start of all the others); an exchanger's master without one starts at 0, which the first-guess
+    sweeps correct. An element below MIN_TOTAL is absent unless a phase can bring it."""
+    nc = t.nc
+    N = E.shape[0]
+    npp = len(eq)
+    ih, ilw, iw, iI = t.ih, t.ilw, t.iw, t.iI
     BAL, BALLOG, ABSENT = _c.AQ_BAL, _c.AQ_BALLOG, _c.AQ_ABSENT
-    ph_db = [db.phases[p.name] for p in eq]
-    hi_q = [0.0 if p.only == "precipitate" else p.moles for p in eq]
-    lo_q = [0.0 if p.only == "dissolve" else -np.inf for p in eq]
+    touched = (np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0) if npp else np.zeros(nc, dtype=bool)
+    site = np.array([k in t.exchangers for k in t.components], dtype=bool)
     rows.aux[:, :nc] = np.arange(nc)
     rows.kind[:, ih], rows.aux[:, ih] = BAL, t.b_charge
     rows.kind[:, nc + 1], rows.aux[:, nc + 1] = BAL, t.b_e
     rows.kind[:, ilw], rows.aux[:, ilw] = BALLOG, t.b_water
     rows.XC[:, ih], rows.XC[:, nc + 1] = -7.0, -4.0
     if npp:
-        rows.hi[:] = hi_q
-        rows.lo[:] = lo_q
-    for r, (st, Tr, Pr) in enumerate(rows_states):
-        rows.T[r], rows.P[r] = Tr, Pr
-        # the mass of water to start from: the water total less what the solutes hold (as before any
-        # REACTION changed it: H2O removed by evaporation shrinks W, and concentrates the start)
-        W = max(st.water - (st.water_at_start - st.water_mass / gfw), 1e-3 * st.water) * gfw \
-            if st.water_at_start is not None else st.water_mass
-        shift = math.log10(st.water_mass / W) if W > 0 else 0.0
-        guess, elements = st.guess, st.elements
-        kind_r, val_r, xc_r, x_r = [], [], [], []
-        # warm from the water's own speciation when it has one; a component it does not hold (added by
-        # the REACTION, or only a phase brings it) starts as PHREEQC starts it in a step (its total
-        # over the water; a phase-only element at the 1e-10 mol step.cpp add_pp_assemblage dissolves):
-        # one new element is no reason to throw away the start of all the others
-        warm = "pH" in guess and any(masters[j] in guess for j in range(nc))
-        ex_r = exs[r] if exs else None
-        ex_sites = ex_r.sites if ex_r is not None else {}
-        for j in range(nc):
-            if comps[j] in sites:  # an exchanger's sites: a balance of moles; its master's activity from the
-                v = ex_sites.get(comps[j], 0.0)  # last solve, else a start the first-guess sweeps correct
-                g = ex_r.guess.get(masters[j]) if ex_r is not None else None
-                kind_r.append(BALLOG if v > 0 else ABSENT)
-                val_r.append(v)
-                xc_r.append(0.0)
-                x_r.append(g if g is not None else 0.0)
-                continue
-            v = elements.get(comps[j], 0.0)
-            v = v if v > MIN_TOTAL else 0.0
-            k = BALLOG if (v > 0 and not touched[j]) else BAL if (v > 0 or touched[j]) else ABSENT
-            g = guess.get(masters[j])
-            xc = math.log10(v / W) if v > 0 else -10.0
-            kind_r.append(k)
-            val_r.append(v)
-            xc_r.append(xc)
-            x_r.append(g + shift if g is not None else xc)
-        rows.kind[r, :nc] = kind_r
-        rows.val[r, :nc] = val_r
-        rows.XC[r, :nc] = xc_r
-        rows.X[r, :nc] = x_r
-        rows.val[r, ih], rows.val[r, nc + 1], rows.val[r, ilw] = st.charge, st.electrons, st.water
-        rows.X[r, ih] = -guess.get("pH", 7.0)
-        rows.X[r, nc + 1] = -guess.get("pe", 4.0)
-        rows.XC[r, iw] = rows.X[r, iw] = math.log10(min(max(guess.get("aw", 1.0), 0.1), 1.0))
-        rows.XC[r, ilw] = rows.X[r, ilw] = math.log10(W)
-        I0 = guess.get("I", 1e-3)
-        rows.XC[r, iI] = rows.X[r, iI] = math.log10(min(max(I0, 1e-10), 10.0))
-        rows.warm[r] = 1 if warm else 0
-        for q, p in enumerate(eq):
-            si = p.si
-            ph = ph_db[q]
-            if ph.t_c > 0 and ph.p_c > 0:  # a gas: the target is its fugacity at the partial pressure 10^SI
-                si = p.si + pr_log10_phi(ph.t_c, ph.p_c, ph.omega, Tr, 10.0 ** min(p.si, 3.5))
-            rows.si[r, q] = si
-    raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
-    idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
-    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle, exs)
+        only = [p.only for p in eq]
+        rows.hi[:] = np.where(np.array([o == "precipitate" for o in only]), 0.0, moles)
+        rows.lo[:] = np.where(np.array([o == "dissolve" for o in only]), 0.0, -np.inf)
+    rows.T[:], rows.P[:] = T, P
+    v = np.where(site, E, np.where(E > MIN_TOTAL, E, 0.0))
+    pos = v > 0
+    rows.kind[:, :nc] = np.where(site, np.where(pos, BALLOG, ABSENT),
+                                 np.where(pos & ~touched, BALLOG, np.where(pos | touched, BAL, ABSENT)))
+    rows.val[:, :nc] = v
+    xc = np.where(site, 0.0, np.where(pos, _log10(np.where(pos, v, 1.0) / W[:, None]), -10.0))
+    rows.XC[:, :nc] = xc
+    have = ~np.isnan(G)
+    rows.X[:, :nc] = np.where(have, G + np.where(site, 0.0, shift[:, None]), xc)
+    rows.val[:, ih], rows.val[:, nc + 1], rows.val[:, ilw] = cons[:, 0], cons[:, 1], cons[:, 2]
+    rows.X[:, ih] = -gst[:, 0]
+    rows.X[:, nc + 1] = -gst[:, 1]
+    rows.XC[:, iw] = rows.X[:, iw] = _log10(np.clip(gst[:, 2], 0.1, 1.0))
+    rows.XC[:, ilw] = rows.X[:, ilw] = _log10(W)
+    rows.XC[:, iI] = rows.X[:, iI] = _log10(np.clip(gst[:, 3], 1e-10, 10.0))
+    rows.warm[:] = warm.astype(np.int8)
+    for q, p in enumerate(eq):
+        ph = db.phases[p.name]
+        if ph.t_c > 0 and ph.p_c > 0:  # a gas: the target is its fugacity at the partial pressure 10^SI
+            rows.si[:, q] = [p.si + pr_log10_phi(ph.t_c, ph.p_c, ph.omega, float(T[r]), 10.0 ** min(p.si, 3.5))
+                             for r in range(N)]
+        else:
+            rows.si[:, q] = p.si
 
 
 def _with_exchanger(st: WaterState, ex, canon_of) -> WaterState:
