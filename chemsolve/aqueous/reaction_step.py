@@ -535,7 +535,7 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     fill_rows(db, t, rows, eq, moles, E, G, W, shift, cons, gst, warm, T_r, P_r)
     raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
     idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
-    return _batch_result(db, t, raw, rows, rows_states, eq, mode, idle, exs)
+    return _batch_result(db, t, raw, rows, eq, mode, idle, exs, E, cons, moles)
 
 
 def _log10(a) -> np.ndarray:
@@ -624,7 +624,7 @@ def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec], sites:
     return t
 
 
-def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None, exs=None) -> BatchReaction:
+def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles) -> BatchReaction:
     """idle : phases of the assemblage that took no part (their elements absent, nothing to give):
     reported with their moles unchanged, as PHREEQC lists them. exs : the exchangers of the rows
     (their species follow the aqueous ones in the tableau: reported apart, in moles)."""
@@ -640,17 +640,17 @@ def _batch_result(db, t: Tableau, raw, rows, rows_states, eq, mode, idle=None, e
     n = raw.X[:, t.nb + 2:t.nb + 2 + npp]
     phases = [p for p in t.reactions if not p.startswith("couple ")]
     si = raw.si[:, :len(phases)]
-    amounts = np.array([[p.moles for p in eq]] * N).reshape(N, npp)
+    amounts = moles
     pe = -raw.X[:, t.nc + 1]
     pH = -raw.X[:, t.ih]
-    charge = np.array([st.charge for st, _, _ in rows_states])
+    charge = cons[:, 0].copy()
     m_aq, lg_aq, la_aq = raw.m[:, :na], raw.lg[:, :na], raw.la[:, :na]
     ex_n = raw.m[:, na:] * W[:, None]
     ex_cols = [j for j, k in enumerate(t.components) if k in t.exchangers]
     aq_cols = [j for j in range(t.nc) if j not in ex_cols]
     tot = np.column_stack([m_aq @ t.bal[:na, j] for j in aq_cols]).reshape(N, len(aq_cols)) if aq_cols \
         else np.zeros((N, 0))
-    cert = _certify(db, t, raw, rows, rows_states, eq, W, n, status, exs)
+    cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles)
     for r in np.flatnonzero(status == Status.CHECK_FAILED):
         msgs[r] = failed_message(cert.row(int(r)))
     Peff = np.array([_peff(rows.T[r], rows.P[r], raw.res[r, 5]) for r in range(N)])
@@ -693,33 +693,36 @@ def _peff(T: float, P: float, aw: float) -> float:
     return max(P, math.exp(11.6702 - 3816.44 / (Tk - 46.13)) * min(aw, 1.0))
 
 
-def _certify(db, t, raw, rows, rows_states, eq, W, n, status, exs=None) -> BatchCertificate:
+def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles) -> BatchCertificate:
     """The independent certificate of every converged step (``certificate.certify_states`` with the
-    reaction-step checks: carried charge, electrons, water, pressure); failing rows become CHECK_FAILED."""
+    reaction-step checks: carried charge, electrons, water, pressure; with an exchanger, its species and
+    sites); failing rows become CHECK_FAILED. E (N, nc) the totals the rows were given (an exchanger's
+    column: its sites), cons (N, 3) the conserved charge, electrons and water, moles (N, np) of each
+    phase available."""
     from .certificate import certify_states
 
     N = raw.m.shape[0]
     ok = status == Status.CONVERGED
-    keys = [k for k in t.components if k not in t.exchangers]
+    cols = [j for j, k in enumerate(t.components) if k not in t.exchangers]
+    keys = [t.components[j] for j in cols]
     na = t.n_aq if t.n_aq >= 0 else len(t.species)
-    TOT = np.array([[st.elements.get(k, 0.0) for k in keys] for st, _, _ in rows_states]).reshape(N, len(keys))
+    TOT = E[:, cols]
     Wc = np.where(W > 0, W, 1.0)
     exchange = None
-    if exs:
+    if t.exchangers:
+        sc = [t.components.index(k) for k in t.exchangers]
         exchange = {"sites": list(t.exchangers), "names": list(t.species[na:]), "n": raw.m[:, na:] * W[:, None],
-                    "cec": np.array([[e.sites.get(k, 0.0) for k in t.exchangers] for e in exs]).reshape(N, -1)}
+                    "cec": E[:, sc]}
+    npp = len(eq)
     cert = certify_states(
         db, t.species[:na], keys, raw.m[:, :na], raw.lg[:, :na], -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T,
         raw.res[:, 4], raw.res[:, 5],
         np.ones(N, dtype=bool), TOT / Wc[:, None], phases=[p.name for p in eq],
-        si_target=np.array([[p.si for p in eq]] * N).reshape(N, len(eq)),
-        amount=np.array([[p.moles for p in eq]] * N).reshape(N, len(eq)), n=n,
-        lower=np.array([[0.0 if p.only == "dissolve" else -np.inf for p in eq]] * N).reshape(N, len(eq)),
-        upper=np.array([[0.0 if p.only == "precipitate" else p.moles for p in eq]] * N).reshape(N, len(eq)),
+        si_target=np.array([[p.si for p in eq]] * N).reshape(N, npp), amount=moles, n=n,
+        lower=np.array([[0.0 if p.only == "dissolve" else -np.inf for p in eq]] * N).reshape(N, npp),
+        upper=np.where(np.array([p.only == "precipitate" for p in eq], dtype=bool), 0.0, moles).reshape(N, npp),
         formulas=[p.formula for p in eq], P=rows.P, W=W,
-        conserved={"charge": np.array([st.charge for st, _, _ in rows_states]),
-                   "electrons": np.array([st.electrons for st, _, _ in rows_states]),
-                   "water": np.array([st.water for st, _, _ in rows_states])},
+        conserved={"charge": cons[:, 0], "electrons": cons[:, 1], "water": cons[:, 2]},
         gas_phi={p.name: [pr_log10_phi(db.phases[p.name].t_c, db.phases[p.name].p_c, db.phases[p.name].omega,
                                        float(rows.T[r]), 10.0 ** min(p.si, 3.5)) for r in range(N)]
                  for p in eq if db.phases[p.name].t_c > 0 and db.phases[p.name].p_c > 0},
