@@ -619,7 +619,16 @@ SUITES: dict[str, Suite] = {
     "aqueous": Suite(_aqueous, 200, "phreeqc", "aqueous: initial solutions, calcite + dolomite steps, a warm "
                       "sequence (phreeqc.dat) vs PHREEQC"),
     "sweep": Suite(_sweep, 100_000, "distributed", "chemsolve.sweep locally vs a Dask LocalCluster (same table)"),
+    "reactor": Suite(lambda n, peer, log: _reactor(n, peer, log), 1000, "phreeqcrm",
+                     "reactor: a 1-D column of cells with calcite + dolomite (and an exchanger) vs PhreeqcRM"),
 }
+
+
+def _reactor(n: int, peer: str | None, log) -> Report:
+    """The reactor suite, kept with the reactor (``chemsolve.reactor.bench``)."""
+    from .reactor.bench import suite
+
+    return suite(n, peer, log)
 
 
 def _kind_suite(target: str) -> Callable[[int, str | None, Callable[[str], None]], Report]:

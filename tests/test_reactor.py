@@ -1,0 +1,159 @@
+"""The reactor (``chemsolve.reactor``): each cell's step is the reaction step ``react`` computes, components
+are conserved, a failed cell keeps its state, and a column agrees with PhreeqcRM run live.
+
+Tolerances: against ``react`` on the same cell, 1e-12 in pH and 1e-12 relative in moles (the same
+equations and start, one batch; what is left is the order of summation). Against PhreeqcRM: those of
+``chemsolve.reactor.bench`` (pH 1e-7, moles 1e-6 relative; 1e-9 to 4e-8 seen after 11 steps).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chemsolve.aqueous as aq
+from chemsolve.aqueous import Solution
+from chemsolve.errors import InvalidInputError
+from chemsolve.reactor import Reactor
+
+PHASES = {"Calcite": (0.0, 0.1), "Dolomite": (0.0, 0.05)}
+EXCHANGE = {"CaX2": 5e-3, "NaX": 1e-3}
+
+
+@pytest.fixture(scope="module")
+def db():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", aq.DatabaseWarning)
+        return aq.load_database("phreeqc.dat")
+
+
+@pytest.fixture(scope="module")
+def water(db):
+    return Solution(db, totals={"Ca": 1e-3, "C(4)": 2e-3, "Na": 1e-3, "Cl": 1e-3, "Mg": 5e-4}, units="mol/kgw",
+                    pH=7.0, charge="pH").speciate()
+
+
+def _system_totals(rm):
+    """Moles of each element in every cell: water + exchanger + phases."""
+    out = rm.totals().copy()
+    db = rm.db
+    for q, p in enumerate(rm.phases):
+        for el, k in db.phases[p].elements.items():
+            if el in rm.elements:
+                out[:, rm.elements.index(el)] += k * rm.phase_moles[:, q]
+    return out
+
+
+def test_a_step_is_the_reaction_step(db, water):
+    rm = Reactor(db, 3, solution=water, phases=PHASES, exchange=EXCHANGE)
+    assert (rm.step() == 0).all()
+    one = aq.react(water, phases=PHASES, exchange=EXCHANGE)
+    assert one.success
+    for r in range(3):
+        assert abs(rm.pH[r] - one.pH) < 1e-12
+        for q, p in enumerate(rm.phases):
+            assert abs(rm.phase_moles[r, q] - one.phase_moles[p]) <= 1e-12 * one.phase_moles[p]
+        for j, s in enumerate(rm.exchange_species):
+            assert abs(rm.exchange[r, j] - one.exchange[s]) <= 1e-12 * max(one.exchange[s], 1e-30)
+    # a second step after transport brought CaCl2: the step react computes from the first one's state
+    c = rm.get_concentrations()
+    c[:, rm.components.index("Ca")] += 5e-4
+    c[:, rm.components.index("Cl")] += 1e-3
+    rm.set_concentrations(c)
+    assert (rm.step() == 0).all()
+    from chemsolve.aqueous.reaction_step import add_formulas
+
+    two = aq.react(add_formulas(one.state, {"CaCl2": 5e-4 * one.water_mass}),
+                   phases={k: (0.0, v) for k, v in one.phase_moles.items()}, exchange=one.exchanger)
+    assert two.success
+    assert abs(rm.pH[0] - two.pH) < 1e-11
+    for q, p in enumerate(rm.phases):
+        assert abs(rm.phase_moles[0, q] - two.phase_moles[p]) <= 1e-11 * two.phase_moles[p]
+
+
+def test_components_conserved_and_round_trip(db, water):
+    rm = Reactor(db, 4, solution=water, phases=PHASES, exchange=EXCHANGE)
+    before = _system_totals(rm)
+    rm.step()
+    after = _system_totals(rm)
+    assert np.all(np.abs(after - before) <= 1e-13 * np.abs(before) + 1e-18)
+    c = rm.get_concentrations()
+    cons = rm.conserved.copy()
+    rm.set_concentrations(c)  # the components say everything about the water: nothing changes
+    assert np.allclose(rm.conserved, cons, rtol=1e-14, atol=1e-14)
+    assert rm.components[:3] == ["H", "O", "Charge"]
+    m = rm.get_concentrations(units="mol")
+    assert np.allclose(m, c * rm.W[:, None], rtol=1e-15, atol=0.0)
+
+
+def test_a_failed_cell_keeps_its_state_and_the_others_go_on(db, water):
+    rm = Reactor(db, 4, solution=water, phases=PHASES)
+    rm.step()
+    c = rm.get_concentrations()
+    good = Reactor(db, 4, solution=water, phases=PHASES)
+    good.step()
+    c_bad = c.copy()
+    c_bad[2, rm.components.index("O")] = 0.01  # 0.01 mol of O: no water for the solutes (the solver fails)
+    rm.set_concentrations(c_bad)
+    kept = rm.water_elements[2].copy(), rm.phase_moles[2].copy(), rm.pH[2]
+    st = rm.step()
+    assert st[2] != 0 and (np.delete(st, 2) == 0).all()
+    assert rm.message[2] and "CONVERGED" not in rm.message[2].split(":")[0]
+    assert np.array_equal(rm.phase_moles[2], kept[1]) and rm.pH[2] == kept[2]
+    good.set_concentrations(c)
+    good.step()
+    for r in (0, 1, 3):  # the others as if the bad cell were not there
+        assert abs(rm.pH[r] - good.pH[r]) < 1e-12
+
+
+def test_threads_give_identical_cells(db, water):
+    from chemsolve.kernels import threads
+
+    used, most = threads()
+    if most < 2:
+        pytest.skip("one thread only")
+    res = []
+    for k in (1, 2):
+        threads(k)
+        rm = Reactor(db, 40, solution=water, phases=PHASES, exchange=EXCHANGE, chunk=4)
+        c = rm.get_concentrations()
+        c[:, rm.components.index("Na")] *= np.linspace(0.5, 2.0, 40)
+        rm.set_concentrations(c)
+        rm.step()
+        res.append((rm.pH.copy(), rm.phase_moles.copy(), rm.exchange.copy()))
+    threads(used)
+    for a, b in zip(res[0], res[1]):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("exchange", [False, True])
+def test_column_agrees_with_phreeqcrm(db, exchange):
+    pytest.importorskip("phreeqcrm")
+    from chemsolve.reactor import bench as RB
+
+    run = RB.column_run(6, 4, 1, exchange, db)
+    assert (run["cs"].status == 0).all()
+    for q, (v, n) in RB.compare(run).items():
+        tol = RB.TOL_PH if q == "pH" else RB.TOL_REL
+        assert n == 6 and v <= tol, (q, v)
+
+
+def test_bad_input_named(db, water):
+    with pytest.raises(InvalidInputError, match="ncells must be at least 1"):
+        Reactor(db, 0, solution=water)
+    with pytest.raises(InvalidInputError, match="2 waters for 3 cells"):
+        Reactor(db, 3, solution=[water, water])
+    rm = Reactor(db, 2, solution=water, phases=PHASES)
+    with pytest.raises(InvalidInputError, match=r"expected shape \(2, 8\)"):
+        rm.set_concentrations(np.zeros((2, 3)))
+    c = rm.get_concentrations()
+    c[1, rm.components.index("Mg")] = np.nan
+    with pytest.raises(InvalidInputError, match="cell 1, Mg"):
+        rm.set_concentrations(c)
+    c[1, rm.components.index("Mg")] = -1.0
+    with pytest.raises(InvalidInputError, match="cell 1, Mg: negative"):
+        rm.set_concentrations(c)
+    with pytest.raises(InvalidInputError, match="units="):
+        rm.get_concentrations(units="mg/L")
