@@ -211,7 +211,7 @@ def law_rhs(em: ExchangeModel, log_a_aq, law, T, dlogk=None) -> np.ndarray:
     """(R, nx) log K(T) + sum coef log a(reactant), the mass action without the exchanger's master:
     log10 gamma n = this + equivalents x log a(X-). ``dlogk`` (R, nx): a pressure term to add."""
     T = np.asarray(T, dtype=float)
-    lk = np.stack([log_k_basis(float(t)) for t in T]) @ em.lkc.T if T.size else np.zeros((0, len(em.names)))
+    lk = (log_k_basis(T).T @ em.lkc.T).reshape(T.size, len(em.names))
     if dlogk is not None:
         lk = lk + dlogk
     out = lk.copy()

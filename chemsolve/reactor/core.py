@@ -137,7 +137,8 @@ class Reactor:
         self.molality = np.zeros((N, na))
         self.saturation_index = np.full((N, len(self.saturation_phases)), np.nan)
         self.certificate = None
-        self.message = [""] * N
+        self._res = None
+        self._failed: dict[int, str] = {}
 
     # ------------------------------------------------------------------ components for transport
     @property
@@ -246,11 +247,19 @@ class Reactor:
         self.certificate = cert
         from ..certificate import failed_message
 
-        self.message = [self._model.status_message(raw.res[r], self.mode)[1] if status[r] != Status.CHECK_FAILED
-                        else failed_message(cert.row(r)) for r in range(N)]
+        self._res = raw.res
+        self._failed = {int(r): failed_message(cert.row(int(r))) for r in np.flatnonzero(status == Status.CHECK_FAILED)}
         return self.status
 
     # ------------------------------------------------------------------ outputs
+    @property
+    def message(self) -> list[str]:
+        """Per cell, what its last step did ("converged", or why not), composed when asked."""
+        if self._res is None:
+            return ["not stepped yet"] * self.n
+        return [self._failed[r] if r in self._failed else self._model.status_message(self._res[r], self.mode)[1]
+                for r in range(self.n)]
+
     def totals(self) -> np.ndarray:
         """(ncells, nelements) moles of each element in the cell: water, exchanger and phases are not
         separated here for the phases (their moles are ``phase_moles``); water + exchanger."""
