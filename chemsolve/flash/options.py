@@ -95,7 +95,7 @@ class GDEM(Acceleration):
     two eigenvalues. After every ``every``-th substitution step (at least 3), the last three steps s_k,
     s_(k-1), s_(k-2) give by least squares the coefficients of s_k + a1 s_(k-1) + a2 s_(k-2) = 0; when both
     roots of l^2 + a1 l + a2 lie inside the unit circle, ln K moves on by the sum of the steps still to come,
-    (-(a1 + a2) s_k - a2 s_(k-1)) / (1 + a1 + a2), its length capped at ``max_factor`` |s_k|, and the point
+    (-(a1 + a2) s_k - a2 s_(k-1)) / (1 + a1 + a2), its length capped at ``max_factor`` x ``|s_k|``, and the point
     is kept only if max|g| did not grow. Near a critical point two eigenvalues of the substitution approach 1
     together, where one-eigenvalue DEM extrapolates too little."""
 

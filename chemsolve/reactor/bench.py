@@ -198,8 +198,9 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
     db = load_database("phreeqc.dat")
     log("reactor: first calls (the aqueous kernels: numba compile on a cold cache, else cache load)")
     # the kernels (compile or cache load) and each column's one-time set-up (its tableau, its certificate's
-    # reading of the database), so that the cold row times the first step of the cells alone
-    rep.compile_s = B.first_call(lambda: [column_run(4, 1, 1, ex, db) for ex in (False, True)])
+    # reading of the database), so that the cold row times the first step of the cells alone; 40 cells:
+    # more than a chunk, so the parallel batch is loaded too
+    rep.compile_s = B.first_call(lambda: [column_run(40, 1, 1, ex, db) for ex in (False, True)])
     for exchange in (False, True):
         what = "calcite + dolomite" + (" + exchanger" if exchange else "")
         for k in counts:
