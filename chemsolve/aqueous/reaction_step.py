@@ -706,8 +706,8 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles) -> BatchCertifi
     cols = [j for j, k in enumerate(t.components) if k not in t.exchangers]
     keys = [t.components[j] for j in cols]
     na = t.n_aq if t.n_aq >= 0 else len(t.species)
-    TOT = E[:, cols]
-    Wc = np.where(W > 0, W, 1.0)
+    TOT = np.where(E[:, cols] > MIN_TOTAL, E[:, cols], 0.0)  # what the rows were given (fill_rows: below
+    Wc = np.where(W > 0, W, 1.0)  # MIN_TOTAL an element is absent, as PHREEQC drops it)
     exchange = None
     if t.exchangers:
         sc = [t.components.index(k) for k in t.exchangers]

@@ -21,10 +21,12 @@ class Reactor:
     exchange : an exchanger as ``react`` takes it (composition or ``Exchanger``), or a list per cell.
     T [K], P [atm] : per cell (default: each water's); settable (``rm.T[:] = ...``).
     chunk : rows per compiled chunk (cells in parallel over chunks; results do not depend on threads).
+    elements : elements transport may bring that no cell holds yet (e.g. those of an inflowing water):
+        the components are fixed at construction.
     """
 
     def __init__(self, db, ncells: int, *, solution, phases=None, exchange=None, T=None, P=None, chunk: int = 16,
-                 ionic_strength: str = "newton"):
+                 ionic_strength: str = "newton", elements=()):
         from ..aqueous import model as _model
         from ..aqueous.exchange import exchange_model, exchanger
         from ..aqueous.reaction_step import (
@@ -66,6 +68,10 @@ class Reactor:
             els |= {e for e, v in st.elements.items() if v > MIN_TOTAL}
         for e in exs or []:
             els |= {el for el, v in e.elements.items() if v > 0}
+        for el in elements:
+            if el not in c.primary:
+                raise InvalidInputError(f"elements: {el!r} is not an element of {db.path}")
+            els.add(el)
         for p in self.specs:
             if p.moles > 0 and p.only != "precipitate":
                 els |= {e for e in _phase_elements(db, p) if e not in ("H", "O")}
@@ -276,3 +282,10 @@ class Reactor:
 def _units(units: str) -> None:
     if units not in UNITS:
         raise InvalidInputError(f"units={units!r}: expected one of {UNITS}")
+
+
+def _state_elements(water) -> list[str]:
+    """The elements a water holds (above PHREEQC's MIN_TOTAL)."""
+    from ..aqueous.reaction_step import MIN_TOTAL, state_of
+
+    return [el for el, v in state_of(water).elements.items() if v > MIN_TOTAL]

@@ -1,0 +1,103 @@
+"""A 1-D column on the reactor: PHREEQC's ADVECTION (every shift moves each cell's water one cell down,
+the inflow water enters the first cell, then every cell reacts), the transport half of issue [5/7]'s
+example. ``advection(...)`` returns the breakthrough curves: the totals of chosen elements in chosen
+cells after every shift.
+
+PHREEQC's ex11 (Parkhurst & Appelo 2013, example 11: CaCl2 displacing Na, K and NO3 through a cation
+exchanger) in this form:
+
+    from chemsolve.aqueous import Solution, equilibrate_exchange, load_database
+    from chemsolve.reactor.column import advection
+
+    db = load_database("phreeqc.dat")
+    inflow = Solution(db, {"Ca": 0.6, "Cl": 1.2}, units="mmol/kgw", pH="7.0 charge",
+                      pe="12.5 O2(g) -0.68").speciate()
+    cell = Solution(db, {"Na": 1.0, "K": 0.2, "N(5)": 1.2}, units="mmol/kgw", pH="7.0 charge",
+                    pe="12.5 O2(g) -0.68").speciate()
+    out = advection(db, cell, inflow, cells=40, shifts=100,
+                    exchange=equilibrate_exchange(cell, {"X": 0.0011}), punch_cells=[40],
+                    totals=["Na", "Cl", "K", "Ca"])
+    out.totals[:, 0, :]        # (shifts, punch cells, elements) mol/kgw
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InvalidInputError
+from .core import Reactor
+
+
+@dataclass
+class ColumnResult:
+    """Breakthrough curves: ``totals`` (shifts, len(punch_cells), len(elements)) [mol/kgw], ``pH``
+    (shifts, len(punch_cells)); ``status`` (shifts, cells) of every cell's step; the reactor at the end."""
+
+    punch_cells: list[int]
+    elements: list[str]
+    totals: np.ndarray
+    pH: np.ndarray
+    status: np.ndarray
+    reactor: Reactor
+
+    @property
+    def success(self) -> bool:
+        return bool((self.status == 0).all())
+
+
+def advection(db, solution, inflow, *, cells: int, shifts: int, phases=None, exchange=None,
+              punch_cells=None, totals=None, chunk: int = 16) -> ColumnResult:
+    """PHREEQC's ADVECTION on ``cells`` cells for ``shifts`` shifts (see the module docstring).
+
+    solution : the water of every cell at the start (a converged result, or a list per cell).
+    inflow : the water entering cell 1 at every shift (PHREEQC's solution 0).
+    phases, exchange : each cell's equilibrium phases and exchanger (as ``Reactor`` takes them).
+    punch_cells : cell numbers (1-based) whose totals are recorded after every shift (default: the last).
+    totals : elements recorded (default: every element of the column).
+    """
+    if not (isinstance(cells, int) and cells >= 1 and isinstance(shifts, int) and shifts >= 0):
+        raise InvalidInputError(f"cells must be >= 1 and shifts >= 0 (whole numbers), got {cells!r}, {shifts!r}")
+    from .core import _state_elements
+
+    rm = Reactor(db, cells, solution=solution, phases=phases, exchange=exchange, chunk=chunk,
+                 elements=_state_elements(inflow))
+    punch = list(punch_cells) if punch_cells is not None else [cells]
+    for c in punch:
+        if not (isinstance(c, (int, np.integer)) and 1 <= c <= cells):
+            raise InvalidInputError(f"punch_cells: {c!r} is not a cell number in 1..{cells}")
+    els = list(totals) if totals is not None else list(rm.elements)
+    for el in els:
+        if el not in rm.elements:
+            raise InvalidInputError(f"totals: {el!r} is not an element of the column ({', '.join(rm.elements)})")
+    inflow_c = inflow_components(db, inflow, rm)
+    idx = [rm.elements.index(el) for el in els]
+    rows = [c - 1 for c in punch]
+    out_t = np.zeros((shifts, len(punch), len(els)))
+    out_ph = np.zeros((shifts, len(punch)))
+    st = np.zeros((shifts, cells), dtype=np.int64)
+    for k in range(shifts):
+        c = rm.get_concentrations(units="mol")
+        c[1:] = c[:-1].copy()
+        c[0] = inflow_c
+        rm.set_concentrations(c, units="mol")
+        st[k] = rm.step()
+        out_t[k] = (rm.water_elements[rows][:, idx] / rm.W[rows, None])
+        out_ph[k] = rm.pH[rows]
+    return ColumnResult(punch, els, out_t, out_ph, st, rm)
+
+
+def inflow_components(db, inflow, rm: Reactor) -> np.ndarray:
+    """The components (``rm.components``, moles) of the water ``inflow``: its own elements on the
+    column's; an element the column does not have is refused (it would be lost)."""
+    one = Reactor(db, 1, solution=inflow)
+    c1 = one.get_concentrations(units="mol")[0]
+    out = np.zeros(len(rm.components))
+    out[:3] = c1[:3]
+    for j, el in enumerate(one.elements):
+        if el not in rm.elements:
+            raise InvalidInputError(f"inflow: element {el!r} is not in the column ({', '.join(rm.elements)})")
+        out[3 + rm.elements.index(el)] = c1[3 + j]
+    # H and O of the elements the column has and the inflow has not: none (their totals are 0)
+    return out
