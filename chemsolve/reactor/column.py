@@ -63,16 +63,8 @@ def advection(db, solution, inflow, *, cells: int, shifts: int, phases=None, exc
 
     rm = Reactor(db, cells, solution=solution, phases=phases, exchange=exchange, chunk=chunk,
                  elements=_state_elements(inflow))
-    punch = list(punch_cells) if punch_cells is not None else [cells]
-    for c in punch:
-        if not (isinstance(c, (int, np.integer)) and 1 <= c <= cells):
-            raise InvalidInputError(f"punch_cells: {c!r} is not a cell number in 1..{cells}")
-    els = list(totals) if totals is not None else list(rm.elements)
-    for el in els:
-        if el not in rm.elements:
-            raise InvalidInputError(f"totals: {el!r} is not an element of the column ({', '.join(rm.elements)})")
+    punch, els, idx = _punch(rm, cells, punch_cells, totals)
     inflow_c = inflow_components(db, inflow, rm)
-    idx = [rm.elements.index(el) for el in els]
     rows = [c - 1 for c in punch]
     out_t = np.zeros((shifts, len(punch), len(els)))
     out_ph = np.zeros((shifts, len(punch)))
@@ -86,6 +78,89 @@ def advection(db, solution, inflow, *, cells: int, shifts: int, phases=None, exc
         out_t[k] = (rm.water_elements[rows][:, idx] / rm.W[rows, None])
         out_ph[k] = rm.pH[rows]
     return ColumnResult(punch, els, out_t, out_ph, st, rm)
+
+
+def dispersion_mixes(lengths, dispersivities, correct_disp: bool = True) -> tuple[int, np.ndarray, np.ndarray]:
+    """PHREEQC's mixing of TRANSPORT for dispersion between cells with flux boundaries and no diffusion
+    (transport.cpp init_mix): between cells i and i+1 the mixing factor is 2 / (l_i / a_i + l_(i+1) /
+    a_(i+1)) (l the length, a the dispersivity of a cell), times 1 + 2 / cells with ``correct_disp``
+    (for flux boundaries); the number of mixes per shift is 1 + floor(1.5 max(m_i + m1_i)) and each
+    factor is divided by it. Returns (mixes, m, m1): per cell (0-based) the factor with the cell above
+    (m) and below (m1); the first and last cells do not mix across the column's ends."""
+    ln = np.asarray(lengths, dtype=float)
+    a = np.asarray(dispersivities, dtype=float)
+    n = ln.size
+    corr = 1.0 + 2.0 / n if correct_disp else 1.0
+    m = np.zeros(n)
+    m1 = np.zeros(n)
+    for i in range(n - 1):
+        dav = (ln[i] / a[i] if a[i] else 0.0) + (ln[i + 1] / a[i + 1] if a[i + 1] else 0.0)
+        f = 2.0 / dav if dav else 0.0
+        m1[i] = f * corr
+        m[i + 1] = f * corr
+    mx = float(np.max(m + m1)) if n else 0.0
+    if mx == 0.0:
+        return 0, m, m1
+    nmix = 1 + int(np.floor(1.5 * mx))
+    return nmix, m / nmix, m1 / nmix
+
+
+def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispersivities, correct_disp: bool = True,
+              phases=None, exchange=None, punch_cells=None, totals=None, chunk: int = 16) -> ColumnResult:
+    """PHREEQC's TRANSPORT with dispersion, forward flow, flux boundaries at both ends and no diffusion
+    (the scheme of PHREEQC's ex11): every shift moves each cell's water one cell down and lets the inflow
+    into the first, every cell reacts, then ``mixes`` times (``dispersion_mixes``) each cell's water
+    becomes a mix of its own and its neighbours' (the same for all cells at once) and every cell
+    reacts again. Totals are recorded after the last mix of every shift. lengths, dispersivities [m]:
+    one per cell, or one for all."""
+    if not (isinstance(cells, int) and cells >= 1 and isinstance(shifts, int) and shifts >= 0):
+        raise InvalidInputError(f"cells must be >= 1 and shifts >= 0 (whole numbers), got {cells!r}, {shifts!r}")
+    ln = np.broadcast_to(np.asarray(lengths, dtype=float), (cells,))
+    disp = np.broadcast_to(np.asarray(dispersivities, dtype=float), (cells,))
+    if not (np.all(np.isfinite(ln)) and np.all(ln > 0)):
+        raise InvalidInputError(f"lengths must be finite and > 0, got {lengths!r}")
+    if not (np.all(np.isfinite(disp)) and np.all(disp >= 0)):
+        raise InvalidInputError(f"dispersivities must be finite and >= 0, got {dispersivities!r}")
+    nmix, m, m1 = dispersion_mixes(ln, disp, correct_disp)
+    from .core import _state_elements
+
+    rm = Reactor(db, cells, solution=solution, phases=phases, exchange=exchange, chunk=chunk,
+                 elements=_state_elements(inflow))
+    punch, els, idx = _punch(rm, cells, punch_cells, totals)
+    inflow_c = inflow_components(db, inflow, rm)
+    rows = [c - 1 for c in punch]
+    out_t = np.zeros((shifts, len(punch), len(els)))
+    out_ph = np.zeros((shifts, len(punch)))
+    st = np.zeros((shifts, cells), dtype=np.int64)
+    for k in range(shifts):
+        c = rm.get_concentrations(units="mol")
+        c[1:] = c[:-1].copy()
+        c[0] = inflow_c
+        rm.set_concentrations(c, units="mol")
+        bad = rm.step() != 0
+        for _ in range(nmix):
+            c = rm.get_concentrations(units="mol")
+            mixed = (1.0 - m - m1)[:, None] * c
+            mixed[1:] += m[1:, None] * c[:-1]
+            mixed[:-1] += m1[:-1, None] * c[1:]
+            rm.set_concentrations(mixed, units="mol")
+            bad |= rm.step() != 0
+        st[k] = np.where(bad, np.maximum(rm.status, 1), rm.status)
+        out_t[k] = (rm.water_elements[rows][:, idx] / rm.W[rows, None])
+        out_ph[k] = rm.pH[rows]
+    return ColumnResult(punch, els, out_t, out_ph, st, rm)
+
+
+def _punch(rm: Reactor, cells: int, punch_cells, totals):
+    punch = list(punch_cells) if punch_cells is not None else [cells]
+    for c in punch:
+        if not (isinstance(c, (int, np.integer)) and 1 <= c <= cells):
+            raise InvalidInputError(f"punch_cells: {c!r} is not a cell number in 1..{cells}")
+    els = list(totals) if totals is not None else list(rm.elements)
+    for el in els:
+        if el not in rm.elements:
+            raise InvalidInputError(f"totals: {el!r} is not an element of the column ({', '.join(rm.elements)})")
+    return punch, els, [rm.elements.index(el) for el in els]
 
 
 def inflow_components(db, inflow, rm: Reactor) -> np.ndarray:
