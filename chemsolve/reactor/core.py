@@ -27,7 +27,6 @@ class Reactor:
 
     def __init__(self, db, ncells: int, *, solution, phases=None, exchange=None, T=None, P=None, chunk: int = 16,
                  ionic_strength: str = "newton", elements=()):
-        from ..aqueous import model as _model
         from ..aqueous.exchange import exchange_model, exchanger
         from ..aqueous.reaction_step import (
             MIN_TOTAL,
@@ -84,7 +83,6 @@ class Reactor:
         self.idle = [p for p in self.specs if p not in self.eq]
         t = _reaction_tableau(db, keys, self.eq, tuple(sites))
         self.t = t
-        self._model = _model
         na = t.n_aq
         self.elements = list(keys)
         self.species = list(t.species[:na])
@@ -165,9 +163,9 @@ class Reactor:
         Q, e, w = self.conserved.T
         # the conserved rows (aqueous.system) rewritten to total H and O: w = O - sum o/a N,
         # hh = H - 2 O - sum (h - 2o)/a N, e = hh - Q + sum z/a N
-        O = w + N @ (pr[:, 2] / pr[:, 3])
-        hh = e + Q - N @ (pr[:, 0] / pr[:, 3])
-        H = hh + 2.0 * O + N @ ((pr[:, 1] - 2.0 * pr[:, 2]) / pr[:, 3])
+        O = w + _rowdot(N, pr[:, 2] / pr[:, 3])
+        hh = e + Q - _rowdot(N, pr[:, 0] / pr[:, 3])
+        H = hh + 2.0 * O + _rowdot(N, (pr[:, 1] - 2.0 * pr[:, 2]) / pr[:, 3])
         out = np.column_stack([H, O, Q, N])
         return out / self.W[:, None] if units == "mol/kgw" else out
 
@@ -190,17 +188,23 @@ class Reactor:
             raise InvalidInputError(f"set_concentrations: cell {r}, {self.elements[k]}: negative total {a[r, k + 3]!r}")
         pr = self._prim()
         H, O, Q, N = moles[:, 0], moles[:, 1], moles[:, 2], np.maximum(moles[:, 3:], 0.0)
-        w = O - N @ (pr[:, 2] / pr[:, 3])
-        hh = H - 2.0 * O - N @ ((pr[:, 1] - 2.0 * pr[:, 2]) / pr[:, 3])
-        e = hh - Q + N @ (pr[:, 0] / pr[:, 3])
+        w = O - _rowdot(N, pr[:, 2] / pr[:, 3])
+        hh = H - 2.0 * O - _rowdot(N, (pr[:, 1] - 2.0 * pr[:, 2]) / pr[:, 3])
+        e = hh - Q + _rowdot(N, pr[:, 0] / pr[:, 3])
         self.water_elements = N
         self.conserved = np.column_stack([Q, e, w])
 
     # ------------------------------------------------------------------ the step
-    def step(self, dt: float = 0.0) -> np.ndarray:
+    def step(self, dt: float = 0.0, *, client=None, blocks: int | None = None) -> np.ndarray:
         """Every cell to equilibrium with its phases and exchanger (``dt``: the transport step [s];
         without kinetic reactants the equilibrium does not depend on it). Returns the status of every
-        cell (``Status`` codes); a cell that failed keeps its last good state."""
+        cell (``Status`` codes); a cell that failed keeps its last good state.
+
+        client : a ``dask.distributed.Client``: the cells are split into ``blocks`` contiguous blocks
+        (default: one per worker), each stepped on a worker, and gathered back; every cell's result is
+        the one a local step gives (each cell is solved on its own: tested bit for bit)."""
+        if client is not None:
+            return self._step_dask(client, blocks)
         from ..aqueous import reaction_step as R
 
         t, N = self.t, self.n
@@ -211,14 +215,16 @@ class Reactor:
         E[:, el_col] = self.water_elements
         cons = self.conserved.copy()
         if self._ex_sites:
-            E[:, el_col] += self.exchange @ self._ex_counts
+            E[:, el_col] += _rowdot(self.exchange, self._ex_counts)
             for k, site in enumerate(self._ex_sites):
-                E[:, comps.index(site)] = self.exchange @ self._ex_equiv[:, k]
-            cons[:, 1:] += self.exchange @ self._ex_canon[:, 1:]
-        rows = self._model.new_rows(t, N)
+                E[:, comps.index(site)] = _rowdot(self.exchange, self._ex_equiv[:, k])
+            cons[:, 1:] += _rowdot(self.exchange, self._ex_canon[:, 1:])
+        from ..aqueous import model as _model
+
+        rows = _model.new_rows(t, N)
         R.fill_rows(self.db, t, rows, self.eq, self.phase_moles, E, self._G, self.W.copy(), np.zeros(N), cons,
                     self._gst, self._warm, self.T, self.P)
-        raw = self._model.run(t, rows, mode=self.mode, chain=False, chunk=self.chunk)
+        raw = _model.run(t, rows, mode=self.mode, chain=False, chunk=self.chunk)
         status = raw.status.copy()
         W = 10.0 ** raw.X[:, t.ilw]
         npp = len(self.eq)
@@ -231,9 +237,9 @@ class Reactor:
         # exchanger's moles, the phases' moles; the others keep theirs
         if ok.any():
             mw = m[ok] * W[ok, None]
-            self.water_elements[ok] = mw @ self._counts
-            Q = mw @ self._z
-            ew = mw @ self._canon
+            self.water_elements[ok] = _rowdot(mw, self._counts)
+            Q = _rowdot(mw, self._z)
+            ew = _rowdot(mw, self._canon)
             gfw = self._c.gfw_water
             self.conserved[ok] = np.column_stack([Q, ew[:, 1], ew[:, 2] + W[ok] / gfw])
             self.W[ok] = W[ok]
@@ -257,13 +263,47 @@ class Reactor:
         self._failed = {int(r): failed_message(cert.row(int(r))) for r in np.flatnonzero(status == Status.CHECK_FAILED)}
         return self.status
 
+    _CELL_ARRAYS = ("W", "water_elements", "conserved", "T", "P", "phase_moles", "exchange", "_G", "_gst", "_warm",
+                    "status", "nit", "pH", "pe", "ionic_strength", "molality", "saturation_index")
+
+    def _subset(self, idx: np.ndarray) -> Reactor:
+        import copy
+
+        sub = copy.copy(self)
+        for name in self._CELL_ARRAYS:
+            setattr(sub, name, getattr(self, name)[idx].copy())
+        sub.n = int(idx.size)
+        sub.certificate, sub._res, sub._failed = None, None, {}
+        return sub
+
+    def _step_dask(self, client, blocks: int | None) -> np.ndarray:
+        from ..certificate import BatchCertificate
+
+        k = blocks or max(1, len(client.scheduler_info().get("workers", {})))
+        parts = [p for p in np.array_split(np.arange(self.n), k) if p.size]
+        futures = client.map(_step_block, [self._subset(p) for p in parts], pure=False)
+        done = client.gather(futures)
+        for p, sub in zip(parts, done):
+            for name in self._CELL_ARRAYS:
+                getattr(self, name)[p] = getattr(sub, name)
+        certs = [sub.certificate for sub in done]
+        self.certificate = BatchCertificate(
+            {key: np.concatenate([c.values[key] for c in certs]) for key in certs[0].values},
+            dict(certs[0].tolerances), {key: np.concatenate([c.where[key] for c in certs]) for key in certs[0].where},
+            dict(certs[0].units), np.concatenate([c.checked for c in certs]), certs[0].domain)
+        self._res = np.concatenate([sub._res for sub in done])
+        self._failed = {int(p[r]): msg for p, sub in zip(parts, done) for r, msg in sub._failed.items()}
+        return self.status
+
     # ------------------------------------------------------------------ outputs
     @property
     def message(self) -> list[str]:
         """Per cell, what its last step did ("converged", or why not), composed when asked."""
         if self._res is None:
             return ["not stepped yet"] * self.n
-        return [self._failed[r] if r in self._failed else self._model.status_message(self._res[r], self.mode)[1]
+        from ..aqueous import model as _model
+
+        return [self._failed[r] if r in self._failed else _model.status_message(self._res[r], self.mode)[1]
                 for r in range(self.n)]
 
     def totals(self) -> np.ndarray:
@@ -271,7 +311,7 @@ class Reactor:
         separated here for the phases (their moles are ``phase_moles``); water + exchanger."""
         out = self.water_elements.copy()
         if self._ex_sites:
-            out += self.exchange @ self._ex_counts
+            out += _rowdot(self.exchange, self._ex_counts)
         return out
 
     def __repr__(self) -> str:
@@ -289,3 +329,17 @@ def _state_elements(water) -> list[str]:
     from ..aqueous.reaction_step import MIN_TOTAL, state_of
 
     return [el for el, v in state_of(water).elements.items() if v > MIN_TOTAL]
+
+
+def _step_block(sub: Reactor) -> Reactor:
+    """A worker's part of a distributed step (a block of cells, stepped as locally)."""
+    sub.step()
+    return sub
+
+
+def _rowdot(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B row by row, summed the same way whatever the number of rows (BLAS's blocking depends on
+    it, so a cell stepped in a block of another size, on a Dask worker, would differ in the last bit)."""
+    if B.ndim == 1:
+        return (A * B[None, :]).sum(axis=1)
+    return (A[:, :, None] * B[None, :, :]).sum(axis=1)
