@@ -1,0 +1,115 @@
+"""The reactor behind BMI 2.0 (``chemsolve.reactor.bmi.BmiReactor``): bmi-tester's three stages pass, and
+a BMI update is the reactor's step.
+
+bmi-tester 0.5.10 runs its stages with ``pytest.main`` on its own test folders; with pytest >= 8 the
+conftest.py one level above them (its fixtures) is not loaded unless ``--confcutdir`` points there, so
+the stages are run here as its ``bmi-test`` command runs them, with that option added, in a subprocess.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("bmipy")
+
+CONFIG = """\
+database: phreeqc.dat
+cells: 5
+solution:
+  totals: {Ca: 1.0, C(4): 2.0, Na: 1.0, Cl: 1.0}
+  units: mmol/kgw
+  pH: 7 charge
+phases: {Calcite: [0.0, 0.1]}
+exchange: {CaX2: 0.005, NaX: 0.001}
+elements: [Mg]
+time_step: 3600.0
+end_time: 36000.0
+"""
+
+
+@pytest.fixture()
+def config(tmp_path):
+    p = tmp_path / "reactor.yaml"
+    p.write_text(CONFIG)
+    return p
+
+
+def test_bmi_tester_stages_pass(config, tmp_path):
+    pytest.importorskip("bmi_tester")
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        import bmi_tester
+        from bmi_tester.api import check_bmi
+        root = Path(bmi_tester.__file__).parent / "_tests"
+        rcs = []
+        for stage in sorted(root.glob("stage_*")):
+            rcs.append(int(check_bmi("chemsolve.reactor.bmi:BmiReactor", tests_dir=str(stage),
+                                     input_file={config.name!r}, manifest=[{config.name!r}],
+                                     extra_args=["--confcutdir", str(root), "-p", "no:cacheprovider", "-q",
+                                                 "-W", "ignore::UserWarning"])))
+        print("RCS", rcs)
+        sys.exit(max(rcs))
+    """)
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "RCS [0, 0, 0]" in r.stdout
+    assert "passed" in r.stdout and "failed" not in r.stdout and "error" not in r.stdout.lower()
+
+
+def test_bmi_update_is_a_reactor_step(config):
+    from chemsolve.aqueous import DatabaseWarning, Solution, load_database
+    from chemsolve.reactor import Reactor
+    from chemsolve.reactor.bmi import BmiReactor
+
+    m = BmiReactor()
+    m.initialize(str(config))
+    assert m.get_grid_size(0) == 5 and m.get_time_step() == 3600.0
+    na = np.empty(5)
+    m.get_value("Na__concentration", na)
+    na *= np.linspace(1.0, 3.0, 5)
+    m.set_value("Na__concentration", na)
+    m.update()
+    assert m.get_current_time() == 3600.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabaseWarning)
+        db = load_database("phreeqc.dat")
+    w = Solution(db, totals={"Ca": 1.0, "C(4)": 2.0, "Na": 1.0, "Cl": 1.0}, units="mmol/kgw", pH="7 charge").speciate()
+    rm = Reactor(db, 5, solution=w, phases={"Calcite": (0.0, 0.1)}, exchange={"CaX2": 0.005, "NaX": 0.001},
+                 elements=["Mg"])
+    c = rm.get_concentrations()
+    c[:, rm.components.index("Na")] = na
+    rm.set_concentrations(c)
+    rm.step()
+    ph = np.empty(5)
+    m.get_value("pH", ph)
+    assert np.array_equal(ph, rm.pH)
+    assert np.array_equal(m.get_value_ptr("CaX2__moles"), rm.exchange[:, rm.exchange_species.index("CaX2")])
+    m.update_until(4 * 3600.0)
+    assert m.get_current_time() == 4 * 3600.0
+    assert (m.get_value_ptr("step_status") == 0).all()
+    m.finalize()
+
+
+def test_bmi_bad_configuration_named(tmp_path):
+    from chemsolve.errors import InvalidInputError
+    from chemsolve.reactor.bmi import BmiReactor
+
+    p = tmp_path / "bad.yaml"
+    p.write_text(CONFIG.replace("cells: 5", "cells: 5\nwhatever: 1"))
+    with pytest.raises(InvalidInputError, match="unknown key 'whatever'"):
+        BmiReactor().initialize(str(p))
+    p.write_text(CONFIG.replace("time_step: 3600.0", "time_step: -1"))
+    with pytest.raises(InvalidInputError, match="time_step must be finite and > 0"):
+        BmiReactor().initialize(str(p))
+    m = BmiReactor()
+    p.write_text(CONFIG)
+    m.initialize(str(p))
+    with pytest.raises(InvalidInputError, match="not an input variable"):
+        m.set_value("pH", np.zeros(5))
