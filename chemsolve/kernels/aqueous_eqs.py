@@ -72,14 +72,23 @@ TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX = 0, 1, 2, 3, 4, 5, 6
 
 GROSS_SHARE = 1e-3  # share of the phases' gross flows in a balance row's scale (assemble)
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def saturation_pressure(T):
     """Saturation pressure of pure water [atm] at T [K] (PHREEQC's fit; T capped at 350 C)."""
     Tk = min(T - 273.15, 350.0) + 273.15
     return math.exp(11.6702 - 3816.44 / (Tk - 46.13))
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def _poly4(r, tc):
+    """Row r of PHREEQC's density polynomials at t [C] (Horner)."""
+    acc = 0.0
+    for c in range(4, -1, -1):
+        acc = acc * tc + _P_COEF[r, c]
+    return acc
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def water_props(T, P, aw, wp):
     """Into ``wp``: Debye-Hueckel A, B, the limiting slope of the molar volume Av [(cm3/mol)
     (mol/kg)^-0.5], the Born volume factor Q, the density of water [g/cm3] and the pressure it all
@@ -92,18 +101,16 @@ def water_props(T, P, aw, wp):
     for i in range(6):
         s += _WP_B[i] * th ** _WP_E[i]
     rho_sat = 322.0 * s
-    p = np.empty(4)
-    for r in range(4):
-        acc = 0.0
-        for c in range(4, -1, -1):
-            acc = acc * tc + _P_COEF[r, c]
-        p[r] = acc
+    p0 = _poly4(0, tc)
+    p1 = _poly4(1, tc)
+    p2 = _poly4(2, tc)
+    p3 = _poly4(3, tc)
     ps = math.exp(11.6702 - 3816.44 / (Tk - 46.13)) * (min(aw, 1.0))
     pa = max(P, ps)
     x = pa - (ps - 1e-6)
-    rho = rho_sat + x * (p[0] + x * (p[1] + x * (p[2] + math.sqrt(x) * p[3])))
+    rho = rho_sat + x * (p0 + x * (p1 + x * (p2 + math.sqrt(x) * p3)))
     rho = max(rho, 0.01)
-    kappa0 = (p[0] + x * (2.0 * p[1] + x * (3.0 * p[2] + math.sqrt(x) * 3.5 * p[3]))) / rho
+    kappa0 = (p0 + x * (2.0 * p1 + x * (3.0 * p2 + math.sqrt(x) * 3.5 * p3))) / rho
     rho0 = rho / 1e3
     u = _BP
     d1000 = u[0] * math.exp(Tk * (u[1] + Tk * u[2]))
@@ -125,7 +132,7 @@ def water_props(T, P, aw, wp):
     wp[WP_T] = T
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def logk_T(coef, T, out):
     """log10 K(T) of every row of ``coef`` (n, 6): c1 + c2 T + c3/T + c4 log10 T + c5/T^2 + c6 T^2."""
     l10 = math.log10(T)
@@ -134,7 +141,7 @@ def logk_T(coef, T, out):
             + coef[i, 5] * T * T
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
     """log10 activity coefficients ``lg`` and d(lg)/d(log10 I) ``dlg`` of every species (WATEQ
     Debye-Hueckel with -gamma a b; Davies for ions without; b I, b = 0.1, for neutral species)."""
@@ -155,7 +162,7 @@ def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
         dlg[i] = d * I * LN10
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def exchange_gammas(tab, gk, ga, gb, I, A, B, lw, val, lg, dlg):
     """log10 gamma of the exchange species (their moles are written as molalities: m = n / W, so that
     every balance reads W sum m): the cation's Debye-Hueckel term by the species' own -gamma
@@ -187,7 +194,7 @@ def exchange_gammas(tab, gk, ga, gb, I, A, B, lw, val, lg, dlg):
         dlg[i] = d * I * LN10
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def species_volumes(vm, z, I, wp, out):
     """Molar volume [cm3/mol] of every species with -Vm data at the state's T, P, I (PHREEQC's
     calc_vm: supcrt terms, the Born term, Redlich's z^2 Av/2 sqrt(I) limited by b_Av, the I terms);
@@ -217,7 +224,7 @@ def species_volumes(vm, z, I, wp, out):
         out[i] = v
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _basis_volume(k, bsp, vsp, wp):
     j = bsp[k]
     if j >= 0:
@@ -227,7 +234,7 @@ def _basis_volume(k, bsp, vsp, wp):
     return 0.0  # the electron
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk):
     """log K of species and reactions at the state's pressure: PHREEQC's k_calc subtracts
     dV (P - 1 atm) / (ln10 R T) when P > 1 atm, dV the reaction's change of molar volume at T, P, I
@@ -269,7 +276,7 @@ def pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk):
         rx_logk[r] = rx_logk0[r] - dv * f
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def species_state(v, tab, present, logk, lg, la, m):
     """log10 activities ``la`` and molalities ``m`` [mol/kgw] of every species at the unknowns v
     (species of an absent component: la = -inf, m = 0)."""
@@ -290,7 +297,7 @@ def species_state(v, tab, present, logk, lg, la, m):
         m[i] = 10.0 ** (min(250.0, e))
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def reaction_si(r, tab, la, v, rx_logk):
     """Saturation index of reaction r (a phase, or a redox couple) at the species' log activities."""
     rx_ptr, rx_col, rx_val = tab[14], tab[15], tab[16]
@@ -309,7 +316,7 @@ def reaction_si(r, tab, la, v, rx_logk):
     return s
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _reaction_row(r, tab, J, row):
     """d SI_r / d u into J[row] (the I dependence of log K is left out: a quasi-Newton term)."""
     rx_ptr, rx_col, rx_val = tab[14], tab[15], tab[16]
@@ -329,7 +336,7 @@ def _reaction_row(r, tab, J, row):
             J[row, nc + 1 + (c - ns - 1)] += w
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, dlg, la, m, present,
              colsum, colabs, F, S, J, want_jac, strict):
     """A balance row reads: W sum_i bal_ib m_i (+ W/gfw for water) - sum_p rel_pb n_p = total, n_p

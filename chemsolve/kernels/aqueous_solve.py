@@ -86,10 +86,10 @@ def make_work(tab):
     return (f(ns), f(nrx), f(ns), f(nrx), f(ns), f(ns), f(ns), f(ns), np.ones(ns, dtype=np.int8), f(ns),
             np.full(9, np.nan), f(nbal), f(nbal),
             f(nv), f(nv), f((nv, nv)), f(nv), f(nv), f((nv, nv)), f(nv), f(nv), f(nv),
-            f((nv, nv + 1)), f((nv, nv)), f(nv))
+            f((nv, nv + 1)), f((nv, nv)), f(nv), f(nv))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def row_setup(tab, T, kind, work):
     """log K(T) of species and reactions, and which species are present (no absent component)."""
     logk0, rx_logk0, present = work[0], work[1], work[8]
@@ -106,7 +106,7 @@ def row_setup(tab, T, kind, work):
     work[10][0] = np.nan  # water properties: stale
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac, strict):
     """Species state and the residual (and Jacobian) at v. False when not finite (``strict``; else
     rows outside the model's domain are NaN). Callers pass runtime booleans (``yes``/``no`` from a
@@ -134,7 +134,7 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
                     work[11], work[12], F, S, J, want_jac, strict)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _norm(F, S):
     r = 0.0
     for i in range(F.shape[0]):
@@ -144,7 +144,7 @@ def _norm(F, S):
     return r
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _merit(F, S):
     s = 0.0
     for i in range(F.shape[0]):
@@ -153,8 +153,8 @@ def _merit(F, S):
     return 0.5 * s
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _direction(F, S, J, d, lu, normal, rhs):
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def _direction(F, S, J, d, lu, normal, rhs, scratch):
     """Newton direction (a Levenberg-Marquardt step when J is singular). Each row is equilibrated by
     its largest Jacobian entry before the factorization (the direction is the same; the pivoting is
     not: the electron balance of a water with no redox element has terms of 1e-30 mol, and scaled by
@@ -190,7 +190,7 @@ def _direction(F, S, J, d, lu, normal, rhs):
         rhs[r] = -F[r] * s
         for c in range(n):
             J[r, c] *= s
-    if lu_solve(J, rhs, lu, d) != 0 and regularized_solve(J, rhs, 1e-10, lu, normal, work_vec(n), d) != 0:
+    if lu_solve(J, rhs, lu, d) != 0 and regularized_solve(J, rhs, 1e-10, lu, normal, scratch, d) != 0:
         return 1
     return 0
 
@@ -200,7 +200,7 @@ def work_vec(n):
     return np.empty(n)
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _cap(v, d, nb, npp):
     """Largest factor <= 1 keeping log10 activities and log10 I within STEP_LOG, log10 W within
     STEP_LOGW; phase moles are not capped (their rows are linear in them)."""
@@ -213,7 +213,7 @@ def _cap(v, d, nb, npp):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_iter):
     """Damped Newton from v (overwritten with the last iterate). Returns (status, iterations)."""
     yes = v.shape[0] > 0  # a runtime boolean: literals would each compile a specialization
@@ -238,7 +238,7 @@ def newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, max_it
         phi = _merit(F, S)
         for r in range(n):
             Fs[r] = F[r]
-        if _direction(Fs, S, J, d, lu, normal, work[24]) != 0:
+        if _direction(Fs, S, J, d, lu, normal, work[24], work[25]) != 0:
             return SINGULAR, it
         cap = _cap(v, d, nb, npp)
         alpha = first_factor(dkind, dpar, it, alpha_state, 0.0) * cap
@@ -496,7 +496,7 @@ def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
                 v[k] = min(max(v[k] + F[k], -12.0), 1.3)
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _revise_masses(v, tab, T, P, kind, aux, val, si, act, fix, work):
     """The mass-balance part of ``revise_guess``; False when the state is not finite."""
     yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
@@ -575,7 +575,7 @@ def _supply_trial(x, p, v, v0, tab, T, P, kind, aux, val, si, act, fix, work, to
     return F[ip + p]
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _own(p, tab, kind, aux, val, act, fix, own) -> bool:
     """Marks in ``own`` the components phase p alone supplies (no total of their own, no other
     phase active or holding moles that has them); True if any."""
@@ -718,7 +718,7 @@ def _rx_solve(v, tab, T, P, kind, aux, val, si, act, fix, work, ctl):
             v[unk[i]] += min(max(d[i], -40.0), 40.0)
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _rx_coef(r, k, tab):
     """d SI_r / d u_k: the coefficient of basis unknown k in reaction r's saturation index."""
     rx_ptr, rx_col, rx_val = tab[14], tab[15], tab[16]
@@ -1035,7 +1035,7 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
 
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _dependent(p, q, tab, kind, aux):
     """Phases p and q release the same balances (up to a factor) in every balance row of this water
     but the water's: they cannot both be at equilibrium (gypsum and anhydrite, except at the one
@@ -1060,7 +1060,7 @@ def _dependent(p, q, tab, kind, aux):
     return ratio != 0.0
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _refresh_absent(tab, kind, kind_r, aux, val, act, fix, v, vcold) -> bool:
     """A component with no total of its own (its balance at val 0; not a component held by the
     charge balance, also at val 0) is in the water only while a phase supplies it
@@ -1279,7 +1279,7 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
             act[p] = act0[p]
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _done(v, tab, res, st, nit, method, first, iI, iw, start):
     res[0] = st
     res[1] = nit
