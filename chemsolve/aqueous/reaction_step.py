@@ -648,7 +648,7 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
     ex_n = raw.m[:, na:] * W[:, None]
     ex_cols = [j for j, k in enumerate(t.components) if k in t.exchangers]
     aq_cols = [j for j in range(t.nc) if j not in ex_cols]
-    tot = np.column_stack([m_aq @ t.bal[:na, j] for j in aq_cols]).reshape(N, len(aq_cols)) if aq_cols \
+    tot = np.einsum("ij,jk->ik", m_aq, t.bal[:na][:, aq_cols]) if aq_cols \
         else np.zeros((N, 0))
     cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles)
     for r in np.flatnonzero(status == Status.CHECK_FAILED):
