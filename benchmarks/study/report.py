@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import stats
-from .suites import MAX_ITER, SUITES
+from .suites import HARD_TARGET, HARDNESS_NOTES, MAX_ITER, SUITES
 
 ARM_LABEL = {"smollm2-135m": "SmolLM2-135M", "qwen2.5-coder-0.5b": "Qwen-0.5B", "qwen2.5-coder-1.5b": "Qwen-1.5B",
              "endpoint": "endpoint", "stub": "stub"}
@@ -320,6 +320,13 @@ def render(out: str) -> tuple[str, str, str]:
     for c in cal:
         L.append(f"| {c['suite']} | {c['reps']} | {c['held_out']} | {100 * c['fail']:.0f} % | "
                  f"{100 * c['hard']:.0f} % [{100 * c['hard_min']:.0f}-{100 * c['hard_max']:.0f}] |")
+    outside = [c for c in cal if not (HARD_TARGET[0] <= c["hard"] <= HARD_TARGET[1])]
+    if outside:
+        L.append("")
+        L.append(f"Outside the {100 * HARD_TARGET[0]:.0f}-{100 * HARD_TARGET[1]:.0f} % hard asked for: "
+                 + "; ".join(f"{c['suite']} ({100 * c['hard']:.0f} %)"
+                             + (f": {HARDNESS_NOTES[c['suite']]}" if c["suite"] in HARDNESS_NOTES else "")
+                             for c in outside) + ".")
     L.append("")
     L.append("**Verdict**: paired differences on the same held-out instances (advisor minus comparator), mean "
              "with 95 % cluster-bootstrap interval; solved in percentage points, iterations per instance over "

@@ -16,11 +16,38 @@ hard for the model's defaults:
 - ``gas``: very rich (phi 1.5-30) CH4, C2H2, C3H8 / air or O2 feeds on gri30 + graphite at 1e-5-10 atm:
   TP at 250-4000 K, and HP/SP (four in five) from 250-800 K: graphite on the edge of forming, trace-
   dominated gas, the temperature found by the outer loop. A draw the verb refuses as infeasible (an
-  entropy or enthalpy no state within the T bounds reaches) is replaced by the next draw. The gas
-  defaults did not fail once in calibration (five regimes, 50-60 states each: cold dense TP, hot thin TP,
-  low-pressure HP, near-stoichiometric mixed, and these); this suite is hard only in iterations.
-- ``flash``: random natural-gas-like mixtures (N2, CO2, C1-nC6) of Peng-Robinson, at T and P within
-  a few per cent of the mixture's critical point (found on its phase envelope).
+  entropy or enthalpy no state within the T bounds reaches) is replaced by the next draw.
+  **This suite does not meet the 20-50 % asked for, and no physically meaningful regime found does:
+  the gas defaults (CEA's control factor, a cold start at 3800 K) need no tuning.** Searched (2026-12,
+  30-180 states each, defaults): TP 250-6000 K at 1e-5-100 atm (at most 10 iterations); HP/SP from a
+  stale warm start (T_guess 110-19000 K: the previous cell's temperature); hot HP of near-stoichiometric
+  feeds from cold guesses; UV and TV; trace fuel (1e-9-1e-3) in N2 or Ar; TP/HP/SP within 1e-6-1e-2 of
+  the graphite onset; rocket-nozzle SP expansions (chamber HP at 3-200 atm, exit 10-1e5 times lower,
+  started from the chamber T) with and without H2O(L)/H2O(s) from nasa_condensed.yaml; HP/SP at
+  1e-7-1e-4 atm. The defaults failed or took more than 3x the median only (a) from guesses of 6000 K
+  and above (beyond gri30's fits, most of which end at 3500 K: 14 % failed at 6000 K, 77 % at 10000 K)
+  and (b) in SP at very low pressure, where T falls to 100-250 K, below or at the foot of the fits
+  (200 K; N2's and Ar's 300 K), extrapolated (up to 8 % of such states at 1e-7-1e-4 atm). (b) is
+  already in this suite and makes its few hard instances; (a) is a guess beyond the mechanism's data,
+  not a state a user of gri30 meets, so it was not put in to make the suite look hard.
+- ``flash``: random natural-gas-like mixtures (N2, CO2, C1-nC6) of Peng-Robinson, at a relative
+  distance d from the mixture's critical point (found on its phase envelope) that is log-uniform over
+  1e-6-1e-1, in a random direction of (T/Tc, P/Pc). The defaults' cost grows without bound as d -> 0
+  (stability analysis and substitution both slow down at the critical point: Michelsen 1982), so the
+  instances within ~1e-4 of it are the hard ones. (Until 2026-12-05 the suite drew T within 4 % and P
+  within -8..+4 % of the critical point: 12 % hard, too few; uniform draws over 1e-3-1e-1 or around
+  the cricondentherm/cricondenbar were no harder, and draws near the whole envelope fail the
+  certificate at cryogenic bubble points of CO2 mixtures, where PR predicts three phases and CO2 would
+  freeze: not used.)
+
+Calibration (``benchmarks/study/calibrate.py --reps 0-9``: the held-out instances of replicates 0-9
+under the defaults; hard = failed or more than 3x that replicate's median iterations of the solved):
+
+    suite     failed  hard, mean [min-max]
+    engine     28 %    30 % [8-50]
+    aqueous    24 %    46 % [33-50]
+    gas         1 %     4 % [0-25]     (unchanged: see above)
+    flash       0 %    27 % [0-42]     (before, within a few per cent: 0 %, 12 % [0-33])
 """
 
 from __future__ import annotations
@@ -229,6 +256,8 @@ def gas_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
 
 # -- flash --------------------------------------------------------------------------------------------
 
+#: log10 of the relative distance from the critical point, drawn uniformly between these
+FLASH_LOG_DISTANCE = (-6.0, -1.0)
 FLASH_COMPONENTS = ("nitrogen", "carbon dioxide", "methane", "ethane", "propane", "n-butane", "n-pentane", "n-hexane")
 
 
@@ -264,12 +293,17 @@ def flash_instances(rep: int, n: int, salt: int = 0) -> list[Instance]:
         Tc, Pc = float(crit.get("T", math.nan)), float(crit.get("P", math.nan))
         if not (math.isfinite(Tc) and math.isfinite(Pc)):
             continue
-        T = Tc * (1.0 + float(rng.uniform(-0.04, 0.04)))
-        P = Pc * (1.0 + float(rng.uniform(-0.08, 0.04)))
+        # the distance from the critical point, log-uniform over five decades (1e-6 to 10 %), in a random
+        # direction of (T/Tc, P/Pc): near-critical at every scale, not only at a few per cent
+        d = 10.0 ** float(rng.uniform(FLASH_LOG_DISTANCE[0], FLASH_LOG_DISTANCE[1]))
+        th = float(rng.uniform(0.0, 2.0 * math.pi))
+        T = Tc * (1.0 + d * math.cos(th))
+        P = Pc * (1.0 + d * math.sin(th))
         run = _flash_runner(mix, z, T, P, advbase)
-        out.append(Instance(f"flash #{len(out)} {'/'.join(nm[:4] for nm in names)} T/Tc={T / Tc:.3f} "
-                            f"P/Pc={P / Pc:.3f}", "flash", run,
-                            {"components": list(names), "z": z.tolist(), "T": T, "P": P, "Tc": Tc, "Pc": Pc}))
+        out.append(Instance(f"flash #{len(out)} {'/'.join(nm[:4] for nm in names)} T/Tc={T / Tc:.6f} "
+                            f"P/Pc={P / Pc:.6f} (d=1e{math.log10(d):.1f})", "flash", run,
+                            {"components": list(names), "z": z.tolist(), "T": T, "P": P, "Tc": Tc, "Pc": Pc,
+                             "distance": d}))
     return out
 
 
@@ -357,8 +391,19 @@ CONTEXT = {
                                            "12.7-13.7 or charge balance, pe -8..16, with minerals and CO2(g)"},
     "gas": {"kind": "gas", "what": "very rich (phi 1.5-30) hydrocarbon feeds with graphite, 1e-5-10 atm, TP "
                                    "250-4000 K or HP/SP from 250-800 K; Gibbs minimisation in element potentials"},
-    "flash": {"kind": "flash", "what": "Peng-Robinson flash of natural-gas-like mixtures within a few per cent "
-                                       "of their critical point; successive substitution then Newton on ln K"},
+    "flash": {"kind": "flash", "what": "Peng-Robinson flash of natural-gas-like mixtures at 1e-6 to 10 % from "
+                                       "their critical point (log-uniform); stability analysis, then successive "
+                                       "substitution and Newton on ln K"},
+}
+
+
+#: why a suite falls outside the 20-50 % hard the study asks for, when it does (the report quotes it)
+HARD_TARGET = (0.20, 0.50)
+HARDNESS_NOTES = {
+    "gas": "the gas defaults (CEA's control factor from 3800 K) neither failed nor straggled in any physically "
+           "meaningful regime searched (stale warm starts, trace fuels, the graphite onset, nozzle expansions, "
+           "UV/TV, 1e-7 atm: benchmarks/study/suites.py); that is a finding: the gas solver needs no tuning, and "
+           "this suite can show little for any advisor",
 }
 
 
