@@ -218,7 +218,7 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
                 for q, (v, m) in compare(run).items():
                     tol = TOL_PH if q == "pH" else TOL_REL
                     rep.checks.append(B.Check(f"{what}: {q} after {steps + 1} steps", v, tol,
-                                              "chemsolve/reactor/bench.py TOL_PH, TOL_REL", m, int(v > tol)))
+                                              "tests/test_reactor.py (reactor.bench TOL_PH, TOL_REL)", m, int(v > tol)))
     threads(t_used)
     # one ratio per case: the peer row of the same thread count
     rep.notes.append("ratio: PhreeqcRM's time at the first thread count / chemsolve's; times per cell per step, "
@@ -230,6 +230,7 @@ def _finish_by_threads(rep):
     """Ratios against the PhreeqcRM row of the same case and thread count."""
     for r in rep.rows:
         if r.peer:
+            r.ratio = 1.0
             continue
         th = r.code.rsplit(", ", 1)[-1]
         ref = next((p for p in rep.rows if p.peer and p.case == r.case and p.code.endswith(th)), None)
