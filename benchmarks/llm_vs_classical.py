@@ -36,17 +36,6 @@ LOCAL_ARMS = ("smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b")
 DEFAULT_OUT = os.path.join(HERE, "results", "study")
 
 
-def _reps(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out += list(range(int(a), int(b) + 1))
-        elif part:
-            out.append(int(part))
-    return out
-
-
 class Models:
     """Starts each local model once, on demand (``threads`` each), or connects to the endpoint."""
 
@@ -131,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = {"n_tune": runner.N_TUNE, "n_test": runner.N_TEST, "budgets": runner.BUDGETS, "threads": args.threads,
            "timeout": args.timeout, "attempts": runner.ATTEMPTS, "every": runner.EVERY,
            "max_consults": runner.MAX_CONSULTS, "opro_per_step": runner.OPRO_PER_STEP}
-    suites, arms, reps = args.suites.split(","), args.arms.split(","), _reps(args.reps)
+    suites, arms, reps = args.suites.split(","), args.arms.split(","), runner.parse_reps(args.reps)
     stub = None
     if args.smoke:
         cfg.update(n_tune=3, n_test=4, budgets=(4, 8))

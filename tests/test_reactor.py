@@ -194,6 +194,13 @@ END
 """
 
 
+def _ex11_waters(db):
+    """ex11's solution 0 (the CaCl2 inflow) and solutions 1-40 (the column), as its input gives them."""
+    kw = {"units": "mmol/kgw", "pH": "7.0 charge", "pe": "12.5 O2(g) -0.68"}
+    return (Solution(db, {"Ca": 0.6, "Cl": 1.2}, **kw).speciate(),
+            Solution(db, {"Na": 1.0, "K": 0.2, "N(5)": 1.2}, **kw).speciate())
+
+
 def test_ex11_advection_matches_phreeqc(db):
     """PHREEQC's example 11, its ADVECTION part (the input above is ex11's, without its graphs), run live
     by IPhreeqc and by ``reactor.column.advection``: the breakthrough of Na, Cl, K and Ca in cell 40 over
@@ -209,9 +216,7 @@ def test_ex11_advection_matches_phreeqc(db):
     els = ["Na", "Cl", "K", "Ca"]
     steps = np.array(so["step"])
     theirs = np.column_stack([np.array(so[f"{e}(mol/kgw)"])[steps >= 1] for e in els])
-    kw = {"units": "mmol/kgw", "pH": "7.0 charge", "pe": "12.5 O2(g) -0.68"}
-    inflow = Solution(db, {"Ca": 0.6, "Cl": 1.2}, **kw).speciate()
-    cell = Solution(db, {"Na": 1.0, "K": 0.2, "N(5)": 1.2}, **kw).speciate()
+    inflow, cell = _ex11_waters(db)
     out = advection(db, cell, inflow, cells=40, shifts=100, exchange=equilibrate_exchange(cell, {"X": 0.0011}),
                     punch_cells=[40], totals=els)
     assert out.success
@@ -256,9 +261,7 @@ def test_ex11_transport_with_dispersion_matches_phreeqc(db):
     els = ["Na", "Cl", "K", "Ca"]
     steps = np.array(so["step"])
     theirs = np.column_stack([np.array(so[f"{e}(mol/kgw)"])[steps >= 1] for e in els])
-    kw = {"units": "mmol/kgw", "pH": "7.0 charge", "pe": "12.5 O2(g) -0.68"}
-    inflow = Solution(db, {"Ca": 0.6, "Cl": 1.2}, **kw).speciate()
-    cell = Solution(db, {"Na": 1.0, "K": 0.2, "N(5)": 1.2}, **kw).speciate()
+    inflow, cell = _ex11_waters(db)
     out = transport(db, cell, inflow, cells=40, shifts=100, lengths=0.002, dispersivities=0.002,
                     exchange=equilibrate_exchange(cell, {"X": 0.0011}), punch_cells=[40], totals=els)
     assert out.success

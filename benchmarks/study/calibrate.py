@@ -46,17 +46,6 @@ def calibrate(suite: str, rep: int, include_tuning: bool = False, verbose: bool 
             "seconds": float(sum(r["seconds"] for r in recs))}
 
 
-def _reps(text: str) -> list[int]:
-    out: list[int] = []
-    for part in text.split(","):
-        if "-" in part:
-            a, b = part.split("-")
-            out += list(range(int(a), int(b) + 1))
-        elif part:
-            out.append(int(part))
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--suites", default=",".join(S.SUITES))
@@ -66,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     for suite in args.suites.split(","):
         rows = []
-        for rep in _reps(args.reps):
+        for rep in runner.parse_reps(args.reps):
             c = calibrate(suite, rep, args.all, args.verbose)
             rows.append(c)
             print(f"{suite:8s} rep {rep:2d}: {c['n']} instances, failed {100 * c['fail']:3.0f} %, hard "

@@ -45,6 +45,18 @@ OPRO_PER_STEP = 4  # proposals per OPRO step (the paper used 8 with budgets of h
 TUNERS = {"random": adv.RandomSearchTuner, "tpe": adv.TPETuner, "cmaes": adv.CMAESTuner, "gp": adv.GPTuner}
 
 
+def parse_reps(text: str) -> list[int]:
+    """Replicates from the command line: "0-9", "0,3,5" or a mix."""
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            out += list(range(int(a), int(b) + 1))
+        elif part:
+            out.append(int(part))
+    return out
+
+
 # -- recording / replaying every exchange with a model ----------------------------------------------------
 
 def _key(kw: dict[str, Any]) -> str:

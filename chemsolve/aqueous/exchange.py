@@ -82,6 +82,17 @@ def _site_of(db: Database, species: str) -> tuple[str, float]:
     raise InvalidInputError(f"exchange species {species!r} ({db.path}:{es.line}) forms from no exchange master")
 
 
+def _amount(who: str, name: str, v, rule: str) -> float:
+    """A number of moles, finite and >= 0 (rule ">= 0") or > 0 (rule "> 0"), or a one-line error."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{who}: moles of {name!r} is {v!r}, not a number") from None
+    if not (math.isfinite(x) and (x > 0 if rule == "> 0" else x >= 0)):
+        raise InvalidInputError(f"{who}: moles of {name!r} must be finite and {rule}, got {v!r}")
+    return x
+
+
 def held(db: Database, species: str) -> dict[str, float]:
     """Elements (not H, O, nor the sites) one mole of an exchange species holds, from its formula."""
     sites = set(db.exchange_masters)
@@ -107,18 +118,25 @@ def exchanger(db: Database, spec) -> Exchanger:
         if name not in db.exchange_species:
             raise InvalidInputError(f"exchange: {name!r} is not an exchange species of {db.path} "
                                     f"(EXCHANGE_SPECIES: {sorted(db.exchange_species)[:8]}...)")
-        try:
-            x = float(moles)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"exchange: moles of {name!r} is {moles!r}, not a number") from None
-        if not (math.isfinite(x) and x >= 0):
-            raise InvalidInputError(f"exchange: moles of {name!r} must be finite and >= 0, got {moles!r}")
+        x = _amount("exchange", name, moles, ">= 0")
         _site_of(db, name)
         if x > 0:
             comp[name] = comp.get(name, 0.0) + x
     if not comp:
         raise InvalidInputError("exchange: every amount is zero")
     return Exchanger(db, comp)
+
+
+def exchangers(db: Database, exchange, n: int, what: str = "rows") -> list[Exchanger] | None:
+    """``exchange`` as ``react`` and the reactor take it (None, one exchanger, or a list of one per row)
+    as a list of n ``Exchanger`` (one given: shared by all)."""
+    if exchange is None:
+        return None
+    given = exchange if isinstance(exchange, (list, tuple)) else [exchange]
+    exs = [exchanger(db, e) for e in given]
+    if len(exs) not in (1, n):
+        raise InvalidInputError(f"exchange: {len(exs)} exchangers for {n} {what} (give one, or one per {what[:-1]})")
+    return exs if len(exs) == n else exs * n
 
 
 # ------------------------------------------------------------------ the model, vectorised
@@ -279,12 +297,7 @@ def equilibrate_exchange(water, sites: dict[str, float]) -> Exchanger:
         if k not in db.exchange_masters:
             raise InvalidInputError(f"equilibrate_exchange: {k!r} is not in EXCHANGE_MASTER_SPECIES of {db.path} "
                                     f"({sorted(db.exchange_masters)})")
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"equilibrate_exchange: moles of {k!r} is {v!r}, not a number") from None
-        if not (math.isfinite(x) and x > 0):
-            raise InvalidInputError(f"equilibrate_exchange: moles of sites {k!r} must be finite and > 0, got {v!r}")
+        x = _amount("equilibrate_exchange", k, v, "> 0")
         names.append(k)
         cec.append(x)
     aq = [s for s, a in act.items() if a > 0]

@@ -423,16 +423,10 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, i
     is_batch = batch_in or any(a.shape[0] > 1 for a in [*arrays.values(), T_a, P_a]) or N > 1
     ws = waters if len(waters) == N else waters * N
     specs = phase_specs(phases, db)
-    exs = None
-    if exchange is not None:
-        from .exchange import exchanger
+    from .exchange import exchangers
 
-        given = exchange if isinstance(exchange, (list, tuple)) else [exchange]
-        exs = [exchanger(db, e) for e in given]
-        if len(exs) not in (1, N):
-            raise InvalidInputError(f"exchange: {len(exs)} exchangers for {N} rows (give one, or one per row)")
-        exs = exs if len(exs) == N else exs * N
-        is_batch = is_batch or isinstance(exchange, (list, tuple))
+    exs = exchangers(db, exchange, N)
+    is_batch = is_batch or isinstance(exchange, (list, tuple))
     rows_states = []
     terms = formula_terms(db, list(arrays)) if arrays else []
     cols = []

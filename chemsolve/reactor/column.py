@@ -57,27 +57,7 @@ def advection(db, solution, inflow, *, cells: int, shifts: int, phases=None, exc
     punch_cells : cell numbers (1-based) whose totals are recorded after every shift (default: the last).
     totals : elements recorded (default: every element of the column).
     """
-    if not (isinstance(cells, int) and cells >= 1 and isinstance(shifts, int) and shifts >= 0):
-        raise InvalidInputError(f"cells must be >= 1 and shifts >= 0 (whole numbers), got {cells!r}, {shifts!r}")
-    from .core import _state_elements
-
-    rm = Reactor(db, cells, solution=solution, phases=phases, exchange=exchange, chunk=chunk,
-                 elements=_state_elements(inflow))
-    punch, els, idx = _punch(rm, cells, punch_cells, totals)
-    inflow_c = inflow_components(db, inflow, rm)
-    rows = [c - 1 for c in punch]
-    out_t = np.zeros((shifts, len(punch), len(els)))
-    out_ph = np.zeros((shifts, len(punch)))
-    st = np.zeros((shifts, cells), dtype=np.int64)
-    for k in range(shifts):
-        c = rm.get_concentrations(units="mol")
-        c[1:] = c[:-1].copy()
-        c[0] = inflow_c
-        rm.set_concentrations(c, units="mol")
-        st[k] = rm.step()
-        out_t[k] = (rm.water_elements[rows][:, idx] / rm.W[rows, None])
-        out_ph[k] = rm.pH[rows]
-    return ColumnResult(punch, els, out_t, out_ph, st, rm)
+    return _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, 0, None, None)
 
 
 def dispersion_mixes(lengths, dispersivities, correct_disp: bool = True) -> tuple[int, np.ndarray, np.ndarray]:
@@ -113,8 +93,7 @@ def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispers
     becomes a mix of its own and its neighbours' (the same for all cells at once) and every cell
     reacts again. Totals are recorded after the last mix of every shift. lengths, dispersivities [m]:
     one per cell, or one for all."""
-    if not (isinstance(cells, int) and cells >= 1 and isinstance(shifts, int) and shifts >= 0):
-        raise InvalidInputError(f"cells must be >= 1 and shifts >= 0 (whole numbers), got {cells!r}, {shifts!r}")
+    _check_sizes(cells, shifts)
     ln = np.broadcast_to(np.asarray(lengths, dtype=float), (cells,))
     disp = np.broadcast_to(np.asarray(dispersivities, dtype=float), (cells,))
     if not (np.all(np.isfinite(ln)) and np.all(ln > 0)):
@@ -122,8 +101,20 @@ def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispers
     if not (np.all(np.isfinite(disp)) and np.all(disp >= 0)):
         raise InvalidInputError(f"dispersivities must be finite and >= 0, got {dispersivities!r}")
     nmix, m, m1 = dispersion_mixes(ln, disp, correct_disp)
+    return _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1)
+
+
+def _check_sizes(cells, shifts) -> None:
+    if not (isinstance(cells, int) and cells >= 1 and isinstance(shifts, int) and shifts >= 0):
+        raise InvalidInputError(f"cells must be >= 1 and shifts >= 0 (whole numbers), got {cells!r}, {shifts!r}")
+
+
+def _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1):
+    """The shifts of a column (both schemes): shift and react; then ``nmix`` mixes (factors m with the
+    cell above, m1 with the cell below), each followed by the reaction of every cell."""
     from .core import _state_elements
 
+    _check_sizes(cells, shifts)
     rm = Reactor(db, cells, solution=solution, phases=phases, exchange=exchange, chunk=chunk,
                  elements=_state_elements(inflow))
     punch, els, idx = _punch(rm, cells, punch_cells, totals)

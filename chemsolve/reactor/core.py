@@ -27,7 +27,7 @@ class Reactor:
 
     def __init__(self, db, ncells: int, *, solution, phases=None, exchange=None, T=None, P=None, chunk: int = 16,
                  ionic_strength: str = "newton", elements=()):
-        from ..aqueous.exchange import exchange_model, exchanger
+        from ..aqueous.exchange import exchange_model, exchangers
         from ..aqueous.reaction_step import (
             MIN_TOTAL,
             _phase_elements,
@@ -52,13 +52,7 @@ class Reactor:
             raise InvalidInputError("solution: a water comes from another database than db")
         states = states if len(states) == N else states * N
         self.specs = phase_specs(phases, db)
-        exs = None
-        if exchange is not None:
-            given = exchange if isinstance(exchange, (list, tuple)) else [exchange]
-            exs = [exchanger(db, e) for e in given]
-            if len(exs) not in (1, N):
-                raise InvalidInputError(f"exchange: {len(exs)} exchangers for {N} cells (give one, or one per cell)")
-            exs = exs if len(exs) == N else exs * N
+        exs = exchangers(db, exchange, N, "cells")
         c = chem(db)
         self._c = c
         sites = sorted({k for e in exs for k in e.sites}) if exs else []
