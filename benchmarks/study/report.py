@@ -418,6 +418,11 @@ def readme_line(ix: Index, comp: list[dict[str, Any]]) -> str:
     worse = [r for r in key if r["verdict"] in ("fewer solved", "more iterations")]
     nrep = max((len(ix.reps(s, "classical")) for s in SUITES), default=0)
     models = sorted({ARM_LABEL.get(r["arm"], r["arm"]) for r in key})
+    # the design asks 10-30 replicates; with fewer a Wilcoxon test over replicates cannot reject anything
+    # (under 6 it has no p below 0.05 at all): say so, so that "no difference" is not read as a finding
+    llm_reps = min((r["reps"] for r in key), default=0)
+    power = (f" With {llm_reps} replicate{'s' if llm_reps != 1 else ''} of the language models so far no test "
+             f"can reject anything yet (the design asks 10-30; the run continues)." if llm_reps < 10 else "")
     ran = ", ".join(s for s in SUITES if ix.reps(s, "classical"))
     head = (f"Advisor study ({nrep} replicates at most, suites {ran}; "
             f"models {', '.join(models) or 'none yet'}): ")
@@ -427,9 +432,9 @@ def readme_line(ix: Index, comp: list[dict[str, Any]]) -> str:
         b = "; ".join(f"{_name(r['arm'], r['advisor'])} vs {r['vs']} on {r['suite']}: {r['verdict']} "
                       f"(Δ solved {_fmt_ci(*r['solved'], pct=True)} pp)" for r in better)
         return head + f"a language model beat its classical comparator in {len(better)} of {len(key)} comparisons " \
-                      f"({b}), lost in {len(worse)}, and was indistinguishable in the rest."
+                      f"({b}), lost in {len(worse)}, and was indistinguishable in the rest." + power
     return head + (f"no language-model advisor beat its classical comparator in any of {len(key)} comparisons "
-                   f"(Holm-corrected); it lost in {len(worse)}. Details: docs/guide/advisors.md.")
+                   f"(Holm-corrected); it lost in {len(worse)}." + power + " Details: docs/guide/advisors.md.")
 
 
 def plot(out: str, ix: Index) -> None:
