@@ -195,11 +195,6 @@ def _direction(F, S, J, d, lu, normal, rhs, scratch):
     return 0
 
 
-@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def work_vec(n):
-    return np.empty(n)
-
-
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _cap(v, d, nb, npp):
     """Largest factor <= 1 keeping log10 activities and log10 I within STEP_LOG, log10 W within
