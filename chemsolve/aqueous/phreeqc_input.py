@@ -295,6 +295,10 @@ def read_blocks(text: str, fname: str) -> list[list[Block]]:
                 raise InvalidInputError(f"{fname}:{no}: DATABASE is not read by chemsolve's PHREEQC input reader; "
                                         "remove the line and give the database with --database FILE_OR_NAME "
                                         "(chemsolve run) or database= (run_phreeqc_input)")
+            if key in ("KINETICS", "RATES"):
+                raise InvalidInputError(f"{fname}:{no}: {key} is not supported: PHREEQC's RATES are BASIC programs, "
+                                        "which chemsolve does not run; give the kinetic reactants to chemsolve.reactor."
+                                        "Reactor(kinetics=[Kinetic(name, TST|FirstOrder|Monod|UserRate)])")
             if key not in SUPPORTED and key not in DATABASE_BLOCKS:
                 raise InvalidInputError(f"{fname}:{no}: {key} is not supported by chemsolve's PHREEQC input reader "
                                         f"(it reads {', '.join(SUPPORTED[:-2])}, TITLE, END and the database blocks "

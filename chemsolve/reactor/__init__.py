@@ -1,6 +1,6 @@
 """Chemistry for transport codes: ``Reactor`` holds a grid of cells, each a water with its equilibrium
-phases and exchanger, and reacts every cell after each transport step (the role PhreeqcRM plays for
-MODFLOW, OpenGeoSys and others; DESIGN section 7).
+phases, exchanger and kinetic reactants (``kinetics``), and reacts every cell after each transport
+step (the role PhreeqcRM plays for MODFLOW, OpenGeoSys and others; DESIGN section 7).
 
     from chemsolve.aqueous import Solution, load_database
     from chemsolve.reactor import Reactor
@@ -28,5 +28,6 @@ others go on.
 from __future__ import annotations
 
 from .core import Reactor
+from .kinetics import TST, FirstOrder, Kinetic, Mechanism, Monod, UserRate, palandri_kharaka
 
-__all__ = ["Reactor"]
+__all__ = ["FirstOrder", "Kinetic", "Mechanism", "Monod", "Reactor", "TST", "UserRate", "palandri_kharaka"]
