@@ -621,12 +621,21 @@ SUITES: dict[str, Suite] = {
     "sweep": Suite(_sweep, 100_000, "distributed", "chemsolve.sweep locally vs a Dask LocalCluster (same table)"),
     "reactor": Suite(lambda n, peer, log: _reactor(n, peer, log), 1000, "phreeqcrm",
                      "reactor: a 1-D column of cells with calcite + dolomite (and an exchanger) vs PhreeqcRM"),
+    "reactor-dask": Suite(lambda n, peer, log: _reactor_dask(n, peer, log), 1_000_000, "distributed",
+                          "reactor: one step of a large grid locally and on a Dask LocalCluster (identical cells)"),
 }
 
 
 def _reactor(n: int, peer: str | None, log) -> Report:
     """The reactor suite, kept with the reactor (``chemsolve.reactor.bench``)."""
     from .reactor.bench import suite
+
+    return suite(n, peer, log)
+
+
+def _reactor_dask(n: int, peer: str | None, log) -> Report:
+    """The reactor's Dask suite (``chemsolve.reactor.dask_bench``)."""
+    from .reactor.dask_bench import suite
 
     return suite(n, peer, log)
 

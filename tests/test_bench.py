@@ -10,8 +10,9 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = {"engine": 20, "gas": 6, "aqueous": 6, "reactor": 8}
-PEER = {"engine": "scipy", "gas": "cantera", "aqueous": "phreeqc", "reactor": "phreeqcrm"}
+TINY = {"engine": 20, "gas": 6, "aqueous": 6, "reactor": 8, "reactor-dask": 40}
+PEER = {"engine": "scipy", "gas": "cantera", "aqueous": "phreeqc", "reactor": "phreeqcrm",
+        "reactor-dask": "distributed"}
 COLUMNS = ["case", "code", "solved", "median iterations", "time per solve", "ratio vs peer"]
 
 
@@ -30,11 +31,11 @@ def test_list_and_bad_input_exit_2_with_one_line():
     out = run("bench", "--list")
     assert out.returncode == 0, out.stderr
     assert [ln.split()[0] for ln in out.stdout.splitlines()[2:]] == ["engine", "gas", "aqueous", "sweep", "reactor",
-                                                                         "flash"]
+                                                                         "reactor-dask", "flash"]
     bad = run("bench", "nosuch")
     assert bad.returncode == 2
     assert bad.stderr.strip() == ("error: unknown suite 'nosuch'; suites: engine, gas, aqueous, sweep, reactor, "
-                                   "flash")
+                                   "reactor-dask, flash")
     for args, culprit in ((["engine", "--n", "0"], "--n"), (["engine", "--threads", "0"], "--threads"), ([], "--list")):
         bad = run("bench", *args)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and culprit in bad.stderr, bad.stderr
@@ -55,7 +56,7 @@ def test_engine_table_has_the_columns_and_every_state_solved():
                for ln in lines)
 
 
-@pytest.mark.parametrize("suite", ["engine", "gas", "aqueous", "reactor"])
+@pytest.mark.parametrize("suite", ["engine", "gas", "aqueous", "reactor", "reactor-dask"])
 def test_json_agreement_within_the_stated_tolerances(suite):
     pytest.importorskip(PEER[suite])
     out = run("bench", suite, "--n", str(TINY[suite]), "--format", "json")
