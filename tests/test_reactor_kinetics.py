@@ -308,3 +308,43 @@ def test_phreeqc_rates_block_is_refused_with_the_way_out(db):
     text = "SOLUTION 1\n pH 7\nRATES\nCalcite\n-start\n10 SAVE 0\n-end\nEND\n"
     with pytest.raises(InvalidInputError, match=r"input.pqi:3: RATES is not supported: PHREEQC's RATES are BASIC"):
         aq.run_phreeqc_input(text, database=db, name="input.pqi")
+
+
+def test_calcite_dissolution_front_in_a_column_matches_phreeqc_advection(db, ip):
+    """A CO2-rich water (pH 4.5) pushed through 8 cells of kinetic calcite (PHREEQC's ADVECTION with
+    -time_step): the outlet's Ca and pH after every shift, while the cells dissolve calcite at its rate
+    and then run out of it one after the other. PHREEQC's input defines KINETICS with ``-steps 0``: a
+    KINETICS block in the simulation of its solutions is otherwise reacted there for 1 s first, and the
+    calcite it dissolves is lost with the unsaved solution."""
+    from chemsolve.reactor.column import advection
+
+    cells, shifts, dt = 8, 12, 900.0
+    cell_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-3}
+    in_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 2e-2}
+    text = ("SOLUTION 0\n units mol/kgw\n pH 4.5\n" + "".join(f" {k} {v!r}\n" for k, v in in_tot.items())
+            + f"SOLUTION 1-{cells}\n units mol/kgw\n pH 7 charge\n"
+            + "".join(f" {k} {v!r}\n" for k, v in cell_tot.items()) + CALCITE_BASIC
+            + f"KINETICS 1-{cells}\nCalcite\n -m 0.001\n -parms 0.5\n -steps 0\n"
+            + " -cvode true\n -cvode_order 5\n -cvode_steps 5000\n -tol 1e-12\nEND\n"
+            + f"ADVECTION\n -cells {cells}\n -shifts {shifts}\n -time_step {dt!r}\n -punch_cells {cells}\n"
+            + " -punch_frequency 1\nSELECTED_OUTPUT 1\n -reset false\n -state true\n -step true\n -pH true\n"
+            + " -totals Ca\nEND\n")
+    assert ip.RunString(text) == 0, ip.GetErrorString()
+    so = ip.GetSelectedOutput()
+    rows = [i for i, s in enumerate(so["state"]) if s == "advect"]
+    assert [so["step"][i] for i in rows] == list(range(1, shifts + 1))
+    ca_p = np.array([so["Ca(mol/kgw)"][i] for i in rows])
+    ph_p = np.array([so["pH"][i] for i in rows])
+    out = advection(db, _water(db, cell_tot), _water(db, in_tot, pH=4.5), cells=cells, shifts=shifts,
+                    punch_cells=[cells], totals=["Ca"], time_step=dt, kinetic_rtol=1e-9,
+                    kinetics=[Kinetic("Calcite", palandri_kharaka("Calcite", 0.5), moles=0.001)])
+    assert out.success
+    ca = out.totals[:, 0, 0]
+    assert (ca_p[:8] > 9e-4).all() and (ca_p[8:] == 0).all()  # the front passed the outlet at shift 8
+    assert np.all(np.abs(ca - ca_p) <= 1e-6 * ca_p + 1e-15)  # seen: 6e-8
+    assert np.all(np.abs(out.pH[:, 0] - ph_p) <= 1e-6)  # seen: 5e-8
+    with pytest.raises(InvalidInputError, match="kinetics with dispersion"):
+        from chemsolve.reactor.column import transport
+
+        transport(db, _water(db, cell_tot), _water(db, in_tot, pH=4.5), cells=2, shifts=1, lengths=1.0,
+                  dispersivities=0.1, kinetics=[Kinetic("Calcite", palandri_kharaka("Calcite", 0.5), moles=1e-3)])
