@@ -228,7 +228,7 @@ class Reactor:
             vw = por * sat * rv
             if (vw <= 0).any():
                 r = int(np.flatnonzero(vw <= 0)[0])
-                raise InvalidInputError(f"cell {r}: porosity * saturation * representative_volume = {vw[r]!r}: "
+                raise InvalidInputError(f"cell {r}: porosity * saturation * representative_volume = {float(vw[r])!r}: "
                                         "no water in the cell")
             per = (np.ones(N), por, 1.0 - por)  # PhreeqcRM's porosity_factor (CellInitialize), times rv
             f_pp = rv * per[_per("units_phases", units_phases)]
@@ -602,7 +602,7 @@ def _per_cell(what: str, v, N: int) -> np.ndarray:
     bad = ~np.isfinite(a) | (a < 0)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
-        raise InvalidInputError(f"{what}: cell {r}: {a[r]!r} (expected a finite number >= 0)")
+        raise InvalidInputError(f"{what}: cell {r}: {float(a[r])!r} (expected a finite number >= 0)")
     return a
 
 
