@@ -287,3 +287,23 @@ def test_bad_input_named(db):
     st = w.state
     with pytest.raises(InvalidInputError, match=r"solution volume of cell 0: unknown before its first step"):
         Reactor(db, 1, solution=st).get_concentrations("mol/L")
+
+
+def test_saved_solutions_are_what_phreeqc_stored(db):
+    """SAVE: the water a simulation's reaction left (SOLUTION 1 equilibrated with calcite and CO2, saved
+    as 5) is what PHREEQC stores under that number, hence what PhreeqcRM copies into cells (before any
+    step, TOL_VOL as above). A SAVE in a simulation without a reaction saves nothing in PHREEQC:
+    PhreeqcRM says "Initial condition SOLUTION 6 not found", and so does from_phreeqc."""
+    pytest.importorskip("phreeqcrm")
+    text = ("SOLUTION 1\n units mmol/kgw\n pH 7 charge\n Na 1\n Cl 1\nEQUILIBRIUM_PHASES 1\n Calcite 0 1\n"
+            " CO2(g) -2 1\nSAVE solution 5\nEND\nSOLUTION 2\n units mmol/kgw\n pH 8 charge\n Na 10\n Cl 10\n"
+            "SAVE solution 6\nEND\n")
+    prm = RB.PhreeqcRMColumn(3, 1, False, str(db.path), text=text, ic=[5, 2, 1] + [-1] * 3 * 6, inflow=5)
+    rx = Reactor.from_phreeqc(text, 3, db, initial={"solution": [5, 2, 1]}, units="mol/L")
+    order = [prm.components.index(k) for k in rx.components]
+    assert sorted(prm.components) == sorted(rx.components)
+    _compare_conc(rx.get_concentrations(), prm.get()[:, order], TOL_VOL)
+    _compare_conc(rx.boundary_concentrations(solution=[5])[None, 0], prm.inflow[order][None, :], TOL_VOL)
+    assert rx.get_concentrations()[0, rx.components.index("Ca")] > 1e-4  # the calcite the reaction dissolved
+    with pytest.raises(InvalidInputError, match=r"SOLUTION 6 is not defined by the input \(defined: \[1, 2, 5\]\)"):
+        Reactor.from_phreeqc(text, 3, db, initial={"solution": [5, 6, 1]})

@@ -967,13 +967,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
     which = {**defined, **use}
     reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "reaction", "mix",
                                                       "temperature", "pressure"))
-    if not reactive:
-        for kind, a, z in saves:  # SAVE after initial solutions only: the solution as it is
-            if kind == "solution" and defined.get("solution") is not None:
-                for n in range(a, z + 1):
-                    if defined["solution"] in store.solutions:
-                        store.solutions[n] = store.solutions[defined["solution"]]
-        return
+    if not reactive:  # SAVE keeps what a batch reaction left: without one PHREEQC saves nothing (IPhreeqc
+        return        # 3.8 and PhreeqcRM: a later USE of the number is "Solution n not found")
     last_state, last_pp, last = _reaction_steps(store, which, sim, fname, blocks, steps, selected, title,
                                                 ionic_strength)
     for kind, a, z in saves:
