@@ -16,6 +16,7 @@ Tolerances (justified where they are used):
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,13 +198,15 @@ def test_water_volume_units_as_phreeqcrm_without_density(db):
     assert np.array_equal(rx.water_elements[3], before) and rx.water_elements[0, 0] == pytest.approx(0.3)
 
 
-def test_mol_per_kgw_cells_are_the_blocks_as_phreeqc_reacts_them(db):
+def test_mol_per_kgw_cells_are_the_blocks_as_phreeqc_reacts_them(db, tmp_path):
     """units="mol/kgw": each cell holds the numbered blocks as defined (1 kg of water, the phases' and
     exchanger's moles), as PHREEQC's own batch reaction of ``USE solution n; USE equilibrium_phases m;
     USE exchange k`` does: run live in IPhreeqc for every cell, pH within TOL_PH, totals (mol/kgw), phase
     moles and water mass within TOL_REL (~1e-9 seen)."""
     phreeqc = pytest.importorskip("phreeqc")
-    rx = _rx(db, units="mol/kgw")
+    f = tmp_path / "cells.pqi"
+    f.write_text(TEXT)  # a file, as PhreeqcRM's RunFile
+    rx = Reactor.from_phreeqc(f, N, db, initial=IC, units="mol/kgw")
     assert rx.units == "mol/kgw" and np.allclose(rx.W, 1.0, rtol=1e-12)
     c0 = rx.get_concentrations()
     assert np.array_equal(c0[1], rx.boundary_concentrations(solution=2))  # cell 1 is SOLUTION 2 as defined
@@ -266,6 +269,8 @@ def test_bad_input_named(db):
         Reactor.from_phreeqc(TEXT, 2, db, units="mol/L", units_phases="soil")
     with pytest.raises(InvalidInputError, match=r"unknown element or valence state 'Qq'"):  # the input reader's
         Reactor.from_phreeqc("SOLUTION 1\n pH 7\n Qq 1\nEND\n", 2, db)
+    with pytest.raises(InvalidInputError, match=r"nowhere.pqi: cannot read the PHREEQC input"):
+        Reactor.from_phreeqc(Path("nowhere.pqi"), 2, db)
     rx = Reactor.from_phreeqc(TEXT, 2, db)
     assert rx.initial["equilibrium_phases"].tolist() == [1, 1] and rx.initial["exchange"].tolist() == [1, 1]
     with pytest.raises(InvalidInputError, match=r"SOLUTION 5 is not defined by the input \(defined: \[0, 1, 2\]\)"):

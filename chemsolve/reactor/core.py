@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
 from ..errors import InvalidInputError
@@ -166,7 +169,8 @@ class Reactor:
         """Cells initialised from a PHREEQC input's numbered blocks, as PhreeqcRM's RunString (or RunFile)
         followed by InitialPhreeqc2Module.
 
-        text : a PHREEQC input (read and run by ``aqueous.phreeqc_input``: SOLUTION, EQUILIBRIUM_PHASES,
+        text : a PHREEQC input, or the path of one (``pathlib.Path``, as PhreeqcRM's RunFile); read and
+            run by ``aqueous.phreeqc_input`` (SOLUTION, EQUILIBRIUM_PHASES,
             EXCHANGE with or without -equilibrate, SAVE, USE, ...); what it leaves defined by number
             when it ends is what the cells are made of (PHREEQC's stored entities).
         initial : {"solution": n, "equilibrium_phases": n, "exchange": n}, each one number for every
@@ -199,6 +203,12 @@ class Reactor:
         if N < 1:
             raise InvalidInputError(f"ncells must be at least 1, got {ncells!r}")
         _units(units)
+        if isinstance(text, os.PathLike):
+            name = str(text)
+            try:
+                text = Path(text).read_text(encoding="utf-8", errors="replace")
+            except OSError as err:
+                raise InvalidInputError(f"{name}: cannot read the PHREEQC input ({err.strerror})") from None
         defs = input_definitions(text, database, name=name, ionic_strength=kw.get("ionic_strength", "newton"))
         db = defs.db
         if initial is None:
@@ -234,28 +244,37 @@ class Reactor:
             f_pp = rv * per[_per("units_phases", units_phases)]
             f_ex = rv * per[_per("units_exchange", units_exchange)]
             vols: dict[int, float] = {}
-            scaled = []
+            made: dict[tuple, object] = {}  # cells of one solution and one water volume share their water
+            waters = []
             for r, k in enumerate(sol):
                 k = int(k)
                 if k not in vols:
                     vols[k] = _volume_of(db, defs.solution_results.get(k), f"SOLUTION {k}")
-                scaled.append(mix([(defs.solutions[k], vw[r] / vols[k])]))
-            waters = scaled
+                key = (k, float(vw[r]))
+                if key not in made:
+                    made[key] = mix([(defs.solutions[k], vw[r] / vols[k])])
+                waters.append(made[key])
         pp = ic.get("equilibrium_phases")
         phases = None
         if pp is not None and (pp >= 0).any():
-            phases = [None if k < 0 else {p: {**spec, "moles": spec.get("moles", 10.0) * f_pp[r]}
-                                          for p, spec in defs.equilibrium_phases[int(k)].items()}
-                      for r, k in enumerate(pp)]
+            made_pp: dict[tuple, dict] = {}
+            for r, k in enumerate(pp):
+                if k >= 0 and (int(k), float(f_pp[r])) not in made_pp:
+                    made_pp[int(k), float(f_pp[r])] = {p: {**spec, "moles": spec.get("moles", 10.0) * f_pp[r]}
+                                                       for p, spec in defs.equilibrium_phases[int(k)].items()}
+            phases = [None if k < 0 else made_pp[int(k), float(f_pp[r])] for r, k in enumerate(pp)]
         ex = ic.get("exchange")
         exchange = None
         if ex is not None and (ex >= 0).any():
             from ..aqueous.exchange import Exchanger
 
-            exchange = [None if k < 0 else Exchanger(db, {s: x * f_ex[r] for s, x in
-                                                          defs.exchangers[int(k)].composition.items()},
-                                                     dict(defs.exchangers[int(k)].guess))
-                        for r, k in enumerate(ex)]
+            made_ex: dict[tuple, Exchanger] = {}
+            for r, k in enumerate(ex):
+                if k >= 0 and (int(k), float(f_ex[r])) not in made_ex:
+                    e = defs.exchangers[int(k)]
+                    made_ex[int(k), float(f_ex[r])] = Exchanger(db, {s: x * f_ex[r] for s, x in e.composition.items()},
+                                                                dict(e.guess))
+            exchange = [None if k < 0 else made_ex[int(k), float(f_ex[r])] for r, k in enumerate(ex)]
         els = list(elements)
         for st in defs.solutions.values():
             els += [el for el, v in st.elements.items() if v > MIN_TOTAL]
@@ -615,7 +634,11 @@ def _cell_phases(phases, db, N: int, phase_specs):
             np.zeros((N, len(specs)), dtype=bool)
     if len(phases) != N:
         raise InvalidInputError(f"phases: {len(phases)} assemblages for {N} cells (give one, or one per cell)")
-    per = [phase_specs(a, db) if a is not None else [] for a in phases]
+    seen: dict[int, list] = {}  # cells sharing one assemblage object: read once
+    for a in phases:
+        if id(a) not in seen:
+            seen[id(a)] = phase_specs(a, db) if a is not None else []
+    per = [seen[id(a)] for a in phases]
     union: dict[str, tuple] = {}
     for r, specs in enumerate(per):
         for p in specs:
@@ -674,10 +697,13 @@ def _volume_of(db, w, what: str) -> float:
 def _initial_molality(waters, species: list[str]) -> np.ndarray:
     """(N, ns) the molalities of the cells' waters given as results (NaN rows: a bare WaterState)."""
     out = np.full((len(waters), len(species)), np.nan)
+    rows: dict[int, list] = {}  # cells sharing one water: its row once
     for r, w in enumerate(waters):
         mol = getattr(w, "molality", None)
         if mol:
-            out[r] = [mol.get(s, 0.0) for s in species]
+            if id(w) not in rows:
+                rows[id(w)] = [mol.get(s, 0.0) for s in species]
+            out[r] = rows[id(w)]
     return out
 
 
