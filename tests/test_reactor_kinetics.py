@@ -310,13 +310,17 @@ def test_phreeqc_rates_block_is_refused_with_the_way_out(db):
         aq.run_phreeqc_input(text, database=db, name="input.pqi")
 
 
-def test_calcite_dissolution_front_in_a_column_matches_phreeqc_advection(db, ip):
+def test_calcite_dissolution_front_in_a_column_matches_phreeqc_advection(db):
     """A CO2-rich water (pH 4.5) pushed through 8 cells of kinetic calcite (PHREEQC's ADVECTION with
     -time_step): the outlet's Ca and pH after every shift, while the cells dissolve calcite at its rate
     and then run out of it one after the other. PHREEQC's input defines KINETICS with ``-steps 0``: a
     KINETICS block in the simulation of its solutions is otherwise reacted there for 1 s first, and the
-    calcite it dissolves is lost with the unsaved solution."""
+    calcite it dissolves is lost with the unsaved solution. A fresh IPhreeqc: ADVECTION takes any
+    numbered block left defined (an EQUILIBRIUM_PHASES 1 of another test would join cell 1)."""
     from chemsolve.reactor.column import advection
+
+    ip = phreeqc.Phreeqc()
+    assert ip.LoadDatabase(str(db.path)) == 0
 
     cells, shifts, dt = 8, 12, 900.0
     cell_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-3}

@@ -857,6 +857,11 @@ def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
             r = np.where(tiny, np.where(pred < -280.0, 0.0, np.inf), np.abs(logn[:, idx] - pred))
             res[:, idx] = np.where(np.isfinite(u)[:, None], r, np.nan)
             sites_res[:, j] = np.abs((n[:, idx] * eq).sum(axis=1) - cec[:, j]) / cec[:, j]
+            # no sites in a row (a reactor cell without this exchanger): nothing may be sorbed on it
+            none = cec[:, j] <= 0.0
+            held = n[:, idx] > 0.0
+            res[:, idx] = np.where(none[:, None], np.where(held, np.inf, 0.0), res[:, idx])
+            sites_res[:, j] = np.where(none, np.where(held.any(axis=1), np.inf, 0.0), sites_res[:, j])
     if exr["stray"]:  # a species the database does not form from this water: fails
         res = np.concatenate([res, np.full((R, 1), np.inf)], axis=1)
         names = em.names + [f"{exr['stray'][0]} (not formed by these components)"]

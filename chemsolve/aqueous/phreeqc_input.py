@@ -51,8 +51,8 @@ from .database import (
 from .reaction_step import WaterState, add_formulas, mix, phase_specs, react
 from .solution import Solution, normalize_units
 
-__all__ = ["MAX_CHARS", "MAX_STEPS", "PhreeqcRun", "StepRecord", "looks_like_phreeqc_input", "run_file",
-           "run_phreeqc_input"]
+__all__ = ["MAX_CHARS", "MAX_STEPS", "InputDefinitions", "PhreeqcRun", "StepRecord", "input_definitions",
+           "looks_like_phreeqc_input", "run_file", "run_phreeqc_input"]
 
 MAX_CHARS = 20_000_000  # an input larger than this is refused (a PHREEQC input is kilobytes)
 MAX_STEPS = 100_000  # steps of one reaction
@@ -826,6 +826,39 @@ def run_phreeqc_input(text: str, database: str | Database = "phreeqc.dat", *, na
                       ionic_strength: str = "newton") -> PhreeqcRun:
     """Run a PHREEQC input text (see the module docstring); ``database``: a bundled name, a path, or
     a loaded ``Database`` (the input's database blocks are then appended to its file's text)."""
+    return _run(text, database, name, ionic_strength)[0]
+
+
+@dataclass
+class InputDefinitions:
+    """The numbered reactants a PHREEQC input leaves defined when it ends (PHREEQC's stored entities,
+    what PhreeqcRM's InitialPhreeqc2Module copies into cells): ``solutions`` {n: WaterState} and their
+    ``solution_results`` {n: result of the calculation that made them}, ``equilibrium_phases`` {n:
+    {phase: {"si", "moles", ...}}} (as ``react`` takes them), ``exchangers`` {n: Exchanger} (an
+    ``-equilibrate`` one already equilibrated); ``db``: the database with the input's own database
+    blocks; ``run``: every calculation of the input."""
+
+    db: Database
+    solutions: dict[int, Any]
+    solution_results: dict[int, Any]
+    equilibrium_phases: dict[int, dict]
+    exchangers: dict[int, Any]
+    run: PhreeqcRun
+
+
+def input_definitions(text: str, database: str | Database = "phreeqc.dat", *, name: str = "input",
+                      ionic_strength: str = "newton") -> InputDefinitions:
+    """Run a PHREEQC input (as ``run_phreeqc_input``) and return what it leaves defined by number; a
+    calculation that did not converge stops the run, as in PHREEQC, and is a one-line error here."""
+    run, store = _run(text, database, name, ionic_strength)
+    if run.stopped:
+        raise InvalidInputError(run.stopped)
+    return InputDefinitions(store.db, dict(store.solutions), dict(store.solution_results),
+                            {k: {p: dict(v) for p, v in pp.items()} for k, pp in store.pp.items()},
+                            dict(store.exchangers), run)
+
+
+def _run(text: str, database, name: str, ionic_strength: str) -> tuple[PhreeqcRun, _Store]:
     base_path = database.path if isinstance(database, Database) else str(_resolve(database))
     base_text = read_text(Path(base_path))
     sims = read_blocks(text, name)
@@ -846,8 +879,8 @@ def run_phreeqc_input(text: str, database: str | Database = "phreeqc.dat", *, na
         try:
             _simulation(store, blocks, sim_no, name, steps, selected, ionic_strength)
         except _Stop as stop:  # PHREEQC stops at a calculation that does not converge: so does this
-            return PhreeqcRun(steps, selected, base_path, str(stop))
-    return PhreeqcRun(steps, selected, base_path)
+            return PhreeqcRun(steps, selected, base_path, str(stop)), store
+    return PhreeqcRun(steps, selected, base_path), store
 
 
 class _Stop(Exception):
@@ -938,13 +971,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
     which = {**defined, **use}
     reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "reaction", "mix",
                                                       "temperature", "pressure"))
-    if not reactive:
-        for kind, a, z in saves:  # SAVE after initial solutions only: the solution as it is
-            if kind == "solution" and defined.get("solution") is not None:
-                for n in range(a, z + 1):
-                    if defined["solution"] in store.solutions:
-                        store.solutions[n] = store.solutions[defined["solution"]]
-        return
+    if not reactive:  # SAVE keeps what a batch reaction left: without one PHREEQC saves nothing (IPhreeqc
+        return        # 3.8 and PhreeqcRM: a later USE of the number is "Solution n not found")
     last_state, last_pp, last = _reaction_steps(store, which, sim, fname, blocks, steps, selected, title,
                                                 ionic_strength)
     for kind, a, z in saves:

@@ -713,7 +713,7 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles) -> BatchCertifi
         raw.res[:, 4], raw.res[:, 5],
         np.ones(N, dtype=bool), TOT / Wc[:, None], phases=[p.name for p in eq],
         si_target=np.array([[p.si for p in eq]] * N).reshape(N, npp), amount=moles, n=n,
-        lower=np.array([[0.0 if p.only == "dissolve" else -np.inf for p in eq]] * N).reshape(N, npp),
+        lower=rows.lo,  # fill_rows's bounds: 0 for dissolve-only (and, in a reactor, absent) phases
         upper=np.where(np.array([p.only == "precipitate" for p in eq], dtype=bool), 0.0, moles).reshape(N, npp),
         formulas=[p.formula for p in eq], P=rows.P, W=W,
         conserved={"charge": cons[:, 0], "electrons": cons[:, 1], "water": cons[:, 2]},

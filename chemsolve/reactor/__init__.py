@@ -16,8 +16,12 @@ step (the role PhreeqcRM plays for MODFLOW, OpenGeoSys and others; DESIGN sectio
     rm.status, rm.pH, rm.phase_moles, rm.exchange
 
 Components are those PhreeqcRM transports: total H, total O, the charge imbalance and each element
-(all its valence states), in moles per kg of water of each cell (``units="mol/kgw"``) or moles per
-cell (``"mol"``). What is solid (the phases) or sorbed (the exchanger) stays in its cell.
+(all its valence states), in moles per kg of water of each cell (``units="mol/kgw"``), moles per
+cell (``"mol"``) or per litre as PhreeqcRM (``"mol/L"``, with porosity, saturation and representative
+volume). What is solid (the phases) or sorbed (the exchanger) stays in its cell.
+``Reactor.from_phreeqc(text, ncells, initial={"solution": [...], ...})`` makes the cells from a PHREEQC
+input's numbered blocks (PhreeqcRM's InitialPhreeqc2Module); ``boundary_concentrations(solution=n)``
+gives a numbered SOLUTION as transported components (InitialPhreeqc2Concentrations).
 
 A step is one compiled batch over the cells (``aqueous.model.run``), each row warm-started from its
 cell's last solution and certified like any reaction step (``aqueous.certificate``). Components are

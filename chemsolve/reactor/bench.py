@@ -54,7 +54,13 @@ class PhreeqcRMColumn:
     """PhreeqcRM on the column (its own API: RunString, InitialPhreeqc2Module, Set/GetConcentrations,
     RunCells, GetSelectedOutput)."""
 
-    def __init__(self, n: int, threads: int, exchange: bool, database: str):
+    def __init__(self, n: int, threads: int, exchange: bool, database: str, *, text: str | None = None,
+                 ic: list[int] | None = None, porosity=1.0, saturation=1.0, volume=1.0, units_pp: int = 1,
+                 units_ex: int = 1, inflow: int | None = 0):
+        """The column (``text``, ``ic`` None), or any input ``text`` with PhreeqcRM's ic1 array ``ic``
+        (7 x n: solution, phases, exchange, surface, gas, solid solutions, kinetics), porosity,
+        saturation and representative ``volume`` (one or per cell), SetUnitsPPassemblage /
+        SetUnitsExchange codes; ``inflow``: the SOLUTION whose concentrations ``self.inflow`` holds."""
         import phreeqcrm
 
         rm = phreeqcrm.PhreeqcRM(n, threads)
@@ -62,23 +68,29 @@ class PhreeqcRMColumn:
         rm.SetComponentH2O(False)
         rm.SetRebalanceFraction(0.0)
         rm.SetUnitsSolution(2)  # mol/L
-        rm.SetUnitsPPassemblage(1)  # mol per L of representative volume
-        rm.SetUnitsExchange(1)
-        rm.SetPorosity([1.0] * n)
-        rm.SetSaturationUser([1.0] * n)
-        rm.SetRepresentativeVolume([1.0] * n)
+        rm.SetUnitsPPassemblage(units_pp)  # 1: mol per L of water in the representative volume
+        rm.SetUnitsExchange(units_ex)
+        rm.SetPorosity(np.broadcast_to(np.asarray(porosity, dtype=float), (n,)).tolist())
+        rm.SetSaturationUser(np.broadcast_to(np.asarray(saturation, dtype=float), (n,)).tolist())
+        rm.SetRepresentativeVolume(np.broadcast_to(np.asarray(volume, dtype=float), (n,)).tolist())
         if rm.LoadDatabase(database) != 0:
             raise RuntimeError(f"PhreeqcRM could not load {database}")
-        if rm.RunString(True, True, True, _text(exchange)) != 0:
-            raise RuntimeError("PhreeqcRM could not run the column's input")
+        if rm.RunString(True, True, True, _text(exchange) if text is None else text) != 0:
+            raise RuntimeError("PhreeqcRM could not run the input")
+        # the workers' cells are numbered 0..n-1: the input's own blocks of those numbers would stay in
+        # them (a cell given no exchanger would react with EXCHANGE 1): cleared, as PhreeqcRM's Advect example
+        rm.RunString(True, False, True, "DELETE; -all")
         rm.FindComponents()
         self.components = list(rm.GetComponents())
-        ic = [1] * n + [1] * n + ([1] * n if exchange else [-1] * n) + [-1] * n * 4
-        rm.InitialPhreeqc2Module(ic)
+        if ic is None:
+            ic = [1] * n + [1] * n + ([1] * n if exchange else [-1] * n) + [-1] * n * 4
+        if rm.InitialPhreeqc2Module(list(ic)) != 0:
+            raise RuntimeError("PhreeqcRM InitialPhreeqc2Module failed")
         rm.SetTime(0.0)
         rm.SetTimeStep(0.0)
         self.rm, self.n = rm, n
-        self.inflow = np.array(rm.InitialPhreeqc2Concentrations([0]), dtype=float).reshape(-1)
+        self.inflow = (None if inflow is None else
+                       np.array(rm.InitialPhreeqc2Concentrations([inflow]), dtype=float).reshape(-1))
 
     def get(self) -> np.ndarray:
         return np.array(self.rm.GetConcentrations(), dtype=float).reshape(-1, self.n).T

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InvalidInputError
 from ..status import Status
 
-UNITS = ("mol/kgw", "mol")
+UNITS = ("mol/kgw", "mol", "mol/L")
+INITIAL_KINDS = ("solution", "equilibrium_phases", "exchange")
+NOT_MODELLED = ("surface", "gas_phase", "solid_solutions", "kinetics")  # PhreeqcRM's other four
+_PER = {"cell": 0, "water": 1, "rock": 2}  # PhreeqcRM's SetUnitsPPassemblage / SetUnitsExchange codes
 
 
 class Reactor:
@@ -18,13 +23,22 @@ class Reactor:
     - db: a loaded ``aqueous.Database``; ncells: the number of cells.
     - solution: the water of every cell (a converged result of ``Solution.speciate``, ``react``, or a
       ``WaterState``), or a list of ncells of them.
-    - phases: EQUILIBRIUM_PHASES as ``react`` takes them ({name: SI} or {name: (SI, moles[, only])});
-      the moles are each cell's own from then on.
-    - exchange: an exchanger as ``react`` takes it (composition or ``Exchanger``), or a list per cell.
+    - phases: EQUILIBRIUM_PHASES as ``react`` takes them ({name: SI} or {name: (SI, moles[, only])}), or
+      a list of one such assemblage (or None) per cell; the moles are each cell's own from then on. A
+      phase absent from a cell's assemblage can neither dissolve nor form there (as in PHREEQC); a
+      phase in several assemblages must have the same target SI, formula and only-flag in all.
+    - exchange: an exchanger as ``react`` takes it (composition or ``Exchanger``), or a list per cell
+      (None: no exchanger in that cell).
     - T [K], P [atm]: per cell (default: each water's); settable (``rm.T[:] = ...``).
     - chunk: rows per compiled chunk (cells in parallel over chunks; results do not depend on threads).
     - elements: elements transport may bring that no cell holds yet (e.g. those of an inflowing water):
       the components are fixed at construction.
+    - units: the default units of ``get_concentrations`` / ``set_concentrations`` ("mol/kgw", "mol" or
+      "mol/L", see ``get_concentrations``).
+    - porosity, saturation, representative_volume [L]: per cell (or one for all), PhreeqcRM's three
+      arrays; the water volume of a cell is porosity * saturation * representative_volume, used by
+      "mol/L" only. Settable (``rx.porosity[:] = ...``). Defaults 1 (PhreeqcRM's porosity default is
+      0.1): a cell is then 1 L of water, near the 1 kg a SOLUTION holds.
     - kinetics: kinetic reactants (``reactor.kinetics.Kinetic``), integrated over each step's dt with
       the rest of the cell at equilibrium; their moles per cell are ``kinetic_moles``.
     - kinetic_rtol, kinetic_atol: the integrator's error tolerances on the extents reacted (relative
@@ -32,9 +46,10 @@ class Reactor:
     """
 
     def __init__(self, db, ncells: int, *, solution, phases=None, exchange=None, T=None, P=None, chunk: int = 16,
-                 ionic_strength: str = "newton", elements=(), kinetics=(), kinetic_rtol: float = 1e-6,
+                 ionic_strength: str = "newton", elements=(), units: str = "mol/kgw", porosity=1.0,
+                 saturation=1.0, representative_volume=1.0, kinetics=(), kinetic_rtol: float = 1e-6,
                  kinetic_atol: float = 1e-15):
-        from ..aqueous.exchange import exchange_model, exchangers
+        from ..aqueous.exchange import exchange_model
         from ..aqueous.reaction_step import (
             MIN_TOTAL,
             _phase_elements,
@@ -58,8 +73,14 @@ class Reactor:
         if any(s.db is not db for s in states):
             raise InvalidInputError("solution: a water comes from another database than db")
         states = states if len(states) == N else states * N
-        self.specs = phase_specs(phases, db)
-        exs = exchangers(db, exchange, N, "cells")
+        _units(units)
+        self.units = units
+        self.porosity, self.saturation, self.representative_volume = (
+            _per_cell(name, v, N) for name, v in (("porosity", porosity), ("saturation", saturation),
+                                                  ("representative_volume", representative_volume)))
+        self.use_solution_density_volume = True  # PhreeqcRM's UseSolutionDensityVolume (see get_concentrations)
+        self.specs, moles0, absent0 = _cell_phases(phases, db, N, phase_specs)
+        exs = _cell_exchangers(db, exchange, N)
         c = chem(db)
         self._c = c
         sites = sorted({k for e in exs for k in e.sites}) if exs else []
@@ -121,7 +142,9 @@ class Reactor:
             np.asarray(T, dtype=float), (N,)).copy()
         self.P = np.array([s.P for s in states], dtype=float) if P is None else np.broadcast_to(
             np.asarray(P, dtype=float), (N,)).copy()
-        self.phase_moles = np.array([[p.moles for p in self.eq]] * N, dtype=float).reshape(N, len(self.eq))
+        keep = [self.specs.index(p) for p in self.eq]
+        self.phase_moles = moles0[:, keep].reshape(N, len(self.eq))
+        self._phase_absent = absent0[:, keep].reshape(N, len(self.eq))  # phases a cell's assemblage lacks
         self.exchange = np.zeros((N, nx))
         if exs:
             col = {s: i for i, s in enumerate(self.exchange_species)}
@@ -146,7 +169,7 @@ class Reactor:
         self.pH = self._gst[:, 0].copy()
         self.pe = self._gst[:, 1].copy()
         self.ionic_strength = self._gst[:, 3].copy()
-        self.molality = np.zeros((N, na))
+        self.molality = _initial_molality(sols if len(sols) == N else sols * N, self.species)
         self.saturation_index = np.full((N, len(self.saturation_phases)), np.nan)
         self.certificate = None
         self._res = None
@@ -180,6 +203,132 @@ class Reactor:
                 raise InvalidInputError("kinetics: the saturation indices the rates need are computed at 1 atm; "
                                         f"cells at P = {self.P[off][0]!r} atm are not supported")
 
+    @classmethod
+    def from_phreeqc(cls, text: str, ncells: int, database="phreeqc.dat", initial=None, units: str = "mol/kgw",
+                     elements=(), *, porosity=1.0, saturation=1.0, representative_volume=1.0,
+                     units_phases="cell", units_exchange="cell", name: str = "input", **kw) -> Reactor:
+        """Cells initialised from a PHREEQC input's numbered blocks, as PhreeqcRM's RunString (or RunFile)
+        followed by InitialPhreeqc2Module.
+
+        text : a PHREEQC input, or the path of one (``pathlib.Path``, as PhreeqcRM's RunFile); read and
+            run by ``aqueous.phreeqc_input`` (SOLUTION, EQUILIBRIUM_PHASES,
+            EXCHANGE with or without -equilibrate, SAVE, USE, ...); what it leaves defined by number
+            when it ends is what the cells are made of (PHREEQC's stored entities).
+        initial : {"solution": n, "equilibrium_phases": n, "exchange": n}, each one number for every
+            cell or a sequence of one per cell (PhreeqcRM's ic1 array; -1: none, not for "solution").
+            Default: solution 1, and equilibrium phases 1 and exchange 1 when the input defines them.
+        units : the reactor's default units, and how the cells are filled. "mol/kgw" or "mol": each cell
+            holds the blocks as defined (a SOLUTION's water, 1 kg unless it says otherwise; the phases'
+            and exchanger's moles), as PHREEQC's TRANSPORT does. "mol/L": as PhreeqcRM with
+            SetUnitsSolution(2): the SOLUTION is scaled to the cell's water volume, porosity *
+            saturation * representative_volume [L] over the solution's own volume (PHREEQC's, see
+            ``reactor.volume``); the phases' and exchanger's moles are per litre of cell
+            (``units_*="cell"``, PhreeqcRM's 0, its default), of water in the cell (``"water"``, 1:
+            times porosity, without saturation, as PhreeqcRM) or of rock (``"rock"``, 2: times 1 -
+            porosity), times the representative volume.
+        elements : elements beyond those of the input's solutions and exchangers (which are all
+            components, so that any SOLUTION of the input can flow in: ``boundary_concentrations``).
+        porosity, saturation, representative_volume, and the keywords of ``Reactor`` (T, P, chunk,
+            ionic_strength) as ``Reactor`` takes them.
+
+        A block number the input does not define is a one-line error naming it; so is a calculation of
+        the input that did not converge (PHREEQC stops there too).
+        """
+        from ..aqueous.phreeqc_input import input_definitions
+        from ..aqueous.reaction_step import MIN_TOTAL, mix
+
+        try:
+            N = int(ncells)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"ncells must be a whole number, got {ncells!r}") from None
+        if N < 1:
+            raise InvalidInputError(f"ncells must be at least 1, got {ncells!r}")
+        _units(units)
+        if isinstance(text, os.PathLike):
+            name = str(text)
+            try:
+                text = Path(text).read_text(encoding="utf-8", errors="replace")
+            except OSError as err:
+                raise InvalidInputError(f"{name}: cannot read the PHREEQC input ({err.strerror})") from None
+        defs = input_definitions(text, database, name=name, ionic_strength=kw.get("ionic_strength", "newton"))
+        db = defs.db
+        if initial is None:
+            initial = {"solution": 1, **{k: 1 for k, d in (("equilibrium_phases", defs.equilibrium_phases),
+                                                           ("exchange", defs.exchangers)) if 1 in d}}
+        ic = _initial_numbers(initial, N)
+        blocks = {"solution": ("SOLUTION", defs.solutions), "equilibrium_phases": ("EQUILIBRIUM_PHASES",
+                                                                                   defs.equilibrium_phases),
+                  "exchange": ("EXCHANGE", defs.exchangers)}
+        for kind, nums in ic.items():
+            word, have = blocks[kind]
+            for k in np.unique(nums[nums >= 0]):
+                if int(k) not in have:
+                    raise InvalidInputError(f"initial[{kind!r}]: {word} {int(k)} is not defined by the input "
+                                            f"(defined: {sorted(have) or 'none'})")
+        sol = ic.get("solution")
+        if sol is None:
+            raise InvalidInputError("initial: no 'solution' given: every cell needs one")
+        if (sol < 0).any():
+            raise InvalidInputError(f"initial['solution']: cell {int(np.flatnonzero(sol < 0)[0])} has none (-1): every "
+                                    "cell needs a solution")
+        por, sat, rv = (_per_cell(k, v, N) for k, v in (("porosity", porosity), ("saturation", saturation),
+                                                        ("representative_volume", representative_volume)))
+        f_pp = f_ex = np.ones(N)
+        waters = [defs.solution_results.get(int(k), defs.solutions[int(k)]) for k in sol]
+        if units == "mol/L":
+            vw = por * sat * rv
+            if (vw <= 0).any():
+                r = int(np.flatnonzero(vw <= 0)[0])
+                raise InvalidInputError(f"cell {r}: porosity * saturation * representative_volume = {float(vw[r])!r}: "
+                                        "no water in the cell")
+            per = (np.ones(N), por, 1.0 - por)  # PhreeqcRM's porosity_factor (CellInitialize), times rv
+            f_pp = rv * per[_per("units_phases", units_phases)]
+            f_ex = rv * per[_per("units_exchange", units_exchange)]
+            vols: dict[int, float] = {}
+            made: dict[tuple, object] = {}  # cells of one solution and one water volume share their water
+            waters = []
+            for r, k in enumerate(sol):
+                k = int(k)
+                if k not in vols:
+                    vols[k] = _volume_of(db, defs.solution_results.get(k), f"SOLUTION {k}")
+                key = (k, float(vw[r]))
+                if key not in made:
+                    made[key] = mix([(defs.solutions[k], vw[r] / vols[k])])
+                waters.append(made[key])
+        pp = ic.get("equilibrium_phases")
+        phases = None
+        if pp is not None and (pp >= 0).any():
+            made_pp: dict[tuple, dict] = {}
+            for r, k in enumerate(pp):
+                if k >= 0 and (int(k), float(f_pp[r])) not in made_pp:
+                    made_pp[int(k), float(f_pp[r])] = {p: {**spec, "moles": spec.get("moles", 10.0) * f_pp[r]}
+                                                       for p, spec in defs.equilibrium_phases[int(k)].items()}
+            phases = [None if k < 0 else made_pp[int(k), float(f_pp[r])] for r, k in enumerate(pp)]
+        ex = ic.get("exchange")
+        exchange = None
+        if ex is not None and (ex >= 0).any():
+            from ..aqueous.exchange import Exchanger
+
+            made_ex: dict[tuple, Exchanger] = {}
+            for r, k in enumerate(ex):
+                if k >= 0 and (int(k), float(f_ex[r])) not in made_ex:
+                    e = defs.exchangers[int(k)]
+                    made_ex[int(k), float(f_ex[r])] = Exchanger(db, {s: x * f_ex[r] for s, x in e.composition.items()},
+                                                                dict(e.guess))
+            exchange = [None if k < 0 else made_ex[int(k), float(f_ex[r])] for r, k in enumerate(ex)]
+        els = list(elements)
+        for st in defs.solutions.values():
+            els += [el for el, v in st.elements.items() if v > MIN_TOTAL]
+        for e in defs.exchangers.values():
+            els += [el for el, v in e.elements.items() if v > 0]
+        rx = cls(db, N, solution=waters, phases=phases, exchange=exchange, elements=list(dict.fromkeys(els)),
+                 units=units, porosity=por, saturation=sat, representative_volume=rv, **kw)
+        rx._definitions = defs
+        # the species of the initial solutions (scaling does not change them): the cells' solution volume
+        rx.molality = _initial_molality([defs.solution_results.get(int(k)) for k in sol], rx.species)
+        rx.initial = {k: v.copy() for k, v in ic.items()}
+        return rx
+
     # ------------------------------------------------------------------ components for transport
     @property
     def components(self) -> list[str]:
@@ -190,24 +339,74 @@ class Reactor:
         """(nel, 4) charge, H, O, atoms of each element's primary master species."""
         return np.array([self._c.prim_props[el] for el in self.elements], dtype=float).reshape(-1, 4)
 
-    def get_concentrations(self, units: str = "mol/kgw") -> np.ndarray:
-        """(ncells, ncomponents): total H, total O, the charge imbalance [eq] and each element of the water
-        of every cell, per kg of water (``"mol/kgw"``) or per cell (``"mol"``)."""
-        _units(units)
+    def _component_moles(self, N=None, conserved=None) -> np.ndarray:
+        """(rows, ncomponents) moles of H, O, Charge and the elements of waters given by their element
+        totals ``N`` (rows, nel) and conserved (charge, electrons, water) (rows, 3); default: the cells."""
         pr = self._prim()
-        N = self.water_elements
-        Q, e, w = self.conserved.T
+        N = self.water_elements if N is None else N
+        Q, e, w = (self.conserved if conserved is None else conserved).T
         # the conserved rows (aqueous.system) rewritten to total H and O: w = O - sum o/a N,
         # hh = H - 2 O - sum (h - 2o)/a N, e = hh - Q + sum z/a N
         O = w + _rowdot(N, pr[:, 2] / pr[:, 3])
         hh = e + Q - _rowdot(N, pr[:, 0] / pr[:, 3])
         H = hh + 2.0 * O + _rowdot(N, (pr[:, 1] - 2.0 * pr[:, 2]) / pr[:, 3])
-        out = np.column_stack([H, O, Q, N])
-        return out / self.W[:, None] if units == "mol/kgw" else out
+        return np.column_stack([H, O, Q, N])
 
-    def set_concentrations(self, conc, units: str = "mol/kgw") -> None:
+    def water_volume(self) -> np.ndarray:
+        """(ncells,) porosity * saturation * representative volume [L]: PhreeqcRM's water volume of a cell."""
+        por, sat, rv = (_per_cell(k, getattr(self, k), self.n) for k in ("porosity", "saturation",
+                                                                         "representative_volume"))
+        return por * sat * rv
+
+    def solution_volume(self) -> np.ndarray:
+        """(ncells,) the volume of each cell's solution [L] as PHREEQC computes it (``reactor.volume``),
+        from the cell's last equilibrium (its last converged step, else its initial solution): what
+        PhreeqcRM's GetSolutionVolume gives. Like PhreeqcRM's, it does not change when
+        ``set_concentrations`` replaces the water, only when a step speciates it again."""
+        from .volume import solution_volume, species_data
+
+        unknown = np.isnan(self.molality).any(axis=1)
+        if unknown.any():
+            r = int(np.flatnonzero(unknown)[0])
+            raise InvalidInputError(f"solution volume of cell {r}: unknown before its first step (its water was given "
+                                    "as a WaterState, without species): step first, or give a speciation result")
+        if getattr(self, "_vdata", None) is None:
+            self._vdata = species_data(self.db, self.species)
+        return solution_volume(self._vdata, self.molality, self.T, self.P, self.ionic_strength, self._gst[:, 2],
+                               self.W)[0]
+
+    def _litres(self) -> np.ndarray:
+        """What "mol/L" divides the moles of a cell by: PHREEQC's solution volume (PhreeqcRM's default,
+        ``use_solution_density_volume``), else the water volume (or, where that is not positive, the
+        solution volume), as PhreeqcRM's GetConcentrations."""
+        if self.use_solution_density_volume:
+            return self.solution_volume()
+        v = self.water_volume()
+        if (v <= 0).any():
+            v = np.where(v > 0, v, self.solution_volume())
+        return v
+
+    def get_concentrations(self, units: str | None = None) -> np.ndarray:
+        """(ncells, ncomponents): total H, total O, the charge imbalance [eq] and each element of the water
+        of every cell, per kg of water (``"mol/kgw"``), per cell (``"mol"``) or per litre (``"mol/L"``:
+        PhreeqcRM's units 2; the moles over PHREEQC's solution volume of the cell, ``solution_volume()``,
+        or, with ``use_solution_density_volume = False``, over ``water_volume()``, as PhreeqcRM's
+        GetConcentrations). Default: the reactor's ``units``."""
+        units = self.units if units is None else units
+        _units(units)
+        out = self._component_moles()
+        if units == "mol/kgw":
+            return out / self.W[:, None]
+        if units == "mol/L":
+            return out / self._litres()[:, None]
+        return out
+
+    def set_concentrations(self, conc, units: str | None = None) -> None:
         """Replace the water of every cell by the transported totals ``conc`` (as ``get_concentrations``
-        gives them). The mass of water follows from the O and H given (what is not in solutes)."""
+        gives them). The mass of water follows from the O and H given (what is not in solutes). With
+        "mol/L", the moles are ``conc`` times the cell's ``water_volume()`` (PhreeqcRM's
+        SetConcentrations), and a cell whose saturation is not positive keeps its water, as in PhreeqcRM."""
+        units = self.units if units is None else units
         _units(units)
         a = np.asarray(conc, dtype=float)
         if a.shape != (self.n, len(self.components)):
@@ -217,7 +416,13 @@ class Reactor:
         if bad.any():
             r, k = np.argwhere(bad)[0]
             raise InvalidInputError(f"set_concentrations: cell {r}, {self.components[k]}: {a[r, k]!r} is not finite")
-        moles = a * self.W[:, None] if units == "mol/kgw" else a
+        if units == "mol/kgw":
+            moles = a * self.W[:, None]
+        elif units == "mol/L":
+            dry = _per_cell("saturation", self.saturation, self.n) <= 0.0
+            moles = np.where(dry[:, None], self._component_moles(), a * self.water_volume()[:, None])
+        else:
+            moles = a
         neg = moles[:, 3:] < -1e-30
         if neg.any():
             r, k = np.argwhere(neg)[0]
@@ -233,6 +438,53 @@ class Reactor:
         hh = H - 2.0 * O - _rowdot(N, (pr[:, 1] - 2.0 * pr[:, 2]) / pr[:, 3])
         e = hh - Q + _rowdot(N, pr[:, 0] / pr[:, 3])
         return N, np.column_stack([Q, e, w])
+
+    def boundary_concentrations(self, solution=None, *, water=None, units: str | None = None) -> np.ndarray:
+        """The transported components of a water, in this reactor's component order and ``units``
+        (default: the reactor's), as PhreeqcRM's InitialPhreeqc2Concentrations: ``solution`` the number
+        of a SOLUTION of the input of ``from_phreeqc`` (or a list of numbers: one row each), or ``water``
+        a result of ``speciate`` / ``react`` (or a ``WaterState``, without "mol/L"). "mol/kgw": per kg of
+        its water; "mol": its moles as defined (a SOLUTION holds 1 kg of water unless it says otherwise);
+        "mol/L": per litre of its own solution volume (PhreeqcRM divides by the solution's volume here
+        whatever UseSolutionDensityVolume says)."""
+        from ..aqueous.reaction_step import MIN_TOTAL, state_of
+
+        units = self.units if units is None else units
+        _units(units)
+        if (solution is None) == (water is None):
+            raise InvalidInputError("boundary_concentrations: give solution=<number> or water=<a water>, one of them")
+        if water is not None:
+            items = [("water", water)]
+        else:
+            defs = getattr(self, "_definitions", None)
+            if defs is None:
+                raise InvalidInputError("boundary_concentrations(solution=...): this reactor was not made by "
+                                        "Reactor.from_phreeqc; give water=<a water>")
+            many = isinstance(solution, (list, tuple, np.ndarray))
+            items = []
+            for k in (solution if many else [solution]):
+                n = _whole("boundary_concentrations: solution", k)
+                if n not in defs.solutions:
+                    raise InvalidInputError(f"boundary_concentrations: SOLUTION {n} is not defined by the input "
+                                            f"(defined: {sorted(defs.solutions)})")
+                items.append((f"SOLUTION {n}", defs.solution_results.get(n, defs.solutions[n])))
+        rows = []
+        for what, w in items:
+            st = state_of(w)
+            if st.db is not self.db:
+                raise InvalidInputError(f"boundary_concentrations: {what} comes from another database than the reactor")
+            extra = [el for el, v in st.elements.items() if v > MIN_TOTAL and el not in self.elements]
+            if extra:
+                raise InvalidInputError(f"boundary_concentrations: {what} holds {extra[0]}, which is not a component "
+                                        f"of this reactor (give it in elements=)")
+            Nw = np.array([[st.elements.get(el, 0.0) for el in self.elements]]).reshape(1, -1)
+            c = self._component_moles(Nw, np.array([[st.charge, st.electrons, st.water]]))[0]
+            if units == "mol/kgw":
+                c = c / st.water_mass
+            elif units == "mol/L":
+                c = c / _volume_of(self.db, w, what)
+            rows.append(c)
+        return np.array(rows) if water is None and isinstance(solution, (list, tuple, np.ndarray)) else rows[0]
 
     # ------------------------------------------------------------------ the step
     def step(self, dt: float = 0.0, *, client=None, blocks: int | None = None) -> np.ndarray:
@@ -291,6 +543,7 @@ class Reactor:
         rows = _model.new_rows(t, n)
         R.fill_rows(self.db, t, rows, self.eq, pm, E, G, self.W[idx], np.zeros(n), cons, gst, warm,
                     self.T[idx], self.P[idx])
+        rows.lo[self._phase_absent[idx]] = 0.0  # not in the cell's assemblage: with no moles, it cannot form
         raw = _model.run(t, rows, mode=self.mode, chain=False, chunk=self.chunk)
         status = raw.status.copy()
         W = 10.0 ** raw.X[:, t.ilw]
@@ -423,8 +676,8 @@ class Reactor:
         return {p: si[:, q] for q, p in enumerate(cs.phases)}
 
     _CELL_ARRAYS = ("W", "water_elements", "conserved", "T", "P", "phase_moles", "exchange", "_G", "_gst", "_warm",
-                    "status", "nit", "pH", "pe", "ionic_strength", "molality", "saturation_index", "kinetic_moles",
-                    "kinetic_m0", "kinetic_steps", "kinetic_extent")
+                    "status", "nit", "pH", "pe", "ionic_strength", "molality", "saturation_index", "_phase_absent",
+                    "kinetic_moles", "kinetic_m0", "kinetic_steps", "kinetic_extent")
 
     def _subset(self, idx: np.ndarray) -> Reactor:
         import copy
@@ -492,6 +745,141 @@ def _tol(v, what: str) -> float:
 def _units(units: str) -> None:
     if units not in UNITS:
         raise InvalidInputError(f"units={units!r}: expected one of {UNITS}")
+
+
+def _whole(what: str, v) -> int:
+    """A block number: a whole number (1 or 1.0, not 1.5 nor "1")."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
+            or not float(v).is_integer():
+        raise InvalidInputError(f"{what}: {v!r} is not a whole number")
+    return int(v)
+
+
+def _initial_numbers(initial, N: int) -> dict[str, np.ndarray]:
+    """{kind: (N,) block numbers} from ``from_phreeqc``'s ``initial`` (one number, or one per cell)."""
+    if not isinstance(initial, dict):
+        raise InvalidInputError(f"initial: expected {{'solution': n, 'equilibrium_phases': n, 'exchange': n}}, "
+                                f"got {initial!r:.80}")
+    out = {}
+    for kind, v in initial.items():
+        if kind in NOT_MODELLED:
+            raise InvalidInputError(f"initial[{kind!r}]: not modelled by the reactor (it takes {INITIAL_KINDS})")
+        if kind not in INITIAL_KINDS:
+            raise InvalidInputError(f"initial: unknown key {kind!r}; expected one of {INITIAL_KINDS}")
+        seq = isinstance(v, (list, tuple, np.ndarray))
+        vals = list(np.asarray(v).ravel()) if seq else [v]
+        if seq and len(vals) != N:
+            raise InvalidInputError(f"initial[{kind!r}]: {len(vals)} numbers for {N} cells (give one, or one per cell)")
+        nums = np.array([_whole(f"initial[{kind!r}]", x) for x in vals], dtype=np.int64)
+        out[kind] = np.where(nums < 0, -1, np.broadcast_to(nums, (N,)))
+    return out
+
+
+def _per(what: str, v) -> int:
+    """PhreeqcRM's 0/1/2 per-cell, per-water, per-rock code from a name or the code."""
+    if isinstance(v, str) and v in _PER:
+        return _PER[v]
+    if v in (0, 1, 2) and not isinstance(v, bool):
+        return int(v)
+    raise InvalidInputError(f"{what}={v!r}: expected 'cell' (0), 'water' (1) or 'rock' (2)")
+
+
+def _per_cell(what: str, v, N: int) -> np.ndarray:
+    """One finite number >= 0 per cell (one given: every cell)."""
+    try:
+        a = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{what}: expected numbers, got {v!r:.80}") from None
+    if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, N)):
+        raise InvalidInputError(f"{what}: {a.size} values for {N} cells (give one, or one per cell)")
+    a = np.broadcast_to(a.reshape(-1)[:1] if a.size == 1 else a, (N,)).copy()
+    bad = ~np.isfinite(a) | (a < 0)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise InvalidInputError(f"{what}: cell {r}: {float(a[r])!r} (expected a finite number >= 0)")
+    return a
+
+
+def _cell_phases(phases, db, N: int, phase_specs):
+    """(specs of every phase any cell has, moles (N, np), absent (N, np)) from one assemblage or one
+    per cell (None: none); a phase's SI, formula and only-flag must be those of every cell that has it."""
+    if not isinstance(phases, (list, tuple)):
+        specs = phase_specs(phases, db)
+        return specs, np.array([[p.moles for p in specs]] * N, dtype=float).reshape(N, len(specs)), \
+            np.zeros((N, len(specs)), dtype=bool)
+    if len(phases) != N:
+        raise InvalidInputError(f"phases: {len(phases)} assemblages for {N} cells (give one, or one per cell)")
+    seen: dict[int, list] = {}  # cells sharing one assemblage object: read once
+    for a in phases:
+        if id(a) not in seen:
+            seen[id(a)] = phase_specs(a, db) if a is not None else []
+    per = [seen[id(a)] for a in phases]
+    union: dict[str, tuple] = {}
+    for r, specs in enumerate(per):
+        for p in specs:
+            if p.name in union:
+                q, r0 = union[p.name]
+                if (p.si, p.formula, p.only) != (q.si, q.formula, q.only):
+                    raise InvalidInputError(f"phases: {p.name} is (SI {p.si:g}, formula {p.formula}, only {p.only}) in "
+                                            f"cell {r} but (SI {q.si:g}, formula {q.formula}, only {q.only}) in "
+                                            f"cell {r0}: the reactor takes one of each per phase")
+                if p.moles > q.moles:
+                    union[p.name] = (p, r0)
+            else:
+                union[p.name] = (p, r)
+    specs = [v[0] for v in union.values()]
+    col = {p.name: j for j, p in enumerate(specs)}
+    moles = np.zeros((N, len(specs)))
+    absent = np.ones((N, len(specs)), dtype=bool)
+    for r, cell in enumerate(per):
+        for p in cell:
+            moles[r, col[p.name]] = p.moles
+            absent[r, col[p.name]] = False
+    return specs, moles, absent
+
+
+def _cell_exchangers(db, exchange, N: int):
+    """One ``Exchanger`` per cell (``aqueous.exchange.exchangers``), None in a list: an empty one."""
+    from ..aqueous.exchange import Exchanger, exchangers
+
+    if isinstance(exchange, (list, tuple)) and any(e is None for e in exchange):
+        if all(e is None for e in exchange):
+            return None
+        if len(exchange) != N:
+            raise InvalidInputError(f"exchange: {len(exchange)} exchangers for {N} cells (give one, or one per cell)")
+        given = exchangers(db, [e for e in exchange if e is not None], len([e for e in exchange if e is not None]))
+        it = iter(given)
+        return [Exchanger(db, {}) if e is None else next(it) for e in exchange]
+    return exchangers(db, exchange, N, "cells")
+
+
+def _volume_of(db, w, what: str) -> float:
+    """PHREEQC's solution volume [L] of a water given as a result (its species' molalities)."""
+    from ..aqueous.reaction_step import state_of
+    from .volume import solution_volume, species_data
+
+    mol = getattr(w, "molality", None)
+    if not mol:
+        raise InvalidInputError(f"{what}: its solution volume needs its species (give a result of speciate or "
+                                "react, not a WaterState)")
+    sp = [s for s in mol if s in db.species]
+    st = state_of(w)
+    v, _ = solution_volume(species_data(db, sp), np.array([[mol[s] for s in sp]]), st.T, st.P,
+                           getattr(w, "ionic_strength", 0.0), getattr(w, "water_activity", 1.0), st.water_mass)
+    return float(v[0])
+
+
+def _initial_molality(waters, species: list[str]) -> np.ndarray:
+    """(N, ns) the molalities of the cells' waters given as results (NaN rows: a bare WaterState)."""
+    out = np.full((len(waters), len(species)), np.nan)
+    rows: dict[int, list] = {}  # cells sharing one water: its row once
+    for r, w in enumerate(waters):
+        mol = getattr(w, "molality", None)
+        if mol:
+            if id(w) not in rows:
+                rows[id(w)] = [mol.get(s, 0.0) for s in species]
+            out[r] = rows[id(w)]
+    return out
 
 
 def _state_elements(water) -> list[str]:
