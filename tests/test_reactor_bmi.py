@@ -28,6 +28,8 @@ solution:
 phases: {Calcite: [0.0, 0.1]}
 exchange: {CaX2: 0.005, NaX: 0.001}
 elements: [Mg]
+kinetics:
+  - {name: Dolomite, moles: 0.01, rate: {law: palandri_kharaka, area: 0.5}}
 time_step: 3600.0
 end_time: 36000.0
 """
@@ -81,16 +83,20 @@ def test_bmi_update_is_a_reactor_step(config):
         warnings.simplefilter("ignore", DatabaseWarning)
         db = load_database("phreeqc.dat")
     w = Solution(db, totals={"Ca": 1.0, "C(4)": 2.0, "Na": 1.0, "Cl": 1.0}, units="mmol/kgw", pH="7 charge").speciate()
+    from chemsolve.reactor import Kinetic, palandri_kharaka
+
     rm = Reactor(db, 5, solution=w, phases={"Calcite": (0.0, 0.1)}, exchange={"CaX2": 0.005, "NaX": 0.001},
-                 elements=["Mg"])
+                 elements=["Mg"], kinetics=[Kinetic("Dolomite", palandri_kharaka("Dolomite", 0.5), moles=0.01)])
     c = rm.get_concentrations()
     c[:, rm.components.index("Na")] = na
     rm.set_concentrations(c)
-    rm.step()
+    rm.step(3600.0)
     ph = np.empty(5)
     m.get_value("pH", ph)
     assert np.array_equal(ph, rm.pH)
     assert np.array_equal(m.get_value_ptr("CaX2__moles"), rm.exchange[:, rm.exchange_species.index("CaX2")])
+    assert np.array_equal(m.get_value_ptr("Dolomite__kinetic_moles"), rm.kinetic_moles[:, 0])
+    assert (rm.kinetic_moles[:, 0] < 0.01).all() and m.get_var_units("Dolomite__kinetic_moles") == "mol"
     m.update_until(4 * 3600.0)
     assert m.get_current_time() == 4 * 3600.0
     assert (m.get_value_ptr("step_status") == 0).all()
@@ -107,6 +113,12 @@ def test_bmi_bad_configuration_named(tmp_path):
         BmiReactor().initialize(str(p))
     p.write_text(CONFIG.replace("time_step: 3600.0", "time_step: -1"))
     with pytest.raises(InvalidInputError, match="time_step must be finite and > 0"):
+        BmiReactor().initialize(str(p))
+    p.write_text(CONFIG.replace("law: palandri_kharaka", "law: arrhenius"))
+    with pytest.raises(InvalidInputError, match=r"kinetics\[0\]: rate law 'arrhenius'"):
+        BmiReactor().initialize(str(p))
+    p.write_text(CONFIG.replace("area: 0.5", "area: -0.5"))
+    with pytest.raises(InvalidInputError, match=r"kinetics\[0\]: .*area"):
         BmiReactor().initialize(str(p))
     m = BmiReactor()
     p.write_text(CONFIG)

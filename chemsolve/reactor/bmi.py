@@ -12,14 +12,17 @@ Configured by a YAML file::
     phases: {Calcite: [0.0, 0.1]}  # optional, as react takes them
     exchange: {CaX2: 0.005, NaX: 0.001}   # optional
     elements: [Mg]                 # optional: elements only transport brings
+    kinetics:                      # optional: kinetic reactants (reactor.kinetics.from_config)
+      - {name: Dolomite, moles: 0.01, rate: {law: palandri_kharaka, area: 0.5}}
     time_step: 3600.0              # [s]
     end_time: 86400.0              # [s]
 
 Variables live on one grid, the cells (``uniform_rectilinear``, rank 1, spacing 1). Inputs (and
 outputs): ``<component>__concentration`` [mol kg-1] for every component of ``Reactor.components`` (H, O,
-Charge, then the elements); outputs also ``pH``, ``<phase>__moles`` and ``<exchange species>__moles`` [mol],
-and ``step_status`` (0: converged). ``update()`` reacts every cell (``Reactor.step``) and advances the
-time by one step. The arrays ``get_value_ptr`` returns are the adapter's own and stay current.
+Charge, then the elements); outputs also ``pH``, ``<phase>__moles``, ``<exchange species>__moles`` and
+``<kinetic reactant>__kinetic_moles`` [mol], and ``step_status`` (0: converged). ``update()`` reacts
+every cell over one time step (``Reactor.step(time_step)``) and advances the time by it. The arrays
+``get_value_ptr`` returns are the adapter's own and stay current.
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ class BmiReactor(Bmi):  # type: ignore[misc]
             raise InvalidInputError(f"{p}: not YAML ({str(err).splitlines()[0]})") from None
         if not isinstance(cfg, dict):
             raise InvalidInputError(f"{p}: expected a mapping of keys, got {type(cfg).__name__}")
-        known = {"database", "cells", "solution", "phases", "exchange", "elements", "time_step", "end_time"}
+        known = {"database", "cells", "solution", "phases", "exchange", "elements", "time_step", "end_time",
+                 "kinetics"}
         extra = sorted(set(cfg) - known)
         if extra:
             raise InvalidInputError(f"{p}: unknown key {extra[0]!r}; known: {', '.join(sorted(known))}")
@@ -100,13 +104,17 @@ class BmiReactor(Bmi):  # type: ignore[misc]
         phases = cfg.get("phases")
         if phases:
             phases = {k: tuple(v) if isinstance(v, list) else v for k, v in phases.items()}
+        from .kinetics import from_config
+
+        kinetics = from_config(cfg["kinetics"], str(p)) if cfg.get("kinetics") else ()
         self._rm = Reactor(db, cells, solution=water, phases=phases or None, exchange=cfg.get("exchange"),
-                           elements=cfg.get("elements") or ())
+                           elements=cfg.get("elements") or (), kinetics=kinetics)
         self._time = 0.0
         rm = self._rm
         self._inputs = [f"{c}__concentration" for c in rm.components]
         self._outputs = (self._inputs + ["pH", "step_status"] + [f"{p}__moles" for p in rm.phases]
-                         + [f"{s}__moles" for s in rm.exchange_species])
+                         + [f"{s}__moles" for s in rm.exchange_species]
+                         + [f"{k}__kinetic_moles" for k in rm.kinetic_names])
         self._vals = {name: np.zeros(rm.n) for name in self._outputs}
         self._vals["step_status"] = np.zeros(rm.n, dtype=np.int64)
         self._refresh()
@@ -122,6 +130,8 @@ class BmiReactor(Bmi):  # type: ignore[misc]
             self._vals[f"{ph}__moles"][:] = rm.phase_moles[:, q]
         for j, s in enumerate(rm.exchange_species):
             self._vals[f"{s}__moles"][:] = rm.exchange[:, j]
+        for j, s in enumerate(rm.kinetic_names):
+            self._vals[f"{s}__kinetic_moles"][:] = rm.kinetic_moles[:, j]
 
     def _push(self) -> None:
         rm = self._rm
@@ -174,7 +184,7 @@ class BmiReactor(Bmi):  # type: ignore[misc]
         self._var(name)
         if name.endswith("__concentration"):
             return "mol kg-1"
-        if name.endswith("__moles"):
+        if name.endswith("__moles") or name.endswith("__kinetic_moles"):
             return "mol"
         return "1"
 

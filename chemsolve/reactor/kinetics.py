@@ -195,6 +195,50 @@ class Kinetic:
     formula: str | dict | None = None
 
 
+def from_config(items, where: str) -> list[Kinetic]:
+    """Kinetic reactants from plain data (a YAML list), e.g.
+    ``[{name: Calcite, moles: 0.01, rate: {law: palandri_kharaka, area: 0.1}}]``; laws: palandri_kharaka
+    (area), tst (phase, area, mechanisms: [[log_k25, E, {species: order}], ...]), first_order (k), monod
+    (vmax, half: {species: K}). ``where`` names the file in errors. (User numba rates are Python objects:
+    give them through the API.)"""
+    if not isinstance(items, list):
+        raise InvalidInputError(f"{where}: kinetics must be a list of reactants, got {type(items).__name__}")
+    out = []
+    for i, it in enumerate(items):
+        w = f"{where}: kinetics[{i}]"
+        if not isinstance(it, dict) or not isinstance(it.get("rate"), dict) or "name" not in it:
+            raise InvalidInputError(f"{w}: expected a mapping with name and rate: {{law: ...}}")
+        extra = sorted(set(it) - {"name", "rate", "moles", "m0", "formula"})
+        if extra:
+            raise InvalidInputError(f"{w}: unknown key {extra[0]!r}; known: formula, m0, moles, name, rate")
+        r = dict(it["rate"])
+        law = r.pop("law", None)
+        allowed = {"palandri_kharaka": {"area", "phase"}, "tst": {"phase", "area", "mechanisms", "p", "q"},
+                   "first_order": {"k"}, "monod": {"vmax", "half"}}
+        if law not in allowed:
+            raise InvalidInputError(f"{w}: rate law {law!r}; known: {', '.join(allowed)}")
+        bad = sorted(set(r) - allowed[law])
+        if bad:
+            raise InvalidInputError(f"{w}: rate {law}: unknown key {bad[0]!r}")
+        try:
+            if law == "palandri_kharaka":
+                rate = palandri_kharaka(str(r.get("phase", it["name"])), r.get("area"))
+            elif law == "tst":
+                mech = [Mechanism(float(m[0]), float(m[1]), dict(m[2]) if len(m) > 2 else {})
+                        for m in r.get("mechanisms") or []]
+                rate = TST(str(r.get("phase", it["name"])), r.get("area"), mech, p=r.get("p", 1.0), q=r.get("q", 1.0))
+            elif law == "first_order":
+                rate = FirstOrder(r.get("k"))
+            else:
+                rate = Monod(r.get("vmax"), dict(r.get("half") or {}))
+        except InvalidInputError as err:
+            raise InvalidInputError(f"{w}: {err}") from None
+        except (TypeError, ValueError, IndexError) as err:
+            raise InvalidInputError(f"{w}: rate {law}: {err}") from None
+        out.append(Kinetic(str(it["name"]), rate, it.get("moles", 1.0), it.get("m0"), it.get("formula")))
+    return out
+
+
 def _positive(v, what: str, zero: bool = False) -> float:
     try:
         x = float(v)
