@@ -41,8 +41,6 @@ def grid(db, n: int):
 
 
 def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
-    import copy
-
     from .. import bench as B
     from ..aqueous import DatabaseWarning, load_database
     from ..kernels import threads
@@ -59,12 +57,11 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
     db = load_database("phreeqc.dat")
     log(f"reactor-dask: building {n} cells")
     rep.compile_s = B.first_call(lambda: grid(db, 40).step())
-    base = grid(db, n)
     local_rows = []
     ref = None
     for k in sorted({1, min(2, t_most)}):
         threads(k)
-        rm = copy.deepcopy(base)
+        rm = grid(db, n)  # built afresh for each run (the same cells): one grid in memory besides the reference
         log(f"reactor-dask: local step, {k} thread(s)")
         t0 = time.perf_counter()
         rm.step()
@@ -72,15 +69,15 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
         local_rows.append(B.Row(f"one step of {n} cells", f"chemsolve Reactor.step, {B._threads_text(k)}",
                                 int((rm.status == 0).sum()), n, dt / n, B._med(rm.nit)))
         ref = rm if ref is None else ref
+        del rm
     threads(t_used)
     import distributed
 
     log("reactor-dask: LocalCluster of 2 workers x 1 thread")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   memory_limit=0) as cluster, distributed.Client(cluster) as client:
-        warm = copy.deepcopy(grid(db, 40))
-        warm.step(client=client)  # the workers import chemsolve and load the kernels: not timed
-        rm = copy.deepcopy(base)
+        grid(db, 40).step(client=client)  # the workers import chemsolve and load the kernels: not timed
+        rm = grid(db, n)
         t0 = time.perf_counter()
         rm.step(client=client)
         dt = time.perf_counter() - t0
