@@ -352,3 +352,19 @@ def test_calcite_dissolution_front_in_a_column_matches_phreeqc_advection(db):
 
         transport(db, _water(db, cell_tot), _water(db, in_tot, pH=4.5), cells=2, shifts=1, lengths=1.0,
                   dispersivities=0.1, kinetics=[Kinetic("Calcite", palandri_kharaka("Calcite", 0.5), moles=1e-3)])
+
+
+def test_get_outputs_by_name(db):
+    w = _water(db, {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-2}, pH=5.0)
+    rm = Reactor(db, 2, solution=w, phases={"CO2(g)": (-1.0, 1.0)}, elements=["Ca"],
+                 kinetics=[Kinetic("Calcite", palandri_kharaka("Calcite", 0.1), moles=0.01)])
+    rm.step(600.0)
+    assert np.array_equal(rm.get("pH"), rm.pH) and rm.get("pH") is not rm.pH
+    assert np.array_equal(rm.get("phase:CO2(g)"), rm.phase_moles[:, 0])
+    assert np.array_equal(rm.get("kinetic:Calcite"), rm.kinetic_moles[:, 0])
+    assert np.array_equal(rm.get("species:Ca+2"), rm.molality[:, rm.species.index("Ca+2")])
+    assert np.allclose(rm.get("total:Ca") * rm.get("W"), 0.01 - rm.kinetic_moles[:, 0], rtol=1e-12, atol=0)
+    assert np.array_equal(rm.get("si:CO2(g)"), rm.saturation_index[:, rm.saturation_phases.index("CO2(g)")])
+    for bad, culprit in (("phase:Gypsum", "Gypsum"), ("colour", "unknown output"), ("total:Zz", "Zz")):
+        with pytest.raises(InvalidInputError, match=culprit):
+            rm.get(bad)

@@ -709,6 +709,33 @@ class Reactor:
         return self.status
 
     # ------------------------------------------------------------------ outputs
+    def get(self, name: str) -> np.ndarray:
+        """One output of every cell by name (DESIGN section 7): "pH", "pe", "I" (ionic strength), "W" (kg of
+        water), "status", "nit", "phase:<name>" (moles of an equilibrium phase), "si:<phase>" (saturation
+        index), "species:<name>" (molality), "total:<element>" (mol/kgw in the water), "exchange:<species>"
+        (moles sorbed), "kinetic:<name>" (moles of a kinetic reactant). A copy, (ncells,)."""
+        if not isinstance(name, str):
+            raise InvalidInputError(f"get: the name must be a string, got {name!r}")
+        plain = {"pH": self.pH, "pe": self.pe, "I": self.ionic_strength, "W": self.W, "status": self.status,
+                 "nit": self.nit}
+        if name in plain:
+            return np.array(plain[name], copy=True)
+        kind, _, what = name.partition(":")
+        tables = {"phase": (self.phases, self.phase_moles), "si": (self.saturation_phases, self.saturation_index),
+                  "species": (self.species, self.molality), "exchange": (self.exchange_species, self.exchange),
+                  "kinetic": (self.kinetic_names, self.kinetic_moles)}
+        if kind == "total" and what in self.elements:
+            return self.water_elements[:, self.elements.index(what)] / self.W
+        if kind in tables and what in tables[kind][0]:
+            names, arr = tables[kind]
+            return arr[:, names.index(what)].copy()
+        if kind in tables or kind == "total":
+            have = self.elements if kind == "total" else tables[kind][0]
+            raise InvalidInputError(f"get({name!r}): {what!r} is not one of this reactor's {kind} names "
+                                    f"({', '.join(have) or 'none'})")
+        raise InvalidInputError(f"get({name!r}): unknown output; known: {', '.join(plain)}, and phase:, si:, species:, "
+                                "total:, exchange:, kinetic: followed by a name")
+
     @property
     def message(self) -> list[str]:
         """Per cell, what its last step did ("converged", or why not), composed when asked."""
