@@ -22,11 +22,20 @@ win:
   step's state and assemblage, and one batch call of all the steps (``warm_start=True``: each row
   starts from the previous row's solution) on 1 and 2 threads.
 
+- **reaction steps with an exchanger, calcite and dolomite** (PHREEQC's ``USE solution i`` + ``USE
+  exchange i`` + the two phases): the same stored waters, each with its own exchanger by composition
+  (NaX, KX, CaX2, MgX2 at 10^U(-3.5, -1.5) mol each, drawn from ``EX_SEED``), stored beforehand in both
+  programs (not timed). PHREEQC: one ``RunString`` per water; chemsolve: ``react(..., exchange=...)`` one
+  call per water, and one batch call with one exchanger per row (``warm_start=False``) on 1 and 2
+  threads.
+
 Agreement, where both answered: initial solutions as the speciation tests (``chemsolve.bench.AQ_TOL``
 on pH, log10 molality above 1e-12 mol/kgw, SI, read through PHREEQC's full output in a separate, untimed
 run); reaction steps and the sequence on pH (``compare.TOL_LOG``) and the moles of both phases
-(``compare.TOL_REL`` relative, as the PHREEQC example tests). The first calls (numba compile, or loading
-the disk cache) are reported apart. Batches are the best of 3. Do not draw conclusions from a busy machine.
+(``compare.TOL_REL`` relative, as the PHREEQC example tests); with the exchanger also the moles of every
+exchange species above 1e-12 mol (``compare.TOL_REL`` relative, as tests/test_aqueous_exchange.py). The
+first calls (numba compile, or loading the disk cache) are reported apart. Batches are the best of 3. Do
+not draw conclusions from a busy machine.
 """
 
 from __future__ import annotations
@@ -45,6 +54,10 @@ SEQ_STEP = 2e-5  # [mol] CO2 and NaCl added per step of the warm sequence
 SEQ_WATER = {"Ca": 1.2e-3, "Mg": 4e-4, "Na": 2e-3, "K": 1e-4, "Cl": 2.1e-3, "S(6)": 3e-4, "C(4)": 4e-3}  # mol/kgw
 _SEL = "SELECTED_OUTPUT 1\n -reset false\n -pH true\n -equilibrium_phases Calcite Dolomite\n"
 _EQ = "EQUILIBRIUM_PHASES 1\n Calcite 0 10\n Dolomite 0 10\n"
+EX_SPECIES = ("NaX", "KX", "CaX2", "MgX2")
+EX_SEED = 15  # the exchangers of the waters
+_SEL_X = (f"SELECTED_OUTPUT 1\n -reset false\n -pH true\n -water true\n -equilibrium_phases Calcite Dolomite\n"
+          f" -molalities {' '.join(EX_SPECIES)}\n")
 
 
 def _solution_text(i: int, totals: dict[str, float], T: float, pH: float | None) -> str:
@@ -68,6 +81,24 @@ def _last(ip) -> dict[str, float] | None:
                 "Dolomite": float(out["Dolomite"][-1])}
     except (KeyError, IndexError, TypeError, ValueError):
         return None
+
+
+def exchangers(n: int, seed: int = EX_SEED) -> list[dict[str, float]]:
+    """n exchangers by composition (module doc), reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return [{s: float(10.0 ** rng.uniform(-3.5, -1.5)) for s in EX_SPECIES} for _ in range(n)]
+
+
+def _last_x(ip) -> dict[str, float] | None:
+    """``_last`` and the moles of every exchange species (PHREEQC reports them per kg of water)."""
+    out = ip.GetSelectedOutput()
+    row = _last(ip)
+    try:
+        W = float(out["mass_H2O"][-1])
+        ex = {s: float(out[f"m_{s}(mol/kgw)"][-1]) * W for s in EX_SPECIES}
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return None if row is None else {**row, "exchange": ex}
 
 
 def _step_diff(pH: float, moles: dict[str, float], before: dict[str, float], theirs: dict[str, float]) -> tuple:
@@ -106,6 +137,7 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
         speciate_batch(db, {k: v[:2] for k, v in tot.items()}, Tb[:2], pHb[:2], chunk=1)
         react(base, phases=PHASES)
         react([base, base], phases=PHASES, chunk=1)
+        react([base, base], phases=PHASES, exchange=exchangers(2), chunk=1)
 
     rep.compile_s = B.first_call(first)
     ip = None
@@ -196,6 +228,30 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
     rc = batch_rows(case, "react batch (warm: each row from the previous)",
                     lambda: react(base, phases=PHASES, reaction={"CO2": seq_amt, "NaCl": seq_amt}, warm_start=True), n)
 
+    # ---------------------------------------------------------------- (d) reaction steps with an exchanger
+    case = f"reaction steps, exchanger + calcite + dolomite, {n} waters"
+    log(f"aqueous: {case}")
+    EX = exchangers(n)
+    theirs_d: list[dict | None] = [None] * n
+    if ip is not None:  # the waters again (the sequence (c) saved over solution 1) and the exchangers (not timed)
+        ip.RunString("".join(_solution_text(i + 1, *W[i]) for i in keep) + "END\n"
+                     + "".join(f"EXCHANGE {i + 1}\n" + "".join(f" {s} {v:.17g}\n" for s, v in EX[i].items())
+                             for i in keep) + "END\n")
+        t0 = time.perf_counter()
+        for i in keep:
+            if ip.RunString(f"{_SEL_X}USE solution {i + 1}\nUSE exchange {i + 1}\n{_EQ}END\n") == 0:
+                theirs_d[i] = _last_x(ip)
+        rep.rows.append(B.Row(case, "PHREEQC, RunString per water (USE solution i, USE exchange i)",
+                              sum(t is not None for t in theirs_d), len(keep),
+                              (time.perf_counter() - t0) / max(len(keep), 1), peer=True))
+    exs = [EX[i] for i in keep]
+    t0 = time.perf_counter()
+    one_x = [react(s, phases=PHASES, exchange=e) for s, e in zip(states, exs)]
+    rep.rows.append(B.Row(case, "chemsolve react, one call per water", sum(r.success for r in one_x), len(keep),
+                          (time.perf_counter() - t0) / max(len(keep), 1), B._med(r.nit for r in one_x)))
+    rd = batch_rows(case, "react batch (cold, one exchanger per row)",
+                    lambda: react(states, phases=PHASES, exchange=exs, warm_start=False), len(keep)) if keep else None
+
     if ip is None:
         return rep.finish()
     # ---------------------------------------------------------------- agreement
@@ -259,6 +315,31 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
                               sum(x > TOL_LOG for x in dph)))
     rep.checks.append(B.Check("reaction steps and sequence: calcite, dolomite moles (relative)", max(dn, default=0.0),
                               TOL_REL, src, len(dn), sum(x > TOL_REL for x in dn)))
+    from .random_exchange import moles_diff
+
+    dph_x: list[float] = []
+    dn_x: list[float] = []
+    dex: list[float] = []
+    for j, i in enumerate(keep):
+        th = theirs_d[i]
+        if th is None:
+            continue
+        rows = [(one_x[j].pH, one_x[j].phase_moles, one_x[j].exchange)] if one_x[j].success else []
+        if rd is not None and rd.success[j]:
+            rows.append((float(rd.pH[j]), dict(zip(rd.eq_phases, rd.phase_moles[j].tolist())),
+                         dict(zip(rd.exchange_species, rd.exchange[j].tolist()))))
+        for pH, moles, ex in rows:
+            a, c = _step_diff(pH, moles, before, th)
+            dph_x.append(a)
+            dn_x.append(c)
+            dex.append(moles_diff(ex, th["exchange"])[0])
+    src_x = "tests/test_aqueous_exchange.py (compare.TOL_LOG, TOL_REL)"
+    rep.checks.append(B.Check("reaction steps with an exchanger: pH", max(dph_x, default=0.0), TOL_LOG, src_x,
+                              len(dph_x), sum(x > TOL_LOG for x in dph_x)))
+    rep.checks.append(B.Check("reaction steps with an exchanger: calcite, dolomite moles (relative)",
+                              max(dn_x, default=0.0), TOL_REL, src_x, len(dn_x), sum(x > TOL_REL for x in dn_x)))
+    rep.checks.append(B.Check("reaction steps with an exchanger: exchange species moles (relative, > 1e-12 mol)",
+                              max(dex, default=0.0), TOL_REL, src_x, len(dex), sum(x > TOL_REL for x in dex)))
     rep.notes.append("PHREEQC's times include parsing its input text and its selected output (one pH and two "
                      "phases); chemsolve's one-call rows include building the result and its certificate")
     return rep.finish()

@@ -40,8 +40,8 @@ import numpy as np
 from .compare import StepDiff, _diff
 from .database import Database, DatabaseWarning, load_database
 
-__all__ = ["PHASES", "REACTANTS", "Case", "CaseResult", "certificate_failures", "classify", "quantiles", "random_case",
-           "random_cases", "run_cases"]
+__all__ = ["PHASES", "REACTANTS", "Case", "CaseResult", "balance_charge", "certificate_failures", "classify",
+           "quantiles", "random_case", "random_cases", "run_cases", "solution_lines"]
 
 PHASES = ("Calcite", "Dolomite", "Gypsum", "Anhydrite", "Halite", "Siderite", "Pyrite", "Goethite", "Gibbsite",
           "Kaolinite", "Quartz", "CO2(g)", "O2(g)")
@@ -114,6 +114,43 @@ def _database(database: str | Database) -> Database:
     return _DB[database]
 
 
+def balance_charge(conc: dict[str, float], rng) -> str:
+    """Choose how a random water of totals ``conc`` [mmol/kgw] is charge balanced and make it
+    balanceable (``conc`` changed in place): on pH (40 %: Cl set to the cations' charge less sulfate and
+    the part of C(4) that is HCO3- at the final pH, U(0.3, 0.95)), on Cl (30 %) or on Na (30 %: Cl raised
+    above the other cations' charge). Sulfate and C(4) are scaled down where they would carry more than
+    0.9 of the cations' charge. Returns the balancing key ("pH", "Cl" or "Na")."""
+    cat = sum(conc.get(e, 0.0) * z for e, z in _CHARGE.items() if z > 0)
+    hco3 = conc.get("C(4)", 0.0) * rng.uniform(0.3, 0.95)  # the part of C(4) as HCO3- at the final pH
+    charge = str(rng.choice(["pH", "Cl", "Na"], p=[0.4, 0.3, 0.3]))
+    if charge in ("pH", "Cl"):
+        # the cations carry more than sulfate and bicarbonate: the pH (or Cl) has a root
+        an = 2.0 * conc.get("S(6)", 0.0) + hco3
+        if an > 0.9 * cat:
+            f = 0.9 * cat / an
+            for e in ("S(6)", "C(4)"):
+                if e in conc:
+                    conc[e] *= f
+            hco3 *= f
+        if charge == "pH":
+            conc["Cl"] = cat - 2.0 * conc.get("S(6)", 0.0) - hco3
+    else:  # Na adjusted: the anions carry more than the other cations
+        others = cat - conc["Na"]
+        conc["Cl"] = max(conc["Cl"], 1.1 * others + 0.01)
+    return charge
+
+
+def solution_lines(number: int, T_c: float, pH: float, charge: str, conc: dict[str, float],
+                   pe_lines: list[str] = ()) -> list[str]:
+    """A SOLUTION block in mmol/kgw, as lines: the totals written to 6 digits, ``charge`` ("pH" or an
+    element) balanced; ``pe_lines`` (pe or redox) after the pH."""
+    lines = [f"SOLUTION {number}", f"  temp {T_c:.4f}", "  units mmol/kgw",
+             f"  pH {pH:.4f}" + (" charge" if charge == "pH" else ""), *pe_lines]
+    for e in sorted(conc):
+        lines.append(f"  {e} {conc[e]:.6g}" + (" charge" if e == charge else ""))
+    return lines
+
+
 def random_case(seed: int, index: int, database: str | Database = "phreeqc.dat") -> Case:
     """Case ``index`` of ``seed`` (module doc); ``database`` only bounds the O2 pressures."""
     rng = np.random.default_rng([seed, index])
@@ -143,37 +180,18 @@ def random_case(seed: int, index: int, database: str | Database = "phreeqc.dat")
             conc[e] = 10.0 ** rng.uniform(-2.0, 1.5)
         else:
             conc[e] = 10.0 ** rng.uniform(-2.0, 2.7)
-    cat = sum(conc.get(e, 0.0) * z for e, z in _CHARGE.items() if z > 0)
-    hco3 = conc.get("C(4)", 0.0) * rng.uniform(0.3, 0.95)  # the part of C(4) as HCO3- at the final pH
-    charge = str(rng.choice(["pH", "Cl", "Na"], p=[0.4, 0.3, 0.3]))
-    if charge in ("pH", "Cl"):
-        # the cations carry more than sulfate and bicarbonate: the pH (or Cl) has a root
-        an = 2.0 * conc.get("S(6)", 0.0) + hco3
-        if an > 0.9 * cat:
-            f = 0.9 * cat / an
-            for e in ("S(6)", "C(4)"):
-                if e in conc:
-                    conc[e] *= f
-            hco3 *= f
-        if charge == "pH":
-            conc["Cl"] = cat - 2.0 * conc.get("S(6)", 0.0) - hco3
-    else:  # Na adjusted: the anions carry more than the other cations
-        others = cat - conc["Na"]
-        conc["Cl"] = max(conc["Cl"], 1.1 * others + 0.01)
+    charge = balance_charge(conc, rng)
     pH = float(rng.uniform(5.0, 9.0))
-    lines = ["SOLUTION 1", f"  temp {T0:.4f}", "  units mmol/kgw",
-             f"  pH {pH:.4f}" + (" charge" if charge == "pH" else "")]
     redox = rng.random()
     logp = float(rng.uniform(lo, -0.7))
     if redox < 0.55:
-        lines.append(f"  pe 4 O2(g) {logp:.4f}")
+        pe_lines = [f"  pe 4 O2(g) {logp:.4f}"]
     elif redox < 0.8:  # the pe of that O2 pressure at the given pH (pe + pH = (log K + log P)/4)
-        lines.append(f"  pe {(lk.o2_form(T0) + logp) / 4.0 - pH:.4f}")
+        pe_lines = [f"  pe {(lk.o2_form(T0) + logp) / 4.0 - pH:.4f}"]
     else:  # dissolved oxygen (up to ~0.3 mmol/kgw, below saturation with air) sets the pe
-        lines.append("  redox O(0)/O(-2)")
+        pe_lines = ["  redox O(0)/O(-2)"]
         conc["O(0)"] = 10.0 ** rng.uniform(-4.0, -0.5)
-    for e in sorted(conc):
-        lines.append(f"  {e} {conc[e]:.6g}" + (" charge" if e == charge else ""))
+    lines = solution_lines(1, T0, pH, charge, conc, pe_lines)
 
     lines.append("EQUILIBRIUM_PHASES 1")
     for p in phases:
