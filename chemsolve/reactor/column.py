@@ -91,17 +91,18 @@ def dispersion_mixes(lengths, dispersivities, correct_disp: bool = True) -> tupl
 
 def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispersivities, correct_disp: bool = True,
               phases=None, exchange=None, punch_cells=None, totals=None, chunk: int = 16,
-              kinetics=None) -> ColumnResult:
+              kinetics=None, time_step: float = 0.0, kinetic_rtol: float = 1e-6) -> ColumnResult:
     """PHREEQC's TRANSPORT with dispersion, forward flow, flux boundaries at both ends and no diffusion
     (the scheme of PHREEQC's ex11): every shift moves each cell's water one cell down and lets the inflow
     into the first, every cell reacts, then ``mixes`` times (``dispersion_mixes``) each cell's water
     becomes a mix of its own and its neighbours' (the same for all cells at once) and every cell
     reacts again. Totals are recorded after the last mix of every shift. lengths, dispersivities [m]:
-    one per cell, or one for all. Kinetic reactants are refused here: PHREEQC divides the time step
-    over the mixes, which this scheme does not reproduce yet (``advection`` takes them)."""
-    if kinetics:
-        raise InvalidInputError("transport: kinetics with dispersion is not modelled (PHREEQC divides the time step "
-                                "over the mixes); use advection(..., kinetics=, time_step=)")
+    one per cell, or one for all.
+
+    kinetics, time_step [s]: as PHREEQC's TRANSPORT (transport.cpp) integrates them: each reaction of a
+    shift (the one after the move and one after every mix) takes time_step / (1 + mixes) (time_step
+    without mixes); the first cell's kinetic reactants spend half of theirs on the water that is about
+    to leave (before the move) and half on the water that came in."""
     _check_sizes(cells, shifts)
     ln = np.broadcast_to(np.asarray(lengths, dtype=float), (cells,))
     disp = np.broadcast_to(np.asarray(dispersivities, dtype=float), (cells,))
@@ -110,7 +111,8 @@ def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispers
     if not (np.all(np.isfinite(disp)) and np.all(disp >= 0)):
         raise InvalidInputError(f"dispersivities must be finite and >= 0, got {dispersivities!r}")
     nmix, m, m1 = dispersion_mixes(ln, disp, correct_disp)
-    return _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1)
+    return _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1,
+                kinetics, time_step, kinetic_rtol, split_first=True)
 
 
 def _check_sizes(cells, shifts) -> None:
@@ -119,10 +121,17 @@ def _check_sizes(cells, shifts) -> None:
 
 
 def _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1,
-         kinetics=None, time_step=0.0, kinetic_rtol=1e-6):
-    """The shifts of a column (both schemes): shift and react (kinetics over ``time_step``); then
-    ``nmix`` mixes (factors m with the cell above, m1 with the cell below), each followed by the
-    reaction of every cell."""
+         kinetics=None, time_step=0.0, kinetic_rtol=1e-6, split_first=False):
+    """The shifts of a column (both schemes): shift and react (kinetics over ``time_step`` divided
+    among the reactions of a shift); then ``nmix`` mixes (factors m with the cell above, m1 with the
+    cell below), each followed by the reaction of every cell. split_first: TRANSPORT's first cell (its
+    kinetics react half before the move, half after)."""
+    try:
+        time_step = float(time_step)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"time_step = {time_step!r} is not a number") from None
+    if not (np.isfinite(time_step) and time_step >= 0):
+        raise InvalidInputError(f"time_step = {time_step!r}: expected a non-negative finite time [s]")
     from .core import _state_elements
 
     _check_sizes(cells, shifts)
@@ -134,19 +143,27 @@ def _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, tot
     out_t = np.zeros((shifts, len(punch), len(els)))
     out_ph = np.zeros((shifts, len(punch)))
     st = np.zeros((shifts, cells), dtype=np.int64)
+    kin_time = time_step / (1 + nmix) if kinetics else 0.0
+    dts = np.full(cells, kin_time)
+    split = bool(kinetics) and split_first and cells > 1
+    if split:
+        dts[0] = kin_time / 2.0
     for k in range(shifts):
+        bad = np.zeros(cells, dtype=bool)
+        if split:  # the water about to leave the first cell reacts there for half its time
+            bad[0] = rm.step(dts, cells=[0])[0] != 0
         c = rm.get_concentrations(units="mol")
         c[1:] = c[:-1].copy()
         c[0] = inflow_c
         rm.set_concentrations(c, units="mol")
-        bad = rm.step(time_step) != 0
+        bad |= rm.step(dts) != 0
         for _ in range(nmix):
             c = rm.get_concentrations(units="mol")
             mixed = (1.0 - m - m1)[:, None] * c
             mixed[1:] += m[1:, None] * c[:-1]
             mixed[:-1] += m1[:-1, None] * c[1:]
             rm.set_concentrations(mixed, units="mol")
-            bad |= rm.step() != 0
+            bad |= rm.step(kin_time) != 0
         st[k] = np.where(bad, np.maximum(rm.status, 1), rm.status)
         out_t[k] = (rm.water_elements[rows][:, idx] / rm.W[rows, None])
         out_ph[k] = rm.pH[rows]

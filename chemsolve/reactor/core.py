@@ -487,29 +487,52 @@ class Reactor:
         return np.array(rows) if water is None and isinstance(solution, (list, tuple, np.ndarray)) else rows[0]
 
     # ------------------------------------------------------------------ the step
-    def step(self, dt: float = 0.0, *, client=None, blocks: int | None = None) -> np.ndarray:
+    def step(self, dt=0.0, *, client=None, blocks: int | None = None, cells=None) -> np.ndarray:
         """Every cell to equilibrium with its phases and exchanger, and its kinetic reactants integrated
-        over ``dt`` [s] (without kinetic reactants the equilibrium does not depend on ``dt``). Returns
-        the status of every cell (``Status`` codes); a cell that failed keeps its last good state.
+        over ``dt`` [s] (one number, or one per cell; without kinetic reactants the equilibrium does not
+        depend on it). Returns the status of every cell (``Status`` codes); a cell that failed keeps its
+        last good state.
 
+        cells : only these cells (indices) are stepped; the others keep their state and status.
         client : a ``dask.distributed.Client``: the cells are split into ``blocks`` contiguous blocks
         (default: one per worker), each stepped on a worker, and gathered back; every cell's result is
         the one a local step gives (each cell is solved on its own, with its own kinetic step sizes:
         tested bit for bit)."""
+        dts = self._dt_per_cell(dt)
+        idx = np.arange(self.n) if cells is None else self._cell_indices(cells)
+        if client is not None:
+            if cells is not None:
+                raise InvalidInputError("step: cells= and client= together are not supported; step all cells")
+            return self._step_dask(client, blocks, dts)
+        if self._kin is not None and (dts[idx] > 0).any():
+            return self._step_kinetic(dts, idx)
+        sol = self._solve(idx)
+        self._commit([(idx, sol, np.arange(idx.size))])
+        return self.status
+
+    def _dt_per_cell(self, dt) -> np.ndarray:
         try:
-            dt = float(dt)
+            a = np.asarray(dt, dtype=float)
         except (TypeError, ValueError):
             raise InvalidInputError(f"step: dt = {dt!r} is not a number") from None
-        if not np.isfinite(dt) or dt < 0:
-            raise InvalidInputError(f"step: dt = {dt!r}: expected a non-negative finite time [s]")
-        if client is not None:
-            return self._step_dask(client, blocks, dt)
-        if self._kin is not None and dt > 0:
-            return self._step_kinetic(dt)
-        idx = np.arange(self.n)
-        sol = self._solve(idx)
-        self._commit([(idx, sol, idx)])
-        return self.status
+        if a.ndim == 0:
+            a = np.full(self.n, float(a))
+        if a.shape != (self.n,):
+            raise InvalidInputError(f"step: dt has shape {a.shape}; expected one number or {self.n} (one per cell)")
+        bad = ~np.isfinite(a) | (a < 0)
+        if bad.any():
+            r = int(np.argmax(bad))
+            raise InvalidInputError(f"step: dt = {a[r]!r} (cell {r}): expected a non-negative finite time [s]")
+        return a
+
+    def _cell_indices(self, cells) -> np.ndarray:
+        try:
+            idx = np.asarray(cells, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"step: cells = {cells!r}: expected cell indices") from None
+        if idx.size == 0 or idx.min() < 0 or idx.max() >= self.n or np.unique(idx).size != idx.size:
+            raise InvalidInputError(f"step: cells must be distinct indices in 0..{self.n - 1}, got {cells!r}")
+        return np.sort(idx)
 
     def _solve(self, idx: np.ndarray, dcomp: np.ndarray | None = None, start=None) -> _Solved:
         """Equilibrium of cells ``idx`` with their totals (plus ``dcomp``: (len(idx), ncomponents) moles of
@@ -562,7 +585,9 @@ class Reactor:
         nc, na = t.nc, t.n_aq
         res = np.zeros((self.n, parts[0][1].raw.res.shape[1])) if self._res is None else self._res.copy()
         certs = []
-        self._failed = {}
+        for part in parts:  # the messages of the cells stepped now are replaced; the others keep theirs
+            for c in part[0]:
+                self._failed.pop(int(c), None)
         for part in parts:
             cells, sol, rr = part[:3]
             raw = sol.raw
@@ -605,12 +630,13 @@ class Reactor:
             np.array_equal(certs[0][2], np.arange(self.n))
         self.certificate = certs[0][1] if whole else _gather_certs(self.n, certs)
 
-    def _step_kinetic(self, dt: float) -> np.ndarray:
-        """Equilibrium with the kinetic reactants integrated over dt (``kinetics.integrate``)."""
+    def _step_kinetic(self, dts: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Cells ``cells`` to equilibrium with their kinetic reactants integrated over their dt
+        (``kinetics.integrate``)."""
         from . import kinetics as K
 
         ks = self._kin
-        N, nk = self.n, len(ks.items)
+        N, nk = cells.size, len(ks.items)
         nc = self.t.nc
         G, gst, warm = self._G.copy(), self._gst.copy(), self._warm.copy()
         la_cols = {s: self.species.index(s) for s in ks.need_species if s in self.species}
@@ -619,7 +645,8 @@ class Reactor:
                 raise InvalidInputError(f"kinetics: species {s!r} is not formed in these cells (elements "
                                         f"{self.elements})")
 
-        def F(rows, xi):
+        def F(local, xi):
+            rows = cells[local]
             sol = self._solve(rows, _rowdot(xi, self._kin_comp), start=(G[rows], gst[rows], warm[rows]))
             ok = sol.status == Status.CONVERGED
             raw = sol.raw
@@ -635,8 +662,9 @@ class Reactor:
             r[~ok] = 0.0
             return r, ok, sol
 
+        dt = dts[cells]
         xi, kst, steps, final = K.integrate(F, N, nk, dt, rtol=self.kinetic_rtol, atol=self.kinetic_atol,
-                                            scale=np.maximum(self.kinetic_moles, self.kinetic_m0))
+                                            scale=np.maximum(self.kinetic_moles[cells], self.kinetic_m0[cells]))
         # each cell's final equilibrium, grouped by the evaluation it came from; a cell whose integration
         # failed keeps its state (veto), whatever its last equilibrium did
         groups: dict[int, tuple] = {}
@@ -645,17 +673,20 @@ class Reactor:
             groups.setdefault(id(sol), (sol, [], []))
             groups[id(sol)][1].append(c)
             groups[id(sol)][2].append(r)
-        parts = [(np.array(cells), sol, np.array(rr), kst[np.array(cells)] != 0) for sol, cells, rr in groups.values()]
+        parts = [(cells[np.array(loc)], sol, np.array(rr), kst[np.array(loc)] != 0) for sol, loc, rr in groups.values()]
         self._commit(parts)
-        good = (kst == 0) & (self.status == Status.CONVERGED)
+        good = (kst == 0) & (self.status[cells] == Status.CONVERGED)
         for c in np.flatnonzero(kst != 0):
-            if int(c) not in self._failed:
-                self._failed[int(c)] = (f"kinetics: the integration over dt = {dt:g} s failed (an equilibrium "
-                                        "failed at every step size tried, or the step budget was spent); the cell "
-                                        "keeps its state")
-        self.kinetic_moles[good] = self.kinetic_moles[good] - xi[good]
-        self.kinetic_steps = steps
-        self.kinetic_extent = np.where(good[:, None], xi, 0.0)
+            if int(cells[c]) not in self._failed:
+                self._failed[int(cells[c])] = (f"kinetics: the integration over dt = {dt[c]:g} s failed (an "
+                                               "equilibrium failed at every step size tried, or the step budget was "
+                                               "spent); the cell keeps its state")
+        g = cells[good]
+        self.kinetic_moles[g] = self.kinetic_moles[g] - xi[good]
+        self.kinetic_steps[:] = 0
+        self.kinetic_steps[cells] = steps
+        self.kinetic_extent[:] = 0.0
+        self.kinetic_extent[g] = xi[good]
         return self.status
 
     def _kin_si(self, raw, T: np.ndarray) -> dict:
@@ -689,12 +720,12 @@ class Reactor:
         sub.certificate, sub._res, sub._failed = None, None, {}
         return sub
 
-    def _step_dask(self, client, blocks: int | None, dt: float = 0.0) -> np.ndarray:
+    def _step_dask(self, client, blocks: int | None, dts: np.ndarray) -> np.ndarray:
         from ..certificate import BatchCertificate
 
         k = blocks or max(1, len(client.scheduler_info().get("workers", {})))
         parts = [p for p in np.array_split(np.arange(self.n), k) if p.size]
-        futures = client.map(_step_block, [self._subset(p) for p in parts], [dt] * len(parts), pure=False)
+        futures = client.map(_step_block, [self._subset(p) for p in parts], [dts[p] for p in parts], pure=False)
         done = client.gather(futures)
         for p, sub in zip(parts, done):
             for name in self._CELL_ARRAYS:
@@ -916,7 +947,7 @@ def _state_elements(water) -> list[str]:
     return [el for el, v in state_of(water).elements.items() if v > MIN_TOTAL]
 
 
-def _step_block(sub: Reactor, dt: float = 0.0) -> Reactor:
+def _step_block(sub: Reactor, dt=0.0) -> Reactor:
     """A worker's part of a distributed step (a block of cells, stepped as locally)."""
     sub.step(dt)
     return sub

@@ -374,10 +374,10 @@ def rates(kset: KineticSet, m: np.ndarray, m0: np.ndarray, T: np.ndarray, la: di
 
 
 # ------------------------------------------------------------------ the integrator
-def integrate(F, n: int, nk: int, dt: float, *, rtol: float, atol: float, h0: float | None = None,
+def integrate(F, n: int, nk: int, dt, *, rtol: float, atol: float, h0: float | None = None,
               max_steps: int = 10000, scale=None):
-    """Integrate dxi/dt = F(rows, xi) from xi = 0 over dt in every one of n cells, each with its own
-    step size (ROS34PW2; see the module docstring).
+    """Integrate dxi/dt = F(rows, xi) from xi = 0 over dt (one number, or (n,): one per cell) in every
+    one of n cells, each with its own step size (ROS34PW2; see the module docstring).
 
     F(rows, xi) -> (f (len(rows), nk), ok (len(rows),) bool, token): the rates of those cells at those
     extents; ``token`` identifies the equilibrium behind them (kept for the cell's final state).
@@ -387,7 +387,8 @@ def integrate(F, n: int, nk: int, dt: float, *, rtol: float, atol: float, h0: fl
     """
     xi = np.zeros((n, nk))
     t = np.zeros(n)
-    h = np.full(n, dt if h0 is None else min(h0, dt))
+    dt = np.broadcast_to(np.asarray(dt, dtype=float), (n,)).copy()
+    h = dt.copy() if h0 is None else np.minimum(h0, dt)
     steps = np.zeros(n, dtype=np.int64)
     status = np.zeros(n, dtype=np.int64)
     sc = np.zeros((n, nk)) if scale is None else np.asarray(scale, dtype=float)
@@ -401,7 +402,7 @@ def integrate(F, n: int, nk: int, dt: float, *, rtol: float, atol: float, h0: fl
         act = np.flatnonzero((status == 0) & (t < dt * (1.0 - 1e-12)))
         if act.size == 0:
             break
-        hh = np.minimum(h[act], dt - t[act])
+        hh = np.minimum(h[act], dt[act] - t[act])
         y = xi[act]
         fy = f0[act]
         # the Jacobian by forward differences (a W-method tolerates its error)
@@ -451,7 +452,7 @@ def integrate(F, n: int, nk: int, dt: float, *, rtol: float, atol: float, h0: fl
         fac = np.where(acc, fac, np.minimum(fac, 1.0))
         h[act] = hh * fac
         rejects[act[~acc]] += 1
-        dead = (h[act] < dt * 1e-12) | (steps[act] + rejects[act] > max_steps)
+        dead = (h[act] < dt[act] * 1e-12) | (steps[act] + rejects[act] > max_steps)
         status[act[dead & ~acc]] = 1
     return xi, status, steps, final
 
