@@ -77,6 +77,17 @@ def _water(db, tot, tc=25.0, pH=None):
                     charge="pH" if pH is None else None).speciate()
 
 
+def _column_cells(cells, cell_tot, in_tot):
+    """PHREEQC's column: the inflow (solution 0, pH 4.5), the cells' water and their kinetic calcite,
+    defined with -steps 0 (a KINETICS block in the simulation of its solutions is otherwise reacted there
+    for 1 s first, and the calcite it dissolves is lost with the unsaved solution)."""
+    return ("SOLUTION 0\n units mol/kgw\n pH 4.5\n" + "".join(f" {k} {v!r}\n" for k, v in in_tot.items())
+            + f"SOLUTION 1-{cells}\n units mol/kgw\n pH 7 charge\n"
+            + "".join(f" {k} {v!r}\n" for k, v in cell_tot.items()) + CALCITE_BASIC
+            + f"KINETICS 1-{cells}\nCalcite\n -m 0.001\n -parms 0.5\n -steps 0\n"
+            + " -cvode true\n -cvode_order 5\n -cvode_steps 5000\n -tol 1e-12\nEND\n")
+
+
 def _kinetics(name, m, dt, extra=""):
     return (f"KINETICS 1\n{name}\n -m {m!r}\n{extra} -steps {dt!r}\n"
             " -cvode true\n -cvode_order 5\n -cvode_steps 5000\n -tol 1e-12\n")
@@ -313,10 +324,8 @@ def test_phreeqc_rates_block_is_refused_with_the_way_out(db):
 def test_calcite_dissolution_front_in_a_column_matches_phreeqc_advection(db):
     """A CO2-rich water (pH 4.5) pushed through 8 cells of kinetic calcite (PHREEQC's ADVECTION with
     -time_step): the outlet's Ca and pH after every shift, while the cells dissolve calcite at its rate
-    and then run out of it one after the other. PHREEQC's input defines KINETICS with ``-steps 0``: a
-    KINETICS block in the simulation of its solutions is otherwise reacted there for 1 s first, and the
-    calcite it dissolves is lost with the unsaved solution. A fresh IPhreeqc: ADVECTION takes any
-    numbered block left defined (an EQUILIBRIUM_PHASES 1 of another test would join cell 1)."""
+    and then run out of it one after the other (PHREEQC's input: ``_column_cells``). A fresh IPhreeqc:
+    ADVECTION takes any numbered block left defined (an EQUILIBRIUM_PHASES 1 of another test would join cell 1)."""
     from chemsolve.reactor.column import advection
 
     ip = phreeqc.Phreeqc()
@@ -325,11 +334,7 @@ def test_calcite_dissolution_front_in_a_column_matches_phreeqc_advection(db):
     cells, shifts, dt = 8, 12, 900.0
     cell_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-3}
     in_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 2e-2}
-    text = ("SOLUTION 0\n units mol/kgw\n pH 4.5\n" + "".join(f" {k} {v!r}\n" for k, v in in_tot.items())
-            + f"SOLUTION 1-{cells}\n units mol/kgw\n pH 7 charge\n"
-            + "".join(f" {k} {v!r}\n" for k, v in cell_tot.items()) + CALCITE_BASIC
-            + f"KINETICS 1-{cells}\nCalcite\n -m 0.001\n -parms 0.5\n -steps 0\n"
-            + " -cvode true\n -cvode_order 5\n -cvode_steps 5000\n -tol 1e-12\nEND\n"
+    text = (_column_cells(cells, cell_tot, in_tot)
             + f"ADVECTION\n -cells {cells}\n -shifts {shifts}\n -time_step {dt!r}\n -punch_cells {cells}\n"
             + " -punch_frequency 1\nSELECTED_OUTPUT 1\n -reset false\n -state true\n -step true\n -pH true\n"
             + " -totals Ca\nEND\n")
@@ -361,11 +366,7 @@ def test_calcite_front_with_dispersion_matches_phreeqc_transport(db):
     assert dispersion_mixes([L] * cells, [a] * cells)[0] == 4
     cell_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-3}
     in_tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 2e-2}
-    text = ("SOLUTION 0\n units mol/kgw\n pH 4.5\n" + "".join(f" {k} {v!r}\n" for k, v in in_tot.items())
-            + f"SOLUTION 1-{cells}\n units mol/kgw\n pH 7 charge\n"
-            + "".join(f" {k} {v!r}\n" for k, v in cell_tot.items()) + CALCITE_BASIC
-            + f"KINETICS 1-{cells}\nCalcite\n -m 0.001\n -parms 0.5\n -steps 0\n"
-            + " -cvode true\n -cvode_order 5\n -cvode_steps 5000\n -tol 1e-12\nEND\n"
+    text = (_column_cells(cells, cell_tot, in_tot)
             + f"TRANSPORT\n -cells {cells}\n -lengths {cells}*{L}\n -shifts {shifts}\n -time_step {dt!r}\n"
             + " -flow_direction forward\n -boundary_conditions flux flux\n -diffusion_coefficient 0.0e-9\n"
             + f" -dispersivities {cells}*{a}\n -correct_disp true\n -punch_cells {cells}\n -punch_frequency 1\n"

@@ -59,12 +59,7 @@ class Reactor:
         )
         from ..aqueous.system import chem
 
-        try:
-            N = int(ncells)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"ncells must be a whole number, got {ncells!r}") from None
-        if N < 1:
-            raise InvalidInputError(f"ncells must be at least 1, got {ncells!r}")
+        N = _ncells(ncells)
         self.db, self.n, self.chunk, self.mode = db, N, int(chunk), ionic_strength
         sols = solution if isinstance(solution, (list, tuple)) else [solution]
         if len(sols) not in (1, N):
@@ -237,12 +232,7 @@ class Reactor:
         from ..aqueous.phreeqc_input import input_definitions
         from ..aqueous.reaction_step import MIN_TOTAL, mix
 
-        try:
-            N = int(ncells)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"ncells must be a whole number, got {ncells!r}") from None
-        if N < 1:
-            raise InvalidInputError(f"ncells must be at least 1, got {ncells!r}")
+        N = _ncells(ncells)
         _units(units)
         if isinstance(text, os.PathLike):
             name = str(text)
@@ -511,19 +501,12 @@ class Reactor:
         return self.status
 
     def _dt_per_cell(self, dt) -> np.ndarray:
+        from .kinetics import _per_cell
+
         try:
-            a = np.asarray(dt, dtype=float)
+            return _per_cell(dt, self.n, "step: dt [s]")
         except (TypeError, ValueError):
             raise InvalidInputError(f"step: dt = {dt!r} is not a number") from None
-        if a.ndim == 0:
-            a = np.full(self.n, float(a))
-        if a.shape != (self.n,):
-            raise InvalidInputError(f"step: dt has shape {a.shape}; expected one number or {self.n} (one per cell)")
-        bad = ~np.isfinite(a) | (a < 0)
-        if bad.any():
-            r = int(np.argmax(bad))
-            raise InvalidInputError(f"step: dt = {a[r]!r} (cell {r}): expected a non-negative finite time [s]")
-        return a
 
     def _cell_indices(self, cells) -> np.ndarray:
         try:
@@ -788,6 +771,16 @@ class Reactor:
     def __repr__(self) -> str:
         return (f"Reactor({self.n} cells; components {self.components}; phases {self.phases}; "
                 f"exchange species {self.exchange_species})")
+
+
+def _ncells(ncells) -> int:
+    try:
+        N = int(ncells)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"ncells must be a whole number, got {ncells!r}") from None
+    if N < 1:
+        raise InvalidInputError(f"ncells must be at least 1, got {ncells!r}")
+    return N
 
 
 def _tol(v, what: str) -> float:
