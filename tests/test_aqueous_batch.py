@@ -22,11 +22,6 @@ def random_batch(n, seed):
     return tot, T, pH
 
 
-@pytest.fixture(scope="module")
-def db():
-    return aq.load_database("phreeqc.dat")
-
-
 def test_batch_equals_single_waters(db):
     tot, T, pH = random_batch(150, seed=5)
     b = speciate_batch(db, tot, T, pH)

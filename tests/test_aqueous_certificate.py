@@ -25,11 +25,6 @@ MAJORS = ("Na", "K", "Ca", "Mg", "Cl", "S(6)", "C(4)")
 
 
 @pytest.fixture(scope="module")
-def db():
-    return aq.load_database("phreeqc.dat")
-
-
-@pytest.fixture(scope="module")
 def water(db):
     """A fixed-pH water with carbonate complexes and calcite at its target SI."""
     totals = {"Na": 2e-3, "Ca": 1e-3, "Cl": 2e-3, "C(4)": 3e-3, "S(6)": 5e-4}

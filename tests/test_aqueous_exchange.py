@@ -10,8 +10,6 @@ PHREEQC reports exchange species as moles per kg of water (``-molalities``): com
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -25,20 +23,6 @@ phreeqc = pytest.importorskip("phreeqc")
 
 EX_SPECIES = ("NaX", "KX", "CaX2", "MgX2")
 PHASES = ("Calcite", "Dolomite", "Gypsum")
-
-
-@pytest.fixture(scope="module")
-def db():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database("phreeqc.dat")
-
-
-@pytest.fixture(scope="module")
-def ip(db):
-    p = phreeqc.Phreeqc()
-    assert p.LoadDatabase(str(db.path)) == 0
-    return p
 
 
 def _sol_text(tot, tc, pH):

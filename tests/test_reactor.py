@@ -8,8 +8,6 @@ equations and start, one batch; what is left is the order of summation). Against
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -20,13 +18,6 @@ from chemsolve.reactor import Reactor
 
 PHASES = {"Calcite": (0.0, 0.1), "Dolomite": (0.0, 0.05)}
 EXCHANGE = {"CaX2": 5e-3, "NaX": 1e-3}
-
-
-@pytest.fixture(scope="module")
-def db():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database("phreeqc.dat")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ Tolerances (justified where they are used):
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -71,13 +70,6 @@ IC = {"solution": [1, 2, 1, 2, 1, 2], "equilibrium_phases": [1, 2, -1, 1, 2, -1]
 POROSITY = [0.3, 0.2, 0.25, 0.3, 0.35, 1.0]
 SATURATION = [1.0, 0.8, 1.0, 0.5, 1.0, 1.0]
 RV = [1.0, 2.0, 1.5, 1.0, 0.5, 1.0]
-
-
-@pytest.fixture(scope="module")
-def db():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database("phreeqc.dat")
 
 
 def _prm(db, units_pp=0):

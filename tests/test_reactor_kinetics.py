@@ -20,7 +20,6 @@ Tolerances:
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -46,20 +45,6 @@ Calcite
 90 SAVE rate * TIME
 -end
 """
-
-
-@pytest.fixture(scope="module")
-def db():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database("phreeqc.dat")
-
-
-@pytest.fixture(scope="module")
-def ip(db):
-    p = phreeqc.Phreeqc()
-    assert p.LoadDatabase(str(db.path)) == 0
-    return p
 
 
 def _run(ip, text):
