@@ -69,11 +69,16 @@ TOLERANCES = {
     # eliminated (against the most abundant species of that exchanger) [log10 units], as "mass action"
     "exchange mass action": 1e-8,
     "exchange sites": 1e-9,  # |sum equivalents x moles - sites| / sites [-], as the mass balances
+    # with a surface: each surface species' mass action at the activities equivalents x moles / sites
+    # of itself and of its site's master species [log10 units], as "mass action"; its site balances
+    "surface mass action": 1e-8,
+    "surface sites": 1e-9,  # |sum equivalents x moles - sites| / sites [-], as the mass balances
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
          "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
-         "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel"}
+         "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel",
+         "surface mass action": "log10", "surface sites": "rel"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -497,7 +502,7 @@ def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], 
 def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
                    phases=(), si_target=None, amount=None, n=None, checked=None, lower=None, upper=None,
                    formulas=None, P=None, W=None, conserved=None, gas_phi=None, fixed_si=None, couples=None,
-                   default_couple=None, exchange=None) -> BatchCertificate:
+                   default_couple=None, exchange=None, surface=None) -> BatchCertificate:
     """Certify N returned states at once.
 
     species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
@@ -518,6 +523,9 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     exchange : {"sites": [exchanger], "n": (N, nx) moles of the exchange species named in "names",
     "cec": (N, nsites) moles of sites}: the exchanger's species are checked (``exchange`` module: read
     from the database here) and what they hold counts in the element, electron and water balances.
+    surface : {"sites": [site type], "n": (N, ns) moles of the surface species named in "names",
+    "N": (N, nsites) moles of sites, "edl": "no_edl"}: the same for a surface (``surface`` module),
+    whose charge also counts in the charge balance.
     """
     fixed_si = dict(fixed_si or {})
     N0 = np.asarray(m).shape[0]
@@ -571,6 +579,19 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
                                                                                             len(cs.keys))
         extra["exchange"] = {"model": em, "n": nx, "cec": np.asarray(exchange["cec"], dtype=float).reshape(N, -1),
                              "held": held, "stray": stray}
+    extra["surface"] = None
+    if surface is not None:
+        from .surface import surface_model
+
+        smod = surface_model(db, list(surface["sites"]), cs.species)
+        got = {s: j for j, s in enumerate(surface["names"])}
+        n_in = np.asarray(surface["n"], dtype=float).reshape(N, len(surface["names"]))
+        ns_ = len(smod.names)
+        nsu = np.column_stack([n_in[:, got[s]] if s in got else np.zeros(N) for s in smod.names]).reshape(N, ns_)
+        stray = [s for s in surface["names"] if s not in set(smod.names)]
+        held = np.array([[c.get(_element(k), 0.0) for k in cs.keys] for c in smod.counts]).reshape(ns_, len(cs.keys))
+        extra["surface"] = {"model": smod, "n": nsu, "N": np.asarray(surface["N"], dtype=float).reshape(N, -1),
+                            "held": held, "stray": stray, "edl": surface.get("edl", "no_edl")}
     # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
     extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
                              else None)
@@ -741,6 +762,9 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         if exr is not None:  # what the exchanger holds is part of the total
             sorbed = _mm(exr["n"][rows] / W[:, None], exr["held"])
             released = released - sorbed
+        sur = extra["surface"]
+        if sur is not None:  # and what the surface holds
+            released = released - _mm(sur["n"][rows] / W[:, None], sur["held"])
         target = tot[rows] + released
         scale = np.abs(have) + np.abs(tot[rows]) + np.abs(released)
         mb = np.where(scale > 0, np.abs(have - target) / np.where(scale > 0, scale, 1.0), 0.0)
@@ -756,7 +780,11 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             vals["charge balance"][rows] = np.where(ch, np.abs(q) / np.where(qs > 0, qs, 1.0), 0.0)
         else:
             Q = cons["charge"][rows]
-            vals["charge balance"][rows] = np.abs(q * W - Q) / (qs * W + np.abs(Q))
+            q_su = qs_su = np.zeros(R)
+            if sur is not None:  # the surface's charge is the cell's
+                q_su = _mm(sur["n"][rows], sur["model"].z)
+                qs_su = _mm(sur["n"][rows], np.abs(sur["model"].z))
+            vals["charge balance"][rows] = np.abs(q * W + q_su - Q) / (qs * W + qs_su + np.abs(Q))
             # electrons and water: what the species hold, less what the phases took in (dissolved: added)
             nn = np.asarray(n, dtype=float)[rows] if cs.phases else np.zeros((R, 0))
             for kname, j, base in (("electron balance", 1, 0.0), ("water balance", 2, 1.0 / cs.gfw_water)):
@@ -764,9 +792,10 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                 rel_c = _mm(nn, cs.ph_canon[:, j]) if cs.phases else np.zeros(R)
                 tot_c = cons["electrons" if j == 1 else "water"][rows]
                 scale_c = (_mm(m, np.abs(cs.canon[:, j])) + base) * W + np.abs(rel_c) + np.abs(tot_c)
-                if exr is not None:
-                    have_c = have_c + _mm(exr["n"][rows], exr["model"].canon[:, j])
-                    scale_c = scale_c + _mm(np.abs(exr["n"][rows]), np.abs(exr["model"].canon[:, j]))
+                for xr in (exr, sur):
+                    if xr is not None:
+                        have_c = have_c + _mm(xr["n"][rows], xr["model"].canon[:, j])
+                        scale_c = scale_c + _mm(np.abs(xr["n"][rows]), np.abs(xr["model"].canon[:, j]))
                 vals[kname][rows] = np.abs(have_c - rel_c - tot_c) / scale_c
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
@@ -785,6 +814,16 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         else:
             vals["exchange mass action"][rows] = 0.0
             vals["exchange sites"][rows] = 0.0
+        if sur is not None:
+            dlk = None
+            if press.any():
+                dlk = np.stack([-sum(k * vol_ext[:, (c if c >= 0 else vol_ext.shape[1] - 2)] for c, k in r)
+                                if r else np.zeros(R) for r in sur["model"].reactants], axis=1) * -fP[:, None]
+            (vals["surface mass action"][rows], where["surface mass action"][rows], vals["surface sites"][rows],
+             where["surface sites"][rows]) = _surface_check(sur, rows, log_a, np.log10(aw_c), T_, dlk)
+        else:
+            vals["surface mass action"][rows] = 0.0
+            vals["surface sites"][rows] = 0.0
         vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
 
         # phases: at the target SI, or used up (all available dissolved) and not oversaturated
@@ -864,6 +903,44 @@ def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
         names = em.names
     a, wa = _worst(res, names)
     b, wb = _worst(sites_res, em.sites)
+    return a, wa, b, wb
+
+
+def _surface_check(sur, rows, log_a, law, T_, dlk):
+    """(mass action residual, its species, sites residual, its site type) per row (``surface``
+    module): log10(equiv_i n_i / sites) = rhs_i + equiv_i log10(n_master / sites), every species
+    including the master read from its own moles; a species below 1e-290 mol passes if the law puts
+    it below 1e-280 too."""
+    from .surface import law_rhs
+
+    sm = sur["model"]
+    n = sur["n"][rows]
+    Ns = sur["N"][rows]
+    R, ns = n.shape
+    with np.errstate(all="ignore"):
+        rhs = law_rhs(sm, log_a, law, T_)
+        if dlk is not None:
+            rhs = rhs + dlk
+        Ni = Ns[:, sm.site]
+        log_act = np.log10(sm.equiv * n / Ni)
+        la_m = np.full((R, len(sm.sites)), np.nan)  # log10 activity of each site's master species
+        for j in range(len(sm.sites)):
+            if sm.master[j] >= 0:
+                la_m[:, j] = log_act[:, sm.master[j]]
+        pred = rhs + sm.equiv * la_m[:, sm.site]  # log10 activity the law gives
+        tiny = n < 1e-290
+        res = np.where(tiny, np.where(pred - np.log10(sm.equiv / Ni) < -280.0, 0.0, np.inf),
+                       np.abs(log_act - pred))
+        sites_res = np.zeros((R, len(sm.sites)))
+        for j in range(len(sm.sites)):
+            idx = np.flatnonzero(sm.site == j)
+            sites_res[:, j] = np.abs((n[:, idx] * sm.equiv[idx]).sum(axis=1) - Ns[:, j]) / Ns[:, j]
+    names = list(sm.names)
+    if sur["stray"]:
+        res = np.concatenate([res, np.full((R, 1), np.inf)], axis=1)
+        names = names + [f"{sur['stray'][0]} (not formed by these components)"]
+    a, wa = _worst(res, names)
+    b, wb = _worst(sites_res, sm.sites)
     return a, wa, b, wb
 
 

@@ -1,0 +1,298 @@
+"""Surface complexation (SURFACE) against IPhreeqc, live, on the same phreeqc.dat file (its Hfo_w /
+Hfo_s sites of Dzombak and Morel).
+
+Tolerances (issue [4/7] asks the agreement of [3/7]):
+- surface species: moles within 1e-6 relative above 1e-12 mol (the phase-moles tolerance of [3/7],
+  ``compare.TOL_REL``); pH within ``compare.TOL_LOG`` (1e-5). Observed (2026-12): 1e-10 relative or
+  better on the species, 1e-12 on pH.
+- ``-equilibrate`` (PHREEQC's initial surface, solved by IPhreeqc to its own convergence tolerance):
+  within 1e-7 relative, as the exchanger's.
+PHREEQC reports surface species as moles per kg of water (``-molalities``): compared as moles.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import chemsolve.aqueous as aq
+from chemsolve.aqueous.compare import TOL_LOG, TOL_REL
+from chemsolve.aqueous.solution import Solution
+from chemsolve.errors import InvalidInputError
+from chemsolve.status import Status
+
+phreeqc = pytest.importorskip("phreeqc")
+
+CATIONS = ("Zn", "Ca", "Cd", "Pb", "Cu", "Mg", "Sr")
+PHASES = ("Calcite", "Gypsum")
+
+
+@pytest.fixture(scope="module")
+def db():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", aq.DatabaseWarning)
+        return aq.load_database("phreeqc.dat")
+
+
+@pytest.fixture(scope="module")
+def ip(db):
+    p = phreeqc.Phreeqc()
+    assert p.LoadDatabase(str(db.path)) == 0
+    return p
+
+
+def _sol_text(tot, tc, pH, n=1):
+    ph = f" pH {pH:.17g}\n" if pH is not None else " pH 7 charge\n"
+    return f"SOLUTION {n}\n units mol/kgw\n temp {tc:.17g}\n{ph}" + "".join(f" {k} {v:.17g}\n" for k, v in tot.items())
+
+
+def _surf_text(sites, edl="-no_edl", n=1, equilibrate=None):
+    head = f"SURFACE {n}\n {edl}\n" + (f" -equilibrate {equilibrate}\n" if equilibrate else "")
+    return head + "".join(f" {s}OH {v:.17g}\n" for s, v in sites.items())
+
+
+def _water(db, tot, tc, pH):
+    return Solution(db, totals=tot, units="mol/kgw", T=tc + 273.15, pH=7.0 if pH is None else pH,
+                    charge="pH" if pH is None else None).speciate()
+
+
+# PHREEQC's own convergence tolerance (KNOBS -convergence_tolerance, 1e-8 by default) set to 1e-12:
+# a surface in an unbuffered water (ex8's NaNO3 swept by NaOH) sets the pH by a few 1e-12 mol of H+, and
+# at PHREEQC's default its pH scatters by up to 3e-6 around ours (species by 1e-5); at 1e-12 the two
+# agree to 3e-10 (measured 2026-12), so the comparison tests chemsolve, not PHREEQC's stopping rule.
+KNOBS = "KNOBS\n -convergence_tolerance 1e-12\n"
+
+
+def _run(ip, text):
+    assert ip.RunString(KNOBS + text) == 0, ip.GetErrorString()
+    out = ip.GetSelectedOutput()
+    return {k: v[-1] for k, v in out.items()}, out
+
+
+def _sel(names, phases=()):
+    return (f"SELECTED_OUTPUT 1\n -reset false\n -pH true\n -water true\n -charge_balance true\n"
+            f" -molalities {' '.join(names)}\n"
+            + (f" -equilibrium_phases {' '.join(phases)}\n" if phases else "") + "END\n")
+
+
+def _compare(r, d, names):
+    assert abs(r.pH - d["pH"]) < TOL_LOG, (r.pH, d["pH"])
+    assert abs(r.water_mass / d["mass_H2O"] - 1.0) < TOL_REL
+    seen = 0
+    for s in names:
+        theirs = d[f"m_{s}(mol/kgw)"] * d["mass_H2O"]
+        if theirs > 1e-12:
+            seen += 1
+            assert abs(r.surface.get(s, 0.0) / theirs - 1.0) < TOL_REL, (s, r.surface.get(s), theirs)
+        else:
+            assert r.surface.get(s, 0.0) < 1e-12 * (1 + TOL_REL) + 1e-20, (s, r.surface.get(s), theirs)
+    assert seen >= 3
+
+
+def _random_case(rng):
+    tot = {"Na": 10 ** rng.uniform(-3, -0.7), "Cl": 10 ** rng.uniform(-3, -0.7)}
+    for el in rng.choice(CATIONS, int(rng.integers(1, 4)), replace=False):
+        tot[str(el)] = 10 ** rng.uniform(-7, -3)
+    for el in ("C(4)", "S(6)"):
+        if rng.random() < 0.4:
+            tot[el] = 10 ** rng.uniform(-4, -2)
+    tc = float(rng.uniform(5.0, 80.0))
+    pH = None if rng.random() < 0.3 else float(rng.uniform(4.5, 8.5))
+    sites = {"Hfo_w": float(10 ** rng.uniform(-4.5, -2.5))}
+    if rng.random() < 0.8:
+        sites["Hfo_s"] = float(10 ** rng.uniform(-6, -4))
+    ph = [str(p) for p in rng.choice(PHASES, int(rng.integers(0, 2)), replace=False)]
+    return tot, tc, pH, sites, ph
+
+
+CASES = 30
+
+
+@pytest.mark.parametrize("seed", range(CASES))
+def test_react_with_surface_no_edl_matches_phreeqc(db, ip, seed):
+    rng = np.random.default_rng(2000 + seed)
+    tot, tc, pH, sites, ph = _random_case(rng)
+    w = _water(db, tot, tc, pH)
+    assert w.success, w.message
+    r = aq.react(w, phases=dict.fromkeys(ph, 0.0) or None, surface=aq.surface(db, sites, edl="no_edl"))
+    assert r.status == Status.CONVERGED, r.message
+    assert r.certificate is not None and r.certificate.passed
+    text = _sol_text(tot, tc, pH) + _surf_text(sites)
+    if ph:
+        text += "EQUILIBRIUM_PHASES 1\n" + "".join(f" {p} 0 10\n" for p in ph)
+    d, _ = _run(ip, text + _sel(list(r.surface), ph))
+    _compare(r, d, list(r.surface))
+    # the water's own charge imbalance: what it carried, less the charge the surface took (PHREEQC's
+    # value is a difference of its converged sums: compared to TOL_REL of the surface's gross charge)
+    gross = sum(abs(db.surface_species[s].charge) * n for s, n in r.surface.items())
+    assert abs(r.charge_imbalance - d["charge(eq)"]) <= TOL_REL * max(gross, abs(d["charge(eq)"]))
+    for p in ph:
+        assert abs(r.phase_moles[p] - d[p]) <= TOL_REL * max(abs(d[p]), 1e-12), (p, r.phase_moles[p], d[p])
+
+
+@pytest.mark.parametrize("tc", [10.0, 25.0, 60.0])
+@pytest.mark.parametrize("zn", [1e-7, 1e-4])
+def test_zinc_sorption_over_ph_as_ex8_no_edl(db, ip, tc, zn):
+    """PHREEQC's ex8 (Zn on Hfo_w / Hfo_s in 0.1 M NaNO3) with -no_edl, the pH swept by NaOH as a
+    REACTION (a batch of steps), at three temperatures (REACTION_TEMPERATURE)."""
+    tot = {"Zn": zn, "Na": 0.1, "N(5)": 0.1}
+    w = _water(db, tot, 25.0, 4.5)
+    sites = {"Hfo_s": 5e-6, "Hfo_w": 2e-4}
+    naoh = np.linspace(0.0, 2.0e-4, 9)
+    b = aq.react(w, reaction={"NaOH": naoh}, T=tc + 273.15, surface=aq.surface(db, sites, edl="no_edl"))
+    assert np.all(b.status == Status.CONVERGED), b.message
+    assert b.certificate.passed.all()
+    names = list(b.surface_species)
+    for i, x in enumerate(naoh):
+        text = (_sol_text(tot, 25.0, 4.5) + _surf_text(sites) + f"REACTION 1\n NaOH 1\n {x:.17g} moles\n"
+                + f"REACTION_TEMPERATURE 1\n {tc:.17g}\n")
+        d, _ = _run(ip, text + _sel(names))
+        _compare(b.row(i), d, names)
+
+
+def test_equilibrate_surface_matches_phreeqc(db, ip):
+    tot = {"Na": 0.01, "Cl": 0.01, "Zn": 1e-5, "Ca": 1e-3, "C(4)": 2e-3}
+    w = _water(db, tot, 25.0, 7.2)
+    sites = {"Hfo_w": 1e-3, "Hfo_s": 2.5e-5}
+    su = aq.equilibrate_surface(w, sites, edl="no_edl")
+    names = sorted(su.composition)
+    d, _ = _run(ip, _sol_text(tot, 25.0, 7.2) + _surf_text(sites, equilibrate=1) + _sel(names))
+    for s in names:
+        theirs = d[f"m_{s}(mol/kgw)"] * d["mass_H2O"]
+        assert abs(su.composition[s] / theirs - 1.0) < 1e-7, (s, su.composition[s], theirs)
+    for k, v in sites.items():
+        assert abs(su.sites[k] / v - 1.0) < 1e-13
+
+
+def test_saved_surface_carries_into_the_next_step_as_phreeqc(db, ip):
+    """SURFACE -equilibrate, SAVE surface, then USE it with another water (its charge, H and O go with
+    it): step 2 against IPhreeqc running the same sequence."""
+    t1 = {"Na": 0.01, "Cl": 0.01, "Zn": 1e-4}
+    t2 = {"Ca": 1e-3, "Cl": 2e-3, "Cd": 1e-6}
+    w1, w2 = _water(db, t1, 25.0, 6.5), _water(db, t2, 25.0, 8.0)
+    sites = {"Hfo_w": 5e-4, "Hfo_s": 1e-5}
+    su = aq.equilibrate_surface(w1, sites, edl="no_edl")
+    r = aq.react(w2, surface=su)
+    assert r.status == Status.CONVERGED and r.certificate.passed, r.message
+    text = (_sol_text(t1, 25.0, 6.5, 1) + _sol_text(t2, 25.0, 8.0, 2) + _surf_text(sites, equilibrate=1)
+            + "END\nUSE solution 2\nUSE surface 1\n")
+    d, _ = _run(ip, text + _sel(list(r.surface)))
+    _compare(r, d, list(r.surface))
+    # and the step's own surface goes on: react it again with the same water (nothing may change)
+    r2 = aq.react(w2, surface=r.surface_state)
+    assert r2.status == Status.CONVERGED
+    assert r2.surface["Hfo_sOZn+"] > 0 and r.surface_state.sites == pytest.approx(sites, rel=1e-13)
+
+
+def test_elements_and_charge_conserved_with_surface(db):
+    w = _water(db, {"Na": 0.05, "Cl": 0.05, "Pb": 1e-4, "S(6)": 1e-3}, 25.0, 5.5)
+    su = aq.surface(db, {"Hfo_w": 1e-3}, edl="no_edl")
+    r = aq.react(w, surface=su)
+    assert r.status == Status.CONVERGED, r.message
+    pb_sorbed = sum(n for s, n in r.surface.items() if "Pb" in s)
+    assert abs(r.totals["Pb"] * r.water_mass + pb_sorbed - 1e-4 * w.water_mass) < 1e-12 * 1e-4
+    q_surf = sum(db.surface_species[s].charge * n for s, n in r.surface.items())
+    assert abs(r.charge_imbalance + q_surf - w.state.charge) < 1e-12
+    assert abs(sum(r.surface_state.sites.values()) - 1e-3) < 1e-15
+
+
+def test_batch_rows_equal_single_calls(db):
+    w = _water(db, {"Na": 0.01, "Cl": 0.01, "Cu": 1e-5}, 25.0, 6.0)
+    su = aq.surface(db, {"Hfo_w": 2e-4, "Hfo_s": 5e-6}, edl="no_edl")
+    amt = np.array([0.0, 5e-5, 1e-4])
+    b = aq.react(w, reaction={"NaOH": amt}, surface=su)
+    for i, x in enumerate(amt):
+        r = aq.react(w, reaction={"NaOH": float(x)}, surface=su)
+        assert r.pH == pytest.approx(b.pH[i], abs=1e-10)
+        for s, n in r.surface.items():
+            assert n == pytest.approx(b.surface[i, b.surface_species.index(s)], rel=1e-9)
+
+
+def test_certificate_refuses_a_tampered_surface(db):
+    """Each surface check refuses a state that is off: a species' moles (mass action), the sites
+    (site balance), the sorbed element (mass balance) and the surface's charge (charge balance)."""
+    from chemsolve.aqueous.certificate import certify_states
+
+    w = _water(db, {"Na": 0.01, "Cl": 0.01, "Zn": 1e-4}, 25.0, 6.5)
+    r = aq.react(w, surface=aq.surface(db, {"Hfo_w": 2e-4, "Hfo_s": 5e-6}, edl="no_edl"))
+    assert r.status == Status.CONVERGED and r.certificate.passed
+    aqs = [s for s in r.molality]
+    m = np.array([[r.molality[s] for s in aqs]])
+    lg = np.array([[r.log_gamma[s] for s in aqs]])
+    keys = [k for k in r.totals]
+    tot = np.array([[w.state.elements.get(k, 0.0) / r.water_mass for k in keys]])
+    names = list(r.surface)
+    n0 = np.array([[r.surface[s] for s in names]])
+    sites = ["Hfo_s", "Hfo_w"]
+    Ns = np.array([[5e-6, 2e-4]])
+    st = w.state
+    from chemsolve.aqueous.surface import surface_model
+
+    smod = surface_model(db, sites, aqs)
+    canon = {s: smod.canon[i] for i, s in enumerate(smod.names)}
+    # the surface came in as its masters (neutral, canon 0): the conserved totals are the water's plus those
+    cons = {"charge": st.charge, "electrons": st.electrons + 5e-6 * canon["Hfo_sOH"][1] + 2e-4 * canon["Hfo_wOH"][1],
+            "water": st.water + 5e-6 * canon["Hfo_sOH"][2] + 2e-4 * canon["Hfo_wOH"][2]}
+
+    def cert(n, Nsites=Ns, mm=m):
+        return certify_states(db, aqs, keys, mm, lg, np.array([r.pH]), np.array([r.pe]), np.array([r.T]),
+                              np.array([r.ionic_strength]), np.array([r.water_activity]), np.array([False]), tot,
+                              W=np.array([r.water_mass]), conserved=cons, P=np.array([r.P]),
+                              surface={"sites": sites, "names": names, "n": n, "N": Nsites})
+
+    good = cert(n0)
+    assert good.passed.all(), good.row(0).message
+    i = names.index("Hfo_wOZn+")
+    bad = n0.copy()
+    bad[0, i] *= 1 + 1e-6  # Zn moved from the water to the surface: mass action, sites, Zn, charge
+    c = cert(bad)
+    assert not c.passed[0]
+    row = c.row(0).checks
+    assert row["surface mass action"].value > 1e-8
+    assert row["surface sites"].value > 1e-9
+    assert row["mass balance"].value > 1e-9 and row["charge balance"].value > 1e-9
+    # the sites alone off (every species scaled: the mole fractions, hence the mass action, unchanged)
+    c = cert(n0, Nsites=Ns * (1 + 1e-6))
+    assert not c.passed[0] and c.row(0).checks["surface sites"].value > 1e-9
+
+
+@pytest.mark.parametrize("spec, msg", [
+    ({"Hfo_x": 1e-3}, "not a site"),
+    ({"Hfo_w": -1e-3}, "must be finite and > 0"),
+    ({"Hfo_w": "a lot"}, "not a number"),
+    ({"Hfo_w": (1e-3, 600)}, "expected moles or"),
+    ({}, "expected"),
+])
+def test_bad_surface_named(db, spec, msg):
+    with pytest.raises(InvalidInputError, match=msg):
+        aq.surface(db, spec, edl="no_edl")
+
+
+def test_ddl_not_yet_is_refused_by_name(db):
+    with pytest.raises(InvalidInputError, match="diffuse double layer"):
+        aq.surface(db, {"Hfo_w": 1e-3}, edl="ddl")
+
+
+def test_surface_from_another_database_refused(db):
+    other = replace(aq.surface(db, {"Hfo_w": 1e-3}, edl="no_edl"), db=None)
+    w = _water(db, {"Na": 0.01, "Cl": 0.01}, 25.0, 7.0)
+    with pytest.raises(InvalidInputError, match="another database"):
+        aq.react(w, surface=other)
+
+
+@pytest.mark.parametrize("tc", [120.0, 200.0])
+def test_hot_step_with_pressure_term_matches_phreeqc(db, ip, tc):
+    """Above 100 C the step holds at the saturation pressure and log K of the surface species carries
+    PHREEQC's pressure term through their aqueous reactants (the tableau's, and the certificate's own)."""
+    tot = {"Zn": 1e-5, "Na": 0.1, "Cl": 0.1, "C(4)": 2e-3, "Ca": 1e-3}
+    w = _water(db, tot, 25.0, 6.5)
+    sites = {"Hfo_s": 5e-6, "Hfo_w": 2e-4}
+    r = aq.react(w, T=tc + 273.15, surface=aq.surface(db, sites, edl="no_edl"))
+    assert r.status == Status.CONVERGED and r.certificate.passed, r.message
+    assert r.P > 1.0
+    d, _ = _run(ip, _sol_text(tot, 25.0, 6.5) + _surf_text(sites) + f"REACTION_TEMPERATURE 1\n {tc}\n"
+                + _sel(list(r.surface)))
+    _compare(r, d, list(r.surface))
