@@ -73,12 +73,15 @@ TOLERANCES = {
     # of itself and of its site's master species [log10 units], as "mass action"; its site balances
     "surface mass action": 1e-8,
     "surface sites": 1e-9,  # |sum equivalents x moles - sites| / sites [-], as the mass balances
+    # diffuse double layer: |surface charge - Gouy-Chapman charge at psi, I, T| / (sum |z| n + |that|) [-],
+    # a balance of charge like the others (the solver stops at 1e-12 of the same scale)
+    "surface charge-potential": 1e-9,
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
          "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
          "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel",
-         "surface mass action": "log10", "surface sites": "rel"}
+         "surface mass action": "log10", "surface sites": "rel", "surface charge-potential": "rel"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -125,7 +128,7 @@ def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
     kappa = np.sqrt(8.0 * math.pi * 6.02252e23 * e2_over_eps_kT * rho / 1e3)  # [1/cm] per sqrt(mol/kg)
     Av = kappa * e2_over_eps_kT * 0.0820597 * 1e3 * Tk * (c / (b + pb) * 1.01325 / eps - kappa0 / 3.0)
     return {"A": kappa * e2_over_eps_kT / (2.0 * LN10), "B": kappa * 1e-8, "Av": Av,
-            "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff}
+            "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff, "eps": np.where(eps > 0, eps, 10.0)}
 
 
 def _dh_ab(T: np.ndarray, aw: np.ndarray, P=1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -524,8 +527,10 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     "cec": (N, nsites) moles of sites}: the exchanger's species are checked (``exchange`` module: read
     from the database here) and what they hold counts in the element, electron and water balances.
     surface : {"sites": [site type], "n": (N, ns) moles of the surface species named in "names",
-    "N": (N, nsites) moles of sites, "edl": "no_edl"}: the same for a surface (``surface`` module),
-    whose charge also counts in the charge balance.
+    "N": (N, nsites) moles of sites, "edl", and for a diffuse double layer "ddl" [surface], "u" (N,
+    nddl) F psi / (2RT ln10), "area" (N, nddl) [m2]}: the same for a surface (``surface`` module), whose
+    charge also counts in the charge balance; with a diffuse double layer the mass action carries
+    exp(-F psi/RT) per charge and each surface's charge must equal its diffuse layer's.
     """
     fixed_si = dict(fixed_si or {})
     N0 = np.asarray(m).shape[0]
@@ -590,8 +595,11 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
         nsu = np.column_stack([n_in[:, got[s]] if s in got else np.zeros(N) for s in smod.names]).reshape(N, ns_)
         stray = [s for s in surface["names"] if s not in set(smod.names)]
         held = np.array([[c.get(_element(k), 0.0) for k in cs.keys] for c in smod.counts]).reshape(ns_, len(cs.keys))
+        ddl = list(surface.get("ddl", []))
         extra["surface"] = {"model": smod, "n": nsu, "N": np.asarray(surface["N"], dtype=float).reshape(N, -1),
-                            "held": held, "stray": stray, "edl": surface.get("edl", "no_edl")}
+                            "held": held, "stray": stray, "edl": surface.get("edl", "no_edl"), "ddl": ddl,
+                            "u": np.asarray(surface.get("u", np.zeros((N, 0))), dtype=float).reshape(N, len(ddl)),
+                            "area": np.asarray(surface.get("area", np.zeros((N, 0))), dtype=float).reshape(N, len(ddl))}
     # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
     extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
                              else None)
@@ -821,9 +829,24 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                                 if r else np.zeros(R) for r in sur["model"].reactants], axis=1) * -fP[:, None]
             (vals["surface mass action"][rows], where["surface mass action"][rows], vals["surface sites"][rows],
              where["surface sites"][rows]) = _surface_check(sur, rows, log_a, np.log10(aw_c), T_, dlk)
+            vals["surface charge-potential"][rows] = 0.0
+            if sur["ddl"]:  # each surface's charge against its diffuse layer's at the certificate's own I
+                from .surface import F_C_MOL, gouy_chapman
+
+                gcf = gouy_chapman(T_, aw_c, extra["P"][rows]) * np.sqrt(I_c)
+                smod = sur["model"]
+                cp = np.zeros((R, len(sur["ddl"])))
+                for q_, sname in enumerate(sur["ddl"]):
+                    on = np.array([smod.surfaces[smod.surf[i]] == sname for i in range(len(smod.names))])
+                    qs_ = _mm(sur["n"][rows][:, on], smod.z[on])
+                    gross = _mm(sur["n"][rows][:, on], np.abs(smod.z[on]))
+                    dl = sur["area"][rows, q_] / F_C_MOL * gcf * np.sinh(sur["u"][rows, q_] * LN10)
+                    cp[:, q_] = np.abs(qs_ - dl) / (gross + np.abs(dl))
+                vals["surface charge-potential"][rows], where["surface charge-potential"][rows] = _worst(cp, sur["ddl"])
         else:
             vals["surface mass action"][rows] = 0.0
             vals["surface sites"][rows] = 0.0
+            vals["surface charge-potential"][rows] = 0.0
         vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
 
         # phases: at the target SI, or used up (all available dissolved) and not oversaturated
@@ -928,6 +951,9 @@ def _surface_check(sur, rows, log_a, law, T_, dlk):
             if sm.master[j] >= 0:
                 la_m[:, j] = log_act[:, sm.master[j]]
         pred = rhs + sm.equiv * la_m[:, sm.site]  # log10 activity the law gives
+        for q_, sname in enumerate(sur["ddl"]):  # exp(-F psi / RT) per charge brought to the surface
+            on = np.array([sm.surfaces[sm.surf[i]] == sname for i in range(ns)], dtype=bool)
+            pred = pred - np.where(on, 2.0 * sm.dz, 0.0)[None, :] * sur["u"][rows, q_][:, None]
         tiny = n < 1e-290
         res = np.where(tiny, np.where(pred - np.log10(sm.equiv / Ni) < -280.0, 0.0, np.inf),
                        np.abs(log_act - pred))

@@ -278,6 +278,7 @@ class ReactionResult(Result):
     exchanger: Any = None  # the exchanger after the step (``exchange.Exchanger``), to react further
     surface: dict[str, float] = field(default_factory=dict)  # moles of each surface species (SURFACE)
     surface_state: Any = None  # the surface after the step (``surface.Surface``), to react further
+    surface_potential: dict[str, float] = field(default_factory=dict)  # psi [V] of each surface (DDL)
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,8 @@ class BatchReaction(BatchResultBase):
     exchange: np.ndarray | None = None  # (N, nx) moles of each exchange species
     surface_species: list = field(default_factory=list)  # columns of ``surface``
     surface: np.ndarray | None = None  # (N, nsu) moles of each surface species
+    surfaces_ddl: list = field(default_factory=list)  # columns of ``surface_potential``
+    surface_potential: np.ndarray | None = None  # (N, npsi) psi [V] of each diffuse-double-layer surface
     _rows: list = field(default_factory=list, repr=False)
 
     def row(self, i: int) -> ReactionResult:
@@ -513,7 +516,10 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     # phases whose elements are absent and that have nothing to give take no part
     on_phase = [all(e in els or e in ("H", "O") for e in _phase_elements(db, p)) for p in specs]
     eq = [p for p, on in zip(specs, on_phase) if on]
-    t = _reaction_tableau(db, keys, eq, tuple(sites), tuple(ssites))
+    from .surface import surface_name
+
+    psi = sorted({surface_name(s_) for s_ in ssites}) if sus and sus[0].edl == "ddl" else []
+    t = _reaction_tableau(db, keys, eq, tuple(sites), tuple(ssites), tuple(psi))
     rows = _model.new_rows(t, N)
     nc = t.nc
     npp = len(eq)
@@ -557,6 +563,13 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
                     G[r, j] = sus[r].guess.get(masters[j], np.nan)
     moles = np.array([[p.moles for p in eq]] * N, dtype=float).reshape(N, npp)
     fill_rows(db, t, rows, eq, moles, E, G, W, shift, cons, gst, warm, T_r, P_r)
+    for sname in psi:  # each surface's potential, held by its charge-potential row (area: its val)
+        j = comps.index(f"{sname}_psi")
+        rows.kind[:, j], rows.aux[:, j] = _c.AQ_PSI, j
+        rows.val[:, j] = [su.areas[sname][0] * su.areas[sname][1] for su in sus]
+        rows.XC[:, j] = 0.0
+        g = np.array([su.guess.get(f"{sname}_psi", np.nan) for su in sus])
+        rows.X[:, j] = np.where(np.isnan(g), 0.0, g)
     raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
     idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
     return _batch_result(db, t, raw, rows, eq, mode, idle, exs, E, cons, moles, sus)
@@ -649,13 +662,14 @@ def _with_surface(st: WaterState, su, canon_of) -> WaterState:
 
 
 def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec], sites: tuple[str, ...] = (),
-                      ssites: tuple[str, ...] = ()) -> Tableau:
-    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites, ssites)
+                      ssites: tuple[str, ...] = (), psi: tuple[str, ...] = ()) -> Tableau:
+    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites, ssites, psi)
     cache = db.__dict__.setdefault("_model_tableaux", {})
     t = cache.get(ck)
     if t is None:
         t = build(db, keys, mode="reaction", phases=tuple(p.name for p in eq),
-                  add_formulas={p.name: p.formula for p in eq if p.formula}, exchangers=sites, surfaces=ssites)
+                  add_formulas={p.name: p.formula for p in eq if p.formula}, exchangers=sites, surfaces=ssites,
+                  psi=psi)
         if len(cache) > 256:
             cache.clear()
         cache[ck] = t
@@ -690,7 +704,10 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
     charge = cons[:, 0] - su_n @ t.bal[nx:, t.b_charge] if su_sp else cons[:, 0].copy()
     ex_cols = [j for j, k in enumerate(t.components) if k in t.exchangers]
     su_cols = [j for j, k in enumerate(t.components) if k in t.surfaces]
-    aq_cols = [j for j in range(t.nc) if j not in ex_cols and j not in su_cols]
+    psi_cols = [t.components.index(f"{s_}_psi") for s_ in t.psi]
+    # psi [V] = u x ln10 x 2RT/F, u the unknown (R, F as PHREEQC)
+    psi_v = raw.X[:, psi_cols] * (math.log(10.0) * 2.0 * 8.31470 / 96493.5) * rows.T[:, None]
+    aq_cols = [j for j in range(t.nc) if j not in ex_cols and j not in su_cols and j not in psi_cols]
     tot = np.einsum("ij,jk->ik", m_aq, t.bal[:na][:, aq_cols]) if aq_cols \
         else np.zeros((N, 0))
     cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus)
@@ -713,7 +730,7 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
                     from .surface import Surface
 
                     sur = Surface(db, {s_: float(x) for s_, x in zip(su_sp, su_n[r]) if x > 0}, sus[r].edl,
-                                  dict(sus[r].areas), {t.masters[j]: float(raw.X[r, j]) for j in su_cols})
+                                  dict(sus[r].areas), {t.masters[j]: float(raw.X[r, j]) for j in su_cols + psi_cols})
             return ReactionResult(
                 status=Status(int(status[r])), message=msgs[r], T=float(rows.T[r]), P=float(Peff[r]),
                 pH=float(pH[r]), pe=float(pe[r]), ionic_strength=float(raw.res[r, 4]),
@@ -727,13 +744,15 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
                 totals={t.components[j]: float(tot[r, i]) for i, j in enumerate(aq_cols)},
                 nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new,
                 exchange=dict(zip(ex_sp, ex_n[r].tolist())), exchanger=exr,
-                surface=dict(zip(su_sp, su_n[r].tolist())), surface_state=sur)
+                surface=dict(zip(su_sp, su_n[r].tolist())), surface_state=sur,
+                surface_potential=dict(zip(t.psi, psi_v[r].tolist())))
         return make
 
     return BatchReaction(aq_sp, phases, [p.name for p in eq], [t.components[j] for j in aq_cols], status, msgs,
                          raw.res[:, 1].astype(np.int64), rows.T.copy(), Peff, pH, pe, raw.res[:, 4], raw.res[:, 5], W,
                          charge, m_aq, lg_aq, si, amounts - n, n, tot, cert, exchange_species=ex_sp, exchange=ex_n,
-                         surface_species=su_sp, surface=su_n, _rows=[one(r) for r in range(N)])
+                         surface_species=su_sp, surface=su_n, surfaces_ddl=list(t.psi), surface_potential=psi_v,
+                         _rows=[one(r) for r in range(N)])
 
 
 def _peff(T: float, P: float, aw: float) -> float:
@@ -752,7 +771,9 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None) -> Ba
 
     N = raw.m.shape[0]
     ok = status == Status.CONVERGED
-    cols = [j for j, k in enumerate(t.components) if k not in t.exchangers and k not in t.surfaces]
+    psi_keys = [f"{s_}_psi" for s_ in t.psi]
+    cols = [j for j, k in enumerate(t.components) if k not in t.exchangers and k not in t.surfaces
+            and k not in psi_keys]
     keys = [t.components[j] for j in cols]
     na = t.n_aq if t.n_aq >= 0 else len(t.species)
     nx = t.n_ex if t.n_ex >= 0 else len(t.species)
@@ -767,7 +788,9 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None) -> Ba
     if t.surfaces:
         sc = [t.components.index(k) for k in t.surfaces]
         surface = {"sites": list(t.surfaces), "names": list(t.species[nx:]), "n": raw.m[:, nx:] * W[:, None],
-                   "N": E[:, sc], "edl": sus[0].edl if sus else "no_edl"}
+                   "N": E[:, sc], "edl": sus[0].edl if sus else "no_edl", "ddl": list(t.psi),
+                   "u": raw.X[:, [t.components.index(k) for k in psi_keys]],
+                   "area": rows.val[:, [t.components.index(k) for k in psi_keys]]}
     npp = len(eq)
     cert = certify_states(
         db, t.species[:na], keys, raw.m[:, :na], raw.lg[:, :na], -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T,

@@ -36,7 +36,10 @@ from .database import Database
 
 __all__ = ["Surface", "equilibrate_surface", "surface"]
 
-EDL_MODELS = ("no_edl",)  # the electrostatic models react() solves (PHREEQC's default DDL: not yet)
+EDL_MODELS = ("ddl", "no_edl")  # PHREEQC's default, the diffuse double layer, and -no_edl
+F_C_MOL = 96493.5  # Faraday constant [C/mol], as PHREEQC (global_structures.h)
+EPSILON_ZERO = 8.854e-12  # [C2/(J m)], as PHREEQC
+R_J = 8.31470  # [J/(mol K)], as PHREEQC
 
 
 @dataclass(frozen=True)
@@ -125,12 +128,18 @@ def _amount(who: str, name: str, v, rule: str = "> 0") -> float:
     return x
 
 
-def _check_edl(who: str, edl: str) -> str:
+def _check_edl(who: str, edl: str, sites=None, areas=None) -> str:
+    """The electrostatic model, checked; with a diffuse double layer every surface of ``sites`` needs
+    its specific area and mass (PHREEQC's charge-potential relation reads their product)."""
     if edl not in EDL_MODELS:
-        if edl in ("ddl", "diffuse_double_layer"):
-            raise InvalidInputError(f"{who}: edl={edl!r}: the diffuse double layer is not modelled yet; "
-                                    "give edl='no_edl' (PHREEQC's -no_edl)")
-        raise InvalidInputError(f"{who}: edl={edl!r}; expected one of {EDL_MODELS}")
+        raise InvalidInputError(f"{who}: edl={edl!r}; expected one of {EDL_MODELS} (CD-MUSIC and the explicit "
+                                "diffuse layer are not modelled)")
+    if edl == "ddl" and sites is not None:
+        for sname in sorted({surface_name(s) for s in sites}):
+            a = (areas or {}).get(sname)
+            if a is None or not (a[0] > 0 and a[1] > 0):
+                raise InvalidInputError(f"{who}: surface {sname!r} (diffuse double layer) needs a specific area and "
+                                        f"mass > 0: give one of its sites as (moles, m2/g, grams), or edl='no_edl'")
     return edl
 
 
@@ -162,16 +171,25 @@ def parse_sites(db: Database, spec, who: str = "surface") -> tuple[dict[str, flo
     return sites, areas
 
 
-def surface(db: Database, spec, edl: str = "no_edl") -> Surface:
+def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None) -> Surface:
     """A ``Surface`` with the sites of ``spec`` (``parse_sites``), every site as its master species
     (PHREEQC's SURFACE without ``-equilibrate``: the master's formula, H and O included, is what the
     surface brings into a step); or {surface species: moles} (a composition); or a ``Surface``
-    (returned as is)."""
+    (returned as is). edl : "ddl" (PHREEQC's default: the diffuse double layer, each surface's
+    specific area [m2/g] and mass [g] given with one of its sites, or in ``areas`` {surface: (area,
+    grams)}) or "no_edl"."""
     if isinstance(spec, Surface):
         if spec.db is not db:
             raise InvalidInputError("surface: the surface comes from another database")
         return spec
     _check_edl("surface", edl)
+    extra = {}
+    for k, v in (areas or {}).items():
+        parts = list(v) if isinstance(v, (tuple, list)) else [v]
+        if len(parts) != 2:
+            raise InvalidInputError(f"surface: areas[{k!r}]: expected (specific area m2/g, grams), got {v!r}")
+        extra[str(k)] = (_amount("surface", f"{k} specific area", parts[0], ">= 0"),
+                         _amount("surface", f"{k} mass", parts[1], ">= 0"))
     if isinstance(spec, dict) and spec and all(str(k) in db.surface_species and str(k) not in _masters(db)
                                                for k in spec):
         comp = {}
@@ -182,10 +200,13 @@ def surface(db: Database, spec, edl: str = "no_edl") -> Surface:
                 comp[str(k)] = x
         if not comp:
             raise InvalidInputError("surface: every amount is zero")
-        return Surface(db, comp, edl)
-    sites, areas = parse_sites(db, spec)
+        _check_edl("surface", edl, [site_of(db, k)[0] for k in comp], extra)
+        return Surface(db, comp, edl, extra)
+    sites, given = parse_sites(db, spec)
+    given.update(extra)
+    _check_edl("surface", edl, sites, given)
     comp = {db.surface_masters[s].species: n for s, n in sites.items()}
-    return Surface(db, comp, edl, areas)
+    return Surface(db, comp, edl, given)
 
 
 def surfaces(db: Database, spec, n: int, what: str = "rows") -> list[Surface] | None:
@@ -220,6 +241,9 @@ class SurfaceModel:
     counts: list[dict[str, float]]
     canon: np.ndarray
     master: np.ndarray  # per site: the row of its master species (-1: not formed)
+    dz: np.ndarray  # per species: the charge its aqueous reactants bring (its charge less its sites')
+    surfaces: list[str]  # the surfaces of the sites ("Hfo")
+    surf: np.ndarray  # per species: its surface (index into ``surfaces``)
 
 
 def surface_model(db: Database, sites: list[str], aqueous: list[str]) -> SurfaceModel:
@@ -260,14 +284,19 @@ def surface_model(db: Database, sites: list[str], aqueous: list[str]) -> Surface
         cnt = held(db, name)
         cnt_sites = dict(cnt)
         cnt_sites[sites[j]] = eq
-        rows.append((name, j, eq, ss.reaction.log_k_coeffs(), react, ss.charge, cnt, c.exchange_canon(ss, cnt_sites)))
+        zm = db.surface_species[db.surface_masters[sites[j]].species].charge
+        rows.append((name, j, eq, ss.reaction.log_k_coeffs(), react, ss.charge, cnt, c.exchange_canon(ss, cnt_sites),
+                     ss.charge - eq * zm))
     n = len(rows)
     master = np.array([next((i for i, r in enumerate(rows) if r[0] == db.surface_masters[s].species), -1)
                        for s in sites], dtype=np.int64)
+    surfs = sorted({surface_name(s) for s in sites})
     return SurfaceModel([r[0] for r in rows], list(sites), np.array([r[1] for r in rows], dtype=np.int64),
                         np.array([r[2] for r in rows], dtype=float), np.array([r[3] for r in rows]).reshape(n, 6),
                         [r[4] for r in rows], np.array([r[5] for r in rows], dtype=float), [r[6] for r in rows],
-                        np.array([r[7] for r in rows], dtype=float).reshape(n, 3), master)
+                        np.array([r[7] for r in rows], dtype=float).reshape(n, 3), master,
+                        np.array([r[8] for r in rows], dtype=float), surfs,
+                        np.array([surfs.index(surface_name(sites[r[1]])) for r in rows], dtype=np.int64))
 
 
 def law_rhs(sm: SurfaceModel, log_a_aq, law, T) -> np.ndarray:
@@ -283,14 +312,34 @@ def law_rhs(sm: SurfaceModel, log_a_aq, law, T) -> np.ndarray:
     return out
 
 
-def equilibrate_surface(water, spec, edl: str = "no_edl") -> Surface:
+def gouy_chapman(T, aw, P=1.0) -> np.ndarray:
+    """sqrt(8 eps_r eps_0 R T 1000 c) / sqrt(c) [C/m2 per (mol/kgw)^0.5] at T [K], a(H2O), P [atm]:
+    the diffuse layer's charge density is this x sqrt(I) x sinh(F psi / 2RT) (PHREEQC's sinh_constant,
+    model.cpp residuals; eps_r by the certificate's own Bradley-Pitzer fit)."""
+    from .certificate import _water
+
+    T = np.asarray(T, dtype=float)
+    eps = _water(T, np.asarray(aw, dtype=float), P)["eps"]
+    return np.sqrt(8.0 * eps * EPSILON_ZERO * R_J * T * 1000.0)
+
+
+def equilibrate_surface(water, spec, edl: str = "ddl", areas: dict | None = None) -> Surface:
     """The surface with the sites of ``spec`` (as ``surface``) in equilibrium with ``water`` (a
     result of ``speciate`` or ``react``), the water unchanged: PHREEQC's SURFACE ``-equilibrate``.
-    Per site type: sum_i equiv_i n_i = sites with n_i = sites/equiv_i 10^(rhs_i + equiv_i u), u the
-    log activity (mole fraction) of the master species: monotone in u, solved as the exchanger's."""
+    Per site type: sum_i equiv_i n_i = sites with n_i = sites/equiv_i 10^(rhs_i + equiv_i u -
+    2 dz_i y), u the log activity (mole fraction) of the master species, monotone in u and solved as
+    the exchanger's; with a diffuse double layer, y = F psi / (2RT ln10) of each surface is the root
+    of its charge less the Gouy-Chapman charge of its diffuse layer (decreasing in y: bracketed).
+
+    Known difference from PHREEQC (2026-12): here the water's activities are held as they are.
+    PHREEQC's initial-surface calculation re-solves the solution with the surface's charge in its
+    charge balance, so where the surface takes up charge the solution's pH it equilibrates with moves
+    (ex8's water at pH 6 with Zn 1e-4: to pH 6.0066, the composition then differing by up to 2.6 %);
+    near the surface's zero point of charge the two agree to 1e-12."""
+    from scipy.optimize import brentq
+
     from .exchange import solve_sites
 
-    _check_edl("equilibrate_surface", edl)
     act = getattr(water, "activity", None)
     if not isinstance(act, dict) or getattr(water, "state", None) is None:
         raise InvalidInputError("equilibrate_surface: give a converged result of speciate() or react()")
@@ -298,7 +347,11 @@ def equilibrate_surface(water, spec, edl: str = "no_edl") -> Surface:
     if water.P > 1.0:
         raise InvalidInputError(f"equilibrate_surface: the water is at {water.P:.4g} atm; above 1 atm (PHREEQC's "
                                 "pressure term of log K) it is not modelled: react(water, surface=...) instead")
-    sites, areas = parse_sites(db, spec, "equilibrate_surface")
+    sites, given = parse_sites(db, spec, "equilibrate_surface")
+    for k, v in (areas or {}).items():
+        given[str(k)] = (_amount("equilibrate_surface", f"{k} specific area", v[0], ">= 0"),
+                         _amount("equilibrate_surface", f"{k} mass", v[1], ">= 0"))
+    _check_edl("equilibrate_surface", edl, sites, given)
     names = list(sites)
     aq = [s for s, a in act.items() if a > 0]
     sm = surface_model(db, names, aq)
@@ -307,6 +360,33 @@ def equilibrate_surface(water, spec, edl: str = "no_edl") -> Surface:
     N = np.array([[sites[s] for s in names]])
     # n_i = 10^(rhs_i - lg_i + eq_i u) with lg_i = log10(eq_i / sites): the exchanger's form
     lg = np.log10(sm.equiv)[None, :] - np.log10(N[:, sm.site])
-    n, u = solve_sites(sm, rhs, lg, N)
+    guess: dict[str, float] = {}
+    if edl == "no_edl":
+        n, u = solve_sites(sm, rhs, lg, N)
+    else:
+        n = np.zeros((1, len(sm.names)))
+        u = np.zeros((1, len(names)))
+        gc = float(gouy_chapman(np.array([water.T]), np.array([water.water_activity]), water.P)[0])
+        for q, sname in enumerate(sm.surfaces):
+            idx = np.flatnonzero(sm.surf == q)
+            js = sorted({int(sm.site[i]) for i in idx})
+            sub = SurfaceModel([sm.names[i] for i in idx], [names[j] for j in js],
+                               np.array([js.index(int(sm.site[i])) for i in idx], dtype=np.int64), sm.equiv[idx],
+                               sm.lkc[idx], [sm.reactants[i] for i in idx], sm.z[idx], [sm.counts[i] for i in idx],
+                               sm.canon[idx], np.zeros(0, dtype=np.int64), sm.dz[idx], [sname],
+                               np.zeros(idx.size, dtype=np.int64))
+            area = given[sname][0] * given[sname][1]
+            qc = area / F_C_MOL * gc * math.sqrt(water.ionic_strength)
+
+            def excess(y, idx=idx, js=js, sub=sub, qc=qc):
+                nn, _ = solve_sites(sub, rhs[:, idx] - 2.0 * sm.dz[idx] * y, lg[:, idx], N[:, js])
+                return float(nn[0] @ sm.z[idx]) - qc * math.sinh(y * math.log(10.0))
+
+            y = brentq(excess, -30.0, 30.0, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+            nn, uu = solve_sites(sub, rhs[:, idx] - 2.0 * sm.dz[idx] * y, lg[:, idx], N[:, js])
+            n[0, idx] = nn[0]
+            u[0, js] = uu[0]
+            guess[f"{sname}_psi"] = float(y)
     comp = {s: float(x) for s, x in zip(sm.names, n[0]) if x > 0}
-    return Surface(db, comp, edl, areas, {db.surface_masters[k].species: float(u[0, j]) for j, k in enumerate(names)})
+    guess.update({db.surface_masters[k].species: float(u[0, j]) for j, k in enumerate(names)})
+    return Surface(db, comp, edl, given, guess)

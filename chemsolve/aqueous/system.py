@@ -164,7 +164,7 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
     return out
 
 
-def _surface_rows(db: Database, surfaces, basis: set[str], expand):
+def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
     """The surface species of the sites ``surfaces`` that these components form: [(name, species,
     coefficients over the basis, log K coefficients, (site master, equivalents))]. The master species
     of a site (``Hfo_wOH``) is a species of its own (unlike an exchanger's X-): its row is itself."""
@@ -211,6 +211,11 @@ def _surface_rows(db: Database, surfaces, basis: set[str], expand):
         if ss.cd_music is not None:
             raise InvalidInputError(f"surface species {name!r} ({db.path}:{ss.line}): -cd_music is not modelled")
         coefs = {k: v for k, v in acc.items() if abs(v) > 1e-12}
+        sname = s_masters[site].split("_")[0]
+        if sname in psi:  # the charge its aqueous reactants bring to the surface, as PHREEQC's sum_z
+            dz = ss.charge - acc[site] * db.surface_species[site].charge
+            if dz != 0.0:
+                coefs[f"{sname}_psi"] = -2.0 * dz
         out.append((name, ss, coefs, lk, (site, acc[site])))
     return out
 
@@ -344,6 +349,9 @@ class Tableau:
     # [log10 equivalents, 0, 0]: the activity is equivalents x moles / sites, PHREEQC's)
     surfaces: list[str] = field(default_factory=list)
     n_ex: int = -1
+    # surfaces with a diffuse double layer ("Hfo"): each a component "Hfo_psi" whose unknown is
+    # F psi / (2 R T ln10) (PHREEQC's la of the psi master), held by the charge-potential row (AQ_PSI)
+    psi: list[str] = field(default_factory=list)
     _tab: tuple | None = None
 
     @property
@@ -427,7 +435,7 @@ def _pack(t: Tableau) -> tuple:
     ns, nrx, npp = len(t.species), len(t.reactions), len(t.eq_phases)
     ex_k = np.full(ns, -1, dtype=np.int64) if t.ex_k is None else t.ex_k
     ex_p = np.zeros((ns, 3)) if t.ex_p is None else t.ex_p
-    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum())], dtype=np.int64)
+    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum()), len(t.psi)], dtype=np.int64)
     sp_ptr, sp_col, sp_val = _csr(t.nu)
     bal_ptr, bal_col, bal_val = _csr(t.bal)
     rx_ptr, rx_col, rx_val = _csr(t.rx)
@@ -500,7 +508,7 @@ def _key_for_master(db: Database, species: str) -> str:
 def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple[str, ...] = (),
           couples: dict[str, str] | None = None, default_couple: str | None = None, T: float = 298.15,
           extra_reactions: tuple[str, ...] = (), add_formulas: dict[str, str] | None = None,
-          exchangers: tuple[str, ...] = (), surfaces: tuple[str, ...] = ()) -> Tableau:
+          exchangers: tuple[str, ...] = (), surfaces: tuple[str, ...] = (), psi: tuple[str, ...] = ()) -> Tableau:
     """The tableau of ``keys`` (SOLUTION_MASTER_SPECIES spellings, already checked).
 
     mode "initial": a SOLUTION's components; "reaction": every key an element with all its valence
@@ -514,6 +522,9 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     surfaces : site types of SURFACE_MASTER_SPECIES ("Hfo_w"), each a component (its total: the moles
     of sites; its master species, "Hfo_wOH", a species), with the surface species formed (-no_edl:
     no electrostatic term; their charge in the charge balance, not in the ionic strength).
+    psi : surfaces ("Hfo") with a diffuse double layer: each a component "Hfo_psi" (see Tableau.psi);
+    a species of the surface carries exp(-F psi / RT) per charge it takes from the water (PHREEQC's
+    add_potential_factor: -2 x the charge of its aqueous reactants on the psi unknown).
     """
     check_activity_model(db)  # a Pitzer / SIT / LLNL database is refused, not solved with the wrong model
     c = chem(db)
@@ -553,6 +564,9 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             raise InvalidInputError(f"surface site {su!r} is not in SURFACE_MASTER_SPECIES of {db.path}")
         comps.append(su)
         masters.append(sm.species)
+    for sname in psi:
+        comps.append(f"{sname}_psi")
+        masters.append(f"{sname}_psi")
     couples = dict(couples or {})
     couple_list: list[str] = []
     for cp in list(couples.values()) + ([default_couple] if default_couple else []):
@@ -624,7 +638,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     ex_rows = _exchange_rows(db, exchangers, masters, basis, expand) if exchangers else []
     rows.extend((name, es, coefs, lk) for name, es, coefs, lk, _ in ex_rows)
     n_ex = len(rows)
-    su_rows = _surface_rows(db, surfaces, basis, expand) if surfaces else []
+    su_rows = _surface_rows(db, surfaces, basis, expand, psi) if surfaces else []
     rows.extend((name, ss, coefs, lk) for name, ss, coefs, lk, _ in su_rows)
     ns, nc = len(rows), len(comps)
     nb = nc + ne + 2
@@ -663,21 +677,29 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             vm[i] = sp.vm
     species = [r[0] for r in rows]
     check_species_activity(db, species[:n_aq])
+    psi_keys = {f"{sname}_psi" for sname in psi}
     for j, _ms in enumerate(masters):
-        if comps[j] != "Alkalinity" and not np.any(nu[:, j]):
+        if comps[j] != "Alkalinity" and comps[j] not in psi_keys and not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
-    atoms = np.array([1.0 if k in exchangers or k in surfaces else atoms_in_master(db, k) for k in comps])
+    atoms = np.array([1.0 if k in exchangers or k in surfaces or k in psi_keys else atoms_in_master(db, k)
+                      for k in comps])
     # balance columns
     nbal = nb + 2
     bal = np.zeros((ns, nbal))
     bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps, nu[:n_aq, :nc]) * atoms
     bal[n_aq:, :nc] = nu[n_aq:, :nc] * atoms
+    for sname in psi:  # a potential's column: the charge of its surface's species (the AQ_PSI row)
+        j = comps.index(f"{sname}_psi")
+        bal[:, j] = 0.0
+        for i, r in enumerate(su_rows):
+            if r[4][0].split("_")[0] == sname:
+                bal[n_ex + i, j] = r[1].charge
     if "Alkalinity" in comps:
         bal[:, comps.index("Alkalinity")] = [c.alk.get(s, 0.0) for s in species]
     for i, s in enumerate(species):
         hh, e, w = c.canon.get(s, (0.0, 0.0, 0.0)) if i < n_aq else \
             c.exchange_canon(db.exchange_species[s] if i < n_ex else db.surface_species[s],
-                             {k: bal[i, j] for j, k in enumerate(comps[:nc]) if bal[i, j]})
+                             {k: bal[i, j] for j, k in enumerate(comps[:nc]) if bal[i, j] and k not in psi_keys})
         bal[i, nc] = hh
         if mode == "reaction":
             bal[i, nc + 1] = e
@@ -732,7 +754,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     t = Tableau(comps, masters, couple_list, species, nu, lkc, bal, wcoef, z, gk, ga, gb, vm, rnames,
                 np.array(rrows).reshape(nrx, ns + 1 + ne), np.array(rlkc).reshape(nrx, 6),
                 np.array(rvm0, dtype=float), np.array(rpf, dtype=np.int64), list(phases), ph_rx, ph_rel, mode, atoms,
-                list(exchangers), ex_k, ex_p, n_aq, list(surfaces), n_ex)
+                list(exchangers), ex_k, ex_p, n_aq, list(surfaces), n_ex, list(psi))
     from .database import log_k_basis
 
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]
