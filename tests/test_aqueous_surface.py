@@ -421,3 +421,143 @@ def test_copper_surface_species_with_fixed_redox(db, ip):
     d, _ = _run(ip, _sol_text(tot, 25.0, 6.0) + _surf_text(sites, edl="") + "EQUILIBRIUM_PHASES 1\n O2(g) -0.7 10\n"
                 + _sel(list(r.surface)))
     _compare(r, d, list(r.surface))
+
+
+# ------------------------------------------------------------------ PHREEQC input files
+# PHREEQC's ex8 (examples/ex8 of usgs-coupled/phreeqc3), its model blocks as written there (its own
+# SURFACE_SPECIES log K, the Fix_H+ phase), with the pH steps it writes through USER_PUNCH and INCLUDE$
+# spelled out (chemsolve reads neither), four of its pH values, both Zn totals; then a -no_edl surface,
+# SAVE / USE surface and -sites_units density.
+EX8 = """TITLE Example 8.--Sorption of zinc on hydrous iron oxides.
+SURFACE_SPECIES
+     Hfo_sOH  + H+ = Hfo_sOH2+
+     log_k  7.18
+     Hfo_sOH = Hfo_sO- + H+
+     log_k  -8.82
+     Hfo_sOH + Zn+2 = Hfo_sOZn+ + H+
+     log_k  0.66
+     Hfo_wOH  + H+ = Hfo_wOH2+
+     log_k  7.18
+     Hfo_wOH = Hfo_wO- + H+
+     log_k  -8.82
+     Hfo_wOH + Zn+2 = Hfo_wOZn+ + H+
+     log_k  -2.32
+SURFACE 1
+     Hfo_sOH        5e-6    600.    0.09
+     Hfo_wOH        2e-4
+END
+SOLUTION 1
+     -units  mmol/kgw
+     pH      8.0
+     Zn      0.0001
+     Na      100.    charge
+     N(5)    100.
+SOLUTION 2
+     -units  mmol/kgw
+     pH      8.0
+     Zn      0.1
+     Na      100.    charge
+     N(5)    100.
+END
+PHASES
+     Fix_H+
+     H+ = H+
+     log_k  0.0
+SELECTED_OUTPUT 1
+     -reset false
+     -state true
+     -pH true
+     -water true
+     -charge_balance true
+     -molalities Zn+2 Hfo_wOZn+ Hfo_sOZn+ Hfo_wOH Hfo_wOH2+ Hfo_sO-
+END
+""" + "".join(f"""USE solution {s}
+USE surface 1
+EQUILIBRIUM_PHASES 1
+   Fix_H+ {-ph} NaOH 10.0
+END
+""" for s in (1, 2) for ph in (5.0, 6.0, 7.0, 8.0)) + """USE solution 2
+SURFACE 2
+     -no_edl
+     Hfo_wOH        2e-4
+     Hfo_sOH        5e-6
+SAVE surface 3
+END
+USE solution 1
+USE surface 3
+END
+SURFACE 4
+     -sites_units density
+     Hfo_wOH        2.0    600.    0.09
+USE solution 2
+END
+"""
+
+
+def test_phreeqc_input_ex8_matches_iphreeqc(db):
+    """Every SELECTED_OUTPUT row of the ex8 input (its own surface log K, Fix_H+ at four pH with NaOH, both
+    Zn waters; a -no_edl surface saved and used again; sites as a density) equals IPhreeqc's: molalities
+    within TOL_REL (1e-6) relative above 1e-12 mol/kgw, pH TOL_LOG, charge(eq) within TOL_REL of the
+    surface's sites (the charge it can hold)."""
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    ours = run_phreeqc_input(EX8, db)
+    assert ours.success, ours.stopped
+    ip = phreeqc.Phreeqc()  # a fresh instance: definitions (SELECTED_OUTPUT among them) persist in one
+    assert ip.LoadDatabase(str(db.path)) == 0
+    assert ip.RunString(KNOBS + EX8) == 0, ip.GetErrorString()
+    so = ip.GetSelectedOutput()
+    mine = ours.selected[1]
+    n = len(next(iter(so.values())))
+    assert len(mine) == n == 8 + 1 + 1 + 1  # (SELECTED_OUTPUT comes after the initial solutions)
+    assert [r["state"] for r in mine] == list(so["state"])
+    for i in range(n):
+        assert abs(mine[i]["pH"] - so["pH"][i]) < TOL_LOG, (i, mine[i]["pH"], so["pH"][i])
+        assert abs(mine[i]["charge(eq)"] - so["charge(eq)"][i]) <= TOL_REL * 2e-4, (i, mine[i]["charge(eq)"])
+        for k, col in so.items():
+            if k.startswith("m_") and col[i] > 1e-12:
+                assert abs(mine[i][k] / col[i] - 1.0) < TOL_REL, (i, k, mine[i][k], col[i])
+    fixed = [s for s in ours.steps if s.state == "react"][:8]
+    assert [round(s.result.pH, 9) for s in fixed] == [5.0, 6.0, 7.0, 8.0] * 2
+    assert all("Hfo" in s.result.surface_potential for s in fixed)
+
+
+@pytest.mark.parametrize("block, msg", [
+    ("SURFACE 1\n -equilibrate 1\n Hfo_wOH 1e-3 600 1\n", "-equilibrate"),
+    ("SURFACE 1\n -diffuse_layer\n Hfo_wOH 1e-3 600 1\n", "-diffuse_layer"),
+    ("SURFACE 1\n -donnan\n Hfo_wOH 1e-3 600 1\n", "Donnan"),
+    ("SURFACE 1\n -cd_music\n Hfo_wOH 1e-3 600 1\n", "CD-MUSIC"),
+    ("SURFACE 1\n -ccm\n Hfo_wOH 1e-3 600 1\n", "CCM"),
+    ("SURFACE 1\n -foo\n Hfo_wOH 1e-3 600 1\n", "unknown option '-foo'"),
+    ("SURFACE 1\n Hfo_wOH 1e-3\n", "needs its specific area and mass"),
+    ("SURFACE 1\n Hfo_w 1e-3 600 1\n", "not the master species"),
+    ("SURFACE 1\n Hfo_wOH Ferrihydrite equilibrium_phase 0.1 600\n", "linked"),
+    ("SURFACE 1\n Hfo_wOH 1e-3 600\n", "formula sites"),
+    ("SURFACE 1\n -no_edl\n Hfo_wOH -1e-3\n", "must be finite and >= 0"),
+    ("SURFACE 1\n -sites_units density\n Hfo_wOH 2\n -no_edl\n", "needs the specific area"),
+    ("SURFACE 1\n -no_edl\n", "without a site"),
+    ("USE surface 5\n", "SURFACE 5 is not defined"),
+])
+def test_phreeqc_input_bad_surface_named_with_line(db, block, msg):
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    text = "SOLUTION 1\n Na 1\n Cl 1\n" + block + "END\n"
+    with pytest.raises(InvalidInputError, match=msg) as e:
+        run_phreeqc_input(text, db)
+    assert "input:" in str(e.value)
+
+
+def test_known_difference_equilibrate_surface_charged(db, ip):
+    """KNOWN DIFFERENCE (kept visible, not hidden): ``equilibrate_surface`` holds the water as it is;
+    PHREEQC's SURFACE -equilibrate re-solves the solution with the surface's charge in its balance.
+    In ex8's water at pH 6 with Zn 1e-4 (a charged surface) PHREEQC's pH moves to 6.0066 and the
+    compositions differ by more than 1 %; the input reader refuses -equilibrate for this reason. When
+    this test fails, the two agree: make it an agreement test and accept -equilibrate in the reader."""
+    tot = {"Zn": 1e-4, "Na": 0.1, "N(5)": 0.1}
+    w = _water(db, tot, 25.0, 6.0)
+    sites = {"Hfo_s": (5e-6, 600.0, 0.09), "Hfo_w": 2e-4}
+    su = aq.equilibrate_surface(w, sites)
+    d, _ = _run(ip, _sol_text(tot, 25.0, 6.0) + _surf_text(sites, edl="", equilibrate=1) + _sel(list(su.composition)))
+    assert abs(d["pH"] - 6.0) > 1e-3
+    worst = max(abs(su.composition[s] / (d[f"m_{s}(mol/kgw)"] * d["mass_H2O"]) - 1.0) for s in su.composition)
+    assert worst > 1e-2

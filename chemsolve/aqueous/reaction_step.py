@@ -403,9 +403,12 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, s
     exchange : EXCHANGE, an exchanger that comes to equilibrium with the water: {exchange species:
         moles} (``{"CaX2": 0.3, "NaX": 0.4}``), an ``Exchanger`` (``equilibrate_exchange``, or a
         result's ``exchanger``), or a list of these (one per row of a batch).
-    surface : SURFACE, a surface that comes to equilibrium with the water: a ``Surface``
-        (``surface.surface(db, {"Hfo_w": 2e-4}, edl="no_edl")``, ``equilibrate_surface``, or a
-        result's ``surface_state``), or a list of these (one per row).
+    surface : SURFACE, a surface that comes to equilibrium with the water: {site: moles, or (moles,
+        specific area [m2/g], grams)} (``{"Hfo_w": (2e-4, 600, 0.09)}``: PHREEQC's default diffuse
+        double layer, each surface's area given on one of its sites), a ``Surface``
+        (``surface(db, {"Hfo_w": 2e-4}, edl="no_edl")``, ``equilibrate_surface``, or a result's
+        ``surface_state``), or a list of these (one per row). The result carries ``surface`` (moles of
+        each surface species), ``surface_potential`` (psi [V] of each DDL surface) and ``surface_state``.
     ionic_strength : the formulation tried first ("newton" or "outer"); the rest of the fallback
         chain follows when it fails, and the message says so.
     warm_start : in a batch, each row of a chunk starts from its predecessor's solution.
