@@ -561,3 +561,99 @@ def test_known_difference_equilibrate_surface_charged(db, ip):
     assert abs(d["pH"] - 6.0) > 1e-3
     worst = max(abs(su.composition[s] / (d[f"m_{s}(mol/kgw)"] * d["mass_H2O"]) - 1.0) for s in su.composition)
     assert worst > 1e-2
+
+
+def test_exchanger_and_surface_together_match_phreeqc(db, ip):
+    """EXCHANGE and SURFACE (DDL) in one step, with calcite: the exchange species, then the surface
+    species, in one Newton system."""
+    tot = {"Na": 0.02, "Cl": 0.02, "Ca": 2e-3, "C(4)": 4e-3, "Zn": 5e-5, "Mg": 1e-3}
+    w = _water(db, tot, 20.0, None)
+    ex = {"CaX2": 2e-3, "NaX": 1e-3}
+    sites = {"Hfo_w": (1e-3, 600.0, 0.5), "Hfo_s": 2.5e-5}
+    r = aq.react(w, phases={"Calcite": 0.0}, exchange=ex, surface=aq.surface(db, sites))
+    assert r.status == Status.CONVERGED and r.certificate.passed, r.message
+    text = (_sol_text(tot, 20.0, None) + "EXCHANGE 1\n" + "".join(f" {k} {v:.17g}\n" for k, v in ex.items())
+            + _surf_text(sites, edl="") + "EQUILIBRIUM_PHASES 1\n Calcite 0 10\n")
+    names = list(r.surface) + list(r.exchange)
+    d, _ = _run(ip, text + _sel(names, ["Calcite"]))
+    _compare(r, d, list(r.surface))
+    for s, n in r.exchange.items():
+        theirs = d[f"m_{s}(mol/kgw)"] * d["mass_H2O"]
+        if theirs > 1e-12:
+            assert abs(n / theirs - 1.0) < TOL_REL, (s, n, theirs)
+    assert abs(r.phase_moles["Calcite"] - d["Calcite"]) <= TOL_REL * abs(d["Calcite"])
+
+
+TWO_SURFACES = """SURFACE_MASTER_SPECIES
+    Goe_a  Goe_aOH
+SURFACE_SPECIES
+    Goe_aOH = Goe_aOH
+    log_k 0
+    Goe_aOH + H+ = Goe_aOH2+
+    log_k 6.5
+    Goe_aOH = Goe_aO- + H+
+    log_k -9.5
+    Goe_aOH + Zn+2 = Goe_aOZn+ + H+
+    log_k 0.2
+SOLUTION 1
+    units mmol/kgw
+    pH 6.5
+    Zn 0.05
+    Na 10 charge
+    Cl 10
+SURFACE 1
+    Hfo_wOH 2e-4 600 0.09
+    Hfo_sOH 5e-6
+    Goe_aOH 1e-4 50 0.5
+REACTION_TEMPERATURE 1
+    {tc}
+SELECTED_OUTPUT 1
+    -reset false
+    -state true
+    -pH true
+    -water true
+    -molalities Zn+2 Hfo_wOZn+ Hfo_sOZn+ Goe_aOZn+ Goe_aOH2+ Goe_aO- Hfo_wOH2+
+END
+"""
+
+
+@pytest.mark.parametrize("tc", [15.0, 45.0])
+def test_two_surfaces_each_with_its_potential(db, tc):
+    """Two surfaces (phreeqc.dat's Hfo and a goethite-like surface defined in the input), each with its own
+    area and potential, against IPhreeqc (a fresh instance for the input's definitions)."""
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    text = TWO_SURFACES.format(tc=tc)
+    ours = run_phreeqc_input(text, db)
+    assert ours.success, ours.stopped
+    p = phreeqc.Phreeqc()
+    assert p.LoadDatabase(str(db.path)) == 0
+    up = 'USER_PUNCH\n -headings psi_Hfo psi_Goe\n 10 PUNCH EDL("psi", "Hfo"), EDL("psi", "Goe")\nEND\n'
+    assert p.RunString(KNOBS + text[:-len("END\n")] + up) == 0, p.GetErrorString()
+    so = p.GetSelectedOutput()
+    row = ours.selected[1][-1]
+    assert abs(row["pH"] - so["pH"][-1]) < TOL_LOG
+    for k, col in so.items():
+        if k.startswith("m_") and col[-1] > 1e-12:
+            assert abs(row[k] / col[-1] - 1.0) < TOL_REL, (k, row[k], col[-1])
+    last = ours.steps[-1].result
+    assert last.certificate.passed
+    assert set(last.surface_potential) == {"Goe", "Hfo"}
+    for sname in ("Goe", "Hfo"):
+        theirs = so[f"psi_{sname}"][-1]
+        assert abs(last.surface_potential[sname] - theirs) <= TOL_REL * abs(theirs), (sname, theirs)
+    assert abs(last.surface_potential["Goe"] - last.surface_potential["Hfo"]) > 1e-3  # two potentials
+
+
+def test_batch_rows_with_their_own_surfaces(db):
+    """A list of surfaces (one per row, different areas and sites) in one batch: each row equals its
+    single call."""
+    w = _water(db, {"Na": 0.01, "Cl": 0.01, "Pb": 1e-5}, 25.0, 6.0)
+    sus = [aq.surface(db, {"Hfo_w": (2e-4 * (k + 1), 300.0 * (k + 1), 0.1)}) for k in range(3)]
+    b = aq.react([w, w, w], surface=sus)
+    assert np.all(b.status == Status.CONVERGED)
+    for k, su in enumerate(sus):
+        r = aq.react(w, surface=su)
+        assert r.pH == pytest.approx(b.pH[k], abs=1e-10)
+        assert r.surface_potential["Hfo"] == pytest.approx(b.surface_potential[k, 0], rel=1e-9)
+        assert r.surface["Hfo_wOPb+"] == pytest.approx(b.surface[k, b.surface_species.index("Hfo_wOPb+")], rel=1e-9)
