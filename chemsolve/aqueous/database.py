@@ -10,12 +10,12 @@ pressure dependence of log K) and ``-T_c``, ``-P_c``, ``-Omega`` (Peng-Robinson 
 EXCHANGE_MASTER_SPECIES and EXCHANGE_SPECIES are read for ion exchange (``exchange``),
 SURFACE_MASTER_SPECIES and SURFACE_SPECIES for surface complexation (``surface``; a species with
 ``-cd_music`` is refused where a surface would use it). Also read into typed data (not modelled by
-chemsolve's solvers yet): PITZER, SIT and LLNL_AQUEOUS_MODEL_PARAMETERS. What a database holds that chemsolve reads but does not model yet is
-listed in ``Database.unmodelled`` (block or option, file:line, why); what it does not read at all
-(RATES, ISOTOPES, diffusion coefficients, viscosity, ...) in ``Database.skipped``; both in *one*
-warning per database and process, never silently. A database whose activity model is not
-chemsolve's (Pitzer, SIT, LLNL B-dot) is refused by the speciation (``check_activity_model``)
-unless the ion-association model is asked for explicitly.
+chemsolve's solvers yet): PITZER, SIT and LLNL_AQUEOUS_MODEL_PARAMETERS. What a database holds that
+chemsolve reads but does not model yet is listed in ``Database.unmodelled`` (block or option,
+file:line, why); what it does not read at all (RATES, ISOTOPES, diffusion coefficients, viscosity,
+...) in ``Database.skipped``; both in *one* warning per database and process, never silently. A
+database whose activity model is not chemsolve's (Pitzer, SIT, LLNL B-dot) is refused by the
+speciation (``check_activity_model``) unless the ion-association model is asked for explicitly.
 
 Reactions are checked for element and charge balance unless marked ``-no_check``, as PHREEQC does
 (element names as PHREEQC reads them: a capital letter and lower-case letters or underscores, or a

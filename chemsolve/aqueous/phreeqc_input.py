@@ -542,7 +542,8 @@ _SURF_OPTS = ("equilibrate", "equil", "diff", "diffuse_layer", "no_edl", "no_ele
               "donnan", "cd_music", "capacitances", "sites", "sites_units", "constant_capacitance", "ccm",
               "equilibrium", "site_units", "ddl", "donnan_factors")
 _SURF_REFUSED = {
-    "equilibrate": "-equilibrate (PHREEQC re-solves the solution with the surface's charge; not modelled)",
+    "equilibrate": "-equilibrate (PHREEQC's initial-surface calculation re-solves the stored solution, not "
+                   "reproduced for every water; use aqueous.equilibrate_surface)",
     "diffuse_layer": "-diffuse_layer (the explicit composition of the diffuse layer)",
     "only_counter_ions": "-only_counter_ions (an explicit diffuse layer)", "donnan": "-donnan (a Donnan layer)",
     "donnan_factors": "-donnan_factors (a Donnan layer)", "cd_music": "-cd_music (CD-MUSIC)",
