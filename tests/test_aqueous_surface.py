@@ -665,3 +665,85 @@ def test_batch_rows_with_their_own_surfaces(db):
         assert r.pH == pytest.approx(b.pH[k], abs=1e-10)
         assert r.surface_potential["Hfo"] == pytest.approx(b.surface_potential[k, 0], rel=1e-9)
         assert r.surface["Hfo_wOPb+"] == pytest.approx(b.surface[k, b.surface_species.index("Hfo_wOPb+")], rel=1e-9)
+
+
+# ------------------------------------------------------------------ 300 random exchanger + surface assemblages
+RANDOM_CATIONS = ("Zn", "Ca", "Cd", "Pb", "Mg", "Sr", "Ba", "Mn")
+EX_SPECIES = ("NaX", "KX", "CaX2", "MgX2")
+
+
+def _assemblage(seed):
+    """A random water (Na, Cl, 1-3 cations at 1e-7..1e-3, maybe C(4), S(6), K; pH 3.5-10 or from the charge
+    balance; 5-90 C), 0-2 exchange species, a surface (DDL 60 %, 50-800 m2/g, 0.01-10 g; else -no_edl) and 0-2
+    of calcite, gypsum, dolomite."""
+    rng = np.random.default_rng(seed)
+    tot = {"Na": 10 ** rng.uniform(-3.5, -0.5), "Cl": 10 ** rng.uniform(-3.5, -0.5)}
+    for el in rng.choice(RANDOM_CATIONS, int(rng.integers(1, 4)), replace=False):
+        tot[str(el)] = 10 ** rng.uniform(-7, -3)
+    for el in ("C(4)", "S(6)", "K"):
+        if rng.random() < 0.4:
+            tot[el] = 10 ** rng.uniform(-4, -2)
+    tc = float(rng.uniform(5, 90))
+    pH = None if rng.random() < 0.3 else float(rng.uniform(3.5, 10.0))
+    edl = "ddl" if rng.random() < 0.6 else "no_edl"
+    sites = {"Hfo_w": float(10 ** rng.uniform(-4.5, -2))}
+    if rng.random() < 0.8:
+        sites["Hfo_s"] = float(10 ** rng.uniform(-6, -3.5))
+    if edl == "ddl":
+        sites["Hfo_w"] = (sites["Hfo_w"], float(rng.uniform(50, 800)), float(10 ** rng.uniform(-2, 1)))
+    ex = {str(s): float(10 ** rng.uniform(-4, -1.5)) for s in rng.choice(EX_SPECIES, int(rng.integers(0, 3)),
+                                                                        replace=False)}
+    ph = [str(p) for p in rng.choice(("Calcite", "Gypsum", "Dolomite"), int(rng.integers(0, 3)), replace=False)]
+    return tot, tc, pH, edl, sites, ex, ph
+
+
+def _mismatch(r, d, edl):
+    """Worst relative difference of surface and exchange species (above 1e-12 mol), psi and phases, and
+    the pH difference."""
+    worst = 0.0
+    for s, n in {**r.surface, **r.exchange}.items():
+        theirs = d[f"m_{s}(mol/kgw)"] * d["mass_H2O"]
+        if theirs > 1e-12:
+            worst = max(worst, abs(n / theirs - 1.0))
+    if edl == "ddl":
+        worst = max(worst, abs(r.surface_potential["Hfo"] / d["psi"] - 1.0))
+    return worst, abs(r.pH - d["pH"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(6))
+def test_random_exchanger_and_surface_assemblages_match_phreeqc(db, ip, chunk):
+    """Issue [4/7]'s 300 random exchanger + surface assemblages (50 a chunk), IPhreeqc live: every step
+    converges and passes the certificate; every species, psi and phase within TOL_REL (1e-6), pH within
+    TOL_LOG. A step outside that at PHREEQC's convergence tolerance 1e-12 is compared again at 1e-15,
+    where PHREEQC must converge and agree: in the one such case seen (seed 10049: gypsum and dolomite
+    moving 10 mol through an unpoised water) PHREEQC's answer moved toward chemsolve's, 1.05e-6 -> 4.1e-7
+    (measured 2026-12); over the 300, 4.1e-7 worst, pH 7e-8."""
+    bad = []
+    for seed in range(10000 + 50 * chunk, 10050 + 50 * chunk):
+        tot, tc, pH, edl, sites, ex, ph = _assemblage(seed)
+        w = _water(db, tot, tc, pH)
+        assert w.success, (seed, w.message)
+        r = aq.react(w, phases=dict.fromkeys(ph, 0.0) or None, exchange=ex or None,
+                     surface=aq.surface(db, sites, edl=edl))
+        assert r.status == Status.CONVERGED, (seed, r.message)
+        assert r.certificate.passed, (seed, r.certificate.message)
+        text = _sol_text(tot, tc, pH) + _surf_text(sites, edl="" if edl == "ddl" else "-no_edl")
+        if ex:
+            text += "EXCHANGE 1\n" + "".join(f" {k} {v:.17g}\n" for k, v in ex.items())
+        if ph:
+            text += "EQUILIBRIUM_PHASES 1\n" + "".join(f" {p} 0 10\n" for p in ph)
+        up = 'USER_PUNCH\n -headings psi\n 10 PUNCH EDL("psi", "Hfo")\n' if edl == "ddl" else ""
+        text += _sel(list(r.surface) + list(r.exchange), ph)[:-4] + up + "END\n"
+        d, _ = _run(ip, text)
+        worst, dph = _mismatch(r, d, edl)
+        if worst >= TOL_REL or dph >= TOL_LOG:
+            assert ip.RunString("KNOBS\n -convergence_tolerance 1e-15\n" + text) == 0, (seed, ip.GetErrorString())
+            d = {k: v[-1] for k, v in ip.GetSelectedOutput().items()}
+            worst, dph = _mismatch(r, d, edl)
+        if worst >= TOL_REL or dph >= TOL_LOG:
+            bad.append((seed, worst, dph))
+        for p in ph:
+            if abs(r.phase_moles[p] - d[p]) > TOL_REL * max(abs(d[p]), 1e-12):
+                bad.append((seed, p, r.phase_moles[p], d[p]))
+    assert not bad, bad
