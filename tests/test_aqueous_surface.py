@@ -747,3 +747,31 @@ def test_random_exchanger_and_surface_assemblages_match_phreeqc(db, ip, chunk):
             if abs(r.phase_moles[p] - d[p]) > TOL_REL * max(abs(d[p]), 1e-12):
                 bad.append((seed, p, r.phase_moles[p], d[p]))
     assert not bad, bad
+
+
+def test_batch_rows_with_different_surfaces_and_sites(db):
+    """Rows of one batch with different sites and different surfaces (each row's potential only where it
+    has that surface): each row equals its single call."""
+    from chemsolve.aqueous.database import parse_database, read_text
+
+    extra = TWO_SURFACES.split("SOLUTION 1")[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", aq.DatabaseWarning)
+        db2 = parse_database(read_text(db.path) + "\n" + extra, db.path)
+    w = Solution(db2, totals={"Na": 0.01, "Cl": 0.01, "Zn": 1e-5}, units="mol/kgw", pH=6.0).speciate()
+    sus = [aq.surface(db2, {"Hfo_w": (2e-4, 600.0, 0.09), "Hfo_s": 5e-6}),
+           aq.surface(db2, {"Goe_a": (1e-4, 50.0, 0.5)}),
+           aq.surface(db2, {"Hfo_w": (2e-4, 600.0, 0.09), "Goe_a": (1e-4, 50.0, 0.5)})]
+    b = aq.react([w, w, w], surface=sus)
+    assert np.all(b.status == Status.CONVERGED), b.message
+    assert b.certificate.passed.all()
+    for k, su in enumerate(sus):
+        r = aq.react(w, surface=su)
+        assert r.certificate.passed
+        assert r.pH == pytest.approx(b.pH[k], abs=1e-10)
+        for sname, psi in r.surface_potential.items():
+            assert psi == pytest.approx(b.surface_potential[k, b.surfaces_ddl.index(sname)], rel=1e-9)
+        for s, n in r.surface.items():
+            assert n == pytest.approx(b.surface[k, b.surface_species.index(s)], rel=1e-9, abs=1e-300)
+    assert b.surface[1, b.surface_species.index("Hfo_wOH")] == 0.0  # row 2 has no Hfo
+    assert b.surface_potential[1, b.surfaces_ddl.index("Hfo")] == 0.0

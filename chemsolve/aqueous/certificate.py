@@ -841,7 +841,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                     qs_ = _mm(sur["n"][rows][:, on], smod.z[on])
                     gross = _mm(sur["n"][rows][:, on], np.abs(smod.z[on]))
                     dl = sur["area"][rows, q_] / F_C_MOL * gcf * np.sinh(sur["u"][rows, q_] * LN10)
-                    cp[:, q_] = np.abs(qs_ - dl) / (gross + np.abs(dl))
+                    scale = gross + np.abs(dl)  # 0: a surface this row does not have (nothing on it)
+                    cp[:, q_] = np.where(scale > 0, np.abs(qs_ - dl) / np.where(scale > 0, scale, 1.0), 0.0)
                 vals["surface charge-potential"][rows], where["surface charge-potential"][rows] = _worst(cp, sur["ddl"])
         else:
             vals["surface mass action"][rows] = 0.0
@@ -957,10 +958,14 @@ def _surface_check(sur, rows, log_a, law, T_, dlk):
         tiny = n < 1e-290
         res = np.where(tiny, np.where(pred - np.log10(sm.equiv / Ni) < -280.0, 0.0, np.inf),
                        np.abs(log_act - pred))
+        # a site this row does not have (another row's, in a batch): its species must be absent
+        res = np.where(Ni > 0, res, np.where(n == 0.0, 0.0, np.inf))
         sites_res = np.zeros((R, len(sm.sites)))
         for j in range(len(sm.sites)):
             idx = np.flatnonzero(sm.site == j)
-            sites_res[:, j] = np.abs((n[:, idx] * sm.equiv[idx]).sum(axis=1) - Ns[:, j]) / Ns[:, j]
+            held_ = (n[:, idx] * sm.equiv[idx]).sum(axis=1)
+            sites_res[:, j] = np.where(Ns[:, j] > 0, np.abs(held_ - Ns[:, j]) / np.where(Ns[:, j] > 0, Ns[:, j], 1.0),
+                                       np.where(held_ == 0.0, 0.0, np.inf))
     names = list(sm.names)
     if sur["stray"]:
         res = np.concatenate([res, np.full((R, 1), np.inf)], axis=1)

@@ -568,8 +568,11 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     fill_rows(db, t, rows, eq, moles, E, G, W, shift, cons, gst, warm, T_r, P_r)
     for sname in psi:  # each surface's potential, held by its charge-potential row (area: its val)
         j = comps.index(f"{sname}_psi")
-        rows.kind[:, j], rows.aux[:, j] = _c.AQ_PSI, j
-        rows.val[:, j] = [su.areas[sname][0] * su.areas[sname][1] for su in sus]
+        area = np.array([su.areas[sname][0] * su.areas[sname][1] if sname in su.areas else 0.0 for su in sus])
+        # a row without this surface (another row's): its species are absent, its potential held at 0
+        rows.kind[:, j] = np.where(area > 0, _c.AQ_PSI, _c.AQ_FIXED)
+        rows.aux[:, j] = j
+        rows.val[:, j] = area
         rows.XC[:, j] = 0.0
         g = np.array([su.guess.get(f"{sname}_psi", np.nan) for su in sus])
         rows.X[:, j] = np.where(np.isnan(g), 0.0, g)

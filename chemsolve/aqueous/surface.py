@@ -181,6 +181,7 @@ def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None) -> 
     if isinstance(spec, Surface):
         if spec.db is not db:
             raise InvalidInputError("surface: the surface comes from another database")
+        _check_edl("surface", spec.edl, spec.sites, spec.areas)
         return spec
     _check_edl("surface", edl)
     extra = {}
