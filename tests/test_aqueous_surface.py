@@ -775,3 +775,17 @@ def test_batch_rows_with_different_surfaces_and_sites(db):
             assert n == pytest.approx(b.surface[k, b.surface_species.index(s)], rel=1e-9, abs=1e-300)
     assert b.surface[1, b.surface_species.index("Hfo_wOH")] == 0.0  # row 2 has no Hfo
     assert b.surface_potential[1, b.surfaces_ddl.index("Hfo")] == 0.0
+
+
+def test_surface_by_composition_equals_the_state_it_came_from(db):
+    """A surface given by its composition (masters and complexes, as a result's ``surface``) reacts as the
+    ``surface_state`` it was read from."""
+    w = _water(db, {"Na": 0.01, "Cl": 0.01, "Zn": 1e-5}, 25.0, 6.5)
+    r = aq.react(w, surface=aq.surface(db, {"Hfo_w": (2e-4, 600.0, 0.09), "Hfo_s": 5e-6}))
+    comp = {s: n for s, n in r.surface.items() if n > 0}
+    su = aq.surface(db, comp, areas={"Hfo": (600.0, 0.09)})
+    assert su.sites == pytest.approx({"Hfo_w": 2e-4, "Hfo_s": 5e-6}, rel=1e-12)
+    a, b = aq.react(w, surface=su), aq.react(w, surface=r.surface_state)
+    assert a.certificate.passed and a.pH == pytest.approx(b.pH, abs=1e-10)
+    with pytest.raises(InvalidInputError, match="'Hfo'.*needs a specific area"):
+        aq.surface(db, comp)  # the diffuse layer needs the area, by composition too

@@ -174,7 +174,8 @@ def parse_sites(db: Database, spec, who: str = "surface") -> tuple[dict[str, flo
 def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None) -> Surface:
     """A ``Surface`` with the sites of ``spec`` (``parse_sites``), every site as its master species
     (PHREEQC's SURFACE without ``-equilibrate``: the master's formula, H and O included, is what the
-    surface brings into a step); or {surface species: moles} (a composition); or a ``Surface``
+    surface brings into a step); or {surface species: moles} (a composition, e.g. a result's
+    ``surface`` with ``Hfo_wOZn+``: the masters count as species there); or a ``Surface``
     (returned as is). edl : "ddl" (PHREEQC's default: the diffuse double layer, each surface's
     specific area [m2/g] and mass [g] given with one of its sites, or in ``areas`` {surface: (area,
     grams)}) or "no_edl"."""
@@ -191,8 +192,8 @@ def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None) -> 
             raise InvalidInputError(f"surface: areas[{k!r}]: expected (specific area m2/g, grams), got {v!r}")
         extra[str(k)] = (_amount("surface", f"{k} specific area", parts[0], ">= 0"),
                          _amount("surface", f"{k} mass", parts[1], ">= 0"))
-    if isinstance(spec, dict) and spec and all(str(k) in db.surface_species and str(k) not in _masters(db)
-                                               for k in spec):
+    # a composition: some key is a surface species other than a master (the masters may be among them)
+    if isinstance(spec, dict) and any(str(k) in db.surface_species and str(k) not in _masters(db) for k in spec):
         comp = {}
         for k, v in spec.items():
             site_of(db, str(k))

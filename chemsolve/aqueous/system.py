@@ -688,11 +688,12 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     bal = np.zeros((ns, nbal))
     bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps, nu[:n_aq, :nc]) * atoms
     bal[n_aq:, :nc] = nu[n_aq:, :nc] * atoms
+    site_of_master = {db.surface_masters[e].species: e for e in surfaces}
     for sname in psi:  # a potential's column: the charge of its surface's species (the AQ_PSI row)
         j = comps.index(f"{sname}_psi")
         bal[:, j] = 0.0
         for i, r in enumerate(su_rows):
-            if r[4][0].split("_")[0] == sname:
+            if site_of_master[r[4][0]].split("_")[0] == sname:  # the surface of its site ("Hfo_w" -> "Hfo")
                 bal[n_ex + i, j] = r[1].charge
     if "Alkalinity" in comps:
         bal[:, comps.index("Alkalinity")] = [c.alk.get(s, 0.0) for s in species]
