@@ -571,6 +571,7 @@ def test_known_difference_equilibrate_surface_charged(db, ip):
     assert worst > 1e-2
 
 
+@pytest.mark.nojit  # the kernels' surface paths run again as plain Python (test_nojit)
 def test_exchanger_and_surface_together_match_phreeqc(db, ip):
     """EXCHANGE and SURFACE (DDL) in one step, with calcite: the exchange species, then the surface
     species, in one Newton system."""
@@ -749,6 +750,7 @@ def test_random_exchanger_and_surface_assemblages_match_phreeqc(db, ip, chunk):
     assert not bad, bad
 
 
+@pytest.mark.nojit  # the kernels' surface paths run again as plain Python (test_nojit)
 def test_batch_rows_with_different_surfaces_and_sites(db):
     """Rows of one batch with different sites and different surfaces (each row's potential only where it
     has that surface): each row equals its single call."""
