@@ -932,9 +932,10 @@ def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
 
 def _surface_check(sur, rows, log_a, law, T_, dlk):
     """(mass action residual, its species, sites residual, its site type) per row (``surface``
-    module): log10(equiv_i n_i / sites) = rhs_i + equiv_i log10(n_master / sites), every species
-    including the master read from its own moles; a species below 1e-290 mol passes if the law puts
-    it below 1e-280 too."""
+    module): log10(equiv_i n_i / sites) = rhs_i + equiv_i log10 a(master) (- 2 dz_i F psi / (2RT ln10)
+    with a diffuse layer), a(master) read from the species holding most of the site's sites (the
+    master itself, whose law is log10 a = log10 a) and every species checked against it; a species
+    below 1e-290 mol passes if the law puts it below 1e-280 too."""
     from .surface import law_rhs
 
     sm = sur["model"]
@@ -947,14 +948,18 @@ def _surface_check(sur, rows, log_a, law, T_, dlk):
             rhs = rhs + dlk
         Ni = Ns[:, sm.site]
         log_act = np.log10(sm.equiv * n / Ni)
-        la_m = np.full((R, len(sm.sites)), np.nan)  # log10 activity of each site's master species
-        for j in range(len(sm.sites)):
-            if sm.master[j] >= 0:
-                la_m[:, j] = log_act[:, sm.master[j]]
-        pred = rhs + sm.equiv * la_m[:, sm.site]  # log10 activity the law gives
         for q_, sname in enumerate(sur["ddl"]):  # exp(-F psi / RT) per charge brought to the surface
             on = np.array([sm.surfaces[sm.surf[i]] == sname for i in range(ns)], dtype=bool)
-            pred = pred - np.where(on, 2.0 * sm.dz, 0.0)[None, :] * sur["u"][rows, q_][:, None]
+            rhs = rhs - np.where(on, 2.0 * sm.dz, 0.0)[None, :] * sur["u"][rows, q_][:, None]
+        # log10 a of each site's master species, read (as the exchanger's) from the species of that site
+        # holding the most sites: the master itself unless the complexes crowd it out
+        la_m = np.full((R, len(sm.sites)), np.nan)
+        for j in range(len(sm.sites)):
+            idx = np.flatnonzero(sm.site == j)
+            if idx.size:
+                ref = idx[np.argmax(n[:, idx] * sm.equiv[idx], axis=1)]
+                la_m[:, j] = (log_act[np.arange(R), ref] - rhs[np.arange(R), ref]) / sm.equiv[ref]
+        pred = rhs + sm.equiv * la_m[:, sm.site]  # log10 activity the law gives
         tiny = n < 1e-290
         res = np.where(tiny, np.where(pred - np.log10(sm.equiv / Ni) < -280.0, 0.0, np.inf),
                        np.abs(log_act - pred))
