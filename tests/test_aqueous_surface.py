@@ -791,3 +791,19 @@ def test_surface_by_composition_equals_the_state_it_came_from(db):
     assert a.certificate.passed and a.pH == pytest.approx(b.pH, abs=1e-10)
     with pytest.raises(InvalidInputError, match="'Hfo'.*needs a specific area"):
         aq.surface(db, comp)  # the diffuse layer needs the area, by composition too
+
+
+def test_sites_as_a_density_match_phreeqc(db, ip):
+    """Sites per nm2 of the surface's area (PHREEQC's -sites_units density), as the API takes them."""
+    tot = {"Na": 0.01, "Cl": 0.01, "Cd": 1e-6}
+    w = _water(db, tot, 25.0, 7.0)
+    su = aq.surface(db, {"Hfo_w": (2.0, 600.0, 0.09), "Hfo_s": 0.05}, sites_units="density")
+    assert su.sites["Hfo_w"] == pytest.approx(2.0 * 600.0 * 0.09 * 1e18 / 6.02252e23, rel=1e-15)
+    r = aq.react(w, surface=su)
+    assert r.certificate.passed
+    text = (_sol_text(tot, 25.0, 7.0) + "SURFACE 1\n -sites_units density\n Hfo_wOH 2.0 600 0.09\n Hfo_sOH 0.05\n"
+            + _sel(list(r.surface)))
+    d, _ = _run(ip, text)
+    _compare(r, d, list(r.surface))
+    with pytest.raises(InvalidInputError, match="sites_units='density'.*needs the specific area"):
+        aq.surface(db, {"Hfo_w": 2.0}, edl="no_edl", sites_units="density")

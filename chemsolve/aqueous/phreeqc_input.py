@@ -549,7 +549,6 @@ _SURF_REFUSED = {
     "donnan_factors": "-donnan_factors (a Donnan layer)", "cd_music": "-cd_music (CD-MUSIC)",
     "capacitances": "-capacitances (CD-MUSIC)", "constant_capacitance": "-constant_capacitance (CCM)",
 }
-_AVOGADRO = 6.02252e23  # as PHREEQC (global_structures.h): sites/nm2 -> moles
 
 
 def _surface(db: Database, b: Block, fname: str):
@@ -613,7 +612,9 @@ def _surface(db: Database, b: Block, fname: str):
         if density:  # sites/nm2 x m2/g x g -> moles (PHREEQC's SITES_DENSITY)
             if sname not in areas:
                 raise InvalidInputError(f"{w}: -sites_units density needs the specific area and mass of {sname}")
-            moles = nums[0] * areas[sname][0] * areas[sname][1] * 1e18 / _AVOGADRO
+            from .surface import AVOGADRO
+
+            moles = nums[0] * areas[sname][0] * areas[sname][1] * 1e18 / AVOGADRO
         if site in sites:
             raise InvalidInputError(f"{w}: site {site} given twice in this SURFACE")
         if not moles > 0:

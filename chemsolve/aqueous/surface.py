@@ -40,6 +40,7 @@ EDL_MODELS = ("ddl", "no_edl")  # PHREEQC's default, the diffuse double layer, a
 F_C_MOL = 96493.5  # Faraday constant [C/mol], as PHREEQC (global_structures.h)
 EPSILON_ZERO = 8.854e-12  # [C2/(J m)], as PHREEQC
 R_J = 8.31470  # [J/(mol K)], as PHREEQC
+AVOGADRO = 6.02252e23  # [1/mol], as PHREEQC: sites/nm2 x m2/g x g x 1e18 / AVOGADRO = moles of sites
 
 
 @dataclass(frozen=True)
@@ -171,14 +172,15 @@ def parse_sites(db: Database, spec, who: str = "surface") -> tuple[dict[str, flo
     return sites, areas
 
 
-def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None) -> Surface:
+def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None, sites_units: str = "absolute") -> Surface:
     """A ``Surface`` with the sites of ``spec`` (``parse_sites``), every site as its master species
     (PHREEQC's SURFACE without ``-equilibrate``: the master's formula, H and O included, is what the
     surface brings into a step); or {surface species: moles} (a composition, e.g. a result's
     ``surface`` with ``Hfo_wOZn+``: the masters count as species there); or a ``Surface``
     (returned as is). edl : "ddl" (PHREEQC's default: the diffuse double layer, each surface's
     specific area [m2/g] and mass [g] given with one of its sites, or in ``areas`` {surface: (area,
-    grams)}) or "no_edl"."""
+    grams)}) or "no_edl". sites_units : "absolute" (moles) or "density" (sites per nm2 of the
+    surface's area, PHREEQC's ``-sites_units density``: moles = density x area x grams x 1e18 / N_A)."""
     if isinstance(spec, Surface):
         if spec.db is not db:
             raise InvalidInputError("surface: the surface comes from another database")
@@ -206,6 +208,15 @@ def surface(db: Database, spec, edl: str = "ddl", areas: dict | None = None) -> 
         return Surface(db, comp, edl, extra)
     sites, given = parse_sites(db, spec)
     given.update(extra)
+    if sites_units == "density":
+        for site in list(sites):
+            a = given.get(surface_name(site))
+            if a is None or not (a[0] > 0 and a[1] > 0):
+                raise InvalidInputError(f"surface: sites_units='density': {site!r} needs the specific area and mass "
+                                        f"of {surface_name(site)!r}")
+            sites[site] = sites[site] * a[0] * a[1] * 1e18 / AVOGADRO
+    elif sites_units != "absolute":
+        raise InvalidInputError(f"surface: sites_units={sites_units!r}; expected 'absolute' or 'density'")
     _check_edl("surface", edl, sites, given)
     comp = {db.surface_masters[s].species: n for s, n in sites.items()}
     return Surface(db, comp, edl, given)
