@@ -2,18 +2,20 @@
 
 Reads the blocks of a PHREEQC input that chemsolve computes: SOLUTION, EQUILIBRIUM_PHASES, EXCHANGE
 (a composition, or sites with ``-equilibrate``), SURFACE (sites in moles, or ``-sites_units
-density``, with specific area and mass; PHREEQC's default diffuse double layer or ``-no_edl``),
+density``, with specific area and mass; PHREEQC's default diffuse double layer or ``-no_edl``; with
+``-equilibrate n``),
 REACTION, MIX, USE, SAVE, REACTION_TEMPERATURE, REACTION_PRESSURE, SELECTED_OUTPUT (its plain
 columns), TITLE, END, and the database blocks of an input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES,
 PHASES, EXCHANGE_MASTER_SPECIES, EXCHANGE_SPECIES, SURFACE_MASTER_SPECIES, SURFACE_SPECIES). Any
 other block (KINETICS, GAS_PHASE, USER_PUNCH, USER_GRAPH, PRINT, ...) or option not modelled (SURFACE
--equilibrate, -diffuse_layer, -donnan, -cd_music, -ccm, a surface linked to a phase) is refused,
+-diffuse_layer, -donnan, -cd_music, -ccm, a surface linked to a phase) is refused,
 naming it and its line: a result that ignored it would silently differ from PHREEQC's.
 
 Simulations run as PHREEQC runs them (mainsubs.cpp, step.cpp): each simulation (to END) first
-calculates its new initial solutions, then its new exchangers equilibrated with a solution
-(``-equilibrate n``: state ``i_exch``), then, when it defines or USEs a reactant (EQUILIBRIUM_PHASES,
-EXCHANGE, REACTION, MIX, REACTION_TEMPERATURE, REACTION_PRESSURE), its batch reaction: every step starts
+calculates its new initial solutions, then its new exchangers and surfaces equilibrated with a
+solution (``-equilibrate n``: states ``i_exch``, ``i_surf``), then, when it defines or USEs a
+reactant (EQUILIBRIUM_PHASES, EXCHANGE, SURFACE, REACTION, MIX, REACTION_TEMPERATURE,
+REACTION_PRESSURE), its batch reaction: every step starts
 again from the same solution (or mixture) and assemblage, with the reaction amount of that step,
 and the step's temperature and pressure; the steps of a simulation are one compiled batch. SAVE keeps
 the last step's solution or assemblage under a number.
@@ -534,6 +536,7 @@ class SurfaceDef:
     areas: dict[str, tuple[float, float]]
     edl: str
     where: str
+    equilibrate: int | None = None  # the solution to equilibrate with (-equilibrate n)
 
 
 # PHREEQC's SURFACE options (read.cpp read_surface), in its order; the ones chemsolve does not model are
@@ -542,8 +545,6 @@ _SURF_OPTS = ("equilibrate", "equil", "diff", "diffuse_layer", "no_edl", "no_ele
               "donnan", "cd_music", "capacitances", "sites", "sites_units", "constant_capacitance", "ccm",
               "equilibrium", "site_units", "ddl", "donnan_factors")
 _SURF_REFUSED = {
-    "equilibrate": "-equilibrate (PHREEQC's initial-surface calculation re-solves the stored solution, not "
-                   "reproduced for every water; use aqueous.equilibrate_surface)",
     "diffuse_layer": "-diffuse_layer (the explicit composition of the diffuse layer)",
     "only_counter_ions": "-only_counter_ions (an explicit diffuse layer)", "donnan": "-donnan (a Donnan layer)",
     "donnan_factors": "-donnan_factors (a Donnan layer)", "cd_music": "-cd_music (CD-MUSIC)",
@@ -556,6 +557,7 @@ def _surface(db: Database, b: Block, fname: str):
     first, last, _ = _number(b.head, where)
     edl = "ddl"
     density = False
+    eq: int | None = None
     rows: list[tuple[str, str, list[float]]] = []
     for ln in b.lines:
         w = f"{fname}:{ln.no}"
@@ -567,7 +569,11 @@ def _surface(db: Database, b: Block, fname: str):
                    "site_units": "sites_units"}.get(opt or "", opt)
             if key in _SURF_REFUSED:
                 raise InvalidInputError(f"{w}: SURFACE {toks[0]}: {_SURF_REFUSED[key]} is not modelled")
-            if key == "no_edl":
+            if key == "equilibrate":
+                if len(toks) < 2 or not _RANGE.match(toks[1]):
+                    raise InvalidInputError(f"{w}: -equilibrate needs a solution number")
+                eq = int(_RANGE.match(toks[1]).group(1))
+            elif key == "no_edl":
                 edl = "no_edl"
             elif key == "ddl":
                 edl = "ddl"
@@ -627,7 +633,7 @@ def _surface(db: Database, b: Block, fname: str):
                 raise InvalidInputError(f"{where}: SURFACE {sname}: the diffuse double layer (PHREEQC's default) needs "
                                         "its specific area and mass on a site line ('Hfo_wOH 2e-4 600 0.09'), or "
                                         "-no_edl")
-    return SurfaceDef(sites, areas, edl, where), first, last
+    return SurfaceDef(sites, areas, edl, where, eq), first, last
 
 
 @dataclass
@@ -984,6 +990,7 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
     defined: dict[str, int] = {}
     new_solutions: list[tuple[int, Solution, int]] = []
     new_exchangers: list[tuple[int, ExchangeDef, int]] = []
+    new_surfaces: list[tuple[int, SurfaceDef, int]] = []
     saves: list[tuple[str, int, int]] = []
     for b in blocks:
         k = b.keyword
@@ -1003,16 +1010,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
             new_exchangers.append((a, xd, z))
             defined.setdefault("exchange", a)
         elif k == "SURFACE":
-            from .surface import surface as _make_surface
-
             sd, a, z = _surface(db, b, fname)
-            try:
-                su = _make_surface(db, {site: (n, *sd.areas[site.split("_")[0]]) if site.split("_")[0] in sd.areas
-                                        else n for site, n in sd.sites.items()}, edl=sd.edl)
-            except InvalidInputError as err:
-                raise InvalidInputError(f"{sd.where}: {err}") from None
-            for n in range(a, z + 1):
-                store.surfaces[n] = su
+            new_surfaces.append((a, sd, z))
             defined.setdefault("surface", a)
         elif k == "REACTION":
             rd, a, z = _reaction(db, b, fname)
@@ -1057,7 +1056,12 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
         ex = _initial_exchanger(store, xd, sim, a, steps, selected, title)
         for n in range(a, z + 1):
             store.exchangers[n] = ex
-    # 3. the batch reaction
+    # 3. the new surfaces: by their sites, or equilibrated with a solution (PHREEQC's initial_surfaces)
+    for a, sd, z in sorted(new_surfaces, key=lambda t: t[0]):
+        su = _initial_surface(store, sd, sim, a, steps, selected, title)
+        for n in range(a, z + 1):
+            store.surfaces[n] = su
+    # 4. the batch reaction
     which = {**defined, **use}
     reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "surface", "reaction", "mix",
                                                       "temperature", "pressure"))
@@ -1105,6 +1109,30 @@ def _initial_exchanger(store: _Store, xd: ExchangeDef, sim: int, n: int, steps, 
     steps.append(rec)
     _punch(store, rec, selected)
     return ex
+
+
+def _initial_surface(store: _Store, sd: SurfaceDef, sim: int, n: int, steps, selected, title):
+    """The surface of a SURFACE block: its sites as their master species, or equilibrated with solution
+    ``-equilibrate`` (a calculation of its own, state i_surf, reported with that solution's pH; the
+    solution is not changed, as PHREEQC's initial-surface calculation)."""
+    from .surface import equilibrate_surface, surface
+
+    spec = {site: (v, *sd.areas[site.split("_")[0]]) if site.split("_")[0] in sd.areas else v
+            for site, v in sd.sites.items()}
+    try:
+        if sd.equilibrate is None:
+            return surface(store.db, spec, edl=sd.edl)
+        res = store.solution_results.get(sd.equilibrate)
+        if res is None or getattr(res, "state", None) is None:
+            raise InvalidInputError(f"-equilibrate {sd.equilibrate}: solution {sd.equilibrate} is not defined "
+                                    "(or its calculation did not converge)")
+        su = equilibrate_surface(res, spec, edl=sd.edl)
+    except InvalidInputError as err:
+        raise InvalidInputError(f"{sd.where}: {err}") from None
+    rec = StepRecord(sim, "i_surf", n, -99, res, title, surface=dict(su.composition))
+    steps.append(rec)
+    _punch(store, rec, selected)
+    return su
 
 
 def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, steps, selected, title, ionic):

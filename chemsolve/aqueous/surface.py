@@ -344,12 +344,8 @@ def equilibrate_surface(water, spec, edl: str = "ddl", areas: dict | None = None
     the exchanger's; with a diffuse double layer, y = F psi / (2RT ln10) of each surface is the root
     of its charge less the Gouy-Chapman charge of its diffuse layer (decreasing in y: bracketed).
 
-    Known difference from PHREEQC (2026-12): here the water is held as it is. PHREEQC's
-    initial-surface calculation agrees with that (to 1e-11, with and without the double layer) for
-    waters whose elements are given whole (Na, Cl, Ca, Zn, "N"), but in ex8's water, whose nitrogen is
-    given as the valence state N(5), it moves the pH it equilibrates with (6 -> 6.0066 with the DDL,
-    6.0072 with -no_edl) and the compositions differ by 3 %: a re-solve of the stored solution that
-    is not reproduced here (``test_known_difference_equilibrate_surface_charged``).
+    This is PHREEQC's initial-surface calculation (state i_surf: the solution's activities held); in
+    PHREEQC a simulation that defines both then reacts them (``react(water, surface=...)``).
     """
     from scipy.optimize import brentq
 
