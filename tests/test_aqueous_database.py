@@ -51,15 +51,12 @@ COUNTS = {
 }
 # what each database holds that chemsolve reads but does not model yet (Database.unmodelled)
 UNMODELLED = {
-    "phreeqc.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
-    "minteq.v4.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES"],
-    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES", "option -llnl_gamma",
-                 "option -co2_llnl_gamma"],
-    "pitzer.dat": ["PITZER", "SURFACE_MASTER_SPECIES",
-                   "SURFACE_SPECIES"],
+    "phreeqc.dat": [],  # surface complexation is modelled (chemsolve.aqueous.surface)
+    "minteq.v4.dat": [],
+    "llnl.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "option -llnl_gamma", "option -co2_llnl_gamma"],
+    "pitzer.dat": ["PITZER"],
     "sit.dat": ["SIT"],
-    "iso.dat": ["SURFACE_MASTER_SPECIES", "SURFACE_SPECIES",
-                "species H3O+", "option -activity_water"],
+    "iso.dat": ["species H3O+", "option -activity_water"],
     "ColdChem.dat": ["PITZER"],
     "core10.dat": ["LLNL_AQUEOUS_MODEL_PARAMETERS", "option -llnl_gamma", "option -co2_llnl_gamma"],
 }
@@ -91,7 +88,8 @@ def test_what_phreeqc_dat_says():
     db, warns = _load("phreeqc.dat")
     msg = str(warns[0].message)
     assert "EXCHANGE_SPECIES" not in msg  # ion exchange is modelled (chemsolve.aqueous.exchange)
-    for part in ("SURFACE_SPECIES", "RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -dw"):
+    assert "SURFACE_SPECIES" not in msg  # and surface complexation (chemsolve.aqueous.surface)
+    for part in ("RATES", "GAS_BINARY_PARAMETERS", "MEAN_GAMMAS", "option -dw"):
         assert part in msg
     # molar volumes and Peng-Robinson data are read now (pressure terms of log K, gas fugacities)
     assert "option -vm" not in msg and "option -t_c" not in msg

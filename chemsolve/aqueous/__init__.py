@@ -27,6 +27,7 @@ from .phreeqc_input import PhreeqcRun, run_phreeqc_input
 from .reaction_step import BatchReaction, ReactionResult, WaterState, mix, react
 from .solution import Solution
 from .speciation import BatchSpeciation, SpeciationResult, speciate, speciate_batch
+from .surface import Surface, equilibrate_surface, surface
 
 __all__ = [
     "AqueousOptions",
@@ -45,8 +46,10 @@ __all__ = [
     "Solution",
     "SpeciationResult",
     "Species",
+    "Surface",
     "WaterState",
     "equilibrate_exchange",
+    "equilibrate_surface",
     "exchanger",
     "load_database",
     "mix",
@@ -56,4 +59,5 @@ __all__ = [
     "speciate",
     "speciate_batch",
     "species_charge",
+    "surface",
 ]

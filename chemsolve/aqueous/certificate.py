@@ -69,11 +69,19 @@ TOLERANCES = {
     # eliminated (against the most abundant species of that exchanger) [log10 units], as "mass action"
     "exchange mass action": 1e-8,
     "exchange sites": 1e-9,  # |sum equivalents x moles - sites| / sites [-], as the mass balances
+    # with a surface: each surface species' mass action at the activities equivalents x moles / sites
+    # of itself and of its site's master species [log10 units], as "mass action"; its site balances
+    "surface mass action": 1e-8,
+    "surface sites": 1e-9,  # |sum equivalents x moles - sites| / sites [-], as the mass balances
+    # diffuse double layer: |surface charge - Gouy-Chapman charge at psi, I, T| / (sum |z| n + |that|) [-],
+    # a balance of charge like the others (the solver stops at 1e-12 of the same scale)
+    "surface charge-potential": 1e-9,
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
          "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
-         "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel"}
+         "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel",
+         "surface mass action": "log10", "surface sites": "rel", "surface charge-potential": "rel"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -120,7 +128,7 @@ def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
     kappa = np.sqrt(8.0 * math.pi * 6.02252e23 * e2_over_eps_kT * rho / 1e3)  # [1/cm] per sqrt(mol/kg)
     Av = kappa * e2_over_eps_kT * 0.0820597 * 1e3 * Tk * (c / (b + pb) * 1.01325 / eps - kappa0 / 3.0)
     return {"A": kappa * e2_over_eps_kT / (2.0 * LN10), "B": kappa * 1e-8, "Av": Av,
-            "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff}
+            "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff, "eps": np.where(eps > 0, eps, 10.0)}
 
 
 def _dh_ab(T: np.ndarray, aw: np.ndarray, P=1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -497,7 +505,7 @@ def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], 
 def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
                    phases=(), si_target=None, amount=None, n=None, checked=None, lower=None, upper=None,
                    formulas=None, P=None, W=None, conserved=None, gas_phi=None, fixed_si=None, couples=None,
-                   default_couple=None, exchange=None) -> BatchCertificate:
+                   default_couple=None, exchange=None, surface=None) -> BatchCertificate:
     """Certify N returned states at once.
 
     species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
@@ -518,6 +526,11 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     exchange : {"sites": [exchanger], "n": (N, nx) moles of the exchange species named in "names",
     "cec": (N, nsites) moles of sites}: the exchanger's species are checked (``exchange`` module: read
     from the database here) and what they hold counts in the element, electron and water balances.
+    surface : {"sites": [site type], "n": (N, ns) moles of the surface species named in "names",
+    "N": (N, nsites) moles of sites, "edl", and for a diffuse double layer "ddl" [surface], "u" (N,
+    nddl) F psi / (2RT ln10), "area" (N, nddl) [m2]}: the same for a surface (``surface`` module), whose
+    charge also counts in the charge balance; with a diffuse double layer the mass action carries
+    exp(-F psi/RT) per charge and each surface's charge must equal its diffuse layer's.
     """
     fixed_si = dict(fixed_si or {})
     N0 = np.asarray(m).shape[0]
@@ -571,6 +584,22 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
                                                                                             len(cs.keys))
         extra["exchange"] = {"model": em, "n": nx, "cec": np.asarray(exchange["cec"], dtype=float).reshape(N, -1),
                              "held": held, "stray": stray}
+    extra["surface"] = None
+    if surface is not None:
+        from .surface import surface_model
+
+        smod = surface_model(db, list(surface["sites"]), cs.species)
+        got = {s: j for j, s in enumerate(surface["names"])}
+        n_in = np.asarray(surface["n"], dtype=float).reshape(N, len(surface["names"]))
+        ns_ = len(smod.names)
+        nsu = np.column_stack([n_in[:, got[s]] if s in got else np.zeros(N) for s in smod.names]).reshape(N, ns_)
+        stray = [s for s in surface["names"] if s not in set(smod.names)]
+        held = np.array([[c.get(_element(k), 0.0) for k in cs.keys] for c in smod.counts]).reshape(ns_, len(cs.keys))
+        ddl = list(surface.get("ddl", []))
+        extra["surface"] = {"model": smod, "n": nsu, "N": np.asarray(surface["N"], dtype=float).reshape(N, -1),
+                            "held": held, "stray": stray, "edl": surface.get("edl", "no_edl"), "ddl": ddl,
+                            "u": np.asarray(surface.get("u", np.zeros((N, 0))), dtype=float).reshape(N, len(ddl)),
+                            "area": np.asarray(surface.get("area", np.zeros((N, 0))), dtype=float).reshape(N, len(ddl))}
     # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
     extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
                              else None)
@@ -741,6 +770,9 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         if exr is not None:  # what the exchanger holds is part of the total
             sorbed = _mm(exr["n"][rows] / W[:, None], exr["held"])
             released = released - sorbed
+        sur = extra["surface"]
+        if sur is not None:  # and what the surface holds
+            released = released - _mm(sur["n"][rows] / W[:, None], sur["held"])
         target = tot[rows] + released
         scale = np.abs(have) + np.abs(tot[rows]) + np.abs(released)
         mb = np.where(scale > 0, np.abs(have - target) / np.where(scale > 0, scale, 1.0), 0.0)
@@ -756,7 +788,11 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             vals["charge balance"][rows] = np.where(ch, np.abs(q) / np.where(qs > 0, qs, 1.0), 0.0)
         else:
             Q = cons["charge"][rows]
-            vals["charge balance"][rows] = np.abs(q * W - Q) / (qs * W + np.abs(Q))
+            q_su = qs_su = np.zeros(R)
+            if sur is not None:  # the surface's charge is the cell's
+                q_su = _mm(sur["n"][rows], sur["model"].z)
+                qs_su = _mm(sur["n"][rows], np.abs(sur["model"].z))
+            vals["charge balance"][rows] = np.abs(q * W + q_su - Q) / (qs * W + qs_su + np.abs(Q))
             # electrons and water: what the species hold, less what the phases took in (dissolved: added)
             nn = np.asarray(n, dtype=float)[rows] if cs.phases else np.zeros((R, 0))
             for kname, j, base in (("electron balance", 1, 0.0), ("water balance", 2, 1.0 / cs.gfw_water)):
@@ -764,9 +800,10 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                 rel_c = _mm(nn, cs.ph_canon[:, j]) if cs.phases else np.zeros(R)
                 tot_c = cons["electrons" if j == 1 else "water"][rows]
                 scale_c = (_mm(m, np.abs(cs.canon[:, j])) + base) * W + np.abs(rel_c) + np.abs(tot_c)
-                if exr is not None:
-                    have_c = have_c + _mm(exr["n"][rows], exr["model"].canon[:, j])
-                    scale_c = scale_c + _mm(np.abs(exr["n"][rows]), np.abs(exr["model"].canon[:, j]))
+                for xr in (exr, sur):
+                    if xr is not None:
+                        have_c = have_c + _mm(xr["n"][rows], xr["model"].canon[:, j])
+                        scale_c = scale_c + _mm(np.abs(xr["n"][rows]), np.abs(xr["model"].canon[:, j]))
                 vals[kname][rows] = np.abs(have_c - rel_c - tot_c) / scale_c
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
@@ -785,6 +822,32 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         else:
             vals["exchange mass action"][rows] = 0.0
             vals["exchange sites"][rows] = 0.0
+        if sur is not None:
+            dlk = None
+            if press.any():
+                dlk = np.stack([-sum(k * vol_ext[:, (c if c >= 0 else vol_ext.shape[1] - 2)] for c, k in r)
+                                if r else np.zeros(R) for r in sur["model"].reactants], axis=1) * -fP[:, None]
+            (vals["surface mass action"][rows], where["surface mass action"][rows], vals["surface sites"][rows],
+             where["surface sites"][rows]) = _surface_check(sur, rows, log_a, np.log10(aw_c), T_, dlk)
+            vals["surface charge-potential"][rows] = 0.0
+            if sur["ddl"]:  # each surface's charge against its diffuse layer's at the certificate's own I
+                from .surface import F_C_MOL, gouy_chapman
+
+                gcf = gouy_chapman(T_, aw_c, extra["P"][rows]) * np.sqrt(I_c)
+                smod = sur["model"]
+                cp = np.zeros((R, len(sur["ddl"])))
+                for q_, sname in enumerate(sur["ddl"]):
+                    on = np.array([smod.surfaces[smod.surf[i]] == sname for i in range(len(smod.names))])
+                    qs_ = _mm(sur["n"][rows][:, on], smod.z[on])
+                    gross = _mm(sur["n"][rows][:, on], np.abs(smod.z[on]))
+                    dl = sur["area"][rows, q_] / F_C_MOL * gcf * np.sinh(sur["u"][rows, q_] * LN10)
+                    scale = gross + np.abs(dl)  # 0: a surface this row does not have (nothing on it)
+                    cp[:, q_] = np.where(scale > 0, np.abs(qs_ - dl) / np.where(scale > 0, scale, 1.0), 0.0)
+                vals["surface charge-potential"][rows], where["surface charge-potential"][rows] = _worst(cp, sur["ddl"])
+        else:
+            vals["surface mass action"][rows] = 0.0
+            vals["surface sites"][rows] = 0.0
+            vals["surface charge-potential"][rows] = 0.0
         vals["water activity"][rows] = np.abs(aw[rows] - aw_c)
 
         # phases: at the target SI, or used up (all available dissolved) and not oversaturated
@@ -869,6 +932,56 @@ def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
         names = em.names
     a, wa = _worst(res, names)
     b, wb = _worst(sites_res, em.sites)
+    return a, wa, b, wb
+
+
+def _surface_check(sur, rows, log_a, law, T_, dlk):
+    """(mass action residual, its species, sites residual, its site type) per row (``surface``
+    module): log10(equiv_i n_i / sites) = rhs_i + equiv_i log10 a(master) (- 2 dz_i F psi / (2RT ln10)
+    with a diffuse layer), a(master) read from the species holding most of the site's sites (the
+    master itself, whose law is log10 a = log10 a) and every species checked against it; a species
+    below 1e-290 mol passes if the law puts it below 1e-280 too."""
+    from .surface import law_rhs
+
+    sm = sur["model"]
+    n = sur["n"][rows]
+    Ns = sur["N"][rows]
+    R, ns = n.shape
+    with np.errstate(all="ignore"):
+        rhs = law_rhs(sm, log_a, law, T_)
+        if dlk is not None:
+            rhs = rhs + dlk
+        Ni = Ns[:, sm.site]
+        log_act = np.log10(sm.equiv * n / Ni)
+        for q_, sname in enumerate(sur["ddl"]):  # exp(-F psi / RT) per charge brought to the surface
+            on = np.array([sm.surfaces[sm.surf[i]] == sname for i in range(ns)], dtype=bool)
+            rhs = rhs - np.where(on, 2.0 * sm.dz, 0.0)[None, :] * sur["u"][rows, q_][:, None]
+        # log10 a of each site's master species, read (as the exchanger's) from the species of that site
+        # holding the most sites: the master itself unless the complexes crowd it out
+        la_m = np.full((R, len(sm.sites)), np.nan)
+        for j in range(len(sm.sites)):
+            idx = np.flatnonzero(sm.site == j)
+            if idx.size:
+                ref = idx[np.argmax(n[:, idx] * sm.equiv[idx], axis=1)]
+                la_m[:, j] = (log_act[np.arange(R), ref] - rhs[np.arange(R), ref]) / sm.equiv[ref]
+        pred = rhs + sm.equiv * la_m[:, sm.site]  # log10 activity the law gives
+        tiny = n < 1e-290
+        res = np.where(tiny, np.where(pred - np.log10(sm.equiv / Ni) < -280.0, 0.0, np.inf),
+                       np.abs(log_act - pred))
+        # a site this row does not have (another row's, in a batch): its species must be absent
+        res = np.where(Ni > 0, res, np.where(n == 0.0, 0.0, np.inf))
+        sites_res = np.zeros((R, len(sm.sites)))
+        for j in range(len(sm.sites)):
+            idx = np.flatnonzero(sm.site == j)
+            held_ = (n[:, idx] * sm.equiv[idx]).sum(axis=1)
+            sites_res[:, j] = np.where(Ns[:, j] > 0, np.abs(held_ - Ns[:, j]) / np.where(Ns[:, j] > 0, Ns[:, j], 1.0),
+                                       np.where(held_ == 0.0, 0.0, np.inf))
+    names = list(sm.names)
+    if sur["stray"]:
+        res = np.concatenate([res, np.full((R, 1), np.inf)], axis=1)
+        names = names + [f"{sur['stray'][0]} (not formed by these components)"]
+    a, wa = _worst(res, names)
+    b, wb = _worst(sites_res, sm.sites)
     return a, wa, b, wb
 
 

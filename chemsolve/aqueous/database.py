@@ -7,15 +7,15 @@ stoichiometry), ``log_k``, ``delta_h`` (van 't Hoff), ``-analytic`` temperature 
 ``-activity_water`` (other activity rules, stored), ``-Vm`` (molar volumes of species and phases: the
 pressure dependence of log K) and ``-T_c``, ``-P_c``, ``-Omega`` (Peng-Robinson data of gases).
 
-EXCHANGE_MASTER_SPECIES and EXCHANGE_SPECIES are read for ion exchange (``exchange``). Also read
-into typed data (not modelled by chemsolve's solvers yet): SURFACE_MASTER_SPECIES and
-SURFACE_SPECIES, PITZER, SIT and
-LLNL_AQUEOUS_MODEL_PARAMETERS. What a database holds that chemsolve reads but does not model yet is
-listed in ``Database.unmodelled`` (block or option, file:line, why); what it does not read at all
-(RATES, ISOTOPES, diffusion coefficients, viscosity, ...) in ``Database.skipped``; both in *one*
-warning per database and process, never silently. A database whose activity model is not
-chemsolve's (Pitzer, SIT, LLNL B-dot) is refused by the speciation (``check_activity_model``)
-unless the ion-association model is asked for explicitly.
+EXCHANGE_MASTER_SPECIES and EXCHANGE_SPECIES are read for ion exchange (``exchange``),
+SURFACE_MASTER_SPECIES and SURFACE_SPECIES for surface complexation (``surface``; a species with
+``-cd_music`` is refused where a surface would use it). Also read into typed data (not modelled by
+chemsolve's solvers yet): PITZER, SIT and LLNL_AQUEOUS_MODEL_PARAMETERS. What a database holds that
+chemsolve reads but does not model yet is listed in ``Database.unmodelled`` (block or option,
+file:line, why); what it does not read at all (RATES, ISOTOPES, diffusion coefficients, viscosity,
+...) in ``Database.skipped``; both in *one* warning per database and process, never silently. A
+database whose activity model is not chemsolve's (Pitzer, SIT, LLNL B-dot) is refused by the
+speciation (``check_activity_model``) unless the ion-association model is asked for explicitly.
 
 Reactions are checked for element and charge balance unless marked ``-no_check``, as PHREEQC does
 (element names as PHREEQC reads them: a capital letter and lower-case letters or underscores, or a
@@ -72,10 +72,9 @@ LN10 = math.log(10.0)
 # Keyword blocks chemsolve reads (the first four used by its models; the others read into typed
 # data, listed as not modelled yet), and the others PHREEQC knows (skipped with a warning).
 _READ = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "NAMED_EXPRESSIONS",
-         "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES")  # ion exchange: chemsolve.aqueous.exchange
+         "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES",  # ion exchange: chemsolve.aqueous.exchange
+         "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")  # surface complexation: chemsolve.aqueous.surface
 _NOT_MODELLED = {
-    "SURFACE_MASTER_SPECIES": "surface complexation; data in Database.surface_masters",
-    "SURFACE_SPECIES": "surface complexation; data in Database.surface_species",
     "PITZER": "the Pitzer activity model; data in Database.pitzer; speciation refuses this database",
     "SIT": "the SIT activity model; data in Database.sit; speciation refuses this database",
     "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL B-dot activity model; data in Database.llnl; speciation refuses "

@@ -1,17 +1,21 @@
 """PHREEQC input files: ``run_phreeqc_input(text, database="phreeqc.dat")`` and ``chemsolve run input.pqi``.
 
 Reads the blocks of a PHREEQC input that chemsolve computes: SOLUTION, EQUILIBRIUM_PHASES, EXCHANGE
-(a composition, or sites with ``-equilibrate``), REACTION, MIX, USE, SAVE, REACTION_TEMPERATURE,
-REACTION_PRESSURE, SELECTED_OUTPUT (its plain columns), TITLE, END, and the database blocks of an
-input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES, PHASES, EXCHANGE_MASTER_SPECIES, EXCHANGE_SPECIES;
-surface definitions are read and skipped as the database reader does). Any other block (KINETICS,
-GAS_PHASE, SURFACE, USER_PUNCH, USER_GRAPH, PRINT, ...) is refused, naming it and its line: a result
-that ignored it would silently differ from PHREEQC's.
+(a composition, or sites with ``-equilibrate``), SURFACE (sites in moles, or ``-sites_units
+density``, with specific area and mass; PHREEQC's default diffuse double layer or ``-no_edl``; with
+``-equilibrate n``),
+REACTION, MIX, USE, SAVE, REACTION_TEMPERATURE, REACTION_PRESSURE, SELECTED_OUTPUT (its plain
+columns), TITLE, END, and the database blocks of an input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES,
+PHASES, EXCHANGE_MASTER_SPECIES, EXCHANGE_SPECIES, SURFACE_MASTER_SPECIES, SURFACE_SPECIES). Any
+other block (KINETICS, GAS_PHASE, USER_PUNCH, USER_GRAPH, PRINT, ...) or option not modelled (SURFACE
+-diffuse_layer, -donnan, -cd_music, -ccm, a surface linked to a phase) is refused,
+naming it and its line: a result that ignored it would silently differ from PHREEQC's.
 
 Simulations run as PHREEQC runs them (mainsubs.cpp, step.cpp): each simulation (to END) first
-calculates its new initial solutions, then its new exchangers equilibrated with a solution
-(``-equilibrate n``: state ``i_exch``), then, when it defines or USEs a reactant (EQUILIBRIUM_PHASES,
-EXCHANGE, REACTION, MIX, REACTION_TEMPERATURE, REACTION_PRESSURE), its batch reaction: every step starts
+calculates its new initial solutions, then its new exchangers and surfaces equilibrated with a
+solution (``-equilibrate n``: states ``i_exch``, ``i_surf``), then, when it defines or USEs a
+reactant (EQUILIBRIUM_PHASES, EXCHANGE, SURFACE, REACTION, MIX, REACTION_TEMPERATURE,
+REACTION_PRESSURE), its batch reaction: every step starts
 again from the same solution (or mixture) and assemblage, with the reaction amount of that step,
 and the step's temperature and pressure; the steps of a simulation are one compiled batch. SAVE keeps
 the last step's solution or assemblage under a number.
@@ -58,8 +62,8 @@ MAX_CHARS = 20_000_000  # an input larger than this is refused (a PHREEQC input 
 MAX_STEPS = 100_000  # steps of one reaction
 MAX_LINE = 100_000  # characters of one line
 
-SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "EXCHANGE", "REACTION", "MIX", "USE", "SAVE", "REACTION_TEMPERATURE",
-             "REACTION_PRESSURE", "SELECTED_OUTPUT", "TITLE", "END")
+SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "EXCHANGE", "SURFACE", "REACTION", "MIX", "USE", "SAVE",
+             "REACTION_TEMPERATURE", "REACTION_PRESSURE", "SELECTED_OUTPUT", "TITLE", "END")
 DATABASE_BLOCKS = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "EXCHANGE_MASTER_SPECIES",
                    "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")
 # PHREEQC's keywords and their synonyms (PhreeqcKeywords/Keywords.cpp), canonical name in capitals
@@ -130,6 +134,7 @@ class StepRecord:
     title: str = ""
     reaction: float = float("nan")  # moles of the REACTION of the step, PHREEQC's step_x
     exchange: dict = field(default_factory=dict)  # moles of each exchange species (i_exch, react with EXCHANGE)
+    surface: dict = field(default_factory=dict)  # moles of each surface species (react with SURFACE)
 
     def to_dict(self) -> dict[str, Any]:
         r = self.result
@@ -143,7 +148,8 @@ class StepRecord:
              "phase_moles": eq,
              "phase_delta": ({k: -v for k, v in getattr(r, "phase_dissolved", {}).items()}
                              if self.state == "react" else {}),
-             "exchange": dict(self.exchange)}
+             "exchange": dict(self.exchange), "surface": dict(self.surface),
+             "surface_potential": dict(getattr(r, "surface_potential", {}) or {})}
         return d
 
 
@@ -180,15 +186,17 @@ class PhreeqcRun:
         ph = sorted({k for r in rows for k in r["si"]})
         eq = sorted({k for r in rows for k in r["phase_moles"]})
         ex = sorted({k for r in rows for k in r["exchange"]})
+        su = sorted({k for r in rows for k in r["surface"]})
         head = ["sim", "state", "soln", "step", "status", "temp_C", "pH", "pe", "mu", "mass_H2O", "charge_eq"]
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(head + [f"m_{s}" for s in sp] + [f"si_{p}" for p in ph] + [f"eq_{p}" for p in eq]
-                   + [f"d_{p}" for p in eq] + [f"ex_{s}" for s in ex])
+                   + [f"d_{p}" for p in eq] + [f"ex_{s}" for s in ex] + [f"surf_{s}" for s in su])
         for r in rows:
             w.writerow([r[h] for h in head] + [_num(r["molality"].get(s)) for s in sp]
                        + [_num(r["si"].get(p)) for p in ph] + [_num(r["phase_moles"].get(p)) for p in eq]
-                       + [_num(r["phase_delta"].get(p)) for p in eq] + [_num(r["exchange"].get(s)) for s in ex])
+                       + [_num(r["phase_delta"].get(p)) for p in eq] + [_num(r["exchange"].get(s)) for s in ex]
+                       + [_num(r["surface"].get(s)) for s in su])
         return buf.getvalue()
 
 
@@ -205,7 +213,7 @@ class PhreeqcRun:
             if s.state == "react":
                 phases += [p for p in (getattr(s.result, "phase_moles", None) or {}) if p not in phases]
         rx = any(s.state == "react" and not math.isnan(s.reaction) for s in self.steps)
-        exs = list(dict.fromkeys(k for s in self.steps for k, v in s.exchange.items() if v > 1e-12))
+        exs = list(dict.fromkeys(k for s in self.steps for k, v in {**s.exchange, **s.surface}.items() if v > 1e-12))
         head = ["sim", "state", "soln", "step", "status", "T [C]", "pH", "pe", "I [mol/kgw]", "H2O [kg]"]
         head += ["reaction [mol]"] * rx
         for p in phases:
@@ -222,7 +230,8 @@ class PhreeqcRun:
             moles = (getattr(r, "phase_moles", None) or {}) if s.state == "react" else {}
             for p in phases:
                 row += [_g(r.saturation_index.get(p), ".5f"), _g(moles.get(p), ".6g")]
-            row += [_g(s.exchange.get(x), ".6g") if s.exchange else "-" for x in exs]
+            both = {**s.exchange, **s.surface}
+            row += [_g(both.get(x), ".6g") if both else "-" for x in exs]
             rows.append(row)
         parts = [f"database {Path(self.database).name}; {len(self.steps)} calculation(s)",
                  table(rows, head) if rows else "(no calculation)"]
@@ -523,6 +532,115 @@ def _exchange(db: Database, b: Block, fname: str):
 
 
 @dataclass
+class SurfaceDef:
+    """A SURFACE block: {site type: moles of sites}, {surface: (specific area m2/g, grams)}, the
+    electrostatic model ("ddl", PHREEQC's default, or "no_edl")."""
+
+    sites: dict[str, float]
+    areas: dict[str, tuple[float, float]]
+    edl: str
+    where: str
+    equilibrate: int | None = None  # the solution to equilibrate with (-equilibrate n)
+
+
+# PHREEQC's SURFACE options (read.cpp read_surface), in its order; the ones chemsolve does not model are
+# refused with the reason
+_SURF_OPTS = ("equilibrate", "equil", "diff", "diffuse_layer", "no_edl", "no_electrostatic", "only_counter_ions",
+              "donnan", "cd_music", "capacitances", "sites", "sites_units", "constant_capacitance", "ccm",
+              "equilibrium", "site_units", "ddl", "donnan_factors")
+_SURF_REFUSED = {
+    "diffuse_layer": "-diffuse_layer (the explicit composition of the diffuse layer)",
+    "only_counter_ions": "-only_counter_ions (an explicit diffuse layer)", "donnan": "-donnan (a Donnan layer)",
+    "donnan_factors": "-donnan_factors (a Donnan layer)", "cd_music": "-cd_music (CD-MUSIC)",
+    "capacitances": "-capacitances (CD-MUSIC)", "constant_capacitance": "-constant_capacitance (CCM)",
+}
+
+
+def _surface(db: Database, b: Block, fname: str):
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    edl = "ddl"
+    density = False
+    eq: int | None = None
+    rows: list[tuple[str, str, list[float]]] = []
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        opt = _option(toks[0], _SURF_OPTS)
+        if toks[0].startswith("-") or opt is not None:
+            key = {"equil": "equilibrate", "equilibrium": "equilibrate", "diff": "diffuse_layer",
+                   "no_electrostatic": "no_edl", "ccm": "constant_capacitance", "sites": "sites_units",
+                   "site_units": "sites_units"}.get(opt or "", opt)
+            if key in _SURF_REFUSED:
+                raise InvalidInputError(f"{w}: SURFACE {toks[0]}: {_SURF_REFUSED[key]} is not modelled")
+            if key == "equilibrate":
+                if len(toks) < 2 or not _RANGE.match(toks[1]):
+                    raise InvalidInputError(f"{w}: -equilibrate needs a solution number")
+                eq = int(_RANGE.match(toks[1]).group(1))
+            elif key == "no_edl":
+                edl = "no_edl"
+            elif key == "ddl":
+                edl = "ddl"
+            elif key == "sites_units":
+                u = toks[1].lower() if len(toks) > 1 else ""
+                if u.startswith("a"):
+                    density = False
+                elif u.startswith("d"):
+                    density = True
+                else:
+                    raise InvalidInputError(f"{w}: -sites_units expects 'absolute' or 'density', got {ln.text!r}")
+            else:
+                raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in SURFACE")
+            continue
+        formula = toks[0]
+        site = next((el for el, sm in db.surface_masters.items() if sm.species == formula), None)
+        if site is None:
+            known = ", ".join(sm.species for sm in db.surface_masters.values())
+            raise InvalidInputError(f"{w}: {formula!r} is not the master species of a surface site of the database "
+                                    f"(SURFACE_MASTER_SPECIES: {known})")
+        if len(toks) < 2 or not re.match(r"^[-+.\d]", toks[1]):
+            raise InvalidInputError(f"{w}: SURFACE lines are 'formula sites [specific_area grams]' (a surface linked "
+                                    f"to a phase or a kinetic reactant is not modelled), got {ln.text!r}")
+        if len(toks) not in (2, 4):
+            raise InvalidInputError(f"{w}: SURFACE lines are 'formula sites [specific_area grams]', got {ln.text!r}")
+        nums = [_float(t, w, f"{what} of {formula}") for t, what in zip(toks[1:], ("sites", "specific area", "grams"))]
+        for x in nums:
+            if not (math.isfinite(x) and x >= 0):
+                raise InvalidInputError(f"{w}: the numbers of {formula} must be finite and >= 0, got {ln.text!r}")
+        rows.append((site, w, nums))
+    if not rows:
+        raise InvalidInputError(f"{where}: SURFACE without a site")
+    sites: dict[str, float] = {}
+    areas: dict[str, tuple[float, float]] = {}
+    for site, _w, nums in rows:
+        sname = site.split("_")[0]
+        if len(nums) == 3:
+            areas[sname] = (nums[1], nums[2])
+    for site, w, nums in rows:
+        sname = site.split("_")[0]
+        moles = nums[0]
+        if density:  # sites/nm2 x m2/g x g -> moles (PHREEQC's SITES_DENSITY)
+            if sname not in areas:
+                raise InvalidInputError(f"{w}: -sites_units density needs the specific area and mass of {sname}")
+            from .surface import AVOGADRO
+
+            moles = nums[0] * areas[sname][0] * areas[sname][1] * 1e18 / AVOGADRO
+        if site in sites:
+            raise InvalidInputError(f"{w}: site {site} given twice in this SURFACE")
+        if not moles > 0:
+            raise InvalidInputError(f"{w}: the sites of {site} must be > 0, got {nums[0]!r}")
+        sites[site] = moles
+    if edl == "ddl":
+        for sname in sorted({s.split("_")[0] for s in sites}):
+            a = areas.get(sname)
+            if a is None or not (a[0] > 0 and a[1] > 0):
+                raise InvalidInputError(f"{where}: SURFACE {sname}: the diffuse double layer (PHREEQC's default) needs "
+                                        "its specific area and mass on a site line ('Hfo_wOH 2e-4 600 0.09'), or "
+                                        "-no_edl")
+    return SurfaceDef(sites, areas, edl, where, eq), first, last
+
+
+@dataclass
 class ReactionDef:
     reactants: dict[str, float]
     steps: list[float]
@@ -684,6 +802,7 @@ def _mix(b: Block, fname: str):
 _USE_KEYS = {"solution": "solution", "equilibrium_phases": "equilibrium_phases", "pure_phases": "equilibrium_phases",
              "equilibria": "equilibrium_phases", "equilibrium": "equilibrium_phases", "pure": "equilibrium_phases",
              "equilibrium_phase": "equilibrium_phases", "reaction": "reaction", "mix": "mix", "exchange": "exchange",
+             "surface": "surface",
              "reaction_temperature": "temperature", "reaction_pressure": "pressure", "reaction_pressures": "pressure"}
 
 
@@ -695,7 +814,7 @@ def _use(b: Block, fname: str) -> tuple[str, int | None]:
     kind = _USE_KEYS.get(toks[0].lower())
     if kind is None:
         raise InvalidInputError(f"{where}: USE {toks[0]}: chemsolve uses solution, equilibrium_phases, exchange, "
-                                "reaction, mix, reaction_temperature or reaction_pressure")
+                                "surface, reaction, mix, reaction_temperature or reaction_pressure")
     if len(toks) < 2:
         return kind, 1
     if toks[1].lower().startswith("n"):
@@ -710,8 +829,8 @@ def _save(b: Block, fname: str) -> tuple[str, int, int]:
     where = f"{fname}:{b.line}"
     toks = b.head.split()
     kind = _USE_KEYS.get(toks[0].lower()) if toks else None
-    if kind not in ("solution", "equilibrium_phases", "exchange"):
-        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution, equilibrium_phases or exchange, "
+    if kind not in ("solution", "equilibrium_phases", "exchange", "surface"):
+        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution, equilibrium_phases, exchange or surface, "
                                 f"got {b.head!r}")
     if len(toks) < 2 or not _RANGE.match(toks[1]):
         raise InvalidInputError(f"{where}: SAVE {toks[0]}: expected a number")
@@ -790,6 +909,7 @@ class _Store:
     solution_results: dict[int, Any] = field(default_factory=dict)
     pp: dict[int, dict] = field(default_factory=dict)
     exchangers: dict[int, Any] = field(default_factory=dict)  # number -> Exchanger
+    surfaces: dict[int, Any] = field(default_factory=dict)  # number -> Surface
     reactions: dict[int, ReactionDef] = field(default_factory=dict)
     mixes: dict[int, dict] = field(default_factory=dict)
     temps: dict[int, ListDef] = field(default_factory=dict)
@@ -895,6 +1015,7 @@ def _rebind(store: _Store, db: Database) -> _Store:
     store.db = db
     store.solutions = {k: replace(v, db=db) for k, v in store.solutions.items()}
     store.exchangers = {k: replace(v, db=db) for k, v in store.exchangers.items()}
+    store.surfaces = {k: replace(v, db=db) for k, v in store.surfaces.items()}
     return store
 
 
@@ -906,6 +1027,7 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
     defined: dict[str, int] = {}
     new_solutions: list[tuple[int, Solution, int]] = []
     new_exchangers: list[tuple[int, ExchangeDef, int]] = []
+    new_surfaces: list[tuple[int, SurfaceDef, int]] = []
     saves: list[tuple[str, int, int]] = []
     for b in blocks:
         k = b.keyword
@@ -924,6 +1046,10 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
             xd, a, z = _exchange(db, b, fname)
             new_exchangers.append((a, xd, z))
             defined.setdefault("exchange", a)
+        elif k == "SURFACE":
+            sd, a, z = _surface(db, b, fname)
+            new_surfaces.append((a, sd, z))
+            defined.setdefault("surface", a)
         elif k == "REACTION":
             rd, a, z = _reaction(db, b, fname)
             for n in range(a, z + 1):
@@ -967,9 +1093,14 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
         ex = _initial_exchanger(store, xd, sim, a, steps, selected, title)
         for n in range(a, z + 1):
             store.exchangers[n] = ex
-    # 3. the batch reaction
+    # 3. the new surfaces: by their sites, or equilibrated with a solution (PHREEQC's initial_surfaces)
+    for a, sd, z in sorted(new_surfaces, key=lambda t: t[0]):
+        su = _initial_surface(store, sd, sim, a, steps, selected, title)
+        for n in range(a, z + 1):
+            store.surfaces[n] = su
+    # 4. the batch reaction
     which = {**defined, **use}
-    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "reaction", "mix",
+    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "surface", "reaction", "mix",
                                                       "temperature", "pressure"))
     if not reactive:  # SAVE keeps what a batch reaction left: without one PHREEQC saves nothing (IPhreeqc
         return        # 3.8 and PhreeqcRM: a later USE of the number is "Solution n not found")
@@ -984,6 +1115,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
                 store.pp[n] = last_pp
             elif kind == "exchange" and last is not None and last.exchanger is not None:
                 store.exchangers[n] = last.exchanger
+            elif kind == "surface" and last is not None and last.surface_state is not None:
+                store.surfaces[n] = last.surface_state
 
 
 def _initial_exchanger(store: _Store, xd: ExchangeDef, sim: int, n: int, steps, selected, title):
@@ -1008,6 +1141,30 @@ def _initial_exchanger(store: _Store, xd: ExchangeDef, sim: int, n: int, steps, 
     steps.append(rec)
     _punch(store, rec, selected)
     return ex
+
+
+def _initial_surface(store: _Store, sd: SurfaceDef, sim: int, n: int, steps, selected, title):
+    """The surface of a SURFACE block: its sites as their master species, or equilibrated with solution
+    ``-equilibrate`` (a calculation of its own, state i_surf, reported with that solution's pH; the
+    solution is not changed, as PHREEQC's initial-surface calculation)."""
+    from .surface import equilibrate_surface, surface
+
+    spec = {site: (v, *sd.areas[site.split("_")[0]]) if site.split("_")[0] in sd.areas else v
+            for site, v in sd.sites.items()}
+    try:
+        if sd.equilibrate is None:
+            return surface(store.db, spec, edl=sd.edl)
+        res = store.solution_results.get(sd.equilibrate)
+        if res is None or getattr(res, "state", None) is None:
+            raise InvalidInputError(f"-equilibrate {sd.equilibrate}: solution {sd.equilibrate} is not defined "
+                                    "(or its calculation did not converge)")
+        su = equilibrate_surface(res, spec, edl=sd.edl)
+    except InvalidInputError as err:
+        raise InvalidInputError(f"{sd.where}: {err}") from None
+    rec = StepRecord(sim, "i_surf", n, -99, res, title, surface=dict(su.composition))
+    steps.append(rec)
+    _punch(store, rec, selected)
+    return su
 
 
 def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, steps, selected, title, ionic):
@@ -1039,6 +1196,10 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
     exr = store.exchangers.get(ex_n) if ex_n is not None else None
     if ex_n is not None and exr is None:
         raise InvalidInputError(f"{where}: EXCHANGE {ex_n} is not defined")
+    su_n = which.get("surface")
+    sur = store.surfaces.get(su_n) if su_n is not None else None
+    if su_n is not None and sur is None:
+        raise InvalidInputError(f"{where}: SURFACE {su_n} is not defined")
     rx_n = which.get("reaction")
     rd = store.reactions.get(rx_n) if rx_n is not None else None
     if rx_n is not None and rd is None:
@@ -1058,11 +1219,12 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
         amounts.append(x)
         Ts.append(td.for_step(k) + 273.15 if td is not None else st.T)
         Ps.append(pd.for_step(k) if pd is not None else st.P)
-    res = react(waters, phases=pp or None, T=np.array(Ts), P=np.array(Ps), exchange=exr, ionic_strength=ionic)
+    res = react(waters, phases=pp or None, T=np.array(Ts), P=np.array(Ps), exchange=exr, surface=sur,
+                ionic_strength=ionic)
     last_state = last_pp = last = None
     for k in range(count):
         r = res.row(k)
-        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k], dict(r.exchange))
+        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k], dict(r.exchange), dict(r.surface))
         steps.append(rec)
         _punch(store, rec, selected)
         if r.status != Status.CONVERGED:
@@ -1096,8 +1258,9 @@ def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
                     row[names.get(k, k)] = ident[k]
         for el in spec["totals"]:
             row[f"{el}(mol/kgw)"] = _total(store.db, r, el)
-        for s in spec["molalities"]:  # an exchange species: its moles per kg of water, as PHREEQC
-            row[f"m_{s}(mol/kgw)"] = r.molality.get(s, rec.exchange.get(s, 0.0) / getattr(r, "water_mass", 1.0))
+        for s in spec["molalities"]:  # an exchange or surface species: its moles per kg of water, as PHREEQC
+            held = rec.exchange.get(s, rec.surface.get(s, 0.0))
+            row[f"m_{s}(mol/kgw)"] = r.molality.get(s, held / getattr(r, "water_mass", 1.0))
         for s in spec["activities"]:
             a = r.activity.get(s, 0.0)
             row[f"la_{s}"] = math.log10(a) if a > 0 else -999.999

@@ -276,6 +276,9 @@ class ReactionResult(Result):
     state: WaterState | None = None
     exchange: dict[str, float] = field(default_factory=dict)  # moles of each exchange species (EXCHANGE)
     exchanger: Any = None  # the exchanger after the step (``exchange.Exchanger``), to react further
+    surface: dict[str, float] = field(default_factory=dict)  # moles of each surface species (SURFACE)
+    surface_state: Any = None  # the surface after the step (``surface.Surface``), to react further
+    surface_potential: dict[str, float] = field(default_factory=dict)  # psi [V] of each surface (DDL)
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,10 @@ class BatchReaction(BatchResultBase):
     advice: dict | None = None
     exchange_species: list = field(default_factory=list)  # columns of ``exchange``
     exchange: np.ndarray | None = None  # (N, nx) moles of each exchange species
+    surface_species: list = field(default_factory=list)  # columns of ``surface``
+    surface: np.ndarray | None = None  # (N, nsu) moles of each surface species
+    surfaces_ddl: list = field(default_factory=list)  # columns of ``surface_potential``
+    surface_potential: np.ndarray | None = None  # (N, npsi) psi [V] of each diffuse-double-layer surface
     _rows: list = field(default_factory=list, repr=False)
 
     def row(self, i: int) -> ReactionResult:
@@ -380,7 +387,8 @@ def _as_array(name: str, v, N: int | None = None) -> np.ndarray:
     return a
 
 
-def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, ionic_strength: str = "newton",
+def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, surface=None,
+          ionic_strength: str = "newton",
           damping: Any = None, warm_start: bool = True, chunk: int = 16):
     """One reaction step (or a batch of them), as PHREEQC's batch reaction.
 
@@ -395,6 +403,12 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, i
     exchange : EXCHANGE, an exchanger that comes to equilibrium with the water: {exchange species:
         moles} (``{"CaX2": 0.3, "NaX": 0.4}``), an ``Exchanger`` (``equilibrate_exchange``, or a
         result's ``exchanger``), or a list of these (one per row of a batch).
+    surface : SURFACE, a surface that comes to equilibrium with the water: {site: moles, or (moles,
+        specific area [m2/g], grams)} (``{"Hfo_w": (2e-4, 600, 0.09)}``: PHREEQC's default diffuse
+        double layer, each surface's area given on one of its sites), a ``Surface``
+        (``surface(db, {"Hfo_w": 2e-4}, edl="no_edl")``, ``equilibrate_surface``, or a result's
+        ``surface_state``), or a list of these (one per row). The result carries ``surface`` (moles of
+        each surface species), ``surface_potential`` (psi [V] of each DDL surface) and ``surface_state``.
     ionic_strength : the formulation tried first ("newton" or "outer"); the rest of the fallback
         chain follows when it fails, and the message says so.
     warm_start : in a batch, each row of a chunk starts from its predecessor's solution.
@@ -427,6 +441,10 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, i
 
     exs = exchangers(db, exchange, N)
     is_batch = is_batch or isinstance(exchange, (list, tuple))
+    from .surface import surfaces
+
+    sus = surfaces(db, surface, N)
+    is_batch = is_batch or isinstance(surface, (list, tuple))
     rows_states = []
     terms = formula_terms(db, list(arrays)) if arrays else []
     cols = []
@@ -448,12 +466,12 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, i
         if not (math.isfinite(Pr) and 0.0 < Pr <= 1000.0):
             raise InvalidInputError(f"P={Pr!r} atm must be in (0, 1000] (PHREEQC's range of the water-density fit)")
         rows_states.append((st, Tr, Pr))
-    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk, exs)
+    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk, exs, sus)
     return out if is_batch else out.row(0)
 
 
 def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping, warm_start, chunk,
-               exs=None) -> BatchReaction:
+               exs=None, sus=None) -> BatchReaction:
     c = chem(db)
     N = len(rows_states)
     # with exchangers: the system's totals are the water's and the exchanger's (elements, sites, and
@@ -469,6 +487,18 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
             missing = [s_ for s_ in e.composition if s_ not in canon_of]
             if missing:
                 raise InvalidInputError(f"exchange species {missing[0]!r} is formed by no aqueous species of {db.path}")
+    # with surfaces: the surface's elements, the electrons and water its species carry, and its charge
+    ssites: list[str] = sorted({k for su in sus for k in su.sites}) if sus else []
+    if sus:
+        from .surface import surface_model
+
+        sm_all = surface_model(db, ssites, list(db.species))
+        s_canon = {nm: sm_all.canon[i] for i, nm in enumerate(sm_all.names)}
+        for su in sus:
+            missing = [s_ for s_ in su.composition if s_ not in s_canon]
+            if missing:
+                raise InvalidInputError(f"surface species {missing[0]!r} is formed by no aqueous species of {db.path}")
+        rows_states = [(_with_surface(st, su, s_canon), Tr, Pr) for (st, Tr, Pr), su in zip(rows_states, sus)]
     # elements of the system: in any water, or in a phase that has moles to give
     els: set[str] = set()
     for st, _, _ in rows_states:
@@ -489,7 +519,10 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     # phases whose elements are absent and that have nothing to give take no part
     on_phase = [all(e in els or e in ("H", "O") for e in _phase_elements(db, p)) for p in specs]
     eq = [p for p, on in zip(specs, on_phase) if on]
-    t = _reaction_tableau(db, keys, eq, tuple(sites))
+    from .surface import surface_name
+
+    psi = sorted({surface_name(s_) for s_ in ssites}) if sus and sus[0].edl == "ddl" else []
+    t = _reaction_tableau(db, keys, eq, tuple(sites), tuple(ssites), tuple(psi))
     rows = _model.new_rows(t, N)
     nc = t.nc
     npp = len(eq)
@@ -525,11 +558,27 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
             for j in site_cols:
                 E[r, j] = ex_sites.get(comps[j], 0.0)
                 G[r, j] = exs[r].guess.get(masters[j], np.nan)
+        if sus:
+            su_sites = sus[r].sites
+            for j in range(nc):
+                if comps[j] in t.surfaces:
+                    E[r, j] = su_sites.get(comps[j], 0.0)
+                    G[r, j] = sus[r].guess.get(masters[j], np.nan)
     moles = np.array([[p.moles for p in eq]] * N, dtype=float).reshape(N, npp)
     fill_rows(db, t, rows, eq, moles, E, G, W, shift, cons, gst, warm, T_r, P_r)
+    for sname in psi:  # each surface's potential, held by its charge-potential row (area: its val)
+        j = comps.index(f"{sname}_psi")
+        area = np.array([su.areas[sname][0] * su.areas[sname][1] if sname in su.areas else 0.0 for su in sus])
+        # a row without this surface (another row's): its species are absent, its potential held at 0
+        rows.kind[:, j] = np.where(area > 0, _c.AQ_PSI, _c.AQ_FIXED)
+        rows.aux[:, j] = j
+        rows.val[:, j] = area
+        rows.XC[:, j] = 0.0
+        g = np.array([su.guess.get(f"{sname}_psi", np.nan) for su in sus])
+        rows.X[:, j] = np.where(np.isnan(g), 0.0, g)
     raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
     idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
-    return _batch_result(db, t, raw, rows, eq, mode, idle, exs, E, cons, moles)
+    return _batch_result(db, t, raw, rows, eq, mode, idle, exs, E, cons, moles, sus)
 
 
 def _log10(a) -> np.ndarray:
@@ -556,7 +605,7 @@ def fill_rows(db: Database, t: Tableau, rows, eq: list[PhaseSpec], moles, E, G, 
     ih, ilw, iw, iI = t.ih, t.ilw, t.iw, t.iI
     BAL, BALLOG, ABSENT = _c.AQ_BAL, _c.AQ_BALLOG, _c.AQ_ABSENT
     touched = (np.abs(t.ph_rel[:, :nc]).sum(axis=0) > 0) if npp else np.zeros(nc, dtype=bool)
-    site = np.array([k in t.exchangers for k in t.components], dtype=bool)
+    site = np.array([k in t.exchangers or k in t.surfaces for k in t.components], dtype=bool)
     rows.aux[:, :nc] = np.arange(nc)
     rows.kind[:, ih], rows.aux[:, ih] = BAL, t.b_charge
     rows.kind[:, nc + 1], rows.aux[:, nc + 1] = BAL, t.b_e
@@ -605,28 +654,45 @@ def _with_exchanger(st: WaterState, ex, canon_of) -> WaterState:
                    else st.water_at_start + (w - st.water))
 
 
-def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec], sites: tuple[str, ...] = ()) -> Tableau:
-    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites)
+def _with_surface(st: WaterState, su, canon_of) -> WaterState:
+    """The totals of the water and a surface together: its elements, the electrons and water its
+    species carry, and its charge (the cell's charge balance holds the surface's, as PHREEQC's)."""
+    els = dict(st.elements)
+    for el, v in su.elements.items():
+        els[el] = els.get(el, 0.0) + v
+    e = st.electrons + sum(n * canon_of[s][1] for s, n in su.composition.items())
+    w = st.water + sum(n * canon_of[s][2] for s, n in su.composition.items())
+    h = st.h + sum(n * canon_of[s][0] for s, n in su.composition.items())
+    return replace(st, elements=els, electrons=e, water=w, h=h, charge=st.charge + su.charge,
+                   water_at_start=None if st.water_at_start is None else st.water_at_start + (w - st.water))
+
+
+def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec], sites: tuple[str, ...] = (),
+                      ssites: tuple[str, ...] = (), psi: tuple[str, ...] = ()) -> Tableau:
+    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites, ssites, psi)
     cache = db.__dict__.setdefault("_model_tableaux", {})
     t = cache.get(ck)
     if t is None:
         t = build(db, keys, mode="reaction", phases=tuple(p.name for p in eq),
-                  add_formulas={p.name: p.formula for p in eq if p.formula}, exchangers=sites)
+                  add_formulas={p.name: p.formula for p in eq if p.formula}, exchangers=sites, surfaces=ssites,
+                  psi=psi)
         if len(cache) > 256:
             cache.clear()
         cache[ck] = t
     return t
 
 
-def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles) -> BatchReaction:
+def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles, sus=None) -> BatchReaction:
     """idle : phases of the assemblage that took no part (their elements absent, nothing to give):
     reported with their moles unchanged, as PHREEQC lists them. exs : the exchangers of the rows
     (their species follow the aqueous ones in the tableau: reported apart, in moles)."""
     idle = dict(idle or {})
     N = raw.m.shape[0]
     na = t.n_aq if t.n_aq >= 0 else len(t.species)
+    nx = t.n_ex if t.n_ex >= 0 else len(t.species)
     aq_sp = list(t.species[:na])
-    ex_sp = list(t.species[na:])
+    ex_sp = list(t.species[na:nx])
+    su_sp = list(t.species[nx:])
     status = raw.status.copy()
     msgs = [_model.status_message(raw.res[r], mode)[1] for r in range(N)]
     W = 10.0 ** raw.X[:, t.ilw]
@@ -637,21 +703,27 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
     amounts = moles
     pe = -raw.X[:, t.nc + 1]
     pH = -raw.X[:, t.ih]
-    charge = cons[:, 0].copy()
     m_aq, lg_aq, la_aq = raw.m[:, :na], raw.lg[:, :na], raw.la[:, :na]
-    ex_n = raw.m[:, na:] * W[:, None]
+    ex_n = raw.m[:, na:nx] * W[:, None]
+    su_n = raw.m[:, nx:] * W[:, None]
+    # the water's own charge imbalance: what the cell carries less the surface's charge
+    charge = cons[:, 0] - su_n @ t.bal[nx:, t.b_charge] if su_sp else cons[:, 0].copy()
     ex_cols = [j for j, k in enumerate(t.components) if k in t.exchangers]
-    aq_cols = [j for j in range(t.nc) if j not in ex_cols]
+    su_cols = [j for j, k in enumerate(t.components) if k in t.surfaces]
+    psi_cols = [t.components.index(f"{s_}_psi") for s_ in t.psi]
+    # psi [V] = u x ln10 x 2RT/F, u the unknown (R, F as PHREEQC)
+    psi_v = raw.X[:, psi_cols] * (math.log(10.0) * 2.0 * 8.31470 / 96493.5) * rows.T[:, None]
+    aq_cols = [j for j in range(t.nc) if j not in ex_cols and j not in su_cols and j not in psi_cols]
     tot = np.einsum("ij,jk->ik", m_aq, t.bal[:na][:, aq_cols]) if aq_cols \
         else np.zeros((N, 0))
-    cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles)
+    cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus)
     for r in np.flatnonzero(status == Status.CHECK_FAILED):
         msgs[r] = failed_message(cert.row(int(r)))
     Peff = np.array([_peff(rows.T[r], rows.P[r], raw.res[r, 5]) for r in range(N)])
 
     def one(r):
         def make():
-            st_new = exr = None
+            st_new = exr = sur = None
             if status[r] == Status.CONVERGED:
                 st_new = water_state(db, aq_sp, m_aq[r], float(W[r]), float(rows.T[r]), float(Peff[r]),
                                      la_aq[r], float(pH[r]), float(pe[r]), float(raw.res[r, 4]), float(raw.res[r, 5]))
@@ -660,6 +732,11 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
 
                     exr = Exchanger(db, {s_: float(x) for s_, x in zip(ex_sp, ex_n[r]) if x > 0},
                                     {t.masters[j]: float(raw.X[r, j]) for j in ex_cols})
+                if sus:
+                    from .surface import Surface
+
+                    sur = Surface(db, {s_: float(x) for s_, x in zip(su_sp, su_n[r]) if x > 0}, sus[r].edl,
+                                  dict(sus[r].areas), {t.masters[j]: float(raw.X[r, j]) for j in su_cols + psi_cols})
             return ReactionResult(
                 status=Status(int(status[r])), message=msgs[r], T=float(rows.T[r]), P=float(Peff[r]),
                 pH=float(pH[r]), pe=float(pe[r]), ionic_strength=float(raw.res[r, 4]),
@@ -672,12 +749,15 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
                 phase_dissolved={**{p.name: float(n[r, q]) for q, p in enumerate(eq)}, **dict.fromkeys(idle, 0.0)},
                 totals={t.components[j]: float(tot[r, i]) for i, j in enumerate(aq_cols)},
                 nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new,
-                exchange=dict(zip(ex_sp, ex_n[r].tolist())), exchanger=exr)
+                exchange=dict(zip(ex_sp, ex_n[r].tolist())), exchanger=exr,
+                surface=dict(zip(su_sp, su_n[r].tolist())), surface_state=sur,
+                surface_potential=dict(zip(t.psi, psi_v[r].tolist())))
         return make
 
     return BatchReaction(aq_sp, phases, [p.name for p in eq], [t.components[j] for j in aq_cols], status, msgs,
                          raw.res[:, 1].astype(np.int64), rows.T.copy(), Peff, pH, pe, raw.res[:, 4], raw.res[:, 5], W,
                          charge, m_aq, lg_aq, si, amounts - n, n, tot, cert, exchange_species=ex_sp, exchange=ex_n,
+                         surface_species=su_sp, surface=su_n, surfaces_ddl=list(t.psi), surface_potential=psi_v,
                          _rows=[one(r) for r in range(N)])
 
 
@@ -687,7 +767,7 @@ def _peff(T: float, P: float, aw: float) -> float:
     return max(P, math.exp(11.6702 - 3816.44 / (Tk - 46.13)) * min(aw, 1.0))
 
 
-def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles) -> BatchCertificate:
+def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None) -> BatchCertificate:
     """The independent certificate of every converged step (``certificate.certify_states`` with the
     reaction-step checks: carried charge, electrons, water, pressure; with an exchanger, its species and
     sites); failing rows become CHECK_FAILED. E (N, nc) the totals the rows were given (an exchanger's
@@ -697,16 +777,26 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles) -> BatchCertifi
 
     N = raw.m.shape[0]
     ok = status == Status.CONVERGED
-    cols = [j for j, k in enumerate(t.components) if k not in t.exchangers]
+    psi_keys = [f"{s_}_psi" for s_ in t.psi]
+    cols = [j for j, k in enumerate(t.components) if k not in t.exchangers and k not in t.surfaces
+            and k not in psi_keys]
     keys = [t.components[j] for j in cols]
     na = t.n_aq if t.n_aq >= 0 else len(t.species)
+    nx = t.n_ex if t.n_ex >= 0 else len(t.species)
     TOT = np.where(E[:, cols] > MIN_TOTAL, E[:, cols], 0.0)  # what the rows were given (fill_rows: below
     Wc = np.where(W > 0, W, 1.0)  # MIN_TOTAL an element is absent, as PHREEQC drops it)
     exchange = None
     if t.exchangers:
         sc = [t.components.index(k) for k in t.exchangers]
-        exchange = {"sites": list(t.exchangers), "names": list(t.species[na:]), "n": raw.m[:, na:] * W[:, None],
+        exchange = {"sites": list(t.exchangers), "names": list(t.species[na:nx]), "n": raw.m[:, na:nx] * W[:, None],
                     "cec": E[:, sc]}
+    surface = None
+    if t.surfaces:
+        sc = [t.components.index(k) for k in t.surfaces]
+        surface = {"sites": list(t.surfaces), "names": list(t.species[nx:]), "n": raw.m[:, nx:] * W[:, None],
+                   "N": E[:, sc], "edl": sus[0].edl if sus else "no_edl", "ddl": list(t.psi),
+                   "u": raw.X[:, [t.components.index(k) for k in psi_keys]],
+                   "area": rows.val[:, [t.components.index(k) for k in psi_keys]]}
     npp = len(eq)
     cert = certify_states(
         db, t.species[:na], keys, raw.m[:, :na], raw.lg[:, :na], -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T,
@@ -720,6 +810,6 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles) -> BatchCertifi
         gas_phi={p.name: [pr_log10_phi(db.phases[p.name].t_c, db.phases[p.name].p_c, db.phases[p.name].omega,
                                        float(rows.T[r]), 10.0 ** min(p.si, 3.5)) for r in range(N)]
                  for p in eq if db.phases[p.name].t_c > 0 and db.phases[p.name].p_c > 0},
-        checked=ok, exchange=exchange)
+        checked=ok, exchange=exchange, surface=surface)
     status[ok & ~cert.passed] = Status.CHECK_FAILED
     return cert

@@ -67,10 +67,10 @@ class Chem:
         return cnt, *self._canonical(cnt, h, o, 0.0)
 
     def exchange_canon(self, es, cnt: dict[str, float]) -> tuple[float, float, float]:
-        """(H column, electrons, water) of an exchange species, ``cnt`` its component counts with its
-        exchange sites among them (each site counts as its master species, e.g. X-, charge -1)."""
+        """(H column, electrons, water) of an exchange or surface species, ``cnt`` its component counts
+        with its sites among them (each site counts as its master species: X-, charge -1; Hfo_wOH)."""
         props = dict(self.prim_props)
-        for el, sm in self.db.exchange_masters.items():
+        for el, sm in list(self.db.exchange_masters.items()) + list(self.db.surface_masters.items()):
             f = parse_formula(sm.species)
             props[el] = (_charge_of(sm.species), f.get("H", 0.0), f.get("O", 0.0), 1.0)
         saved, self.prim_props = self.prim_props, props
@@ -161,6 +161,62 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
             rule = GAMMA_EX_NONE
         coefs = {k: v for k, v in acc.items() if abs(v) > 1e-12}
         out.append((name, es, coefs, lk, (sites[0], acc[sites[0]], zc, cf_c, rule)))
+    return out
+
+
+def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
+    """The surface species of the sites ``surfaces`` that these components form: [(name, species,
+    coefficients over the basis, log K coefficients, (site master, equivalents))]. The master species
+    of a site (``Hfo_wOH``) is a species of its own (unlike an exchanger's X-): its row is itself."""
+    s_masters = {db.surface_masters[e].species: e for e in surfaces}
+    all_masters = {sm.species for sm in db.surface_masters.values()}
+    out = []
+    for name, ss in db.surface_species.items():
+        if name in all_masters:
+            if name in s_masters:
+                out.append((name, ss, {name: 1.0}, np.array(ss.reaction.log_k_coeffs()), (name, 1.0)))
+            continue
+        acc: dict[str, float] = {}
+        lk = np.array(ss.reaction.log_k_coeffs())
+        ok = True
+        site = None
+        for other, coef in ss.reaction.stoich.items():
+            if other == name:
+                continue
+            cf = -coef
+            if other in all_masters:
+                if other not in s_masters or site is not None:
+                    ok = False
+                    break
+                site = other
+                acc[other] = acc.get(other, 0.0) + cf
+                continue
+            if other in basis:
+                acc[other] = acc.get(other, 0.0) + cf
+                continue
+            if other == "e-" or other not in db.species:
+                ok = False
+                break
+            sub = expand(other)
+            if sub is None:
+                ok = False
+                break
+            for b, v in sub[0].items():
+                acc[b] = acc.get(b, 0.0) + cf * v
+            lk = lk + cf * sub[1]
+        if not ok or site is None or acc.get(site, 0.0) <= 0:
+            continue  # another site's species, or one these components do not form
+        if any(b not in basis and b not in s_masters and not b.startswith("e-#") for b in acc):
+            continue
+        if ss.cd_music is not None:
+            raise InvalidInputError(f"surface species {name!r} ({db.path}:{ss.line}): -cd_music is not modelled")
+        coefs = {k: v for k, v in acc.items() if abs(v) > 1e-12}
+        sname = s_masters[site].split("_")[0]
+        if sname in psi:  # the charge its aqueous reactants bring to the surface, as PHREEQC's sum_z
+            dz = ss.charge - acc[site] * db.surface_species[site].charge
+            if dz != 0.0:
+                coefs[f"{sname}_psi"] = -2.0 * dz
+        out.append((name, ss, coefs, lk, (site, acc[site])))
     return out
 
 
@@ -288,6 +344,14 @@ class Tableau:
     ex_k: np.ndarray | None = None
     ex_p: np.ndarray | None = None
     n_aq: int = -1
+    # surfaces (SURFACE): their site components ("Hfo_w"); their species follow the exchange species
+    # (from index ``n_ex``) and are held by the same arrays (ex_k: the site's component; ex_p:
+    # [log10 equivalents, 0, 0]: the activity is equivalents x moles / sites, PHREEQC's)
+    surfaces: list[str] = field(default_factory=list)
+    n_ex: int = -1
+    # surfaces with a diffuse double layer ("Hfo"): each a component "Hfo_psi" whose unknown is
+    # F psi / (2 R T ln10) (PHREEQC's la of the psi master), held by the charge-potential row (AQ_PSI)
+    psi: list[str] = field(default_factory=list)
     _tab: tuple | None = None
 
     @property
@@ -371,7 +435,7 @@ def _pack(t: Tableau) -> tuple:
     ns, nrx, npp = len(t.species), len(t.reactions), len(t.eq_phases)
     ex_k = np.full(ns, -1, dtype=np.int64) if t.ex_k is None else t.ex_k
     ex_p = np.zeros((ns, 3)) if t.ex_p is None else t.ex_p
-    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum())], dtype=np.int64)
+    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum()), len(t.psi)], dtype=np.int64)
     sp_ptr, sp_col, sp_val = _csr(t.nu)
     bal_ptr, bal_col, bal_val = _csr(t.bal)
     rx_ptr, rx_col, rx_val = _csr(t.rx)
@@ -444,7 +508,7 @@ def _key_for_master(db: Database, species: str) -> str:
 def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple[str, ...] = (),
           couples: dict[str, str] | None = None, default_couple: str | None = None, T: float = 298.15,
           extra_reactions: tuple[str, ...] = (), add_formulas: dict[str, str] | None = None,
-          exchangers: tuple[str, ...] = ()) -> Tableau:
+          exchangers: tuple[str, ...] = (), surfaces: tuple[str, ...] = (), psi: tuple[str, ...] = ()) -> Tableau:
     """The tableau of ``keys`` (SOLUTION_MASTER_SPECIES spellings, already checked).
 
     mode "initial": a SOLUTION's components; "reaction": every key an element with all its valence
@@ -455,6 +519,12 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     add_formulas : phase -> the formula that dissolves in its place (reaction steps).
     exchangers : exchange sites of EXCHANGE_MASTER_SPECIES ("X"): each a component (its total: the
     moles of sites), with the exchange species the database forms from it and the other components.
+    surfaces : site types of SURFACE_MASTER_SPECIES ("Hfo_w"), each a component (its total: the moles
+    of sites; its master species, "Hfo_wOH", a species), with the surface species formed (-no_edl:
+    no electrostatic term; their charge in the charge balance, not in the ionic strength).
+    psi : surfaces ("Hfo") with a diffuse double layer: each a component "Hfo_psi" (see Tableau.psi);
+    a species of the surface carries exp(-F psi / RT) per charge it takes from the water (PHREEQC's
+    add_potential_factor: -2 x the charge of its aqueous reactants on the psi unknown).
     """
     check_activity_model(db)  # a Pitzer / SIT / LLNL database is refused, not solved with the wrong model
     c = chem(db)
@@ -488,6 +558,15 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             raise InvalidInputError(f"exchanger {ex!r} is not in EXCHANGE_MASTER_SPECIES of {db.path}")
         comps.append(ex)
         masters.append(sm.species)
+    for su in surfaces:
+        sm = db.surface_masters.get(su)
+        if sm is None:
+            raise InvalidInputError(f"surface site {su!r} is not in SURFACE_MASTER_SPECIES of {db.path}")
+        comps.append(su)
+        masters.append(sm.species)
+    for sname in psi:
+        comps.append(f"{sname}_psi")
+        masters.append(f"{sname}_psi")
     couples = dict(couples or {})
     couple_list: list[str] = []
     for cp in list(couples.values()) + ([default_couple] if default_couple else []):
@@ -558,6 +637,9 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     n_aq = len(rows)
     ex_rows = _exchange_rows(db, exchangers, masters, basis, expand) if exchangers else []
     rows.extend((name, es, coefs, lk) for name, es, coefs, lk, _ in ex_rows)
+    n_ex = len(rows)
+    su_rows = _surface_rows(db, surfaces, basis, expand, psi) if surfaces else []
+    rows.extend((name, ss, coefs, lk) for name, ss, coefs, lk, _ in su_rows)
     ns, nc = len(rows), len(comps)
     nb = nc + ne + 2
     bidx = {b: j for j, b in enumerate(basis_names)}
@@ -572,7 +654,13 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         for b, v in coefs.items():
             nu[i, bidx[b]] = v
         lkc[i] = lk
-        z[i] = sp.charge
+        z[i] = sp.charge if i < n_ex else 0.0
+        if i >= n_ex:  # a surface species: no activity coefficient, not in the ionic strength (z = 0 here;
+            sm_, equiv = su_rows[i - n_ex][4]  # its charge is in the balance column, below)
+            ex_k[i] = masters.index(sm_)
+            ex_p[i] = (math.log10(equiv), 0.0, 0.0)
+            gk[i] = GAMMA_EX_NONE
+            continue
         if i >= n_aq:
             exm, equiv, zc, cf, gkind = ex_rows[i - n_aq][4]
             ex_k[i] = masters.index(exm)
@@ -589,25 +677,37 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             vm[i] = sp.vm
     species = [r[0] for r in rows]
     check_species_activity(db, species[:n_aq])
+    psi_keys = {f"{sname}_psi" for sname in psi}
     for j, _ms in enumerate(masters):
-        if comps[j] != "Alkalinity" and not np.any(nu[:, j]):
+        if comps[j] != "Alkalinity" and comps[j] not in psi_keys and not np.any(nu[:, j]):
             raise InvalidInputError(f"no aqueous species of {comps[j]} in {db.path}")
-    atoms = np.array([1.0 if k in exchangers else atoms_in_master(db, k) for k in comps])
+    atoms = np.array([1.0 if k in exchangers or k in surfaces or k in psi_keys else atoms_in_master(db, k)
+                      for k in comps])
     # balance columns
     nbal = nb + 2
     bal = np.zeros((ns, nbal))
     bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps, nu[:n_aq, :nc]) * atoms
     bal[n_aq:, :nc] = nu[n_aq:, :nc] * atoms
+    site_of_master = {db.surface_masters[e].species: e for e in surfaces}
+    for sname in psi:  # a potential's column: the charge of its surface's species (the AQ_PSI row)
+        j = comps.index(f"{sname}_psi")
+        bal[:, j] = 0.0
+        for i, r in enumerate(su_rows):
+            if site_of_master[r[4][0]].split("_")[0] == sname:  # the surface of its site ("Hfo_w" -> "Hfo")
+                bal[n_ex + i, j] = r[1].charge
     if "Alkalinity" in comps:
         bal[:, comps.index("Alkalinity")] = [c.alk.get(s, 0.0) for s in species]
     for i, s in enumerate(species):
         hh, e, w = c.canon.get(s, (0.0, 0.0, 0.0)) if i < n_aq else \
-            c.exchange_canon(db.exchange_species[s], {k: bal[i, j] for j, k in enumerate(comps[:nc]) if bal[i, j]})
+            c.exchange_canon(db.exchange_species[s] if i < n_ex else db.surface_species[s],
+                             {k: bal[i, j] for j, k in enumerate(comps[:nc]) if bal[i, j] and k not in psi_keys})
         bal[i, nc] = hh
         if mode == "reaction":
             bal[i, nc + 1] = e
         bal[i, nc + ne + 1] = w
     bal[:, nb] = z
+    if su_rows:  # the surface species' charge is the cell's (PHREEQC's charge balance), not the water's I
+        bal[n_ex:, nb] = [r[1].charge for r in su_rows]
     bal[:, nb + 1] = [c.alk.get(s, 0.0) for s in species]
     wcoef = np.zeros(nbal)
     wcoef[nc + ne + 1] = 1.0 / c.gfw_water
@@ -655,7 +755,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     t = Tableau(comps, masters, couple_list, species, nu, lkc, bal, wcoef, z, gk, ga, gb, vm, rnames,
                 np.array(rrows).reshape(nrx, ns + 1 + ne), np.array(rlkc).reshape(nrx, 6),
                 np.array(rvm0, dtype=float), np.array(rpf, dtype=np.int64), list(phases), ph_rx, ph_rel, mode, atoms,
-                list(exchangers), ex_k, ex_p, n_aq)
+                list(exchangers), ex_k, ex_p, n_aq, list(surfaces), n_ex, list(psi))
     from .database import log_k_basis
 
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]

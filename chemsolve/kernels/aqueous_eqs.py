@@ -28,6 +28,7 @@ from .codes import (
     AQ_BALLOG,
     AQ_FIXED,
     AQ_IONIC,
+    AQ_PSI,
     AQ_RX,
     GAMMA_DAVIES,
     GAMMA_EX_DAVIES,
@@ -59,13 +60,15 @@ _P_COEF = np.array([
 ])
 _AVOGADRO = 6.02252e23  # as in PHREEQC
 _E2_K = 1.671008e-3  # q_e^2 / k_B [esu^2 K / erg], as in PHREEQC
+F_C_MOL = 96493.5  # Faraday constant [C/mol], as in PHREEQC (global_structures.h)
+EPSILON_ZERO = 8.854e-12  # permittivity of vacuum [C2/(J m)], as in PHREEQC
 
 # slots of the water-property vector ``wp``
 WP_A, WP_B, WP_AV, WP_QBRN, WP_RHO, WP_P, WP_AW, WP_T = 0, 1, 2, 3, 4, 5, 6, 7
 N_WP = 8
 
 # slots of the table of sizes ``tab[0]``
-TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX = 0, 1, 2, 3, 4, 5, 6
+TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX, TI_NPSI = 0, 1, 2, 3, 4, 5, 6, 7
 # the tableau's exchange arrays: tab[23] (ns,) the unknown of each species' exchanger (-1: an aqueous
 # species), tab[24] (ns, 3) [log10 equivalents (exchange sites per mole), charge and coefficient of
 # the exchanging cation]
@@ -94,6 +97,32 @@ def _poly4(r, tc):
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def permittivity(Tk, pa):
+    """Relative permittivity of water at Tk [K] (capped as the caller caps it) and pa [atm] (Bradley &
+    Pitzer 1979, PHREEQC's calc_dielectrics; 10 where the fit goes non-positive, as PHREEQC), with
+    the fit's C and B terms (the caller's volume terms use them)."""
+    u = _BP
+    d1000 = u[0] * math.exp(Tk * (u[1] + Tk * u[2]))
+    c = u[3] + u[4] / (u[5] + Tk)
+    b = u[6] + u[7] / Tk + u[8] * Tk
+    pb = pa * 1.01325
+    eps = d1000 + c * math.log((b + pb) / (b + 1e3))
+    if eps <= 0.0:
+        eps = 10.0
+    return eps, c, b
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def gouy_chapman(wp):
+    """sqrt(8 eps_r eps_0 R T c) / sqrt(I) [C/m2 per (mol/kgw)^0.5]: the diffuse layer's charge density
+    is this x sqrt(I) x sinh(F psi / 2RT) (PHREEQC's sinh_constant, model.cpp residuals: R in J, the
+    ionic strength taken as mol/L -> mol/m3, eps_r at the state's T and pressure)."""
+    T = wp[WP_T]
+    eps, _c, _b = permittivity(min(T - 273.15, 350.0) + 273.15, wp[WP_P])
+    return math.sqrt(8.0 * eps * EPSILON_ZERO * (R_KJ * 1000.0) * T * 1000.0)
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def water_props(T, P, aw, wp):
     """Into ``wp``: Debye-Hueckel A, B, the limiting slope of the molar volume Av [(cm3/mol)
     (mol/kg)^-0.5], the Born volume factor Q, the density of water [g/cm3] and the pressure it all
@@ -117,14 +146,8 @@ def water_props(T, P, aw, wp):
     rho = max(rho, 0.01)
     kappa0 = (p0 + x * (2.0 * p1 + x * (3.0 * p2 + math.sqrt(x) * 3.5 * p3))) / rho
     rho0 = rho / 1e3
-    u = _BP
-    d1000 = u[0] * math.exp(Tk * (u[1] + Tk * u[2]))
-    c = u[3] + u[4] / (u[5] + Tk)
-    b = u[6] + u[7] / Tk + u[8] * Tk
+    eps, c, b = permittivity(Tk, pa)
     pb = pa * 1.01325
-    eps = d1000 + c * math.log((b + pb) / (b + 1e3))
-    if eps <= 0.0:
-        eps = 10.0
     e2 = _E2_K / (eps * Tk)
     kap = math.sqrt(8.0 * math.pi * _AVOGADRO * e2 * rho0 / 1e3)
     wp[WP_A] = kap * e2 / (2.0 * LN10)
@@ -343,14 +366,16 @@ def _reaction_row(r, tab, J, row):
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, dlg, la, m, present,
-             colsum, colabs, F, S, J, want_jac, strict):
+             colsum, colabs, F, S, J, want_jac, strict, gc):
     """A balance row reads: W sum_i bal_ib m_i (+ W/gfw for water) - sum_p rel_pb n_p = total, n_p
     the moles of phase p dissolved. Residual F, scales S (|F_r| / S_r is the relative residual the
     stopping test reads) and, if ``want_jac``, the Jacobian J of the Newton system at v. The species
     state (la, m at lg) must be current. Returns False when a residual is not finite (the caller
     rejects the point); with
     ``strict`` False (first-guess sweeps, which read only some rows) a row outside its domain is NaN
-    and the others are still computed."""
+    and the others are still computed. ``gc``: the Gouy-Chapman factor of the state (``gouy_chapman``)
+    for the rows of surface potentials (AQ_PSI: the charge of the surface's species, W sum z m, equals
+    val / F x gc sqrt(I) sinh(ln10 u), val its area [m2], u the unknown)."""
     ints = tab[0]
     nc, ne, ns, nbal, npp = ints[0], ints[1], ints[2], ints[3], ints[5]
     nb = nc + ne + 2
@@ -443,6 +468,35 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
                 J[k, ilw] += dY * W * LN10 * (colsum[b] + wcoef[b])
                 for p in range(npp):
                     J[k, ip + p] -= dY * ph_rel[p, b]
+        elif K == AQ_PSI:
+            b = aux[k]
+            Y = W * colsum[b]
+            xp = v[k] * LN10
+            sqi = math.sqrt(10.0 ** v[iI])
+            qd = val[k] / F_C_MOL * gc * sqi
+            sh = math.sinh(xp)
+            F[k] = Y - qd * sh
+            S[k] = W * colabs[b] + qd * abs(sh) + 1e-300
+            if want_jac:
+                for i in range(ns):
+                    mi = m[i]
+                    if mi == 0.0:
+                        continue
+                    cb = 0.0
+                    for tt in range(bal_ptr[i], bal_ptr[i + 1]):
+                        if bal_col[tt] == b:
+                            cb += bal_val[tt]
+                    if cb == 0.0:
+                        continue
+                    g = W * cb * mi * LN10
+                    for tt in range(sp_ptr[i], sp_ptr[i + 1]):
+                        J[k, sp_col[tt]] += g * sp_val[tt]
+                    J[k, iI] -= g * dlg[i]
+                    if ex_k[i] >= 0:
+                        J[k, ilw] -= g
+                J[k, ilw] += W * LN10 * colsum[b]
+                J[k, k] -= qd * math.cosh(xp) * LN10
+                J[k, iI] -= 0.5 * LN10 * qd * sh
         elif K == AQ_RX:
             F[k] = reaction_si(aux[k], tab, la, v, rx_logk) - val[k]
             S[k] = 1.0

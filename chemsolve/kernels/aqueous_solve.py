@@ -34,6 +34,7 @@ from .aqueous_eqs import (
     assemble,
     exchange_gammas,
     gammas,
+    gouy_chapman,
     logk_T,
     pressure_logk,
     reaction_si,
@@ -130,8 +131,9 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
         exchange_gammas(tab, tab[7], tab[8], tab[9], I, wp[0], wp[1], v[nc + ne + 2], val, lg, dlg)
     pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk)
     species_state(v, tab, present, logk, lg, la, m)
+    gc = gouy_chapman(wp) if tab[0][7] > 0 else 0.0  # surfaces with a diffuse double layer
     return assemble(v, tab, kind, aux, val, si, act, fix, logk, rx_logk, lg, dlg, la, m, present,
-                    work[11], work[12], F, S, J, want_jac, strict)
+                    work[11], work[12], F, S, J, want_jac, strict, gc)
 
 
 @njit(cache=True, _nrt=False)

@@ -81,6 +81,10 @@ AQ_RX = 3  # reaction aux (a phase or a redox couple) has saturation index val
 AQ_ABSENT = 4  # a component with nothing of it in this water: its species are absent
 AQ_AW = 5  # a(H2O) = 1 - 0.017 sum m (the water-activity row, always)
 AQ_IONIC = 6  # log10 I = log10(0.5 sum z^2 m) (the ionic-strength row in Newton)
+# the potential of a surface (diffuse double layer, PHREEQC's default SURFACE model): the charge of
+# its species (balance column aux) equals the Gouy-Chapman charge of its diffuse layer, val = its
+# area [m2]; the unknown is F psi / (2 R T ln10)
+AQ_PSI = 7
 
 # --- which formulation converged an aqueous row (the message says so) ---------------------
 AQM_NEWTON = 0  # ionic strength inside Newton (the default)
