@@ -285,3 +285,48 @@ def test_dask_split_gives_identical_cells(db, water):
     for name in Reactor._CELL_ARRAYS:
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     assert np.array_equal(a.certificate.passed, b.certificate.passed) and a.message == b.message
+
+
+@pytest.mark.parametrize("edl", ["", "-no_edl"])
+def test_surface_cells_match_phreeqc_over_two_steps(db, edl):
+    """Cells with ex8's Hfo surface (diffuse double layer, or -no_edl), an exchanger and calcite: the
+    first step and, after transport brought NaOH, the second, against IPhreeqc running the same blocks
+    with SAVE and USE (a fresh IPhreeqc). Tolerances those of tests/test_aqueous_surface.py: surface
+    species 1e-6 relative above 1e-15 mol, pH 1e-5, psi 1e-6 relative (PHREEQC at -convergence_tolerance
+    1e-12; seen: pH 4e-12, surface species 1e-11). A cell's step is also react's on it (1e-11)."""
+    phreeqc = pytest.importorskip("phreeqc")
+    tot = {"Zn": 1e-4, "Na": 0.1, "N(5)": 0.1, "Ca": 1e-3, "C(4)": 2e-3}
+    w = Solution(db, totals=tot, units="mol/kgw", pH=6.0, charge="pH").speciate()
+    sites = {"Hfo_s": (5e-6, 600.0, 0.09), "Hfo_w": 2e-4}
+    spec = sites if not edl else aq.surface(db, {"Hfo_s": 5e-6, "Hfo_w": 2e-4}, edl="no_edl")
+    rm = Reactor(db, 3, solution=w, phases={"Calcite": (0.0, 0.01)}, exchange={"NaX": 1e-3}, surface=spec)
+    assert (rm.step() == 0).all()
+    one = aq.react(w, phases={"Calcite": (0.0, 0.01)}, exchange={"NaX": 1e-3}, surface=spec)
+    assert abs(rm.pH[0] - one.pH) < 1e-11
+    c = rm.get_concentrations(units="mol")
+    for k in ("Na", "H", "O"):
+        c[:, rm.components.index(k)] += 1e-4  # NaOH
+    rm.set_concentrations(c, units="mol")
+    assert (rm.step() == 0).all()
+    surf = "SURFACE 1\n" + (f" {edl}\n" if edl else "") + " Hfo_sOH 5e-6 600 0.09\n Hfo_wOH 2e-4\n"
+    text = ("KNOBS\n -convergence_tolerance 1e-12\nSOLUTION 1\n units mol/kgw\n pH 6 charge\n"
+            + "".join(f" {k} {v!r}\n" for k, v in tot.items())
+            + "EQUILIBRIUM_PHASES 1\n Calcite 0 0.01\nEXCHANGE 1\n NaX 1e-3\n" + surf
+            + "SAVE solution 1\nSAVE equilibrium_phases 1\nSAVE exchange 1\nSAVE surface 1\nEND\n"
+            + "USE solution 1\nUSE equilibrium_phases 1\nUSE exchange 1\nUSE surface 1\nREACTION 1\n NaOH 1e-4\n"
+            + " 1 moles\nSELECTED_OUTPUT 1\n -reset false\n -pH true\n -molalities "
+            + " ".join(rm.surface_species) + "\nEND\n")
+    ip = phreeqc.Phreeqc()
+    assert ip.LoadDatabase(str(db.path)) == 0
+    assert ip.RunString(text) == 0, ip.GetErrorString()
+    d = {k: v[-1] for k, v in ip.GetSelectedOutput().items()}
+    assert abs(rm.pH[0] - d["pH"]) < 1e-5
+    for j, s in enumerate(rm.surface_species):  # PHREEQC writes surface species as moles per kgw
+        theirs = d[f"m_{s}(mol/kgw)"] * rm.W[0]
+        if theirs > 1e-15:
+            assert abs(rm.surface[0, j] - theirs) <= 1e-6 * theirs, s
+    assert np.array_equal(rm.get(f"surface:{rm.surface_species[0]}"), rm.surface[:, 0])
+    # conservation: water + exchanger + surface + calcite over the second step, every element
+    before = _system_totals(rm)
+    rm.step()
+    assert np.all(np.abs(_system_totals(rm) - before) <= 1e-13 + 1e-12 * np.abs(before))

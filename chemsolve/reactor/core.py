@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InvalidInputError
+from ..kernels import codes as _c
 from ..status import Status
 
 UNITS = ("mol/kgw", "mol", "mol/L")
@@ -43,12 +45,16 @@ class Reactor:
       the rest of the cell at equilibrium; their moles per cell are ``kinetic_moles``.
     - kinetic_rtol, kinetic_atol: the integrator's error tolerances on the extents reacted (relative
       to the larger of the reactant's moles and the extent; absolute in moles).
+    - surface: SURFACE as ``react`` takes it ({site: moles or (moles, m2/g, g)}, a ``Surface``, or one
+      per cell), the same electrostatic model in every cell; its species' moles per cell are
+      ``surface`` (columns ``surface_species``), the potential of each diffuse-double-layer surface
+      ``surface_potential`` [V].
     """
 
     def __init__(self, db, ncells: int, *, solution, phases=None, exchange=None, T=None, P=None, chunk: int = 16,
                  ionic_strength: str = "newton", elements=(), units: str = "mol/kgw", porosity=1.0,
                  saturation=1.0, representative_volume=1.0, kinetics=(), kinetic_rtol: float = 1e-6,
-                 kinetic_atol: float = 1e-15):
+                 kinetic_atol: float = 1e-15, surface=None):
         from ..aqueous.exchange import exchange_model
         from ..aqueous.reaction_step import (
             MIN_TOTAL,
@@ -57,6 +63,7 @@ class Reactor:
             phase_specs,
             state_of,
         )
+        from ..aqueous.surface import surface_model, surface_name, surfaces
         from ..aqueous.system import chem
 
         N = _ncells(ncells)
@@ -84,6 +91,13 @@ class Reactor:
             els |= {e for e, v in st.elements.items() if v > MIN_TOTAL}
         for e in exs or []:
             els |= {el for el, v in e.elements.items() if v > 0}
+        sus = surfaces(db, surface, N) if surface is not None else None
+        if sus and len({su.edl for su in sus}) > 1:
+            raise InvalidInputError("surface: the cells' surfaces must share one electrostatic model (ddl or no_edl)")
+        ssites = sorted({k for su in sus for k in su.sites}) if sus else []
+        psi = sorted({surface_name(s_) for s_ in ssites}) if sus and sus[0].edl == "ddl" else []
+        for su in sus or []:
+            els |= {el for el, v in su.elements.items() if v > 0}
         from .kinetics import KineticSet
 
         self._kin = KineticSet(db, kinetics, N) if kinetics else None
@@ -105,12 +119,15 @@ class Reactor:
         # a phase none of whose elements any cell holds takes no part (as in react): every cell the same
         self.eq = [p for p in self.specs if all(e in els or e in ("H", "O") for e in _phase_elements(db, p))]
         self.idle = [p for p in self.specs if p not in self.eq]
-        t = _reaction_tableau(db, keys, self.eq, tuple(sites))
+        t = _reaction_tableau(db, keys, self.eq, tuple(sites), tuple(ssites), tuple(psi))
         self.t = t
         na = t.n_aq
+        n_ex = t.n_ex if t.n_ex >= 0 else len(t.species)
         self.elements = list(keys)
         self.species = list(t.species[:na])
-        self.exchange_species = list(t.species[na:])
+        self.exchange_species = list(t.species[na:n_ex])
+        self.surface_species = list(t.species[n_ex:])
+        self.surfaces_ddl = list(t.psi)
         self.phases = [p.name for p in self.eq]
         self.saturation_phases = [p for p in t.reactions if not p.startswith("couple ")]
         # per-species element counts and conserved columns (of the water's species)
@@ -129,6 +146,31 @@ class Reactor:
             self._ex_equiv = np.array([[em.equiv[idx[s]] if em.sites[em.site[idx[s]]] == k else 0.0 for k in sites]
                                        for s in self.exchange_species]).reshape(-1, len(sites))
         nx = len(self.exchange_species)
+        # the surface's species: what they hold, carry (H, electrons, water), their charge and sites
+        self._su_sites = list(ssites)
+        nsu = len(self.surface_species)
+        self.surface = np.zeros((N, nsu))
+        self._psi_area = np.zeros((N, len(psi)))  # [m2] of each DDL surface in each cell
+        if ssites:
+            sm = surface_model(db, ssites, list(db.species))
+            idx = {s: i for i, s in enumerate(sm.names)}
+            self._su_counts = np.array([[sm.counts[idx[s]].get(el, 0.0) for el in keys]
+                                        for s in self.surface_species]).reshape(-1, len(keys))
+            self._su_canon = np.array([sm.canon[idx[s]] for s in self.surface_species]).reshape(-1, 3)
+            self._su_z = np.array([sm.z[idx[s]] for s in self.surface_species], dtype=float)
+            self._su_equiv = np.array([[sm.equiv[idx[s]] if sm.sites[sm.site[idx[s]]] == k else 0.0 for k in ssites]
+                                       for s in self.surface_species]).reshape(-1, len(ssites))
+            col = {s: i for i, s in enumerate(self.surface_species)}
+            for r, su in enumerate(sus):
+                for s_, x in su.composition.items():
+                    if s_ not in col:
+                        raise InvalidInputError(f"surface species {s_!r} is not formed in these cells")
+                    self.surface[r, col[s_]] = x
+                for q, sname in enumerate(psi):
+                    if sname in su.areas:
+                        self._psi_area[r, q] = su.areas[sname][0] * su.areas[sname][1]
+        self.surface_potential = np.zeros((N, len(psi)))
+        self._edl = sus[:1] if sus else None  # what the certificate reads of the cells' surfaces: their model
         # the state of every cell
         self.W = np.array([s.water_mass for s in states], dtype=float)
         self.water_elements = np.array([[s.elements.get(el, 0.0) for el in keys] for s in states]).reshape(N, len(keys))
@@ -151,7 +193,8 @@ class Reactor:
         # starts: log a of the masters, pH, pe, a(H2O), I of each cell's last solution
         ms = list(t.masters)
         self._G = np.array([[s.guess.get(m, np.nan) for m in ms] for s in states]).reshape(N, t.nc)
-        for r, e in enumerate(exs or []):
+        for r, e in enumerate([*(exs or []), *(sus or [])]):
+            r = r % N
             for j, m in enumerate(ms):
                 if m in e.guess:
                     self._G[r, j] = e.guess[m]
@@ -544,18 +587,34 @@ class Reactor:
                 E[:, comps.index(site)] = _rowdot(ex, self._ex_equiv[:, k])
             cons = cons.copy()
             cons[:, 1:] += _rowdot(ex, self._ex_canon[:, 1:])
+        if self._su_sites:  # the surface's elements, sites, charge (in the cell's balance), electrons, water
+            su = self.surface[idx]
+            E[:, el_col] += _rowdot(su, self._su_counts)
+            for k, site in enumerate(self._su_sites):
+                E[:, comps.index(site)] = _rowdot(su, self._su_equiv[:, k])
+            cons = cons.copy()
+            cons[:, 0] += _rowdot(su, self._su_z)
+            cons[:, 1:] += _rowdot(su, self._su_canon[:, 1:])
         G, gst, warm = start if start is not None else (self._G[idx], self._gst[idx], self._warm[idx])
         pm = self.phase_moles[idx]
         rows = _model.new_rows(t, n)
         R.fill_rows(self.db, t, rows, self.eq, pm, E, G, self.W[idx], np.zeros(n), cons, gst, warm,
                     self.T[idx], self.P[idx])
         rows.lo[self._phase_absent[idx]] = 0.0  # not in the cell's assemblage: with no moles, it cannot form
+        for q, sname in enumerate(t.psi):  # each DDL surface's potential, held by its charge-potential row
+            j = comps.index(f"{sname}_psi")
+            area = self._psi_area[idx, q]
+            rows.kind[:, j] = np.where(area > 0, _c.AQ_PSI, _c.AQ_FIXED)
+            rows.aux[:, j] = j
+            rows.val[:, j] = area
+            rows.XC[:, j] = 0.0
+            rows.X[:, j] = np.where(np.isnan(G[:, j]), 0.0, G[:, j])
         raw = _model.run(t, rows, mode=self.mode, chain=False, chunk=self.chunk)
         status = raw.status.copy()
         W = 10.0 ** raw.X[:, t.ilw]
         npp = len(self.eq)
         nph = raw.X[:, t.nb + 2:t.nb + 2 + npp]
-        cert = R._certify(self.db, t, raw, rows, self.eq, W, nph, status, E, cons, pm)
+        cert = R._certify(self.db, t, raw, rows, self.eq, W, nph, status, E, cons, pm, self._edl)
         return _Solved(raw, status, W, nph, cert)
 
     def _commit(self, parts) -> None:
@@ -590,8 +649,17 @@ class Reactor:
                 gfw = self._c.gfw_water
                 self.conserved[c_ok] = np.column_stack([Q, ew[:, 1], ew[:, 2] + W[ok] / gfw])
                 self.W[c_ok] = W[ok]
+                n_ex = na + self.exchange.shape[1]
                 if self.exchange.shape[1]:
-                    self.exchange[c_ok] = raw.m[rr][ok, na:] * W[ok, None]
+                    self.exchange[c_ok] = raw.m[rr][ok, na:n_ex] * W[ok, None]
+                if self.surface.shape[1]:
+                    self.surface[c_ok] = raw.m[rr][ok, n_ex:] * W[ok, None]
+                if t.psi:
+                    from ..aqueous.surface import F_C_MOL, R_J
+
+                    cols = [t.components.index(f"{s_}_psi") for s_ in t.psi]
+                    self.surface_potential[c_ok] = X[ok][:, cols] * (math.log(10.0) * 2.0 * R_J / F_C_MOL) * \
+                        self.T[c_ok, None]
                 self.phase_moles[c_ok] = self.phase_moles[c_ok] - sol.n[rr][ok]
                 self._G[c_ok] = X[ok, :nc]
                 self._gst[c_ok] = np.column_stack([-X[ok, t.ih], -X[ok, nc + 1], raw.res[rr][ok, 5],
@@ -691,7 +759,8 @@ class Reactor:
 
     _CELL_ARRAYS = ("W", "water_elements", "conserved", "T", "P", "phase_moles", "exchange", "_G", "_gst", "_warm",
                     "status", "nit", "pH", "pe", "ionic_strength", "molality", "saturation_index", "_phase_absent",
-                    "kinetic_moles", "kinetic_m0", "kinetic_steps", "kinetic_extent")
+                    "kinetic_moles", "kinetic_m0", "kinetic_steps", "kinetic_extent", "surface", "_psi_area",
+                    "surface_potential")
 
     def _subset(self, idx: np.ndarray) -> Reactor:
         import copy
@@ -727,7 +796,8 @@ class Reactor:
         """One output of every cell by name (DESIGN section 7): "pH", "pe", "I" (ionic strength), "W" (kg of
         water), "status", "nit", "phase:<name>" (moles of an equilibrium phase), "si:<phase>" (saturation
         index), "species:<name>" (molality), "total:<element>" (mol/kgw in the water), "exchange:<species>"
-        (moles sorbed), "kinetic:<name>" (moles of a kinetic reactant). A copy, (ncells,)."""
+        (moles sorbed), "kinetic:<name>" (moles of a kinetic reactant), "surface:<species>" (moles on the
+        surface), "psi:<surface>" (its potential [V]). A copy, (ncells,)."""
         if not isinstance(name, str):
             raise InvalidInputError(f"get: the name must be a string, got {name!r}")
         plain = {"pH": self.pH, "pe": self.pe, "I": self.ionic_strength, "W": self.W, "status": self.status,
@@ -737,7 +807,8 @@ class Reactor:
         kind, _, what = name.partition(":")
         tables = {"phase": (self.phases, self.phase_moles), "si": (self.saturation_phases, self.saturation_index),
                   "species": (self.species, self.molality), "exchange": (self.exchange_species, self.exchange),
-                  "kinetic": (self.kinetic_names, self.kinetic_moles)}
+                  "kinetic": (self.kinetic_names, self.kinetic_moles),
+                  "surface": (self.surface_species, self.surface), "psi": (self.surfaces_ddl, self.surface_potential)}
         if kind == "total" and what in self.elements:
             return self.water_elements[:, self.elements.index(what)] / self.W
         if kind in tables and what in tables[kind][0]:
@@ -748,7 +819,7 @@ class Reactor:
             raise InvalidInputError(f"get({name!r}): {what!r} is not one of this reactor's {kind} names "
                                     f"({', '.join(have) or 'none'})")
         raise InvalidInputError(f"get({name!r}): unknown output; known: {', '.join(plain)}, and phase:, si:, species:, "
-                                "total:, exchange:, kinetic: followed by a name")
+                                "total:, exchange:, kinetic:, surface:, psi: followed by a name")
 
     @property
     def message(self) -> list[str]:
@@ -761,16 +832,18 @@ class Reactor:
                 for r in range(self.n)]
 
     def totals(self) -> np.ndarray:
-        """(ncells, nelements) moles of each element in the cell: water, exchanger and phases are not
-        separated here for the phases (their moles are ``phase_moles``); water + exchanger."""
+        """(ncells, nelements) moles of each element in the water, exchanger and surface of every cell (the
+        phases' are apart: ``phase_moles``; the kinetic reactants': ``kinetic_moles``)."""
         out = self.water_elements.copy()
         if self._ex_sites:
             out += _rowdot(self.exchange, self._ex_counts)
+        if self._su_sites:
+            out += _rowdot(self.surface, self._su_counts)
         return out
 
     def __repr__(self) -> str:
         return (f"Reactor({self.n} cells; components {self.components}; phases {self.phases}; "
-                f"exchange species {self.exchange_species})")
+                f"exchange species {self.exchange_species}; surface species {self.surface_species})")
 
 
 def _ncells(ncells) -> int:
