@@ -47,20 +47,12 @@ class Exchanger:
     @property
     def sites(self) -> dict[str, float]:
         """{exchanger (e.g. "X"): moles of sites}."""
-        out: dict[str, float] = {}
-        for s, n in self.composition.items():
-            site, eq = _site_of(self.db, s)
-            out[site] = out.get(site, 0.0) + eq * n
-        return out
+        return sum_over(self.composition, lambda s: dict([_site_of(self.db, s)]))
 
     @property
     def elements(self) -> dict[str, float]:
         """{element: moles held}, without H and O and the sites."""
-        out: dict[str, float] = {}
-        for s, n in self.composition.items():
-            for el, k in held(self.db, s).items():
-                out[el] = out.get(el, 0.0) + k * n
-        return out
+        return sum_over(self.composition, lambda s: held(self.db, s))
 
     def to_dict(self) -> dict[str, Any]:
         return {"composition": dict(self.composition), "sites": self.sites, "guess": dict(self.guess)}
@@ -68,6 +60,15 @@ class Exchanger:
     def __repr__(self) -> str:
         comp = ", ".join(f"{k} {v:.4g}" for k, v in self.composition.items())
         return f"Exchanger({comp})"
+
+
+def sum_over(composition: dict[str, float], per_mole) -> dict[str, float]:
+    """{key: sum over the species of moles x per_mole(species)[key]} (sites, elements held)."""
+    out: dict[str, float] = {}
+    for s, n in composition.items():
+        for k, v in per_mole(s).items():
+            out[k] = out.get(k, 0.0) + v * n
+    return out
 
 
 def _site_of(db: Database, species: str) -> tuple[str, float]:

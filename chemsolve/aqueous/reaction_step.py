@@ -482,7 +482,7 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
 
         em_all = exchange_model(db, sites, list(db.species))
         canon_of = {nm: em_all.canon[i] for i, nm in enumerate(em_all.names)}
-        rows_states = [(_with_exchanger(st, e, canon_of), Tr, Pr) for (st, Tr, Pr), e in zip(rows_states, exs)]
+        rows_states = [(_with_sorbed(st, e, canon_of), Tr, Pr) for (st, Tr, Pr), e in zip(rows_states, exs)]
         for e in exs:
             missing = [s_ for s_ in e.composition if s_ not in canon_of]
             if missing:
@@ -498,7 +498,7 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
             missing = [s_ for s_ in su.composition if s_ not in s_canon]
             if missing:
                 raise InvalidInputError(f"surface species {missing[0]!r} is formed by no aqueous species of {db.path}")
-        rows_states = [(_with_surface(st, su, s_canon), Tr, Pr) for (st, Tr, Pr), su in zip(rows_states, sus)]
+        rows_states = [(_with_sorbed(st, su, s_canon, su.charge), Tr, Pr) for (st, Tr, Pr), su in zip(rows_states, sus)]
     # elements of the system: in any water, or in a phase that has moles to give
     els: set[str] = set()
     for st, _, _ in rows_states:
@@ -641,29 +641,17 @@ def fill_rows(db: Database, t: Tableau, rows, eq: list[PhaseSpec], moles, E, G, 
             rows.si[:, q] = p.si
 
 
-def _with_exchanger(st: WaterState, ex, canon_of) -> WaterState:
-    """The totals of the water and an exchanger together: its elements, and the electrons and water its
-    species carry (the charge is the water's: exchange species are neutral)."""
+def _with_sorbed(st: WaterState, sorbed, canon_of, charge: float = 0.0) -> WaterState:
+    """The totals of the water and an exchanger or a surface together: its elements, the electrons and
+    water its species carry, and its ``charge`` (a surface's: the cell's charge balance holds it, as
+    PHREEQC's; an exchanger's species are neutral)."""
     els = dict(st.elements)
-    for el, v in ex.elements.items():
+    for el, v in sorbed.elements.items():
         els[el] = els.get(el, 0.0) + v
-    e = st.electrons + sum(n * canon_of[s][1] for s, n in ex.composition.items())
-    w = st.water + sum(n * canon_of[s][2] for s, n in ex.composition.items())
-    h = st.h + sum(n * canon_of[s][0] for s, n in ex.composition.items())
-    return replace(st, elements=els, electrons=e, water=w, h=h, water_at_start=None if st.water_at_start is None
-                   else st.water_at_start + (w - st.water))
-
-
-def _with_surface(st: WaterState, su, canon_of) -> WaterState:
-    """The totals of the water and a surface together: its elements, the electrons and water its
-    species carry, and its charge (the cell's charge balance holds the surface's, as PHREEQC's)."""
-    els = dict(st.elements)
-    for el, v in su.elements.items():
-        els[el] = els.get(el, 0.0) + v
-    e = st.electrons + sum(n * canon_of[s][1] for s, n in su.composition.items())
-    w = st.water + sum(n * canon_of[s][2] for s, n in su.composition.items())
-    h = st.h + sum(n * canon_of[s][0] for s, n in su.composition.items())
-    return replace(st, elements=els, electrons=e, water=w, h=h, charge=st.charge + su.charge,
+    e = st.electrons + sum(n * canon_of[s][1] for s, n in sorbed.composition.items())
+    w = st.water + sum(n * canon_of[s][2] for s, n in sorbed.composition.items())
+    h = st.h + sum(n * canon_of[s][0] for s, n in sorbed.composition.items())
+    return replace(st, elements=els, electrons=e, water=w, h=h, charge=st.charge + charge,
                    water_at_start=None if st.water_at_start is None else st.water_at_start + (w - st.water))
 
 

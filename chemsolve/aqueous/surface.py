@@ -58,20 +58,16 @@ class Surface:
     @property
     def sites(self) -> dict[str, float]:
         """{site type (e.g. "Hfo_w"): moles of sites}."""
-        out: dict[str, float] = {}
-        for s, n in self.composition.items():
-            site, eq = site_of(self.db, s)
-            out[site] = out.get(site, 0.0) + eq * n
-        return out
+        from .exchange import sum_over
+
+        return sum_over(self.composition, lambda s: dict([site_of(self.db, s)]))
 
     @property
     def elements(self) -> dict[str, float]:
         """{element: moles held}, without H and O and the sites."""
-        out: dict[str, float] = {}
-        for s, n in self.composition.items():
-            for el, k in held(self.db, s).items():
-                out[el] = out.get(el, 0.0) + k * n
-        return out
+        from .exchange import sum_over
+
+        return sum_over(self.composition, lambda s: held(self.db, s))
 
     @property
     def charge(self) -> float:
