@@ -628,8 +628,13 @@ class Reactor:
                 raise InvalidInputError(f"kinetics: species {s!r} is not formed in these cells (elements "
                                         f"{self.elements})")
 
+        # A reactant cannot give the water more than it holds: the extent the water sees (and the moles the
+        # rate sees) is capped at the moles present, as PHREEQC's kinetics.cpp caps it in its right-hand side
+        # and after its integration (m = m_original - moles < 0 -> moles = m_original, m = 0). Without it a
+        # rate that does not stop at m = 0 (a user rate) drives the moles negative and creates matter.
         def F(local, xi):
             rows = cells[local]
+            xi = np.minimum(xi, self.kinetic_moles[rows])
             sol = self._solve(rows, _rowdot(xi, self._kin_comp), start=(G[rows], gst[rows], warm[rows]))
             ok = sol.status == Status.CONVERGED
             raw = sol.raw
@@ -648,6 +653,7 @@ class Reactor:
         dt = dts[cells]
         xi, kst, steps, final = K.integrate(F, N, nk, dt, rtol=self.kinetic_rtol, atol=self.kinetic_atol,
                                             scale=np.maximum(self.kinetic_moles[cells], self.kinetic_m0[cells]))
+        xi = np.minimum(xi, self.kinetic_moles[cells])  # the cap F applies (its final equilibrium is the capped one)
         # each cell's final equilibrium, grouped by the evaluation it came from; a cell whose integration
         # failed keeps its state (veto), whatever its last equilibrium did
         groups: dict[int, tuple] = {}
