@@ -439,3 +439,16 @@ def test_a_reactant_cannot_give_more_than_it_holds(db, ip):
     assert abs(c - before - 1e-4) <= 1e-16  # all of it, not more (seen 1e-19)
     # PHREEQC's own C closes to 8e-10 of its 2.1e-3 mol (its mass balances converge to about 1e-9 relative)
     assert abs(c - d["C(mol/kgw)"] * d["mass_H2O"]) <= 2e-9 * c
+
+
+def test_pressure_set_after_construction_is_refused_with_rates_that_need_an_si(db):
+    """The constructor refuses P != 1 atm when a rate needs a saturation index (``_kin_si`` reads log K at
+    1 atm), but P is settable: at 200 atm set afterwards, ten days of calcite used to stop at the SI of
+    1 atm, leaving the water at SI -0.195 by the step's own speciation, status 0. Now the step refuses it."""
+    w = _water(db, {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-2}, pH=5.0)
+    rm = Reactor(db, 2, solution=w, elements=["Ca"],
+                 kinetics=[Kinetic("Calcite", palandri_kharaka("Calcite", 1.0), moles=0.1)])
+    rm.P[1] = 200.0
+    with pytest.raises(InvalidInputError, match=r"cell 1 is at P = 200.0 atm"):
+        rm.step(86400.0)
+    assert (rm.step(86400.0, cells=[0]) == np.array([0, -1])).all()  # the cells at 1 atm still step

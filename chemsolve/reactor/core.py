@@ -620,6 +620,12 @@ class Reactor:
 
         ks = self._kin
         N, nk = cells.size, len(ks.items)
+        # P is settable after construction: the check of the constructor again (the rates' SI is at 1 atm)
+        off = np.abs(self.P[cells] - 1.0) > 1e-9
+        if ks.need_phases and off.any():
+            r = int(cells[np.flatnonzero(off)[0]])
+            raise InvalidInputError(f"kinetics: the saturation indices the rates need are computed at 1 atm; cell {r} "
+                                    f"is at P = {float(self.P[r])!r} atm, not supported")
         nc = self.t.nc
         G, gst, warm = self._G.copy(), self._gst.copy(), self._warm.copy()
         la_cols = {s: self.species.index(s) for s in ks.need_species if s in self.species}
