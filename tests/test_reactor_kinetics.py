@@ -452,3 +452,22 @@ def test_pressure_set_after_construction_is_refused_with_rates_that_need_an_si(d
     with pytest.raises(InvalidInputError, match=r"cell 1 is at P = 200.0 atm"):
         rm.step(86400.0)
     assert (rm.step(86400.0, cells=[0]) == np.array([0, -1])).all()  # the cells at 1 atm still step
+
+
+def test_a_cell_whose_integration_failed_is_not_certified(db):
+    """A rate that turns NaN half-way (the integration fails, the cell keeps its state, status != 0): its
+    row of the reactor's certificate is unchecked, as for any state the solver did not converge to. It
+    used to say passed (the equilibrium of the last accepted extent, which the cell did not take)."""
+    numba = pytest.importorskip("numba")
+
+    @numba.njit(cache=False)
+    def half(m, m0, T, la, si, p):
+        return np.nan if m < 0.5 * m0 else p[0]
+
+    rm = Reactor(db, 2, solution=_water(db, {"Na": 1e-3, "Cl": 1e-3}), kinetic_rtol=1e-9,
+                 kinetics=[Kinetic("salt", UserRate(half, [], [], [1e-7]), moles=[1e-4, 1e-3], formula="NaCl")])
+    kept = rm.water_elements[0].copy()
+    st = rm.step(3000.0)
+    assert st[0] != 0 and st[1] == 0 and rm.message[0].startswith("kinetics:")
+    assert np.array_equal(rm.water_elements[0], kept) and rm.kinetic_moles[0, 0] == 1e-4
+    assert not rm.certificate.passed[0] and not rm.certificate.checked[0] and rm.certificate.passed[1]

@@ -568,6 +568,7 @@ class Reactor:
         nc, na = t.nc, t.n_aq
         res = np.zeros((self.n, parts[0][1].raw.res.shape[1])) if self._res is None else self._res.copy()
         certs = []
+        vetoed = []
         for part in parts:  # the messages of the cells stepped now are replaced; the others keep theirs
             for c in part[0]:
                 self._failed.pop(int(c), None)
@@ -576,6 +577,7 @@ class Reactor:
             raw = sol.raw
             status = sol.status[rr].copy()
             if len(part) > 3:  # vetoed rows keep their cell's state
+                vetoed.append(cells[part[3] & (status == Status.CONVERGED)])
                 status[part[3] & (status == Status.CONVERGED)] = Status.MAX_ITER
             ok = status == Status.CONVERGED
             W = sol.W[rr]
@@ -612,6 +614,17 @@ class Reactor:
         whole = len(certs) == 1 and np.array_equal(certs[0][0], np.arange(self.n)) and \
             np.array_equal(certs[0][2], np.arange(self.n))
         self.certificate = certs[0][1] if whole else _gather_certs(self.n, certs)
+        v = np.concatenate(vetoed) if vetoed else np.zeros(0, dtype=np.int64)
+        if v.size:  # a vetoed row's equilibrium was not taken: not a checked state of its cell (NaN, unchecked)
+            import dataclasses
+
+            c = self.certificate
+            checked = np.asarray(c.checked, dtype=bool).copy()
+            checked[v] = False
+            values = {k: np.asarray(x, dtype=float).copy() for k, x in c.values.items()}
+            for x in values.values():
+                x[v] = np.nan
+            self.certificate = dataclasses.replace(c, values=values, checked=checked)
 
     def _step_kinetic(self, dts: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """Cells ``cells`` to equilibrium with their kinetic reactants integrated over their dt
