@@ -125,3 +125,35 @@ def test_bmi_bad_configuration_named(tmp_path):
     m.initialize(str(p))
     with pytest.raises(InvalidInputError, match="not an input variable"):
         m.set_value("pH", np.zeros(5))
+
+
+def test_bmi_update_until_reacts_exactly_the_time_asked(config):
+    """update_until(t) with t not a multiple of the time step: whole steps, then one step of what is left, so
+    the kinetics react over exactly t (PhreeqcRM's update_until reacts over t minus the current time). It
+    used to take round((t - now) / dt) whole steps: 5400 s asked, 7200 s of dolomite dissolved (status 0),
+    and 1000 s asked from 0 did nothing. Compared with the reactor stepped 3600 s then 1800 s: the same
+    steps, bit for bit."""
+    from chemsolve.aqueous import DatabaseWarning, Solution, load_database
+    from chemsolve.errors import InvalidInputError
+    from chemsolve.reactor import Kinetic, Reactor, palandri_kharaka
+    from chemsolve.reactor.bmi import BmiReactor
+
+    m = BmiReactor()
+    m.initialize(str(config))
+    m.update_until(5400.0)
+    assert m.get_current_time() == 5400.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DatabaseWarning)
+        db = load_database("phreeqc.dat")
+    w = Solution(db, totals={"Ca": 1.0, "C(4)": 2.0, "Na": 1.0, "Cl": 1.0}, units="mmol/kgw", pH="7 charge").speciate()
+    rm = Reactor(db, 5, solution=w, phases={"Calcite": (0.0, 0.1)}, exchange={"CaX2": 0.005, "NaX": 0.001},
+                 elements=["Mg"], kinetics=[Kinetic("Dolomite", palandri_kharaka("Dolomite", 0.5), moles=0.01)])
+    rm.set_concentrations(rm.get_concentrations())  # as the adapter's push before every step
+    rm.step(3600.0)
+    rm.set_concentrations(rm.get_concentrations())
+    rm.step(1800.0)
+    assert np.array_equal(m.get_value_ptr("Dolomite__kinetic_moles"), rm.kinetic_moles[:, 0])
+    assert (m.get_value_ptr("step_status") == 0).all()
+    with pytest.raises(InvalidInputError, match="update_until"):
+        m.update_until(1000.0)  # back in time
+    m.finalize()

@@ -386,3 +386,73 @@ def test_get_outputs_by_name(db):
     for bad, culprit in (("phase:Gypsum", "Gypsum"), ("colour", "unknown output"), ("total:Zz", "Zz")):
         with pytest.raises(InvalidInputError, match=culprit):
             rm.get(bad)
+
+
+def test_a_reactant_cannot_give_more_than_it_holds(db, ip):
+    """A user rate that does not stop at m = 0 (PHREEQC's RATES do not have to either) and a Monod rate
+    that outlasts its reactant: the reactant is used up and then gives nothing, as PHREEQC caps the extent at
+    the moles present (kinetics.cpp). Before the cap, the constant rate drove the salt to -1e-4 mol and put
+    2e-4 mol of NaCl in the water (status 0), and the Monod left -4e-13 mol. Checked against PHREEQC run
+    live with the same rates: Na to 1e-10 relative, C (moles) to 2e-9, PHREEQC's own mass-balance closure
+    (ours: the C that went in, to 1e-16 mol)."""
+    numba = pytest.importorskip("numba")
+
+    @numba.njit(cache=False)
+    def const(m, m0, T, la, si, p):
+        return p[0]
+
+    tot = {"Na": 1e-3, "Cl": 1e-3}
+    d = _run(ip, _solution(tot) + "RATES\nsalt\n-start\n10 SAVE 1e-7 * TIME\n-end\n"
+             + _kinetics("salt", 1e-4, 3000.0, " -formula NaCl 1\n")
+             + "SELECTED_OUTPUT 1\n -reset false\n -totals Na\n -kinetic_reactants salt\nEND\n")
+    rm = Reactor(db, 1, solution=_water(db, tot), kinetic_rtol=1e-9,
+                 kinetics=[Kinetic("salt", UserRate(const, [], [], [1e-7]), moles=1e-4, formula="NaCl")])
+    assert rm.step(3000.0)[0] == 0, rm.message[0]
+    assert d["k_salt"] == 0.0 and rm.kinetic_moles[0, 0] == 0.0
+    assert abs(rm.get("total:Na")[0] - d["Na(mol/kgw)"]) <= 1e-10 * d["Na(mol/kgw)"]
+
+    tot = {"Na": 1e-3, "Cl": 1e-3, "C(4)": 2e-3, "O(0)": 5e-4}
+    rates = 'RATES\nOrg\n-start\n10 rate = 1e-7 * MOL("O2")/(2e-5 + MOL("O2"))\n20 SAVE rate * TIME\n-end\n'
+    d = _run(ip, _solution(tot) + rates + _kinetics("Org", 1e-4, 3000.0, " -formula CH2O 1\n")
+             + "SELECTED_OUTPUT 1\n -reset false\n -water true\n -totals C\n -kinetic_reactants Org\nEND\n")
+    rm = Reactor(db, 1, solution=_water(db, tot), kinetic_rtol=1e-9,
+                 kinetics=[Kinetic("Org", Monod(1e-7, {"O2": 2e-5}), moles=1e-4, formula="CH2O")])
+    before = rm.get_concentrations("mol")[0, rm.components.index("C")]
+    assert rm.step(3000.0)[0] == 0, rm.message[0]
+    assert d["k_Org"] == 0.0 and rm.kinetic_moles[0, 0] == 0.0
+    c = rm.get_concentrations("mol")[0, rm.components.index("C")]
+    assert abs(c - before - 1e-4) <= 1e-16  # all of it, not more (seen 1e-19)
+    # PHREEQC's own C closes to 8e-10 of its 2.1e-3 mol (its mass balances converge to about 1e-9 relative)
+    assert abs(c - d["C(mol/kgw)"] * d["mass_H2O"]) <= 2e-9 * c
+
+
+def test_pressure_set_after_construction_is_refused_with_rates_that_need_an_si(db):
+    """The constructor refuses P != 1 atm when a rate needs a saturation index (``_kin_si`` reads log K at
+    1 atm), but P is settable: at 200 atm set afterwards, ten days of calcite used to stop at the SI of
+    1 atm, leaving the water at SI -0.195 by the step's own speciation, status 0. Now the step refuses it."""
+    w = _water(db, {"Na": 1e-3, "Cl": 1e-3, "C(4)": 1e-2}, pH=5.0)
+    rm = Reactor(db, 2, solution=w, elements=["Ca"],
+                 kinetics=[Kinetic("Calcite", palandri_kharaka("Calcite", 1.0), moles=0.1)])
+    rm.P[1] = 200.0
+    with pytest.raises(InvalidInputError, match=r"cell 1 is at P = 200.0 atm"):
+        rm.step(86400.0)
+    assert (rm.step(86400.0, cells=[0]) == np.array([0, -1])).all()  # the cells at 1 atm still step
+
+
+def test_a_cell_whose_integration_failed_is_not_certified(db):
+    """A rate that turns NaN half-way (the integration fails, the cell keeps its state, status != 0): its
+    row of the reactor's certificate is unchecked, as for any state the solver did not converge to. It
+    used to say passed (the equilibrium of the last accepted extent, which the cell did not take)."""
+    numba = pytest.importorskip("numba")
+
+    @numba.njit(cache=False)
+    def half(m, m0, T, la, si, p):
+        return np.nan if m < 0.5 * m0 else p[0]
+
+    rm = Reactor(db, 2, solution=_water(db, {"Na": 1e-3, "Cl": 1e-3}), kinetic_rtol=1e-9,
+                 kinetics=[Kinetic("salt", UserRate(half, [], [], [1e-7]), moles=[1e-4, 1e-3], formula="NaCl")])
+    kept = rm.water_elements[0].copy()
+    st = rm.step(3000.0)
+    assert st[0] != 0 and st[1] == 0 and rm.message[0].startswith("kinetics:")
+    assert np.array_equal(rm.water_elements[0], kept) and rm.kinetic_moles[0, 0] == 1e-4
+    assert not rm.certificate.passed[0] and not rm.certificate.checked[0] and rm.certificate.passed[1]

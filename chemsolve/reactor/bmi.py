@@ -21,7 +21,8 @@ Variables live on one grid, the cells (``uniform_rectilinear``, rank 1, spacing 
 outputs): ``<component>__concentration`` [mol kg-1] for every component of ``Reactor.components`` (H, O,
 Charge, then the elements); outputs also ``pH``, ``<phase>__moles``, ``<exchange species>__moles`` and
 ``<kinetic reactant>__kinetic_moles`` [mol], and ``step_status`` (0: converged). ``update()`` reacts
-every cell over one time step (``Reactor.step(time_step)``) and advances the time by it. The arrays
+every cell over one time step (``Reactor.step(time_step)``) and advances the time by it;
+``update_until(t)`` takes whole time steps and then one step of what is left. The arrays
 ``get_value_ptr`` returns are the adapter's own and stay current.
 """
 
@@ -138,15 +139,26 @@ class BmiReactor(Bmi):  # type: ignore[misc]
         rm.set_concentrations(np.column_stack([self._vals[f"{c}__concentration"] for c in rm.components]))
 
     def update(self) -> None:
+        self._advance(self._dt)
+
+    def _advance(self, dt: float) -> None:
         self._push()
-        self._rm.step(self._dt)
-        self._time += self._dt
+        self._rm.step(dt)
+        self._time += dt
         self._refresh()
 
     def update_until(self, time: float) -> None:
-        n = int(round((float(time) - self._time) / self._dt))
-        for _ in range(max(n, 0)):
-            self.update()
+        """React until ``time`` [s]: whole time steps, then one step of what is left, so that kinetic
+        reactants react over exactly the time asked (PhreeqcRM's update_until reacts over time minus the
+        current time). A time before the current one is an error."""
+        t = float(time)
+        if not math.isfinite(t) or t < self._time:
+            raise InvalidInputError(f"update_until: time {time!r} is before the current time {self._time!r} "
+                                    "(or not finite)")
+        while t - self._time > 1e-12 * max(abs(t), self._dt):
+            left = t - self._time
+            self._advance(self._dt if left >= self._dt * (1.0 - 1e-12) else left)
+        self._time = t
 
     def finalize(self) -> None:
         self._rm = None

@@ -627,6 +627,7 @@ class Reactor:
         nc, na = t.nc, t.n_aq
         res = np.zeros((self.n, parts[0][1].raw.res.shape[1])) if self._res is None else self._res.copy()
         certs = []
+        vetoed = []
         for part in parts:  # the messages of the cells stepped now are replaced; the others keep theirs
             for c in part[0]:
                 self._failed.pop(int(c), None)
@@ -635,6 +636,7 @@ class Reactor:
             raw = sol.raw
             status = sol.status[rr].copy()
             if len(part) > 3:  # vetoed rows keep their cell's state
+                vetoed.append(cells[part[3] & (status == Status.CONVERGED)])
                 status[part[3] & (status == Status.CONVERGED)] = Status.MAX_ITER
             ok = status == Status.CONVERGED
             W = sol.W[rr]
@@ -680,6 +682,17 @@ class Reactor:
         whole = len(certs) == 1 and np.array_equal(certs[0][0], np.arange(self.n)) and \
             np.array_equal(certs[0][2], np.arange(self.n))
         self.certificate = certs[0][1] if whole else _gather_certs(self.n, certs)
+        v = np.concatenate(vetoed) if vetoed else np.zeros(0, dtype=np.int64)
+        if v.size:  # a vetoed row's equilibrium was not taken: not a checked state of its cell (NaN, unchecked)
+            import dataclasses
+
+            c = self.certificate
+            checked = np.asarray(c.checked, dtype=bool).copy()
+            checked[v] = False
+            values = {k: np.asarray(x, dtype=float).copy() for k, x in c.values.items()}
+            for x in values.values():
+                x[v] = np.nan
+            self.certificate = dataclasses.replace(c, values=values, checked=checked)
 
     def _step_kinetic(self, dts: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """Cells ``cells`` to equilibrium with their kinetic reactants integrated over their dt
@@ -688,6 +701,12 @@ class Reactor:
 
         ks = self._kin
         N, nk = cells.size, len(ks.items)
+        # P is settable after construction: the check of the constructor again (the rates' SI is at 1 atm)
+        off = np.abs(self.P[cells] - 1.0) > 1e-9
+        if ks.need_phases and off.any():
+            r = int(cells[np.flatnonzero(off)[0]])
+            raise InvalidInputError(f"kinetics: the saturation indices the rates need are computed at 1 atm; cell {r} "
+                                    f"is at P = {float(self.P[r])!r} atm, not supported")
         nc = self.t.nc
         G, gst, warm = self._G.copy(), self._gst.copy(), self._warm.copy()
         la_cols = {s: self.species.index(s) for s in ks.need_species if s in self.species}
@@ -696,8 +715,13 @@ class Reactor:
                 raise InvalidInputError(f"kinetics: species {s!r} is not formed in these cells (elements "
                                         f"{self.elements})")
 
+        # A reactant cannot give the water more than it holds: the extent the water sees (and the moles the
+        # rate sees) is capped at the moles present, as PHREEQC's kinetics.cpp caps it in its right-hand side
+        # and after its integration (m = m_original - moles < 0 -> moles = m_original, m = 0). Without it a
+        # rate that does not stop at m = 0 (a user rate) drives the moles negative and creates matter.
         def F(local, xi):
             rows = cells[local]
+            xi = np.minimum(xi, self.kinetic_moles[rows])
             sol = self._solve(rows, _rowdot(xi, self._kin_comp), start=(G[rows], gst[rows], warm[rows]))
             ok = sol.status == Status.CONVERGED
             raw = sol.raw
@@ -716,6 +740,7 @@ class Reactor:
         dt = dts[cells]
         xi, kst, steps, final = K.integrate(F, N, nk, dt, rtol=self.kinetic_rtol, atol=self.kinetic_atol,
                                             scale=np.maximum(self.kinetic_moles[cells], self.kinetic_m0[cells]))
+        xi = np.minimum(xi, self.kinetic_moles[cells])  # the cap F applies (its final equilibrium is the capped one)
         # each cell's final equilibrium, grouped by the evaluation it came from; a cell whose integration
         # failed keeps its state (veto), whatever its last equilibrium did
         groups: dict[int, tuple] = {}

@@ -10,10 +10,12 @@ xi (moles, one per reactant) follow
 
 so each evaluation of the right-hand side is a certified equilibrium step of the cell (the compiled
 damped Newton of ``aqueous.model``), and the equilibrium phases and exchanger take part as
-constraints. The integrator is ROS34PW2 (Rang and Angermann 2005, BIT 45:761), a 4-stage, order-3
-L-stable Rosenbrock-W method with an embedded order-2 solution for the error, so a finite-difference
-Jacobian suffices; every cell has its own step size and error control, so a cell's result does not
-depend on the others (a Dask block, a thread chunk).
+constraints. A reactant cannot give more than it holds: the water and the rate see the extent capped at
+the reactant's moles (as PHREEQC's kinetics.cpp caps it), so a rate that does not stop at m = 0 (a user
+rate) uses the reactant up and no more. The integrator is ROS34PW2 (Rang and Angermann 2005, BIT
+45:761), a 4-stage, order-3 L-stable Rosenbrock-W method with an embedded order-2 solution for the error,
+so a finite-difference Jacobian suffices; every cell has its own step size and error control, so a
+cell's result does not depend on the others (a Dask block, a thread chunk).
 
 Rate laws (``rate=``):
 
