@@ -44,7 +44,8 @@ class Reactor:
     - kinetics: kinetic reactants (``reactor.kinetics.Kinetic``), integrated over each step's dt with
       the rest of the cell at equilibrium; their moles per cell are ``kinetic_moles``.
     - kinetic_rtol, kinetic_atol: the integrator's error tolerances on the extents reacted (relative
-      to the larger of the reactant's moles and the extent; absolute in moles).
+      to the larger of the extent and the smaller of the reactant's moles and its starting rate times
+      dt; absolute in moles).
     - surface: SURFACE as ``react`` takes it ({site: moles or (moles, m2/g, g)}, a ``Surface``, or one
       per cell), the same electrostatic model in every cell; its species' moles per cell are
       ``surface`` (columns ``surface_species``), the potential of each diffuse-double-layer surface

@@ -383,8 +383,10 @@ def integrate(F, n: int, nk: int, dt, *, rtol: float, atol: float, h0: float | N
 
     F(rows, xi) -> (f (len(rows), nk), ok (len(rows),) bool, token): the rates of those cells at those
     extents; ``token`` identifies the equilibrium behind them (kept for the cell's final state).
-    scale : (n, nk) the size of each reactant's moles (the error is relative to the larger of it
-    and the extent). Returns xi (n, nk), status (n,) (0 done, 1 failed), steps (n,), tokens (the
+    scale : (n, nk) the size of each reactant's moles (for the finite-difference steps of the
+    Jacobian); the error of a step is relative to the larger of the extent and the smaller of the
+    reactant's moles and its starting rate times dt, plus atol. Returns xi (n, nk),
+    status (n,) (0 done, 1 failed), steps (n,), tokens (the
     token of each cell's final extent: (token, row in it)).
     """
     xi = np.zeros((n, nk))
@@ -396,6 +398,9 @@ def integrate(F, n: int, nk: int, dt, *, rtol: float, atol: float, h0: float | N
     sc = np.zeros((n, nk)) if scale is None else np.asarray(scale, dtype=float)
     rows = np.arange(n)
     f0, ok, tok = F(rows, xi)
+    # the size an extent is measured against: what the reactant holds, or what its starting rate would
+    # react over the whole step if smaller (a large reservoir is no reason for a loose extent)
+    ref = np.minimum(sc, np.abs(f0) * dt[:, None])
     final = [(tok, r) for r in range(n)]
     status[~ok] = 1
     rejects = np.zeros(n, dtype=np.int64)
@@ -430,7 +435,7 @@ def integrate(F, n: int, nk: int, dt, *, rtol: float, atol: float, h0: float | N
             K[i] = np.linalg.solve(M, rhs[:, :, None])[:, :, 0]
         y1 = y + _lin(_B, K)
         yh = y + _lin(_BHAT, K)
-        tol = atol + rtol * np.maximum(np.maximum(np.abs(y1), np.abs(y)), sc[act])
+        tol = atol + rtol * np.maximum(np.maximum(np.abs(y1), np.abs(y)), ref[act])
         err = np.max(np.abs(y1 - yh) / tol, axis=1) if nk else np.zeros(act.size)
         err = np.where(good & np.isfinite(err), err, np.inf)
         acc = err <= 1.0
