@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
@@ -42,6 +41,16 @@ def config(tmp_path):
     return p
 
 
+def reference_reactor(db):
+    """The reactor the configuration above describes, built directly: what a BMI update must equal."""
+    from chemsolve.aqueous import Solution
+    from chemsolve.reactor import Kinetic, Reactor, palandri_kharaka
+
+    w = Solution(db, totals={"Ca": 1.0, "C(4)": 2.0, "Na": 1.0, "Cl": 1.0}, units="mmol/kgw", pH="7 charge").speciate()
+    return Reactor(db, 5, solution=w, phases={"Calcite": (0.0, 0.1)}, exchange={"CaX2": 0.005, "NaX": 0.001},
+                   elements=["Mg"], kinetics=[Kinetic("Dolomite", palandri_kharaka("Dolomite", 0.5), moles=0.01)])
+
+
 def test_bmi_tester_stages_pass(config, tmp_path):
     pytest.importorskip("bmi_tester")
     code = textwrap.dedent(f"""
@@ -65,9 +74,7 @@ def test_bmi_tester_stages_pass(config, tmp_path):
     assert "passed" in r.stdout and "failed" not in r.stdout and "error" not in r.stdout.lower()
 
 
-def test_bmi_update_is_a_reactor_step(config):
-    from chemsolve.aqueous import DatabaseWarning, Solution, load_database
-    from chemsolve.reactor import Reactor
+def test_bmi_update_is_a_reactor_step(config, db):
     from chemsolve.reactor.bmi import BmiReactor
 
     m = BmiReactor()
@@ -79,14 +86,7 @@ def test_bmi_update_is_a_reactor_step(config):
     m.set_value("Na__concentration", na)
     m.update()
     assert m.get_current_time() == 3600.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DatabaseWarning)
-        db = load_database("phreeqc.dat")
-    w = Solution(db, totals={"Ca": 1.0, "C(4)": 2.0, "Na": 1.0, "Cl": 1.0}, units="mmol/kgw", pH="7 charge").speciate()
-    from chemsolve.reactor import Kinetic, palandri_kharaka
-
-    rm = Reactor(db, 5, solution=w, phases={"Calcite": (0.0, 0.1)}, exchange={"CaX2": 0.005, "NaX": 0.001},
-                 elements=["Mg"], kinetics=[Kinetic("Dolomite", palandri_kharaka("Dolomite", 0.5), moles=0.01)])
+    rm = reference_reactor(db)
     c = rm.get_concentrations()
     c[:, rm.components.index("Na")] = na
     rm.set_concentrations(c)
@@ -127,27 +127,20 @@ def test_bmi_bad_configuration_named(tmp_path):
         m.set_value("pH", np.zeros(5))
 
 
-def test_bmi_update_until_reacts_exactly_the_time_asked(config):
+def test_bmi_update_until_reacts_exactly_the_time_asked(config, db):
     """update_until(t) with t not a multiple of the time step: whole steps, then one step of what is left, so
     the kinetics react over exactly t (PhreeqcRM's update_until reacts over t minus the current time). It
     used to take round((t - now) / dt) whole steps: 5400 s asked, 7200 s of dolomite dissolved (status 0),
     and 1000 s asked from 0 did nothing. Compared with the reactor stepped 3600 s then 1800 s: the same
     steps, bit for bit."""
-    from chemsolve.aqueous import DatabaseWarning, Solution, load_database
     from chemsolve.errors import InvalidInputError
-    from chemsolve.reactor import Kinetic, Reactor, palandri_kharaka
     from chemsolve.reactor.bmi import BmiReactor
 
     m = BmiReactor()
     m.initialize(str(config))
     m.update_until(5400.0)
     assert m.get_current_time() == 5400.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DatabaseWarning)
-        db = load_database("phreeqc.dat")
-    w = Solution(db, totals={"Ca": 1.0, "C(4)": 2.0, "Na": 1.0, "Cl": 1.0}, units="mmol/kgw", pH="7 charge").speciate()
-    rm = Reactor(db, 5, solution=w, phases={"Calcite": (0.0, 0.1)}, exchange={"CaX2": 0.005, "NaX": 0.001},
-                 elements=["Mg"], kinetics=[Kinetic("Dolomite", palandri_kharaka("Dolomite", 0.5), moles=0.01)])
+    rm = reference_reactor(db)
     rm.set_concentrations(rm.get_concentrations())  # as the adapter's push before every step
     rm.step(3600.0)
     rm.set_concentrations(rm.get_concentrations())
