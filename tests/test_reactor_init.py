@@ -243,8 +243,12 @@ def test_bad_input_named(db):
         Reactor.from_phreeqc(TEXT, 2, db, initial={"solution": 1, "exchange": [1, 1, 1]})
     with pytest.raises(InvalidInputError, match=r"cell 1 has none \(-1\)"):
         Reactor.from_phreeqc(TEXT, 2, db, initial={"solution": [1, -1]})
-    with pytest.raises(InvalidInputError, match=r"initial\['surface'\]: not modelled"):
+    with pytest.raises(InvalidInputError, match=r"initial\['gas_phase'\]: not modelled"):
+        Reactor.from_phreeqc(TEXT, 2, db, initial={"solution": 1, "gas_phase": 1})
+    with pytest.raises(InvalidInputError, match=r"SURFACE 1 is not defined by the input \(defined: none\)"):
         Reactor.from_phreeqc(TEXT, 2, db, initial={"solution": 1, "surface": 1})
+    with pytest.raises(InvalidInputError, match=r"units_surface='soil'"):
+        Reactor.from_phreeqc(TEXT_SU, 2, db, units="mol/L", units_surface="soil")
     with pytest.raises(InvalidInputError, match=r"unknown key 'solutions'"):
         Reactor.from_phreeqc(TEXT, 2, db, initial={"solutions": 1})
     with pytest.raises(InvalidInputError, match=r"initial\['solution'\]: 1.5 is not a whole number"):
@@ -304,3 +308,68 @@ def test_saved_solutions_are_what_phreeqc_stored(db):
     assert rx.get_concentrations()[0, rx.components.index("Ca")] > 1e-4  # the calcite the reaction dissolved
     with pytest.raises(InvalidInputError, match=r"SOLUTION 6 is not defined by the input \(defined: \[1, 2, 5\]\)"):
         Reactor.from_phreeqc(text, 3, db, initial={"solution": [5, 6, 1]})
+
+
+# SURFACE blocks into the cells: one equilibrated with a solution (the diffuse double layer, its area per
+# gram and grams given), one given by its sites, and cells with none (-1)
+TEXT_SU = TEXT.split("EQUILIBRIUM_PHASES 1")[0] + """EQUILIBRIUM_PHASES 1
+ Calcite 0 0.1
+END
+SURFACE 1
+ -equilibrate 2
+ Hfo_wOH 2e-3 600 0.5
+ Hfo_sOH 5e-5
+SURFACE 2
+ Hfo_wOH 1e-3 600 0.2
+ Hfo_sOH 2e-5
+END
+"""
+SU_SPECIES = ("Hfo_wOH", "Hfo_wOH2+", "Hfo_wO-", "Hfo_wOCa+", "Hfo_wOMg+", "Hfo_sOHCa+2", "Hfo_wCO3-",
+              "Hfo_wHCO3")
+IC_SU = {"solution": [1, 2, 1, 2, 1, 2], "equilibrium_phases": [1, -1, 1, -1, 1, 1], "surface": [1, 2, -1, 1, 2, 1]}
+
+
+@pytest.mark.parametrize("per", ["cell", "water", "rock"])
+def test_surfaces_from_phreeqc_match_phreeqcrm(db, per):
+    """SURFACE n into cells as PhreeqcRM's InitialPhreeqc2Module puts them (ic1's fourth row,
+    SetUnitsSurface 0/1/2: sites and grams per litre of cell, of water or of rock, times RV): the cells'
+    concentrations before any step, then pH, water, every surface species and the concentrations after an
+    equilibrium step and after a transport step bringing SOLUTION 0 in; tolerances as above (bench.TOL_REL,
+    TOL_PH, TOL_VOL)."""
+    pytest.importorskip("phreeqcrm")
+    code = {"cell": 0, "water": 1, "rock": 2}[per]
+    selected = ("SELECTED_OUTPUT 1\n -reset false\n -pH true\n -water true\n"
+                f" -molalities {' '.join(SU_SPECIES)}\n -equilibrium_phases Calcite\nEND\n")
+    ic = IC_SU["solution"] + IC_SU["equilibrium_phases"] + [-1] * N + IC_SU["surface"] + [-1] * N * 3
+    prm = RB.PhreeqcRMColumn(N, 1, False, str(db.path), text=TEXT_SU + selected, ic=ic, porosity=POROSITY,
+                             saturation=SATURATION, volume=RV, units_pp=0, units_ex=0, units_su=code, inflow=0)
+    rx = Reactor.from_phreeqc(TEXT_SU, N, db, initial=IC_SU, units="mol/L", porosity=POROSITY,
+                              saturation=SATURATION, representative_volume=RV, units_surface=per)
+    assert sorted(prm.components) == sorted(rx.components)
+    order = [prm.components.index(k) for k in rx.components]
+    _compare_conc(rx.get_concentrations(), prm.get()[:, order], TOL_VOL)
+    f = np.array(RV) * {"cell": np.ones(N), "water": np.array(POROSITY), "rock": 1 - np.array(POROSITY)}[per]
+    sites = rx.surface @ np.array([s.startswith("Hfo_w") for s in rx.surface_species], dtype=float)
+    assert sites[1] == pytest.approx(1e-3 * f[1], rel=1e-12) and sites[2] == 0.0  # cell 2: no surface (-1)
+
+    def check():
+        assert (rx.status == 0).all(), rx.message
+        out = prm.output()
+        assert np.max(np.abs(rx.pH - out["pH"])) <= RB.TOL_PH
+        assert _rel(rx.W, out["mass_H2O"], 0.0) <= RB.TOL_REL
+        for s in SU_SPECIES:
+            ref = out[f"m_{s}(mol/kgw)"] * out["mass_H2O"]
+            ours = rx.surface[:, rx.surface_species.index(s)]
+            assert np.all((ref > 0) == (ours > 0)), s
+            assert _rel(ours, ref, 1e-14) <= RB.TOL_REL, (s, _rel(ours, ref, 1e-14))
+        _compare_conc(rx.get_concentrations("mol/L"), prm.get()[:, order], RB.TOL_REL)
+
+    prm.run()
+    rx.step()
+    check()
+    inflow = rx.boundary_concentrations(solution=0)
+    prm.set(RB.shift(prm.get(), prm.inflow))
+    rx.set_concentrations(RB.shift(rx.get_concentrations(), inflow))
+    prm.run()
+    rx.step()
+    check()

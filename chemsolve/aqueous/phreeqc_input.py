@@ -955,8 +955,8 @@ class InputDefinitions:
     what PhreeqcRM's InitialPhreeqc2Module copies into cells): ``solutions`` {n: WaterState} and their
     ``solution_results`` {n: result of the calculation that made them}, ``equilibrium_phases`` {n:
     {phase: {"si", "moles", ...}}} (as ``react`` takes them), ``exchangers`` {n: Exchanger} (an
-    ``-equilibrate`` one already equilibrated); ``db``: the database with the input's own database
-    blocks; ``run``: every calculation of the input."""
+    ``-equilibrate`` one already equilibrated), ``surfaces`` {n: Surface} (likewise); ``db``: the database
+    with the input's own database blocks; ``run``: every calculation of the input."""
 
     db: Database
     solutions: dict[int, Any]
@@ -964,6 +964,7 @@ class InputDefinitions:
     equilibrium_phases: dict[int, dict]
     exchangers: dict[int, Any]
     run: PhreeqcRun
+    surfaces: dict[int, Any] = field(default_factory=dict)
 
 
 def input_definitions(text: str, database: str | Database = "phreeqc.dat", *, name: str = "input",
@@ -975,7 +976,7 @@ def input_definitions(text: str, database: str | Database = "phreeqc.dat", *, na
         raise InvalidInputError(run.stopped)
     return InputDefinitions(store.db, dict(store.solutions), dict(store.solution_results),
                             {k: {p: dict(v) for p, v in pp.items()} for k, pp in store.pp.items()},
-                            dict(store.exchangers), run)
+                            dict(store.exchangers), run, dict(store.surfaces))
 
 
 def _run(text: str, database, name: str, ionic_strength: str) -> tuple[PhreeqcRun, _Store]:

@@ -56,11 +56,12 @@ class PhreeqcRMColumn:
 
     def __init__(self, n: int, threads: int, exchange: bool, database: str, *, text: str | None = None,
                  ic: list[int] | None = None, porosity=1.0, saturation=1.0, volume=1.0, units_pp: int = 1,
-                 units_ex: int = 1, inflow: int | None = 0):
+                 units_ex: int = 1, inflow: int | None = 0, units_su: int | None = None):
         """The column (``text``, ``ic`` None), or any input ``text`` with PhreeqcRM's ic1 array ``ic``
         (7 x n: solution, phases, exchange, surface, gas, solid solutions, kinetics), porosity,
         saturation and representative ``volume`` (one or per cell), SetUnitsPPassemblage /
-        SetUnitsExchange codes; ``inflow``: the SOLUTION whose concentrations ``self.inflow`` holds."""
+        SetUnitsExchange / SetUnitsSurface codes (the last: that of the exchange unless given);
+        ``inflow``: the SOLUTION whose concentrations ``self.inflow`` holds."""
         import phreeqcrm
 
         rm = phreeqcrm.PhreeqcRM(n, threads)
@@ -70,6 +71,7 @@ class PhreeqcRMColumn:
         rm.SetUnitsSolution(2)  # mol/L
         rm.SetUnitsPPassemblage(units_pp)  # 1: mol per L of water in the representative volume
         rm.SetUnitsExchange(units_ex)
+        rm.SetUnitsSurface(units_ex if units_su is None else units_su)
         rm.SetPorosity(np.broadcast_to(np.asarray(porosity, dtype=float), (n,)).tolist())
         rm.SetSaturationUser(np.broadcast_to(np.asarray(saturation, dtype=float), (n,)).tolist())
         rm.SetRepresentativeVolume(np.broadcast_to(np.asarray(volume, dtype=float), (n,)).tolist())

@@ -14,9 +14,9 @@ from ..kernels import codes as _c
 from ..status import Status
 
 UNITS = ("mol/kgw", "mol", "mol/L")
-INITIAL_KINDS = ("solution", "equilibrium_phases", "exchange")
-NOT_MODELLED = ("surface", "gas_phase", "solid_solutions", "kinetics")  # PhreeqcRM's other four
-_PER = {"cell": 0, "water": 1, "rock": 2}  # PhreeqcRM's SetUnitsPPassemblage / SetUnitsExchange codes
+INITIAL_KINDS = ("solution", "equilibrium_phases", "exchange", "surface")
+NOT_MODELLED = ("gas_phase", "solid_solutions", "kinetics")  # PhreeqcRM's other three
+_PER = {"cell": 0, "water": 1, "rock": 2}  # PhreeqcRM's SetUnitsPPassemblage / Exchange / Surface codes
 
 
 class Reactor:
@@ -64,7 +64,7 @@ class Reactor:
             phase_specs,
             state_of,
         )
-        from ..aqueous.surface import surface_model, surface_name, surfaces
+        from ..aqueous.surface import Surface, surface_model, surface_name, surfaces
         from ..aqueous.system import chem
 
         N = _ncells(ncells)
@@ -92,7 +92,7 @@ class Reactor:
             els |= {e for e, v in st.elements.items() if v > MIN_TOTAL}
         for e in exs or []:
             els |= {el for el, v in e.elements.items() if v > 0}
-        sus = surfaces(db, surface, N) if surface is not None else None
+        sus = _cell_sorbers(db, surface, N, surfaces, lambda first: Surface(db, {}, first.edl), "surface", "surfaces")
         if sus and len({su.edl for su in sus}) > 1:
             raise InvalidInputError("surface: the cells' surfaces must share one electrostatic model (ddl or no_edl)")
         ssites = sorted({k for su in sus for k in su.sites}) if sus else []
@@ -245,17 +245,19 @@ class Reactor:
     @classmethod
     def from_phreeqc(cls, text: str, ncells: int, database="phreeqc.dat", initial=None, units: str = "mol/kgw",
                      elements=(), *, porosity=1.0, saturation=1.0, representative_volume=1.0,
-                     units_phases="cell", units_exchange="cell", name: str = "input", **kw) -> Reactor:
+                     units_phases="cell", units_exchange="cell", units_surface="cell", name: str = "input",
+                     **kw) -> Reactor:
         """Cells initialised from a PHREEQC input's numbered blocks, as PhreeqcRM's RunString (or RunFile)
         followed by InitialPhreeqc2Module.
 
         text : a PHREEQC input, or the path of one (``pathlib.Path``, as PhreeqcRM's RunFile); read and
-            run by ``aqueous.phreeqc_input`` (SOLUTION, EQUILIBRIUM_PHASES,
-            EXCHANGE with or without -equilibrate, SAVE, USE, ...); what it leaves defined by number
-            when it ends is what the cells are made of (PHREEQC's stored entities).
-        initial : {"solution": n, "equilibrium_phases": n, "exchange": n}, each one number for every
-            cell or a sequence of one per cell (PhreeqcRM's ic1 array; -1: none, not for "solution").
-            Default: solution 1, and equilibrium phases 1 and exchange 1 when the input defines them.
+            run by ``aqueous.phreeqc_input`` (SOLUTION, EQUILIBRIUM_PHASES, EXCHANGE and SURFACE with
+            or without -equilibrate, SAVE, USE, ...); what it leaves defined by number when it ends is
+            what the cells are made of (PHREEQC's stored entities).
+        initial : {"solution": n, "equilibrium_phases": n, "exchange": n, "surface": n}, each one number
+            for every cell or a sequence of one per cell (PhreeqcRM's ic1 array; -1: none, not for
+            "solution"). Default: solution 1, and equilibrium phases 1, exchange 1 and surface 1 when
+            the input defines them.
         units : the reactor's default units, and how the cells are filled. "mol/kgw" or "mol": each cell
             holds the blocks as defined (a SOLUTION's water, 1 kg unless it says otherwise; the phases'
             and exchanger's moles), as PHREEQC's TRANSPORT does. "mol/L": as PhreeqcRM with
@@ -264,7 +266,8 @@ class Reactor:
             ``reactor.volume``); the phases' and exchanger's moles are per litre of cell
             (``units_*="cell"``, PhreeqcRM's 0, its default), of water in the cell (``"water"``, 1:
             times porosity, without saturation, as PhreeqcRM) or of rock (``"rock"``, 2: times 1 -
-            porosity), times the representative volume.
+            porosity), times the representative volume. A surface's sites and grams scale alike (its
+            specific area stays), as PhreeqcRM's SetUnitsSurface.
         elements : elements beyond those of the input's solutions and exchangers (which are all
             components, so that any SOLUTION of the input can flow in: ``boundary_concentrations``).
         porosity, saturation, representative_volume, and the keywords of ``Reactor`` (T, P, chunk,
@@ -288,11 +291,12 @@ class Reactor:
         db = defs.db
         if initial is None:
             initial = {"solution": 1, **{k: 1 for k, d in (("equilibrium_phases", defs.equilibrium_phases),
-                                                           ("exchange", defs.exchangers)) if 1 in d}}
+                                                           ("exchange", defs.exchangers),
+                                                           ("surface", defs.surfaces)) if 1 in d}}
         ic = _initial_numbers(initial, N)
         blocks = {"solution": ("SOLUTION", defs.solutions), "equilibrium_phases": ("EQUILIBRIUM_PHASES",
                                                                                    defs.equilibrium_phases),
-                  "exchange": ("EXCHANGE", defs.exchangers)}
+                  "exchange": ("EXCHANGE", defs.exchangers), "surface": ("SURFACE", defs.surfaces)}
         for kind, nums in ic.items():
             word, have = blocks[kind]
             for k in np.unique(nums[nums >= 0]):
@@ -307,7 +311,7 @@ class Reactor:
                                     "cell needs a solution")
         por, sat, rv = (_per_cell(k, v, N) for k, v in (("porosity", porosity), ("saturation", saturation),
                                                         ("representative_volume", representative_volume)))
-        f_pp = f_ex = np.ones(N)
+        f_pp = f_ex = f_su = np.ones(N)
         waters = [defs.solution_results.get(int(k), defs.solutions[int(k)]) for k in sol]
         if units == "mol/L":
             vw = por * sat * rv
@@ -318,6 +322,7 @@ class Reactor:
             per = (np.ones(N), por, 1.0 - por)  # PhreeqcRM's porosity_factor (CellInitialize), times rv
             f_pp = rv * per[_per("units_phases", units_phases)]
             f_ex = rv * per[_per("units_exchange", units_exchange)]
+            f_su = rv * per[_per("units_surface", units_surface)]
             vols: dict[int, float] = {}
             made: dict[tuple, object] = {}  # cells of one solution and one water volume share their water
             waters = []
@@ -350,13 +355,26 @@ class Reactor:
                     made_ex[int(k), float(f_ex[r])] = Exchanger(db, {s: x * f_ex[r] for s, x in e.composition.items()},
                                                                 dict(e.guess))
             exchange = [None if k < 0 else made_ex[int(k), float(f_ex[r])] for r, k in enumerate(ex)]
+        su = ic.get("surface")
+        surface = None
+        if su is not None and (su >= 0).any():
+            from dataclasses import replace
+
+            made_su: dict[tuple, object] = {}
+            for r, k in enumerate(su):
+                if k >= 0 and (int(k), float(f_su[r])) not in made_su:
+                    s_, f = defs.surfaces[int(k)], float(f_su[r])
+                    made_su[int(k), f] = replace(s_, composition={sp: x * f for sp, x in s_.composition.items()},
+                                                 areas={n: (a, g * f) for n, (a, g) in s_.areas.items()})
+            # none where the factor is 0 (per litre of rock in a cell of porosity 1): no sites, no grams
+            surface = [None if k < 0 or f_su[r] == 0 else made_su[int(k), float(f_su[r])] for r, k in enumerate(su)]
         els = list(elements)
         for st in defs.solutions.values():
             els += [el for el, v in st.elements.items() if v > MIN_TOTAL]
-        for e in defs.exchangers.values():
+        for e in [*defs.exchangers.values(), *defs.surfaces.values()]:
             els += [el for el, v in e.elements.items() if v > 0]
         rx = cls(db, N, solution=waters, phases=phases, exchange=exchange, elements=list(dict.fromkeys(els)),
-                 units=units, porosity=por, saturation=sat, representative_volume=rv, **kw)
+                 units=units, porosity=por, saturation=sat, representative_volume=rv, surface=surface, **kw)
         rx._definitions = defs
         # the species of the initial solutions (scaling does not change them): the cells' solution volume
         rx.molality = _initial_molality([defs.solution_results.get(int(k)) for k in sol], rx.species)
@@ -992,15 +1010,24 @@ def _cell_exchangers(db, exchange, N: int):
     """One ``Exchanger`` per cell (``aqueous.exchange.exchangers``), None in a list: an empty one."""
     from ..aqueous.exchange import Exchanger, exchangers
 
-    if isinstance(exchange, (list, tuple)) and any(e is None for e in exchange):
-        if all(e is None for e in exchange):
+    return _cell_sorbers(db, exchange, N, exchangers, lambda first: Exchanger(db, {}), "exchange", "exchangers")
+
+
+def _cell_sorbers(db, spec, N: int, many, empty, key: str, what: str):
+    """One exchanger or surface per cell from the argument ``key`` = ``spec`` (None, one, or a list of one
+    per cell, read by ``many``: ``exchangers`` / ``surfaces``); None in a list: ``empty(first given)``;
+    all None: None."""
+    if spec is None:
+        return None
+    if isinstance(spec, (list, tuple)) and any(e is None for e in spec):
+        if all(e is None for e in spec):
             return None
-        if len(exchange) != N:
-            raise InvalidInputError(f"exchange: {len(exchange)} exchangers for {N} cells (give one, or one per cell)")
-        given = exchangers(db, [e for e in exchange if e is not None], len([e for e in exchange if e is not None]))
+        if len(spec) != N:
+            raise InvalidInputError(f"{key}: {len(spec)} {what} for {N} cells (give one, or one per cell)")
+        given = many(db, [e for e in spec if e is not None], len([e for e in spec if e is not None]))
         it = iter(given)
-        return [Exchanger(db, {}) if e is None else next(it) for e in exchange]
-    return exchangers(db, exchange, N, "cells")
+        return [empty(given[0]) if e is None else next(it) for e in spec]
+    return many(db, spec, N, "cells")
 
 
 def _volume_of(db, w, what: str) -> float:
