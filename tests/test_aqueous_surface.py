@@ -547,7 +547,7 @@ def test_phreeqc_input_ex8_matches_iphreeqc(db):
     ("SURFACE 1\n -ccm\n Hfo_wOH 1e-3 600 1\n", "CCM"),
     ("SURFACE 1\n -foo\n Hfo_wOH 1e-3 600 1\n", "unknown option '-foo'"),
     ("SURFACE 1\n Hfo_wOH 1e-3\n", "needs its specific area and mass"),
-    ("SURFACE 1\n Hfo_w 1e-3 600 1\n", "not the master species"),
+    ("SURFACE 1\n Foo_w 1e-3 600 1\n", "not the master species"),  # (Hfo_w, the site itself, is read: ex19b)
     ("SURFACE 1\n Hfo_wOH Ferrihydrite equilibrium_phase 0.1 600\n", "linked"),
     ("SURFACE 1\n Hfo_wOH 1e-3 600\n", "formula sites"),
     ("SURFACE 1\n -no_edl\n Hfo_wOH -1e-3\n", "must be finite and >= 0"),

@@ -70,19 +70,22 @@ class StepDiff:
     dW: float = 0.0
     dphase: float = 0.0
     dphase_where: str = ""
+    dsorbed: float = 0.0  # |log10 moles| of exchange and surface species (above N_FLOOR mol in either)
+    dsorbed_where: str = ""
     n_species: int = 0
     n_phases: int = 0
     note: str = ""
     dlogm_all: list[float] = field(default_factory=list, repr=False)
     dsi_all: list[float] = field(default_factory=list, repr=False)
     dphase_all: list[float] = field(default_factory=list, repr=False)
+    dsorbed_all: list[float] = field(default_factory=list, repr=False)
 
     @property
     def agrees(self) -> bool:
         """Within the tolerances on everything compared (pe and what depends on it unless excused)."""
         if not (self.peer_ok and self.status == "CONVERGED" and self.certified):
             return False
-        logs = [self.dpH, self.dlogm, self.dsi] + ([] if self.pe_excused else [self.dpe])
+        logs = [self.dpH, self.dlogm, self.dsi, self.dsorbed] + ([] if self.pe_excused else [self.dpe])
         return all(d <= TOL_LOG for d in logs) and self.dW <= TOL_REL and self.dphase <= TOL_REL
 
 
@@ -208,6 +211,29 @@ def _diff(db: Database, a, b) -> StepDiff:
             if dd > worst or not where:
                 worst, where = dd, p
     d.dphase, d.dphase_where, d.dphase_all = worst, where, alld
+    # the exchange and surface species of the calculation (an initial exchanger's or surface's alone)
+    kinds = {"i_exch": ("exchange",), "i_surf": ("surface",), "react": ("exchange", "surface")}.get(a.state, ())
+    kinds = tuple(k for k in kinds if hasattr(a, k))  # a record without them (random_exchange's) compares its own
+    mine: dict[str, float] = {}
+    for kind in kinds:
+        mine.update(getattr(a, kind, None) or {})
+    table = {**db.exchange_species, **db.surface_species}
+
+    def kind_of(s: str) -> str:
+        return "exchange" if s in db.exchange_species else "surface" if s in db.surface_species else "?"
+
+    theirs = {s: n for s, n in b.sorbed.items() if kinds and kind_of(s) in (*kinds, "?")}
+    sb_all = []
+    for s in set(theirs) | set(mine):
+        mp, mo = theirs.get(s, 0.0), mine.get(s, 0.0)
+        if max(mp, mo) <= N_FLOOR:
+            continue
+        if unresolved and s in table and pe_dependent({e: n for e, n in table[s].elements.items()
+                                                      if e not in ("H", "O")}, 0.0):
+            continue  # its element's valence follows the pe PHREEQC does not resolve here
+        sb_all.append((abs(math.log10(mo) - math.log10(mp)) if mo > 0 and mp > 0 else math.inf, s))
+    d.dsorbed, d.dsorbed_where = max(sb_all, default=(0.0, ""))
+    d.dsorbed_all = [x for x, _ in sb_all]
     return d
 
 
@@ -216,7 +242,8 @@ def summary(steps: list[StepDiff]) -> dict[str, np.ndarray]:
     ok = [s for s in steps if s.peer_ok and s.status == "CONVERGED"]
     return {"pH": np.sort([s.dpH for s in ok]), "pe": np.sort([s.dpe for s in ok if not s.pe_excused]),
             "log10 m": np.sort([x for s in ok for x in s.dlogm_all]), "SI": np.sort([x for s in ok for x in s.dsi_all]),
-            "water mass": np.sort([s.dW for s in ok]), "phase moles": np.sort([x for s in ok for x in s.dphase_all])}
+            "water mass": np.sort([s.dW for s in ok]), "phase moles": np.sort([x for s in ok for x in s.dphase_all]),
+            "log10 sorbed moles": np.sort([x for s in ok for x in s.dsorbed_all])}
 
 
 def _fmt(x: float) -> str:
@@ -255,10 +282,10 @@ def markdown(paths, database: str = "phreeqc.dat") -> str:
             f"{_fmt(max((d.dpe for d in ok if not d.pe_excused), default=0))} | "
             f"{_fmt(max((d.dlogm for d in ok), default=0))} | "
             f"{_fmt(max((d.dsi for d in ok), default=0))} | {_fmt(max((d.dW for d in ok), default=0))} | "
-            f"{_fmt(max((d.dphase for d in ok), default=0))} |")
+            f"{_fmt(max((d.dphase for d in ok), default=0))} | {_fmt(max((d.dsorbed for d in ok), default=0))} |")
     head = ("| input | steps | chemsolve converged | certified | agree | differ (why) | pe not resolved by PHREEQC | "
-            "max dpH | max dpe | max dlog10 m | max dSI | max dW (rel) | max dphase (rel) |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            "max dpH | max dpe | max dlog10 m | max dSI | max dW (rel) | max dphase (rel) | max dlog10 sorbed |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     dist = summary([d for d in everything if d.note != PURE_WATER_NOTE])
     qs = (0.5, 0.9, 0.99, 1.0)
     drows = ["| quantity | n | median | 90% | 99% | max |", "|---|---|---|---|---|---|"]

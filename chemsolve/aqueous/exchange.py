@@ -71,11 +71,36 @@ def sum_over(composition: dict[str, float], per_mole) -> dict[str, float]:
     return out
 
 
+def master_reaction(table, masters, name: str, depth: int = 0):
+    """(stoichiometry, log K coefficients) of the exchange or surface species ``name`` of ``table``
+    (``db.exchange_species`` / ``db.surface_species``) with every other species of the table that is not
+    one of ``masters`` replaced by its own reaction, as PHREEQC rewrites each reaction to master
+    species (ex19b's H_ab-2 forms from H_abH-, which forms from the master H_abH2). A species written
+    only with masters comes back as the database has it."""
+    sp = table[name]
+    st = sp.reaction.stoich
+    inner = [o for o in st if o != name and o in table and o not in masters]
+    if not inner:
+        return st, sp.reaction.log_k_coeffs()
+    if depth > 20:
+        raise InvalidInputError(f"species {name!r} ({sp.line}): its reaction is defined in a loop through {inner[0]!r}")
+    st = dict(st)
+    lk = np.array(sp.reaction.log_k_coeffs(), dtype=float)
+    for other in inner:
+        nu = -st.pop(other)
+        sub, sub_lk = master_reaction(table, masters, other, depth + 1)
+        for o, c in sub.items():
+            if o != other:
+                st[o] = st.get(o, 0.0) + nu * c
+        lk = lk + nu * np.asarray(sub_lk, dtype=float)
+    return {o: c for o, c in st.items() if o == name or abs(c) > 1e-12}, lk
+
+
 def _site_of(db: Database, species: str) -> tuple[str, float]:
     """(exchanger element, sites per mole) of an exchange species, from its reaction."""
     masters = {sm.species: el for el, sm in db.exchange_masters.items()}
     es = db.exchange_species[species]
-    for other, coef in es.reaction.stoich.items():
+    for other, coef in master_reaction(db.exchange_species, masters, species)[0].items():
         if other in masters and other != species:
             return masters[other], -coef
     if species in masters:
@@ -95,10 +120,20 @@ def _amount(who: str, name: str, v, rule: str) -> float:
 
 
 def held(db: Database, species: str) -> dict[str, float]:
-    """Elements (not H, O, nor the sites) one mole of an exchange species holds, from its formula."""
-    sites = set(db.exchange_masters)
-    return {el: k for el, k in db.exchange_species[species].elements.items()
-            if el not in ("H", "O") and el not in sites}
+    """Elements (not H, O, nor the sites) one mole of an exchange species holds (``held_by``)."""
+    return held_by(db.exchange_species[species], set(db.exchange_masters))
+
+
+def held_by(sp, sites) -> dict[str, float]:
+    """Elements (not H, O, nor the ``sites``) one mole of an exchange or surface species counts in the
+    mass balances: its ``-mole_balance`` formula when the database gives one (PHREEQC counts that
+    instead of the species' formula: ex19's LangmuirCd+2 holds CdCl2), else its formula."""
+    out: dict[str, float] = {}
+    for key, k in (sp.mass_balance or sp.elements).items():
+        el = key.split("(")[0]
+        if el not in ("H", "O") and el not in sites:
+            out[el] = out.get(el, 0.0) + k
+    return out
 
 
 def exchanger(db: Database, spec) -> Exchanger:
@@ -172,6 +207,7 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
 
     col = {s: i for i, s in enumerate(aqueous)}
     masters = {db.exchange_masters[e].species: j for j, e in enumerate(sites)}
+    ex_all = {sm.species for sm in db.exchange_masters.values()}
     c = chem(db)
     rows = []
     for name, es in db.exchange_species.items():
@@ -182,7 +218,8 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
         react: list[tuple[int, float]] = []
         ok = True
         zc = cf = 0.0
-        for other, coef in es.reaction.stoich.items():
+        stoich, lkc = master_reaction(db.exchange_species, ex_all, name)
+        for other, coef in stoich.items():
             if other == name:
                 continue
             if other in masters:
@@ -201,7 +238,7 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
         cnt = held(db, name)
         cnt_sites = dict(cnt)
         cnt_sites[sites[site]] = equiv
-        rows.append((name, site, equiv, es.reaction.log_k_coeffs(), react, rule,
+        rows.append((name, site, equiv, lkc, react, rule,
                      gam[0] if gam else 0.0, gam[1] if gam else 0.0, zc, cf, cnt,
                      c.exchange_canon(es, cnt_sites)))
     n = len(rows)

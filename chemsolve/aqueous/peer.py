@@ -39,6 +39,7 @@ class PeerStep:
     saturation_index: dict[str, float] = field(default_factory=dict)
     phase_moles: dict[str, float] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
+    sorbed: dict[str, float] = field(default_factory=dict)  # moles of every exchange and surface species
 
 
 _PUNCH = f"""SELECTED_OUTPUT {PUNCH_NO}
@@ -70,6 +71,16 @@ USER_PUNCH {PUNCH_NO}
  190 FOR i = 1 TO nel
  200 PUNCH eln$(i), elm(i)
  210 NEXT i
+ 220 t = SYS("ex", nx, xn$, xt$, xm)
+ 230 PUNCH nx
+ 240 FOR i = 1 TO nx
+ 250 PUNCH xn$(i), xm(i)
+ 260 NEXT i
+ 270 t = SYS("surf", ns, sn$, st$, sm)
+ 280 PUNCH ns
+ 290 FOR i = 1 TO ns
+ 300 PUNCH sn$(i), sm(i)
+ 310 NEXT i
 """
 
 
@@ -130,5 +141,12 @@ def _parse_row(vals: list) -> PeerStep:
     for _ in range(nel):
         tot[str(vals[k]).strip()] = float(vals[k + 1])
         k += 2
+    sorbed = {}
+    for _ in range(2):  # exchange species, then surface species [mol]
+        nx = int(vals[k])
+        k += 1
+        for _ in range(nx):
+            sorbed[str(vals[k]).strip()] = float(vals[k + 1])
+            k += 2
     return PeerStep(sim, state, step, soln, float(pH), float(pe), float(mu), float(mw), float(aw), float(tc), float(cb),
-                    lm, si, eq, tot)
+                    lm, si, eq, tot, sorbed)

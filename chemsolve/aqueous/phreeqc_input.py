@@ -593,7 +593,10 @@ def _surface(db: Database, b: Block, fname: str):
                 raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in SURFACE")
             continue
         formula = toks[0]
-        site = next((el for el, sm in db.surface_masters.items() if sm.species == formula), None)
+        # the site's master species (Hfo_wOH) or the site itself (Hfo_w, as ex19b writes it): PHREEQC reads
+        # the surface element of the formula either way
+        site = formula if formula in db.surface_masters else next(
+            (el for el, sm in db.surface_masters.items() if sm.species == formula), None)
         if site is None:
             known = ", ".join(sm.species for sm in db.surface_masters.values())
             raise InvalidInputError(f"{w}: {formula!r} is not the master species of a surface site of the database "

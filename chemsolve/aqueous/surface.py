@@ -96,7 +96,10 @@ def site_of(db: Database, species: str) -> tuple[str, float]:
     ss = db.surface_species.get(species)
     if ss is None:
         raise InvalidInputError(f"{species!r} is not a surface species of {db.path}")
-    found = [(masters[o], -c) for o, c in ss.reaction.stoich.items() if o in masters and o != species]
+    from .exchange import master_reaction
+
+    stoich = master_reaction(db.surface_species, masters, species)[0]
+    found = [(masters[o], -c) for o, c in stoich.items() if o in masters and o != species]
     if len(found) != 1 or found[0][1] <= 0:
         raise InvalidInputError(f"surface species {species!r} ({db.path}:{ss.line}) forms from "
                                 f"{'no' if not found else 'more than one'} surface master species")
@@ -104,10 +107,11 @@ def site_of(db: Database, species: str) -> tuple[str, float]:
 
 
 def held(db: Database, species: str) -> dict[str, float]:
-    """Elements (not H, O, nor the sites) one mole of a surface species holds, from its formula."""
-    sites = set(db.surface_masters)
-    return {el: k for el, k in db.surface_species[species].elements.items()
-            if el not in ("H", "O") and el not in sites}
+    """Elements (not H, O, nor the sites) one mole of a surface species holds (``exchange.held_by``:
+    its -mole_balance formula, else its formula)."""
+    from .exchange import held_by
+
+    return held_by(db.surface_species[species], set(db.surface_masters))
 
 
 def surface_name(site: str) -> str:
@@ -258,6 +262,7 @@ class SurfaceModel:
 def surface_model(db: Database, sites: list[str], aqueous: list[str]) -> SurfaceModel:
     """The surface species of ``sites`` whose aqueous reactants (as the database writes them) are all
     among ``aqueous`` (or H2O): the master species of each site, and those PHREEQC forms."""
+    from .exchange import master_reaction
     from .system import chem
 
     col = {s: i for i, s in enumerate(aqueous)}
@@ -267,13 +272,15 @@ def surface_model(db: Database, sites: list[str], aqueous: list[str]) -> Surface
     rows = []
     for name, ss in db.surface_species.items():
         react: list[tuple[int, float]] = []
+        lkc = ss.reaction.log_k_coeffs()
         if name in masters:
             if name not in want:
                 continue
             j, eq = want[name], 1.0
         else:
             j, eq, ok = -1, 0.0, True
-            for other, coef in ss.reaction.stoich.items():
+            stoich, lkc = master_reaction(db.surface_species, masters, name)
+            for other, coef in stoich.items():
                 if other == name:
                     continue
                 if other in masters:
@@ -294,7 +301,7 @@ def surface_model(db: Database, sites: list[str], aqueous: list[str]) -> Surface
         cnt_sites = dict(cnt)
         cnt_sites[sites[j]] = eq
         zm = db.surface_species[db.surface_masters[sites[j]].species].charge
-        rows.append((name, j, eq, ss.reaction.log_k_coeffs(), react, ss.charge, cnt, c.exchange_canon(ss, cnt_sites),
+        rows.append((name, j, eq, lkc, react, ss.charge, cnt, c.exchange_canon(ss, cnt_sites),
                      ss.charge - eq * zm))
     n = len(rows)
     master = np.array([next((i for i, r in enumerate(rows) if r[0] == db.surface_masters[s].species), -1)

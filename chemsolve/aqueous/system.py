@@ -116,16 +116,20 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
     exchanging cation, gamma rule))], as PHREEQC writes them (the exchanger's own master species, X-, is
     a dummy: no row, as in prep.cpp). The exchanging cation: the last aqueous species of the reaction
     as written (PHREEQC reads the last token of charge-carrying aqueous type, model.cpp calc_gammas)."""
+    from .exchange import master_reaction
+
     ex_masters = {db.exchange_masters[e].species: e for e in exchangers}
+    ex_all = {sm.species for sm in db.exchange_masters.values()}
     out = []
     for name, es in db.exchange_species.items():
         if name in ex_masters:
             continue
         acc: dict[str, float] = {}
-        lk = np.array(es.reaction.log_k_coeffs())
+        stoich, lk = master_reaction(db.exchange_species, ex_all, name)
+        lk = np.array(lk)
         zc = cf_c = 0.0
         ok = True
-        for other, coef in es.reaction.stoich.items():
+        for other, coef in stoich.items():
             if other == name:
                 continue
             cf = -coef
@@ -168,6 +172,8 @@ def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
     """The surface species of the sites ``surfaces`` that these components form: [(name, species,
     coefficients over the basis, log K coefficients, (site master, equivalents))]. The master species
     of a site (``Hfo_wOH``) is a species of its own (unlike an exchanger's X-): its row is itself."""
+    from .exchange import master_reaction
+
     s_masters = {db.surface_masters[e].species: e for e in surfaces}
     all_masters = {sm.species for sm in db.surface_masters.values()}
     out = []
@@ -177,10 +183,11 @@ def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
                 out.append((name, ss, {name: 1.0}, np.array(ss.reaction.log_k_coeffs()), (name, 1.0)))
             continue
         acc: dict[str, float] = {}
-        lk = np.array(ss.reaction.log_k_coeffs())
+        stoich, lk = master_reaction(db.surface_species, all_masters, name)
+        lk = np.array(lk)
         ok = True
         site = None
-        for other, coef in ss.reaction.stoich.items():
+        for other, coef in stoich.items():
             if other == name:
                 continue
             cf = -coef
@@ -687,7 +694,11 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     nbal = nb + 2
     bal = np.zeros((ns, nbal))
     bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps, nu[:n_aq, :nc]) * atoms
-    bal[n_aq:, :nc] = nu[n_aq:, :nc] * atoms
+    sites = {j for j, k in enumerate(comps[:nc]) if k in exchangers or k in surfaces or k in psi_keys}
+    bal[n_aq:n_ex, :nc] = _mass_balance_rows(db, species[n_aq:n_ex], comps[:nc], nu[n_aq:n_ex, :nc],
+                                             db.exchange_species, sites) * atoms
+    bal[n_ex:, :nc] = _mass_balance_rows(db, species[n_ex:], comps[:nc], nu[n_ex:, :nc], db.surface_species,
+                                         sites) * atoms
     site_of_master = {db.surface_masters[e].species: e for e in surfaces}
     for sname in psi:  # a potential's column: the charge of its surface's species (the AQ_PSI row)
         j = comps.index(f"{sname}_psi")
@@ -856,19 +867,23 @@ def _valence_of(key: str) -> tuple[str, float | None]:
     return m.group(1), (float(m.group(2)) if m.group(2) is not None else None)
 
 
-def _mass_balance_rows(db: Database, species: list[str], comps: list[str], nu: np.ndarray) -> np.ndarray:
+def _mass_balance_rows(db: Database, species: list[str], comps: list[str], nu: np.ndarray, lookup=None,
+                       keep=()) -> np.ndarray:
     """Mass-balance coefficients in master-species units: ``nu`` (the formation reaction rewritten
     to the components), except for species with PHREEQC's -mass_balance, which count what it says
-    (wateq4f.dat's S4-2, formed from one HS-, counts four S(-2))."""
-    special = [i for i, sname in enumerate(species) if db.species[sname].mass_balance]
+    (wateq4f.dat's S4-2, formed from one HS-, counts four S(-2); ex19's LangmuirCd+2, CdCl2).
+    lookup : {name: species} (default the aqueous species); keep : columns left as ``nu`` has them (an
+    exchange or surface species' sites: they count by its reaction)."""
+    lookup = db.species if lookup is None else lookup
+    special = [i for i, sname in enumerate(species) if lookup[sname].mass_balance]
     if not special:
         return nu.copy()
     out = nu.copy()
     comp_ev = [_valence_of(k) for k in comps]
-    atoms = [atoms_in_master(db, k) for k in comps]
+    atoms = [atoms_in_master(db, k) if j not in keep else 1.0 for j, k in enumerate(comps)]
     for i in special:
-        out[i] = 0.0
-        for key, count in db.species[species[i]].mass_balance.items():
+        out[i] = [nu[i, j] if j in keep else 0.0 for j in range(len(comps))]
+        for key, count in lookup[species[i]].mass_balance.items():
             el, val = _valence_of(key)
             if el in ("H", "O"):
                 continue
@@ -878,7 +893,7 @@ def _mass_balance_rows(db: Database, species: list[str], comps: list[str], nu: n
                           and m.species == prim]
                 val = states[0] if states else None
             for j, (cel, cval) in enumerate(comp_ev):
-                if cel == el and (cval is None or cval == val):
+                if j not in keep and cel == el and (cval is None or cval == val):
                     out[i, j] += count / atoms[j]
     return out
 
