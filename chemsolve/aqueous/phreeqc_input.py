@@ -331,6 +331,16 @@ def read_blocks(text: str, fname: str) -> list[list[Block]]:
 _RANGE = re.compile(r"^(-?\d+)(?:-(\d+))?$")
 
 
+def _equilibrate_number(toks: list[str], where: str) -> int:
+    """The solution of ``-equilibrate n``: the first number after the option, as PHREEQC reads it
+    (words between are skipped: ex14's ``-equil with solution 1``)."""
+    for t in toks[1:]:
+        m = _RANGE.match(t)
+        if m:
+            return int(m.group(1))
+    raise InvalidInputError(f"{where}: -equilibrate needs a solution number")
+
+
 def _number(head: str, where: str, default: int = 1) -> tuple[int, int, str]:
     """(first, last, description) of "n", "n-m", "n description", or "" (the default)."""
     toks = head.split()
@@ -502,9 +512,7 @@ def _exchange(db: Database, b: Block, fname: str):
                                 "exchange_gammas"))
         if toks[0].startswith("-") or opt is not None:  # PHREEQC reads an option with or without its dash
             if opt in ("equilibrate", "equilibrium", "equilibria"):
-                if len(toks) < 2 or not _RANGE.match(toks[1]):
-                    raise InvalidInputError(f"{w}: -equilibrate needs a solution number")
-                eq = int(_RANGE.match(toks[1]).group(1))
+                eq = _equilibrate_number(toks, w)
             elif opt in ("pitzer_exchange_gammas", "exchange_gammas"):
                 if len(toks) > 1 and toks[1].lower().startswith("f"):
                     raise InvalidInputError(f"{w}: {toks[0]} false (exchange species without the cation's "
@@ -574,9 +582,7 @@ def _surface(db: Database, b: Block, fname: str):
             if key in _SURF_REFUSED:
                 raise InvalidInputError(f"{w}: SURFACE {toks[0]}: {_SURF_REFUSED[key]} is not modelled")
             if key == "equilibrate":
-                if len(toks) < 2 or not _RANGE.match(toks[1]):
-                    raise InvalidInputError(f"{w}: -equilibrate needs a solution number")
-                eq = int(_RANGE.match(toks[1]).group(1))
+                eq = _equilibrate_number(toks, w)
             elif key == "no_edl":
                 edl = "no_edl"
             elif key == "ddl":

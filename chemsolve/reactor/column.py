@@ -49,19 +49,20 @@ class ColumnResult:
 
 def advection(db, solution, inflow, *, cells: int, shifts: int, phases=None, exchange=None,
               punch_cells=None, totals=None, chunk: int = 16, kinetics=None, time_step: float = 0.0,
-              kinetic_rtol: float = 1e-6) -> ColumnResult:
+              kinetic_rtol: float = 1e-6, surface=None) -> ColumnResult:
     """PHREEQC's ADVECTION on ``cells`` cells for ``shifts`` shifts (see the module docstring).
 
     solution : the water of every cell at the start (a converged result, or a list per cell).
     inflow : the water entering cell 1 at every shift (PHREEQC's solution 0).
-    phases, exchange : each cell's equilibrium phases and exchanger (as ``Reactor`` takes them).
+    phases, exchange, surface : each cell's equilibrium phases, exchanger and surface (as ``Reactor``
+        takes them).
     kinetics, time_step [s] : each cell's kinetic reactants (``reactor.Kinetic``), integrated over
         ``time_step`` after every shift (PHREEQC's ADVECTION -time_step); kinetic_rtol: as ``Reactor``.
     punch_cells : cell numbers (1-based) whose totals are recorded after every shift (default: the last).
     totals : elements recorded (default: every element of the column).
     """
     return _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, 0, None, None,
-                kinetics, time_step, kinetic_rtol)
+                kinetics, time_step, kinetic_rtol, surface=surface)
 
 
 def dispersion_mixes(lengths, dispersivities, correct_disp: bool = True) -> tuple[int, np.ndarray, np.ndarray]:
@@ -91,7 +92,7 @@ def dispersion_mixes(lengths, dispersivities, correct_disp: bool = True) -> tupl
 
 def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispersivities, correct_disp: bool = True,
               phases=None, exchange=None, punch_cells=None, totals=None, chunk: int = 16,
-              kinetics=None, time_step: float = 0.0, kinetic_rtol: float = 1e-6) -> ColumnResult:
+              kinetics=None, time_step: float = 0.0, kinetic_rtol: float = 1e-6, surface=None) -> ColumnResult:
     """PHREEQC's TRANSPORT with dispersion, forward flow, flux boundaries at both ends and no diffusion
     (the scheme of PHREEQC's ex11): every shift moves each cell's water one cell down and lets the inflow
     into the first, every cell reacts, then ``mixes`` times (``dispersion_mixes``) each cell's water
@@ -112,7 +113,7 @@ def transport(db, solution, inflow, *, cells: int, shifts: int, lengths, dispers
         raise InvalidInputError(f"dispersivities must be finite and >= 0, got {dispersivities!r}")
     nmix, m, m1 = dispersion_mixes(ln, disp, correct_disp)
     return _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1,
-                kinetics, time_step, kinetic_rtol, split_first=True)
+                kinetics, time_step, kinetic_rtol, split_first=True, surface=surface)
 
 
 def _check_sizes(cells, shifts) -> None:
@@ -121,7 +122,7 @@ def _check_sizes(cells, shifts) -> None:
 
 
 def _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, totals, chunk, nmix, m, m1,
-         kinetics=None, time_step=0.0, kinetic_rtol=1e-6, split_first=False):
+         kinetics=None, time_step=0.0, kinetic_rtol=1e-6, split_first=False, surface=None):
     """The shifts of a column (both schemes): shift and react (kinetics over ``time_step`` divided
     among the reactions of a shift); then ``nmix`` mixes (factors m with the cell above, m1 with the
     cell below), each followed by the reaction of every cell. split_first: TRANSPORT's first cell (its
@@ -136,7 +137,8 @@ def _run(db, solution, inflow, cells, shifts, phases, exchange, punch_cells, tot
 
     _check_sizes(cells, shifts)
     rm = Reactor(db, cells, solution=solution, phases=phases, exchange=exchange, chunk=chunk,
-                 elements=_state_elements(inflow), kinetics=kinetics or (), kinetic_rtol=kinetic_rtol)
+                 elements=_state_elements(inflow), kinetics=kinetics or (), kinetic_rtol=kinetic_rtol,
+                 surface=surface)
     punch, els, idx = _punch(rm, cells, punch_cells, totals)
     inflow_c = inflow_components(db, inflow, rm)
     rows = [c - 1 for c in punch]
