@@ -80,10 +80,16 @@ def _run(ip, text):
     return {k: v[-1] for k, v in out.items()}, out
 
 
-def _sel(names, phases=()):
+def _sel(names, phases=(), psi=False):
+    """Our species' molalities (psi: and Hfo's potential), and how many surface species PHREEQC holds above 1e-12 mol (its BASIC
+    SYS("surf")): a species PHREEQC forms and chemsolve leaves out is seen by the count (ex19b's H_ab-2,
+    formed from another surface species, was left out so)."""
     return (f"SELECTED_OUTPUT 1\n -reset false\n -state true\n -pH true\n -water true\n -charge_balance true\n"
             f" -molalities {' '.join(names)}\n"
-            + (f" -equilibrium_phases {' '.join(phases)}\n" if phases else "") + "END\n")
+            + (f" -equilibrium_phases {' '.join(phases)}\n" if phases else "")
+            + f"USER_PUNCH 1\n -headings n_surf{' psi' if psi else ''}\n 10 t = SYS(\"surf\", n, name$, type$, moles)\n"
+            " 20 c = 0\n 30 FOR i = 1 TO n\n 40 IF moles(i) > 1e-12 THEN c = c + 1\n 50 NEXT i\n 60 PUNCH c\n"
+            + (' 70 PUNCH EDL("psi", "Hfo")\n' if psi else "") + "END\n")
 
 
 def _compare(r, d, names):
@@ -98,6 +104,7 @@ def _compare(r, d, names):
         else:
             assert r.surface.get(s, 0.0) < 1e-12 * (1 + TOL_REL) + 1e-20, (s, r.surface.get(s), theirs)
     assert seen >= 3
+    assert d["n_surf"] == sum(1 for v in r.surface.values() if v > 1e-12), (d["n_surf"], r.surface)
 
 
 def _random_case(rng):
@@ -345,8 +352,7 @@ def test_react_with_surface_ddl_matches_phreeqc(db, ip, seed):
     text = _sol_text(tot, tc, pH) + _surf_text(sites, edl="")
     if ph:
         text += "EQUILIBRIUM_PHASES 1\n" + "".join(f" {p} 0 10\n" for p in ph)
-    up = 'USER_PUNCH\n -headings psi\n 10 PUNCH EDL("psi", "Hfo")\n'
-    d, _ = _run(ip, text + _sel(list(r.surface), ph)[:-4] + up + "END\n")
+    d, _ = _run(ip, text + _sel(list(r.surface), ph, psi=True))
     _compare(r, d, list(r.surface))
     # the potential: PHREEQC's psi [V], to the same relative tolerance as the species
     assert abs(r.surface_potential["Hfo"] - d["psi"]) <= TOL_REL * abs(d["psi"]) + 1e-12, (r.surface_potential,
@@ -368,11 +374,10 @@ def test_zinc_sorption_over_ph_as_ex8_ddl(db, ip, tc, zn):
     assert np.all(b.status == Status.CONVERGED), b.message
     assert b.certificate.passed.all()
     names = list(b.surface_species)
-    up = 'USER_PUNCH\n -headings psi\n 10 PUNCH EDL("psi", "Hfo")\n'
     for i, x in enumerate(naoh):
         text = (_sol_text(tot, 25.0, 4.5) + _surf_text(sites, edl="") + f"REACTION 1\n NaOH 1\n {x:.17g} moles\n"
                 + f"REACTION_TEMPERATURE 1\n {tc:.17g}\n")
-        d, _ = _run(ip, text + _sel(names)[:-4] + up + "END\n")
+        d, _ = _run(ip, text + _sel(names, psi=True))
         _compare(b.row(i), d, names)
         assert abs(b.surface_potential[i, 0] - d["psi"]) <= TOL_REL * abs(d["psi"]) + 1e-12
 
@@ -727,8 +732,7 @@ def test_random_exchanger_and_surface_assemblages_match_phreeqc(db, ip, chunk):
             text += "EXCHANGE 1\n" + "".join(f" {k} {v:.17g}\n" for k, v in ex.items())
         if ph:
             text += "EQUILIBRIUM_PHASES 1\n" + "".join(f" {p} 0 10\n" for p in ph)
-        up = 'USER_PUNCH\n -headings psi\n 10 PUNCH EDL("psi", "Hfo")\n' if edl == "ddl" else ""
-        text += _sel(list(r.surface) + list(r.exchange), ph)[:-4] + up + "END\n"
+        text += _sel(list(r.surface) + list(r.exchange), ph, psi=edl == "ddl")
         d, _ = _run(ip, text)
         worst, dph = _mismatch(r, d, edl)
         if worst >= TOL_REL or dph >= TOL_LOG:

@@ -218,11 +218,9 @@ def _diff(db: Database, a, b) -> StepDiff:
     for kind in kinds:
         mine.update(getattr(a, kind, None) or {})
     table = {**db.exchange_species, **db.surface_species}
-
-    def kind_of(s: str) -> str:
-        return "exchange" if s in db.exchange_species else "surface" if s in db.surface_species else "?"
-
-    theirs = {s: n for s, n in b.sorbed.items() if kinds and kind_of(s) in (*kinds, "?")}
+    theirs: dict[str, float] = {}
+    for kind in kinds:
+        theirs.update(getattr(b, kind))
     sb_all = []
     for s in set(theirs) | set(mine):
         mp, mo = theirs.get(s, 0.0), mine.get(s, 0.0)

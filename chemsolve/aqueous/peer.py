@@ -39,7 +39,8 @@ class PeerStep:
     saturation_index: dict[str, float] = field(default_factory=dict)
     phase_moles: dict[str, float] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
-    sorbed: dict[str, float] = field(default_factory=dict)  # moles of every exchange and surface species
+    exchange: dict[str, float] = field(default_factory=dict)  # moles of every exchange species (SYS("ex"))
+    surface: dict[str, float] = field(default_factory=dict)  # moles of every surface species (SYS("surf"))
 
 
 _PUNCH = f"""SELECTED_OUTPUT {PUNCH_NO}
@@ -141,12 +142,12 @@ def _parse_row(vals: list) -> PeerStep:
     for _ in range(nel):
         tot[str(vals[k]).strip()] = float(vals[k + 1])
         k += 2
-    sorbed = {}
-    for _ in range(2):  # exchange species, then surface species [mol]
+    sorbed: list[dict[str, float]] = [{}, {}]
+    for d in sorbed:  # exchange species, then surface species [mol]
         nx = int(vals[k])
         k += 1
         for _ in range(nx):
-            sorbed[str(vals[k]).strip()] = float(vals[k + 1])
+            d[str(vals[k]).strip()] = float(vals[k + 1])
             k += 2
     return PeerStep(sim, state, step, soln, float(pH), float(pe), float(mu), float(mw), float(aw), float(tc), float(cb),
-                    lm, si, eq, tot, sorbed)
+                    lm, si, eq, tot, *sorbed)

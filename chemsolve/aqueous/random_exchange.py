@@ -23,8 +23,8 @@ has its own water, exchanger and reaction: ``exchange=[...]``, the reaction amou
 ``warm_start=False``: each row from its own water, as PHREEQC).
 
 IPhreeqc runs the same text in chunks of simulations (``random_steps``'s pattern: a chunk that stops
-at a failure is rerun case by case), reading back what ``peer.IPhreeqcPeer`` reads plus the moles of
-every exchange species (PHREEQC BASIC ``SYS("ex")``, a SELECTED_OUTPUT of its own).
+at a failure is rerun case by case), reading back what ``peer.IPhreeqcPeer`` reads, the moles of
+every exchange species (PHREEQC BASIC ``SYS("ex")``) among it.
 
 Compared (``compare``'s tolerances, not widened here): every calculation, the initial solutions and
 the reaction step, as ``compare._diff`` (pH, pe where PHREEQC resolves it, log10 molality above
@@ -34,8 +34,8 @@ and the exchanger of ``-equilibrate`` (PHREEQC's initial-exchange calculation, w
 its own convergence tolerance: ``I_EXCH_TOL``, as tests/test_aqueous_exchange.py).
 
 Built for surfaces to join (issue 15 asks 300 exchanger + surface assemblages): a sorber is one
-more block in ``ExchangeCase.text``, one more keyword of ``react``, one more ``SYS`` kind in
-``SORBED`` and one more entry in ``ExchangeDiff.sorbed``.
+more block in ``ExchangeCase.text``, one more keyword of ``react``, one more kind in ``SORBED`` (a
+field of ``peer.PeerStep``) and one more entry in ``ExchangeDiff.sorbed``.
 
     python -m chemsolve.aqueous.random_exchange --n 300 --out benchmarks/results/aqueous_random_exchange.md
 """
@@ -62,9 +62,8 @@ REACTANTS = ("NaCl", "CaCl2", "CO2")
 # compares it within 1e-7 relative (6e-9 seen there); the reaction step after it is held to TOL_REL
 I_EXCH_TOL = 1e-7
 I_MAX = 1.0  # [mol/kgw] the largest ionic strength of the free ions a random water is given
-SORBED = {"exchange": "ex"}  # kind -> PHREEQC BASIC SYS() keyword whose moles are compared
+SORBED = ("exchange",)  # the sorbers whose species' moles are compared (peer.PeerStep's fields)
 _Z = {"Na": 1, "K": 1, "Ca": 2, "Mg": 2, "Cl": -1, "S(6)": -2, "C(4)": -1}
-_EX_PUNCH_NO = 9318  # the SELECTED_OUTPUT of the sorbed moles (peer.PUNCH_NO + 1)
 
 
 @dataclass(frozen=True)
@@ -226,38 +225,13 @@ def solve_cases(cases: list[ExchangeCase], database: str | Database = "phreeqc.d
 
 
 # ------------------------------------------------------------------ IPhreeqc
-def _sorbed_punch() -> str:
-    lines = [f"SELECTED_OUTPUT {_EX_PUNCH_NO}", " -reset false", " -simulation true", " -state true",
-             f"USER_PUNCH {_EX_PUNCH_NO}"]
-    n = 10
-    for kind, sys_kw in SORBED.items():
-        lines += [f" {n} t = SYS(\"{sys_kw}\", n, name$, type$, moles)", f" {n + 1} PUNCH \"{kind}\", n",
-                  f" {n + 2} FOR i = 1 TO n", f" {n + 3} PUNCH name$(i), moles(i)", f" {n + 4} NEXT i"]
-        n += 10
-    return "\n".join(lines) + "\n"
-
-
 def _peer_run(peer, text: str):
-    """PHREEQC's steps (``peer.IPhreeqcPeer.run``), each with {kind: {species: moles}} of the sorbers;
-    None where PHREEQC fails."""
-    steps = peer.run(_sorbed_punch() + text)
+    """PHREEQC's steps (``peer.IPhreeqcPeer.run``), each with {kind: {species: moles}} of the sorbers
+    (the peer's ``SYS("ex")`` / ``SYS("surf")``); None where PHREEQC fails."""
+    steps = peer.run(text)
     if steps is None:
         return None
-    ip = peer.ip
-    ip.SetCurrentSelectedOutputUserNumber(_EX_PUNCH_NO)
-    rows, cols = ip.GetSelectedOutputRowCount(), ip.GetSelectedOutputColumnCount()
-    sorbed = []
-    for r in range(1, rows):
-        v = [ip.GetSelectedOutputValue(r, c) for c in range(cols)]
-        d, k = {}, 2
-        for _ in SORBED:
-            kind, n = str(v[k]), int(v[k + 1])
-            d[kind] = {str(v[k + 2 + 2 * i]).strip(): float(v[k + 3 + 2 * i]) for i in range(n)}
-            k += 2 + 2 * n
-        sorbed.append(((int(v[0]), str(v[1]).strip()), d))
-    if len(sorbed) != len(steps) or any(key != (s.sim, s.state) for (key, _), s in zip(sorbed, steps)):
-        raise RuntimeError("the sorbed moles' SELECTED_OUTPUT is not aligned with the peer's")
-    return [(s, d) for s, (_, d) in zip(steps, sorbed)]
+    return [(s, {kind: getattr(s, kind) for kind in SORBED}) for s in steps]
 
 
 def peer_cases(cases: list[ExchangeCase], database: str = "phreeqc.dat", *, chunk: int = 100):
