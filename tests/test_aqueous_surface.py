@@ -81,9 +81,9 @@ def _run(ip, text):
 
 
 def _sel(names, phases=(), psi=False):
-    """Our species' molalities (psi: and Hfo's potential), and how many surface species PHREEQC holds above 1e-12 mol (its BASIC
-    SYS("surf")): a species PHREEQC forms and chemsolve leaves out is seen by the count (ex19b's H_ab-2,
-    formed from another surface species, was left out so)."""
+    """Our species' molalities (psi: and Hfo's potential), and how many surface species PHREEQC holds
+    above 1e-12 mol (its BASIC SYS("surf")): a species PHREEQC forms and chemsolve leaves out is seen by
+    the count (ex19b's H_ab-2, formed from another surface species, was left out so)."""
     return (f"SELECTED_OUTPUT 1\n -reset false\n -state true\n -pH true\n -water true\n -charge_balance true\n"
             f" -molalities {' '.join(names)}\n"
             + (f" -equilibrium_phases {' '.join(phases)}\n" if phases else "")
