@@ -76,12 +76,19 @@ TOLERANCES = {
     # diffuse double layer: |surface charge - Gouy-Chapman charge at psi, I, T| / (sum |z| n + |that|) [-],
     # a balance of charge like the others (the solver stops at 1e-12 of the same scale)
     "surface charge-potential": 1e-9,
+    # with a GAS_PHASE (each component's log10(p phi) = SI is the saturation-index check): the
+    # water's pressure equal to the gas's, |log10(P water / P gas)|, the gas's recomputed from its
+    # moles (fixed volume); and a fixed-pressure gas left out only where the water's partial pressures
+    # add up to no more than P: max(log10(sum 10^SI / P), 0) [log10 units]. The refresh of the gas stops
+    # at 1e-12 of them; PHREEQC's own margin (1e-7 atm over P) is below 1e-6 in log10 above 0.2 atm
+    "gas pressure": 1e-6,
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
          "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
          "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel",
-         "surface mass action": "log10", "surface sites": "rel", "surface charge-potential": "rel"}
+         "surface mass action": "log10", "surface sites": "rel", "surface charge-potential": "rel",
+         "gas pressure": "log10"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -505,7 +512,7 @@ def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], 
 def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
                    phases=(), si_target=None, amount=None, n=None, checked=None, lower=None, upper=None,
                    formulas=None, P=None, W=None, conserved=None, gas_phi=None, fixed_si=None, couples=None,
-                   default_couple=None, exchange=None, surface=None) -> BatchCertificate:
+                   default_couple=None, exchange=None, surface=None, gas=None) -> BatchCertificate:
     """Certify N returned states at once.
 
     species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
@@ -531,6 +538,9 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     nddl) F psi / (2RT ln10), "area" (N, nddl) [m2]}: the same for a surface (``surface`` module), whose
     charge also counts in the charge balance; with a diffuse double layer the mass action carries
     exp(-F psi/RT) per charge and each surface's charge must equal its diffuse layer's.
+    gas : a GAS_PHASE's {"cols": its components (among ``phases``), "limit" (N,) P where a
+    fixed-pressure gas is absent (NaN elsewhere), "p_gas" (N,) its pressure recomputed from its moles,
+    "p_water" (N,) the pressure the water was solved at}: "gas pressure" (see TOLERANCES).
     """
     fixed_si = dict(fixed_si or {})
     N0 = np.asarray(m).shape[0]
@@ -603,6 +613,7 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
     extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
                              else None)
+    extra["gas"] = gas
     if rows.size:
         _check_rows(cs, rows, m, np.asarray(lg, dtype=float), *(np.broadcast_to(np.asarray(a, dtype=float), (N,))
                                                                 for a in (pH, pe, T, I, aw)),
@@ -611,6 +622,8 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     for k in ("electron balance", "water balance"):
         if extra["conserved"] is None:
             vals[k][rows] = 0.0
+    if gas is None or not cs.phases:
+        vals["gas pressure"][rows] = 0.0
     return BatchCertificate(vals, dict(TOLERANCES), where, dict(UNITS), checked, "aqueous")
 
 
@@ -879,6 +892,19 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             over = (np.maximum(np.maximum(nn - up, np.where(np.isfinite(low), low - nn, 0.0)), 0.0)
                     / np.maximum(amt, 1.0))
             vals["phase amount"][rows], where["phase amount"][rows] = _worst(over, cs.phases)
+            g = extra.get("gas")
+            if g is not None:
+                gi = [cs.phases.index(k) for k in g["cols"]]
+                lim = np.asarray(g["limit"], dtype=float)[rows]
+                ssum = np.log10(np.sum(10.0 ** np.minimum(si[:, gi], 300.0), axis=1))
+                absent = np.where(np.isfinite(lim), np.maximum(ssum - np.log10(np.where(np.isfinite(lim), lim, 1.0)),
+                                                               0.0), 0.0)
+                pdev = np.abs(np.log10(np.asarray(g["p_water"], dtype=float)[rows]
+                                       / np.asarray(g["p_gas"], dtype=float)[rows]))
+                gv = np.maximum(absent, np.where(np.isnan(pdev), np.inf, pdev))
+                vals["gas pressure"][rows] = gv
+                where["gas pressure"][rows] = np.where(absent > 0, "sum of partial pressures over P (gas absent)",
+                                                       "water's pressure vs the gas's")
         else:
             vals["saturation index"][rows] = 0.0
             vals["phase amount"][rows] = 0.0
