@@ -71,6 +71,7 @@ def solve(db, t, rows, eq, gps: list[GasPhase], qg: list[int], mode, damping, ch
         rows.lo[:, q] = -np.inf
         rows.hi[:, q] = np.inf
     # 1. the gas absent
+    X_in, warm_in = rows.X.copy(), rows.warm.copy()
     rows.on[:, qg] = 0
     rows.act[:, qg] = 0
     raw0 = _model.run(t, rows, mode=mode, damping=damping, chain=chain, chunk=chunk)
@@ -79,7 +80,10 @@ def solve(db, t, rows, eq, gps: list[GasPhase], qg: list[int], mode, damping, ch
     SI0 = raw0.si[:, sicol]
     p0 = np.where(np.isfinite(SI0), 10.0 ** np.minimum(SI0, 300.0), 0.0)
     psum = p0.sum(axis=1)
-    present = ok0 & ((psum > Pg + P_MARGIN) if fixed_p else (psum > 0))
+    # where the water with all of the gas dissolved in it is not solved (a reduced gas's CH4 and N2 in one
+    # kg of water), the gas is tried present, from its own moles: at a fixed pressure a solution with
+    # moles in the gas has partial pressures adding up to P, so the gas is present there
+    present = ~ok0 | ((psum > Pg + P_MARGIN) if fixed_p else (psum > 0))
     info = {"present": present, "n": np.zeros((N, ng)), "P": np.where(fixed_p, Pg, rows.P), "V": np.zeros(N),
             "lphi": np.zeros((N, ng)), "settled": np.ones(N, dtype=bool), "names": names}
     if fixed_p:  # absent: the volume of nothing; its pressure the one held
@@ -101,8 +105,10 @@ def solve(db, t, rows, eq, gps: list[GasPhase], qg: list[int], mode, damping, ch
         n0 = p0 * (Vg / (R_LITER_ATM * T))[:, None]
     n0 = np.minimum(n0, 0.5 * avail)
     n0 = np.where(x0 > 0, np.maximum(n0, 1e-30), 1e-30)
-    rows.X[:] = raw0.X
-    rows.warm[:] = np.where(ok0, 1, rows.warm)
+    given = np.array([[g.moles[k] for k in names] for g in gps], dtype=float).reshape(N, ng)
+    n0 = np.where(ok0[:, None], n0, np.where(given > 0, given, np.minimum(1e-3, 0.5 * avail)))
+    rows.X[:] = np.where(ok0[:, None], raw0.X, X_in)
+    rows.warm[:] = np.where(ok0, 1, warm_in)
     rows.act[:] = raw0.act
     rows.on[:, qg] = present[:, None].astype(rows.on.dtype)
     rows.act[:, qg] = present[:, None].astype(rows.act.dtype)
