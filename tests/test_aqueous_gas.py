@@ -133,6 +133,25 @@ def test_random_gas_phase_matches_phreeqc(db, ip, wdb, wip, seed, ideal):
     _compare(r, d, comp, fixed, P, tot)
 
 
+@pytest.mark.parametrize("seed", range(16))
+def test_dense_peng_robinson_gas_matches_phreeqc(db, ip, seed):
+    """CO2, CH4 (and N2) at 20-200 atm (fixed pressure) or tens of moles in litres (fixed volume) over brackish
+    waters at 20-90 C: fugacity coefficients 0.5-1.2, the water's log K at the gas's pressure. Observed 1e-8."""
+    rng = np.random.default_rng(900 + seed)
+    tot = {"Na": 10 ** rng.uniform(-2, 0), "Cl": 10 ** rng.uniform(-2, 0), "C(4)": 10 ** rng.uniform(-3, -1.5)}
+    tc = float(rng.uniform(20, 90))
+    comp = {"CO2(g)": float(rng.uniform(1, 100)), "CH4(g)": float(rng.uniform(1, 100))}
+    if rng.random() < 0.5:
+        comp["N2(g)"] = float(rng.uniform(1, 50))
+    fixed = "pressure" if seed % 2 == 0 else "volume"
+    P, V = float(rng.uniform(20, 200)), float(rng.uniform(0.5, 5))
+    w = _water(db, tot, tc, None)
+    r = aq.react(w, gas=aq.gas_phase(db, comp, fixed=fixed, pressure=P, volume=V, temperature=tc + 273.15))
+    d = _run(ip, _sol_text(tot, tc, None) + _gas_text(comp, fixed, P, V, tc) + _sel(list(comp)))
+    _compare(r, d, comp, fixed, P, tot)
+    assert r.gas["total_moles"] > 0.5 and min(r.gas["log10_phi"].values()) < -0.02  # dense: phi matters
+
+
 def test_fixed_pressure_gas_absent_below_its_pressure(db, ip):
     """A fixed-pressure gas whose water's partial pressures add up to less than P holds nothing (PHREEQC's
     mb_gases): the water keeps all of it, and the certificate checks that sum against P."""
@@ -174,8 +193,10 @@ def test_gas_reacts_further_and_batch_rows_equal_single_calls(db):
     for i, a in enumerate(amounts):
         s = aq.react(w, gas=g, reaction={"CO2": a})
         assert s.status == Status.CONVERGED and b.status[i] == Status.CONVERGED
-        assert abs(s.pH - b.pH[i]) < 1e-12
-        assert np.allclose(s.gas["moles"]["CO2(g)"], b.gas_moles[i, 0], rtol=1e-12, atol=0)
+        # a batch row starts from its predecessor's solution (warm_start), a single call from the water:
+        # both stop at the solver's 1e-12 scaled residuals, so they agree to that, not bit for bit
+        assert abs(s.pH - b.pH[i]) < 1e-10
+        assert np.allclose(s.gas["moles"]["CO2(g)"], b.gas_moles[i, 0], rtol=1e-10, atol=0)
     # the gas after the step reacts further: with nothing added it stays where it is
     s = aq.react(w, gas=g, reaction={"CO2": 5e-3})
     s2 = aq.react(s, gas=s.gas_phase)

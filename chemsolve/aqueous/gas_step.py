@@ -28,13 +28,20 @@ SETTLE = 1e-12  # [log10 units] largest change of a target or of log10 P between
 MAX_REFRESH = 60
 P_MARGIN = 1e-7  # [atm] PHREEQC's: a fixed-pressure gas takes part when its partial pressures exceed P by more
 P_MAX = 1000.0  # [atm] the water-density fit's range (react refuses a P above it)
+START_SCARCE = -30.0  # log10 activity a gas's element new to the water starts at (see solve)
 
 
 def with_gas(st, g: GasPhase, terms):
-    """The water's totals with the gas's initial moles added (step.cpp add_gas_phase)."""
+    """The water's totals with the gas's initial moles added (step.cpp add_gas_phase); the mass of water
+    to start from stays the water's (the gas's elements are no water: a CO2 gas of 20 mol would otherwise
+    "remove" the water its canonical form counts)."""
+    from dataclasses import replace
+
     from .reaction_step import add_terms
 
-    return add_terms(st, terms, [g.moles[k] for k in g.moles])
+    new = add_terms(st, terms, [g.moles[k] for k in g.moles])
+    return replace(new, water_at_start=None if st.water_at_start is None
+                   else st.water_at_start + (new.water - st.water))
 
 
 def start_pressure(g: GasPhase, T: float, P_water: float) -> float:
@@ -109,6 +116,18 @@ def solve(db, t, rows, eq, gps: list[GasPhase], qg: list[int], mode, damping, ch
     n0 = np.where(ok0[:, None], n0, np.where(given > 0, given, np.minimum(1e-3, 0.5 * avail)))
     rows.X[:] = np.where(ok0[:, None], raw0.X, X_in)
     rows.warm[:] = np.where(ok0, 1, warm_in)
+    # the water total of water and gas together can be negative (the canonical form of CH4 holds -2 H2O,
+    # PHREEQC's total O less the gas's): the water's row is then linear, not a log of the total
+    low = rows.val[:, t.ilw] <= 0.0
+    rows.kind[low, t.ilw] = _c.AQ_BAL
+    # there, an element the water did not hold (its start is its total over the water: N2 of a 100-atm gas
+    # puts 15 mol/kgw of nitrate at pe 4, and NH4+ at 1e155) starts scarce in the water: the gas holds it
+    gas_els = {e for k in names for e in db.phases[k].elements if e not in ("H", "O")}
+    for j, k in enumerate(comps):
+        if k in gas_els:
+            fresh = ~ok0 & (X_in[:, j] == rows.XC[:, j])
+            rows.X[fresh, j] = START_SCARCE
+            rows.XC[fresh, j] = START_SCARCE
     rows.act[:] = raw0.act
     rows.on[:, qg] = present[:, None].astype(rows.on.dtype)
     rows.act[:, qg] = present[:, None].astype(rows.act.dtype)
