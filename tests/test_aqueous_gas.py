@@ -453,3 +453,14 @@ def test_phreeqc_input_bad_gas_phase_named_with_line(db, block, msg):
     with pytest.raises(InvalidInputError, match=msg) as e:
         run_phreeqc_input("SOLUTION 1\n Na 1\n Cl 1\n" + block + "END\n", db)
     assert "input:" in str(e.value)
+
+
+def test_unsettled_gas_is_max_iter_not_converged(db, monkeypatch):
+    """A gas whose phi and pressure are still moving when the refreshes run out is not returned as converged."""
+    import chemsolve.aqueous.gas_step as gs
+
+    monkeypatch.setattr(gs, "MAX_REFRESH", 1)
+    w = _water(db, {"Na": 1e-2, "Cl": 1e-2, "C(4)": 0.5}, 25.0, None)
+    r = aq.react(w, gas=aq.gas_phase(db, {"CO2(g)": 30.0, "CH4(g)": 20.0}, fixed="volume", volume=0.5))
+    assert r.status == Status.MAX_ITER and "did not settle" in r.message
+    assert r.gas_phase is None and r.state is None

@@ -729,6 +729,12 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
     su_sp = list(t.species[nx:])
     status = raw.status.copy()
     msgs = [_model.status_message(raw.res[r], mode)[1] for r in range(N)]
+    if gas:
+        from .gas_step import MAX_REFRESH
+
+        for r in np.flatnonzero(~gas["settled"]):
+            msgs[r] = (f"MAX_ITER: the gas phase's fugacity coefficients and pressure did not settle in {MAX_REFRESH} "
+                       "solves (each converged)")
     W = 10.0 ** raw.X[:, t.ilw]
     npp = len(eq)
     n = raw.X[:, t.nb + 2:t.nb + 2 + npp]
