@@ -197,6 +197,14 @@ def test_gas_reacts_further_and_batch_rows_equal_single_calls(db):
         # both stop at the solver's 1e-12 scaled residuals, so they agree to that, not bit for bit
         assert abs(s.pH - b.pH[i]) < 1e-10
         assert np.allclose(s.gas["moles"]["CO2(g)"], b.gas_moles[i, 0], rtol=1e-10, atol=0)
+    # one gas per row (same components, their own pressures): each row as its single call
+    gs_ = [g, aq.gas_phase(db, {"CO2(g)": 0.3, "N2(g)": 0.1}, fixed="pressure", pressure=5.0, volume=0.2)]
+    b2 = aq.react([w, w], gas=gs_)
+    for i, gi in enumerate(gs_):
+        s = aq.react(w, gas=gi)
+        assert b2.status[i] == Status.CONVERGED and b2.gas_pressure[i] == gi.pressure
+        assert abs(s.pH - b2.pH[i]) < 1e-10
+        assert np.allclose(b2.gas_moles[i], [s.gas["moles"][k] for k in b2.gas_components], rtol=1e-10, atol=0)
     # the gas after the step reacts further: with nothing added it stays where it is
     s = aq.react(w, gas=g, reaction={"CO2": 5e-3})
     s2 = aq.react(s, gas=s.gas_phase)
@@ -464,3 +472,27 @@ def test_unsettled_gas_is_max_iter_not_converged(db, monkeypatch):
     r = aq.react(w, gas=aq.gas_phase(db, {"CO2(g)": 30.0, "CH4(g)": 20.0}, fixed="volume", volume=0.5))
     assert r.status == Status.MAX_ITER and "did not settle" in r.message
     assert r.gas_phase is None and r.state is None
+
+
+def test_certificate_equation_of_state_agrees_with_the_solver_s(db):
+    """The certificate's Peng-Robinson (numpy.roots of the cubic) and the solver's (PHREEQC's Cardano
+    branches) give the same pressure and coefficients over mixtures, pressures 0.01-500 atm, 0-150 C."""
+    from chemsolve.aqueous.certificate import gas_eos
+    from chemsolve.aqueous.gas_phase import pr_mixture
+
+    rng = np.random.default_rng(7)
+    names = ["CO2(g)", "CH4(g)", "N2(g)", "H2O(g)", "H2S(g)"]
+    for _ in range(200):
+        k = int(rng.integers(1, 6))
+        nm = [str(s) for s in rng.choice(names, k, replace=False)]
+        n = 10 ** rng.uniform(-3, 1, k)
+        T = float(rng.uniform(273.15, 423.15))
+        P = float(10 ** rng.uniform(-2, 2.7))
+        P1, Vm, l1 = pr_mixture(db, nm, n, T, P=P)
+        P2, l2 = gas_eos(db, nm, n, T, P=P)
+        assert P1 == P2 and np.allclose(l1, l2, rtol=0, atol=1e-11), (nm, T, P, l1, l2)
+        V = Vm * n.sum()
+        P3, _, l3 = pr_mixture(db, nm, n, T, V=V)
+        P4, l4 = gas_eos(db, nm, n, T, V=V)
+        assert abs(P3 / P4 - 1.0) < 1e-12 and np.allclose(l3, l4, rtol=0, atol=1e-11)
+        assert abs(P3 / P - 1.0) < 1e-8  # the volume of P gives P back

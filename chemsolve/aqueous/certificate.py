@@ -35,7 +35,7 @@ import numpy as np
 from ..certificate import BatchCertificate, Certificate
 from .database import Database, parse_formula
 
-__all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "measure_cost"]
+__all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "gas_eos", "measure_cost"]
 
 # Tolerances, each with its reason. The solver stops at max |log10(sum/total)| <= 1e-12 in its
 # mass balances, a charge residual <= 1e-12 of the charge the totals carry, an ionic strength settled
@@ -136,6 +136,50 @@ def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
     Av = kappa * e2_over_eps_kT * 0.0820597 * 1e3 * Tk * (c / (b + pb) * 1.01325 / eps - kappa0 / 3.0)
     return {"A": kappa * e2_over_eps_kT / (2.0 * LN10), "B": kappa * 1e-8, "Av": Av,
             "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff, "eps": np.where(eps > 0, eps, 10.0)}
+
+
+def gas_eos(db: Database, names: list[str], n, T: float, P: float | None = None, V: float | None = None):
+    """(P [atm], log10 phi (k,)) of a gas of moles ``n`` at T [K] and its total pressure P or its volume V
+    [L]: the certificate's own Peng-Robinson (PHREEQC's constants, mixing rules, H2O(g) factors and clamp
+    of ln phi, as ``gas_phase.pr_mixture``, written a second time: the molar volume at a given P as the
+    largest real root of the cubic by ``numpy.roots``, the root PHREEQC's Cardano branches pick); ideal
+    gases (no -T_c/-P_c): phi = 1, P V = N R T."""
+    from .gas_phase import _binary
+
+    R = 0.0820597
+    n = np.asarray(n, dtype=float)
+    N = n.sum()
+    RT = R * T
+    k = len(names)
+    crit = [(db.phases[g].t_c, db.phases[g].p_c, db.phases[g].omega) for g in names]
+    if not all(tc > 0 and pc > 0 for tc, pc, _ in crit):
+        return (N * RT / V if P is None else P), np.zeros(k)
+    x = n / N if k > 1 else np.ones(1)
+    tc = np.array([c[0] for c in crit])
+    pc = np.array([c[1] for c in crit])
+    om = np.array([c[2] for c in crit])
+    kap = 0.37464 + om * (1.54226 - 0.26992 * om)
+    a = 0.457235 * R * R * tc * tc / pc * (1.0 + kap * (1.0 - np.sqrt(T / tc))) ** 2
+    b = 0.077796 * R * tc / pc
+    aij = np.sqrt(np.outer(a, a)) * np.array([[_binary(p, q) for q in names] for p in names]) * (x > 0)[None, :]
+    am = x @ aij @ x
+    bm = x @ b
+    if P is None:
+        Vm = V / N
+        P = RT / (Vm - bm) - am / (Vm * Vm + 2.0 * bm * Vm - bm * bm)
+        P = P if P > 0 else 1.0
+    else:
+        roots = np.roots([1.0, bm - RT / P, (am - 2.0 * RT * bm) / P - 3.0 * bm * bm,
+                          bm ** 3 + (RT * bm * bm - am * bm) / P])
+        Vm = float(np.max(roots[np.abs(roots.imag) <= 1e-9 * np.abs(roots).max()].real))
+    Z = P * Vm / RT
+    A = am * P / RT ** 2
+    B = bm * P / RT
+    if not Z > B:
+        return P, np.where(x > 0, -4.6 / LN10, 0.0)
+    ln = (b / bm * (Z - 1.0) - np.log(Z - B) + A / (2.828427 * B) * (b / bm - 2.0 * (aij @ x) / am)
+          * np.log((Z + 2.41421356 * B) / (Z - 0.41421356 * B)))
+    return P, np.where(x > 0, np.clip(ln, -4.6, 4.44) / LN10, 0.0)
 
 
 def _dh_ab(T: np.ndarray, aw: np.ndarray, P=1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -892,11 +892,11 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None, gas=N
 
 def _gas_targets(db, gas, rows, n, si_target, gas_phi, eq) -> dict:
     """The gas's part of the certificate, recomputed at the returned moles (not the solver's lagged
-    values): each present component's target log10(x_g P) and its log10 phi by the equation of state
-    of the gas at those moles (at a fixed volume, P too); an absent component (fixed pressure) at most
-    log10 P, the sum of the water's partial pressures at most P (``certify_states``'s gas check); the
-    water's pressure equal to the gas's."""
-    from .gas_phase import pr_mixture
+    values): each present component's target log10(x_g P) and its log10 phi by the certificate's own
+    equation of state of the gas at those moles (``certificate.gas_eos``; at a fixed volume, P too); an
+    absent component (fixed pressure) at most log10 P, the sum of the water's partial pressures at most
+    P (``certify_states``'s gas check); the water's pressure equal to the gas's."""
+    from .certificate import gas_eos
 
     N = rows.n
     qg = gas["qg"]
@@ -912,8 +912,8 @@ def _gas_targets(db, gas, rows, n, si_target, gas_phi, eq) -> dict:
     for r in range(N):
         nr = ip_n[r]
         if gas["present"][r] and np.all(nr > 0):
-            P_r, _vm, lphi = pr_mixture(db, names, nr, float(rows.T[r]), P=Pg[r] if fixed_p else None,
-                                        V=None if fixed_p else Vg[r])
+            P_r, lphi = gas_eos(db, names, nr, float(rows.T[r]), P=Pg[r] if fixed_p else None,
+                                V=None if fixed_p else Vg[r])
             p_gas[r] = P_r
             si_target[r, qg] = np.log10(nr / nr.sum() * P_r)
             for j, nm in enumerate(names):
