@@ -565,8 +565,9 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             _reaction_row(ph_rx[p], tab, J, r)
         if gas_k[p] != 0:
             # a GAS_PHASE component: its slot holds -n, n its moles in the gas (whose initial moles
-            # are in the totals): SI = log10(n) + target, the target log10(Z R T / V) + log10 phi
-            # (fixed volume) or log10(P / n_gas) + log10 phi (fixed pressure: n / n_gas the mole fraction)
+            # are in the totals). Fixed volume: SI = log10 n + ph_si, ph_si = log10(Z R T / V) + log10
+            # phi; fixed pressure: SI = log10(n / n_gas) + ph_si, ph_si = log10 P + log10 phi, n_gas the
+            # moles of the gas (n / n_gas its mole fraction)
             ng = -v[r]
             if not (ng > 0.0) or (gas_k[p] == GAS_FIXED_P and not (ngas > 0.0)):
                 if strict:

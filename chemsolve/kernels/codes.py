@@ -88,7 +88,7 @@ AQ_PSI = 7
 # a component of a GAS_PHASE in the slot of an equilibrium phase (tableau array tab[25]; 0: a phase):
 # its slot holds -n [mol] in the gas, its row is SI = log10 n + target (kernels.aqueous_eqs.assemble)
 GAS_FIXED_V = 1  # fixed volume: target log10(Z R T / V) + log10 phi
-GAS_FIXED_P = 2  # fixed total pressure: target log10(P / n_gas) + log10 phi, n_gas the gas's moles
+GAS_FIXED_P = 2  # fixed total pressure: target log10 P + log10 phi, and n / n_gas in place of n
 
 # --- which formulation converged an aqueous row (the message says so) ---------------------
 AQM_NEWTON = 0  # ionic strength inside Newton (the default)
