@@ -4,7 +4,8 @@
 ``chemsolve/data/README.md``) or any PHREEQC-format file by path; ``speciate(db, totals, T, pH)``
 speciates one water with PHREEQC's ion-association equations; ``Solution`` is PHREEQC's SOLUTION
 block (units, ``as``/``gfw``, charge, totals fixed by phases, redox couples); ``react`` a reaction
-step (EQUILIBRIUM_PHASES, REACTION, temperature and pressure; ``mix`` is MIX);
+step (EQUILIBRIUM_PHASES, REACTION, EXCHANGE, SURFACE, GAS_PHASE (``gas_phase``), temperature and
+pressure; ``mix`` is MIX);
 ``run_phreeqc_input`` runs a PHREEQC input file.
 """
 
@@ -22,6 +23,7 @@ from .database import (
     species_charge,
 )
 from .exchange import Exchanger, equilibrate_exchange, exchanger
+from .gas_phase import GasPhase, gas_phase
 from .options import AqueousOptions
 from .phreeqc_input import PhreeqcRun, run_phreeqc_input
 from .reaction_step import BatchReaction, ReactionResult, WaterState, mix, react
@@ -38,6 +40,7 @@ __all__ = [
     "DatabaseError",
     "DatabaseWarning",
     "Exchanger",
+    "GasPhase",
     "MasterSpecies",
     "Phase",
     "PhreeqcRun",
@@ -51,6 +54,7 @@ __all__ = [
     "equilibrate_exchange",
     "equilibrate_surface",
     "exchanger",
+    "gas_phase",
     "load_database",
     "mix",
     "parse_formula",

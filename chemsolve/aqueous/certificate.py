@@ -35,7 +35,7 @@ import numpy as np
 from ..certificate import BatchCertificate, Certificate
 from .database import Database, parse_formula
 
-__all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "measure_cost"]
+__all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "gas_eos", "measure_cost"]
 
 # Tolerances, each with its reason. The solver stops at max |log10(sum/total)| <= 1e-12 in its
 # mass balances, a charge residual <= 1e-12 of the charge the totals carry, an ionic strength settled
@@ -76,12 +76,19 @@ TOLERANCES = {
     # diffuse double layer: |surface charge - Gouy-Chapman charge at psi, I, T| / (sum |z| n + |that|) [-],
     # a balance of charge like the others (the solver stops at 1e-12 of the same scale)
     "surface charge-potential": 1e-9,
+    # with a GAS_PHASE (each component's log10(p phi) = SI is the saturation-index check): the
+    # water's pressure equal to the gas's, |log10(P water / P gas)|, the gas's recomputed from its
+    # moles (fixed volume); and a fixed-pressure gas left out only where the water's partial pressures
+    # add up to no more than P: max(log10(sum 10^SI / P), 0) [log10 units]. The refresh of the gas stops
+    # at 1e-12 of them; PHREEQC's own margin (1e-7 atm over P) is below 1e-6 in log10 above 0.2 atm
+    "gas pressure": 1e-6,
 }
 UNITS = {"mass action": "log10", "mass balance": "rel", "charge balance": "rel", "pH": "pH",
          "activity coefficients": "log10", "ionic strength": "of max(I, 1)", "water activity": "",
          "saturation index": "log10", "phase amount": "rel", "species set": "species", "electron balance": "rel",
          "water balance": "rel", "exchange mass action": "log10", "exchange sites": "rel",
-         "surface mass action": "log10", "surface sites": "rel", "surface charge-potential": "rel"}
+         "surface mass action": "log10", "surface sites": "rel", "surface charge-potential": "rel",
+         "gas pressure": "log10"}
 
 _FIXED = ("H+", "H2O", "e-")
 LN10 = math.log(10.0)
@@ -129,6 +136,50 @@ def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
     Av = kappa * e2_over_eps_kT * 0.0820597 * 1e3 * Tk * (c / (b + pb) * 1.01325 / eps - kappa0 / 3.0)
     return {"A": kappa * e2_over_eps_kT / (2.0 * LN10), "B": kappa * 1e-8, "Av": Av,
             "Q": c / (b + pb) / eps / eps * 41.84004, "rho": rho, "P": Peff, "eps": np.where(eps > 0, eps, 10.0)}
+
+
+def gas_eos(db: Database, names: list[str], n, T: float, P: float | None = None, V: float | None = None):
+    """(P [atm], log10 phi (k,)) of a gas of moles ``n`` at T [K] and its total pressure P or its volume V
+    [L]: the certificate's own Peng-Robinson (PHREEQC's constants, mixing rules, H2O(g) factors and clamp
+    of ln phi, as ``gas_phase.pr_mixture``, written a second time: the molar volume at a given P as the
+    largest real root of the cubic by ``numpy.roots``, the root PHREEQC's Cardano branches pick); ideal
+    gases (no -T_c/-P_c): phi = 1, P V = N R T."""
+    from .gas_phase import _binary
+
+    R = 0.0820597
+    n = np.asarray(n, dtype=float)
+    N = n.sum()
+    RT = R * T
+    k = len(names)
+    crit = [(db.phases[g].t_c, db.phases[g].p_c, db.phases[g].omega) for g in names]
+    if not all(tc > 0 and pc > 0 for tc, pc, _ in crit):
+        return (N * RT / V if P is None else P), np.zeros(k)
+    x = n / N if k > 1 else np.ones(1)
+    tc = np.array([c[0] for c in crit])
+    pc = np.array([c[1] for c in crit])
+    om = np.array([c[2] for c in crit])
+    kap = 0.37464 + om * (1.54226 - 0.26992 * om)
+    a = 0.457235 * R * R * tc * tc / pc * (1.0 + kap * (1.0 - np.sqrt(T / tc))) ** 2
+    b = 0.077796 * R * tc / pc
+    aij = np.sqrt(np.outer(a, a)) * np.array([[_binary(p, q) for q in names] for p in names]) * (x > 0)[None, :]
+    am = x @ aij @ x
+    bm = x @ b
+    if P is None:
+        Vm = V / N
+        P = RT / (Vm - bm) - am / (Vm * Vm + 2.0 * bm * Vm - bm * bm)
+        P = P if P > 0 else 1.0
+    else:
+        roots = np.roots([1.0, bm - RT / P, (am - 2.0 * RT * bm) / P - 3.0 * bm * bm,
+                          bm ** 3 + (RT * bm * bm - am * bm) / P])
+        Vm = float(np.max(roots[np.abs(roots.imag) <= 1e-9 * np.abs(roots).max()].real))
+    Z = P * Vm / RT
+    A = am * P / RT ** 2
+    B = bm * P / RT
+    if not Z > B:
+        return P, np.where(x > 0, -4.6 / LN10, 0.0)
+    ln = (b / bm * (Z - 1.0) - np.log(Z - B) + A / (2.828427 * B) * (b / bm - 2.0 * (aij @ x) / am)
+          * np.log((Z + 2.41421356 * B) / (Z - 0.41421356 * B)))
+    return P, np.where(x > 0, np.clip(ln, -4.6, 4.44) / LN10, 0.0)
 
 
 def _dh_ab(T: np.ndarray, aw: np.ndarray, P=1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -505,7 +556,7 @@ def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], 
 def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge, totals, *,
                    phases=(), si_target=None, amount=None, n=None, checked=None, lower=None, upper=None,
                    formulas=None, P=None, W=None, conserved=None, gas_phi=None, fixed_si=None, couples=None,
-                   default_couple=None, exchange=None, surface=None) -> BatchCertificate:
+                   default_couple=None, exchange=None, surface=None, gas=None) -> BatchCertificate:
     """Certify N returned states at once.
 
     species : names of the columns of ``m`` (N, ns) [mol/kgw] and ``lg`` (N, ns) reported log10
@@ -531,6 +582,9 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     nddl) F psi / (2RT ln10), "area" (N, nddl) [m2]}: the same for a surface (``surface`` module), whose
     charge also counts in the charge balance; with a diffuse double layer the mass action carries
     exp(-F psi/RT) per charge and each surface's charge must equal its diffuse layer's.
+    gas : a GAS_PHASE's {"cols": its components (among ``phases``), "limit" (N,) P where a
+    fixed-pressure gas is absent (NaN elsewhere), "p_gas" (N,) its pressure recomputed from its moles,
+    "p_water" (N,) the pressure the water was solved at}: "gas pressure" (see TOLERANCES).
     """
     fixed_si = dict(fixed_si or {})
     N0 = np.asarray(m).shape[0]
@@ -603,6 +657,7 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     # a phase's e- follows the solution's default couple (PHREEQC's prep.cpp rewrites every phase so)
     extra["phase_couple"] = (_couple_def(db, cs, default_couple) if default_couple and default_couple != "pe"
                              else None)
+    extra["gas"] = gas
     if rows.size:
         _check_rows(cs, rows, m, np.asarray(lg, dtype=float), *(np.broadcast_to(np.asarray(a, dtype=float), (N,))
                                                                 for a in (pH, pe, T, I, aw)),
@@ -611,6 +666,8 @@ def certify_states(db: Database, species, keys, m, lg, pH, pe, T, I, aw, charge,
     for k in ("electron balance", "water balance"):
         if extra["conserved"] is None:
             vals[k][rows] = 0.0
+    if gas is None or not cs.phases:
+        vals["gas pressure"][rows] = 0.0
     return BatchCertificate(vals, dict(TOLERANCES), where, dict(UNITS), checked, "aqueous")
 
 
@@ -879,6 +936,19 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             over = (np.maximum(np.maximum(nn - up, np.where(np.isfinite(low), low - nn, 0.0)), 0.0)
                     / np.maximum(amt, 1.0))
             vals["phase amount"][rows], where["phase amount"][rows] = _worst(over, cs.phases)
+            g = extra.get("gas")
+            if g is not None:
+                gi = [cs.phases.index(k) for k in g["cols"]]
+                lim = np.asarray(g["limit"], dtype=float)[rows]
+                ssum = np.log10(np.sum(10.0 ** np.minimum(si[:, gi], 300.0), axis=1))
+                absent = np.where(np.isfinite(lim), np.maximum(ssum - np.log10(np.where(np.isfinite(lim), lim, 1.0)),
+                                                               0.0), 0.0)
+                pdev = np.abs(np.log10(np.asarray(g["p_water"], dtype=float)[rows]
+                                       / np.asarray(g["p_gas"], dtype=float)[rows]))
+                gv = np.maximum(absent, np.where(np.isnan(pdev), np.inf, pdev))
+                vals["gas pressure"][rows] = gv
+                where["gas pressure"][rows] = np.where(absent > 0, "sum of partial pressures over P (gas absent)",
+                                                       "water's pressure vs the gas's")
         else:
             vals["saturation index"][rows] = 0.0
             vals["phase amount"][rows] = 0.0

@@ -3,18 +3,19 @@
 Reads the blocks of a PHREEQC input that chemsolve computes: SOLUTION, EQUILIBRIUM_PHASES, EXCHANGE
 (a composition, or sites with ``-equilibrate``), SURFACE (sites in moles, or ``-sites_units
 density``, with specific area and mass; PHREEQC's default diffuse double layer or ``-no_edl``; with
-``-equilibrate n``),
+``-equilibrate n``), GAS_PHASE (``-fixed_pressure`` or ``-fixed_volume``, ``-pressure``, ``-volume``,
+``-temperature``, partial pressures; ``-equilibrate n`` at a fixed volume),
 REACTION, MIX, USE, SAVE, REACTION_TEMPERATURE, REACTION_PRESSURE, SELECTED_OUTPUT (its plain
 columns), TITLE, END, and the database blocks of an input (SOLUTION_MASTER_SPECIES, SOLUTION_SPECIES,
 PHASES, EXCHANGE_MASTER_SPECIES, EXCHANGE_SPECIES, SURFACE_MASTER_SPECIES, SURFACE_SPECIES). Any
-other block (KINETICS, GAS_PHASE, USER_PUNCH, USER_GRAPH, PRINT, ...) or option not modelled (SURFACE
+other block (KINETICS, USER_PUNCH, USER_GRAPH, PRINT, ...) or option not modelled (SURFACE
 -diffuse_layer, -donnan, -cd_music, -ccm, a surface linked to a phase) is refused,
 naming it and its line: a result that ignored it would silently differ from PHREEQC's.
 
 Simulations run as PHREEQC runs them (mainsubs.cpp, step.cpp): each simulation (to END) first
 calculates its new initial solutions, then its new exchangers and surfaces equilibrated with a
-solution (``-equilibrate n``: states ``i_exch``, ``i_surf``), then, when it defines or USEs a
-reactant (EQUILIBRIUM_PHASES, EXCHANGE, SURFACE, REACTION, MIX, REACTION_TEMPERATURE,
+solution (``-equilibrate n``: states ``i_exch``, ``i_surf``, ``i_gas``), then, when it defines or USEs a
+reactant (EQUILIBRIUM_PHASES, EXCHANGE, SURFACE, GAS_PHASE, REACTION, MIX, REACTION_TEMPERATURE,
 REACTION_PRESSURE), its batch reaction: every step starts
 again from the same solution (or mixture) and assemblage, with the reaction amount of that step,
 and the step's temperature and pressure; the steps of a simulation are one compiled batch. SAVE keeps
@@ -62,7 +63,7 @@ MAX_CHARS = 20_000_000  # an input larger than this is refused (a PHREEQC input 
 MAX_STEPS = 100_000  # steps of one reaction
 MAX_LINE = 100_000  # characters of one line
 
-SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "EXCHANGE", "SURFACE", "REACTION", "MIX", "USE", "SAVE",
+SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "EXCHANGE", "SURFACE", "GAS_PHASE", "REACTION", "MIX", "USE", "SAVE",
              "REACTION_TEMPERATURE", "REACTION_PRESSURE", "SELECTED_OUTPUT", "TITLE", "END")
 DATABASE_BLOCKS = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "EXCHANGE_MASTER_SPECIES",
                    "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")
@@ -135,6 +136,7 @@ class StepRecord:
     reaction: float = float("nan")  # moles of the REACTION of the step, PHREEQC's step_x
     exchange: dict = field(default_factory=dict)  # moles of each exchange species (i_exch, react with EXCHANGE)
     surface: dict = field(default_factory=dict)  # moles of each surface species (react with SURFACE)
+    gas: dict = field(default_factory=dict)  # the gas phase after the step (react with GAS_PHASE): result.gas
 
     def to_dict(self) -> dict[str, Any]:
         r = self.result
@@ -149,7 +151,7 @@ class StepRecord:
              "phase_delta": ({k: -v for k, v in getattr(r, "phase_dissolved", {}).items()}
                              if self.state == "react" else {}),
              "exchange": dict(self.exchange), "surface": dict(self.surface),
-             "surface_potential": dict(getattr(r, "surface_potential", {}) or {})}
+             "surface_potential": dict(getattr(r, "surface_potential", {}) or {}), "gas": dict(self.gas)}
         return d
 
 
@@ -187,16 +189,22 @@ class PhreeqcRun:
         eq = sorted({k for r in rows for k in r["phase_moles"]})
         ex = sorted({k for r in rows for k in r["exchange"]})
         su = sorted({k for r in rows for k in r["surface"]})
+        gs = list(dict.fromkeys(k for r in rows for k in r["gas"].get("moles", {})))
         head = ["sim", "state", "soln", "step", "status", "temp_C", "pH", "pe", "mu", "mass_H2O", "charge_eq"]
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(head + [f"m_{s}" for s in sp] + [f"si_{p}" for p in ph] + [f"eq_{p}" for p in eq]
-                   + [f"d_{p}" for p in eq] + [f"ex_{s}" for s in ex] + [f"surf_{s}" for s in su])
+                   + [f"d_{p}" for p in eq] + [f"ex_{s}" for s in ex] + [f"surf_{s}" for s in su]
+                   + (["gas_P_atm", "gas_V_L", "gas_total_mol"] if gs else [])
+                   + [f"gas_n_{g}" for g in gs] + [f"gas_p_{g}" for g in gs])
         for r in rows:
             w.writerow([r[h] for h in head] + [_num(r["molality"].get(s)) for s in sp]
                        + [_num(r["si"].get(p)) for p in ph] + [_num(r["phase_moles"].get(p)) for p in eq]
                        + [_num(r["phase_delta"].get(p)) for p in eq] + [_num(r["exchange"].get(s)) for s in ex]
-                       + [_num(r["surface"].get(s)) for s in su])
+                       + [_num(r["surface"].get(s)) for s in su]
+                       + ([_num(r["gas"].get(k)) for k in ("pressure", "volume", "total_moles")] if gs else [])
+                       + [_num(r["gas"].get("moles", {}).get(g)) for g in gs]
+                       + [_num(r["gas"].get("partial_pressure", {}).get(g)) for g in gs])
         return buf.getvalue()
 
 
@@ -214,11 +222,14 @@ class PhreeqcRun:
                 phases += [p for p in (getattr(s.result, "phase_moles", None) or {}) if p not in phases]
         rx = any(s.state == "react" and not math.isnan(s.reaction) for s in self.steps)
         exs = list(dict.fromkeys(k for s in self.steps for k, v in {**s.exchange, **s.surface}.items() if v > 1e-12))
+        gs = list(dict.fromkeys(k for s in self.steps for k in s.gas.get("moles", {})))
         head = ["sim", "state", "soln", "step", "status", "T [C]", "pH", "pe", "I [mol/kgw]", "H2O [kg]"]
         head += ["reaction [mol]"] * rx
         for p in phases:
             head += [f"SI {p}", f"mol {p}"]
         head += [f"mol {x}" for x in exs]
+        if gs:
+            head += ["gas P [atm]", "gas V [L]"] + [f"{x} mol, atm" for x in gs]
         rows = []
         for s in self.steps:
             r = s.result
@@ -232,6 +243,11 @@ class PhreeqcRun:
                 row += [_g(r.saturation_index.get(p), ".5f"), _g(moles.get(p), ".6g")]
             both = {**s.exchange, **s.surface}
             row += [_g(both.get(x), ".6g") if both else "-" for x in exs]
+            if gs:
+                gd = s.gas
+                row += [_g(gd.get("pressure"), ".6g") if gd else "-", _g(gd.get("volume"), ".6g") if gd else "-"]
+                row += [(f"{gd['moles'].get(x, 0.0):.6g}, {gd['partial_pressure'].get(x, 0.0):.6g}" if gd else "-")
+                        for x in gs]
             rows.append(row)
         parts = [f"database {Path(self.database).name}; {len(self.steps)} calculation(s)",
                  table(rows, head) if rows else "(no calculation)"]
@@ -540,6 +556,74 @@ def _exchange(db: Database, b: Block, fname: str):
 
 
 @dataclass
+class GasDef:
+    """A GAS_PHASE block: {gas phase: partial pressure [atm]}, fixed "pressure" or "volume", the
+    pressure [atm], volume [L], temperature [C], and the solution to equilibrate with (fixed volume)."""
+
+    pressures: dict[str, float]
+    fixed: str
+    pressure: float
+    volume: float
+    tc: float
+    equilibrate: int | None
+    where: str
+
+
+_GAS_OPTS = ("pressure", "volume", "temperature", "fixed_pressure", "fixed_volume", "equilibrium", "equilibrate",
+             "equil")
+
+
+def _gas_def(db: Database, b: Block, fname: str):
+    """GAS_PHASE (PHREEQC's read_gas_phase options; a component line: phase and partial pressure [atm])."""
+    where = f"{fname}:{b.line}"
+    first, last, _ = _number(b.head, where)
+    comps: dict[str, float] = {}
+    fixed, P, V, tc, eq = "pressure", 1.0, 1.0, 25.0, None
+    for ln in b.lines:
+        w = f"{fname}:{ln.no}"
+        toks = ln.text.split()
+        if toks[0].startswith("-"):
+            opt = _option(toks[0], _GAS_OPTS)
+            if opt is None:
+                raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in GAS_PHASE")
+            if opt in ("fixed_pressure", "fixed_volume"):
+                fixed = opt.split("_")[1]
+                continue
+            if opt in ("equilibrium", "equilibrate", "equil"):
+                if len(toks) < 2 or not _RANGE.match(toks[1]):
+                    raise InvalidInputError(f"{w}: -equilibrate needs a solution number")
+                eq = int(_RANGE.match(toks[1]).group(1))
+                continue
+            if len(toks) < 2:
+                raise InvalidInputError(f"{w}: -{opt} needs a number")
+            x = _float(toks[1], w, f"-{opt}")
+            if opt == "temperature":
+                if not (math.isfinite(x) and x > -273.15):
+                    raise InvalidInputError(f"{w}: -temperature must be above -273.15 C, got {toks[1]!r}")
+                tc = x
+            elif not (math.isfinite(x) and x > 0):
+                raise InvalidInputError(f"{w}: -{opt} must be finite and > 0, got {toks[1]!r}")
+            elif opt == "pressure":
+                P = x
+            else:
+                V = x
+            continue
+        name = toks[0]
+        if name not in db.phases:
+            raise InvalidInputError(f"{w}: {name!r} is not a phase of the database")
+        x = _float(toks[1], w, f"partial pressure of {name}") if len(toks) > 1 else 0.0
+        if not (math.isfinite(x) and x >= 0):
+            raise InvalidInputError(f"{w}: partial pressure of {name} must be finite and >= 0, got {toks[1]!r}")
+        comps[name] = x
+    if not comps:
+        raise InvalidInputError(f"{where}: GAS_PHASE without a gas")
+    if eq is not None and fixed == "pressure":  # as PHREEQC's tidy_gas_phase
+        raise InvalidInputError(f"{where}: GAS_PHASE: -equilibrate is for a fixed-volume gas phase (PHREEQC refuses "
+                                "it with -fixed_pressure)")
+    return GasDef(comps, fixed, P, V, tc, eq, where), first, last
+
+
+@dataclass
 class SurfaceDef:
     """A SURFACE block: {site type: moles of sites}, {surface: (specific area m2/g, grams)}, the
     electrostatic model ("ddl", PHREEQC's default, or "no_edl")."""
@@ -811,7 +895,7 @@ def _mix(b: Block, fname: str):
 _USE_KEYS = {"solution": "solution", "equilibrium_phases": "equilibrium_phases", "pure_phases": "equilibrium_phases",
              "equilibria": "equilibrium_phases", "equilibrium": "equilibrium_phases", "pure": "equilibrium_phases",
              "equilibrium_phase": "equilibrium_phases", "reaction": "reaction", "mix": "mix", "exchange": "exchange",
-             "surface": "surface",
+             "surface": "surface", "gas_phase": "gas_phase",
              "reaction_temperature": "temperature", "reaction_pressure": "pressure", "reaction_pressures": "pressure"}
 
 
@@ -823,7 +907,7 @@ def _use(b: Block, fname: str) -> tuple[str, int | None]:
     kind = _USE_KEYS.get(toks[0].lower())
     if kind is None:
         raise InvalidInputError(f"{where}: USE {toks[0]}: chemsolve uses solution, equilibrium_phases, exchange, "
-                                "surface, reaction, mix, reaction_temperature or reaction_pressure")
+                                "surface, gas_phase, reaction, mix, reaction_temperature or reaction_pressure")
     if len(toks) < 2:
         return kind, 1
     if toks[1].lower().startswith("n"):
@@ -838,9 +922,9 @@ def _save(b: Block, fname: str) -> tuple[str, int, int]:
     where = f"{fname}:{b.line}"
     toks = b.head.split()
     kind = _USE_KEYS.get(toks[0].lower()) if toks else None
-    if kind not in ("solution", "equilibrium_phases", "exchange", "surface"):
-        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution, equilibrium_phases, exchange or surface, "
-                                f"got {b.head!r}")
+    if kind not in ("solution", "equilibrium_phases", "exchange", "surface", "gas_phase"):
+        raise InvalidInputError(f"{where}: SAVE: chemsolve saves a solution, equilibrium_phases, exchange, surface or "
+                                f"gas_phase, got {b.head!r}")
     if len(toks) < 2 or not _RANGE.match(toks[1]):
         raise InvalidInputError(f"{where}: SAVE {toks[0]}: expected a number")
     m = _RANGE.match(toks[1])
@@ -881,7 +965,7 @@ def _selected_output(b: Block, fname: str, old: dict | None) -> tuple[int, dict]
         opt = _option(toks[0], _SO_OPTS)
         if opt is None:
             raise InvalidInputError(f"{w}: unknown option {toks[0]!r} in SELECTED_OUTPUT")
-        if opt == "gases":  # no GAS_PHASE is read: PHREEQC's columns then hold 0 moles
+        if opt == "gases":  # PHREEQC's pressure, total mol, volume and g_<gas> columns (0 without a gas phase)
             spec["gases"] = list(spec.get("gases", [])) + toks[1:]
             continue
         if opt in ("inverse", "kinetic_reactants", "kinetics", "solid_solutions", "inverse_modeling",
@@ -919,6 +1003,7 @@ class _Store:
     pp: dict[int, dict] = field(default_factory=dict)
     exchangers: dict[int, Any] = field(default_factory=dict)  # number -> Exchanger
     surfaces: dict[int, Any] = field(default_factory=dict)  # number -> Surface
+    gases: dict[int, Any] = field(default_factory=dict)  # number -> GasPhase
     reactions: dict[int, ReactionDef] = field(default_factory=dict)
     mixes: dict[int, dict] = field(default_factory=dict)
     temps: dict[int, ListDef] = field(default_factory=dict)
@@ -1026,6 +1111,7 @@ def _rebind(store: _Store, db: Database) -> _Store:
     store.solutions = {k: replace(v, db=db) for k, v in store.solutions.items()}
     store.exchangers = {k: replace(v, db=db) for k, v in store.exchangers.items()}
     store.surfaces = {k: replace(v, db=db) for k, v in store.surfaces.items()}
+    store.gases = {k: replace(v, db=db) for k, v in store.gases.items()}
     return store
 
 
@@ -1038,6 +1124,7 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
     new_solutions: list[tuple[int, Solution, int]] = []
     new_exchangers: list[tuple[int, ExchangeDef, int]] = []
     new_surfaces: list[tuple[int, SurfaceDef, int]] = []
+    new_gases: list[tuple[int, GasDef, int]] = []
     saves: list[tuple[str, int, int]] = []
     for b in blocks:
         k = b.keyword
@@ -1060,6 +1147,10 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
             sd, a, z = _surface(db, b, fname)
             new_surfaces.append((a, sd, z))
             defined.setdefault("surface", a)
+        elif k == "GAS_PHASE":
+            gd, a, z = _gas_def(db, b, fname)
+            new_gases.append((a, gd, z))
+            defined.setdefault("gas_phase", a)
         elif k == "REACTION":
             rd, a, z = _reaction(db, b, fname)
             for n in range(a, z + 1):
@@ -1108,10 +1199,15 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
         su = _initial_surface(store, sd, sim, a, steps, selected, title)
         for n in range(a, z + 1):
             store.surfaces[n] = su
+    # 3b. the new gas phases: by partial pressures, or equilibrated with a solution (initial_gas_phases)
+    for a, gd, z in sorted(new_gases, key=lambda t: t[0]):
+        g = _initial_gas(store, gd, sim, a, steps, selected, title)
+        for n in range(a, z + 1):
+            store.gases[n] = g
     # 4. the batch reaction
     which = {**defined, **use}
-    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "surface", "reaction", "mix",
-                                                      "temperature", "pressure"))
+    reactive = any(which.get(k) is not None for k in ("equilibrium_phases", "exchange", "surface", "gas_phase",
+                                                      "reaction", "mix", "temperature", "pressure"))
     if not reactive:  # SAVE keeps what a batch reaction left: without one PHREEQC saves nothing (IPhreeqc
         return        # 3.8 and PhreeqcRM: a later USE of the number is "Solution n not found")
     last_state, last_pp, last = _reaction_steps(store, which, sim, fname, blocks, steps, selected, title,
@@ -1127,6 +1223,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
                 store.exchangers[n] = last.exchanger
             elif kind == "surface" and last is not None and last.surface_state is not None:
                 store.surfaces[n] = last.surface_state
+            elif kind == "gas_phase" and last is not None and last.gas_phase is not None:
+                store.gases[n] = last.gas_phase
 
 
 def _initial_exchanger(store: _Store, xd: ExchangeDef, sim: int, n: int, steps, selected, title):
@@ -1151,6 +1249,32 @@ def _initial_exchanger(store: _Store, xd: ExchangeDef, sim: int, n: int, steps, 
     steps.append(rec)
     _punch(store, rec, selected)
     return ex
+
+
+def _initial_gas(store: _Store, gd: GasDef, sim: int, n: int, steps, selected, title):
+    """The gas of a GAS_PHASE block: its partial pressures at its temperature, or (fixed volume,
+    ``-equilibrate``) the partial pressures 10^SI of solution n at its temperature, as ideal-gas moles
+    (PHREEQC's initial_gas_phases: a calculation of its own, state i_gas, reported with that solution)."""
+    from .gas_phase import R_LITER_ATM, gas_phase
+
+    try:
+        if gd.equilibrate is None:
+            return gas_phase(store.db, gd.pressures, fixed=gd.fixed, pressure=gd.pressure, volume=gd.volume,
+                             temperature=gd.tc + 273.15)
+        res = store.solution_results.get(gd.equilibrate)
+        if res is None or getattr(res, "state", None) is None:
+            raise InvalidInputError(f"-equilibrate {gd.equilibrate}: solution {gd.equilibrate} is not defined "
+                                    "(or its calculation did not converge)")
+        # moles p V / R T at the solution's temperature, p = 10^SI, for Peng-Robinson gases too (PHREEQC's)
+        p = {k: (10.0 ** res.saturation_index[k] if k in res.saturation_index else 0.0) for k in gd.pressures}
+        g = gas_phase(store.db, {k: v * gd.volume / (R_LITER_ATM * res.T) for k, v in p.items()}, fixed="volume",
+                      volume=gd.volume, temperature=res.T, units="mol")
+    except InvalidInputError as err:
+        raise InvalidInputError(f"{gd.where}: {err}") from None
+    rec = StepRecord(sim, "i_gas", n, -99, res, title)
+    steps.append(rec)
+    _punch(store, rec, selected)
+    return g
 
 
 def _initial_surface(store: _Store, sd: SurfaceDef, sim: int, n: int, steps, selected, title):
@@ -1214,6 +1338,10 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
     rd = store.reactions.get(rx_n) if rx_n is not None else None
     if rx_n is not None and rd is None:
         raise InvalidInputError(f"{where}: REACTION {rx_n} is not defined")
+    g_n = which.get("gas_phase")
+    gas = store.gases.get(g_n) if g_n is not None else None
+    if g_n is not None and gas is None:
+        raise InvalidInputError(f"{where}: GAS_PHASE {g_n} is not defined")
     t_n, p_n = which.get("temperature"), which.get("pressure")
     td = store.temps.get(t_n) if t_n is not None else None
     pd = store.pressures.get(p_n) if p_n is not None else None
@@ -1229,12 +1357,21 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
         amounts.append(x)
         Ts.append(td.for_step(k) + 273.15 if td is not None else st.T)
         Ps.append(pd.for_step(k) if pd is not None else st.P)
-    res = react(waters, phases=pp or None, T=np.array(Ts), P=np.array(Ps), exchange=exr, surface=sur,
-                ionic_strength=ionic)
+    gas_kw: dict[str, Any] = {}
+    if gas is not None:  # the water is at the gas's pressure; REACTION_PRESSURE sets a fixed-pressure gas's
+        from dataclasses import replace
+
+        if pd is not None and gas.fixed == "volume":
+            raise InvalidInputError(f"{where}: REACTION_PRESSURE with a fixed-volume GAS_PHASE (its pressure is "
+                                    "the gas's) is not modelled")
+        gas_kw["gas"] = [replace(gas, pressure=Ps[k]) for k in range(count)] if pd is not None else gas
+    res = react(waters, phases=pp or None, T=np.array(Ts), P=None if gas is not None else np.array(Ps),
+                exchange=exr, surface=sur, ionic_strength=ionic, **gas_kw)
     last_state = last_pp = last = None
     for k in range(count):
         r = res.row(k)
-        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k], dict(r.exchange), dict(r.surface))
+        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k], dict(r.exchange), dict(r.surface),
+                         dict(r.gas))
         steps.append(rec)
         _punch(store, rec, selected)
         if r.status != Status.CONVERGED:
@@ -1281,8 +1418,13 @@ def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
             row[f"d_{p}"] = -dd.get(p, 0.0)
         for p in spec["si"]:
             row[f"si_{p}"] = r.saturation_index.get(p, -999.999)
+        if spec.get("gases"):  # PHREEQC's columns: pressure, total mol, volume (0 without a gas), g_<gas> moles
+            gd = rec.gas
+            row["pressure"] = gd.get("pressure", 0.0) if gd else 0.0
+            row["total mol"] = gd.get("total_moles", 0.0) if gd else 0.0
+            row["volume"] = gd.get("volume", 0.0) if gd else 0.0
         for g in spec.get("gases", []):
-            row[f"g_{g}"] = 0.0
+            row[f"g_{g}"] = rec.gas.get("moles", {}).get(g, 0.0) if rec.gas else 0.0
         selected.setdefault(n, []).append(row)
 
 

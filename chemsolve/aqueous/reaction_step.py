@@ -279,6 +279,10 @@ class ReactionResult(Result):
     surface: dict[str, float] = field(default_factory=dict)  # moles of each surface species (SURFACE)
     surface_state: Any = None  # the surface after the step (``surface.Surface``), to react further
     surface_potential: dict[str, float] = field(default_factory=dict)  # psi [V] of each surface (DDL)
+    # GAS_PHASE: {"fixed", "pressure" [atm], "volume" [L], "total_moles", "moles", "partial_pressure"
+    # [atm], "log10_phi"} after the step, and the gas to react further (``gas_phase.GasPhase``)
+    gas: dict[str, Any] = field(default_factory=dict)
+    gas_phase: Any = None
 
 
 @dataclass(frozen=True)
@@ -316,6 +320,11 @@ class BatchReaction(BatchResultBase):
     surface: np.ndarray | None = None  # (N, nsu) moles of each surface species
     surfaces_ddl: list = field(default_factory=list)  # columns of ``surface_potential``
     surface_potential: np.ndarray | None = None  # (N, npsi) psi [V] of each diffuse-double-layer surface
+    gas_components: list = field(default_factory=list)  # columns of the gas arrays (GAS_PHASE)
+    gas_moles: np.ndarray | None = None  # (N, ng) [mol]
+    gas_partial_pressure: np.ndarray | None = None  # (N, ng) [atm]
+    gas_pressure: np.ndarray | None = None  # (N,) [atm]
+    gas_volume: np.ndarray | None = None  # (N,) [L]
     _rows: list = field(default_factory=list, repr=False)
 
     def row(self, i: int) -> ReactionResult:
@@ -387,7 +396,7 @@ def _as_array(name: str, v, N: int | None = None) -> np.ndarray:
     return a
 
 
-def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, surface=None,
+def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, surface=None, gas=None,
           ionic_strength: str = "newton",
           damping: Any = None, warm_start: bool = True, chunk: int = 16):
     """One reaction step (or a batch of them), as PHREEQC's batch reaction.
@@ -409,6 +418,10 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, s
         (``surface(db, {"Hfo_w": 2e-4}, edl="no_edl")``, ``equilibrate_surface``, or a result's
         ``surface_state``), or a list of these (one per row). The result carries ``surface`` (moles of
         each surface species), ``surface_potential`` (psi [V] of each DDL surface) and ``surface_state``.
+    gas : GAS_PHASE, a gas that comes to equilibrium with the water: a ``GasPhase`` (``gas_phase(db,
+        {"CO2(g)": 0.01, "N2(g)": 0.99}, fixed="pressure", pressure=1.0)``, or a result's
+        ``gas_phase``), or a list of these (one per row, same components). The water is at the gas's
+        pressure (P is then not given); the result carries ``gas`` and ``gas_phase``.
     ionic_strength : the formulation tried first ("newton" or "outer"); the rest of the fallback
         chain follows when it fails, and the message says so.
     warm_start : in a batch, each row of a chunk starts from its predecessor's solution.
@@ -445,6 +458,17 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, s
 
     sus = surfaces(db, surface, N)
     is_batch = is_batch or isinstance(surface, (list, tuple))
+    from .gas_phase import gas_phases
+
+    gps = gas_phases(db, gas, N)
+    is_batch = is_batch or isinstance(gas, (list, tuple))
+    if gps is not None and P is not None:
+        raise InvalidInputError("react: with a gas phase the water is at the gas's pressure; give the pressure to "
+                                "the gas phase (fixed pressure), not P")
+    if gps is not None:
+        clash = [k for k in gps[0].moles if k in {p.name for p in specs}]
+        if clash:
+            raise InvalidInputError(f"react: {clash[0]!r} is both an equilibrium phase and a gas-phase component")
     rows_states = []
     terms = formula_terms(db, list(arrays)) if arrays else []
     cols = []
@@ -466,14 +490,22 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, s
         if not (math.isfinite(Pr) and 0.0 < Pr <= 1000.0):
             raise InvalidInputError(f"P={Pr!r} atm must be in (0, 1000] (PHREEQC's range of the water-density fit)")
         rows_states.append((st, Tr, Pr))
-    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk, exs, sus)
+    out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk, exs, sus, gps)
     return out if is_batch else out.row(0)
 
 
 def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping, warm_start, chunk,
-               exs=None, sus=None) -> BatchReaction:
+               exs=None, sus=None, gps=None) -> BatchReaction:
     c = chem(db)
     N = len(rows_states)
+    # with a gas phase: its initial moles are in the totals, the water at its pressure (gas_step)
+    gas_names = list(gps[0].moles) if gps else []
+    if gps:
+        from .gas_step import start_pressure, with_gas
+
+        gterms = formula_terms(db, gas_names)
+        rows_states = [(with_gas(st, g, gterms), Tr, start_pressure(g, Tr, Pr))
+                       for (st, Tr, Pr), g in zip(rows_states, gps)]
     # with exchangers: the system's totals are the water's and the exchanger's (elements, sites, and
     # the electrons and water its species carry; the charge is the water's: exchange species are neutral)
     sites: list[str] = sorted({k for e in exs for k in e.sites}) if exs else []
@@ -519,10 +551,16 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
     # phases whose elements are absent and that have nothing to give take no part
     on_phase = [all(e in els or e in ("H", "O") for e in _phase_elements(db, p)) for p in specs]
     eq = [p for p, on in zip(specs, on_phase) if on]
+    # the gas's components whose elements are all in the system follow the phases (the others: none of
+    # them in the gas, PHREEQC's phase->in FALSE)
+    gas_on = [k for k in gas_names if all(e in els or e in ("H", "O") for e in db.phases[k].elements)]
+    qg = list(range(len(eq), len(eq) + len(gas_on)))
+    gkind = (_c.GAS_FIXED_P if gps[0].fixed == "pressure" else _c.GAS_FIXED_V) if gps else 0
+    eq = eq + [PhaseSpec(k, 0.0, 0.0) for k in gas_on]
     from .surface import surface_name
 
     psi = sorted({surface_name(s_) for s_ in ssites}) if sus and sus[0].edl == "ddl" else []
-    t = _reaction_tableau(db, keys, eq, tuple(sites), tuple(ssites), tuple(psi))
+    t = _reaction_tableau(db, keys, eq, tuple(sites), tuple(ssites), tuple(psi), {k: gkind for k in gas_on})
     rows = _model.new_rows(t, N)
     nc = t.nc
     npp = len(eq)
@@ -576,9 +614,16 @@ def _run_steps(db: Database, rows_states, specs: list[PhaseSpec], mode, damping,
         rows.XC[:, j] = 0.0
         g = np.array([su.guess.get(f"{sname}_psi", np.nan) for su in sus])
         rows.X[:, j] = np.where(np.isnan(g), 0.0, g)
-    raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
+    gas = None
+    if gps:
+        from .gas_step import solve as _solve_gas
+
+        raw, gas = _solve_gas(db, t, rows, eq, gps, qg, mode, damping, bool(warm_start), chunk)
+        gas.update(gps=gps, qg=qg, all_names=gas_names)
+    else:
+        raw = _model.run(t, rows, mode=mode, damping=damping, chain=bool(warm_start), chunk=chunk)
     idle = {p.name: p.moles for p, on in zip(specs, on_phase) if not on}
-    return _batch_result(db, t, raw, rows, eq, mode, idle, exs, E, cons, moles, sus)
+    return _batch_result(db, t, raw, rows, eq, mode, idle, exs, E, cons, moles, sus, gas)
 
 
 def _log10(a) -> np.ndarray:
@@ -656,21 +701,22 @@ def _with_sorbed(st: WaterState, sorbed, canon_of, charge: float = 0.0) -> Water
 
 
 def _reaction_tableau(db: Database, keys: list[str], eq: list[PhaseSpec], sites: tuple[str, ...] = (),
-                      ssites: tuple[str, ...] = (), psi: tuple[str, ...] = ()) -> Tableau:
-    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites, ssites, psi)
+                      ssites: tuple[str, ...] = (), psi: tuple[str, ...] = (), gas: dict | None = None) -> Tableau:
+    ck = ("reaction", tuple(keys), tuple((p.name, p.formula) for p in eq), sites, ssites, psi,
+          tuple(sorted((gas or {}).items())))
     cache = db.__dict__.setdefault("_model_tableaux", {})
     t = cache.get(ck)
     if t is None:
         t = build(db, keys, mode="reaction", phases=tuple(p.name for p in eq),
                   add_formulas={p.name: p.formula for p in eq if p.formula}, exchangers=sites, surfaces=ssites,
-                  psi=psi)
+                  psi=psi, gas=gas or None)
         if len(cache) > 256:
             cache.clear()
         cache[ck] = t
     return t
 
 
-def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles, sus=None) -> BatchReaction:
+def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles, sus=None, gas=None) -> BatchReaction:
     """idle : phases of the assemblage that took no part (their elements absent, nothing to give):
     reported with their moles unchanged, as PHREEQC lists them. exs : the exchangers of the rows
     (their species follow the aqueous ones in the tableau: reported apart, in moles)."""
@@ -683,6 +729,12 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
     su_sp = list(t.species[nx:])
     status = raw.status.copy()
     msgs = [_model.status_message(raw.res[r], mode)[1] for r in range(N)]
+    if gas:
+        from .gas_step import MAX_REFRESH
+
+        for r in np.flatnonzero(~gas["settled"]):
+            msgs[r] = (f"MAX_ITER: the gas phase's fugacity coefficients and pressure did not settle in {MAX_REFRESH} "
+                       "solves (each converged)")
     W = 10.0 ** raw.X[:, t.ilw]
     npp = len(eq)
     n = raw.X[:, t.nb + 2:t.nb + 2 + npp]
@@ -704,14 +756,42 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
     aq_cols = [j for j in range(t.nc) if j not in ex_cols and j not in su_cols and j not in psi_cols]
     tot = np.einsum("ij,jk->ik", m_aq, t.bal[:na][:, aq_cols]) if aq_cols \
         else np.zeros((N, 0))
-    cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus)
+    cert = _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus, gas)
+    # the gas's components are reported apart from the equilibrium phases
+    npe = npp - (len(gas["qg"]) if gas else 0)
+    gcols = list(gas["all_names"]) if gas else []
+    gm = gpp = gP = gV = None
+    if gas:
+        gm = np.zeros((N, len(gcols)))
+        for j, k in enumerate(gas["names"]):
+            gm[:, gcols.index(k)] = gas["n"][:, j]
+        gN = gm.sum(axis=1)
+        gP = np.asarray(gas["P"], dtype=float).copy()
+        gV = np.asarray(gas["V"], dtype=float).copy()
+        gpp = gm / np.where(gN > 0, gN, 1.0)[:, None] * gP[:, None]
+        glp = np.zeros((N, len(gcols)))
+        for j, k in enumerate(gas["names"]):
+            glp[:, gcols.index(k)] = gas["lphi"][:, j]
     for r in np.flatnonzero(status == Status.CHECK_FAILED):
         msgs[r] = failed_message(cert.row(int(r)))
     Peff = np.array([_peff(rows.T[r], rows.P[r], raw.res[r, 5]) for r in range(N)])
 
     def one(r):
         def make():
-            st_new = exr = sur = None
+            st_new = exr = sur = gpr = None
+            gd = {}
+            if gas:
+                g0 = gas["gps"][r]
+                gd = {"fixed": g0.fixed, "pressure": float(gP[r]), "volume": float(gV[r]),
+                      "total_moles": float(gm[r].sum()), "moles": dict(zip(gcols, gm[r].tolist())),
+                      "partial_pressure": dict(zip(gcols, gpp[r].tolist())),
+                      "log10_phi": dict(zip(gcols, glp[r].tolist()))}
+                if status[r] == Status.CONVERGED:
+                    from .gas_phase import GasPhase
+
+                    gpr = GasPhase(db, g0.fixed, dict(zip(gcols, gm[r].tolist())),
+                                   float(gP[r]) if g0.fixed == "volume" or gm[r].sum() > 0 else g0.pressure,
+                                   float(gV[r]) if g0.fixed == "pressure" else g0.volume, float(rows.T[r]))
             if status[r] == Status.CONVERGED:
                 st_new = water_state(db, aq_sp, m_aq[r], float(W[r]), float(rows.T[r]), float(Peff[r]),
                                      la_aq[r], float(pH[r]), float(pe[r]), float(raw.res[r, 4]), float(raw.res[r, 5]))
@@ -733,19 +813,22 @@ def _batch_result(db, t: Tableau, raw, rows, eq, mode, idle, exs, E, cons, moles
                 activity=dict(zip(aq_sp, (10.0 ** la_aq[r]).tolist())),
                 log_gamma=dict(zip(aq_sp, lg_aq[r].tolist())),
                 saturation_index={p: float(si[r, i]) for i, p in enumerate(phases)},
-                phase_moles={**{p.name: float(amounts[r, q] - n[r, q]) for q, p in enumerate(eq)}, **idle},
-                phase_dissolved={**{p.name: float(n[r, q]) for q, p in enumerate(eq)}, **dict.fromkeys(idle, 0.0)},
+                phase_moles={**{p.name: float(amounts[r, q] - n[r, q]) for q, p in enumerate(eq[:npe])}, **idle},
+                phase_dissolved={**{p.name: float(n[r, q]) for q, p in enumerate(eq[:npe])},
+                                 **dict.fromkeys(idle, 0.0)},
                 totals={t.components[j]: float(tot[r, i]) for i, j in enumerate(aq_cols)},
                 nit=int(raw.res[r, 1]), certificate=cert.row(r) if cert.checked[r] else None, state=st_new,
                 exchange=dict(zip(ex_sp, ex_n[r].tolist())), exchanger=exr,
                 surface=dict(zip(su_sp, su_n[r].tolist())), surface_state=sur,
-                surface_potential=dict(zip(t.psi, psi_v[r].tolist())))
+                surface_potential=dict(zip(t.psi, psi_v[r].tolist())), gas=gd, gas_phase=gpr)
         return make
 
-    return BatchReaction(aq_sp, phases, [p.name for p in eq], [t.components[j] for j in aq_cols], status, msgs,
+    return BatchReaction(aq_sp, phases, [p.name for p in eq[:npe]], [t.components[j] for j in aq_cols], status, msgs,
                          raw.res[:, 1].astype(np.int64), rows.T.copy(), Peff, pH, pe, raw.res[:, 4], raw.res[:, 5], W,
-                         charge, m_aq, lg_aq, si, amounts - n, n, tot, cert, exchange_species=ex_sp, exchange=ex_n,
-                         surface_species=su_sp, surface=su_n, surfaces_ddl=list(t.psi), surface_potential=psi_v,
+                         charge, m_aq, lg_aq, si, (amounts - n)[:, :npe], n[:, :npe], tot, cert, exchange_species=ex_sp,
+                         exchange=ex_n, surface_species=su_sp, surface=su_n, surfaces_ddl=list(t.psi),
+                         surface_potential=psi_v, gas_components=gcols, gas_moles=gm, gas_partial_pressure=gpp,
+                         gas_pressure=gP, gas_volume=gV,
                          _rows=[one(r) for r in range(N)])
 
 
@@ -755,7 +838,7 @@ def _peff(T: float, P: float, aw: float) -> float:
     return max(P, math.exp(11.6702 - 3816.44 / (Tk - 46.13)) * min(aw, 1.0))
 
 
-def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None) -> BatchCertificate:
+def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None, gas=None) -> BatchCertificate:
     """The independent certificate of every converged step (``certificate.certify_states`` with the
     reaction-step checks: carried charge, electrons, water, pressure; with an exchanger, its species and
     sites); failing rows become CHECK_FAILED. E (N, nc) the totals the rows were given (an exchanger's
@@ -786,18 +869,58 @@ def _certify(db, t, raw, rows, eq, W, n, status, E, cons, moles, sus=None) -> Ba
                    "u": raw.X[:, [t.components.index(k) for k in psi_keys]],
                    "area": rows.val[:, [t.components.index(k) for k in psi_keys]]}
     npp = len(eq)
+    si_target = np.array([[p.si for p in eq]] * N, dtype=float).reshape(N, npp)
+    gas_phi = {p.name: [pr_log10_phi(db.phases[p.name].t_c, db.phases[p.name].p_c, db.phases[p.name].omega,
+                                     float(rows.T[r]), 10.0 ** min(p.si, 3.5)) for r in range(N)]
+               for p in eq if db.phases[p.name].t_c > 0 and db.phases[p.name].p_c > 0}
+    gas_check = None
+    if gas:
+        gas_check = _gas_targets(db, gas, rows, n, si_target, gas_phi, eq)
     cert = certify_states(
         db, t.species[:na], keys, raw.m[:, :na], raw.lg[:, :na], -raw.X[:, t.ih], -raw.X[:, t.nc + 1], rows.T,
         raw.res[:, 4], raw.res[:, 5],
         np.ones(N, dtype=bool), TOT / Wc[:, None], phases=[p.name for p in eq],
-        si_target=np.array([[p.si for p in eq]] * N).reshape(N, npp), amount=moles, n=n,
+        si_target=si_target, amount=moles, n=n,
         lower=rows.lo,  # fill_rows's bounds: 0 for dissolve-only (and, in a reactor, absent) phases
         upper=np.where(np.array([p.only == "precipitate" for p in eq], dtype=bool), 0.0, moles).reshape(N, npp),
         formulas=[p.formula for p in eq], P=rows.P, W=W,
         conserved={"charge": cons[:, 0], "electrons": cons[:, 1], "water": cons[:, 2]},
-        gas_phi={p.name: [pr_log10_phi(db.phases[p.name].t_c, db.phases[p.name].p_c, db.phases[p.name].omega,
-                                       float(rows.T[r]), 10.0 ** min(p.si, 3.5)) for r in range(N)]
-                 for p in eq if db.phases[p.name].t_c > 0 and db.phases[p.name].p_c > 0},
-        checked=ok, exchange=exchange, surface=surface)
+        gas_phi=gas_phi, checked=ok, exchange=exchange, surface=surface, gas=gas_check)
     status[ok & ~cert.passed] = Status.CHECK_FAILED
     return cert
+
+
+def _gas_targets(db, gas, rows, n, si_target, gas_phi, eq) -> dict:
+    """The gas's part of the certificate, recomputed at the returned moles (not the solver's lagged
+    values): each present component's target log10(x_g P) and its log10 phi by the certificate's own
+    equation of state of the gas at those moles (``certificate.gas_eos``; at a fixed volume, P too); an
+    absent component (fixed pressure) at most log10 P, the sum of the water's partial pressures at most
+    P (``certify_states``'s gas check); the water's pressure equal to the gas's."""
+    from .certificate import gas_eos
+
+    N = rows.n
+    qg = gas["qg"]
+    names = gas["names"]
+    fixed_p = gas["gps"][0].fixed == "pressure"
+    ip_n = -np.asarray(n, dtype=float)[:, qg]  # moles in the gas, from the returned state
+    Pg = np.array([g.pressure for g in gas["gps"]], dtype=float)
+    Vg = np.array([g.volume for g in gas["gps"]], dtype=float)
+    limit = np.full(N, np.nan)
+    p_gas = np.where(fixed_p, Pg, np.nan)
+    for nm in names:
+        gas_phi[nm] = np.zeros(N)
+    for r in range(N):
+        nr = ip_n[r]
+        if gas["present"][r] and np.all(nr > 0):
+            P_r, lphi = gas_eos(db, names, nr, float(rows.T[r]), P=Pg[r] if fixed_p else None,
+                                V=None if fixed_p else Vg[r])
+            p_gas[r] = P_r
+            si_target[r, qg] = np.log10(nr / nr.sum() * P_r)
+            for j, nm in enumerate(names):
+                gas_phi[nm][r] = lphi[j]
+        elif gas["present"][r]:
+            si_target[r, qg] = np.inf  # a present gas without moles of a component: fails the check
+        else:
+            si_target[r, qg] = math.log10(Pg[r]) if fixed_p else -np.inf
+            limit[r] = Pg[r] if fixed_p else np.nan
+    return {"cols": [eq[q].name for q in qg], "limit": limit, "p_gas": p_gas, "p_water": rows.P.copy()}

@@ -359,6 +359,8 @@ class Tableau:
     # surfaces with a diffuse double layer ("Hfo"): each a component "Hfo_psi" whose unknown is
     # F psi / (2 R T ln10) (PHREEQC's la of the psi master), held by the charge-potential row (AQ_PSI)
     psi: list[str] = field(default_factory=list)
+    # GAS_PHASE components among eq_phases: per phase 0, or codes.GAS_FIXED_V / GAS_FIXED_P
+    gas_kind: np.ndarray | None = None
     _tab: tuple | None = None
 
     @property
@@ -455,7 +457,8 @@ def _pack(t: Tableau) -> tuple:
     c = np.ascontiguousarray
     return (ints, sp_ptr, sp_col, sp_val, c(t.lkc), c(t.vm), c(t.z), c(t.gk), c(t.ga), c(t.gb),
             bal_ptr, bal_col, bal_val, c(t.wcoef), rx_ptr, rx_col, rx_val, c(t.rx_lkc), c(t.rx_vm0),
-            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p))
+            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p),
+            np.zeros(npp, dtype=np.int64) if t.gas_kind is None else c(t.gas_kind, dtype=np.int64))
 
 
 def total_key(db: Database, key: str) -> str:
@@ -515,7 +518,8 @@ def _key_for_master(db: Database, species: str) -> str:
 def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple[str, ...] = (),
           couples: dict[str, str] | None = None, default_couple: str | None = None, T: float = 298.15,
           extra_reactions: tuple[str, ...] = (), add_formulas: dict[str, str] | None = None,
-          exchangers: tuple[str, ...] = (), surfaces: tuple[str, ...] = (), psi: tuple[str, ...] = ()) -> Tableau:
+          exchangers: tuple[str, ...] = (), surfaces: tuple[str, ...] = (), psi: tuple[str, ...] = (),
+          gas: dict[str, int] | None = None) -> Tableau:
     """The tableau of ``keys`` (SOLUTION_MASTER_SPECIES spellings, already checked).
 
     mode "initial": a SOLUTION's components; "reaction": every key an element with all its valence
@@ -529,6 +533,8 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     surfaces : site types of SURFACE_MASTER_SPECIES ("Hfo_w"), each a component (its total: the moles
     of sites; its master species, "Hfo_wOH", a species), with the surface species formed (-no_edl:
     no electrostatic term; their charge in the charge balance, not in the ionic strength).
+    gas : {phase of ``phases``: codes.GAS_FIXED_V or GAS_FIXED_P}: that phase's slot is a component
+    of a GAS_PHASE (its moles in the gas, see Tableau.gas_kind), not an equilibrium phase.
     psi : surfaces ("Hfo") with a diffuse double layer: each a component "Hfo_psi" (see Tableau.psi);
     a species of the surface carries exp(-F psi / RT) per charge it takes from the water (PHREEQC's
     add_potential_factor: -2 x the charge of its aqueous reactants on the psi unknown).
@@ -769,6 +775,8 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
                 list(exchangers), ex_k, ex_p, n_aq, list(surfaces), n_ex, list(psi))
     from .database import log_k_basis
 
+    if gas:
+        t.gas_kind = np.array([int(gas.get(p, 0)) for p in phases], dtype=np.int64)
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]
     return t
 

@@ -34,6 +34,7 @@ from .codes import (
     GAMMA_EX_DAVIES,
     GAMMA_EX_WATEQ,
     GAMMA_WATEQ,
+    GAS_FIXED_P,
 )
 
 LN10 = math.log(10.0)
@@ -71,7 +72,8 @@ N_WP = 8
 TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX, TI_NPSI = 0, 1, 2, 3, 4, 5, 6, 7
 # the tableau's exchange arrays: tab[23] (ns,) the unknown of each species' exchanger (-1: an aqueous
 # species), tab[24] (ns, 3) [log10 equivalents (exchange sites per mole), charge and coefficient of
-# the exchanging cation]
+# the exchanging cation]; tab[25] (np,) 0 for an equilibrium phase, GAS_FIXED_V / GAS_FIXED_P for a
+# component of a GAS_PHASE (``codes``; rows in ``assemble``)
 
 GROSS_SHARE = 1e-3  # share of the phases' gross flows in a balance row's scale (assemble)
 
@@ -545,6 +547,11 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             return False
     # equilibrium phases: an active phase is held at its target saturation index (its moles
     # dissolved free); an inactive one has its moles fixed (used up, not present, or at a bound)
+    gas_k = tab[25]
+    ngas = 0.0  # moles in a fixed-pressure gas phase (its components' slots: -v, see below)
+    for p in range(npp):
+        if gas_k[p] == GAS_FIXED_P and ph_act[p] != 0:
+            ngas -= v[ip + p]
     for p in range(npp):
         r = ip + p
         S[r] = 1.0
@@ -556,6 +563,26 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
         F[r] = reaction_si(ph_rx[p], tab, la, v, rx_logk) - ph_si[p]
         if want_jac:
             _reaction_row(ph_rx[p], tab, J, r)
+        if gas_k[p] != 0:
+            # a GAS_PHASE component: its slot holds -n, n its moles in the gas (whose initial moles
+            # are in the totals). Fixed volume: SI = log10 n + ph_si, ph_si = log10(Z R T / V) + log10
+            # phi; fixed pressure: SI = log10(n / n_gas) + ph_si, ph_si = log10 P + log10 phi, n_gas the
+            # moles of the gas (n / n_gas its mole fraction)
+            ng = -v[r]
+            if not (ng > 0.0) or (gas_k[p] == GAS_FIXED_P and not (ngas > 0.0)):
+                if strict:
+                    return False
+                F[r] = np.nan
+                continue
+            F[r] -= math.log10(ng)
+            if want_jac:
+                J[r, r] += 1.0 / (ng * LN10)
+            if gas_k[p] == GAS_FIXED_P:
+                F[r] += math.log10(ngas)
+                if want_jac:
+                    for h in range(npp):
+                        if gas_k[h] == GAS_FIXED_P and ph_act[h] != 0:
+                            J[r, ip + h] -= 1.0 / (ngas * LN10)
     if strict:
         for r in range(nv):
             if not np.isfinite(F[r]):

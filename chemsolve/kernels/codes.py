@@ -85,6 +85,10 @@ AQ_IONIC = 6  # log10 I = log10(0.5 sum z^2 m) (the ionic-strength row in Newton
 # its species (balance column aux) equals the Gouy-Chapman charge of its diffuse layer, val = its
 # area [m2]; the unknown is F psi / (2 R T ln10)
 AQ_PSI = 7
+# a component of a GAS_PHASE in the slot of an equilibrium phase (tableau array tab[25]; 0: a phase):
+# its slot holds -n [mol] in the gas, its row is SI = log10 n + target (kernels.aqueous_eqs.assemble)
+GAS_FIXED_V = 1  # fixed volume: target log10(Z R T / V) + log10 phi
+GAS_FIXED_P = 2  # fixed total pressure: target log10 P + log10 phi, and n / n_gas in place of n
 
 # --- which formulation converged an aqueous row (the message says so) ---------------------
 AQM_NEWTON = 0  # ionic strength inside Newton (the default)
