@@ -264,6 +264,7 @@ class CertSystem:
     ph_vm0: np.ndarray = None  # (np,) molar volume of each phase [cm3/mol]
     ph_canon: np.ndarray = None  # (np, 3) what one mole dissolving adds to the three columns
     gfw_water: float = 0.018016
+    am: tuple | None = None  # the database's activity model (SIT, Pitzer) for these species; None: ion association
 
 
 def cert_system(db: Database, species: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...],
@@ -482,13 +483,16 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
         gfw_w = 1e-3 * (2 * db.masters["H"].gfw + db.masters["O"].gfw)
     except (KeyError, TypeError):
         gfw_w = 0.018016
+    from .activity_models import model_code, pack
+
+    am = pack(db, species) if model_code(db) else None
     return CertSystem(species, keys, comp, z, gkind, ga, gb,
                       np.array(ma_rows).reshape(len(ma_rows), ns + 2), np.array(ma_coef).reshape(len(ma_coef), 6),
                       ma_names, col.get("H+", -1), list(phases),
                       np.array(ph_rows).reshape(len(ph_rows), ns + 2), np.array(ph_coef).reshape(len(ph_coef), 6),
                       np.array(ph_rel).reshape(len(ph_rel), len(keys)), missing, extra, vm, canon,
                       np.array([db.phases[p].vm0 for p in phases], dtype=float),
-                      np.array(ph_canon).reshape(len(phases), 3), gfw_w)
+                      np.array(ph_canon).reshape(len(phases), 3), gfw_w, am)
 
 
 def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], master_el) -> bool:
@@ -700,6 +704,16 @@ def _worst(a: np.ndarray, names: list[str]):
     return a[np.arange(R), j], np.array(names, dtype=object)[j]
 
 
+def _model_activity(am, m, I_c, T_, P_, A):
+    """log10 gamma (R, ns) and a(H2O) (R,) of a database's activity model (SIT, Pitzer) at each state's
+    own molalities, ionic strength, T, P and Debye-Hueckel A: ln a(H2O) = -phi sum m / 55.50837."""
+    from .activity_models import log_gamma_phi
+
+    R = m.shape[0]
+    lg, phi = log_gamma_phi(am, m, I_c, T_, np.broadcast_to(np.asarray(P_, dtype=float), (R,)), A)
+    return lg, np.exp(-phi * m.sum(axis=1) / 55.50837)
+
+
 def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, tot, si_target, amount, n,
                 vals, where, extra) -> None:
     m, lg_rep = m_all[rows], lg_all[rows]
@@ -712,6 +726,11 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         aw_c = 1.0 - 0.017 * m.sum(axis=1)
         wat = _water(T_, aw_c, extra["P"][rows])
         A, B = wat["A"], wat["B"]
+        if cs.am is not None:  # SIT, Pitzer: gamma and a(H2O) (from the osmotic coefficient) by the database's model
+            lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, extra["P"][rows], A)
+            wat = _water(T_, aw_c, extra["P"][rows])  # A at that a(H2O) (it moves A above 100 C only), again
+            A, B = wat["A"], wat["B"]
+            lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, extra["P"][rows], A)
         # above 1 atm, log K carries the pressure term -dV (P - 1) / (ln10 R T), dV from molar volumes
         dp = (wat["P"] - 1.0) * 1.01325e5
         press = dp > 0
@@ -724,6 +743,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         lg = np.where(cs.gkind == 0, -A[:, None] * z2 * sq / (1.0 + B[:, None] * cs.ga * sq) + cs.gb * I_c[:, None],
                       np.where(cs.gkind == 1, -A[:, None] * z2 * (sq / (1.0 + sq) - 0.3 * I_c[:, None]),
                                0.1 * I_c[:, None]))
+        if cs.am is not None:
+            lg = lg_model
         log_m = np.log10(m)
         log_a = log_m + lg
         full = np.concatenate([log_a, np.log10(aw_c)[:, None], -pe_[:, None]], axis=1)  # [species, H2O, e-]

@@ -1213,8 +1213,8 @@ def check_activity_model(db: Database) -> None:
         raise InvalidInputError(f"{name} defines the proton as H3O+ (SOLUTION_SPECIES at line "
                                 f"{db.species['H3O+'].line}), which chemsolve does not model yet (it needs H+)")
     model = db.activity_model
-    if model == "ion-association" or db.use_ion_association:
-        return
+    if model in ("ion-association", "sit", "pitzer") or db.use_ion_association:
+        return  # SIT and Pitzer: solved with the database's model (chemsolve.aqueous.activity_models)
     if model == "pitzer":
         assert db.pitzer is not None
         what = f"the Pitzer activity model (PITZER block at line {db.pitzer.lines[0]})"

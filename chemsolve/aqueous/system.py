@@ -30,9 +30,11 @@ from ..kernels.codes import (
     GAMMA_EX_DAVIES,
     GAMMA_EX_NONE,
     GAMMA_EX_WATEQ,
+    GAMMA_MODEL_DH,
     GAMMA_NEUTRAL,
     GAMMA_WATEQ,
 )
+from . import activity_models as _act_models
 from .database import Database, check_activity_model, check_species_activity, parse_formula
 
 FIXED_SPECIES = ("H+", "H2O", "e-")
@@ -352,6 +354,8 @@ class Tableau:
     # surfaces with a diffuse double layer ("Hfo"): each a component "Hfo_psi" whose unknown is
     # F psi / (2 R T ln10) (PHREEQC's la of the psi master), held by the charge-potential row (AQ_PSI)
     psi: list[str] = field(default_factory=list)
+    # the database's activity model (SIT, Pitzer) as arrays (``activity_models.pack``; no model: empty)
+    am: tuple | None = None
     _tab: tuple | None = None
 
     @property
@@ -448,7 +452,8 @@ def _pack(t: Tableau) -> tuple:
     c = np.ascontiguousarray
     return (ints, sp_ptr, sp_col, sp_val, c(t.lkc), c(t.vm), c(t.z), c(t.gk), c(t.ga), c(t.gb),
             bal_ptr, bal_col, bal_val, c(t.wcoef), rx_ptr, rx_col, rx_val, c(t.rx_lkc), c(t.rx_vm0),
-            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p))
+            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p)) \
+        + (t.am if t.am is not None else _act_models.empty())  # tab[25:35]: flat (a prange cannot take nested tuples)
 
 
 def total_key(db: Database, key: str) -> str:
@@ -677,6 +682,12 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             vm[i] = sp.vm
     species = [r[0] for r in rows]
     check_species_activity(db, species[:n_aq])
+    act_code = _act_models.model_code(db)
+    if act_code:  # SIT, Pitzer: the Debye-Hueckel part in Newton, the rest held (kernels.aqueous_activity)
+        if n_aq < ns:
+            raise InvalidInputError(f"{db.path}: exchangers and surfaces with the {db.activity_model} activity "
+                                    "model are not modelled yet")
+        gk[:n_aq] = GAMMA_MODEL_DH
     psi_keys = {f"{sname}_psi" for sname in psi}
     for j, _ms in enumerate(masters):
         if comps[j] != "Alkalinity" and comps[j] not in psi_keys and not np.any(nu[:, j]):
@@ -759,6 +770,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     from .database import log_k_basis
 
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]
+    t.am = _act_models.pack(db, species[:n_aq])
     return t
 
 

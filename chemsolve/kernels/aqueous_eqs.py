@@ -24,6 +24,7 @@ from numba import njit
 from .codes import (
     AQ_ABSENT,
     AQ_AW,
+    AQ_AWPHI,
     AQ_BAL,
     AQ_BALLOG,
     AQ_FIXED,
@@ -33,6 +34,7 @@ from .codes import (
     GAMMA_DAVIES,
     GAMMA_EX_DAVIES,
     GAMMA_EX_WATEQ,
+    GAMMA_MODEL_DH,
     GAMMA_WATEQ,
 )
 
@@ -184,6 +186,10 @@ def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
         elif gk[i] == GAMMA_DAVIES:
             lg[i] = -A * z2 * (sq / (1.0 + sq) - 0.3 * I)
             d = -A * z2 * (1.0 / (2.0 * sqs * (1.0 + sq) * (1.0 + sq)) - 0.3)
+        elif gk[i] == GAMMA_MODEL_DH:
+            den = 1.0 + 1.5 * sq
+            lg[i] = -A * z2 * sq / den
+            d = -A * z2 / (2.0 * sqs * den * den)
         else:
             lg[i] = 0.1 * I
             d = 0.1
@@ -520,6 +526,24 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
                         J[k, sp_col[q]] += g * sp_val[q]
                     J[k, iI] -= g * dlg[i]
                 J[k, iw] += aw * LN10
+        elif K == AQ_AWPHI:
+            # log10 a(H2O) = -phi sum m / (55.50837 ln10), phi / 55.50837 held (val): the activity model's
+            # water (SIT, Pitzer), as PHREEQC's AW = exp(-OSUM COSMOT / 55.50837)
+            c = val[k]
+            if strict and c * msum > 3.0:
+                return False  # a(H2O) < 0.05: no water
+            F[k] = v[iw] + c * msum / LN10
+            S[k] = 1.0
+            if want_jac:
+                for i in range(ns):
+                    mi = m[i]
+                    if mi == 0.0 or ex_k[i] >= 0:
+                        continue
+                    g = c * mi
+                    for q in range(sp_ptr[i], sp_ptr[i + 1]):
+                        J[k, sp_col[q]] += g * sp_val[q]
+                    J[k, iI] -= g * dlg[i]
+                J[k, iw] += 1.0
         elif K == AQ_IONIC:
             Ic = 0.5 * z2sum
             if not (Ic > 0.0):
