@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..certificate import BatchCertificate, Certificate
+from ..kernels.codes import ACT_SIT
 from .database import Database, parse_formula
 
 __all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "measure_cost"]
@@ -726,11 +727,17 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         aw_c = 1.0 - 0.017 * m.sum(axis=1)
         wat = _water(T_, aw_c, extra["P"][rows])
         A, B = wat["A"], wat["B"]
-        if cs.am is not None:  # SIT, Pitzer: gamma and a(H2O) (from the osmotic coefficient) by the database's model
-            lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, extra["P"][rows], A)
-            wat = _water(T_, aw_c, extra["P"][rows])  # A at that a(H2O) (it moves A above 100 C only), again
+        if cs.am is not None:  # SIT, Pitzer: gamma and a(H2O) (from the osmotic coefficient) by the database's model,
+            # its Debye-Hueckel slope: SIT at a(H2O) = 1, Pitzer at the a(H2O) of the state, as PHREEQC 3.8.6
+            # (see kernels.aqueous_solve.solve_row_model); the latter a fixed point, 2 passes from a(H2O) reported
+            Pr = extra["P"][rows]
+            sit = int(cs.am[0][0]) == ACT_SIT
+            A1 = _water(T_, np.ones_like(T_) if sit else aw[rows], Pr)["A"]
+            lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, A1)
+            if not sit:
+                lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, _water(T_, aw_c, Pr)["A"])
+            wat = _water(T_, aw_c, Pr)  # the pressure term of log K: at this a(H2O)
             A, B = wat["A"], wat["B"]
-            lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, extra["P"][rows], A)
         # above 1 atm, log K carries the pressure term -dV (P - 1) / (ln10 R T), dV from molar volumes
         dp = (wat["P"] - 1.0) * 1.01325e5
         press = dp > 0
@@ -825,7 +832,10 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                     if xr is not None:
                         have_c = have_c + _mm(xr["n"][rows], xr["model"].canon[:, j])
                         scale_c = scale_c + _mm(np.abs(xr["n"][rows]), np.abs(xr["model"].canon[:, j]))
-                vals[kname][rows] = np.abs(have_c - rel_c - tot_c) / scale_c
+                # no species carries electrons (pitzer.dat has no redox element): nothing to balance, 0 of 0
+                gap = np.abs(have_c - rel_c - tot_c)
+                vals[kname][rows] = np.where(scale_c > 0, gap / np.where(scale_c > 0, scale_c, 1.0),
+                                             np.where(gap == 0, 0.0, np.inf))
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
 

@@ -720,6 +720,11 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     if su_rows:  # the surface species' charge is the cell's (PHREEQC's charge balance), not the water's I
         bal[n_ex:, nb] = [r[1].charge for r in su_rows]
     bal[:, nb + 1] = [c.alk.get(s, 0.0) for s in species]
+    if act_code and db.pitzer is not None and not db.pitzer.redox and mode == "reaction" and np.any(bal[:, nc + 1]):
+        # PHREEQC drops the electron balance of a step on a Pitzer database without -redox (model.cpp, pitzer_pe):
+        # its pe stays where the solution had it; chemsolve conserves electrons. Not the same answer: refused
+        raise InvalidInputError(f"{db.path}: a reaction step with redox species on a Pitzer database without "
+                                "-redox (PHREEQC then holds the pe fixed) is not modelled yet")
     wcoef = np.zeros(nbal)
     wcoef[nc + ne + 1] = 1.0 / c.gfw_water
     # reactions: every phase whose species are all present, then the redox couples

@@ -43,6 +43,7 @@ from .aqueous_eqs import (
     water_props,
 )
 from .aqueous_activity import W_MOL, model_gammas
+from .codes import ACT_SIT
 from .codes import (
     AQ_ABSENT,
     AQ_AW,
@@ -1325,6 +1326,14 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
     val[iw] = 1.0 / W_MOL  # phi = 1 to start
     nit = 0
     w = warm
+    # Anderson mixing of depth 1 (Anderson 1965; Walker & Ni 2011) over x = [held log10 gamma..., phi]: a
+    # plain substitution can oscillate and grow where a phase holds the water at saturation (halite: more
+    # gamma, less Na+ and Cl-, less gamma), with a slope below -1
+    x = np.zeros(nreal + 1)
+    r = np.zeros(nreal + 1)
+    xp = np.zeros(nreal + 1)
+    rp = np.zeros(nreal + 1)
+    have_prev = False
     for _it in range(ACT_MAX):
         for k in range(kind.shape[0]):
             kind[k] = kind0[k]
@@ -1339,6 +1348,13 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
         fix = v[v.shape[0] - npp:].copy()
         evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no)
         lg, m, wp = work[4], work[7], work[10]
+        # the model's Debye-Hueckel slope: Pitzer at the state's a(H2O) (PHREEQC 3.8.6's A0 follows the density
+        # of water it recomputes as a(H2O) moves), SIT at a(H2O) = 1 (sit.cpp copies A0 into sit_A0 once per T
+        # and P, PTEMP_SIT, before a(H2O) moves): seen against IPhreeqc 3.8.6 at 79-93 C, where the saturation
+        # pressure x a(H2O) moves the density by 1e-6, the other choice is 7e-7 off in A, this one 1e-14.
+        # wp is left at a(H2O) = 1: the next evaluation sees the change and recomputes it
+        if tab[25][0] == ACT_SIT:
+            water_props(T, P, 1.0, wp)
         phi = model_gammas(am, m, 10.0 ** v[iI], T, P, wp[0], lgm)
         if not math.isfinite(phi):
             res[0] = NONFINITE
@@ -1358,8 +1374,31 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
         if delta <= ACT_TOL:
             return
         for i in range(nreal):
-            ext[i] = lgm[i] - (lg[i] - ext[i])
-        val[iw] = c
+            x[i] = ext[i]
+            r[i] = lgm[i] - (lg[i] - ext[i]) - ext[i]
+        x[nreal] = val[iw] * W_MOL
+        r[nreal] = phi - x[nreal]
+        theta = 0.0
+        if have_prev:
+            num = 0.0
+            den = 0.0
+            for i in range(nreal + 1):
+                dr = r[i] - rp[i]
+                num += r[i] * dr
+                den += dr * dr
+            if den > 0.0:
+                theta = num / den
+            if not (-10.0 < theta < 10.0):  # no trust in the secant: a plain step
+                theta = 0.0
+        for i in range(nreal + 1):
+            xn = x[i] + r[i] - theta * (x[i] - xp[i] + r[i] - rp[i])
+            xp[i] = x[i]
+            rp[i] = r[i]
+            x[i] = xn
+        have_prev = True
+        for i in range(nreal):
+            ext[i] = x[i]
+        val[iw] = x[nreal] / W_MOL
     res[0] = MAX_ITER
 
 
