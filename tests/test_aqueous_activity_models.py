@@ -171,3 +171,63 @@ def test_exchange_with_an_activity_model_refused(pitzer):
     w = Solution(pitzer, totals={"Na": 1.0, "Cl": 1.0}, units="mol/kgw", pH=7.0).speciate()
     with pytest.raises(InvalidInputError, match="exchangers and surfaces with the pitzer activity model"):
         aq.react(w, exchange={"NaX": 0.01})
+
+
+EX17B = """SOLUTION 1  Black Sea water
+        units   mg/L
+        density 1.014
+        pH      8.0     # estimated
+        Ca      233
+        Mg      679
+        Na      5820
+        K       193
+        S(6)    1460
+        Cl      10340
+        Br      35
+        C       1       CO2(g) -3.5
+EQUILIBRIUM_PHASES
+ CO2(g) -3.5 10; Calcite 0 0
+ Gypsum 0 0;     Anhydrite 0 0;  Glauberite 0 0;  Polyhalite 0 0
+ Epsomite 0 0;   Kieserite 0 0;  Hexahydrite 0 0
+ Halite 0 0;     Bischofite 0 0; Carnallite 0 0
+"""
+EX17B_PHASES = ("Calcite", "Gypsum", "Anhydrite", "Glauberite", "Polyhalite", "Epsomite", "Kieserite",
+                "Hexahydrite", "Halite", "Bischofite", "Carnallite")
+EX17B_STEPS = (0.0, 36.0) + (4.0,) * 3 + (1.0,) * 6 + (0.25,) * 2 + (0.176,) + (0.05,) * 4 + (0.03,) * 5
+
+
+def test_ex17b_black_sea_evaporation_matches_iphreeqc(pitzer, ip_pitzer):
+    """PHREEQC's example 17b (Parkhurst & Appelo 2013): Black Sea water evaporated on pitzer.dat to 0.86 % of its
+    water, through calcite, gypsum, glauberite, halite, polyhalite and anhydrite. IPhreeqc runs it as written
+    (INCREMENTAL_REACTIONS, steps of H2O removed; KNOBS only tightens its stop); chemsolve's input reader runs
+    each step from the start with the cumulative water removed (it has no incremental reactions) -- the same
+    equilibrium, since every phase that precipitated on the way can dissolve again. Tolerances as the module's:
+    pH TOL_LOG, totals, mass of water and phase moles TOL_REL (observed: 4e-11)."""
+    from itertools import accumulate
+
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    sel = ("SELECTED_OUTPUT 1\n -reset false\n -pH true\n -water true\n -totals Na K Mg Ca Cl S Br\n"
+           f" -equilibrium_phases {' '.join(EX17B_PHASES)}\n")
+    text = ("KNOBS\n -convergence_tolerance 1e-12\n -iterations 1000\n" + EX17B + sel
+            + "REACTION\n H2O -1; 0 36 3*4 6*1 2*0.25 0.176 4*0.05 5*0.03\nINCREMENTAL_REACTIONS true\nEND\n")
+    assert ip_pitzer.RunString(text) == 0, ip_pitzer.GetErrorString()
+    so = ip_pitzer.GetSelectedOutput()
+    cum = list(accumulate(EX17B_STEPS))
+    run = run_phreeqc_input(EX17B + "REACTION\n H2O -1\n " + " ".join(f"{c:.17g}" for c in cum) + "\nEND\n", pitzer)
+    steps = [s for s in run.steps if s.state == "react"]
+    assert len(steps) == len(cum) == len(so["pH"]) - 1  # IPhreeqc's first row: the initial solution
+    seen = set()
+    for k, s in enumerate(steps):
+        r, j = s.result, k + 1
+        assert r.status == Status.CONVERGED and r.certificate.passed, (k, r.message)
+        assert abs(r.pH - so["pH"][j]) < TOL_LOG
+        assert abs(r.water_mass / so["mass_H2O"][j] - 1.0) < TOL_REL
+        for el in ("Na", "K", "Mg", "Ca", "Cl", "S", "Br"):
+            assert abs(r.totals[el] / so[f"{el}(mol/kgw)"][j] - 1.0) < TOL_REL, (k, el)
+        for p in EX17B_PHASES:
+            theirs = so[p][j]
+            assert abs(r.phase_moles.get(p, 0.0) - theirs) <= TOL_REL * max(abs(theirs), 1e-8), (k, p)
+            if theirs > 1e-8:
+                seen.add(p)
+    assert {"Calcite", "Gypsum", "Glauberite", "Halite", "Polyhalite", "Anhydrite"} <= seen
