@@ -1,4 +1,5 @@
-"""SIT (sit.dat) and Pitzer (pitzer.dat) activity models against IPhreeqc 3.8.6, live, on the same files.
+"""SIT (sit.dat), Pitzer (pitzer.dat) and LLNL B-dot (llnl.dat) activity models against IPhreeqc 3.8.6, live,
+on the same files.
 
 Cases: ``chemsolve.aqueous.random_brines`` (random waters on sit.dat, half of them then equilibrated with
 halite, gypsum, anhydrite, glauberite, calcite; random brines on pitzer.dat up to ionic strength 6 with the
@@ -86,6 +87,32 @@ def _check(db, ip, case):
 @pytest.mark.parametrize("i", range(30))
 def test_sit_random_waters_match_iphreeqc(sit, ip_sit, i):
     _check(sit, ip_sit, rb.random_sit_water(SEED, i))
+
+
+@pytest.fixture(scope="module")
+def llnl():
+    return _load("llnl.dat")
+
+
+@pytest.fixture(scope="module")
+def ip_llnl(llnl):
+    return _ip(llnl)
+
+
+@pytest.mark.parametrize("i", range(30))
+def test_llnl_bdot_random_waters_match_iphreeqc(llnl, ip_llnl, i):
+    """llnl.dat's B-dot model (A, B, Bdot interpolated in its temperature table, CO2's polynomial), the SIT
+    module's random waters and phases at 5-80 C (observed: 6e-12)."""
+    _check(llnl, ip_llnl, rb.random_sit_water(SEED, i))
+
+
+def test_llnl_outside_its_temperature_table_not_converged(llnl):
+    """PHREEQC stops outside LLNL_AQUEOUS_MODEL_PARAMETERS' temperatures (0.01-300 C); chemsolve reports the
+    water as not converged (NaN activity coefficients), never as a number from an extrapolated table."""
+    w = Solution(llnl, totals={"Na": 0.1, "Cl": 0.1}, units="mol/kgw", T=273.15, pH=7.0).speciate()
+    assert w.status != Status.CONVERGED
+    ok = Solution(llnl, totals={"Na": 0.1, "Cl": 0.1}, units="mol/kgw", T=273.17, pH=7.0).speciate()
+    assert ok.status == Status.CONVERGED and ok.certificate.passed
 
 
 @pytest.mark.parametrize("i", range(50))

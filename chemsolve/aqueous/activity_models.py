@@ -1,5 +1,5 @@
-"""The activity models a database selects, as arrays for the compiled model: SIT (sit.dat's SIT block)
-and Pitzer (pitzer.dat's PITZER block). The equations are in ``chemsolve.kernels.aqueous_activity``;
+"""The activity models a database selects, as arrays for the compiled model: SIT (sit.dat's SIT block),
+Pitzer (pitzer.dat's PITZER block) and LLNL's B-dot (llnl.dat's LLNL_AQUEOUS_MODEL_PARAMETERS). The equations are in ``chemsolve.kernels.aqueous_activity``;
 here the database's parameters are tied to the species of one water, as PHREEQC's ``sit_tidy`` /
 ``pitzer_tidy`` / ``pitzer_make_lists`` tie them (pitzer.cpp, sit.cpp of PHREEQC 3):
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ..kernels.codes import (
+    ACT_LLNL,
     ACT_NONE,
     ACT_PITZER,
     ACT_SIT,
@@ -52,6 +53,8 @@ def model_code(db: Database) -> int:
     if db.use_ion_association:
         return ACT_NONE
     m = db.activity_model
+    if m == "llnl":
+        return ACT_LLNL if db.llnl is not None else ACT_NONE
     return ACT_PITZER if m == "pitzer" else (ACT_SIT if m == "sit" else ACT_NONE)
 
 
@@ -87,6 +90,14 @@ def pack(db: Database, species: list[str]) -> tuple:
     nreal = len(sp)
     z = [db.species[s].charge for s in sp]
     idx = {s: i for i, s in enumerate(sp)}
+    if code == ACT_LLNL:  # the table [T (C), A, B, Bdot] and the CO2 coefficients (kernels.aqueous_activity.llnl_gammas)
+        ll = db.llnl
+        assert ll is not None
+        tbl = [[t, a, b, bd, 0.0, 0.0] for t, a, b, bd in zip(ll.temperatures, ll.dh_a, ll.dh_b, ll.bdot)]
+        nt = len(tbl)
+        return pack_arrays(ACT_LLNL, np.array(z), [0] * nt, [[-1, -1, -1]] * nt, tbl, [0.0] * nt, [[0.0] * 3] * nt,
+                           [0.0] * nt, np.zeros((3, 7)), np.array([1.0] + list(ll.co2_coefs) + [0.0]), -1,
+                           int(bool(ll.use_phreeqc_dha_dhb)), 0, nreal)
     if code == ACT_SIT:
         assert db.sit is not None
         rows = []

@@ -21,15 +21,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InvalidInputError
 from ..kernels.codes import (
+    ACT_LLNL,
     GAMMA_DAVIES,
     GAMMA_EX_DAVIES,
     GAMMA_EX_NONE,
     GAMMA_EX_WATEQ,
+    GAMMA_LLNL,
+    GAMMA_LLNL_CO2,
     GAMMA_MODEL_DH,
     GAMMA_NEUTRAL,
     GAMMA_WATEQ,
@@ -683,11 +687,23 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     species = [r[0] for r in rows]
     check_species_activity(db, species[:n_aq])
     act_code = _act_models.model_code(db)
-    if act_code:  # SIT, Pitzer: the Debye-Hueckel part in Newton, the rest held (kernels.aqueous_activity)
+    if act_code:
         if n_aq < ns:
             raise InvalidInputError(f"{db.path}: exchangers and surfaces with the {db.activity_model} activity "
                                     "model are not modelled yet")
-        gk[:n_aq] = GAMMA_MODEL_DH
+        if act_code == ACT_LLNL:  # llnl.dat: B-dot by -llnl_gamma, CO2's polynomial (kernels.aqueous_activity)
+            for i, s in enumerate(species[:n_aq]):
+                sp = db.species[s]
+                if sp.co2_llnl_gamma:
+                    gk[i] = GAMMA_LLNL_CO2
+                elif sp.llnl_gamma is not None:
+                    gk[i], ga[i] = GAMMA_LLNL, sp.llnl_gamma
+                elif sp.charge != 0:  # PHREEQC would take Davies with an A it never computes for an LLNL database
+                    raise InvalidInputError(f"{Path(db.path).name}:{sp.line}: species {s!r} has no -llnl_gamma "
+                                            "(PHREEQC's activity coefficient for it is undefined with "
+                                            "LLNL_AQUEOUS_MODEL_PARAMETERS)")
+        else:  # SIT, Pitzer: the Debye-Hueckel part in Newton, the rest held (kernels.aqueous_activity)
+            gk[:n_aq] = GAMMA_MODEL_DH
     psi_keys = {f"{sname}_psi" for sname in psi}
     for j, _ms in enumerate(masters):
         if comps[j] != "Alkalinity" and comps[j] not in psi_keys and not np.any(nu[:, j]):

@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from .codes import (
+    ACT_LLNL,
     ACT_PITZER,
     ACT_SIT,
     P_B0,
@@ -44,6 +45,8 @@ from .codes import (
     P_EPS1,
     P_EPS2,
     P_ETHETA,
+    GAMMA_LLNL,
+    GAMMA_LLNL_CO2,
     P_LAMDA,
     P_MU,
     P_THETA,
@@ -328,3 +331,56 @@ def model_gammas(am, m, I, T, P, A, lg):
     if code == ACT_PITZER:
         return pitzer_gammas(am, m, I, T, P, A, lg)
     return np.nan
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def llnl_gammas(am, gk, ga, T, I, A, B, lg, dlg):
+    """LLNL's B-dot model (PHREEQC's model.cpp calc_gammas, cases 7 and 8, as 3.8.6): A, B and Bdot linearly
+    interpolated in the table of LLNL_AQUEOUS_MODEL_PARAMETERS at T (A, B of the water instead when the
+    database says -use_phreeqc_dha_dhb); log10 gamma and d(log10 gamma)/d(log10 I) of the species of rule
+    GAMMA_LLNL (-llnl_gamma a: charged -A z^2 sqrt(I) / (1 + a B sqrt(I)) + Bdot I, neutral 0) and
+    GAMMA_LLNL_CO2 (((c0 + c1 T + c2 / T) I - (c3 + c4 T) I / (I + 1)) / ln 10, Drummond 1981). Other species
+    are left as they are. Outside the table's temperatures (PHREEQC stops there): NaN."""
+    ai, z, tbl, co2 = am[0], am[1], am[4], am[9]
+    n = tbl.shape[0]
+    tc = T - 273.15
+    if not (tbl[0, 0] <= tc <= tbl[n - 1, 0]):
+        for i in range(gk.shape[0]):
+            if gk[i] == GAMMA_LLNL or gk[i] == GAMMA_LLNL_CO2:
+                lg[i] = np.nan
+        return
+    ifirst = 0
+    ilast = n - 1
+    for i in range(n):
+        if tc >= tbl[i, 0]:
+            ifirst = i
+        if tc <= tbl[i, 0]:
+            ilast = i
+            break
+    f = 1.0 if ilast == ifirst else (tc - tbl[ifirst, 0]) / (tbl[ilast, 0] - tbl[ifirst, 0])
+    if ai[3] != 0:
+        a, b = A, B
+    else:
+        a = (1.0 - f) * tbl[ifirst, 1] + f * tbl[ilast, 1]
+        b = (1.0 - f) * tbl[ifirst, 2] + f * tbl[ilast, 2]
+    bdot = (1.0 - f) * tbl[ifirst, 3] + f * tbl[ilast, 3]
+    mu = I if I > 0.0 else 1e-10
+    muhalf = math.sqrt(mu)
+    c1 = co2[1] + co2[2] * T + co2[3] / T
+    c2 = co2[4] + co2[5] * T
+    lco2 = (c1 * mu - c2 * (mu / (mu + 1.0))) / LN10
+    dco2 = (c1 - c2 / ((mu + 1.0) * (mu + 1.0))) / LN10
+    for i in range(gk.shape[0]):
+        if gk[i] == GAMMA_LLNL:
+            zi = z[i]
+            if zi == 0.0:
+                lg[i] = 0.0
+                dlg[i] = 0.0
+                continue
+            den = 1.0 + ga[i] * b * muhalf
+            lg[i] = -a * muhalf * zi * zi / den + bdot * mu
+            d = -a * zi * zi / (2.0 * muhalf * den * den) + bdot
+            dlg[i] = d * mu * LN10
+        elif gk[i] == GAMMA_LLNL_CO2:
+            lg[i] = lco2
+            dlg[i] = dco2 * mu * LN10

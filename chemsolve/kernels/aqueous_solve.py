@@ -42,8 +42,8 @@ from .aqueous_eqs import (
     species_state,
     water_props,
 )
-from .aqueous_activity import W_MOL, model_gammas
-from .codes import ACT_SIT
+from .aqueous_activity import W_MOL, llnl_gammas, model_gammas
+from .codes import ACT_LLNL, ACT_SIT
 from .codes import (
     AQ_ABSENT,
     AQ_AW,
@@ -133,7 +133,10 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
     gammas(tab[7], tab[6], tab[8], tab[9], I, wp[0], wp[1], lg, dlg)
     if tab[0][6] > 0:
         exchange_gammas(tab, tab[7], tab[8], tab[9], I, wp[0], wp[1], v[nc + ne + 2], val, lg, dlg)
-    if tab[25][0] != 0:  # SIT, Pitzer: the part of log10 gamma held between Newton solves
+    if tab[25][0] == ACT_LLNL:  # llnl.dat's B-dot model: a function of I alone, inside Newton
+        llnl_gammas((tab[25], tab[26], tab[27], tab[28], tab[29], tab[30], tab[31], tab[32], tab[33], tab[34]),
+                    tab[7], tab[8], T, I, wp[0], wp[1], lg, dlg)
+    elif tab[25][0] != 0:  # SIT, Pitzer: the part of log10 gamma held between Newton solves
         ext = work[26]
         for i in range(tab[25][5]):
             lg[i] += ext[i]
@@ -1305,7 +1308,7 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
     at most ACT_TOL; the state returned is the one solved with the values it was solved with (not moved
     after), so its equations hold exactly at them, and they are within ACT_TOL of the model's at its
     molalities (the certificate recomputes them). Without a model: ``solve_row`` unchanged."""
-    if tab[25][0] == 0:
+    if tab[25][0] == 0 or tab[25][0] == ACT_LLNL:
         solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode,
                   max_outer, res)
         return

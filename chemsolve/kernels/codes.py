@@ -68,8 +68,12 @@ GAMMA_EX_WATEQ = 5
 # inside Newton the Debye-Hueckel part -A z^2 sqrt(I) / (1 + 1.5 sqrt(I)); the rest of the model's log gamma
 # is held per water between Newton solves (aqueous_solve.solve_row_model) until it no longer moves
 GAMMA_MODEL_DH = 6
+# LLNL's B-dot model (llnl.dat: LLNL_AQUEOUS_MODEL_PARAMETERS; model.cpp calc_gammas cases 7 and 8): -llnl_gamma a
+# (charged: -A z^2 sqrt(I) / (1 + a B sqrt(I)) + Bdot I; neutral: 0), -co2_llnl_gamma (Drummond 1981 polynomial)
+GAMMA_LLNL = 7
+GAMMA_LLNL_CO2 = 8
 # which activity model a database selects (chemsolve.aqueous.activity_models), and the types of its parameters
-ACT_NONE, ACT_SIT, ACT_PITZER = 0, 1, 2
+ACT_NONE, ACT_SIT, ACT_PITZER, ACT_LLNL = 0, 1, 2, 3
 P_B0, P_B1, P_B2, P_C0, P_THETA, P_LAMDA, P_ZETA, P_PSI, P_ETHETA, P_MU, P_ETA = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 P_EPS, P_EPS1, P_EPS2 = 20, 21, 22
 
