@@ -1,7 +1,7 @@
 """The activity models a database selects, as arrays for the compiled model: SIT (sit.dat's SIT block),
-Pitzer (pitzer.dat's PITZER block) and LLNL's B-dot (llnl.dat's LLNL_AQUEOUS_MODEL_PARAMETERS). The equations are in ``chemsolve.kernels.aqueous_activity``;
-here the database's parameters are tied to the species of one water, as PHREEQC's ``sit_tidy`` /
-``pitzer_tidy`` / ``pitzer_make_lists`` tie them (pitzer.cpp, sit.cpp of PHREEQC 3):
+Pitzer (pitzer.dat's PITZER block) and LLNL's B-dot (llnl.dat's LLNL_AQUEOUS_MODEL_PARAMETERS). The equations
+are in ``chemsolve.kernels.aqueous_activity``; here the database's parameters are tied to the species of one
+water, as PHREEQC's ``sit_tidy`` / ``pitzer_tidy`` / ``pitzer_make_lists`` tie them (pitzer.cpp, sit.cpp of PHREEQC 3):
 
 - a parameter takes part when its species are among the water's aqueous species (the third of ZETA,
   PSI, MU, ETA is also tested per state: below 1e-25 mol/kgw it is absent, as PHREEQC's IPRSNT);
@@ -90,7 +90,7 @@ def pack(db: Database, species: list[str]) -> tuple:
     nreal = len(sp)
     z = [db.species[s].charge for s in sp]
     idx = {s: i for i, s in enumerate(sp)}
-    if code == ACT_LLNL:  # the table [T (C), A, B, Bdot] and the CO2 coefficients (kernels.aqueous_activity.llnl_gammas)
+    if code == ACT_LLNL:  # the table [T (C), A, B, Bdot], the CO2 coefficients (aqueous_activity.llnl_gammas)
         ll = db.llnl
         assert ll is not None
         tbl = [[t, a, b, bd, 0.0, 0.0] for t, a, b, bd in zip(ll.temperatures, ll.dh_a, ll.dh_b, ll.bdot)]
@@ -114,9 +114,9 @@ def pack(db: Database, species: list[str]) -> tuple:
     use_et = pz.use_etheta is not False
     kcl = np.zeros((3, 7))
     for r, kind in enumerate(("B0", "B1", "C0")):
-        par = pz.parameters.get((kind, ("Cl-", "K+")))
-        if par is not None:
-            kcl[r] = [1.0] + _coeffs(par)
+        kpar = pz.parameters.get((kind, ("Cl-", "K+")))
+        if kpar is not None:
+            kcl[r] = [1.0] + _coeffs(kpar)
     if icon and not kcl[:, 0].any():
         warnings.warn(f"{name}: no K+ Cl- Pitzer parameters: MacInnes scaling off (as PHREEQC)", stacklevel=3)
         icon = False
@@ -171,9 +171,9 @@ def pack(db: Database, species: list[str]) -> tuple:
         pos.append(os_)
     for sign in (1.0, -1.0):  # E-theta: every pair of cations, and of anions, of unequal charge
         ions = [i for i in range(len(sp)) if zz[i] * sign > 0.001]
-        for a in range(len(ions)):
-            for b in range(a + 1, len(ions)):
-                i, j = ions[a], ions[b]
+        for ia in range(len(ions)):
+            for ib in range(ia + 1, len(ions)):
+                i, j = ions[ia], ions[ib]
                 if zz[i] != zz[j]:
                     ptype.append(P_ETHETA)
                     pidx.append([i, j, -1])

@@ -265,7 +265,7 @@ class CertSystem:
     ph_vm0: np.ndarray = None  # (np,) molar volume of each phase [cm3/mol]
     ph_canon: np.ndarray = None  # (np, 3) what one mole dissolving adds to the three columns
     gfw_water: float = 0.018016
-    am: tuple | None = None  # the database's activity model (SIT, Pitzer, LLNL) for these species; None: ion association
+    am: tuple | None = None  # the database's activity model (SIT, Pitzer, LLNL) for these species (None: ion assoc.)
     llnl_a: np.ndarray | None = None  # LLNL: -llnl_gamma a of each species (NaN: none), co2: -co2_llnl_gamma
     llnl_co2: np.ndarray | None = None
 

@@ -1,4 +1,5 @@
-"""Activity models selected by the database, compiled: SIT (sit.dat) and Pitzer (pitzer.dat).
+"""Activity models selected by the database, compiled: SIT (sit.dat), Pitzer (pitzer.dat) and, at the end of
+this module, LLNL's B-dot (llnl.dat: ``llnl_gammas``, a function of I alone, used inside Newton).
 
 Both give log10 gamma of every aqueous species from all molalities, and the osmotic coefficient
 phi, from which the activity of water is ln a(H2O) = -phi sum m / 55.50837 (the equations as
@@ -35,7 +36,6 @@ import numpy as np
 from numba import njit
 
 from .codes import (
-    ACT_LLNL,
     ACT_PITZER,
     ACT_SIT,
     P_B0,
