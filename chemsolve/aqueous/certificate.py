@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..certificate import BatchCertificate, Certificate
+from ..kernels.codes import ACT_LLNL, ACT_PITZER, ACT_SIT
 from .database import Database, parse_formula
 
 __all__ = ["TOLERANCES", "CertSystem", "cert_system", "certify_result", "certify_states", "gas_eos", "measure_cost"]
@@ -315,6 +316,9 @@ class CertSystem:
     ph_vm0: np.ndarray = None  # (np,) molar volume of each phase [cm3/mol]
     ph_canon: np.ndarray = None  # (np, 3) what one mole dissolving adds to the three columns
     gfw_water: float = 0.018016
+    am: tuple | None = None  # the database's activity model (SIT, Pitzer, LLNL) for these species (None: ion assoc.)
+    llnl_a: np.ndarray | None = None  # LLNL: -llnl_gamma a of each species (NaN: none), co2: -co2_llnl_gamma
+    llnl_co2: np.ndarray | None = None
 
 
 def cert_system(db: Database, species: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...],
@@ -533,13 +537,18 @@ def _build(db: Database, species: list[str], user_keys: list[str], phases: list[
         gfw_w = 1e-3 * (2 * db.masters["H"].gfw + db.masters["O"].gfw)
     except (KeyError, TypeError):
         gfw_w = 0.018016
+    from .activity_models import model_code, pack
+
+    am = pack(db, species) if model_code(db) else None
+    llnl_a = np.array([np.nan if db.species[s].llnl_gamma is None else db.species[s].llnl_gamma for s in species])
+    llnl_co2 = np.array([bool(db.species[s].co2_llnl_gamma) for s in species], dtype=bool)
     return CertSystem(species, keys, comp, z, gkind, ga, gb,
                       np.array(ma_rows).reshape(len(ma_rows), ns + 2), np.array(ma_coef).reshape(len(ma_coef), 6),
                       ma_names, col.get("H+", -1), list(phases),
                       np.array(ph_rows).reshape(len(ph_rows), ns + 2), np.array(ph_coef).reshape(len(ph_coef), 6),
                       np.array(ph_rel).reshape(len(ph_rel), len(keys)), missing, extra, vm, canon,
                       np.array([db.phases[p].vm0 for p in phases], dtype=float),
-                      np.array(ph_canon).reshape(len(phases), 3), gfw_w)
+                      np.array(ph_canon).reshape(len(phases), 3), gfw_w, am, llnl_a, llnl_co2)
 
 
 def _redox_ok(ex: dict[str, float], name: str, free: set[str], whole: set[str], master_el) -> bool:
@@ -757,6 +766,44 @@ def _worst(a: np.ndarray, names: list[str]):
     return a[np.arange(R), j], np.array(names, dtype=object)[j]
 
 
+def _llnl_lg(cs: CertSystem, lg: np.ndarray, T_: np.ndarray, I_c: np.ndarray, A: np.ndarray,
+             B: np.ndarray) -> np.ndarray:
+    """log10 gamma of llnl.dat's B-dot model, written again from PHREEQC's model.cpp (calc_gammas cases 7, 8):
+    A, B, Bdot interpolated linearly in LLNL_AQUEOUS_MODEL_PARAMETERS' temperature table (the water's A, B with
+    -use_phreeqc_dha_dhb); -llnl_gamma a: charged -A z^2 sqrt(I) / (1 + a B sqrt(I)) + Bdot I, neutral 0;
+    -co2_llnl_gamma: ((c0 + c1 T + c2 / T) I - (c3 + c4 T) I / (I + 1)) / ln 10; other species as ``lg``. NaN
+    outside the table (PHREEQC stops there)."""
+    tbl, co2 = cs.am[4], cs.am[9][1:6]
+    tc = T_ - 273.15
+    a_t = np.interp(tc, tbl[:, 0], tbl[:, 1])
+    b_t = np.interp(tc, tbl[:, 0], tbl[:, 2])
+    bdot = np.interp(tc, tbl[:, 0], tbl[:, 3])
+    if int(cs.am[0][3]):
+        a_t, b_t = A, B
+    out_of = (tc < tbl[0, 0]) | (tc > tbl[-1, 0])
+    mu = np.where(I_c > 0, I_c, 1e-10)[:, None]
+    sq = np.sqrt(mu)
+    z2 = (cs.z * cs.z)[None, :]
+    ion = -a_t[:, None] * sq * z2 / (1.0 + cs.llnl_a[None, :] * b_t[:, None] * sq) + bdot[:, None] * mu
+    ll = np.where(cs.z[None, :] == 0, 0.0, ion)
+    c1 = (co2[0] + co2[1] * T_ + co2[2] / T_)[:, None]
+    c2 = (co2[3] + co2[4] * T_)[:, None]
+    lco2 = (c1 * mu - c2 * mu / (mu + 1.0)) / LN10
+    out = np.where(np.isnan(cs.llnl_a)[None, :], lg, ll)
+    out = np.where(cs.llnl_co2[None, :], lco2, out)
+    return np.where(out_of[:, None] & (~np.isnan(cs.llnl_a) | cs.llnl_co2)[None, :], np.nan, out)
+
+
+def _model_activity(am, m, I_c, T_, P_, A):
+    """log10 gamma (R, ns) and a(H2O) (R,) of a database's activity model (SIT, Pitzer) at each state's
+    own molalities, ionic strength, T, P and Debye-Hueckel A: ln a(H2O) = -phi sum m / 55.50837."""
+    from .activity_models import log_gamma_phi
+
+    R = m.shape[0]
+    lg, phi = log_gamma_phi(am, m, I_c, T_, np.broadcast_to(np.asarray(P_, dtype=float), (R,)), A)
+    return lg, np.exp(-phi * m.sum(axis=1) / 55.50837)
+
+
 def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, tot, si_target, amount, n,
                 vals, where, extra) -> None:
     m, lg_rep = m_all[rows], lg_all[rows]
@@ -769,6 +816,18 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         aw_c = 1.0 - 0.017 * m.sum(axis=1)
         wat = _water(T_, aw_c, extra["P"][rows])
         A, B = wat["A"], wat["B"]
+        model = int(cs.am[0][0]) if cs.am is not None else 0
+        if model in (ACT_SIT, ACT_PITZER):  # gamma and a(H2O) (from the osmotic coefficient) by the database's model,
+            # its Debye-Hueckel slope: SIT at a(H2O) = 1, Pitzer at the a(H2O) of the state, as PHREEQC 3.8.6
+            # (see kernels.aqueous_solve.solve_row_model); the latter a fixed point, 2 passes from a(H2O) reported
+            Pr = extra["P"][rows]
+            sit = int(cs.am[0][0]) == ACT_SIT
+            A1 = _water(T_, np.ones_like(T_) if sit else aw[rows], Pr)["A"]
+            lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, A1)
+            if not sit:
+                lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, _water(T_, aw_c, Pr)["A"])
+            wat = _water(T_, aw_c, Pr)  # the pressure term of log K: at this a(H2O)
+            A, B = wat["A"], wat["B"]
         # above 1 atm, log K carries the pressure term -dV (P - 1) / (ln10 R T), dV from molar volumes
         dp = (wat["P"] - 1.0) * 1.01325e5
         press = dp > 0
@@ -781,6 +840,10 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         lg = np.where(cs.gkind == 0, -A[:, None] * z2 * sq / (1.0 + B[:, None] * cs.ga * sq) + cs.gb * I_c[:, None],
                       np.where(cs.gkind == 1, -A[:, None] * z2 * (sq / (1.0 + sq) - 0.3 * I_c[:, None]),
                                0.1 * I_c[:, None]))
+        if model in (ACT_SIT, ACT_PITZER):
+            lg = lg_model
+        elif model == ACT_LLNL:
+            lg = _llnl_lg(cs, lg, T_, I_c, A, B)
         log_m = np.log10(m)
         log_a = log_m + lg
         full = np.concatenate([log_a, np.log10(aw_c)[:, None], -pe_[:, None]], axis=1)  # [species, H2O, e-]
@@ -861,7 +924,10 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                     if xr is not None:
                         have_c = have_c + _mm(xr["n"][rows], xr["model"].canon[:, j])
                         scale_c = scale_c + _mm(np.abs(xr["n"][rows]), np.abs(xr["model"].canon[:, j]))
-                vals[kname][rows] = np.abs(have_c - rel_c - tot_c) / scale_c
+                # no species carries electrons (pitzer.dat has no redox element): nothing to balance, 0 of 0
+                gap = np.abs(have_c - rel_c - tot_c)
+                vals[kname][rows] = np.where(scale_c > 0, gap / np.where(scale_c > 0, scale_c, 1.0),
+                                             np.where(gap == 0, 0.0, np.inf))
         la_h = log_a[:, cs.h_col] if cs.h_col >= 0 else np.full(R, np.nan)
         vals["pH"][rows] = np.abs(-la_h - pH_)
 

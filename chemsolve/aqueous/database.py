@@ -9,13 +9,15 @@ pressure dependence of log K) and ``-T_c``, ``-P_c``, ``-Omega`` (Peng-Robinson 
 
 EXCHANGE_MASTER_SPECIES and EXCHANGE_SPECIES are read for ion exchange (``exchange``),
 SURFACE_MASTER_SPECIES and SURFACE_SPECIES for surface complexation (``surface``; a species with
-``-cd_music`` is refused where a surface would use it). Also read into typed data (not modelled by
-chemsolve's solvers yet): PITZER, SIT and LLNL_AQUEOUS_MODEL_PARAMETERS. What a database holds that
+``-cd_music`` is refused where a surface would use it). PITZER, SIT and LLNL_AQUEOUS_MODEL_PARAMETERS
+(with -llnl_gamma, -co2_llnl_gamma) are read into typed data and solved as the database's activity model
+(``activity_models``). What a database holds that
 chemsolve reads but does not model yet is listed in ``Database.unmodelled`` (block or option,
 file:line, why); what it does not read at all (RATES, ISOTOPES, diffusion coefficients, viscosity,
 ...) in ``Database.skipped``; both in *one* warning per database and process, never silently. A
-database whose activity model is not chemsolve's (Pitzer, SIT, LLNL B-dot) is refused by the
-speciation (``check_activity_model``) unless the ion-association model is asked for explicitly.
+database whose activity model chemsolve does not model (species with -llnl_gamma but no
+LLNL_AQUEOUS_MODEL_PARAMETERS) is refused by the speciation (``check_activity_model``) unless the
+ion-association model is asked for explicitly.
 
 Reactions are checked for element and charge balance unless marked ``-no_check``, as PHREEQC does
 (element names as PHREEQC reads them: a capital letter and lower-case letters or underscores, or a
@@ -74,12 +76,14 @@ LN10 = math.log(10.0)
 _READ = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "NAMED_EXPRESSIONS",
          "EXCHANGE_MASTER_SPECIES", "EXCHANGE_SPECIES",  # ion exchange: chemsolve.aqueous.exchange
          "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")  # surface complexation: chemsolve.aqueous.surface
-_NOT_MODELLED = {
-    "PITZER": "the Pitzer activity model; data in Database.pitzer; speciation refuses this database",
-    "SIT": "the SIT activity model; data in Database.sit; speciation refuses this database",
-    "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL B-dot activity model; data in Database.llnl; speciation refuses "
-                                     "this database",
+_NOT_MODELLED = {  # (PITZER and SIT are modelled now: chemsolve.aqueous.activity_models; read here as before)
+    "PITZER": "the Pitzer activity model; data in Database.pitzer",
+    "SIT": "the SIT activity model; data in Database.sit",
+    "LLNL_AQUEOUS_MODEL_PARAMETERS": "the LLNL B-dot activity model; data in Database.llnl",
 }
+# activity models the speciation solves (activity_models), and the species options of LLNL's
+_MODELLED_BLOCKS = frozenset({"PITZER", "SIT", "LLNL_AQUEOUS_MODEL_PARAMETERS"})
+_MODELLED_SPECIES_OPTS = frozenset({"llnl_gamma", "co2_llnl_gamma"})
 _SKIPPED_KEYWORDS = frozenset(
     """RATES GAS_BINARY_PARAMETERS MEAN_GAMMAS CALCULATE_VALUES
     ISOTOPES ISOTOPE_RATIOS ISOTOPE_ALPHAS SOLUTION SOLUTION_SPREAD SELECTED_OUTPUT USER_PUNCH USER_PRINT
@@ -730,10 +734,9 @@ def load_database(name_or_path: str | Path, *, strict_balance: bool = True,
     """Read a PHREEQC database: a bundled name (``BUNDLED``: every database PHREEQC distributes,
     ``"phreeqc.dat"``, ``"pitzer.dat"``, ``"llnl.dat"``, ...) or a path to any PHREEQC-format file.
 
-    ``activity_model="ion-association"`` asks explicitly for PHREEQC's ion-association model (the
-    one chemsolve models) on a database whose own model is Pitzer, SIT or LLNL's B-dot; without it
-    the speciation refuses such a database (``check_activity_model``), since its answers would not
-    be PHREEQC's for that database. The database's own model is ``Database.activity_model``.
+    ``activity_model="ion-association"`` asks explicitly for PHREEQC's ion-association model on a
+    database whose own model is Pitzer, SIT or LLNL's B-dot. Without it such a database is solved
+    with its own model (``activity_models``). The database's own model is ``Database.activity_model``.
 
     The file is checked as PHREEQC checks it when it loads a database (read.cpp, tidy.cpp), so that
     a file PHREEQC refuses -- cut short, a definition missing -- is refused here too, with file, line
@@ -970,11 +973,14 @@ def parse_database(text: str, path: str, *, strict_balance: bool = True, _stackl
         else:
             db.surface_masters[el] = sm
     for blk, lines in block_lines.items():
-        db.unmodelled.append(Unmodelled(blk, tuple(lines), _NOT_MODELLED[blk]))
+        if blk not in _MODELLED_BLOCKS:
+            db.unmodelled.append(Unmodelled(blk, tuple(lines), _NOT_MODELLED[blk]))
     if "H3O+" in db.species:
         db.unmodelled.append(Unmodelled("species H3O+", (f"{fname}:{db.species['H3O+'].line}",),
                                         "H3O+ in place of H+ as the proton; speciation refuses this database"))
     for opt, lines in option_lines.items():
+        if opt.removeprefix("option -") in _MODELLED_SPECIES_OPTS and db.llnl is not None:
+            continue  # modelled with LLNL_AQUEOUS_MODEL_PARAMETERS (without it PHREEQC stops: listed)
         why = _SPECIES_ACTIVITY_OPTS[opt.removeprefix("option -")]
         db.unmodelled.append(Unmodelled(opt, (lines[0],), f"{why}; {len(lines)} species, the first listed; "
                                         "stored on the species"))
@@ -1204,8 +1210,9 @@ def _check_models(db: Database, fname: str) -> None:
 
 
 def check_activity_model(db: Database) -> None:
-    """Refuse to run chemsolve's ion-association model on a database whose activity model is another
-    (PHREEQC would use Pitzer, SIT or LLNL's B-dot: the answers would silently differ), unless the
+    """Refuse a database whose activity model chemsolve does not model (-llnl_gamma species without
+    LLNL_AQUEOUS_MODEL_PARAMETERS, where PHREEQC stops too; Pitzer, SIT and LLNL's B-dot are solved with their
+    own model, ``activity_models``), unless the
     database was loaded with ``activity_model="ion-association"``; and refuse species whose activity
     rule chemsolve does not model (-activity_water) -- the latter by ``check_species_activity``."""
     name = Path(db.path).name
@@ -1213,8 +1220,8 @@ def check_activity_model(db: Database) -> None:
         raise InvalidInputError(f"{name} defines the proton as H3O+ (SOLUTION_SPECIES at line "
                                 f"{db.species['H3O+'].line}), which chemsolve does not model yet (it needs H+)")
     model = db.activity_model
-    if model == "ion-association" or db.use_ion_association:
-        return
+    if model in ("ion-association", "sit", "pitzer") or db.use_ion_association or (model == "llnl" and db.llnl):
+        return  # SIT, Pitzer, LLNL B-dot: solved with the database's model (chemsolve.aqueous.activity_models)
     if model == "pitzer":
         assert db.pitzer is not None
         what = f"the Pitzer activity model (PITZER block at line {db.pitzer.lines[0]})"

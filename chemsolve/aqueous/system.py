@@ -21,18 +21,24 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InvalidInputError
 from ..kernels.codes import (
+    ACT_LLNL,
     GAMMA_DAVIES,
     GAMMA_EX_DAVIES,
     GAMMA_EX_NONE,
     GAMMA_EX_WATEQ,
+    GAMMA_LLNL,
+    GAMMA_LLNL_CO2,
+    GAMMA_MODEL_DH,
     GAMMA_NEUTRAL,
     GAMMA_WATEQ,
 )
+from . import activity_models as _act_models
 from .database import Database, check_activity_model, check_species_activity, parse_formula
 
 FIXED_SPECIES = ("H+", "H2O", "e-")
@@ -361,6 +367,8 @@ class Tableau:
     psi: list[str] = field(default_factory=list)
     # GAS_PHASE components among eq_phases: per phase 0, or codes.GAS_FIXED_V / GAS_FIXED_P
     gas_kind: np.ndarray | None = None
+    # the database's activity model (SIT, Pitzer) as arrays (``activity_models.pack``; no model: empty)
+    am: tuple | None = None
     _tab: tuple | None = None
 
     @property
@@ -457,8 +465,10 @@ def _pack(t: Tableau) -> tuple:
     c = np.ascontiguousarray
     return (ints, sp_ptr, sp_col, sp_val, c(t.lkc), c(t.vm), c(t.z), c(t.gk), c(t.ga), c(t.gb),
             bal_ptr, bal_col, bal_val, c(t.wcoef), rx_ptr, rx_col, rx_val, c(t.rx_lkc), c(t.rx_vm0),
-            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p),
-            np.zeros(npp, dtype=np.int64) if t.gas_kind is None else c(t.gas_kind, dtype=np.int64))
+            c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p)) \
+        + (t.am if t.am is not None else _act_models.empty()) \
+        + (np.zeros(npp, dtype=np.int64) if t.gas_kind is None else c(t.gas_kind, dtype=np.int64),)
+    # tab[25:35]: the activity model, flat (a prange cannot take nested tuples); tab[35]: the gas kinds
 
 
 def total_key(db: Database, key: str) -> str:
@@ -690,6 +700,24 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             vm[i] = sp.vm
     species = [r[0] for r in rows]
     check_species_activity(db, species[:n_aq])
+    act_code = _act_models.model_code(db)
+    if act_code:
+        if n_aq < ns:
+            raise InvalidInputError(f"{db.path}: exchangers and surfaces with the {db.activity_model} activity "
+                                    "model are not modelled yet")
+        if act_code == ACT_LLNL:  # llnl.dat: B-dot by -llnl_gamma, CO2's polynomial (kernels.aqueous_activity)
+            for i, s in enumerate(species[:n_aq]):
+                sp = db.species[s]
+                if sp.co2_llnl_gamma:
+                    gk[i] = GAMMA_LLNL_CO2
+                elif sp.llnl_gamma is not None:
+                    gk[i], ga[i] = GAMMA_LLNL, sp.llnl_gamma
+                elif sp.charge != 0:  # PHREEQC would take Davies with an A it never computes for an LLNL database
+                    raise InvalidInputError(f"{Path(db.path).name}:{sp.line}: species {s!r} has no -llnl_gamma "
+                                            "(PHREEQC's activity coefficient for it is undefined with "
+                                            "LLNL_AQUEOUS_MODEL_PARAMETERS)")
+        else:  # SIT, Pitzer: the Debye-Hueckel part in Newton, the rest held (kernels.aqueous_activity)
+            gk[:n_aq] = GAMMA_MODEL_DH
     psi_keys = {f"{sname}_psi" for sname in psi}
     for j, _ms in enumerate(masters):
         if comps[j] != "Alkalinity" and comps[j] not in psi_keys and not np.any(nu[:, j]):
@@ -726,6 +754,11 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     if su_rows:  # the surface species' charge is the cell's (PHREEQC's charge balance), not the water's I
         bal[n_ex:, nb] = [r[1].charge for r in su_rows]
     bal[:, nb + 1] = [c.alk.get(s, 0.0) for s in species]
+    if act_code and db.pitzer is not None and not db.pitzer.redox and mode == "reaction" and np.any(bal[:, nc + 1]):
+        # PHREEQC drops the electron balance of a step on a Pitzer database without -redox (model.cpp, pitzer_pe):
+        # its pe stays where the solution had it; chemsolve conserves electrons. Not the same answer: refused
+        raise InvalidInputError(f"{db.path}: a reaction step with redox species on a Pitzer database without "
+                                "-redox (PHREEQC then holds the pe fixed) is not modelled yet")
     wcoef = np.zeros(nbal)
     wcoef[nc + ne + 1] = 1.0 / c.gfw_water
     # reactions: every phase whose species are all present, then the redox couples
@@ -778,6 +811,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     if gas:
         t.gas_kind = np.array([int(gas.get(p, 0)) for p in phases], dtype=np.int64)
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]
+    t.am = _act_models.pack(db, species[:n_aq])
     return t
 
 

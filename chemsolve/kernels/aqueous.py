@@ -8,6 +8,7 @@ from . import disk_cache  # noqa: F401, I001 - first: the disk cache of the kern
 import numpy as np
 from numba import njit
 
+from .aqueous_activity import model_gammas
 from .aqueous_eqs import WP_A, WP_B, WP_RHO, gammas, logk_T, water_props
 
 
@@ -38,3 +39,10 @@ def log_gamma(kind, z, a, b, I, A, B, out):
 def logk_at(coef, T, out):
     """log10 K(T) of every row of ``coef`` from its six temperature coefficients."""
     logk_T(coef, T, out)
+
+
+@njit(cache=True)
+def model_log_gamma(am, m, I, T, P, A, out):
+    """log10 gamma of a database's activity model (SIT, Pitzer; ``aqueous_activity.model_gammas``) into
+    ``out`` from the molalities m, and the osmotic coefficient (returned)."""
+    return model_gammas(am, m, I, T, P, A, out)

@@ -24,6 +24,7 @@ from numba import njit
 from .codes import (
     AQ_ABSENT,
     AQ_AW,
+    AQ_AWPHI,
     AQ_BAL,
     AQ_BALLOG,
     AQ_FIXED,
@@ -33,6 +34,7 @@ from .codes import (
     GAMMA_DAVIES,
     GAMMA_EX_DAVIES,
     GAMMA_EX_WATEQ,
+    GAMMA_MODEL_DH,
     GAMMA_WATEQ,
     GAS_FIXED_P,
 )
@@ -72,7 +74,7 @@ N_WP = 8
 TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX, TI_NPSI = 0, 1, 2, 3, 4, 5, 6, 7
 # the tableau's exchange arrays: tab[23] (ns,) the unknown of each species' exchanger (-1: an aqueous
 # species), tab[24] (ns, 3) [log10 equivalents (exchange sites per mole), charge and coefficient of
-# the exchanging cation]; tab[25] (np,) 0 for an equilibrium phase, GAS_FIXED_V / GAS_FIXED_P for a
+# the exchanging cation]; tab[35] (np,) 0 for an equilibrium phase, GAS_FIXED_V / GAS_FIXED_P for a
 # component of a GAS_PHASE (``codes``; rows in ``assemble``)
 
 GROSS_SHARE = 1e-3  # share of the phases' gross flows in a balance row's scale (assemble)
@@ -186,6 +188,10 @@ def gammas(gk, z, ga, gb, I, A, B, lg, dlg):
         elif gk[i] == GAMMA_DAVIES:
             lg[i] = -A * z2 * (sq / (1.0 + sq) - 0.3 * I)
             d = -A * z2 * (1.0 / (2.0 * sqs * (1.0 + sq) * (1.0 + sq)) - 0.3)
+        elif gk[i] == GAMMA_MODEL_DH:
+            den = 1.0 + 1.5 * sq
+            lg[i] = -A * z2 * sq / den
+            d = -A * z2 / (2.0 * sqs * den * den)
         else:
             lg[i] = 0.1 * I
             d = 0.1
@@ -522,6 +528,24 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
                         J[k, sp_col[q]] += g * sp_val[q]
                     J[k, iI] -= g * dlg[i]
                 J[k, iw] += aw * LN10
+        elif K == AQ_AWPHI:
+            # log10 a(H2O) = -phi sum m / (55.50837 ln10), phi / 55.50837 held (val): the activity model's
+            # water (SIT, Pitzer), as PHREEQC's AW = exp(-OSUM COSMOT / 55.50837)
+            c = val[k]
+            if strict and c * msum > 3.0:
+                return False  # a(H2O) < 0.05: no water
+            F[k] = v[iw] + c * msum / LN10
+            S[k] = 1.0
+            if want_jac:
+                for i in range(ns):
+                    mi = m[i]
+                    if mi == 0.0 or ex_k[i] >= 0:
+                        continue
+                    g = c * mi
+                    for q in range(sp_ptr[i], sp_ptr[i + 1]):
+                        J[k, sp_col[q]] += g * sp_val[q]
+                    J[k, iI] -= g * dlg[i]
+                J[k, iw] += 1.0
         elif K == AQ_IONIC:
             Ic = 0.5 * z2sum
             if not (Ic > 0.0):
@@ -547,7 +571,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             return False
     # equilibrium phases: an active phase is held at its target saturation index (its moles
     # dissolved free); an inactive one has its moles fixed (used up, not present, or at a bound)
-    gas_k = tab[25]
+    gas_k = tab[35]
     ngas = 0.0  # moles in a fixed-pressure gas phase (its components' slots: -v, see below)
     for p in range(npp):
         if gas_k[p] == GAS_FIXED_P and ph_act[p] != 0:

@@ -42,9 +42,12 @@ from .aqueous_eqs import (
     species_state,
     water_props,
 )
+from .aqueous_activity import W_MOL, llnl_gammas, model_gammas
+from .codes import ACT_LLNL, ACT_SIT
 from .codes import (
     AQ_ABSENT,
     AQ_AW,
+    AQ_AWPHI,
     AQ_BAL,
     AQ_BALLOG,
     AQ_FIXED,
@@ -87,7 +90,8 @@ def make_work(tab):
     return (f(ns), f(nrx), f(ns), f(nrx), f(ns), f(ns), f(ns), f(ns), np.ones(ns, dtype=np.int8), f(ns),
             np.full(9, np.nan), f(nbal), f(nbal),
             f(nv), f(nv), f((nv, nv)), f(nv), f(nv), f((nv, nv)), f(nv), f(nv), f(nv),
-            f((nv, nv + 1)), f((nv, nv)), f(nv), f(nv))
+            f((nv, nv + 1)), f((nv, nv)), f(nv), f(nv),
+            np.zeros(ns + 1), f(ns + 1))  # the activity model's held part of log10 gamma, its scratch
 
 
 @njit(cache=True, _nrt=False)
@@ -129,6 +133,13 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
     gammas(tab[7], tab[6], tab[8], tab[9], I, wp[0], wp[1], lg, dlg)
     if tab[0][6] > 0:
         exchange_gammas(tab, tab[7], tab[8], tab[9], I, wp[0], wp[1], v[nc + ne + 2], val, lg, dlg)
+    if tab[25][0] == ACT_LLNL:  # llnl.dat's B-dot model: a function of I alone, inside Newton
+        llnl_gammas((tab[25], tab[26], tab[27], tab[28], tab[29], tab[30], tab[31], tab[32], tab[33], tab[34]),
+                    tab[7], tab[8], T, I, wp[0], wp[1], lg, dlg)
+    elif tab[25][0] != 0:  # SIT, Pitzer: the part of log10 gamma held between Newton solves
+        ext = work[26]
+        for i in range(tab[25][5]):
+            lg[i] += ext[i]
     pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk)
     species_state(v, tab, present, logk, lg, la, m)
     gc = gouy_chapman(wp) if tab[0][7] > 0 else 0.0  # surfaces with a diffuse double layer
@@ -439,11 +450,13 @@ def first_guess(v, tab, T, P, kind, aux, val, si, act, fix, work, sweeps):
             return
         moved = 0.0
         for k in (nb - 1, nb + 1):
-            if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
+            if (kind[k] == AQ_AW or kind[k] == AQ_IONIC or kind[k] == AQ_AWPHI) and not math.isnan(F[k]):
                 old = v[k]
                 if kind[k] == AQ_AW:
                     y = 10.0 ** v[k] - F[k]  # 1 - 0.017 sum m
                     v[k] = math.log10(min(max(y, 0.1), 1.0))
+                elif kind[k] == AQ_AWPHI:
+                    v[k] = min(max(v[k] - F[k], -1.0), 0.1)
                 else:
                     v[k] = min(max(v[k] + F[k], -12.0), 1.3)
                 moved = max(moved, abs(v[k] - old))
@@ -486,9 +499,11 @@ def revise_guess(v, tab, T, P, kind, aux, val, si, act, fix, work):
     if not evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no):
         return
     for k in (nb - 1, nb + 1):
-        if (kind[k] == AQ_AW or kind[k] == AQ_IONIC) and not math.isnan(F[k]):
+        if (kind[k] == AQ_AW or kind[k] == AQ_IONIC or kind[k] == AQ_AWPHI) and not math.isnan(F[k]):
             if kind[k] == AQ_AW:
                 v[k] = math.log10(min(max(10.0 ** v[k] - F[k], 0.1), 1.0))
+            elif kind[k] == AQ_AWPHI:
+                v[k] = min(max(v[k] - F[k], -1.0), 0.1)
             else:
                 v[k] = min(max(v[k] + F[k], -12.0), 1.3)
 
@@ -1276,6 +1291,120 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
             act[p] = act0[p]
 
 
+# the activity models of SIT and Pitzer databases: the part of log10 gamma beyond the Debye-Hueckel term and
+# the osmotic coefficient are held during a Newton solve and recomputed from its molalities, until neither
+# moves by more than ACT_TOL (log10 gamma; log10 a(H2O)): PHREEQC too updates the Pitzer gammas between its
+# Newton iterations (model.cpp, pitzer.cpp) and stops when they move by less than 10 x its tolerance (1e-7)
+ACT_TOL = 1e-12
+ACT_MAX = 300
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode,
+                    max_outer, res):
+    """One water (``solve_row``), with the database's activity model when it has one (SIT, Pitzer): a fixed
+    point over the held part of log10 gamma (work[26]) and the osmotic coefficient (val of the water row,
+    AQ_AWPHI), each round a full solve warm-started from the last. Ends when the recomputed values move by
+    at most ACT_TOL; the state returned is the one solved with the values it was solved with (not moved
+    after), so its equations hold exactly at them, and they are within ACT_TOL of the model's at its
+    molalities (the certificate recomputes them). Without a model: ``solve_row`` unchanged."""
+    if tab[25][0] == 0 or tab[25][0] == ACT_LLNL:
+        solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode,
+                  max_outer, res)
+        return
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    nc, ne = tab[0][0], tab[0][1]
+    iw = nc + ne + 1
+    iI = nc + ne + 3
+    npp = act.shape[0]
+    am = (tab[25], tab[26], tab[27], tab[28], tab[29], tab[30], tab[31], tab[32], tab[33], tab[34])
+    nreal = tab[25][5]
+    ext, lgm = work[26], work[27]
+    F, S = work[19], work[20]
+    kind0 = kind.copy()
+    kind0[iw] = AQ_AWPHI
+    for i in range(ext.shape[0]):
+        ext[i] = 0.0
+    val[iw] = 1.0 / W_MOL  # phi = 1 to start
+    nit = 0
+    w = warm
+    # Anderson mixing of depth 1 (Anderson 1965; Walker & Ni 2011) over x = [held log10 gamma..., phi]: a
+    # plain substitution can oscillate and grow where a phase holds the water at saturation (halite: more
+    # gamma, less Na+ and Cl-, less gamma), with a slope below -1
+    x = np.zeros(nreal + 1)
+    r = np.zeros(nreal + 1)
+    xp = np.zeros(nreal + 1)
+    rp = np.zeros(nreal + 1)
+    have_prev = False
+    for _it in range(ACT_MAX):
+        for k in range(kind.shape[0]):
+            kind[k] = kind0[k]
+        solve_row(v, vcold, w, tab, T, P, kind, aux, val, lo, hi, si, on, act, work, dkind, dpar, mode,
+                  max_outer, res)
+        nit += int(res[1])
+        res[1] = nit
+        if res[0] != CONVERGED:
+            return
+        w = yes
+        row_setup(tab, T, kind, work)
+        fix = v[v.shape[0] - npp:].copy()
+        evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[18], no, no)
+        lg, m, wp = work[4], work[7], work[10]
+        # the model's Debye-Hueckel slope: Pitzer at the state's a(H2O) (PHREEQC 3.8.6's A0 follows the density
+        # of water it recomputes as a(H2O) moves), SIT at a(H2O) = 1 (sit.cpp copies A0 into sit_A0 once per T
+        # and P, PTEMP_SIT, before a(H2O) moves): seen against IPhreeqc 3.8.6 at 79-93 C, where the saturation
+        # pressure x a(H2O) moves the density by 1e-6, the other choice is 7e-7 off in A, this one 1e-14.
+        # wp is left at a(H2O) = 1: the next evaluation sees the change and recomputes it
+        if tab[25][0] == ACT_SIT:
+            water_props(T, P, 1.0, wp)
+        phi = model_gammas(am, m, 10.0 ** v[iI], T, P, wp[0], lgm)
+        if not math.isfinite(phi):
+            res[0] = NONFINITE
+            return
+        delta = 0.0
+        msum = 0.0
+        for i in range(nreal):
+            tgt = lgm[i] - (lg[i] - ext[i])
+            if not math.isfinite(tgt):
+                res[0] = NONFINITE
+                return
+            delta = max(delta, abs(tgt - ext[i]))
+            msum += m[i]
+        c = phi / W_MOL
+        # a(H2O) to ACT_TOL / 10 in ln a (the certificate holds a(H2O) to 1e-12 absolute)
+        delta = max(delta, 10.0 * abs(c - val[iw]) * msum)
+        if delta <= ACT_TOL:
+            return
+        for i in range(nreal):
+            x[i] = ext[i]
+            r[i] = lgm[i] - (lg[i] - ext[i]) - ext[i]
+        x[nreal] = val[iw] * W_MOL
+        r[nreal] = phi - x[nreal]
+        theta = 0.0
+        if have_prev:
+            num = 0.0
+            den = 0.0
+            for i in range(nreal + 1):
+                dr = r[i] - rp[i]
+                num += r[i] * dr
+                den += dr * dr
+            if den > 0.0:
+                theta = num / den
+            if not (-10.0 < theta < 10.0):  # no trust in the secant: a plain step
+                theta = 0.0
+        for i in range(nreal + 1):
+            xn = x[i] + r[i] - theta * (x[i] - xp[i] + r[i] - rp[i])
+            xp[i] = x[i]
+            rp[i] = r[i]
+            x[i] = xn
+        have_prev = True
+        for i in range(nreal):
+            ext[i] = x[i]
+        val[iw] = x[nreal] / W_MOL
+    res[0] = MAX_ITER
+
+
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def _done(v, tab, res, st, nit, method, first, iI, iw, start):
     res[0] = st
@@ -1347,8 +1476,8 @@ def solve_chunk(lo_r, hi_r, tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, H
                 if ACT[r, k] < 0:
                     ACT[r, k] = ACT[r - 1, k]
             w = True
-        solve_row(X[r], XC[r], w, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r], ON[r], ACT[r],
-                  work, dkind, dp, mode, max_outer, RES[r])
+        solve_row_model(X[r], XC[r], w, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r], ON[r],
+                        ACT[r], work, dkind, dp, mode, max_outer, RES[r])
         if RES[r, 0] != CONVERGED and chain and prev_ok:
             # the predecessor's solution was no good start: the row's own (as if alone)
             for k in range(X.shape[1]):
@@ -1357,8 +1486,8 @@ def solve_chunk(lo_r, hi_r, tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, H
                 KIND[r, k] = K0[r - lo_r, k]
             for k in range(ACT.shape[1]):
                 ACT[r, k] = A0[r - lo_r, k]
-            solve_row(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r], SI[r],
-                      ON[r], ACT[r], work, dkind, dp, mode, max_outer, RES[r])
+            solve_row_model(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r],
+                            SI[r], ON[r], ACT[r], work, dkind, dp, mode, max_outer, RES[r])
         prev_ok = RES[r, 0] == CONVERGED
         row_outputs(X[r], tab, T[r], P[r], KIND[r], AUX[r], VAL[r], SI[r], ACT[r], work,
                     OUT_M[r], OUT_LG[r], OUT_LA[r], OUT_SI[r])

@@ -64,6 +64,18 @@ GAMMA_NEUTRAL = 2  # uncharged, no -gamma: 0.1 I
 GAMMA_EX_NONE = 3
 GAMMA_EX_DAVIES = 4
 GAMMA_EX_WATEQ = 5
+# an aqueous species of a database with its own activity model (SIT, Pitzer: chemsolve.kernels.aqueous_activity):
+# inside Newton the Debye-Hueckel part -A z^2 sqrt(I) / (1 + 1.5 sqrt(I)); the rest of the model's log gamma
+# is held per water between Newton solves (aqueous_solve.solve_row_model) until it no longer moves
+GAMMA_MODEL_DH = 6
+# LLNL's B-dot model (llnl.dat: LLNL_AQUEOUS_MODEL_PARAMETERS; model.cpp calc_gammas cases 7 and 8): -llnl_gamma a
+# (charged: -A z^2 sqrt(I) / (1 + a B sqrt(I)) + Bdot I; neutral: 0), -co2_llnl_gamma (Drummond 1981 polynomial)
+GAMMA_LLNL = 7
+GAMMA_LLNL_CO2 = 8
+# which activity model a database selects (chemsolve.aqueous.activity_models), and the types of its parameters
+ACT_NONE, ACT_SIT, ACT_PITZER, ACT_LLNL = 0, 1, 2, 3
+P_B0, P_B1, P_B2, P_C0, P_THETA, P_LAMDA, P_ZETA, P_PSI, P_ETHETA, P_MU, P_ETA = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+P_EPS, P_EPS1, P_EPS2 = 20, 21, 22
 
 # --- gas-phase equilibrium modes (chemsolve.gas) ------------------------------------------
 MODE_TP = 0
@@ -85,10 +97,13 @@ AQ_IONIC = 6  # log10 I = log10(0.5 sum z^2 m) (the ionic-strength row in Newton
 # its species (balance column aux) equals the Gouy-Chapman charge of its diffuse layer, val = its
 # area [m2]; the unknown is F psi / (2 R T ln10)
 AQ_PSI = 7
-# a component of a GAS_PHASE in the slot of an equilibrium phase (tableau array tab[25]; 0: a phase):
+# a component of a GAS_PHASE in the slot of an equilibrium phase (tableau array tab[35]; 0: a phase):
 # its slot holds -n [mol] in the gas, its row is SI = log10 n + target (kernels.aqueous_eqs.assemble)
 GAS_FIXED_V = 1  # fixed volume: target log10(Z R T / V) + log10 phi
 GAS_FIXED_P = 2  # fixed total pressure: target log10 P + log10 phi, and n / n_gas in place of n
+# the water-activity row of a database with its own activity model: log10 a(H2O) = -val sum m / ln10, val the
+# osmotic coefficient / 55.50837 held between Newton solves (as the rest of log gamma, GAMMA_MODEL_DH)
+AQ_AWPHI = 8
 
 # --- which formulation converged an aqueous row (the message says so) ---------------------
 AQM_NEWTON = 0  # ionic strength inside Newton (the default)
