@@ -252,6 +252,8 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
     rd = batch_rows(case, "react batch (cold, one exchanger per row)",
                     lambda: react(states, phases=PHASES, exchange=exs, warm_start=False), len(keep)) if keep else None
 
+    theirs_e, ours_e, rows_e = _pitzer_brines(rep, n, ip is not None, batch_rows, log)
+
     if ip is None:
         return rep.finish()
     # ---------------------------------------------------------------- agreement
@@ -340,6 +342,65 @@ def suite(n: int, peer: str | None, log: Callable[[str], None]) -> Any:
                               max(dn_x, default=0.0), TOL_REL, src_x, len(dn_x), sum(x > TOL_REL for x in dn_x)))
     rep.checks.append(B.Check("reaction steps with an exchanger: exchange species moles (relative, > 1e-12 mol)",
                               max(dex, default=0.0), TOL_REL, src_x, len(dex), sum(x > TOL_REL for x in dex)))
+    dph_e = [abs(o - t) for o, t in zip(ours_e, theirs_e) if t is not None and o is not None]
+    dph_e += [abs(o - t) for o, t in zip(rows_e, theirs_e) if t is not None and o is not None]
+    src_e = "tests/test_aqueous_activity_models.py (compare.TOL_LOG; PHREEQC at its default tolerance here)"
+    rep.checks.append(B.Check("Pitzer brines: pH", max(dph_e, default=0.0), TOL_LOG, src_e, len(dph_e),
+                              sum(x > TOL_LOG for x in dph_e)))
     rep.notes.append("PHREEQC's times include parsing its input text and its selected output (one pH and two "
                      "phases); chemsolve's one-call rows include building the result and its certificate")
     return rep.finish()
+
+
+PITZER_PHASES = ("Halite", "Gypsum", "Anhydrite", "Glauberite", "Calcite")
+PITZER_SEED = 21
+
+
+def _pitzer_brines(rep, n: int, peer: bool, batch_rows, log):
+    """(e) n random brines of ``random_brines`` on pitzer.dat (I up to 6), each brought to equilibrium with
+    halite, gypsum, anhydrite, glauberite and calcite (SI 0, 0 mol: what is supersaturated precipitates):
+    PHREEQC per brine (USE solution i, its default tolerance), chemsolve per brine and as one batch. The
+    initial solutions are made beforehand on both sides (not timed). Returns the pH of each brine's step:
+    (PHREEQC's or None, chemsolve's single calls, the batch's rows)."""
+    from .. import bench as B
+    from . import load_database, react
+    from .random_brines import random_brines
+    from .solution import Solution
+
+    db = load_database("pitzer.dat")
+    cases = random_brines(PITZER_SEED, n)
+    case = f"Pitzer brines (pitzer.dat, I up to 6), halite + gypsum + anhydrite + glauberite + calcite, {n} brines"
+    log(f"aqueous: {case}")
+    phases = {p: (0.0, 0.0) for p in PITZER_PHASES}
+    waters = [Solution(db, totals=dict(c.totals), units="mol/kgw", T=c.tc + 273.15, pH=c.pH,
+                       charge=c.charge).speciate() for c in cases]
+    keep = [i for i, w in enumerate(waters) if w.success]
+    react([waters[keep[0]]] * 2, phases=phases, chunk=1)  # first calls of the Pitzer path (not timed)
+    theirs: list[float | None] = [None] * n
+    if peer:
+        import phreeqc
+
+        ip = phreeqc.Phreeqc()
+        if ip.LoadDatabase(str(db.path)) != 0:
+            raise RuntimeError(ip.GetErrorString())
+        ip.RunString("".join(cases[i].solution_text(i + 1) for i in keep) + "END\n")
+        eq = "EQUILIBRIUM_PHASES 1\n" + "".join(f" {p} 0 0\n" for p in PITZER_PHASES)
+        t0 = time.perf_counter()
+        for i in keep:
+            if ip.RunString(f"SELECTED_OUTPUT 1\n -reset false\n -pH true\nUSE solution {i + 1}\n{eq}END\n") == 0:
+                theirs[i] = float(ip.GetSelectedOutput()["pH"][-1])
+        rep.rows.append(B.Row(case, "PHREEQC, RunString per brine (USE solution i)", sum(t is not None for t in theirs),
+                              len(keep), (time.perf_counter() - t0) / max(len(keep), 1), peer=True))
+    states = [waters[i] for i in keep]
+    t0 = time.perf_counter()
+    one = [react(w, phases=phases) for w in states]
+    rep.rows.append(B.Row(case, "chemsolve react, one call per brine", sum(r.success for r in one), len(keep),
+                          (time.perf_counter() - t0) / max(len(keep), 1), B._med(r.nit for r in one)))
+    rb = batch_rows(case, "react batch (cold: each row from its own brine)",
+                    lambda: react(states, phases=phases, warm_start=False), len(keep))
+    ours = [None] * n
+    rows = [None] * n
+    for j, i in enumerate(keep):
+        ours[i] = one[j].pH if one[j].success else None
+        rows[i] = float(rb.pH[j]) if rb.success[j] else None
+    return theirs, ours, rows

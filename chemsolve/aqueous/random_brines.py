@@ -44,12 +44,16 @@ class Brine:
     phases: dict[str, float] = field(default_factory=dict)  # name -> moles at SI 0
     charge: str = "Cl"  # what the charge balance adjusts: "Cl" or "pH"
 
-    def phreeqc_text(self) -> str:
-        lines = ["KNOBS\n -convergence_tolerance 1e-12\n -iterations 1000\n",
-                 f"SOLUTION 1\n units mol/kgw\n temp {self.tc:.17g}\n pH {self.pH:.17g}"
+    def solution_text(self, number: int = 1) -> str:
+        """The brine as PHREEQC's SOLUTION ``number``."""
+        lines = [f"SOLUTION {number}\n units mol/kgw\n temp {self.tc:.17g}\n pH {self.pH:.17g}"
                  + (" charge\n" if self.charge == "pH" else "\n")]
         for k, v in self.totals.items():
             lines.append(f" {k} {v:.17g}" + (" charge\n" if k == self.charge else "\n"))
+        return "".join(lines)
+
+    def phreeqc_text(self) -> str:
+        lines = ["KNOBS\n -convergence_tolerance 1e-12\n -iterations 1000\n", self.solution_text()]
         if self.phases:
             lines.append("EQUILIBRIUM_PHASES 1\n" + "".join(f" {p} 0 {n:.17g}\n" for p, n in self.phases.items()))
         return "".join(lines)
