@@ -174,22 +174,7 @@ def pr_mixture(db: Database, names: list[str], n, T: float, P: float | None = No
             P = 1.0  # as PHREEQC
     else:
         P = max(float(P), 1e-10)
-        r1 = b_sum - RT / P
-        r2 = -3.0 * b2 + (a_sum - RT * 2.0 * b_sum) / P
-        r3 = b2 * b_sum + (RT * b2 - b_sum * a_sum) / P
-        rp = r2 - r1 * r1 / 3.0
-        rq = (2.0 * r1 * r1 * r1 - 9.0 * r1 * r2) / 27.0 + r3
-        rz = rq * rq / 4.0 + rp ** 3 / 27.0
-        if rz >= 0.0:
-            ri = math.sqrt(rz)
-            if ri + rq / 2.0 <= 0.0:
-                Vm = _cbrt(ri - rq / 2.0) + _cbrt(-ri - rq / 2.0) - r1 / 3.0
-            else:
-                ri = -_cbrt(ri + rq / 2.0)
-                Vm = ri - rp / (3.0 * ri) - r1 / 3.0
-        else:
-            ri = math.sqrt(-rp ** 3 / 27.0)
-            Vm = 2.0 * ri ** (1.0 / 3.0) * math.cos(math.acos(-rq / 2.0 / ri) / 3.0) - r1 / 3.0
+        Vm = pr_volume(RT, P, a_sum, b_sum)
     z = P * Vm / RT
     A = a_sum * P / (RT * RT)
     B = b_sum * P / RT
@@ -197,15 +182,38 @@ def pr_mixture(db: Database, names: list[str], n, T: float, P: float | None = No
     for i in range(k):
         if x[i] == 0.0:
             continue
-        Br = b[i] / b_sum
-        if z > B:
-            ln = Br * (z - 1.0) - math.log(z - B) + A / (2.828427 * B) * (Br - 2.0 * a_sum2[i] / a_sum) * math.log(
-                (z + 2.41421356 * B) / (z - 0.41421356 * B))
-            ln = min(max(ln, -4.6), 4.44)
-        else:
-            ln = -4.6
-        lphi[i] = ln / math.log(10.0)
+        lphi[i] = pr_ln_phi(z, A, B, b[i] / b_sum, a_sum2[i] / a_sum) / math.log(10.0)
     return float(P), float(Vm), lphi
+
+
+def pr_volume(RT: float, P: float, a_sum: float, b_sum: float) -> float:
+    """The molar volume [L/mol] of a gas of Peng-Robinson parameters a_sum, b_sum at P [atm], RT [L atm/mol]:
+    the root of the cubic PHREEQC takes (gases.cpp calc_PR, Cardano's and the trigonometric forms)."""
+    b2 = b_sum * b_sum
+    r1 = b_sum - RT / P
+    r2 = -3.0 * b2 + (a_sum - RT * 2.0 * b_sum) / P
+    r3 = b2 * b_sum + (RT * b2 - b_sum * a_sum) / P
+    rp = r2 - r1 * r1 / 3.0
+    rq = (2.0 * r1 * r1 * r1 - 9.0 * r1 * r2) / 27.0 + r3
+    rz = rq * rq / 4.0 + rp ** 3 / 27.0
+    if rz >= 0.0:
+        ri = math.sqrt(rz)
+        if ri + rq / 2.0 <= 0.0:
+            return _cbrt(ri - rq / 2.0) + _cbrt(-ri - rq / 2.0) - r1 / 3.0
+        ri = -_cbrt(ri + rq / 2.0)
+        return ri - rp / (3.0 * ri) - r1 / 3.0
+    ri = math.sqrt(-rp ** 3 / 27.0)
+    return 2.0 * ri ** (1.0 / 3.0) * math.cos(math.acos(-rq / 2.0 / ri) / 3.0) - r1 / 3.0
+
+
+def pr_ln_phi(z: float, A: float, B: float, Br: float, a_ratio: float) -> float:
+    """ln phi of a component (b_i / b = Br, sum_j x_j a_ij / a = a_ratio) in a Peng-Robinson gas of
+    compressibility z, as PHREEQC's calc_PR, with its clamp to [-4.6, 4.44] (-4.6 where z <= B)."""
+    if z <= B:
+        return -4.6
+    ln = Br * (z - 1.0) - math.log(z - B) + A / (2.828427 * B) * (Br - 2.0 * a_ratio) * math.log(
+        (z + 2.41421356 * B) / (z - 0.41421356 * B))
+    return min(max(ln, -4.6), 4.44)
 
 
 def _cbrt(v: float) -> float:

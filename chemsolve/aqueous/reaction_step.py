@@ -205,6 +205,8 @@ def pr_log10_phi(t_c: float, p_c: float, omega: float, T: float, P: float) -> fl
     """log10 of the fugacity coefficient of a pure gas at T [K], P [atm] by the Peng-Robinson
     equation of state, as PHREEQC's calc_PR for one gas (its constants, its root choice of the cubic,
     its clamp of ln phi to [-4.6, 4.44])."""
+    from .gas_phase import pr_ln_phi, pr_volume
+
     R = 0.0820597  # [L atm/(mol K)] as PHREEQC
     P = max(P, 1e-10)
     a = 0.457235 * R * R * t_c * t_c / p_c
@@ -213,34 +215,8 @@ def pr_log10_phi(t_c: float, p_c: float, omega: float, T: float, P: float) -> fl
     alpha = (1.0 + kk * (1.0 - math.sqrt(T / t_c))) ** 2
     aa = a * alpha
     RT = R * T
-    b2 = b * b
-    r1 = b - RT / P
-    r2 = -3.0 * b2 + (aa - RT * 2.0 * b) / P
-    r3 = b2 * b + (RT * b2 - b * aa) / P
-    rp = r2 - r1 * r1 / 3.0
-    rq = (2.0 * r1 * r1 * r1 - 9.0 * r1 * r2) / 27.0 + r3
-    rz = rq * rq / 4.0 + rp ** 3 / 27.0
-    if rz >= 0.0:
-        ri = math.sqrt(rz)
-        if ri + rq / 2.0 <= 0.0:
-            Vm = (ri - rq / 2.0) ** (1.0 / 3.0) + (-ri - rq / 2.0) ** (1.0 / 3.0) - r1 / 3.0
-        else:
-            ri = -((ri + rq / 2.0) ** (1.0 / 3.0))
-            Vm = ri - rp / (3.0 * ri) - r1 / 3.0
-    else:
-        ri = math.sqrt(-rp ** 3 / 27.0)
-        ri1 = math.acos(-rq / 2.0 / ri)
-        Vm = 2.0 * ri ** (1.0 / 3.0) * math.cos(ri1 / 3.0) - r1 / 3.0
-    z = P * Vm / RT
-    A = aa * P / (RT * RT)
-    B = b * P / RT
-    if z > B:
-        lnphi = (z - 1.0) - math.log(z - B) + A / (2.828427 * B) * (1.0 - 2.0) * math.log(
-            (z + 2.41421356 * B) / (z - 0.41421356 * B))
-        lnphi = min(max(lnphi, -4.6), 4.44)
-    else:
-        lnphi = -4.6
-    return lnphi / math.log(10.0)
+    z = P * pr_volume(RT, P, aa, b) / RT
+    return pr_ln_phi(z, aa * P / (RT * RT), b * P / RT, 1.0, 1.0) / math.log(10.0)
 
 
 # ------------------------------------------------------------------ results
