@@ -57,32 +57,19 @@ USER_PUNCH {PUNCH_NO}
  40 FOR i = 1 TO n
  50 PUNCH name$(i), LM(name$(i))
  60 NEXT i
- 70 t = SYS("phases", nph, phn$, pht$, phsi)
- 80 PUNCH nph
- 90 FOR i = 1 TO nph
- 100 PUNCH phn$(i), phsi(i)
- 110 NEXT i
- 120 t = SYS("equi", neq, eqn$, eqt$, eqm)
- 130 PUNCH neq
- 140 FOR i = 1 TO neq
- 150 PUNCH eqn$(i), eqm(i)
- 160 NEXT i
- 170 t = SYS("elements", nel, eln$, elt$, elm)
- 180 PUNCH nel
- 190 FOR i = 1 TO nel
- 200 PUNCH eln$(i), elm(i)
- 210 NEXT i
- 220 t = SYS("ex", nx, xn$, xt$, xm)
- 230 PUNCH nx
- 240 FOR i = 1 TO nx
- 250 PUNCH xn$(i), xm(i)
- 260 NEXT i
- 270 t = SYS("surf", ns, sn$, st$, sm)
- 280 PUNCH ns
- 290 FOR i = 1 TO ns
- 300 PUNCH sn$(i), sm(i)
- 310 NEXT i
 """
+
+
+def _sys_loop(line: int, kind: str, v: str) -> str:
+    """BASIC lines from ``line`` that punch the count, then name and value, of PHREEQC's SYS(kind) list,
+    in arrays of their own (``v``: a prefix; PHREEQC's BASIC does not re-dimension an array SYS filled)."""
+    return (f" {line} t = SYS(\"{kind}\", n{v}, {v}n$, {v}t$, {v}v)\n {line + 10} PUNCH n{v}\n"
+            f" {line + 20} FOR i = 1 TO n{v}\n {line + 30} PUNCH {v}n$(i), {v}v(i)\n {line + 40} NEXT i\n")
+
+
+# then: SI of every phase, moles of the equilibrium phases, element totals, exchange and surface species
+_PUNCH += "".join(_sys_loop(70 + 50 * k, kind, v) for k, (kind, v) in
+                  enumerate((("phases", "ph"), ("equi", "eq"), ("elements", "el"), ("ex", "xs"), ("surf", "sf"))))
 
 
 class IPhreeqcPeer:
