@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import iphreeqc, quiet_database
 
 import chemsolve.aqueous as aq
 from chemsolve.aqueous import random_brines as rb
@@ -38,10 +39,7 @@ TOL_LOG_AW = 1e-8
 SEED = 7
 
 
-def _load(name):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database(name)
+_load = quiet_database
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +52,7 @@ def sit():
     return _load("sit.dat")
 
 
-def _ip(db):
-    p = phreeqc.Phreeqc()
-    assert p.LoadDatabase(str(db.path)) == 0
-    return p
+_ip = iphreeqc
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,10 @@ Tolerances (issue [4/7] asks the agreement of [3/7], ``compare``):
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
+from conftest import iphreeqc, quiet_database
 
 import chemsolve.aqueous as aq
 from chemsolve.aqueous.compare import TOL_LOG, TOL_REL
@@ -44,16 +44,12 @@ N_REL = 1e-5
 
 @pytest.fixture(scope="module")
 def wdb():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database("wateq4f.dat")
+    return quiet_database("wateq4f.dat")
 
 
 @pytest.fixture(scope="module")
 def wip(wdb):
-    p = phreeqc.Phreeqc()
-    assert p.LoadDatabase(str(wdb.path)) == 0
-    return p
+    return iphreeqc(wdb)
 
 
 def _random_case(rng):
@@ -344,9 +340,7 @@ def _ex7_compare(ours, so):
 def _fresh(db):
     """An IPhreeqc of its own: ex7 redefines species of the database, and an instance keeps what earlier
     inputs defined (run after the random cases, the shared one gives pH 0.012 off at ex7's second step)."""
-    p = phreeqc.Phreeqc()
-    assert p.LoadDatabase(str(db.path)) == 0
-    return p
+    return iphreeqc(db)
 
 
 def test_ex7_gas_phases_match_iphreeqc(db):

@@ -36,20 +36,6 @@ CATIONS = ("Zn", "Ca", "Cd", "Pb", "Mg", "Sr")
 PHASES = ("Calcite", "Gypsum")
 
 
-@pytest.fixture(scope="module")
-def db():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", aq.DatabaseWarning)
-        return aq.load_database("phreeqc.dat")
-
-
-@pytest.fixture(scope="module")
-def ip(db):
-    p = phreeqc.Phreeqc()
-    assert p.LoadDatabase(str(db.path)) == 0
-    return p
-
-
 def _sol_text(tot, tc, pH, n=1):
     ph = f" pH {pH:.17g}\n" if pH is not None else " pH 7 charge\n"
     return f"SOLUTION {n}\n units mol/kgw\n temp {tc:.17g}\n{ph}" + "".join(f" {k} {v:.17g}\n" for k, v in tot.items())
