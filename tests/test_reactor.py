@@ -192,31 +192,43 @@ def _ex11_waters(db):
             Solution(db, {"Na": 1.0, "K": 0.2, "N(5)": 1.2}, **kw).speciate())
 
 
-def test_ex11_advection_matches_phreeqc(db):
-    """PHREEQC's example 11, its ADVECTION part (the input above is ex11's, without its graphs), run live
-    by IPhreeqc and by ``reactor.column.advection``: the breakthrough of Na, Cl, K and Ca in cell 40 over
-    100 shifts within 1e-6 relative above 1e-12 mol/kgw (4e-8 seen), pH within 1e-7."""
+def _phreeqc_column(db, text):
+    """PHREEQC's selected output of a column input (``-step``, ``-pH``, ``-totals``, one punch cell), live."""
     phreeqc = pytest.importorskip("phreeqc")
-    from chemsolve.aqueous import equilibrate_exchange
-    from chemsolve.reactor.column import advection
-
     ip = phreeqc.Phreeqc()
     assert ip.LoadDatabase(str(db.path)) == 0
-    assert ip.RunString(EX11_ADVECTION) == 0, ip.GetErrorString()
-    so = ip.GetSelectedOutput()
-    els = ["Na", "Cl", "K", "Ca"]
+    assert ip.RunString(text) == 0, ip.GetErrorString()
+    return ip.GetSelectedOutput()
+
+
+def _matches_phreeqc(out, so, els, shifts):
+    """The column's breakthrough in its punch cell against PHREEQC's after every shift: the totals within
+    1e-6 relative above 1e-12 mol/kgw (below it, both below 2e-12), pH within 1e-7. (ours, theirs)."""
     steps = np.array(so["step"])
     theirs = np.column_stack([np.array(so[f"{e}(mol/kgw)"])[steps >= 1] for e in els])
-    inflow, cell = _ex11_waters(db)
-    out = advection(db, cell, inflow, cells=40, shifts=100, exchange=equilibrate_exchange(cell, {"X": 0.0011}),
-                    punch_cells=[40], totals=els)
     assert out.success
     ours = out.totals[:, 0, :]
-    assert ours.shape == theirs.shape == (100, 4)
+    assert ours.shape == theirs.shape == (shifts, len(els))
     big = np.abs(theirs) > 1e-12
     assert np.max(np.abs(ours[big] / theirs[big] - 1.0)) < 1e-6
     assert np.all(np.abs(ours[~big]) < 2e-12)
     assert np.max(np.abs(out.pH[:, 0] - np.array(so["pH"])[steps >= 1])) < 1e-7
+    return ours, theirs
+
+
+def test_ex11_advection_matches_phreeqc(db):
+    """PHREEQC's example 11, its ADVECTION part (the input above is ex11's, without its graphs), run live
+    by IPhreeqc and by ``reactor.column.advection``: the breakthrough of Na, Cl, K and Ca in cell 40 over
+    100 shifts within 1e-6 relative above 1e-12 mol/kgw (4e-8 seen), pH within 1e-7."""
+    from chemsolve.aqueous import equilibrate_exchange
+    from chemsolve.reactor.column import advection
+
+    so = _phreeqc_column(db, EX11_ADVECTION)
+    els = ["Na", "Cl", "K", "Ca"]
+    inflow, cell = _ex11_waters(db)
+    out = advection(db, cell, inflow, cells=40, shifts=100, exchange=equilibrate_exchange(cell, {"X": 0.0011}),
+                    punch_cells=[40], totals=els)
+    ours, _ = _matches_phreeqc(out, so, els, 100)
     # the front: Na and K leave, Ca arrives after the exchanger's 1.1 mmol of sites are turned over
     assert ours[-1, 3] > 5.9e-4 and ours[-1, 0] < 1e-12
 
@@ -228,7 +240,6 @@ def test_ex14_advection_with_exchange_and_surface_matches_phreeqc(db):
     (``input_definitions``): Ca, Mg, Na and As after every shift within 1e-6 relative above 1e-12 mol/kgw
     (1.5e-8 seen, As), pH within 1e-7 (1.5e-9 seen). The arsenic leaves the surface as the pH and the
     sodium change: its peak (1.28 umol/kgw) must come out in both."""
-    phreeqc = pytest.importorskip("phreeqc")
     from pathlib import Path
 
     from chemsolve.aqueous.phreeqc_input import input_definitions
@@ -237,23 +248,12 @@ def test_ex14_advection_with_exchange_and_surface_matches_phreeqc(db):
     text = (Path(__file__).parent / "data" / "phreeqc_examples" / "ex14.pqi").read_text()
     adv = text + ("SELECTED_OUTPUT\n -reset false\n -step\n -pH\n -totals Ca Mg Na As\n -high_precision true\n"
                   "ADVECTION\n -cells 1\n -shifts 200\n -punch_cells 1\n -punch_frequency 1\nEND\n")
-    ip = phreeqc.Phreeqc()
-    assert ip.LoadDatabase(str(db.path)) == 0
-    assert ip.RunString(adv) == 0, ip.GetErrorString()
-    so = ip.GetSelectedOutput()
-    steps = np.array(so["step"])
+    so = _phreeqc_column(db, adv)
     els = ["Ca", "Mg", "Na", "As"]
-    theirs = np.column_stack([np.array(so[f"{e}(mol/kgw)"])[steps >= 1] for e in els])
     d = input_definitions(text, db, name="ex14.pqi")
     out = advection(d.db, d.solutions[1], d.solutions[0], cells=1, shifts=200, phases=d.equilibrium_phases[1],
                     exchange=d.exchangers[1], surface=d.surfaces[1], punch_cells=[1], totals=els)
-    assert out.success
-    ours = out.totals[:, 0, :]
-    assert ours.shape == theirs.shape == (200, 4)
-    big = np.abs(theirs) > 1e-12
-    assert np.max(np.abs(ours[big] / theirs[big] - 1.0)) < 1e-6
-    assert np.all(np.abs(ours[~big]) < 2e-12)
-    assert np.max(np.abs(out.pH[:, 0] - np.array(so["pH"])[steps >= 1])) < 1e-7
+    ours, theirs = _matches_phreeqc(out, so, els, 200)
     k = int(np.argmax(theirs[:, 3]))
     assert 0 < k < 199 and int(np.argmax(ours[:, 3])) == k and theirs[k, 3] > 1e-6  # the As peak, inside the run
 
@@ -272,7 +272,6 @@ def test_ex11_transport_with_dispersion_matches_phreeqc(db):
     -correct_disp true) live in IPhreeqc and in ``reactor.column.transport`` (the same mixing factors
     and number of mixes per shift, PHREEQC's init_mix): the breakthrough in cell 40 within 1e-6
     relative above 1e-12 mol/kgw (6e-8 seen), pH within 1e-7."""
-    phreeqc = pytest.importorskip("phreeqc")
     from chemsolve.aqueous import equilibrate_exchange
     from chemsolve.reactor.column import dispersion_mixes, transport
 
@@ -282,21 +281,12 @@ def test_ex11_transport_with_dispersion_matches_phreeqc(db):
         "TRANSPORT\n -cells 40\n -lengths 40*0.002\n -shifts 100\n -time_step 720.0\n -flow_direction forward\n"
         " -boundary_conditions flux flux\n -diffusion_coefficient 0.0e-9\n -dispersivities 40*0.002\n"
         " -correct_disp true\n -punch_cells 40\n -punch_frequency 1\nEND\n")
-    ip = phreeqc.Phreeqc()
-    assert ip.LoadDatabase(str(db.path)) == 0
-    assert ip.RunString(text) == 0, ip.GetErrorString()
-    so = ip.GetSelectedOutput()
+    so = _phreeqc_column(db, text)
     els = ["Na", "Cl", "K", "Ca"]
-    steps = np.array(so["step"])
-    theirs = np.column_stack([np.array(so[f"{e}(mol/kgw)"])[steps >= 1] for e in els])
     inflow, cell = _ex11_waters(db)
     out = transport(db, cell, inflow, cells=40, shifts=100, lengths=0.002, dispersivities=0.002,
                     exchange=equilibrate_exchange(cell, {"X": 0.0011}), punch_cells=[40], totals=els)
-    assert out.success
-    ours = out.totals[:, 0, :]
-    big = np.abs(theirs) > 1e-12
-    assert np.max(np.abs(ours[big] / theirs[big] - 1.0)) < 1e-6
-    assert np.max(np.abs(out.pH[:, 0] - np.array(so["pH"])[steps >= 1])) < 1e-7
+    _matches_phreeqc(out, so, els, 100)
 
 
 def test_dask_split_gives_identical_cells(db, water):
