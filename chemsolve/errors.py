@@ -61,3 +61,17 @@ def require(module: str) -> Any:
     except ImportError:
         what, extra = EXTRAS.get(module, (f"this needs {module}", module))
         raise MissingExtraError(f"{what}: pip install 'chemsolve[{extra}]'") from None
+
+
+def nonnegative(v, what: str, allow_zero: bool = True) -> float:
+    """``v`` as a finite float >= 0 (> 0 with ``allow_zero=False``), or a one-line InvalidInputError
+    naming ``what`` and the value given."""
+    import math
+
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{what} is {v!r}, not a number") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
+        raise InvalidInputError(f"{what} must be finite and {'>= 0' if allow_zero else '> 0'}, got {v!r}")
+    return x

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, nonnegative
 from .database import Database
 
 __all__ = ["GasPhase", "gas_phase", "pr_mixture"]
@@ -222,13 +222,7 @@ def _cbrt(v: float) -> float:
 
 
 def _positive(who: str, v, allow_zero: bool = False) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"gas phase: {who} is {v!r}, not a number") from None
-    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero):
-        raise InvalidInputError(f"gas phase: {who} must be finite and {'>= 0' if allow_zero else '> 0'}, got {v!r}")
-    return x
+    return nonnegative(v, f"gas phase: {who}", allow_zero)
 
 
 def gas_phase(db: Database, components, *, fixed: str = "pressure", pressure: float = 1.0, volume: float = 1.0,

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, nonnegative
 
 R_GAS = 8.314462618  # J/(mol K), CODATA 2018
 T_REF = 298.15
@@ -242,13 +242,7 @@ def from_config(items, where: str) -> list[Kinetic]:
 
 
 def _positive(v, what: str, zero: bool = False) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{what} = {v!r} is not a number") from None
-    if not math.isfinite(x) or x < 0 or (x == 0 and not zero):
-        raise InvalidInputError(f"{what} = {v!r}: expected a {'non-negative' if zero else 'positive'} finite number")
-    return x
+    return nonnegative(v, what, zero)
 
 
 # ------------------------------------------------------------------ the reactor's kinetic part
