@@ -850,3 +850,14 @@ def test_phreeqc_input_surface_equilibrate_matches_iphreeqc(db):
             if k.startswith("m_") and col[i] > 1e-12:
                 assert abs(mine[i][k] / col[i] - 1.0) < TOL_REL, (i, k, mine[i][k], col[i])
     assert abs(so["pH"][3] - 6.0) > 1e-3  # the step after i_surf did move ex8's water
+
+
+def test_a_surface_species_formed_with_electrons_is_refused_by_name(db):
+    """A surface reaction with e- (a redox surface species) is not modelled: refused with its name and line,
+    not left out of the calculation (PHREEQC would form it)."""
+    text = ("SURFACE_SPECIES\n Hfo_wOH + Fe+3 + e- = Hfo_wOFe+ + H+\n log_k 10.0\n"
+            "SOLUTION 1\n pH 7\n Fe 1e-6\n Na 1; Cl 1\nSURFACE 1\n -no_edl\n Hfo_wOH 1e-3\nEND\n")
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    with pytest.raises(InvalidInputError, match=r"surface species .Hfo_wOFe\+. .*forms with electrons"):
+        run_phreeqc_input(text, db)

@@ -133,6 +133,9 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
         acc: dict[str, float] = {}
         stoich, lk = master_reaction(db.exchange_species, ex_all, name)
         lk = np.array(lk)
+        if "e-" in stoich and any(o in ex_masters for o in stoich):
+            raise InvalidInputError(f"exchange species {name!r} ({db.path}:{es.line}) forms with electrons (a redox "
+                                    "exchange reaction): not modelled")
         zc = cf_c = 0.0
         ok = True
         for other, coef in stoich.items():
@@ -191,6 +194,9 @@ def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
         acc: dict[str, float] = {}
         stoich, lk = master_reaction(db.surface_species, all_masters, name)
         lk = np.array(lk)
+        if "e-" in stoich and any(o in s_masters for o in stoich):
+            raise InvalidInputError(f"surface species {name!r} ({db.path}:{ss.line}) forms with electrons (a redox "
+                                    "surface reaction): not modelled")
         ok = True
         site = None
         for other, coef in stoich.items():
