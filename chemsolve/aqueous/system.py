@@ -116,50 +116,60 @@ def _charge_of(name: str) -> float:
     return species_charge(name)
 
 
+def _sorbed_onto_basis(db: Database, table, all_masters, in_use, name: str, basis: set[str], expand, kind: str):
+    """(coefficients over the basis and the sorbers' master species in use, log K coefficients, the reaction
+    rewritten to master species) of the exchange or surface species ``name`` of ``table``; None where these
+    components do not form it (another sorber's species, an aqueous reactant they lack). A reaction with
+    electrons on a sorber in use is refused by name: PHREEQC would form it."""
+    from .exchange import master_reaction
+
+    stoich, lk = master_reaction(table, all_masters, name)
+    lk = np.array(lk)
+    if "e-" in stoich and any(o in in_use for o in stoich):
+        raise InvalidInputError(f"{kind} species {name!r} ({db.path}:{table[name].line}) forms with electrons (a "
+                                f"redox {kind} reaction): not modelled")
+    acc: dict[str, float] = {}
+    for other, coef in stoich.items():
+        if other == name:
+            continue
+        cf = -coef
+        if other in in_use or other in basis:
+            acc[other] = acc.get(other, 0.0) + cf
+            continue
+        if other == "e-" or other not in db.species:
+            return None
+        sub = expand(other)
+        if sub is None:
+            return None
+        for b, v in sub[0].items():
+            acc[b] = acc.get(b, 0.0) + cf * v
+        lk = lk + cf * sub[1]
+    return acc, lk, stoich
+
+
 def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str], expand):
     """The exchange species of ``exchangers`` that these components form: [(name, species, coefficients
     over the basis, log K coefficients, (exchanger master, equivalents, charge and coefficient of the
     exchanging cation, gamma rule))], as PHREEQC writes them (the exchanger's own master species, X-, is
     a dummy: no row, as in prep.cpp). The exchanging cation: the last aqueous species of the reaction
     as written (PHREEQC reads the last token of charge-carrying aqueous type, model.cpp calc_gammas)."""
-    from .exchange import master_reaction
-
     ex_masters = {db.exchange_masters[e].species: e for e in exchangers}
     ex_all = {sm.species for sm in db.exchange_masters.values()}
     out = []
     for name, es in db.exchange_species.items():
         if name in ex_masters:
             continue
-        acc: dict[str, float] = {}
-        stoich, lk = master_reaction(db.exchange_species, ex_all, name)
-        lk = np.array(lk)
-        if "e-" in stoich and any(o in ex_masters for o in stoich):
-            raise InvalidInputError(f"exchange species {name!r} ({db.path}:{es.line}) forms with electrons (a redox "
-                                    "exchange reaction): not modelled")
-        zc = cf_c = 0.0
-        ok = True
-        for other, coef in stoich.items():
-            if other == name:
-                continue
-            cf = -coef
-            if other not in ex_masters and other != "H2O" and other in db.species:
-                zc, cf_c = db.species[other].charge, cf  # the last aqueous reactant: the cation
-            if other in ex_masters or other in basis:
-                acc[other] = acc.get(other, 0.0) + cf
-                continue
-            if other == "e-" or other not in db.species:
-                ok = False
-                break
-            sub = expand(other)
-            if sub is None:
-                ok = False
-                break
-            for b, v in sub[0].items():
-                acc[b] = acc.get(b, 0.0) + cf * v
-            lk = lk + cf * sub[1]
-        sites = [m for m in acc if m in ex_masters]
-        if not ok or len(sites) != 1 or acc[sites[0]] <= 0:
+        r = _sorbed_onto_basis(db, db.exchange_species, ex_all, ex_masters, name, basis, expand, "exchange")
+        if r is None:
             continue  # another exchanger's species, or one these components do not form
+        acc, lk, stoich = r
+        zc = cf_c = 0.0
+        for other, coef in stoich.items():
+            if other != name and other not in ex_masters and other != "H2O" and other in db.species:
+                zc, cf_c = db.species[other].charge, -coef  # the last aqueous reactant: the cation
+        sites = [m for m in acc if m in ex_masters]
+        if len(sites) != 1 or acc[sites[0]] <= 0:
+            continue
         if any(b not in basis and b not in ex_masters and not b.startswith("e-#") for b in acc):
             continue
         gam = es.gamma
@@ -181,8 +191,6 @@ def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
     """The surface species of the sites ``surfaces`` that these components form: [(name, species,
     coefficients over the basis, log K coefficients, (site master, equivalents))]. The master species
     of a site (``Hfo_wOH``) is a species of its own (unlike an exchanger's X-): its row is itself."""
-    from .exchange import master_reaction
-
     s_masters = {db.surface_masters[e].species: e for e in surfaces}
     all_masters = {sm.species for sm in db.surface_masters.values()}
     out = []
@@ -191,40 +199,14 @@ def _surface_rows(db: Database, surfaces, basis: set[str], expand, psi=()):
             if name in s_masters:
                 out.append((name, ss, {name: 1.0}, np.array(ss.reaction.log_k_coeffs()), (name, 1.0)))
             continue
-        acc: dict[str, float] = {}
-        stoich, lk = master_reaction(db.surface_species, all_masters, name)
-        lk = np.array(lk)
-        if "e-" in stoich and any(o in s_masters for o in stoich):
-            raise InvalidInputError(f"surface species {name!r} ({db.path}:{ss.line}) forms with electrons (a redox "
-                                    "surface reaction): not modelled")
-        ok = True
-        site = None
-        for other, coef in stoich.items():
-            if other == name:
-                continue
-            cf = -coef
-            if other in all_masters:
-                if other not in s_masters or site is not None:
-                    ok = False
-                    break
-                site = other
-                acc[other] = acc.get(other, 0.0) + cf
-                continue
-            if other in basis:
-                acc[other] = acc.get(other, 0.0) + cf
-                continue
-            if other == "e-" or other not in db.species:
-                ok = False
-                break
-            sub = expand(other)
-            if sub is None:
-                ok = False
-                break
-            for b, v in sub[0].items():
-                acc[b] = acc.get(b, 0.0) + cf * v
-            lk = lk + cf * sub[1]
-        if not ok or site is None or acc.get(site, 0.0) <= 0:
+        r = _sorbed_onto_basis(db, db.surface_species, all_masters, s_masters, name, basis, expand, "surface")
+        if r is None:
             continue  # another site's species, or one these components do not form
+        acc, lk, _ = r
+        sites = [m for m in acc if m in s_masters]
+        if len(sites) != 1 or acc[sites[0]] <= 0:
+            continue
+        site = sites[0]
         if any(b not in basis and b not in s_masters and not b.startswith("e-#") for b in acc):
             continue
         if ss.cd_music is not None:
