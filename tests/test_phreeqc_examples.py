@@ -62,3 +62,32 @@ def test_phreeqc_does_not_iterate_a_solution_without_solutes():
     salted = p.run("SOLUTION 1\n pH 7.0\n Na 1e-7\nEND")[0]
     assert abs(pure.pH - 7.0) > 5e-5
     assert abs(salted.pH - 7.0) < 1e-12
+
+
+def test_incremental_reactions_report_each_steps_own_amount():
+    """Under INCREMENTAL_REACTIONS true PHREEQC's `reaction` column (step_x) is the step's own increment
+    (X/N per step of "X in N steps", 0 past the N-th; a list's last amount again past its end) and false
+    again gives the total since the start: chemsolve's column equals IPhreeqc's on every row of
+    incremental.pqi (both are the same decimal amounts times 1e-3, so to 1e-15 relative)."""
+    from conftest import iphreeqc
+
+    from chemsolve.aqueous import load_database
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    text = "SELECTED_OUTPUT 1\n -reset false\n -reaction true\n" + (DATA / "incremental.pqi").read_text()
+    ours = [row["reaction"] for row in run_phreeqc_input(text).selected[1]]
+    ip = iphreeqc(load_database("phreeqc.dat"))
+    assert ip.RunString(text) == 0, ip.GetErrorString()
+    theirs = ip.GetSelectedOutput()["reaction"]
+    assert len(ours) == len(theirs) == 35
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        assert abs(a - b) <= 1e-15 * abs(b), (k, a, b)
+    assert 0.0 in theirs and 0.001 in theirs  # a step past "4 mmol in 2 steps"; 2 mmol / 2
+
+
+def test_incremental_reactions_takes_no_option_lines():
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+    from chemsolve.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match=r"^in\.pqi:3: '-true': INCREMENTAL_REACTIONS takes true or false"):
+        run_phreeqc_input("SOLUTION 1\nINCREMENTAL_REACTIONS\n -true\nEND\n", name="in.pqi")

@@ -64,7 +64,7 @@ MAX_STEPS = 100_000  # steps of one reaction
 MAX_LINE = 100_000  # characters of one line
 
 SUPPORTED = ("SOLUTION", "EQUILIBRIUM_PHASES", "EXCHANGE", "SURFACE", "GAS_PHASE", "REACTION", "MIX", "USE", "SAVE",
-             "REACTION_TEMPERATURE", "REACTION_PRESSURE", "SELECTED_OUTPUT", "TITLE", "END")
+             "REACTION_TEMPERATURE", "REACTION_PRESSURE", "SELECTED_OUTPUT", "INCREMENTAL_REACTIONS", "TITLE", "END")
 DATABASE_BLOCKS = ("SOLUTION_MASTER_SPECIES", "SOLUTION_SPECIES", "PHASES", "EXCHANGE_MASTER_SPECIES",
                    "EXCHANGE_SPECIES", "SURFACE_MASTER_SPECIES", "SURFACE_SPECIES")
 # PHREEQC's keywords and their synonyms (PhreeqcKeywords/Keywords.cpp), canonical name in capitals
@@ -745,9 +745,20 @@ class ReactionDef:
         return self.count if self.equal else len(self.steps)
 
     def amount(self, k: int) -> float:
-        """Moles of reaction of step k (1-based), as PHREEQC's add_reaction (not incremental)."""
+        """Moles of reaction of step k (1-based), as PHREEQC's add_reaction (not incremental): the
+        total added since the start."""
         if self.equal:
             x = self.steps[0] if k > self.count else self.steps[0] * k / self.count
+        else:
+            x = self.steps[min(k, len(self.steps)) - 1]
+        return x * self.factor
+
+    def increment(self, k: int) -> float:
+        """Moles of reaction added at step k (1-based) under INCREMENTAL_REACTIONS true, as PHREEQC's
+        add_reaction: a list's k-th amount (its last beyond the list), or X / N per step of "X in N
+        steps" (nothing beyond the N-th)."""
+        if self.equal:
+            x = 0.0 if k > self.count else self.steps[0] / self.count
         else:
             x = self.steps[min(k, len(self.steps)) - 1]
         return x * self.factor
@@ -875,6 +886,16 @@ def _list_block(b: Block, fname: str, what: str):
                 raise InvalidInputError(f"{w}: number of steps must be 1..{MAX_STEPS}, got {count}")
             equal = True
     return ListDef(vals, equal, count), first, last
+
+
+def _true_false(b: Block, fname: str) -> bool:
+    """INCREMENTAL_REACTIONS [true|false]: PHREEQC's get_true_false (a word starting with f or F is
+    false; anything else, or nothing, true); the block has no option lines."""
+    if b.lines:
+        raise InvalidInputError(f"{fname}:{b.lines[0].no}: {b.lines[0].text!r}: INCREMENTAL_REACTIONS takes "
+                                "true or false on its own line and nothing else")
+    word = b.head.split()[0] if b.head.split() else ""
+    return word[:1] not in ("f", "F")
 
 
 def _mix(b: Block, fname: str):
@@ -1009,6 +1030,7 @@ class _Store:
     temps: dict[int, ListDef] = field(default_factory=dict)
     pressures: dict[int, ListDef] = field(default_factory=dict)
     selected: dict[int, dict] = field(default_factory=dict)
+    incremental: bool = False  # INCREMENTAL_REACTIONS: kept from simulation to simulation, as in PHREEQC
 
 
 def _database(base_text: str, base_path: str, appended: list[tuple[str, list[Line], str]]) -> Database:
@@ -1172,6 +1194,8 @@ def _simulation(store: _Store, blocks: list[Block], sim: int, fname: str, steps:
             use[kind] = n
         elif k == "SAVE":
             saves.append(_save(b, fname))
+        elif k == "INCREMENTAL_REACTIONS":
+            store.incremental = _true_false(b, fname)
         elif k == "SELECTED_OUTPUT":
             n, spec = _selected_output(b, fname, store.selected.get(1) if True else None)
             store.selected[n] = spec
@@ -1346,43 +1370,61 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
     td = store.temps.get(t_n) if t_n is not None else None
     pd = store.pressures.get(p_n) if p_n is not None else None
     count = max([1] + [d.n_steps() for d in (rd,) if d is not None] + [d.n() for d in (td, pd) if d is not None])
-    waters, amounts, Ts, Ps = [], [], [], []
-    for k in range(1, count + 1):
-        st = base
-        x = float("nan")
-        if rd is not None:
-            x = rd.amount(k)
-            st = add_formulas(st, {name: c * x for name, c in rd.reactants.items()})
-        waters.append(st)
-        amounts.append(x)
-        Ts.append(td.for_step(k) + 273.15 if td is not None else st.T)
-        Ps.append(pd.for_step(k) if pd is not None else st.P)
-    gas_kw: dict[str, Any] = {}
-    if gas is not None:  # the water is at the gas's pressure; REACTION_PRESSURE sets a fixed-pressure gas's
+    if gas is not None and pd is not None and gas.fixed == "volume":
+        raise InvalidInputError(f"{where}: REACTION_PRESSURE with a fixed-volume GAS_PHASE (its pressure is "
+                                "the gas's) is not modelled")
+
+    def step_input(k: int, st, g):
+        """Step k's water (``st`` with its reaction added), amount, T, P and gas (the water is at the gas's
+        pressure; REACTION_PRESSURE sets a fixed-pressure gas's)."""
         from dataclasses import replace
 
-        if pd is not None and gas.fixed == "volume":
-            raise InvalidInputError(f"{where}: REACTION_PRESSURE with a fixed-volume GAS_PHASE (its pressure is "
-                                    "the gas's) is not modelled")
-        gas_kw["gas"] = [replace(gas, pressure=Ps[k]) for k in range(count)] if pd is not None else gas
-    res = react(waters, phases=pp or None, T=np.array(Ts), P=None if gas is not None else np.array(Ps),
-                exchange=exr, surface=sur, ionic_strength=ionic, **gas_kw)
-    last_state = last_pp = last = None
-    for k in range(count):
-        r = res.row(k)
-        rec = StepRecord(sim, "react", soln_no, k + 1, r, title, amounts[k], dict(r.exchange), dict(r.surface),
-                         dict(r.gas))
+        x = float("nan")
+        if rd is not None:
+            x = rd.increment(k) if store.incremental else rd.amount(k)
+            st = add_formulas(st, {name: c * x for name, c in rd.reactants.items()})
+        P_k = pd.for_step(k) if pd is not None else st.P
+        if g is not None and pd is not None:
+            g = replace(g, pressure=P_k)
+        return st, x, td.for_step(k) + 273.15 if td is not None else st.T, P_k, g
+
+    def carried(r, spec_pp):
+        """The assemblage after a step: each phase's moles as the step left them."""
+        return None if spec_pp is None else {n: {**spec, "moles": r.phase_moles.get(n, spec.get("moles", 10.0))}
+                                             for n, spec in spec_pp.items()}
+
+    def record(k: int, r, x: float) -> None:
+        rec = StepRecord(sim, "react", soln_no, k, r, title, x, dict(r.exchange), dict(r.surface), dict(r.gas))
         steps.append(rec)
         _punch(store, rec, selected)
         if r.status != Status.CONVERGED:
-            raise _Stop(f"{where}: simulation {sim}, reaction step {k + 1}: {r.message.splitlines()[0]}")
-        if k == count - 1 and r.status == Status.CONVERGED:
-            last_state = r.state
-            last = r
-            if pp is not None:
-                last_pp = {n: {**spec, "moles": r.phase_moles.get(n, spec.get("moles", 10.0))}
-                           for n, spec in pp.items()}
-    return last_state, last_pp, last
+            raise _Stop(f"{where}: simulation {sim}, reaction step {k}: {r.message.splitlines()[0]}")
+
+    if store.incremental:  # each step starts from the last one's water, assemblage, exchanger, surface and gas
+        st, pp_k, ex_k, su_k, g_k = base, pp, exr, sur, gas  # (PHREEQC's saver() into -2 between steps)
+        r = None
+        for k in range(1, count + 1):
+            w, x, T_k, P_k, g_in = step_input(k, st, g_k)
+            r = react([w], phases=pp_k or None, T=np.array([T_k]), P=None if gas is not None else np.array([P_k]),
+                      exchange=ex_k, surface=su_k, ionic_strength=ionic,
+                      **({"gas": g_in} if gas is not None else {})).row(0)
+            record(k, r, x)
+            st, pp_k = r.state, carried(r, pp_k)
+            ex_k = r.exchanger if exr is not None else None
+            su_k = r.surface_state if sur is not None else None
+            g_k = r.gas_phase if gas is not None else None
+        return st, pp_k, r
+    rows = [step_input(k, base, gas) for k in range(1, count + 1)]
+    gas_kw: dict[str, Any] = {}
+    if gas is not None:
+        gas_kw["gas"] = [row[4] for row in rows] if pd is not None else gas
+    res = react([row[0] for row in rows], phases=pp or None, T=np.array([row[2] for row in rows]),
+                P=None if gas is not None else np.array([row[3] for row in rows]),
+                exchange=exr, surface=sur, ionic_strength=ionic, **gas_kw)
+    for k in range(count):
+        record(k + 1, res.row(k), rows[k][1])
+    last = res.row(count - 1)
+    return last.state, carried(last, pp), last
 
 
 def _punch(store: _Store, rec: StepRecord, selected: dict) -> None:
