@@ -143,8 +143,9 @@ def gas_eos(db: Database, names: list[str], n, T: float, P: float | None = None,
     """(P [atm], log10 phi (k,)) of a gas of moles ``n`` at T [K] and its total pressure P or its volume V
     [L]: the certificate's own Peng-Robinson (PHREEQC's constants, mixing rules, H2O(g) factors and clamp
     of ln phi, as ``gas_phase.pr_mixture``, written a second time: the molar volume at a given P as the
-    largest real root of the cubic by ``numpy.roots``, the root PHREEQC's Cardano branches pick); ideal
-    gases (no -T_c/-P_c): phi = 1, P V = N R T."""
+    largest real root of the cubic by ``numpy.roots``, the root PHREEQC's Cardano branches pick; at a given
+    volume inside the isotherm's loop, below 150 atm and 1.01 L/mol, the loop's top as the largest root of
+    the quartic dP/dV = 0); ideal gases (no -T_c/-P_c): phi = 1, P V = N R T."""
     from .gas_phase import _binary
 
     R = 0.0820597
@@ -169,6 +170,18 @@ def gas_eos(db: Database, names: list[str], n, T: float, P: float | None = None,
         Vm = V / N
         P = RT / (Vm - bm) - am / (Vm * Vm + 2.0 * bm * Vm - bm * bm)
         P = P if P > 0 else 1.0
+        if P < 150.0 and Vm < 1.01:  # inside the isotherm's loop: the loop's top (PHREEQC's calc_PR)
+            cubic = np.roots([1.0, bm - RT / P, (am - 2.0 * RT * bm) / P - 3.0 * bm * bm,
+                              bm ** 3 + (RT * bm * bm - am * bm) / P])
+            if np.all(np.abs(cubic.imag) <= 1e-12 * np.abs(cubic).max()):  # three real roots
+                # dP/dV = 0: RT (V^2 + 2bV - b^2)^2 = 2a (V + b)(V - b)^2, a quartic; the top is its largest root
+                q = np.polysub(RT * np.polymul([1.0, 2.0 * bm, -bm * bm], [1.0, 2.0 * bm, -bm * bm]),
+                               2.0 * am * np.polymul([1.0, bm], np.polymul([1.0, -bm], [1.0, -bm])))
+                rr = np.roots(q)
+                top = rr[(np.abs(rr.imag) <= 1e-9 * np.abs(rr).max()) & (rr.real > bm)].real
+                if top.size and Vm < top.max():
+                    v1 = float(top.max())
+                    P = RT / (v1 - bm) - am / (v1 * v1 + 2.0 * bm * v1 - bm * bm)
     else:
         roots = np.roots([1.0, bm - RT / P, (am - 2.0 * RT * bm) / P - 3.0 * bm * bm,
                           bm ** 3 + (RT * bm * bm - am * bm) / P])

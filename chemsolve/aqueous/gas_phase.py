@@ -136,8 +136,8 @@ def pr_mixture(db: Database, names: list[str], n, T: float, P: float | None = No
     equation of state at V_m = V / sum n). Ideal gases (no critical data): phi = 1, P V_m = R T.
     Peng-Robinson as PHREEQC's calc_PR (prep.cpp): a = 0.457235 (R T_c)^2 / P_c, b = 0.077796 R T_c /
     P_c, alpha = (1 + kappa (1 - sqrt(T / T_c)))^2, the van der Waals mixing rules with its binary
-    factors, ln phi clamped to [-4.6, 4.44]. (PHREEQC's extra search for the largest of three roots at a
-    given volume, below 150 atm and V_m < 1.01 L/mol, is not reproduced.)"""
+    factors, ln phi clamped to [-4.6, 4.44]; at a given volume, below 150 atm and V_m < 1.01 L/mol, the
+    pressure at the top of the isotherm's loop where V_m is inside it (``_loop_top``, as PHREEQC)."""
     n = np.asarray(n, dtype=float)
     N = float(n.sum())
     RT = R_LITER_ATM * T
@@ -172,6 +172,8 @@ def pr_mixture(db: Database, names: list[str], n, T: float, P: float | None = No
         P = RT / (Vm - b_sum) - a_sum / (Vm * (Vm + 2.0 * b_sum) - b2)
         if P <= 0:
             P = 1.0  # as PHREEQC
+        elif P < 150.0 and Vm < 1.01:
+            P = _loop_top(RT, P, Vm, a_sum, b_sum)
     else:
         P = max(float(P), 1e-10)
         Vm = pr_volume(RT, P, a_sum, b_sum)
@@ -184,6 +186,40 @@ def pr_mixture(db: Database, names: list[str], n, T: float, P: float | None = No
             continue
         lphi[i] = pr_ln_phi(z, A, B, b[i] / b_sum, a_sum2[i] / a_sum) / math.log(10.0)
     return float(P), float(Vm), lphi
+
+
+def _loop_top(RT: float, P: float, Vm: float, a_sum: float, b_sum: float) -> float:
+    """PHREEQC's pressure of a fixed-volume Peng-Robinson gas in the loop of the isotherm (gases.cpp calc_PR,
+    below 150 atm and 1.01 L/mol): where the cubic at P(Vm) has three real roots (its discriminant > 0) and
+    Vm is below the molar volume of the loop's local maximum of P, the gas is at that maximum (a liquid and
+    a vapour: CO2 at 25 C holds 65 atm while it fills). Else P. The maximum: the largest root of dP/dV on
+    V > b, bracketed on a grid and bisected to the last bit (PHREEQC's own search stops at |dP/dV| < 1e-11)."""
+    b2 = b_sum * b_sum
+    r1 = b_sum - RT / P
+    r2 = -3.0 * b2 + (a_sum - RT * 2.0 * b_sum) / P
+    r3 = b2 * b_sum + (RT * b2 - b_sum * a_sum) / P
+    disc = 18.0 * r1 * r2 * r3 - 4.0 * r1 ** 3 * r3 + r1 * r1 * r2 * r2 - 4.0 * r2 ** 3 - 27.0 * r3 * r3
+    if not disc > 0.0:
+        return P
+
+    def slope(v: float) -> float:
+        f = v * (v + 2.0 * b_sum) - b2
+        return -RT / (v - b_sum) ** 2 + 2.0 * a_sum * (v + b_sum) / (f * f)
+
+    grid = b_sum * np.exp(np.linspace(math.log(1.0 + 1e-6), math.log(1e4), 2000))
+    up = [i for i in range(len(grid) - 1) if slope(grid[i]) > 0.0 >= slope(grid[i + 1])]
+    if not up:
+        return P
+    lo, hi = float(grid[up[-1]]), float(grid[up[-1] + 1])
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if slope(mid) > 0.0 else (lo, mid)
+    v1 = lo
+    if not Vm < v1:
+        return P
+    return RT / (v1 - b_sum) - a_sum / (v1 * (v1 + 2.0 * b_sum) - b2)
 
 
 def pr_volume(RT: float, P: float, a_sum: float, b_sum: float) -> float:

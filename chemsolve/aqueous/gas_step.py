@@ -23,11 +23,11 @@ import numpy as np
 from ..kernels import codes as _c
 from . import model as _model
 from .gas_phase import R_LITER_ATM, GasPhase, pr_mixture
+from .system import P_MAX
 
 SETTLE = 1e-12  # [log10 units] largest change of a target or of log10 P between two solves that ends the refresh
 MAX_REFRESH = 60
 P_MARGIN = 1e-7  # [atm] PHREEQC's: a fixed-pressure gas takes part when its partial pressures exceed P by more
-P_MAX = 1000.0  # [atm] the water-density fit's range (react refuses a P above it)
 START_SCARCE = -30.0  # log10 activity a gas's element new to the water starts at (see solve)
 
 

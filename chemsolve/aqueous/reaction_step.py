@@ -31,7 +31,7 @@ from ..result import BatchResultBase, Result
 from ..status import Status
 from . import model as _model
 from .database import Database, parse_formula
-from .system import Tableau, build, chem
+from .system import P_MAX, Tableau, build, chem
 
 __all__ = ["BatchReaction", "ReactionResult", "WaterState", "mix", "pr_log10_phi", "react", "state_of"]
 
@@ -463,8 +463,8 @@ def react(water, phases=None, reaction=None, T=None, P=None, *, exchange=None, s
         if not (T_RANGE[0] <= Tr <= T_RANGE[1]):
             raise InvalidInputError(f"T={Tr!r} K is outside {T_RANGE[0]}-{T_RANGE[1]} K "
                                     "(the range of the water-property fits)")
-        if not (math.isfinite(Pr) and 0.0 < Pr <= 1000.0):
-            raise InvalidInputError(f"P={Pr!r} atm must be in (0, 1000] (PHREEQC's range of the water-density fit)")
+        if not (math.isfinite(Pr) and 0.0 < Pr <= P_MAX):
+            raise InvalidInputError(f"P={Pr!r} atm must be in (0, {P_MAX:g}] (PHREEQC's highest, MAX_P_NONLLNL)")
         rows_states.append((st, Tr, Pr))
     out = _run_steps(db, rows_states, specs, ionic_strength, damping, warm_start, chunk, exs, sus, gps)
     return out if is_batch else out.row(0)

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from .database import Database, parse_formula
-from .system import total_key
+from .system import P_MAX, total_key
 
 __all__ = ["Solution", "normalize_units"]
 
@@ -210,7 +210,7 @@ class Solution:
             raise InvalidInputError(f"{pre}units={self.units!r}: unknown (e.g. mol/kgw, mmol/kgw, mg/L, ppm, mmol/L)")
         self._units = u
         for name, v, lo, hi in (("T", self.T, 273.14, 623.15), ("density", self.density, 1e-3, 10.0),
-                                ("water", self.water, 1e-12, 1e6), ("P", self.P, 1e-6, 1000.0)):
+                                ("water", self.water, 1e-12, 1e6), ("P", self.P, 1e-6, P_MAX)):
             try:
                 x = float(v)
             except (TypeError, ValueError):

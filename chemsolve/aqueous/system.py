@@ -42,6 +42,9 @@ from . import activity_models as _act_models
 from .database import Database, check_activity_model, check_species_activity, parse_formula
 
 FIXED_SPECIES = ("H+", "H2O", "e-")
+# [atm] the highest pressure of a water: PHREEQC's MAX_P_NONLLNL (global_structures.h), where it caps a gas's
+# pressure; its water-density fit (calc_rho_0) is stated to 1000 atm and extrapolated above, as here
+P_MAX = 1500.0
 
 
 # ------------------------------------------------------------------ per-database chemistry
