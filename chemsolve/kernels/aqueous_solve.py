@@ -1297,6 +1297,7 @@ def solve_row(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, act, wo
 # Newton iterations (model.cpp, pitzer.cpp) and stops when they move by less than 10 x its tolerance (1e-7)
 ACT_TOL = 1e-12
 ACT_MAX = 300
+ACT_RETRY = 6  # a round that fails is solved again from the last one that converged, with a shorter step
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -1337,6 +1338,16 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
     xp = np.zeros(nreal + 1)
     rp = np.zeros(nreal + 1)
     have_prev = False
+    # the last round that converged: its solution, phase set, the values it was solved with and their
+    # residual. A round that fails (the mixing's step too long: ex17b's brine evaporated in increments, where
+    # a first round at the Debye-Hueckel gammas lands far off) is solved again from there, with the plain
+    # substitution step shortened (1/2, 1/4, ...) and the mixing's history cleared
+    v_ok = v.copy()
+    act_ok = act.copy()
+    x_ok = np.zeros(nreal + 1)
+    r_ok = np.zeros(nreal + 1)
+    have_ok = False
+    retries = 0
     for _it in range(ACT_MAX):
         for k in range(kind.shape[0]):
             kind[k] = kind0[k]
@@ -1345,7 +1356,22 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
         nit += int(res[1])
         res[1] = nit
         if res[0] != CONVERGED:
-            return
+            if not have_ok or retries >= ACT_RETRY:
+                return
+            retries += 1
+            frac = 0.5 ** retries
+            for i in range(v.shape[0]):
+                v[i] = v_ok[i]
+            for p in range(npp):
+                act[p] = act_ok[p]
+            for i in range(nreal + 1):
+                x[i] = x_ok[i] + frac * r_ok[i]
+            for i in range(nreal):
+                ext[i] = x[i]
+            val[iw] = x[nreal] / W_MOL
+            have_prev = False
+            w = yes
+            continue
         w = yes
         row_setup(tab, T, kind, work)
         fix = v[v.shape[0] - npp:].copy()
@@ -1381,6 +1407,14 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
             r[i] = lgm[i] - (lg[i] - ext[i]) - ext[i]
         x[nreal] = val[iw] * W_MOL
         r[nreal] = phi - x[nreal]
+        for i in range(v.shape[0]):
+            v_ok[i] = v[i]
+        for p in range(npp):
+            act_ok[p] = act[p]
+        for i in range(nreal + 1):
+            x_ok[i] = x[i]
+            r_ok[i] = r[i]
+        have_ok = True
         theta = 0.0
         if have_prev:
             num = 0.0
