@@ -718,8 +718,9 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     # balance columns
     nbal = nb + 2
     bal = np.zeros((ns, nbal))
-    bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps, nu[:n_aq, :nc]) * atoms
     sites = {j for j, k in enumerate(comps[:nc]) if k in exchangers or k in surfaces or k in psi_keys}
+    # (an aqueous species holds no sites: their columns stay as ``nu`` has them, zero, for wateq4f's S4-2 too)
+    bal[:n_aq, :nc] = _mass_balance_rows(db, species[:n_aq], comps[:nc], nu[:n_aq, :nc], keep=sites) * atoms
     bal[n_aq:n_ex, :nc] = _mass_balance_rows(db, species[n_aq:n_ex], comps[:nc], nu[n_aq:n_ex, :nc],
                                              db.exchange_species, sites) * atoms
     bal[n_ex:, :nc] = _mass_balance_rows(db, species[n_ex:], comps[:nc], nu[n_ex:, :nc], db.surface_species,
