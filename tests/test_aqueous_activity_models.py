@@ -189,10 +189,114 @@ def test_pitzer_nacl_mean_activity_coefficient():
     assert phi == pytest.approx(1.271, abs=0.005)
 
 
-def test_exchange_with_an_activity_model_refused(pitzer):
+def test_surface_with_an_activity_model_refused(pitzer):
     w = Solution(pitzer, totals={"Na": 1.0, "Cl": 1.0}, units="mol/kgw", pH=7.0).speciate()
-    with pytest.raises(InvalidInputError, match="exchangers and surfaces with the pitzer activity model"):
-        aq.react(w, exchange={"NaX": 0.01})
+    with pytest.raises(InvalidInputError, match="surfaces with the pitzer activity model are not modelled yet"):
+        aq.react(w, surface={"Hfo_w": (1e-3, 600, 0.1)})
+
+
+def _brine_exchange_text(i: int) -> str:
+    """Random brine ``i`` of seed 11 (random_brines), an exchanger X of 10^U(-2.5, 0) mol of sites equilibrated
+    with it (-equil 1), then a reaction step of the brine, the exchanger and the brine's phases."""
+    from chemsolve.aqueous.random_brines import random_brine
+
+    b = random_brine(11, i)
+    cec = float(f"{10 ** np.random.default_rng([11, i, 7]).uniform(-2.5, 0.0):.4g}")
+    pp = "".join(f" {p} 0 {n:.17g}\n" for p, n in b.phases.items())
+    return (b.solution_text() + f"EXCHANGE 1\n X {cec!r}\n -equil 1\nEND\nUSE solution 1\nUSE exchange 1\n"
+            + (f"EQUILIBRIUM_PHASES 1\n{pp}" if pp else "") + "END\n")
+
+
+@pytest.mark.parametrize("i", [i if i < 6 else pytest.param(i, marks=pytest.mark.slow) for i in range(40)])
+def test_pitzer_brine_with_an_exchanger_matches_iphreeqc(i):
+    """An exchanger on pitzer.dat (PHREEQC's gammas_pz with its default -pitzer_exchange_gammas true: an exchange
+    species' log10 gamma is log10(equivalents / sites) plus its cation's Pitzer log10 gamma times the cation's
+    coefficient), equilibrated with a random brine (I up to 6) and then reacted with it and its phases; step by
+    step against IPhreeqc on the same text (chemsolve.aqueous.compare: pH, log10 m, SI and sorbed species
+    within TOL_LOG; phases, water TOL_REL; PHREEQC at its default tolerance, whose Pitzer iterations stop at
+    1e-7, which is what bounds the differences here)."""
+    from chemsolve.aqueous.compare import compare_input
+
+    c = compare_input(_brine_exchange_text(i), "pitzer.dat", name=f"brine {i}")
+    assert c.aligned and not c.peer_error, (c.n_ours, c.n_peer, c.peer_error)
+    assert [d.state for d in c.steps] == ["i_soln", "i_exch", "react", "react"]  # sim 1 reacts its exchanger too
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified and d.agrees, (d.state, d.note, d.dpH, d.dlogm, d.dsi)
+
+
+def test_pitzer_exchanger_by_composition_and_saved_matches_iphreeqc():
+    """An exchanger given by its composition on pitzer.dat, a brine made in steps (MgCl2 added), and an exchanger
+    saved from one step and used in the next, against IPhreeqc step by step (as above)."""
+    from chemsolve.aqueous.compare import compare_input
+
+    text = """SOLUTION 1
+ units mol/kgw
+ temp 40
+ pH 7 charge
+ Na 3; Ca 0.3; Mg 0.4; K 0.1; Cl 4.5; S(6) 0.05; C(4) 0.002
+EXCHANGE 1
+ X 0.1
+ -equil 1
+END
+USE solution 1
+USE exchange 1
+EQUILIBRIUM_PHASES 1
+ Calcite 0 0.01
+ Gypsum 0 0
+ Halite 0 0
+REACTION 1
+ NaCl 1; CaCl2 0.2
+ 1 2 3
+SAVE exchange 3
+END
+SOLUTION 2
+ units mol/kgw
+ Na 0.01; Cl 0.01
+EXCHANGE 2
+ CaX2 0.02; NaX 0.02; MgX2 0.01
+END
+USE solution 2
+USE exchange 2
+REACTION 2
+ MgCl2 1
+ 0.5 2.0
+END
+USE solution 2
+USE exchange 3
+END
+"""
+    c = compare_input(text, "pitzer.dat", name="pitzer exchange")
+    assert c.aligned and not c.peer_error, (c.n_ours, c.n_peer, c.peer_error)
+    assert len(c.steps) == 11
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified and d.agrees, (d.sim, d.state, d.note, d.dpH, d.dlogm)
+
+
+def test_certificate_refuses_debye_hueckel_exchange_gammas_on_pitzer(pitzer):
+    """The exchange check with the Pitzer model: a state whose exchange species carry the cation's Pitzer gamma
+    passes; the same moles judged with the Debye-Hueckel gamma of phreeqc.dat's rule (what the exchanger used
+    to be refused for) would be another equilibrium, and the Pitzer check must see the difference: the
+    exchange species' moles of a converged step, each moved by the ratio of the two gammas, fail."""
+    w = Solution(pitzer, totals={"Na": 3.0, "Ca": 0.5, "Cl": 4.0}, units="mol/kgw", pH=7.0).speciate()
+    r = aq.react(w, exchange={"CaX2": 0.02, "NaX": 0.02})
+    assert r.status == Status.CONVERGED and r.certificate.passed
+    lg_na, lg_ca = r.log_gamma["Na+"], r.log_gamma["Ca+2"]
+    assert abs(lg_ca - 2 * lg_na) > 0.05  # the Pitzer gammas of the cations differ from a single DH curve
+    from chemsolve.aqueous.certificate import certify_states
+
+    names = list(r.exchange)
+    n = np.array([[r.exchange[k] for k in names]])
+    n_bad = n.copy()
+    n_bad[0, names.index("CaX2")] *= 10 ** 0.01  # 0.01 log units: far beyond the 1e-8 of the check
+    sp = list(r.molality)
+    args = dict(species=sp, keys=list(r.totals), m=np.array([[r.molality[k] for k in sp]]),
+                lg=np.array([[r.log_gamma[k] for k in sp]]), pH=r.pH, pe=r.pe, T=r.T, I=r.ionic_strength,
+                aw=r.water_activity, charge=False, totals=np.array([[r.totals[k] for k in r.totals]]))
+    ok = certify_states(pitzer, **args, exchange={"sites": ["X"], "names": names, "n": n, "cec": np.array([[0.06]])})
+    bad = certify_states(pitzer, **args, exchange={"sites": ["X"], "names": names, "n": n_bad,
+                                                   "cec": np.array([[0.06]])})
+    assert ok.values["exchange mass action"][0] < 1e-8
+    assert bad.values["exchange mass action"][0] > 1e-3
 
 
 EX17B = """SOLUTION 1  Black Sea water

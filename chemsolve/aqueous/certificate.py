@@ -954,7 +954,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
                                if r else np.zeros(R) for r in exr["model"].reactants], axis=1)
                 dlk = -dv * fP[:, None]
             (vals["exchange mass action"][rows], where["exchange mass action"][rows], vals["exchange sites"][rows],
-             where["exchange sites"][rows]) = _exchange_check(exr, rows, log_a, np.log10(aw_c), I_c, A, B, T_, dlk)
+             where["exchange sites"][rows]) = _exchange_check(exr, rows, log_a, np.log10(aw_c), I_c, A, B, T_, dlk,
+                                                              lg if model in (ACT_SIT, ACT_PITZER) else None)
         else:
             vals["exchange mass action"][rows] = 0.0
             vals["exchange sites"][rows] = 0.0
@@ -1040,11 +1041,12 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             where["species set"][rows] = desc
 
 
-def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
+def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk, lg_model=None):
     """(mass action residual, its species, sites residual, its exchanger) per row (module ``exchange``):
     log10 gamma n_i = rhs_i + eq_i u with u the exchanger master's log activity, unknown: u is read
     from the most abundant species of the exchanger (in equivalents) and every other species checked
-    against it; a species below 1e-290 mol passes if the law puts it below 1e-280 too."""
+    against it; a species below 1e-290 mol passes if the law puts it below 1e-280 too. ``lg_model``: the
+    aqueous log10 gamma of a SIT or Pitzer model, whose cation values the exchange species take."""
     from .exchange import law_rhs, log_gamma
 
     em = exr["model"]
@@ -1052,7 +1054,7 @@ def _exchange_check(exr, rows, log_a, law, I_c, A, B, T_, dlk):
     cec = exr["cec"][rows]
     R, nx = n.shape
     with np.errstate(all="ignore"):
-        lg = log_gamma(em, A, B, I_c, cec)
+        lg = log_gamma(em, A, B, I_c, cec, lg_model)
         rhs = law_rhs(em, log_a, law, T_, dlk)
         logn = np.log10(n)
         res = np.zeros((R, nx))

@@ -197,6 +197,7 @@ class ExchangeModel:
     cf: np.ndarray
     counts: list[dict[str, float]]
     canon: np.ndarray
+    cation: np.ndarray | None = None  # the exchanging cation's column among the aqueous species (-1: none)
 
 
 def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> ExchangeModel:
@@ -218,6 +219,7 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
         react: list[tuple[int, float]] = []
         ok = True
         zc = cf = 0.0
+        cat = -1
         stoich, lkc = master_reaction(db.exchange_species, ex_all, name)
         for other, coef in stoich.items():
             if other == name:
@@ -228,7 +230,7 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
                 react.append((-1, -coef))
             elif other in col:
                 react.append((col[other], -coef))
-                zc, cf = db.species[other].charge, -coef
+                zc, cf, cat = db.species[other].charge, -coef, col[other]
             else:
                 ok = False
         if not ok or site < 0 or equiv <= 0:
@@ -240,20 +242,29 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
         cnt_sites[sites[site]] = equiv
         rows.append((name, site, equiv, lkc, react, rule,
                      gam[0] if gam else 0.0, gam[1] if gam else 0.0, zc, cf, cnt,
-                     c.exchange_canon(es, cnt_sites)))
+                     c.exchange_canon(es, cnt_sites), cat))
     n = len(rows)
     return ExchangeModel([r[0] for r in rows], list(sites), np.array([r[1] for r in rows], dtype=np.int64),
                          np.array([r[2] for r in rows], dtype=float), np.array([r[3] for r in rows]).reshape(n, 6),
                          [r[4] for r in rows], np.array([r[5] for r in rows], dtype=np.int64),
                          np.array([r[6] for r in rows], dtype=float), np.array([r[7] for r in rows], dtype=float),
                          np.array([r[8] for r in rows], dtype=float), np.array([r[9] for r in rows], dtype=float),
-                         [r[10] for r in rows], np.array([r[11] for r in rows], dtype=float).reshape(n, 3))
+                         [r[10] for r in rows], np.array([r[11] for r in rows], dtype=float).reshape(n, 3),
+                         np.array([r[12] for r in rows], dtype=np.int64))
 
 
-def log_gamma(em: ExchangeModel, A, B, I, cec) -> np.ndarray:
+def log_gamma(em: ExchangeModel, A, B, I, cec, lg_aq=None) -> np.ndarray:
     """(R, nx) log10 gamma of the exchange species (activity = gamma x moles): the cation's term, to
-    its coefficient, plus log10(equivalents / sites of its exchanger); A, B, I (R,), cec (R, nsites)."""
+    its coefficient, plus log10(equivalents / sites of its exchanger); A, B, I (R,), cec (R, nsites).
+    With ``lg_aq`` (R, n aqueous) the log10 gamma of the aqueous species by a SIT or Pitzer database's
+    model, the cation's term is its value there (PHREEQC's gammas_pz, -pitzer_exchange_gammas true)."""
     A, B, I = (np.asarray(a, dtype=float)[:, None] for a in (A, B, I))
+    if lg_aq is not None:
+        if em.cation is None or np.any(em.cation < 0):
+            raise InvalidInputError("exchange species without a cation among the aqueous species: no model gamma")
+        g = em.cf * np.asarray(lg_aq, dtype=float)[:, em.cation]
+        with np.errstate(divide="ignore"):
+            return g + np.log10(em.equiv) - np.log10(np.asarray(cec, dtype=float)[:, em.site])
     sq = np.sqrt(I)
     z2 = em.zc * em.zc
     dav = -A * z2 * (sq / (1.0 + sq) - 0.3 * I)
@@ -355,7 +366,17 @@ def equilibrate_exchange(water, sites: dict[str, float]) -> Exchanger:
         dlogk = (-dv * (wat["P"][0] - 1.0) * 1.01325e5 * 1e-9 / (math.log(10.0) * water.T * 8.31470e-3))[None, :]
         del c
     rhs = law_rhs(em, la, np.log10(aw), T, dlogk)
-    lg = log_gamma(em, wat["A"], wat["B"], np.array([water.ionic_strength]), np.array([cec]))
+    from ..kernels.codes import ACT_PITZER, ACT_SIT
+    from .activity_models import model_code
+
+    code = model_code(db)
+    if code not in (0, ACT_SIT, ACT_PITZER):
+        raise InvalidInputError(f"{db.path}: exchangers with the {db.activity_model} activity model are not "
+                                "modelled yet")
+    lg_aq = None
+    if code:  # SIT, Pitzer: the cation's log10 gamma of the water's model (PHREEQC's gammas_pz)
+        lg_aq = np.array([[water.log_gamma[s] for s in aq]])
+    lg = log_gamma(em, wat["A"], wat["B"], np.array([water.ionic_strength]), np.array([cec]), lg_aq)
     n, u = solve_sites(em, rhs, lg, np.array([cec]))
     comp = {s: float(x) for s, x in zip(em.names, n[0]) if x > 0}
     return Exchanger(db, comp, {db.exchange_masters[k].species: float(u[0, j]) for j, k in enumerate(names)})

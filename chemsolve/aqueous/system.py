@@ -167,9 +167,11 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
             continue  # another exchanger's species, or one these components do not form
         acc, lk, stoich = r
         zc = cf_c = 0.0
+        cation, n_aq_r = None, 0
         for other, coef in stoich.items():
             if other != name and other not in ex_masters and other != "H2O" and other in db.species:
                 zc, cf_c = db.species[other].charge, -coef  # the last aqueous reactant: the cation
+                cation, n_aq_r = other, n_aq_r + 1
         sites = [m for m in acc if m in ex_masters]
         if len(sites) != 1 or acc[sites[0]] <= 0:
             continue
@@ -186,7 +188,7 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
         else:
             rule = GAMMA_EX_NONE
         coefs = {k: v for k, v in acc.items() if abs(v) > 1e-12}
-        out.append((name, es, coefs, lk, (sites[0], acc[sites[0]], zc, cf_c, rule)))
+        out.append((name, es, coefs, lk, (sites[0], acc[sites[0]], zc, cf_c, rule, cation, n_aq_r)))
     return out
 
 
@@ -358,6 +360,9 @@ class Tableau:
     psi: list[str] = field(default_factory=list)
     # GAS_PHASE components among eq_phases: per phase 0, or codes.GAS_FIXED_V / GAS_FIXED_P
     gas_kind: np.ndarray | None = None
+    # with a SIT or Pitzer database: per species the index of the cation whose model log10 gamma an exchange
+    # species takes (-1: none)
+    ex_cat: np.ndarray | None = None
     # the database's activity model (SIT, Pitzer) as arrays (``activity_models.pack``; no model: empty)
     am: tuple | None = None
     _tab: tuple | None = None
@@ -458,8 +463,10 @@ def _pack(t: Tableau) -> tuple:
             bal_ptr, bal_col, bal_val, c(t.wcoef), rx_ptr, rx_col, rx_val, c(t.rx_lkc), c(t.rx_vm0),
             c(t.rx_pflag), c(t.ph_rx), c(t.ph_rel.reshape(npp, t.nbal)), bsp, c(ex_k), c(ex_p)) \
         + (t.am if t.am is not None else _act_models.empty()) \
-        + (np.zeros(npp, dtype=np.int64) if t.gas_kind is None else c(t.gas_kind, dtype=np.int64),)
-    # tab[25:35]: the activity model, flat (a prange cannot take nested tuples); tab[35]: the gas kinds
+        + (np.zeros(npp, dtype=np.int64) if t.gas_kind is None else c(t.gas_kind, dtype=np.int64),
+           np.full(ns, -1, dtype=np.int64) if t.ex_cat is None else c(t.ex_cat, dtype=np.int64))
+    # tab[25:35]: the activity model, flat (a prange cannot take nested tuples); tab[35]: the gas kinds;
+    # tab[36]: the cation of each exchange species whose model gamma it takes (SIT, Pitzer; -1: none)
 
 
 def total_key(db: Database, key: str) -> str:
@@ -676,7 +683,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
             gk[i] = GAMMA_EX_NONE
             continue
         if i >= n_aq:
-            exm, equiv, zc, cf, gkind = ex_rows[i - n_aq][4]
+            exm, equiv, zc, cf, gkind = ex_rows[i - n_aq][4][:5]
             ex_k[i] = masters.index(exm)
             ex_p[i] = (math.log10(equiv), zc, cf)
             gk[i] = gkind
@@ -692,10 +699,25 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     species = [r[0] for r in rows]
     check_species_activity(db, species[:n_aq])
     act_code = _act_models.model_code(db)
+    ex_cat = np.full(ns, -1, dtype=np.int64)
     if act_code:
-        if n_aq < ns:
-            raise InvalidInputError(f"{db.path}: exchangers and surfaces with the {db.activity_model} activity "
-                                    "model are not modelled yet")
+        if n_ex < ns or (act_code == ACT_LLNL and n_aq < ns):
+            raise InvalidInputError(f"{db.path}: {'exchangers and ' if act_code == ACT_LLNL else ''}surfaces with the "
+                                    f"{db.activity_model} activity model are not modelled yet")
+        # SIT, Pitzer: an exchange species' log10 gamma is log10(equivalents / sites) and its cation's log10
+        # gamma of the model times the cation's coefficient (PHREEQC's gammas_pz, -pitzer_exchange_gammas
+        # true), held between Newton solves as the aqueous species' (kernels.aqueous_solve.solve_row_model)
+        masters_sp = {m.species for m in db.masters.values()}
+        for i in range(n_aq, n_ex):
+            name, es = rows[i][0], rows[i][1]
+            cation, n_aq_r = ex_rows[i - n_aq][4][5:]
+            if n_aq_r != 1 or cation not in masters_sp or cation not in species[:n_aq]:
+                raise InvalidInputError(f"exchange species {name!r} ({db.path}:{es.line}): with the "
+                                        f"{db.activity_model} activity model PHREEQC takes the activity coefficients "
+                                        "of the master species its reaction is written in; only one cation that is "
+                                        "itself a master species is modelled")
+            ex_cat[i] = species.index(cation)
+            gk[i] = GAMMA_EX_NONE
         if act_code == ACT_LLNL:  # llnl.dat: B-dot by -llnl_gamma, CO2's polynomial (kernels.aqueous_activity)
             for i, s in enumerate(species[:n_aq]):
                 sp = db.species[s]
@@ -804,6 +826,7 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
         t.gas_kind = np.array([int(gas.get(p, 0)) for p in phases], dtype=np.int64)
     t._logk_T = lkc @ log_k_basis(T)  # type: ignore[attr-defined]
     t.am = _act_models.pack(db, species[:n_aq])
+    t.ex_cat = ex_cat
     return t
 
 

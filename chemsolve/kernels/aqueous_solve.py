@@ -140,6 +140,10 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
         ext = work[26]
         for i in range(tab[25][5]):
             lg[i] += ext[i]
+        ex_cat = tab[36]  # exchange species: their cation's model gamma, held likewise (solve_row_model)
+        for i in range(tab[25][5], ex_cat.shape[0]):
+            if ex_cat[i] >= 0:
+                lg[i] += ext[i]
     pressure_logk(tab, logk0, rx_logk0, I, wp, vsp, logk, rx_logk)
     species_state(v, tab, present, logk, lg, la, m)
     gc = gouy_chapman(wp) if tab[0][7] > 0 else 0.0  # surfaces with a diffuse double layer
@@ -1330,13 +1334,28 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
     val[iw] = 1.0 / W_MOL  # phi = 1 to start
     nit = 0
     w = warm
+    # the held values: [each real species' held log10 gamma, each exchange species' (its cation's model log10
+    # gamma times the cation's coefficient, tab[36] / tab[24]), phi]; hid: the species of each
+    ex_cat, ex_p = tab[36], tab[24]
+    nh = nreal
+    for i in range(nreal, ex_cat.shape[0]):
+        if ex_cat[i] >= 0:
+            nh += 1
+    hid = np.empty(nh, dtype=np.int64)
+    for i in range(nreal):
+        hid[i] = i
+    k = nreal
+    for i in range(nreal, ex_cat.shape[0]):
+        if ex_cat[i] >= 0:
+            hid[k] = i
+            k += 1
     # Anderson mixing of depth 1 (Anderson 1965; Walker & Ni 2011) over x = [held log10 gamma..., phi]: a
     # plain substitution can oscillate and grow where a phase holds the water at saturation (halite: more
     # gamma, less Na+ and Cl-, less gamma), with a slope below -1
-    x = np.zeros(nreal + 1)
-    r = np.zeros(nreal + 1)
-    xp = np.zeros(nreal + 1)
-    rp = np.zeros(nreal + 1)
+    x = np.zeros(nh + 1)
+    r = np.zeros(nh + 1)
+    xp = np.zeros(nh + 1)
+    rp = np.zeros(nh + 1)
     have_prev = False
     # the last round that converged: its solution, phase set, the values it was solved with and their
     # residual. A round that fails (the mixing's step too long: ex17b's brine evaporated in increments, where
@@ -1344,8 +1363,8 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
     # substitution step shortened (1/2, 1/4, ...) and the mixing's history cleared
     v_ok = v.copy()
     act_ok = act.copy()
-    x_ok = np.zeros(nreal + 1)
-    r_ok = np.zeros(nreal + 1)
+    x_ok = np.zeros(nh + 1)
+    r_ok = np.zeros(nh + 1)
     have_ok = False
     retries = 0
     for _it in range(ACT_MAX):
@@ -1364,11 +1383,11 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
                 v[i] = v_ok[i]
             for p in range(npp):
                 act[p] = act_ok[p]
-            for i in range(nreal + 1):
+            for i in range(nh + 1):
                 x[i] = x_ok[i] + frac * r_ok[i]
-            for i in range(nreal):
-                ext[i] = x[i]
-            val[iw] = x[nreal] / W_MOL
+            for k in range(nh):
+                ext[hid[k]] = x[k]
+            val[iw] = x[nh] / W_MOL
             have_prev = False
             w = yes
             continue
@@ -1390,28 +1409,32 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
             return
         delta = 0.0
         msum = 0.0
-        for i in range(nreal):
-            tgt = lgm[i] - (lg[i] - ext[i])
+        for k in range(nh):
+            i = hid[k]
+            if k < nreal:
+                tgt = lgm[i] - (lg[i] - ext[i])
+                msum += m[i]
+            else:
+                tgt = ex_p[i, 2] * lgm[ex_cat[i]]
             if not math.isfinite(tgt):
                 res[0] = NONFINITE
                 return
             delta = max(delta, abs(tgt - ext[i]))
-            msum += m[i]
+            r[k] = tgt - ext[i]
         c = phi / W_MOL
         # a(H2O) to ACT_TOL / 10 in ln a (the certificate holds a(H2O) to 1e-12 absolute)
         delta = max(delta, 10.0 * abs(c - val[iw]) * msum)
         if delta <= ACT_TOL:
             return
-        for i in range(nreal):
-            x[i] = ext[i]
-            r[i] = lgm[i] - (lg[i] - ext[i]) - ext[i]
-        x[nreal] = val[iw] * W_MOL
-        r[nreal] = phi - x[nreal]
+        for k in range(nh):
+            x[k] = ext[hid[k]]
+        x[nh] = val[iw] * W_MOL
+        r[nh] = phi - x[nh]
         for i in range(v.shape[0]):
             v_ok[i] = v[i]
         for p in range(npp):
             act_ok[p] = act[p]
-        for i in range(nreal + 1):
+        for i in range(nh + 1):
             x_ok[i] = x[i]
             r_ok[i] = r[i]
         have_ok = True
@@ -1419,7 +1442,7 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
         if have_prev:
             num = 0.0
             den = 0.0
-            for i in range(nreal + 1):
+            for i in range(nh + 1):
                 dr = r[i] - rp[i]
                 num += r[i] * dr
                 den += dr * dr
@@ -1427,15 +1450,15 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
                 theta = num / den
             if not (-10.0 < theta < 10.0):  # no trust in the secant: a plain step
                 theta = 0.0
-        for i in range(nreal + 1):
+        for i in range(nh + 1):
             xn = x[i] + r[i] - theta * (x[i] - xp[i] + r[i] - rp[i])
             xp[i] = x[i]
             rp[i] = r[i]
             x[i] = xn
         have_prev = True
-        for i in range(nreal):
-            ext[i] = x[i]
-        val[iw] = x[nreal] / W_MOL
+        for k in range(nh):
+            ext[hid[k]] = x[k]
+        val[iw] = x[nh] / W_MOL
     res[0] = MAX_ITER
 
 
