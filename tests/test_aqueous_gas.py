@@ -369,9 +369,10 @@ def test_ex7_gas_phases_match_iphreeqc(db):
     assert "gas P [atm]" in ours.to_table()
 
 
-@pytest.mark.xfail(strict=True, reason="a reaction step adding reduced nitrogen (CH2O(NH3)0.07, NH3, NH4Cl) to a "
-                   "water without nitrogen does not converge in chemsolve's aqueous solver (no gas needed)")
 def test_ex7_as_published(db):
+    """ex7 with its organic matter CH2O(NH3)0.07 as published: the first step adds reduced nitrogen to a
+    water without nitrogen, converged by the nested pe search (``aqueous_solve.nested_pe``); every row as
+    IPhreeqc's (``_ex7_compare``)."""
     from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
 
     ours = run_phreeqc_input(EX7, db)
