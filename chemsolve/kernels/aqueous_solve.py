@@ -1028,6 +1028,7 @@ def _electrons_at(ue, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, d
 
 PE_STEP = 1.0  # [log10 a(e-)] the walk of the nested pe search between fixed-pe solves
 PE_STEP_MIN = 1.0 / 64.0  # the walk's step, halved where a fixed-pe solve failed, at least this
+PE_MAX_SOLVES = 400  # fixed-pe solves of the walk at most (a row that fails everywhere ends here)
 PE_RANGE = 30.0  # |pe| the nested pe search looks within
 
 
@@ -1035,8 +1036,8 @@ PE_RANGE = 30.0  # |pe| the nested pe search looks within
 def nested_pe(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
     """The electron balance of a reaction step as a bracketed root over log a(e-), each evaluation a
     solve at fixed pe warm-started from the last (a continuation in pe). Walk from v's pe PE_STEP at a
-    time to a sign change within |pe| <= PE_RANGE, then Illinois; then the full system polished by
-    Newton from the root.
+    time (halved where a solve fails, grown back after a success) to a sign change within |pe| <=
+    PE_RANGE, then Illinois; then the full system polished by Newton from the root.
 
     Why: in a water whose only redox element is one added in the step (NH3 into a NaCl water at
     pe 4), every species of that element but one is negligible at the start's pe (N2), so its
@@ -1066,7 +1067,11 @@ def nested_pe(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dp
     b = a
     gb_ = ga_
     vlast = v.copy()  # the solution at a: where a failed solve starts again, half as far
+    solves = 0
     while True:
+        solves += 1
+        if solves > PE_MAX_SOLVES:
+            return MAX_ITER, nit
         b = min(max(a + step, lmin), lmax)
         st, it, gb_ = _electrons_at(b, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
         nit += it
@@ -1085,6 +1090,8 @@ def nested_pe(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dp
         ga_ = gb_
         for k in range(v.shape[0]):
             vlast[k] = v[k]
+        if abs(step) < PE_STEP:  # past the hard part: back towards the full step
+            step *= 2.0
     fa, fb = ga_, gb_
     fc = fb
     for _ in range(200):
