@@ -31,9 +31,9 @@ SLOW_STEPS = 1000  # the issue's 1,000 steps: 517 cases
 # ranges where PHREEQC's model means something and the comparison would be hollow
 MIN_PEER_CONVERGED = 0.9
 
-# seed 14, by case: chemsolve does not converge where PHREEQC does (LINE_SEARCH_FAILED in the first
-# formulation and every fallback; see test_goethite_alone_supplies_fe_in_an_unpoised_water)
-_NOT_CONVERGED = (325,)
+# seed 14, by case: chemsolve does not converge where PHREEQC does (none since the nested pe search converged
+# case 325, test_goethite_alone_supplies_fe_in_an_unpoised_water)
+_NOT_CONVERGED: tuple[int, ...] = ()
 # seed 14, by case: a step whose pe PHREEQC cannot resolve, where the only difference is the moles of O2(g),
 # which the electron balance sets: 1e-14 mol apart, below PHREEQC's tolerance on the electrons (2e-6 mol
 # here; see test_o2_gas_moles_below_phreeqc_resolution)
@@ -126,13 +126,12 @@ def test_trace_redox_water_gains_an_element_from_a_phase():
     _assert_agrees(TRACE_REDOX.format(ca=""))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "chemsolve does not converge (LINE_SEARCH_FAILED in every formulation and active-set order; PHREEQC "
-    "does, goethite dissolving 5e-14 mol): goethite at SI -0.9 is the only source of Fe, in a water with no "
-    "other redox couple at work, beside calcite; the Fe and electron balances are both dominated by the goethite "
-    "dissolved and nearly opposite (each Fe(3) species carries +1 Fe and -1 e-), so the Jacobian is nearly "
-    "singular there and the line search fails from the {goethite} solution once calcite is added"))
 def test_goethite_alone_supplies_fe_in_an_unpoised_water():
+    """Goethite at SI -0.9 the only source of Fe, beside calcite, in a water with no other redox couple at
+    work (PHREEQC: goethite dissolving 5e-14 mol). The Fe and electron balances are both dominated by the
+    goethite dissolved and nearly opposite (each Fe(3) species carries +1 Fe and -1 e-), so the Jacobian is
+    nearly singular there: every formulation failed (LINE_SEARCH_FAILED) until the nested pe search
+    (``aqueous_solve.nested_pe``), where at each fixed pe the electron row is gone."""
     _assert_agrees(random_case(SEED, 325).text)
 
 

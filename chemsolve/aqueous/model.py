@@ -22,6 +22,7 @@ _METHOD_TEXT = {
     _c.AQM_NESTED_PH: "the charge balance as a bracketed 1-D root over pH (nested search)",
     _c.AQM_NEWTON: "the ionic strength inside Newton",
     _c.AQM_PHASES: "the equilibrium phases added one at a time",
+    _c.AQM_NESTED_PE: "the electron balance as a bracketed 1-D root over pe (nested search)",
 }
 
 
@@ -148,7 +149,8 @@ def status_message(res_row: np.ndarray, first_mode: str = "newton", max_outer: i
                        f"failed: {why})"
         return st, f"converged ({_METHOD_TEXT[method]}, after {_METHOD_TEXT[mode_code]} failed: {why})"
     return st, (f"{st.name}: no formulation converged ({_METHOD_TEXT[_c.AQM_NEWTON]}, the outer fixed point, the "
-                "nested ionic-strength search and, for a charge-balance pH, the nested pH search); "
+                "nested ionic-strength search, for a charge-balance pH the nested pH search, for a conserved pe the "
+                "nested pe search); "
                 f"{st.message if hasattr(st, 'message') else ''}".rstrip("; "))
 
 

@@ -14,7 +14,11 @@ arrays of waters (DESIGN.md section 1). The fallback chain of one row:
    coupled problem can have several solutions;
 4. when the pH comes from the charge balance, that balance as a bracketed root over pH, each
    evaluation a fixed-pH solve (``AQM_NESTED_PH``); a bracket that collapses on a jump of the
-   imbalance (not on a zero) is refused.
+   imbalance (not on a zero) is refused;
+5. in a reaction step (the electrons conserved, the pe solved), that balance as a bracketed root
+   over pe, each evaluation a fixed-pe solve warm-started from the last (``AQM_NESTED_PE``): the
+   reduced nitrogen of a step into an unpoised water, whose pe must travel a dozen units through a
+   state where the Jacobian is singular (see ``nested_pe``).
 
 Which one converged, and the status of the first failure, are returned: the Python layer says so
 in the message. Nothing raises; every failure is a status code.
@@ -54,6 +58,7 @@ from .codes import (
     AQ_IONIC,
     AQ_RX,
     AQM_NESTED_I,
+    AQM_NESTED_PE,
     AQM_NESTED_PH,
     AQM_OUTER,
     AQM_PHASES,
@@ -994,6 +999,128 @@ def nested_ph(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
     return st, nit + it
 
 
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _electrons_at(ue, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
+    """Solve with log a(e-) fixed at ue, from v with its masters revised to their totals at that pe
+    (``_revise_masses``: a decade of pe moves a species of 8 electrons by 8 decades at fixed masters),
+    else from the cold start improved by the first-guess sweeps at that pe; return (status, nit,
+    relative electron-balance residual)."""
+    yes = v.shape[0] > 0  # runtime booleans: literals would each compile a specialization
+    no = not yes
+    ke = tab[0][0] + 1
+    kE = kind.copy()
+    vE = val.copy()
+    kE[ke] = AQ_FIXED
+    vE[ke] = ue
+    v[ke] = ue
+    _revise_masses(v, tab, T, P, kE, aux, vE, si, act, fix, work)
+    st, it = newton(v, tab, T, P, kE, aux, vE, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
+    if st != CONVERGED:
+        for k in range(v.shape[0]):
+            v[k] = vcold[k]
+        v[ke] = ue
+        first_guess(v, tab, T, P, kE, aux, vE, si, act, fix, work, 40)
+        st, it2 = newton(v, tab, T, P, kE, aux, vE, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
+        it += it2
+    if st != CONVERGED:
+        return st, it, np.nan
+    F, S = work[13], work[14]
+    # the electron row itself was replaced: evaluate it with the original kinds
+    evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, work[15], no, yes)
+    return st, it, F[ke] / S[ke]
+
+
+PE_STEP = 1.0  # [log10 a(e-)] the walk of the nested pe search between fixed-pe solves
+PE_STEP_MIN = 1.0 / 64.0  # the walk's step, halved where a fixed-pe solve failed, at least this
+PE_MAX_SOLVES = 400  # fixed-pe solves of the walk at most (a row that fails everywhere ends here)
+PE_RANGE = 30.0  # |pe| the nested pe search looks within
+
+
+@njit(cache=True)
+def nested_pe(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
+    """The electron balance of a reaction step as a bracketed root over log a(e-), each evaluation a
+    solve at fixed pe warm-started from the last (a continuation in pe). Walk from v's pe PE_STEP at a
+    time (halved where a solve fails, grown back after a success) to a sign change within |pe| <=
+    PE_RANGE, then Illinois; then the full system polished by Newton from the root.
+
+    Why: in a water whose only redox element is one added in the step (NH3 into a NaCl water at
+    pe 4), every species of that element but one is negligible at the start's pe (N2), so its
+    balance row and the electron row are proportional (both read N2 alone) and the Jacobian is
+    singular to working precision; the species that would change the electrons per atom (NH4+, at
+    1e-40) give a Newton direction of hundreds of log units along the valley of constant N2, which
+    the step cap shrinks to nothing (and the first-guess sweeps, which bisect the electron row at
+    fixed masters, throw the pe to +16). At a fixed pe the electron row is gone and the rest is an
+    ordinary water; the electrons it holds grow monotonically as the pe falls (at fixed totals,
+    d(electrons)/d ln a(e-) is a variance: positive), so the walk brackets the one root. PHREEQC
+    bounds the pe's change per iteration to a decade (model.cpp reset, pe_step_size) for the same
+    reason; here the bound is the walk's step and each point is solved to the end."""
+    nc = tab[0][0]
+    ke = nc + 1
+    nit = 0
+    lmin, lmax = -PE_RANGE, PE_RANGE
+    start = v[ke] if (not math.isnan(v[ke]) and lmin < v[ke] < lmax) else -4.0
+    st, it, ga_ = _electrons_at(start, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+    nit += it
+    if st != CONVERGED:
+        return st, nit
+    if abs(ga_) <= FTOL:
+        st, it = newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
+        return st, nit + it
+    a = start
+    step = -PE_STEP if ga_ > 0.0 else PE_STEP
+    b = a
+    gb_ = ga_
+    vlast = v.copy()  # the solution at a: where a failed solve starts again, half as far
+    solves = 0
+    while True:
+        solves += 1
+        if solves > PE_MAX_SOLVES:
+            return MAX_ITER, nit
+        b = min(max(a + step, lmin), lmax)
+        st, it, gb_ = _electrons_at(b, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+        nit += it
+        if st != CONVERGED:
+            if abs(step) <= PE_STEP_MIN:
+                return st, nit
+            step *= 0.5
+            for k in range(v.shape[0]):
+                v[k] = vlast[k]
+            continue
+        if ga_ * gb_ <= 0.0:
+            break
+        if b == lmin or b == lmax:
+            return MAX_ITER, nit
+        a = b
+        ga_ = gb_
+        for k in range(v.shape[0]):
+            vlast[k] = v[k]
+        if abs(step) < PE_STEP:  # past the hard part: back towards the full step
+            step *= 2.0
+    fa, fb = ga_, gb_
+    fc = fb
+    for _ in range(200):
+        c = (fa * b - fb * a) / (fa - fb)
+        st, it, fc = _electrons_at(c, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+        nit += it
+        if st != CONVERGED:
+            return st, nit
+        if fc == 0.0 or abs(fc) <= 1e-14:
+            break
+        if fc * fb < 0.0:
+            a = b
+            fa = fb
+        else:
+            fa *= 0.5
+        b = c
+        fb = fc
+        if abs(b - a) < 1e-13:
+            break
+    if not abs(fc) <= 1e-10:
+        return STAGNATED, nit
+    st, it = newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
+    return st, nit + it
+
+
 # ------------------------------------------------------------------------------------ one row
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
 def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, mode, max_outer, res):
@@ -1045,6 +1172,16 @@ def solve_chain(v, vcold, warm, tab, T, P, kind, aux, val, si, act, fix, work, d
         nit += it
         if st == CONVERGED:
             _done(v, tab, res, st, nit, method, first, iI, iw, START_GUESS)
+            return
+    if kind[nc + 1] == AQ_BAL and aux[nc + 1] == nc + 1:
+        # a reaction step's electron balance (the pe conserved): the nested pe search, last (it engages
+        # only where every formulation above failed), from the warm start's pe, else the cold start's
+        for k in range(n):
+            v[k] = vwarm[k] if warm else vcold[k]
+        st, it = nested_pe(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+        nit += it
+        if st == CONVERGED:
+            _done(v, tab, res, st, nit, AQM_NESTED_PE, first, iI, iw, START_WARM if warm else START_GUESS)
             return
     _done(v, tab, res, first, nit, mode, first, iI, iw, START_GUESS)
 

@@ -111,6 +111,7 @@ AQM_OUTER = 1  # ionic strength in an outer fixed point around Newton
 AQM_NESTED_I = 2  # ionic strength as a bracketed 1-D root
 AQM_NESTED_PH = 3  # charge balance as a bracketed 1-D root over pH
 AQM_PHASES = 4  # equilibrium phases added one at a time (after all at once failed)
+AQM_NESTED_PE = 5  # electron balance as a bracketed 1-D root over pe (a reaction step's unpoised water)
 
 # --- acceleration of successive substitution (chemsolve.flash.options) ------------------------
 ACC_NONE = 0
