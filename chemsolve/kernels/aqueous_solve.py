@@ -974,11 +974,31 @@ def nested_ph(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
             return MAX_ITER, nit
         a = b
         ga_ = gb_
+    st, it = _illinois(0, 100, a, b, ga_, gb_, v, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+    return st, nit + it
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _balance_at(which, x, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
+    """The solve of a nested search at x: the charge at log a(H+) = x (which 0, ``_charge_at``) or the
+    electrons at log a(e-) = x (which 1, ``_electrons_at``)."""
+    if which == 0:
+        return _charge_at(x, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+    return _electrons_at(x, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _illinois(which, maxit, a, b, ga_, gb_, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar):
+    """The root of a nested search (``_balance_at``) bracketed by a, b (residuals ga_, gb_ of opposite sign), by
+    the Illinois method, then the full system polished by Newton from it. A bracket that collapses where the
+    residual is not zero (> 1e-10 relative) is a jump between two solution branches, not a root: STAGNATED.
+    Returns (status, iterations)."""
+    nit = 0
     fa, fb = ga_, gb_
     fc = fb
-    for _ in range(100):
+    for _ in range(maxit):
         c = (fa * b - fb * a) / (fa - fb)
-        st, it, fc = _charge_at(c, v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
+        st, it, fc = _balance_at(which, c, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
         nit += it
         if st != CONVERGED:
             return st, nit
@@ -1096,28 +1116,8 @@ def nested_pe(v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dp
             vlast[k] = v[k]
         if abs(step) < PE_STEP:  # past the hard part: back towards the full step
             step *= 2.0
-    fa, fb = ga_, gb_
-    fc = fb
-    for _ in range(200):
-        c = (fa * b - fb * a) / (fa - fb)
-        st, it, fc = _electrons_at(c, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar)
-        nit += it
-        if st != CONVERGED:
-            return st, nit
-        if fc == 0.0 or abs(fc) <= 1e-14:
-            break
-        if fc * fb < 0.0:
-            a = b
-            fa = fb
-        else:
-            fa *= 0.5
-        b = c
-        fb = fc
-        if abs(b - a) < 1e-13:
-            break
-    if not abs(fc) <= 1e-10:
-        return STAGNATED, nit
-    st, it = newton(v, tab, T, P, kind, aux, val, si, act, fix, work, dkind, dpar, MAX_ITER_NEWTON)
+    st, it = _illinois(1, 200, a, b, ga_, gb_, v, vcold, tab, T, P, kind, aux, val, si, act, fix, work, dkind,
+                       dpar)
     return st, nit + it
 
 
