@@ -189,10 +189,33 @@ def test_pitzer_nacl_mean_activity_coefficient():
     assert phi == pytest.approx(1.271, abs=0.005)
 
 
-def test_surface_with_an_activity_model_refused(pitzer):
-    w = Solution(pitzer, totals={"Na": 1.0, "Cl": 1.0}, units="mol/kgw", pH=7.0).speciate()
-    with pytest.raises(InvalidInputError, match="surfaces with the pitzer activity model are not modelled yet"):
-        aq.react(w, surface={"Hfo_w": (1e-3, 600, 0.1)})
+def test_sorbers_with_the_llnl_model_refused(llnl):
+    w = Solution(llnl, totals={"Na": 0.1, "Cl": 0.1}, units="mol/kgw", pH=7.0).speciate()
+    with pytest.raises(InvalidInputError, match="exchangers and surfaces with the llnl activity model"):
+        aq.react(w, exchange={"NaX": 0.01})
+
+
+@pytest.mark.parametrize("i", [i if i < 3 else pytest.param(i, marks=pytest.mark.slow) for i in range(12)])
+@pytest.mark.parametrize("edl", ["ddl", "no_edl"])
+def test_pitzer_brine_with_a_surface_and_an_exchanger_matches_iphreeqc(i, edl):
+    """Hydrous ferric oxide (weak and strong sites; PHREEQC's default diffuse double layer, or -no_edl) and an
+    exchanger, each equilibrated with a random brine on pitzer.dat (I up to 6), then reacted with it, its phases
+    and NaOH in two steps, against IPhreeqc step by step (chemsolve.aqueous.compare, as above; surface species'
+    activity is equivalents x moles / sites with or without the model, PHREEQC's gammas_pz case 6)."""
+    from chemsolve.aqueous.compare import compare_input
+    from chemsolve.aqueous.random_brines import random_brine
+
+    b = random_brine(17, i)
+    pp = "".join(f" {p} 0 {n:.17g}\n" for p, n in b.phases.items())
+    text = (b.solution_text() + "SURFACE 1\n Hfo_wOH 2e-3 600 0.5\n Hfo_sOH 5e-5\n -equil 1\n"
+            + (" -no_edl\n" if edl == "no_edl" else "") + "EXCHANGE 1\n X 0.05\n -equil 1\nEND\n"
+            "USE solution 1\nUSE surface 1\nUSE exchange 1\n" + (f"EQUILIBRIUM_PHASES 1\n{pp}" if pp else "")
+            + "REACTION 1\n NaOH 1\n 0.001 0.005\nEND\n")
+    c = compare_input(text, "pitzer.dat", name=f"brine {i}")
+    assert c.aligned and not c.peer_error, (c.n_ours, c.n_peer, c.peer_error)
+    assert [d.state for d in c.steps] == ["i_soln", "i_exch", "i_surf", "react", "react", "react"]
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified and d.agrees, (d.state, d.note, d.dpH, d.dlogm, d.dsi)
 
 
 def _brine_exchange_text(i: int) -> str:

@@ -701,12 +701,13 @@ def build(db: Database, keys: list[str], *, mode: str = "initial", phases: tuple
     act_code = _act_models.model_code(db)
     ex_cat = np.full(ns, -1, dtype=np.int64)
     if act_code:
-        if n_ex < ns or (act_code == ACT_LLNL and n_aq < ns):
-            raise InvalidInputError(f"{db.path}: {'exchangers and ' if act_code == ACT_LLNL else ''}surfaces with the "
-                                    f"{db.activity_model} activity model are not modelled yet")
+        if act_code == ACT_LLNL and n_aq < ns:
+            raise InvalidInputError(f"{db.path}: exchangers and surfaces with the llnl activity model are not "
+                                    "modelled yet")
         # SIT, Pitzer: an exchange species' log10 gamma is log10(equivalents / sites) and its cation's log10
         # gamma of the model times the cation's coefficient (PHREEQC's gammas_pz, -pitzer_exchange_gammas
-        # true), held between Newton solves as the aqueous species' (kernels.aqueous_solve.solve_row_model)
+        # true), held between Newton solves as the aqueous species' (kernels.aqueous_solve.solve_row_model);
+        # a surface species' is log10(equivalents / sites), with or without a model (gammas_pz case 6)
         masters_sp = {m.species for m in db.masters.values()}
         for i in range(n_aq, n_ex):
             name, es = rows[i][0], rows[i][1]
