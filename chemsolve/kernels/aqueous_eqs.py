@@ -373,6 +373,32 @@ def _reaction_row(r, tab, J, row):
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def _column_jac(J, k, b, factor, m, tab, dlg, ex_k, iI, ilw):
+    """Row k of the Jacobian of factor x sum_i bal_ib m_i (a balance column b, W or the residual's
+    scale in ``factor``): factor ln10 bal_ib m_i times each species' formation coefficients, minus its
+    dlog10 gamma / dlog10 I on the I column, and minus the term on log10 W of a sorbed species (its W m is n,
+    the moles). The caller adds the column's own W term."""
+    sp_ptr, sp_col, sp_val = tab[1], tab[2], tab[3]
+    bal_ptr, bal_col, bal_val = tab[10], tab[11], tab[12]
+    for i in range(m.shape[0]):
+        mi = m[i]
+        if mi == 0.0:
+            continue
+        cb = 0.0
+        for q in range(bal_ptr[i], bal_ptr[i + 1]):
+            if bal_col[q] == b:
+                cb += bal_val[q]
+        if cb == 0.0:
+            continue
+        g = factor * cb * mi * LN10
+        for q in range(sp_ptr[i], sp_ptr[i + 1]):
+            J[k, sp_col[q]] += g * sp_val[q]
+        J[k, iI] -= g * dlg[i]
+        if ex_k[i] >= 0:  # W m = n, the moles: no W in it (taken out of the column's own term)
+            J[k, ilw] -= g
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, dlg, la, m, present,
              colsum, colabs, F, S, J, want_jac, strict, gc):
     """A balance row reads: W sum_i bal_ib m_i (+ W/gfw for water) - sum_p rel_pb n_p = total, n_p
@@ -457,22 +483,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
                 dY = 1.0 / (Y * LN10)
             if want_jac:
                 # d(W sum bal m)/du_j = W ln10 sum_i bal_ib m_i A_ij; d/dlI via dlg; d/dlog W
-                for i in range(ns):
-                    mi = m[i]
-                    if mi == 0.0:
-                        continue
-                    cb = 0.0
-                    for q in range(bal_ptr[i], bal_ptr[i + 1]):
-                        if bal_col[q] == b:
-                            cb += bal_val[q]
-                    if cb == 0.0:
-                        continue
-                    g = dY * W * cb * mi * LN10
-                    for q in range(sp_ptr[i], sp_ptr[i + 1]):
-                        J[k, sp_col[q]] += g * sp_val[q]
-                    J[k, iI] -= g * dlg[i]
-                    if ex_k[i] >= 0:  # W m = n, the moles: no W in it (taken out of the term below)
-                        J[k, ilw] -= g
+                _column_jac(J, k, b, dY * W, m, tab, dlg, ex_k, iI, ilw)
                 J[k, ilw] += dY * W * LN10 * (colsum[b] + wcoef[b])
                 for p in range(npp):
                     J[k, ip + p] -= dY * ph_rel[p, b]
@@ -486,22 +497,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             F[k] = Y - qd * sh
             S[k] = W * colabs[b] + qd * abs(sh) + 1e-300
             if want_jac:
-                for i in range(ns):
-                    mi = m[i]
-                    if mi == 0.0:
-                        continue
-                    cb = 0.0
-                    for tt in range(bal_ptr[i], bal_ptr[i + 1]):
-                        if bal_col[tt] == b:
-                            cb += bal_val[tt]
-                    if cb == 0.0:
-                        continue
-                    g = W * cb * mi * LN10
-                    for tt in range(sp_ptr[i], sp_ptr[i + 1]):
-                        J[k, sp_col[tt]] += g * sp_val[tt]
-                    J[k, iI] -= g * dlg[i]
-                    if ex_k[i] >= 0:
-                        J[k, ilw] -= g
+                _column_jac(J, k, b, W, m, tab, dlg, ex_k, iI, ilw)
                 J[k, ilw] += W * LN10 * colsum[b]
                 J[k, k] -= qd * math.cosh(xp) * LN10
                 J[k, iI] -= 0.5 * LN10 * qd * sh
