@@ -1346,26 +1346,21 @@ def _reaction_steps(store: _Store, which: dict, sim: int, fname: str, blocks, st
             raise InvalidInputError(f"{where}: solution {s} is not defined (or its calculation did not converge)")
         base = store.solutions[s]
         soln_no = s
-    pp_n = which.get("equilibrium_phases")
-    pp = store.pp.get(pp_n) if pp_n is not None else None
-    if pp_n is not None and pp is None:
-        raise InvalidInputError(f"{where}: EQUILIBRIUM_PHASES {pp_n} is not defined")
-    ex_n = which.get("exchange")
-    exr = store.exchangers.get(ex_n) if ex_n is not None else None
-    if ex_n is not None and exr is None:
-        raise InvalidInputError(f"{where}: EXCHANGE {ex_n} is not defined")
-    su_n = which.get("surface")
-    sur = store.surfaces.get(su_n) if su_n is not None else None
-    if su_n is not None and sur is None:
-        raise InvalidInputError(f"{where}: SURFACE {su_n} is not defined")
-    rx_n = which.get("reaction")
-    rd = store.reactions.get(rx_n) if rx_n is not None else None
-    if rx_n is not None and rd is None:
-        raise InvalidInputError(f"{where}: REACTION {rx_n} is not defined")
-    g_n = which.get("gas_phase")
-    gas = store.gases.get(g_n) if g_n is not None else None
-    if g_n is not None and gas is None:
-        raise InvalidInputError(f"{where}: GAS_PHASE {g_n} is not defined")
+    def used(kind: str, table: dict, block: str):
+        """The numbered ``block`` the step uses (USE or defined in the simulation), or None."""
+        n = which.get(kind)
+        if n is None:
+            return None
+        got = table.get(n)
+        if got is None:
+            raise InvalidInputError(f"{where}: {block} {n} is not defined")
+        return got
+
+    pp = used("equilibrium_phases", store.pp, "EQUILIBRIUM_PHASES")
+    exr = used("exchange", store.exchangers, "EXCHANGE")
+    sur = used("surface", store.surfaces, "SURFACE")
+    rd = used("reaction", store.reactions, "REACTION")
+    gas = used("gas_phase", store.gases, "GAS_PHASE")
     t_n, p_n = which.get("temperature"), which.get("pressure")
     td = store.temps.get(t_n) if t_n is not None else None
     pd = store.pressures.get(p_n) if p_n is not None else None
