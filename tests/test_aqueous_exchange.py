@@ -317,3 +317,26 @@ def test_sorbers_on_other_databases_match_iphreeqc(database, ex, su, gas):
     assert c.aligned and not c.peer_error, (c.n_ours, c.n_peer, c.peer_error)
     for d in c.steps:
         assert d.status == "CONVERGED" and d.certified and d.agrees, (d.sim, d.state, d.step, d.note, d.dpH, d.dlogm)
+
+
+@pytest.mark.parametrize("tc", [25, 80, 120])
+def test_exchange_species_of_a_hydrolysed_cation_match_iphreeqc(tc):
+    """AlOHX2 (AlOH+2 + 2X- = AlOHX2, -gamma of phreeqc.dat): PHREEQC's calc_gammas takes the Debye-Hueckel term
+    of an exchange species from the last aqueous or H+ token, by name, of its reaction rewritten to master species
+    (Al+3 + H2O - H+ + 2X-: H+ with coefficient -1), not from AlOH+2 as written; taking AlOH+2 put AlOHX2 0.57 in
+    log10 off PHREEQC's, CONVERGED and certified (the certificate's exchange model read the cation the same way).
+    A water at gibbsite saturation with an exchanger, step by step against IPhreeqc (compare, sorbed species
+    within TOL_LOG), with AlOHX2 above the compared 1e-12 mol."""
+    from chemsolve.aqueous.compare import compare_input
+
+    text = (f"SOLUTION 1\n units mmol/kgw\n temp 40\n pH 7 charge\n Na 5.9; Cl 26; Ca 8.1; Mg 3.7; C(4) 8.8; S(6) 3.8\n"
+            "EXCHANGE 1\n X 0.0023\n -equil 1\nEND\nUSE solution 1\nUSE exchange 1\nEQUILIBRIUM_PHASES 1\n"
+            f" Gibbsite 0 0.1\n Calcite 0 0.01\nREACTION 1\n HCl 1\n 0.001 0.004\nREACTION_TEMPERATURE 1\n {tc}\nEND\n")
+    c = compare_input(text, "phreeqc.dat", name="AlOHX2")
+    assert c.aligned and not c.peer_error, (c.n_ours, c.n_peer, c.peer_error)
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified and d.agrees, (d.state, d.step, d.dsorbed, d.dsorbed_where)
+    from chemsolve.aqueous.phreeqc_input import run_phreeqc_input
+
+    last = [s for s in run_phreeqc_input(text).steps if s.state == "react"][-1].result
+    assert last.exchange["AlOHX2"] > 1e-12

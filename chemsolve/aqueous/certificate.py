@@ -110,11 +110,13 @@ _PPOLY = np.array([
 ])
 
 
-def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
+def _water(T: np.ndarray, aw: np.ndarray, P=1.0, gas: bool = False) -> dict[str, np.ndarray]:
     """Water properties at T [K] (capped at 350 C as the fits), P [atm] and water activity aw, at the
     pressure PHREEQC 3.8.6 takes: P or, when higher, the saturation pressure x aw: Debye-Hueckel A
     and B, the limiting slope of molar volumes Av, the Born factor Q, the density [g/cm3] and that
-    pressure [atm] (keys A, B, Av, Q, rho, P)."""
+    pressure [atm] (keys A, B, Av, Q, rho, P). With a GAS_PHASE (``gas``) only the density is at that
+    pressure; the rest, and the pressure returned (log K's, the molar volumes'), at P (PHREEQC's patm_x
+    stays the gas's: calc_rho_0 raises it to the saturation pressure only without a gas phase)."""
     tc = np.minimum(T - 273.15, 350.0)
     Tk = tc + 273.15
     theta = 1.0 - Tk / 647.096
@@ -126,6 +128,8 @@ def _water(T: np.ndarray, aw: np.ndarray, P=1.0) -> dict[str, np.ndarray]:
     rho_kg = rho_sat + pa * (poly[0] + pa * (poly[1] + pa * (poly[2] + np.sqrt(pa) * poly[3])))
     kappa0 = (poly[0] + pa * (2 * poly[1] + pa * (3 * poly[2] + np.sqrt(pa) * 3.5 * poly[3]))) / rho_kg
     rho = rho_kg / 1e3  # [g/cm3]
+    if gas:
+        Peff = np.broadcast_to(np.asarray(P, dtype=float), np.shape(Peff))
     u = _BP9
     eps1000 = u[0] * np.exp(u[1] * Tk + u[2] * Tk * Tk)
     c = u[3] + u[4] / (u[5] + Tk)
@@ -827,7 +831,8 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
         # ionic strength and water activity from the molalities, then gamma with them
         I_c = 0.5 * _mm(m, cs.z * cs.z)
         aw_c = 1.0 - 0.017 * m.sum(axis=1)
-        wat = _water(T_, aw_c, extra["P"][rows])
+        gas_in = extra["gas"] is not None  # a GAS_PHASE in the step: PHREEQC's pressure (``_water``)
+        wat = _water(T_, aw_c, extra["P"][rows], gas_in)
         A, B = wat["A"], wat["B"]
         model = int(cs.am[0][0]) if cs.am is not None else 0
         if model in (ACT_SIT, ACT_PITZER):  # gamma and a(H2O) (from the osmotic coefficient) by the database's model,
@@ -835,11 +840,11 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             # (see kernels.aqueous_solve.solve_row_model); the latter a fixed point, 2 passes from a(H2O) reported
             Pr = extra["P"][rows]
             sit = int(cs.am[0][0]) == ACT_SIT
-            A1 = _water(T_, np.ones_like(T_) if sit else aw[rows], Pr)["A"]
+            A1 = _water(T_, np.ones_like(T_) if sit else aw[rows], Pr, gas_in)["A"]
             lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, A1)
             if not sit:
-                lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, _water(T_, aw_c, Pr)["A"])
-            wat = _water(T_, aw_c, Pr)  # the pressure term of log K: at this a(H2O)
+                lg_model, aw_c = _model_activity(cs.am, m, I_c, T_, Pr, _water(T_, aw_c, Pr, gas_in)["A"])
+            wat = _water(T_, aw_c, Pr, gas_in)  # the pressure term of log K: at this a(H2O)
             A, B = wat["A"], wat["B"]
         # above 1 atm, log K carries the pressure term -dV (P - 1) / (ln10 R T), dV from molar volumes
         dp = (wat["P"] - 1.0) * 1.01325e5
@@ -970,7 +975,7 @@ def _check_rows(cs: CertSystem, rows, m_all, lg_all, pH, pe, T, I, aw, charge, t
             if sur["ddl"]:  # each surface's charge against its diffuse layer's at the certificate's own I
                 from .surface import F_C_MOL, gouy_chapman
 
-                gcf = gouy_chapman(T_, aw_c, extra["P"][rows]) * np.sqrt(I_c)
+                gcf = gouy_chapman(T_, aw_c, extra["P"][rows], gas_in) * np.sqrt(I_c)
                 smod = sur["model"]
                 cp = np.zeros((R, len(sur["ddl"])))
                 for q_, sname in enumerate(sur["ddl"]):

@@ -204,6 +204,7 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
     """The exchange species of ``sites`` whose reactants (as the database writes the half-reaction)
     are all among ``aqueous`` (or H2O): PHREEQC forms exactly these. Read from the database here,
     independently of the solver's tableau."""
+    from .certificate import _canon_primary
     from .system import chem
 
     col = {s: i for i, s in enumerate(aqueous)}
@@ -230,9 +231,20 @@ def exchange_model(db: Database, sites: list[str], aqueous: list[str]) -> Exchan
                 react.append((-1, -coef))
             elif other in col:
                 react.append((col[other], -coef))
-                zc, cf, cat = db.species[other].charge, -coef, col[other]
+                cat = col[other]
             else:
                 ok = False
+        # the Debye-Hueckel term's cation (PHREEQC's calc_gammas, case 4): of the reaction rewritten to primary
+        # master species (the certificate's own recursion), the last aqueous or H+ species by name (rxn_x's
+        # tokens, sorted by trxn_sort); AlOHX2 takes H+ with coefficient -1
+        tok: dict[str, float] = {}
+        for other, coef in stoich.items():
+            if other in col:
+                for k, v in _canon_primary(db, other)[0].items():
+                    tok[k] = tok.get(k, 0.0) - coef * v
+        last = sorted(k for k, v in tok.items() if k not in ("H2O", "e-") and abs(v) > 1e-12)
+        if last:
+            zc, cf = db.species[last[-1]].charge, tok[last[-1]]
         if not ok or site < 0 or equiv <= 0:
             continue
         gam = es.gamma

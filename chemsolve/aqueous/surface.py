@@ -328,14 +328,15 @@ def law_rhs(sm: SurfaceModel, log_a_aq, law, T) -> np.ndarray:
     return out
 
 
-def gouy_chapman(T, aw, P=1.0) -> np.ndarray:
+def gouy_chapman(T, aw, P=1.0, gas: bool = False) -> np.ndarray:
     """sqrt(8 eps_r eps_0 R T 1000 c) / sqrt(c) [C/m2 per (mol/kgw)^0.5] at T [K], a(H2O), P [atm]:
     the diffuse layer's charge density is this x sqrt(I) x sinh(F psi / 2RT) (PHREEQC's sinh_constant,
-    model.cpp residuals; eps_r by the certificate's own Bradley-Pitzer fit)."""
+    model.cpp residuals; eps_r by the certificate's own Bradley-Pitzer fit; ``gas``: a GAS_PHASE in the
+    step, eps_r at P as ``certificate._water``)."""
     from .certificate import _water
 
     T = np.asarray(T, dtype=float)
-    eps = _water(T, np.asarray(aw, dtype=float), P)["eps"]
+    eps = _water(T, np.asarray(aw, dtype=float), P, gas)["eps"]
     return np.sqrt(8.0 * eps * EPSILON_ZERO * R_J * T * 1000.0)
 
 

@@ -154,8 +154,9 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
     """The exchange species of ``exchangers`` that these components form: [(name, species, coefficients
     over the basis, log K coefficients, (exchanger master, equivalents, charge and coefficient of the
     exchanging cation, gamma rule))], as PHREEQC writes them (the exchanger's own master species, X-, is
-    a dummy: no row, as in prep.cpp). The exchanging cation: the last aqueous species of the reaction
-    as written (PHREEQC reads the last token of charge-carrying aqueous type, model.cpp calc_gammas)."""
+    a dummy: no row, as in prep.cpp). The exchanging cation of the Debye-Hueckel term: the last aqueous or
+    H+ token, by name, of the reaction rewritten to master species (model.cpp calc_gammas on rxn_x); the
+    cation as written for the SIT and Pitzer models (gammas_pz)."""
     ex_masters = {db.exchange_masters[e].species: e for e in exchangers}
     ex_all = {sm.species for sm in db.exchange_masters.values()}
     out = []
@@ -166,12 +167,16 @@ def _exchange_rows(db: Database, exchangers, masters: list[str], basis: set[str]
         if r is None:
             continue  # another exchanger's species, or one these components do not form
         acc, lk, stoich = r
-        zc = cf_c = 0.0
         cation, n_aq_r = None, 0
-        for other, coef in stoich.items():
+        for other in stoich:  # the aqueous reactants as written (the activity models' cation)
             if other != name and other not in ex_masters and other != "H2O" and other in db.species:
-                zc, cf_c = db.species[other].charge, -coef  # the last aqueous reactant: the cation
                 cation, n_aq_r = other, n_aq_r + 1
+        # the cation whose charge and coefficient the Debye-Hueckel term takes, as PHREEQC's calc_gammas (case
+        # 4) reads it: the last aqueous or H+ token of the reaction rewritten to master species, whose tokens
+        # trxn_sort orders by name (AlOH+2 + 2X- = AlOHX2 is Al+3 + H2O - H+ + 2X-: H+, coefficient -1)
+        toks = sorted(k for k, v in acc.items() if k not in ex_masters and k != "H2O" and not k.startswith("e-")
+                      and abs(v) > 1e-12)
+        zc, cf_c = (db.species[toks[-1]].charge, acc[toks[-1]]) if toks else (0.0, 0.0)
         sites = [m for m in acc if m in ex_masters]
         if len(sites) != 1 or acc[sites[0]] <= 0:
             continue
@@ -448,7 +453,8 @@ def _pack(t: Tableau) -> tuple:
     ns, nrx, npp = len(t.species), len(t.reactions), len(t.eq_phases)
     ex_k = np.full(ns, -1, dtype=np.int64) if t.ex_k is None else t.ex_k
     ex_p = np.zeros((ns, 3)) if t.ex_p is None else t.ex_p
-    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum()), len(t.psi)], dtype=np.int64)
+    has_gas = int(t.gas_kind is not None and bool(np.any(t.gas_kind != 0)))  # a GAS_PHASE: the water's pressure
+    ints = np.array([t.nc, t.ne, ns, t.nbal, nrx, npp, int((ex_k >= 0).sum()), len(t.psi), has_gas], dtype=np.int64)
     sp_ptr, sp_col, sp_val = _csr(t.nu)
     bal_ptr, bal_col, bal_val = _csr(t.bal)
     rx_ptr, rx_col, rx_val = _csr(t.rx)

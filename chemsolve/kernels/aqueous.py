@@ -16,7 +16,7 @@ from .aqueous_eqs import WP_A, WP_B, WP_RHO, gammas, logk_T, water_props
 def water_density(T, P, aw):
     """Density of pure water [g/cm3] at T [K] and P [atm] (at least the saturation pressure x aw)."""
     wp = np.empty(9)
-    water_props(T, P, aw, wp)
+    water_props(T, P, aw, wp, False)
     return wp[WP_RHO]
 
 
@@ -24,7 +24,7 @@ def water_density(T, P, aw):
 def dh_ab(T, P, aw):
     """Debye-Hueckel A [(kg/mol)^0.5] and B [1/(Angstrom (mol/kg)^0.5)] at T [K], P [atm]."""
     wp = np.empty(9)
-    water_props(T, P, aw, wp)
+    water_props(T, P, aw, wp, False)
     return wp[WP_A], wp[WP_B]
 
 

@@ -70,8 +70,8 @@ EPSILON_ZERO = 8.854e-12  # permittivity of vacuum [C2/(J m)], as in PHREEQC
 WP_A, WP_B, WP_AV, WP_QBRN, WP_RHO, WP_P, WP_AW, WP_T = 0, 1, 2, 3, 4, 5, 6, 7
 N_WP = 8
 
-# slots of the table of sizes ``tab[0]``
-TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX, TI_NPSI = 0, 1, 2, 3, 4, 5, 6, 7
+# slots of the table of sizes ``tab[0]`` (TI_GAS: 1 with a GAS_PHASE in the step)
+TI_NC, TI_NE, TI_NS, TI_NBAL, TI_NRX, TI_NP, TI_NX, TI_NPSI, TI_GAS = 0, 1, 2, 3, 4, 5, 6, 7, 8
 # the tableau's exchange arrays: tab[23] (ns,) the unknown of each species' exchanger (-1: an aqueous
 # species), tab[24] (ns, 3) [log10 equivalents (exchange sites per mole), charge and coefficient of
 # the exchanging cation]; tab[35] (np,) 0 for an equilibrium phase, GAS_FIXED_V / GAS_FIXED_P for a
@@ -127,11 +127,14 @@ def gouy_chapman(wp):
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
-def water_props(T, P, aw, wp):
+def water_props(T, P, aw, wp, gas):
     """Into ``wp``: Debye-Hueckel A, B, the limiting slope of the molar volume Av [(cm3/mol)
     (mol/kg)^-0.5], the Born volume factor Q, the density of water [g/cm3] and the pressure it all
     holds at [atm]: P, or the saturation pressure x a_w when that is higher (PHREEQC 3.8.6,
-    calc_rho_0 and calc_dielectrics, which cap T at 350 C)."""
+    calc_rho_0 and calc_dielectrics, which cap T at 350 C). With a GAS_PHASE in the step (``gas``
+    true) the density is still at that pressure but the rest (the permittivity, Av, Q, and the pressure
+    of log K and of the molar volumes) at P, the gas's: PHREEQC's patm_x, which calc_rho_0 raises to the
+    saturation pressure only without a gas phase (k_temp then works at patm_x)."""
     tc = min(T - 273.15, 350.0)
     Tk = tc + 273.15
     th = 1.0 - Tk / 647.096
@@ -150,6 +153,8 @@ def water_props(T, P, aw, wp):
     rho = max(rho, 0.01)
     kappa0 = (p0 + x * (2.0 * p1 + x * (3.0 * p2 + math.sqrt(x) * 3.5 * p3))) / rho
     rho0 = rho / 1e3
+    if gas:
+        pa = P
     eps, c, b = permittivity(Tk, pa)
     pb = pa * 1.01325
     e2 = _E2_K / (eps * Tk)

@@ -132,7 +132,7 @@ def evaluate(v, tab, T, P, kind, aux, val, si, act, fix, work, F, S, J, want_jac
     # water properties: again whenever a(H2O) moved (PHREEQC 3.8.6 scales the saturation pressure by
     # a(H2O), and the density of water depends on the pressure above it)
     if math.isnan(wp[0]) or wp[WP_T] != T or wp[8] != P or aw != wp[WP_AW]:
-        water_props(T, P, aw, wp)
+        water_props(T, P, aw, wp, tab[0][8] != 0)
         wp[8] = P
     I = 10.0 ** v[iI]
     gammas(tab[7], tab[6], tab[8], tab[9], I, wp[0], wp[1], lg, dlg)
@@ -1539,7 +1539,7 @@ def solve_row_model(v, vcold, warm, tab, T, P, kind, aux, val, lo, hi, si, on, a
         # pressure x a(H2O) moves the density by 1e-6, the other choice is 7e-7 off in A, this one 1e-14.
         # wp is left at a(H2O) = 1: the next evaluation sees the change and recomputes it
         if tab[25][0] == ACT_SIT:
-            water_props(T, P, 1.0, wp)
+            water_props(T, P, 1.0, wp, tab[0][8] != 0)
         phi = model_gammas(am, m, 10.0 ** v[iI], T, P, wp[0], lgm)
         if not math.isfinite(phi):
             res[0] = NONFINITE
