@@ -340,3 +340,21 @@ def test_exchange_species_of_a_hydrolysed_cation_match_iphreeqc(tc):
 
     last = [s for s in run_phreeqc_input(text).steps if s.state == "react"][-1].result
     assert last.exchange["AlOHX2"] > 1e-12
+
+
+@pytest.mark.xfail(strict=True, reason="PHREEQC's exchange gamma follows its current basis (switch_bases: N2 once it "
+                   "is 10 log units above NO3-, and then NH4+ = 0.5 N2 + 4H+ + 3e- gives NH4X the charge of N2, zero); "
+                   "chemsolve takes the primary master (NO3-, charge -1): NH4X 0.16 log10 off, not yet modelled")
+def test_exchange_gamma_follows_phreeqcs_switched_basis():
+    """Found by the random-input fuzz: nitrate reduced by pyrite at 120 C with an exchanger; NH4+ agrees with
+    PHREEQC to 1e-5, NH4X does not (its Debye-Hueckel term, see the reason)."""
+    from chemsolve.aqueous.compare import compare_input
+
+    text = ("SOLUTION 1\n units mmol/kgw\n temp 5\n pH 7 charge\n Na 30; Cl 5.3; Ca 8.7; Mg 4.0; C(4) 6.4; S(6) 7.6\n"
+            " N(5) 2.0\nEXCHANGE 1\n X 0.0233\n -equil 1\nEND\nUSE solution 1\nUSE exchange 1\nEQUILIBRIUM_PHASES 1\n"
+            " Calcite 0 0\n Goethite 0 0\n Pyrite 0 0.1\n Siderite 0 0.001\nREACTION 1\n CaCl2 1\n 0.0241\n"
+            "REACTION_TEMPERATURE 1\n 120\nEND\n")
+    c = compare_input(text, "phreeqc.dat", name="NH4X")
+    assert c.aligned and not c.peer_error
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified and d.agrees, (d.state, d.step, d.dsorbed, d.dsorbed_where)
