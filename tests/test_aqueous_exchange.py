@@ -358,3 +358,20 @@ def test_exchange_gamma_follows_phreeqcs_switched_basis():
     assert c.aligned and not c.peer_error
     for d in c.steps:
         assert d.status == "CONVERGED" and d.certified and d.agrees, (d.state, d.step, d.dsorbed, d.dsorbed_where)
+
+
+def test_pyrite_into_an_oxic_water_with_an_exchanger_converges_as_phreeqc():
+    """Found by the random-input fuzz: pyrite (SI -0.635) dissolving into an oxic water under a little O2(g), with
+    gypsum, goethite and an exchanger; PHREEQC converges (pH 4.854), chemsolve stopped STAGNATED: every formulation
+    failed along the in-Newton ionic strength's path through the phase sets. The row is now solved again with the
+    outer ionic-strength fixed point first (solve_chunk, only where everything failed): it agrees (compare)."""
+    from chemsolve.aqueous.compare import compare_input
+
+    text = ("SOLUTION 1\n units mmol/kgw\n temp 70\n pH 9.428\n pe 12.5 O2(g) -0.68\n Na 36.7; Cl 39.32; Mg 3.518\n"
+            " S(6) 8.073; K 0.3889; Fe(2) 0.3204; N(5) 1.306\nEXCHANGE 1\n X 0.0146\n -equil 1\nEND\n"
+            "USE solution 1\nUSE exchange 1\nEQUILIBRIUM_PHASES 1\n Gypsum 0 10\n Goethite 0 10\n Pyrite -0.635 10\n"
+            " O2(g) -2.21 0.001\nEND\n")
+    c = compare_input(text, "phreeqc.dat", name="pyrite")
+    assert c.aligned and not c.peer_error
+    for d in c.steps:
+        assert d.status == "CONVERGED" and d.certified and d.agrees, (d.state, d.status, d.note)
