@@ -1651,6 +1651,17 @@ def solve_batch(tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI, SI, ON, A
     return 0
 
 
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def _own_start(r, j, X, KIND, ACT, X0, K0, A0):
+    """Row r of the batch back to its own start (row j of the chunk's copies): unknowns, kinds, phase set."""
+    for k in range(X.shape[1]):
+        X[r, k] = X0[j, k]
+    for k in range(KIND.shape[1]):
+        KIND[r, k] = K0[j, k]
+    for k in range(ACT.shape[1]):
+        ACT[r, k] = A0[j, k]
+
+
 @njit(cache=True)
 def solve_chunk(lo_r, hi_r, tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, HI, SI, ON, ACT, dkind, dpar, mode,
                 max_outer, RES, OUT_M, OUT_LG, OUT_LA, OUT_SI):
@@ -1675,12 +1686,7 @@ def solve_chunk(lo_r, hi_r, tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, H
                         ACT[r], work, dkind, dp, mode, max_outer, RES[r])
         if RES[r, 0] != CONVERGED and chain and prev_ok:
             # the predecessor's solution was no good start: the row's own (as if alone)
-            for k in range(X.shape[1]):
-                X[r, k] = X0[r - lo_r, k]
-            for k in range(KIND.shape[1]):
-                KIND[r, k] = K0[r - lo_r, k]
-            for k in range(ACT.shape[1]):
-                ACT[r, k] = A0[r - lo_r, k]
+            _own_start(r, r - lo_r, X, KIND, ACT, X0, K0, A0)
             solve_row_model(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r],
                             SI[r], ON[r], ACT[r], work, dkind, dp, mode, max_outer, RES[r])
         if RES[r, 0] != CONVERGED and mode == AQM_NEWTON:
@@ -1688,12 +1694,7 @@ def solve_chunk(lo_r, hi_r, tab, X, XC, warm, chain, T, P, KIND, AUX, VAL, LO, H
             # path through the phase sets differs (pyrite into an oxic water with an exchanger converges only
             # so; PHREEQC converges; found by the random-input fuzz). Engages only where everything failed
             first, nit0 = RES[r, 0], RES[r, 1]
-            for k in range(X.shape[1]):
-                X[r, k] = X0[r - lo_r, k]
-            for k in range(KIND.shape[1]):
-                KIND[r, k] = K0[r - lo_r, k]
-            for k in range(ACT.shape[1]):
-                ACT[r, k] = A0[r - lo_r, k]
+            _own_start(r, r - lo_r, X, KIND, ACT, X0, K0, A0)
             solve_row_model(X[r], XC[r], warm[r] != 0, tab, T[r], P[r], KIND[r], AUX[r], VAL[r], LO[r], HI[r],
                             SI[r], ON[r], ACT[r], work, dkind, dp, AQM_OUTER, max_outer, RES[r])
             RES[r, 1] += nit0
