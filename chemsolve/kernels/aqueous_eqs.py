@@ -404,6 +404,21 @@ def _column_jac(J, k, b, factor, m, tab, dlg, ex_k, iI, ilw):
 
 
 @njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
+def _msum_jac(J, k, a, b, m, tab, dlg, ex_k, iI):
+    """Row k of the Jacobian of (a x sum m) x b over the aqueous species (a(H2O)'s rows: 0.017 ln10 for the
+    ion-association water, phi / 55.50837 for a model's), each term (a m_i) b as the rows wrote it."""
+    sp_ptr, sp_col, sp_val = tab[1], tab[2], tab[3]
+    for i in range(m.shape[0]):
+        mi = m[i]
+        if mi == 0.0 or ex_k[i] >= 0:
+            continue
+        g = a * mi * b
+        for q in range(sp_ptr[i], sp_ptr[i + 1]):
+            J[k, sp_col[q]] += g * sp_val[q]
+        J[k, iI] -= g * dlg[i]
+
+
+@njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True, _nrt=False)
 def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, dlg, la, m, present,
              colsum, colabs, F, S, J, want_jac, strict, gc):
     """A balance row reads: W sum_i bal_ib m_i (+ W/gfw for water) - sum_p rel_pb n_p = total, n_p
@@ -520,14 +535,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             F[k] = aw - 1.0 + 0.017 * msum
             S[k] = 1.0
             if want_jac:
-                for i in range(ns):
-                    mi = m[i]
-                    if mi == 0.0 or ex_k[i] >= 0:
-                        continue
-                    g = 0.017 * mi * LN10
-                    for q in range(sp_ptr[i], sp_ptr[i + 1]):
-                        J[k, sp_col[q]] += g * sp_val[q]
-                    J[k, iI] -= g * dlg[i]
+                _msum_jac(J, k, 0.017, LN10, m, tab, dlg, ex_k, iI)
                 J[k, iw] += aw * LN10
         elif K == AQ_AWPHI:
             # log10 a(H2O) = -phi sum m / (55.50837 ln10), phi / 55.50837 held (val): the activity model's
@@ -538,14 +546,7 @@ def assemble(v, tab, kind, aux, val, ph_si, ph_act, ph_fix, logk, rx_logk, lg, d
             F[k] = v[iw] + c * msum / LN10
             S[k] = 1.0
             if want_jac:
-                for i in range(ns):
-                    mi = m[i]
-                    if mi == 0.0 or ex_k[i] >= 0:
-                        continue
-                    g = c * mi
-                    for q in range(sp_ptr[i], sp_ptr[i + 1]):
-                        J[k, sp_col[q]] += g * sp_val[q]
-                    J[k, iI] -= g * dlg[i]
+                _msum_jac(J, k, c, 1.0, m, tab, dlg, ex_k, iI)
                 J[k, iw] += 1.0
         elif K == AQ_IONIC:
             Ic = 0.5 * z2sum
